@@ -1,0 +1,282 @@
+//! Diagnostics as plain data.
+//!
+//! Owns: the [`Diagnostic`] type, the [`Sink`] every stage writes to, and the registry of stable codes ([`Code`]).
+//! Invariant: a diagnostic never carries a secret's value (values are described by reference only), its spans are
+//! byte ranges, and nothing here prints. Rendering lives in `render.rs`; the LSP will convert the same data.
+
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A labelled place in a file. The primary label says where the problem is; secondary ones give context
+/// ("first defined here", "block opened here").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+    pub primary: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic { code, severity: Severity::Error, message: message.into(), labels: vec![], notes: vec![], help: None }
+    }
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+    }
+    pub fn primary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label { file, span, message: message.into(), primary: true });
+        self
+    }
+    pub fn secondary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label { file, span, message: message.into(), primary: false });
+        self
+    }
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    /// The primary label (the first one when several are primary).
+    pub fn primary_label(&self) -> Option<&Label> {
+        self.labels.iter().find(|l| l.primary).or(self.labels.first())
+    }
+    /// Sort key: file, position, code. Gives a deterministic order independent of discovery order.
+    fn sort_key(&self) -> (Option<FileId>, u32, u32, Code, &str) {
+        let l = self.primary_label();
+        (l.map(|l| l.file), l.map_or(0, |l| l.span.start), l.map_or(0, |l| l.span.end), self.code, &self.message)
+    }
+}
+
+/// Collects diagnostics beside the pipeline; stages report and carry on.
+#[derive(Debug, Default)]
+pub struct Sink {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Sink {
+    pub fn new() -> Self {
+        Sink::default()
+    }
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+    pub fn len(&self) -> usize {
+        self.diagnostics.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(other);
+    }
+    /// The diagnostics in deterministic order, duplicates removed (the same problem found while building
+    /// several targets is reported once).
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.diagnostics.dedup();
+        self.diagnostics
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter()
+    }
+    /// Drop the last diagnostic if it has this code (a later, better-informed stage replaces it).
+    pub fn retract_last(&mut self, code: Code) {
+        if self.diagnostics.last().is_some_and(|d| d.code == code) {
+            self.diagnostics.pop();
+        }
+    }
+    /// Take the diagnostics pushed after `mark` (see [`Sink::len`]).
+    pub fn split_off(&mut self, mark: usize) -> Vec<Diagnostic> {
+        self.diagnostics.split_off(mark)
+    }
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $num:literal, $title:literal, $explain:literal; )*) => {
+        /// Stable diagnostic codes. Numbers never change meaning; retired codes are never reused.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+            /// `TSK0101`-style identifier.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => concat!("TSK", $num)),* }
+            }
+            /// A short title.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title),* }
+            }
+            /// A paragraph explaining the code and how to fix it (`tuskc explain-code`).
+            pub fn explanation(self) -> &'static str {
+                match self { $(Code::$variant => $explain),* }
+            }
+            pub fn parse(s: &str) -> Option<Code> {
+                let s = s.trim().to_ascii_uppercase();
+                Code::ALL.iter().copied().find(|c| c.as_str() == s || c.as_str()[3..] == s)
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "0001", "file cannot be read",
+        "A file named on the command line, by `use` or by the manifest could not be read. Check the path and permissions.";
+    Manifest = "0002", "invalid project manifest",
+        "`tuskc.toml` could not be parsed or names something that does not exist. See docs/language.md#projects.";
+    Usage = "0003", "invalid command-line value",
+        "A `--set`, `--var`, `--env-file` or key-path argument could not be understood. The message says which and why.";
+    InvalidUtf8 = "0004", "file is not UTF-8",
+        "tuskc reads UTF-8 text only. Re-encode the file (for example with `iconv -t UTF-8`).";
+    UnexpectedChar = "0101", "unexpected character",
+        "The lexer found a character that starts no token of the language. Remove it, or quote it inside a string.";
+    UnterminatedString = "0102", "unterminated string",
+        "A string opened with `\"`, `'` or `\"\"\"` has no closing quote before the end of the line (or file, for `\"\"\"`).";
+    InvalidEscape = "0103", "invalid escape sequence",
+        "Inside strings, `\\` starts an escape: `\\n \\t \\r \\0 \\\\ \\\" \\' \\$ \\u{...}`. Write `\\\\` for a literal backslash.";
+    InvalidNumber = "0104", "invalid number",
+        "A number literal is malformed or does not fit a 64-bit integer or float.";
+    UnexpectedToken = "0110", "unexpected token",
+        "The parser expected something else at this point. The label says what it expected.";
+    Unclosed = "0111", "unclosed delimiter",
+        "A `{`, `[`, `(`, `${` or `>` block was opened and never closed. Add the closing delimiter the message names.";
+    MissingValue = "0112", "missing value",
+        "A key is followed by `:` or `=` but no value: put a value on the same line, or more-indented `key: value` or `- item` lines below it.";
+    BadIndentation = "0113", "inconsistent indentation",
+        "Lines of one indentation-nested map or dash list must share the same indentation. Tabs are not allowed for indentation.";
+    SectionNotAllowed = "0114", "section header not allowed here",
+        "`[section]` headers may appear at the top level and directly inside `env` and `provider` blocks, not inside a key's block.";
+    TrailingTokens = "0115", "unexpected text after a value",
+        "Each `key: value` entry ends at the end of its line (or at `,`). Something follows the value on the same line.";
+    NestingTooDeep = "0116", "nesting too deep",
+        "Blocks, arrays or expressions are nested more than 128 levels deep. tuskc stops parsing the file there rather than risk running out of stack.";
+    QuotedDirective = "0120", "directive written inside quotes",
+        "TuskLang files often write `\"@env('X')\"`. tuskc evaluates a string that is exactly one directive call as that directive, but the canonical form is unquoted: `@env(\"X\")`. `tuskc fmt` will rewrite it.";
+    UnterminatedInterpolation = "0130", "unterminated interpolation",
+        "`${` inside a string starts an interpolation that must be closed with `}`. Write `\\${` for a literal `${`.";
+    DuplicateKey = "0201", "duplicate key",
+        "The same key is set twice in one layer (the base, or one `env`/`provider` block). Layers may override each other; one layer may not set a key twice. Remove one of them.";
+    KeyConflict = "0202", "key is both a value and a block",
+        "A key is set to a plain value in one place and has nested keys in another place of the same layer.";
+    DuplicateVariable = "0203", "duplicate variable",
+        "The same `$variable` is defined twice in one layer.";
+    UseNotFound = "0210", "module not found",
+        "A `use` names a file that does not exist, or a `std/...` module the standard library does not have.";
+    ImportCycle = "0211", "import cycle",
+        "Modules `use` each other in a cycle. Move the shared part into a module that both use.";
+    PathOutsideProject = "0212", "path outside the project",
+        "`use` and `@file` may only read files inside the project directory, so a build depends only on the project.";
+    UnknownEnvironment = "0220", "unknown environment",
+        "The environment is not declared. Declare it with an `env NAME { }` block or in `tuskc.toml`, or fix the spelling.";
+    UnknownProvider = "0221", "unknown provider",
+        "The provider is not declared. Declare it with a `provider NAME { }` block or in `tuskc.toml`, or fix the spelling.";
+    ExtendsCycle = "0222", "environment inheritance cycle",
+        "Environments `extends` each other in a cycle.";
+    ExtendsConflict = "0223", "conflicting `extends`",
+        "Two `env` blocks for the same environment name different parents.";
+    MissingTarget = "0224", "target not chosen",
+        "The project declares environments or providers, so a build must say which: pass `--env` / `--provider`, or set `default_env` / `default_provider` in `tuskc.toml`.";
+    NestedBlock = "0225", "nested `env` or `provider` block",
+        "An `env` block may hold `provider` blocks (and the reverse), but not another block of its own kind.";
+    UndefinedVariable = "0301", "undefined variable",
+        "No layer of this target defines the `$variable`. Define it, or fix the spelling.";
+    UndefinedReference = "0302", "undefined reference",
+        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it.";
+    Cycle = "0303", "reference cycle",
+        "Values refer to each other in a cycle, so none of them can be computed. The message lists the whole cycle.";
+    UnknownDirective = "0304", "unknown directive",
+        "Directives are `@env`, `@secret`, `@file`, `@environment`, `@provider`, `@delete` and `@replace`.";
+    DirectiveArguments = "0305", "wrong directive arguments",
+        "The directive was called with the wrong number or kind of arguments. The message shows the expected form.";
+    EnvVarMissing = "0306", "environment variable not set",
+        "`@env(\"NAME\")` without a default needs NAME set in the process environment, with `--var NAME=VALUE`, or in an `--env-file`. Add a default as the second argument to make it optional.";
+    TypeMismatch = "0307", "operator applied to the wrong types",
+        "`+` joins strings, numbers or arrays; `- * / %` take numbers; `&& || !` and conditions take booleans; `< <= > >=` compare numbers or strings.";
+    DivisionByZero = "0308", "division by zero",
+        "The right side of `/` or `%` evaluated to zero.";
+    Overflow = "0309", "integer overflow",
+        "Integer arithmetic left the 64-bit range. Use a float if you need larger numbers.";
+    FileDirective = "0310", "@file cannot read the file",
+        "`@file(\"path\")` reads a UTF-8 file inside the project, relative to the file that names it.";
+    MisplacedDirective = "0311", "directive used in the wrong place",
+        "`@delete` and `@replace(...)` are whole values of a key in an overlay; they cannot be part of a larger expression.";
+    BadInterpolation = "0312", "value cannot be interpolated",
+        "Only strings, numbers, booleans and null can be interpolated into a string; arrays and objects cannot.";
+    NotABool = "0313", "condition is not a boolean",
+        "`?:`, `&&`, `||` and `!` need booleans. Compare explicitly, e.g. `x != \"\"`.";
+    BadPath = "0314", "path does not lead to a value",
+        "A reference or `$variable.field` path steps into something that is not an object, or past its end.";
+    EvalTooDeep = "0315", "reference chain too deep",
+        "Evaluating a value followed more than 400 references in a row. tuskc stops there rather than risk running out of stack.";
+    TomlNull = "0401", "TOML cannot represent null",
+        "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output.";
+    DotenvCollision = "0402", "two keys give the same dotenv name",
+        "dotenv names are the key path upper-cased and joined with `_`, so `a.b_c` and `a_b.c` collide. Rename one key.";
+    Unrepresentable = "0403", "value cannot be represented in this format",
+        "The output format cannot hold this value (for example a non-finite float in JSON or TOML).";
+    KeyNotFound = "0404", "key not found",
+        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have.";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// "Did you mean `x`?" for near-miss names: the closest candidate by Jaro-Winkler, if close enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, c)| *score >= 0.8 || strsim::levenshtein(name, c) <= 2.min(name.len().saturating_sub(1)))
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("prodution", ["production", "staging"]), Some("production"));
+        assert_eq!(did_you_mean("xyz", ["production", "staging"]), None);
+    }
+}

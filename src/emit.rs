@@ -1,0 +1,310 @@
+//! Emitting: a resolved value tree as JSON, TOML, YAML or dotenv text.
+//!
+//! Invariants: output is a pure function of the value tree (byte-identical for identical input), keys come out in
+//! tree order, secrets come out as their reference (`secret://name`), never as a value, and anything a format cannot
+//! hold (null in TOML, two keys with one dotenv name) is a diagnostic pointing at where the value was defined.
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::value::{format_float, secret_reference, Value, ValueKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Toml,
+    Yaml,
+    Dotenv,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Toml => "toml",
+            Format::Yaml => "yaml",
+            Format::Dotenv => "env",
+        }
+    }
+}
+
+/// Emit `v` in `format`. Every problem is reported; text only when there is none.
+pub fn emit(v: &Value, format: Format) -> Result<String, Vec<Diagnostic>> {
+    match format {
+        Format::Json => Ok(json_text(v)),
+        Format::Toml => toml_text(v),
+        Format::Yaml => Ok(yaml_text(v)),
+        Format::Dotenv => dotenv_text(v),
+    }
+}
+
+pub fn to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &v.kind {
+        ValueKind::Null => J::Null,
+        ValueKind::Bool(b) => J::Bool(*b),
+        ValueKind::Int(i) => J::from(*i),
+        ValueKind::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        ValueKind::String(s) => J::String(s.clone()),
+        ValueKind::Secret(name) => J::String(secret_reference(name)),
+        ValueKind::Array(a) => J::Array(a.iter().map(to_json).collect()),
+        ValueKind::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+    }
+}
+
+pub fn json_text(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(&to_json(v)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+// ----- TOML -----
+
+fn toml_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let root = match to_toml(v, &mut Vec::new(), &mut errors) {
+        Some(toml::Value::Table(t)) => t,
+        _ => toml::Table::new(),
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    toml::to_string_pretty(&root).map_err(|e| {
+        vec![Diagnostic::error(Code::Unrepresentable, format!("cannot write TOML: {e}"))
+            .primary(v.origin.file, v.origin.span, "in this value")]
+    })
+}
+
+fn to_toml(v: &Value, path: &mut Vec<String>, errors: &mut Vec<Diagnostic>) -> Option<toml::Value> {
+    use toml::Value as T;
+    Some(match &v.kind {
+        ValueKind::Null => {
+            errors.push(
+                Diagnostic::error(Code::TomlNull, format!("`{}` is null, which TOML cannot represent", shown(path)))
+                    .primary(v.origin.file, v.origin.span, format!("null, set in the {} layer", v.origin.layer))
+                    .help("give it a value, remove it for this target with `@delete`, or emit JSON or YAML"),
+            );
+            return None;
+        }
+        ValueKind::Bool(b) => T::Boolean(*b),
+        ValueKind::Int(i) => T::Integer(*i),
+        ValueKind::Float(f) => T::Float(*f),
+        ValueKind::String(s) => T::String(s.clone()),
+        ValueKind::Secret(name) => T::String(secret_reference(name)),
+        ValueKind::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (i, item) in a.iter().enumerate() {
+                path.push(i.to_string());
+                if let Some(x) = to_toml(item, path, errors) {
+                    out.push(x);
+                }
+                path.pop();
+            }
+            T::Array(out)
+        }
+        ValueKind::Object(m) => {
+            let mut t = toml::Table::new();
+            for (k, item) in m {
+                path.push(k.clone());
+                if let Some(x) = to_toml(item, path, errors) {
+                    t.insert(k.clone(), x);
+                }
+                path.pop();
+            }
+            T::Table(t)
+        }
+    })
+}
+
+fn shown(path: &[String]) -> String {
+    if path.is_empty() {
+        "the root".to_string()
+    } else {
+        path.join(".")
+    }
+}
+
+// ----- YAML -----
+
+/// YAML 1.2 block style. Strings are plain only when no YAML 1.1 or 1.2 reader could take them for anything else.
+pub fn yaml_text(v: &Value) -> String {
+    let mut out = String::new();
+    match &v.kind {
+        ValueKind::Object(m) if !m.is_empty() => yaml_object(m, 0, &mut out),
+        ValueKind::Array(a) if !a.is_empty() => yaml_array(a, 0, &mut out),
+        _ => {
+            out.push_str(&yaml_scalar(v));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn yaml_object(m: &IndexMap<String, Value>, indent: usize, out: &mut String) {
+    for (k, v) in m {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(&yaml_string(k));
+        out.push(':');
+        yaml_child(v, indent, out);
+    }
+}
+
+fn yaml_array(a: &[Value], indent: usize, out: &mut String) {
+    for v in a {
+        out.push_str(&" ".repeat(indent));
+        out.push('-');
+        match &v.kind {
+            ValueKind::Object(m) if !m.is_empty() => {
+                // `- first: 1` then the other keys aligned under `first`.
+                let mut inner = String::new();
+                yaml_object(m, indent + 2, &mut inner);
+                out.push(' ');
+                out.push_str(&inner[indent + 2..]);
+            }
+            ValueKind::Array(x) if !x.is_empty() => {
+                let mut inner = String::new();
+                yaml_array(x, indent + 2, &mut inner);
+                out.push(' ');
+                out.push_str(&inner[indent + 2..]);
+            }
+            _ => {
+                out.push(' ');
+                out.push_str(&yaml_scalar(v));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn yaml_child(v: &Value, indent: usize, out: &mut String) {
+    match &v.kind {
+        ValueKind::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            yaml_object(m, indent + 2, out);
+        }
+        ValueKind::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            yaml_array(a, indent + 2, out);
+        }
+        _ => {
+            out.push(' ');
+            out.push_str(&yaml_scalar(v));
+            out.push('\n');
+        }
+    }
+}
+
+fn yaml_scalar(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Null => "null".into(),
+        ValueKind::Bool(b) => b.to_string(),
+        ValueKind::Int(i) => i.to_string(),
+        ValueKind::Float(f) => format_float(*f),
+        ValueKind::String(s) => yaml_string(s),
+        ValueKind::Secret(name) => yaml_string(&secret_reference(name)),
+        ValueKind::Array(_) => "[]".into(),
+        ValueKind::Object(_) => "{}".into(),
+    }
+}
+
+fn yaml_string(s: &str) -> String {
+    const RESERVED: &[&str] = &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"];
+    let plain = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        && !RESERVED.contains(&s.to_ascii_lowercase().as_str());
+    if plain {
+        s.to_string()
+    } else {
+        // A JSON string is a valid YAML double-quoted scalar.
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+// ----- dotenv -----
+
+/// `KEY=value` lines: the key path upper-cased and joined with `_`; arrays as JSON; null as an empty value.
+fn dotenv_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
+    let mut lines: IndexMap<String, (String, &Value, String)> = IndexMap::new();
+    let mut errors = Vec::new();
+    flatten(v, &mut Vec::new(), &mut lines, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = String::new();
+    for (name, (text, _, _)) in &lines {
+        out.push_str(name);
+        out.push('=');
+        out.push_str(text);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn dotenv_name(path: &[String]) -> String {
+    let mut name: String = path
+        .join("_")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+fn flatten<'v>(
+    v: &'v Value,
+    path: &mut Vec<String>,
+    lines: &mut IndexMap<String, (String, &'v Value, String)>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    if let ValueKind::Object(m) = &v.kind {
+        for (k, item) in m {
+            path.push(k.clone());
+            flatten(item, path, lines, errors);
+            path.pop();
+        }
+        return;
+    }
+    let name = dotenv_name(path);
+    let text = match &v.kind {
+        ValueKind::Null => String::new(),
+        ValueKind::Bool(b) => b.to_string(),
+        ValueKind::Int(i) => i.to_string(),
+        ValueKind::Float(f) => format_float(*f),
+        ValueKind::String(s) => dotenv_quote(s),
+        ValueKind::Secret(n) => dotenv_quote(&secret_reference(n)),
+        ValueKind::Array(_) | ValueKind::Object(_) => dotenv_quote(&serde_json::to_string(&to_json(v)).unwrap_or_default()),
+    };
+    let dotted = path.join(".");
+    if let Some((_, first, first_path)) = lines.get(&name) {
+        errors.push(
+            Diagnostic::error(Code::DotenvCollision, format!("`{dotted}` and `{first_path}` both become `{name}` in dotenv"))
+                .primary(v.origin.file, v.origin.span, format!("`{dotted}` set here"))
+                .secondary(first.origin.file, first.origin.span, format!("`{first_path}` set here"))
+                .help("rename one of the keys, or emit JSON, TOML or YAML"),
+        );
+        return;
+    }
+    lines.insert(name, (text, v, dotted));
+}
+
+fn dotenv_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,-".contains(&b)) {
+        return s.to_string();
+    }
+    let mut q = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '$' => q.push_str("\\$"),
+            '`' => q.push_str("\\`"),
+            '\n' => q.push_str("\\n"),
+            '\r' => q.push_str("\\r"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}

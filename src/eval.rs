@@ -1,0 +1,694 @@
+//! Evaluation: the merged definitions of one target to a value tree.
+//!
+//! Owns: the meaning of expressions, references, variables and directives. Invariants: references and variables are
+//! resolved against the *merged* tree (late binding), each definition is evaluated at most once per target (memo
+//! table), a cycle is reported once with every member, nothing undefined silently becomes "" or null, and the only
+//! outside reads are the environment variables that `@env` names and the files that `@file` names (through the
+//! loader). An error yields `None` after reporting; callers propagate `None` without reporting again.
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::lower::{LeafData, ModuleLoader};
+use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::ast::*;
+use crate::value::{format_float, LayerId, Origin, Value, ValueKind};
+
+/// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
+pub const MAX_EVAL_DEPTH: usize = 400;
+
+/// Where `@env` looks, in order: `--var`, `--env-file` (already merged into `vars` by the caller), then the process
+/// environment if allowed.
+#[derive(Debug, Default, Clone)]
+pub struct EnvInputs {
+    pub vars: IndexMap<String, String>,
+    pub process_env: bool,
+}
+
+impl EnvInputs {
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned().or_else(|| if self.process_env { std::env::var(name).ok() } else { None })
+    }
+}
+
+pub struct Evaluator<'a> {
+    pub merged: &'a Merged,
+    pub sources: &'a SourceMap,
+    pub loader: &'a mut dyn ModuleLoader,
+    pub sink: &'a mut Sink,
+    pub target: &'a Target,
+    pub inputs: &'a EnvInputs,
+    memo: Vec<Slot>,
+    stack: Vec<Frame>,
+}
+
+#[derive(Clone)]
+enum Slot {
+    Todo,
+    Busy,
+    Done(Value),
+    Failed,
+}
+
+struct Frame {
+    id: usize,
+    name: String,
+    /// The reference that led into this definition.
+    via: Option<(FileId, Span)>,
+}
+
+/// What an expression is evaluated against: the definition it belongs to.
+struct Ctx<'l> {
+    leaf: &'l LeafData,
+}
+
+impl<'l> Ctx<'l> {
+    fn file(&self) -> FileId {
+        self.leaf.origin.file
+    }
+    fn origin(&self, span: Span) -> Origin {
+        Origin { file: self.leaf.origin.file, span, layer: self.leaf.origin.layer.clone() }
+    }
+}
+
+const DIRECTIVES: &[&str] = &["env", "secret", "file", "environment", "provider", "delete", "replace"];
+
+impl<'a> Evaluator<'a> {
+    pub fn new(
+        merged: &'a Merged,
+        sources: &'a SourceMap,
+        loader: &'a mut dyn ModuleLoader,
+        sink: &'a mut Sink,
+        target: &'a Target,
+        inputs: &'a EnvInputs,
+    ) -> Self {
+        Evaluator { merged, sources, loader, sink, target, inputs, memo: vec![Slot::Todo; merged.slots], stack: vec![] }
+    }
+
+    /// Evaluate the whole tree. `None` if any error was reported.
+    pub fn evaluate_root(&mut self) -> Option<Value> {
+        let root = &self.merged.root;
+        let v = self.eval_object(root, &mut Vec::new());
+        // Variables nobody used are still checked, so a broken definition is never silently ignored.
+        for (name, leaf) in &self.merged.vars {
+            self.eval_leaf(leaf, &format!("${name}"), None);
+        }
+        v
+    }
+
+    fn eval_object(&mut self, obj: &MObject, path: &mut Vec<String>) -> Option<Value> {
+        let mut out = IndexMap::with_capacity(obj.fields.len());
+        let mut ok = true;
+        for (k, node) in &obj.fields {
+            path.push(k.clone());
+            let v = self.eval_node(node, path, None);
+            path.pop();
+            match v {
+                Some(v) => {
+                    out.insert(k.clone(), v);
+                }
+                None => ok = false,
+            }
+        }
+        let secret = out.values().any(|v| v.secret);
+        ok.then(|| Value { kind: ValueKind::Object(out), origin: obj.origin.clone(), secret })
+    }
+
+    fn eval_node(&mut self, node: &MNode, path: &mut Vec<String>, via: Option<(FileId, Span)>) -> Option<Value> {
+        match node {
+            MNode::Leaf(l) => self.eval_leaf(l, &path.join("."), via),
+            MNode::Object(o) => self.eval_object(o, path),
+        }
+    }
+
+    fn eval_leaf(&mut self, leaf: &MergedLeaf, name: &str, via: Option<(FileId, Span)>) -> Option<Value> {
+        match &self.memo[leaf.id] {
+            Slot::Done(v) => return Some(v.clone()),
+            Slot::Failed => return None,
+            Slot::Busy => {
+                self.report_cycle(leaf.id, name, via);
+                return None;
+            }
+            Slot::Todo => {}
+        }
+        if self.stack.len() >= MAX_EVAL_DEPTH {
+            let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
+            self.sink.push(
+                Diagnostic::error(Code::EvalTooDeep, format!("references nest more than {MAX_EVAL_DEPTH} deep"))
+                    .primary(file, span, format!("evaluating `{name}` needs a longer chain of references"))
+                    .help("shorten the chain of keys that refer to each other"),
+            );
+            self.memo[leaf.id] = Slot::Failed;
+            return None;
+        }
+        self.memo[leaf.id] = Slot::Busy;
+        self.stack.push(Frame { id: leaf.id, name: name.to_string(), via });
+        let ctx = Ctx { leaf: &leaf.data };
+        let v = self.eval(&leaf.data.expr, &ctx);
+        self.stack.pop();
+        // A cycle found further down already marked this slot failed.
+        if matches!(self.memo[leaf.id], Slot::Failed) {
+            return None;
+        }
+        self.memo[leaf.id] = match &v {
+            Some(v) => Slot::Done(v.clone()),
+            None => Slot::Failed,
+        };
+        v
+    }
+
+    fn report_cycle(&mut self, id: usize, name: &str, via: Option<(FileId, Span)>) {
+        let Some(pos) = self.stack.iter().position(|f| f.id == id) else { return };
+        let mut names: Vec<String> = self.stack[pos..].iter().map(|f| f.name.clone()).collect();
+        names.push(name.to_string());
+        let mut d = Diagnostic::error(Code::Cycle, format!("reference cycle: {}", names.join(" → ")));
+        if let Some((f, s)) = via {
+            d = d.primary(f, s, format!("`{}` refers back to `{name}`", self.stack.last().map_or("", |f| f.name.as_str())));
+        }
+        for w in self.stack[pos + 1..].iter() {
+            if let Some((f, s)) = w.via {
+                d = d.secondary(f, s, format!("refers to `{}`", w.name));
+            }
+        }
+        self.sink.push(d.help("break the cycle: one of these values must not depend on the others"));
+        for f in &self.stack[pos..] {
+            self.memo[f.id] = Slot::Failed;
+        }
+    }
+
+    // ----- expressions -----
+
+    fn eval(&mut self, e: &Expr, ctx: &Ctx) -> Option<Value> {
+        let origin = || ctx.origin(e.span);
+        let scalar = |k: ValueKind| Some(Value::new(k, ctx.origin(e.span)));
+        match &e.kind {
+            ExprKind::Null => scalar(ValueKind::Null),
+            ExprKind::Bool(b) => scalar(ValueKind::Bool(*b)),
+            ExprKind::Int(i) => scalar(ValueKind::Int(*i)),
+            ExprKind::Float(f) => scalar(ValueKind::Float(*f)),
+            ExprKind::Str { parts, .. } => self.eval_string(parts, e.span, ctx),
+            ExprKind::Array { items, .. } => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for item in items {
+                    match self.eval(item, ctx) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                let secret = out.iter().any(|v| v.secret);
+                ok.then(|| Value { kind: ValueKind::Array(out), origin: origin(), secret })
+            }
+            ExprKind::Object { entries, .. } => {
+                // Objects nested inside expressions (arrays, conditionals): plain values, no merging.
+                let mut out: IndexMap<String, Value> = IndexMap::new();
+                let mut ok = true;
+                for entry in entries {
+                    let EntryTarget::Key(k) = &entry.target else { continue };
+                    match self.eval(&entry.value, ctx) {
+                        Some(v) => set_path(&mut out, &k.segments, v),
+                        None => ok = false,
+                    }
+                }
+                let secret = out.values().any(|v| v.secret);
+                ok.then(|| Value { kind: ValueKind::Object(out), origin: origin(), secret })
+            }
+            ExprKind::Paren(inner) => self.eval(inner, ctx),
+            ExprKind::Variable { name, path } => self.eval_variable(name, path, ctx),
+            ExprKind::Reference(path) => self.eval_reference(path, ctx),
+            ExprKind::Directive { name, args, parens, .. } => self.eval_directive(name, args, *parens, e.span, ctx),
+            ExprKind::Unary(op, inner) => {
+                let v = self.eval(inner, ctx)?;
+                let secret = v.secret;
+                let kind = match (op, &v.kind) {
+                    (UnaryOp::Not, ValueKind::Bool(b)) => ValueKind::Bool(!b),
+                    (UnaryOp::Neg, ValueKind::Int(i)) => match i.checked_neg() {
+                        Some(n) => ValueKind::Int(n),
+                        None => return self.overflow(e.span, ctx),
+                    },
+                    (UnaryOp::Neg, ValueKind::Float(f)) => ValueKind::Float(-f),
+                    (UnaryOp::Not, _) => return self.not_bool(&v, inner.span, "`!`", ctx),
+                    (UnaryOp::Neg, _) => {
+                        self.sink.push(
+                            Diagnostic::error(Code::TypeMismatch, format!("cannot negate {}", v.type_name()))
+                                .primary(ctx.file(), inner.span, format!("this is {}", v.describe())),
+                        );
+                        return None;
+                    }
+                };
+                Some(Value { kind, origin: origin(), secret })
+            }
+            ExprKind::Binary(op, l, r) => self.eval_binary(*op, l, r, e.span, ctx),
+            ExprKind::Ternary(c, a, b) => {
+                let cond = self.eval(c, ctx)?;
+                match cond.kind {
+                    ValueKind::Bool(true) => self.eval(a, ctx),
+                    ValueKind::Bool(false) => self.eval(b, ctx),
+                    _ => self.not_bool(&cond, c.span, "the condition of `? :`", ctx),
+                }
+            }
+            ExprKind::Error => None,
+        }
+    }
+
+    fn not_bool(&mut self, v: &Value, span: Span, what: &str, ctx: &Ctx) -> Option<Value> {
+        self.sink.push(
+            Diagnostic::error(Code::NotABool, format!("{what} needs a boolean, found {}", v.type_name()))
+                .primary(ctx.file(), span, format!("this is {}", v.describe()))
+                .help("compare explicitly, e.g. `x == \"yes\"` or `x != null`"),
+        );
+        None
+    }
+
+    fn overflow(&mut self, span: Span, ctx: &Ctx) -> Option<Value> {
+        self.sink.push(
+            Diagnostic::error(Code::Overflow, "integer overflow")
+                .primary(ctx.file(), span, "the result does not fit in 64 bits")
+                .help("use floats (e.g. `1.0 * x`) for very large numbers"),
+        );
+        None
+    }
+
+    fn eval_string(&mut self, parts: &[StrPart], span: Span, ctx: &Ctx) -> Option<Value> {
+        let mut s = String::new();
+        let mut ok = true;
+        let mut secret = false;
+        for part in parts {
+            match part {
+                StrPart::Lit(t) => s.push_str(t),
+                StrPart::Interp(e) => match self.eval(e, ctx) {
+                    Some(v) => {
+                        secret |= v.secret;
+                        match display(&v) {
+                            Some(t) => s.push_str(&t),
+                            None => {
+                                self.sink.push(
+                                    Diagnostic::error(Code::BadInterpolation, format!("cannot interpolate {} into a string", v.type_name()))
+                                        .primary(ctx.file(), e.span, format!("this is {}", v.describe()))
+                                        .help("interpolate one of its fields instead, e.g. `${x.name}`"),
+                                );
+                                ok = false;
+                            }
+                        }
+                    }
+                    None => ok = false,
+                },
+            }
+        }
+        ok.then(|| Value { kind: ValueKind::String(s), origin: ctx.origin(span), secret })
+    }
+
+    fn eval_variable(&mut self, name: &Ident, path: &[Ident], ctx: &Ctx) -> Option<Value> {
+        let Some(leaf) = self.merged.vars.get(&name.name) else {
+            let mut d = Diagnostic::error(Code::UndefinedVariable, format!("undefined variable `${}`", name.name))
+                .primary(ctx.file(), name.span, "not defined for this target");
+            if let Some(s) = did_you_mean(&name.name, self.merged.vars.keys().map(String::as_str)) {
+                d = d.help(format!("did you mean `${s}`?"));
+            } else {
+                d = d.help(format!("define it: `${}: value`", name.name));
+            }
+            if let Some(env) = &self.target.env {
+                d = d.note(format!("building target {}/{}", env, self.target.provider.as_deref().unwrap_or("-")));
+            }
+            self.sink.push(d);
+            return None;
+        };
+        let v = self.eval_leaf(leaf, &format!("${}", name.name), Some((ctx.file(), name.span)))?;
+        self.descend(v, path, &format!("${}", name.name), ctx)
+    }
+
+    /// Step into `v` along `path` (`$db.host`, or a reference that reaches past a computed value).
+    fn descend(&mut self, v: Value, path: &[Ident], shown: &str, ctx: &Ctx) -> Option<Value> {
+        let mut cur = v;
+        let mut shown = shown.to_string();
+        for seg in path {
+            let next = match &cur.kind {
+                ValueKind::Object(m) => m.get(&seg.name).cloned(),
+                ValueKind::Array(a) => seg.name.parse::<usize>().ok().and_then(|i| a.get(i).cloned()),
+                _ => None,
+            };
+            match next {
+                Some(n) => cur = n,
+                None => {
+                    let mut d = Diagnostic::error(Code::BadPath, format!("`{shown}` has no `{}`", seg.name))
+                        .primary(ctx.file(), seg.span, format!("`{shown}` is {}", cur.describe()));
+                    if let ValueKind::Object(m) = &cur.kind {
+                        if let Some(s) = did_you_mean(&seg.name, m.keys().map(String::as_str)) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                    }
+                    self.sink.push(d);
+                    return None;
+                }
+            }
+            shown = format!("{shown}.{}", seg.name);
+        }
+        Some(cur)
+    }
+
+    fn eval_reference(&mut self, path: &KeyPath, ctx: &Ctx) -> Option<Value> {
+        let first = &path.segments[0].name;
+        let scope = &ctx.leaf.scope;
+        // Lexical lookup: the innermost enclosing object that has the first segment wins.
+        for k in (0..=scope.len()).rev() {
+            let base = &scope[..k];
+            let Some(obj) = self.object_at(base) else { continue };
+            if !obj.fields.contains_key(first) {
+                continue;
+            }
+            let mut full: Vec<String> = base.to_vec();
+            let mut node = &obj.fields[first];
+            full.push(first.clone());
+            let mut rest = &path.segments[1..];
+            while let (MNode::Object(o), Some(seg)) = (node, rest.first()) {
+                match o.fields.get(&seg.name) {
+                    Some(n) => {
+                        node = n;
+                        full.push(seg.name.clone());
+                        rest = &rest[1..];
+                    }
+                    None => {
+                        let mut d = Diagnostic::error(Code::UndefinedReference, format!("`{}` has no key `{}`", full.join("."), seg.name))
+                            .primary(ctx.file(), seg.span, "no such key in this target");
+                        if let Some(s) = did_you_mean(&seg.name, o.fields.keys().map(String::as_str)) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        self.sink.push(d);
+                        return None;
+                    }
+                }
+            }
+            let via = Some((ctx.file(), path.span));
+            let v = self.eval_node(node, &mut full.clone(), via)?;
+            let v = self.descend(v, rest, &full.join("."), ctx)?;
+            return Some(Value { origin: ctx.origin(path.span), ..v });
+        }
+        let dotted = path.dotted();
+        let mut d = Diagnostic::error(Code::UndefinedReference, format!("undefined reference `{dotted}`"))
+            .primary(ctx.file(), path.span, "no key of this name in this target");
+        let mut candidates: Vec<&str> = self.merged.root.fields.keys().map(String::as_str).collect();
+        if let Some(o) = self.object_at(scope) {
+            candidates.extend(o.fields.keys().map(String::as_str));
+        }
+        d = match did_you_mean(first, candidates) {
+            Some(s) => d.help(format!("did you mean `{s}`? If you meant the text, quote it: \"{dotted}\"")),
+            None => d.help(format!("if you meant the text, quote it: \"{dotted}\"")),
+        };
+        self.sink.push(d.note("bare names refer to other keys; strings must be quoted"));
+        None
+    }
+
+    fn object_at(&self, path: &[String]) -> Option<&'a MObject> {
+        let mut cur: &'a MObject = &self.merged.root;
+        for seg in path {
+            match cur.fields.get(seg)? {
+                MNode::Object(o) => cur = o,
+                MNode::Leaf(_) => return None,
+            }
+        }
+        Some(cur)
+    }
+
+    fn eval_directive(&mut self, name: &Ident, args: &[Expr], parens: bool, span: Span, ctx: &Ctx) -> Option<Value> {
+        let file = ctx.file();
+        let arity = |this: &mut Self, form: &str| {
+            this.sink.push(
+                Diagnostic::error(Code::DirectiveArguments, format!("wrong arguments for `@{}`", name.name))
+                    .primary(file, span, format!("expected `{form}`")),
+            );
+            None
+        };
+        match name.name.as_str() {
+            "environment" | "provider" => {
+                if parens {
+                    return arity(self, &format!("@{}", name.name));
+                }
+                let v = if name.name == "environment" { &self.target.env } else { &self.target.provider };
+                let kind = v.as_ref().map_or(ValueKind::Null, |s| ValueKind::String(s.clone()));
+                Some(Value::new(kind, ctx.origin(span)))
+            }
+            "env" => {
+                if args.is_empty() || args.len() > 2 {
+                    return arity(self, "@env(\"NAME\") or @env(\"NAME\", default)");
+                }
+                let var = self.string_arg(&args[0], "the variable name", ctx)?;
+                match self.inputs.lookup(&var) {
+                    Some(text) => {
+                        let default = match args.get(1) {
+                            Some(d) => Some(self.eval(d, ctx)?),
+                            None => None,
+                        };
+                        self.env_value(&var, text, default.as_ref(), span, ctx)
+                    }
+                    None => match args.get(1) {
+                        Some(d) => self.eval(d, ctx),
+                        None => {
+                            self.sink.push(
+                                Diagnostic::error(Code::EnvVarMissing, format!("environment variable `{var}` is not set"))
+                                    .primary(file, span, "needs a value and has no default")
+                                    .help(format!("set {var} in the environment, pass `--var {var}=VALUE`, or give a default: `@env(\"{var}\", \"...\")`")),
+                            );
+                            None
+                        }
+                    },
+                }
+            }
+            "secret" => {
+                if args.len() != 1 {
+                    return arity(self, "@secret(\"name\")");
+                }
+                let secret_name = self.string_arg(&args[0], "the secret name", ctx)?;
+                Some(Value { kind: ValueKind::Secret(secret_name), origin: ctx.origin(span), secret: true })
+            }
+            "file" => {
+                if args.len() != 1 {
+                    return arity(self, "@file(\"path\")");
+                }
+                let path = self.string_arg(&args[0], "the file path", ctx)?;
+                match self.loader.read_data(self.sources, file, &path, args[0].span) {
+                    Ok(text) => Some(Value::new(ValueKind::String(text.to_string()), ctx.origin(span))),
+                    Err(d) => {
+                        self.sink.push(d);
+                        None
+                    }
+                }
+            }
+            "delete" | "replace" => {
+                self.sink.push(
+                    Diagnostic::error(Code::MisplacedDirective, format!("`@{}` must be the whole value of a key", name.name))
+                        .primary(file, span, "used inside an expression")
+                        .help(if name.name == "delete" { "write `key: @delete` in an overlay" } else { "write `key: @replace({ ... })`" }),
+                );
+                None
+            }
+            other => {
+                let mut d = Diagnostic::error(Code::UnknownDirective, format!("unknown directive `@{other}`"))
+                    .primary(file, name.span, "not a directive tuskc knows");
+                d = match did_you_mean(other, DIRECTIVES.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `@{s}`?")),
+                    None => d.help(format!("directives: {}", DIRECTIVES.iter().map(|d| format!("@{d}")).collect::<Vec<_>>().join(", "))),
+                };
+                self.sink.push(d);
+                None
+            }
+        }
+    }
+
+    /// An `@env` value is text; with a typed default it takes the default's type (`@env("PORT", 8080)` is an int).
+    fn env_value(&mut self, var: &str, text: String, default: Option<&Value>, span: Span, ctx: &Ctx) -> Option<Value> {
+        let kind = match default.map(|d| &d.kind) {
+            Some(ValueKind::Int(_)) => text.trim().parse::<i64>().ok().map(ValueKind::Int),
+            Some(ValueKind::Float(_)) => text.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(ValueKind::Float),
+            Some(ValueKind::Bool(_)) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Some(ValueKind::Bool(true)),
+                "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
+                _ => None,
+            },
+            _ => Some(ValueKind::String(text.clone())),
+        };
+        match kind {
+            Some(kind) => Some(Value::new(kind, ctx.origin(span))),
+            None => {
+                let ty = default.map_or("string", |d| d.type_name());
+                self.sink.push(
+                    Diagnostic::error(Code::TypeMismatch, format!("environment variable `{var}` is not a valid {ty}"))
+                        .primary(ctx.file(), span, format!("{var}={text:?}, but the default is {ty}"))
+                        .help(format!("set {var} to a {ty}, or make the default a string")),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_arg(&mut self, e: &Expr, what: &str, ctx: &Ctx) -> Option<String> {
+        let v = self.eval(e, ctx)?;
+        match v.kind {
+            ValueKind::String(s) => Some(s),
+            _ => {
+                self.sink.push(
+                    Diagnostic::error(Code::DirectiveArguments, format!("{what} must be a string"))
+                        .primary(ctx.file(), e.span, format!("this is {}", v.describe())),
+                );
+                None
+            }
+        }
+    }
+
+    fn eval_binary(&mut self, op: BinaryOp, l: &Expr, r: &Expr, span: Span, ctx: &Ctx) -> Option<Value> {
+        use ValueKind::*;
+        // Short-circuit operators evaluate the right side only when needed.
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            let a = self.eval(l, ctx)?;
+            let ab = match a.kind {
+                Bool(b) => b,
+                _ => return self.not_bool(&a, l.span, &format!("`{}`", op.symbol()), ctx),
+            };
+            if (op == BinaryOp::And && !ab) || (op == BinaryOp::Or && ab) {
+                return Some(Value::new(Bool(ab), ctx.origin(span)));
+            }
+            let b = self.eval(r, ctx)?;
+            return match b.kind {
+                Bool(bb) => Some(Value::new(Bool(bb), ctx.origin(span))),
+                _ => self.not_bool(&b, r.span, &format!("`{}`", op.symbol()), ctx),
+            };
+        }
+        let a = self.eval(l, ctx);
+        let b = self.eval(r, ctx);
+        let (a, b) = (a?, b?);
+        let secret = a.secret || b.secret;
+        let num = |v: &ValueKind| match v {
+            Int(i) => Some(*i as f64),
+            Float(f) => Some(*f),
+            _ => None,
+        };
+        let kind = match op {
+            BinaryOp::Eq => Some(Bool(a.same(&b))),
+            BinaryOp::Ne => Some(Bool(!a.same(&b))),
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                let ord = match (&a.kind, &b.kind) {
+                    (String(x), String(y)) => Some(x.cmp(y)),
+                    (Int(x), Int(y)) => Some(x.cmp(y)),
+                    (x, y) => match (num(x), num(y)) {
+                        (Some(x), Some(y)) => x.partial_cmp(&y),
+                        _ => None,
+                    },
+                };
+                ord.map(|o| {
+                    Bool(match op {
+                        BinaryOp::Lt => o.is_lt(),
+                        BinaryOp::Le => o.is_le(),
+                        BinaryOp::Gt => o.is_gt(),
+                        _ => o.is_ge(),
+                    })
+                })
+            }
+            BinaryOp::Add => match (&a.kind, &b.kind) {
+                (Int(x), Int(y)) => match x.checked_add(*y) {
+                    Some(n) => Some(Int(n)),
+                    None => return self.overflow(span, ctx),
+                },
+                (Array(x), Array(y)) => Some(Array(x.iter().chain(y).cloned().collect())),
+                (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => match (display(&a), display(&b)) {
+                    (Some(x), Some(y)) if !matches!(a.kind, Null) && !matches!(b.kind, Null) => Some(String(x + &y)),
+                    _ => None,
+                },
+                (x, y) => match (num(x), num(y)) {
+                    (Some(x), Some(y)) => Some(Float(x + y)),
+                    _ => None,
+                },
+            },
+            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => match (&a.kind, &b.kind) {
+                (Int(x), Int(y)) => {
+                    if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *y == 0 {
+                        self.sink.push(
+                            Diagnostic::error(Code::DivisionByZero, "division by zero")
+                                .primary(ctx.file(), r.span, "this is 0"),
+                        );
+                        return None;
+                    }
+                    let n = match op {
+                        BinaryOp::Sub => x.checked_sub(*y),
+                        BinaryOp::Mul => x.checked_mul(*y),
+                        BinaryOp::Div => x.checked_div(*y),
+                        _ => x.checked_rem(*y),
+                    };
+                    match n {
+                        Some(n) => Some(Int(n)),
+                        None => return self.overflow(span, ctx),
+                    }
+                }
+                (x, y) => match (num(x), num(y)) {
+                    (Some(x), Some(y)) => {
+                        if matches!(op, BinaryOp::Div | BinaryOp::Rem) && y == 0.0 {
+                            self.sink.push(
+                                Diagnostic::error(Code::DivisionByZero, "division by zero")
+                                    .primary(ctx.file(), r.span, "this is 0"),
+                            );
+                            return None;
+                        }
+                        Some(Float(match op {
+                            BinaryOp::Sub => x - y,
+                            BinaryOp::Mul => x * y,
+                            BinaryOp::Div => x / y,
+                            _ => x % y,
+                        }))
+                    }
+                    _ => None,
+                },
+            },
+            BinaryOp::And | BinaryOp::Or => None,
+        };
+        match kind {
+            Some(kind) => Some(Value { kind, origin: ctx.origin(span), secret }),
+            None => {
+                self.sink.push(
+                    Diagnostic::error(Code::TypeMismatch, format!("cannot apply `{}` to {} and {}", op.symbol(), a.type_name(), b.type_name()))
+                        .primary(ctx.file(), l.span, format!("this is {}", a.describe()))
+                        .secondary(ctx.file(), r.span, format!("this is {}", b.describe()))
+                        .help(match op {
+                            BinaryOp::Add => "`+` joins two strings (or a string and a number), adds numbers, or concatenates arrays",
+                            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => "compare two numbers or two strings",
+                            _ => "arithmetic needs two numbers",
+                        }),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// How a scalar reads inside a string. Secrets show as their reference, never a value.
+fn display(v: &Value) -> Option<String> {
+    Some(match &v.kind {
+        ValueKind::String(s) => s.clone(),
+        ValueKind::Int(i) => i.to_string(),
+        ValueKind::Float(f) => format_float(*f),
+        ValueKind::Bool(b) => b.to_string(),
+        ValueKind::Null => "null".to_string(),
+        ValueKind::Secret(name) => crate::value::secret_reference(name),
+        ValueKind::Array(_) | ValueKind::Object(_) => return None,
+    })
+}
+
+fn set_path(map: &mut IndexMap<String, Value>, path: &[Ident], v: Value) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut cur = map;
+    for seg in parents {
+        let origin = v.origin.clone();
+        let entry = cur
+            .entry(seg.name.clone())
+            .or_insert_with(|| Value::new(ValueKind::Object(IndexMap::new()), origin.clone()));
+        if !matches!(entry.kind, ValueKind::Object(_)) {
+            *entry = Value::new(ValueKind::Object(IndexMap::new()), origin);
+        }
+        let ValueKind::Object(m) = &mut entry.kind else { return };
+        cur = m;
+    }
+    cur.insert(last.name.clone(), v);
+}
+
+/// The layer a value came from, for messages.
+pub fn layer_of(v: &Value) -> &LayerId {
+    &v.origin.layer
+}

@@ -1,0 +1,15 @@
+//! tuskc: a compiler for TuskLang-style configuration.
+//!
+//! The pipeline (see ARCHITECTURE.md): source text → tokens → syntax tree → layers → merged tree for one target →
+//! evaluated value tree → emitted text. Diagnostics travel beside it in a [`diagnostic::Sink`].
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod diagnostic;
+pub mod source;
+pub mod syntax;
+pub mod value;
+pub mod lower;
+pub mod merge;
+pub mod eval;
+pub mod emit;
+pub mod render;

@@ -1,0 +1,491 @@
+//! Lowering: syntax trees to layers.
+//!
+//! Owns: the meaning of sections, `env`/`provider` blocks, dotted keys, object blocks, `@delete` / `@replace`, and
+//! `use`. Input is the entry file and, through a [`ModuleLoader`], every module it uses; output is a [`Program`]: one
+//! [`Layer`] of unevaluated definitions per base / provider / env / env+provider, plus the declared environments and
+//! providers. Invariants: a layer never holds two definitions of one key (reported as TSK0201/0202 with both places);
+//! every definition keeps its file, spans and layer; key order is source order; each module is lowered once, in
+//! `use` order, and a `use` cycle is reported with the whole chain. Nothing here evaluates an expression.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::ast::*;
+use crate::syntax::parse;
+use crate::value::{LayerId, Origin};
+
+/// One definition: an expression to evaluate after merging, and where it was written.
+#[derive(Debug)]
+pub struct LeafData {
+    pub expr: Expr,
+    /// `origin.span` is the value's span.
+    pub origin: Origin,
+    /// The key (or `$variable`) span, for "first defined here" and `explain`.
+    pub key_span: Span,
+    /// The object path the definition sits in; bare references resolve from here outwards.
+    pub scope: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Object(ObjectNode),
+    Leaf(Arc<LeafData>),
+    /// `key: @delete`: remove the key inherited from lower layers.
+    Delete(Origin),
+}
+
+#[derive(Clone, Debug)]
+pub struct ObjectNode {
+    pub fields: IndexMap<String, Node>,
+    /// Where the object was opened (the key span; for the root, the file start).
+    pub origin: Origin,
+    /// `@replace({...})`: replaces the inherited object instead of merging into it.
+    pub replace: bool,
+}
+
+impl ObjectNode {
+    pub fn new(origin: Origin) -> Self {
+        ObjectNode { fields: IndexMap::new(), origin, replace: false }
+    }
+}
+
+#[derive(Debug)]
+pub struct Layer {
+    pub id: LayerId,
+    pub root: ObjectNode,
+    pub vars: IndexMap<String, Arc<LeafData>>,
+}
+
+/// A declared environment or provider: where it was first named.
+#[derive(Clone, Debug)]
+pub struct Declaration {
+    pub file: FileId,
+    pub span: Span,
+    /// For environments: the parent named by `extends`, with where it was named.
+    pub extends: Option<(String, FileId, Span)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Program {
+    pub entry: Option<FileId>,
+    /// Every file lowered, entry last (modules before the files that use them).
+    pub asts: Vec<Ast>,
+    pub layers: IndexMap<LayerId, Layer>,
+    pub environments: IndexMap<String, Declaration>,
+    pub providers: IndexMap<String, Declaration>,
+}
+
+impl Program {
+    pub fn layer(&self, id: &LayerId) -> Option<&Layer> {
+        self.layers.get(id)
+    }
+
+    /// The environment and its ancestors, root ancestor first. Stops at cycles (reported while lowering).
+    pub fn env_chain(&self, env: &str) -> Vec<String> {
+        let mut chain = vec![env.to_string()];
+        let mut cur = env.to_string();
+        while let Some((parent, ..)) = self.environments.get(&cur).and_then(|d| d.extends.clone()) {
+            if chain.contains(&parent) || !self.environments.contains_key(&parent) {
+                break;
+            }
+            chain.push(parent.clone());
+            cur = parent;
+        }
+        chain.reverse();
+        chain
+    }
+}
+
+/// Where `use` and `@file` find files. The CLI reads the disk (confined to the project); the language server will
+/// read open editor buffers first.
+pub trait ModuleLoader {
+    /// Resolve `path` as written in a `use` in file `from`, and load it into `sources`.
+    fn load_module(&mut self, sources: &mut SourceMap, from: FileId, path: &str, span: Span) -> Result<FileId, Diagnostic>;
+    /// Read a data file for `@file(path)` written in file `from`.
+    fn read_data(&mut self, sources: &SourceMap, from: FileId, path: &str, span: Span) -> Result<Arc<str>, Diagnostic>;
+}
+
+/// Lower the entry file and everything it uses.
+pub fn lower_program(entry: FileId, sources: &mut SourceMap, loader: &mut dyn ModuleLoader, sink: &mut Sink) -> Program {
+    let mut l = Lowerer { sources, loader, sink, program: Program::default(), stack: Vec::new(), done: HashSet::new() };
+    l.program.entry = Some(entry);
+    l.program.layers.insert(LayerId::Base, new_layer(LayerId::Base, entry));
+    l.lower_file(entry);
+    l.check_environments();
+    l.program
+}
+
+fn new_layer(id: LayerId, file: FileId) -> Layer {
+    let origin = Origin { file, span: Span::default(), layer: id.clone() };
+    Layer { id, root: ObjectNode::new(origin), vars: IndexMap::new() }
+}
+
+struct Lowerer<'a> {
+    sources: &'a mut SourceMap,
+    loader: &'a mut dyn ModuleLoader,
+    sink: &'a mut Sink,
+    program: Program,
+    /// Files being lowered, with the `use` span that led into each (for cycle reports).
+    stack: Vec<(FileId, Span)>,
+    done: HashSet<FileId>,
+}
+
+/// Which block the items being lowered sit in.
+#[derive(Clone)]
+struct Scope {
+    file: FileId,
+    layer: LayerId,
+    env: Option<Arc<str>>,
+    provider: Option<Arc<str>>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn lower_file(&mut self, file: FileId) {
+        self.done.insert(file);
+        let ast = parse(&self.sources.get(file).text, file, self.sink);
+        let scope = Scope { file, layer: LayerId::Base, env: None, provider: None };
+        self.stack.push((file, Span::default()));
+        self.lower_items(&ast.items, &scope);
+        self.stack.pop();
+        self.program.asts.push(ast);
+    }
+
+    fn lower_items(&mut self, items: &[Item], scope: &Scope) {
+        let mut prefix: Vec<Ident> = Vec::new();
+        for item in items {
+            match item {
+                Item::Section(s) => prefix = s.path.segments.clone(),
+                Item::Entry(e) => self.lower_entry(e, scope, &prefix),
+                Item::Env(b) => {
+                    if let Some(outer) = &scope.env {
+                        self.sink.push(
+                            Diagnostic::error(Code::NestedBlock, "an `env` block cannot be nested in another `env` block")
+                                .primary(scope.file, b.name.span, format!("inside `env {outer}`"))
+                                .help("move it to the top level; use `extends` for inheritance"),
+                        );
+                        continue;
+                    }
+                    self.declare_env(b, scope.file);
+                    let env: Arc<str> = b.name.name.as_str().into();
+                    let provider = match &b.provider {
+                        Some(p) => {
+                            self.declare(false, &p.name, scope.file, p.span);
+                            Some(Arc::from(p.name.as_str()))
+                        }
+                        None => scope.provider.clone(),
+                    };
+                    let layer = match &provider {
+                        Some(p) => LayerId::EnvProvider(env.clone(), p.clone()),
+                        None => LayerId::Env(env.clone()),
+                    };
+                    let inner = Scope { file: scope.file, layer, env: Some(env), provider };
+                    self.lower_items(&b.items, &inner);
+                }
+                Item::Provider(b) => {
+                    if let Some(outer) = &scope.provider {
+                        self.sink.push(
+                            Diagnostic::error(Code::NestedBlock, "a `provider` block cannot be nested in another `provider` block")
+                                .primary(scope.file, b.name.span, format!("inside `provider {outer}`"))
+                                .help("move it to the top level"),
+                        );
+                        continue;
+                    }
+                    self.declare(false, &b.name.name, scope.file, b.name.span);
+                    let provider: Arc<str> = b.name.name.as_str().into();
+                    let layer = match &scope.env {
+                        Some(e) => LayerId::EnvProvider(e.clone(), provider.clone()),
+                        None => LayerId::Provider(provider.clone()),
+                    };
+                    let inner = Scope { file: scope.file, layer, env: scope.env.clone(), provider: Some(provider) };
+                    self.lower_items(&b.items, &inner);
+                }
+                Item::Use(u) => self.lower_use(u, scope.file),
+            }
+        }
+    }
+
+    fn lower_use(&mut self, u: &Use, file: FileId) {
+        let target = match self.loader.load_module(self.sources, file, &u.path, u.path_span) {
+            Ok(t) => t,
+            Err(d) => {
+                self.sink.push(d);
+                return;
+            }
+        };
+        if let Some(pos) = self.stack.iter().position(|(f, _)| *f == target) {
+            let mut chain: Vec<String> = self.stack[pos..].iter().map(|(f, _)| self.sources.get(*f).name.clone()).collect();
+            chain.push(self.sources.get(target).name.clone());
+            let mut d = Diagnostic::error(Code::ImportCycle, format!("import cycle: {}", chain.join(" → ")))
+                .primary(file, u.path_span, "this `use` closes the cycle");
+            for (f, span) in &self.stack[pos + 1..] {
+                d = d.secondary(self.stack_file_of(*f), *span, format!("uses `{}`", self.sources.get(*f).name));
+            }
+            self.sink.push(d.help("move what both modules need into a third module that neither uses"));
+            return;
+        }
+        if self.done.contains(&target) {
+            return; // already lowered (diamond): its definitions are in place once.
+        }
+        self.done.insert(target);
+        let ast = parse(&self.sources.get(target).text, target, self.sink);
+        let scope = Scope { file: target, layer: LayerId::Base, env: None, provider: None };
+        self.stack.push((target, u.path_span));
+        self.lower_items(&ast.items, &scope);
+        self.stack.pop();
+        self.program.asts.push(ast);
+    }
+
+    /// The file holding the `use` that led into `f` (the previous stack entry).
+    fn stack_file_of(&self, f: FileId) -> FileId {
+        let i = self.stack.iter().position(|(x, _)| *x == f).unwrap_or(0);
+        if i == 0 {
+            f
+        } else {
+            self.stack[i - 1].0
+        }
+    }
+
+    fn declare_env(&mut self, b: &EnvBlock, file: FileId) {
+        let extends = b.extends.as_ref().map(|p| (p.name.clone(), file, p.span));
+        match self.program.environments.get_mut(&b.name.name) {
+            None => {
+                self.program.environments.insert(b.name.name.clone(), Declaration { file, span: b.name.span, extends });
+            }
+            Some(existing) => match (&existing.extends, extends) {
+                (None, Some(e)) => existing.extends = Some(e),
+                (Some((old, of, os)), Some((new, nf, ns))) if *old != new => {
+                    let d = Diagnostic::error(
+                        Code::ExtendsConflict,
+                        format!("environment `{}` extends both `{old}` and `{new}`", b.name.name),
+                    )
+                    .primary(nf, ns, format!("extends `{new}` here"))
+                    .secondary(*of, *os, format!("extends `{old}` here"))
+                    .help("an environment has one parent; name it in one `env` block");
+                    self.sink.push(d);
+                }
+                _ => {}
+            },
+        }
+    }
+
+    fn declare(&mut self, env: bool, name: &str, file: FileId, span: Span) {
+        let map = if env { &mut self.program.environments } else { &mut self.program.providers };
+        map.entry(name.to_string()).or_insert(Declaration { file, span, extends: None });
+    }
+
+    fn check_environments(&mut self) {
+        let names: Vec<String> = self.program.environments.keys().cloned().collect();
+        for name in &names {
+            let Some((parent, file, span)) = self.program.environments.get(name).and_then(|d| d.extends.clone()) else {
+                continue;
+            };
+            if !self.program.environments.contains_key(&parent) {
+                let mut d = Diagnostic::error(Code::UnknownEnvironment, format!("environment `{name}` extends unknown environment `{parent}`"))
+                    .primary(file, span, "not declared");
+                if let Some(s) = did_you_mean(&parent, names.iter().map(String::as_str)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.sink.push(d);
+                continue;
+            }
+            // Walk up from `name`; coming back to it is a cycle. Report it once, at its first member.
+            let mut seen = vec![name.clone()];
+            let mut cur = parent;
+            while let Some(next) = self.program.environments.get(&cur).and_then(|d| d.extends.clone()) {
+                seen.push(cur.clone());
+                if next.0 == *name {
+                    if seen.iter().min() == Some(name) {
+                        seen.push(name.clone());
+                        self.sink.push(
+                            Diagnostic::error(Code::ExtendsCycle, format!("environments extend each other in a cycle: {}", seen.join(" → ")))
+                                .primary(file, span, "this `extends` is part of the cycle")
+                                .help("remove one `extends`"),
+                        );
+                    }
+                    break;
+                }
+                if seen.contains(&next.0) {
+                    break;
+                }
+                cur = next.0;
+            }
+        }
+    }
+
+    fn lower_entry(&mut self, e: &Entry, scope: &Scope, prefix: &[Ident]) {
+        match &e.target {
+            EntryTarget::Variable(v) => self.define_var(v, &e.value, scope, prefix),
+            EntryTarget::Key(k) => {
+                let mut path: Vec<Ident> = prefix.to_vec();
+                path.extend(k.segments.iter().cloned());
+                let names: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
+                let node = self.to_node(&e.value, scope, &names, k.span);
+                let layer = self
+                    .program
+                    .layers
+                    .entry(scope.layer.clone())
+                    .or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+                insert(&mut layer.root, &path, node, scope.file, self.sink);
+            }
+        }
+    }
+
+    fn define_var(&mut self, v: &Ident, value: &Expr, scope: &Scope, prefix: &[Ident]) {
+        let leaf = Arc::new(LeafData {
+            expr: value.clone(),
+            origin: Origin { file: scope.file, span: value.span, layer: scope.layer.clone() },
+            key_span: v.span,
+            scope: prefix.iter().map(|s| s.name.clone()).collect(),
+        });
+        let layer = self.program.layers.entry(scope.layer.clone()).or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+        if let Some(first) = layer.vars.get(&v.name) {
+            let (ff, fs) = (first.origin.file, first.key_span);
+            let layer_name = scope.layer.to_string();
+            self.sink.push(
+                Diagnostic::error(Code::DuplicateVariable, format!("variable `${}` is defined twice in the {layer_name} layer", v.name))
+                    .primary(scope.file, v.span, "defined again here")
+                    .secondary(ff, fs, "first defined here")
+                    .help("remove one definition; to change it for one target, define it in an `env` or `provider` block"),
+            );
+            return;
+        }
+        layer.vars.insert(v.name.clone(), leaf);
+    }
+
+    /// The value of the key at `path` as a layer node: object literals become object nodes (so they deep-merge),
+    /// `@delete` / `@replace` become merge instructions, everything else a leaf whose references resolve from the
+    /// key's parent outwards.
+    fn to_node(&mut self, value: &Expr, scope: &Scope, path: &[String], key_span: Span) -> Node {
+        let origin = Origin { file: scope.file, span: value.span, layer: scope.layer.clone() };
+        match &value.kind {
+            ExprKind::Object { entries, .. } => {
+                let mut obj = ObjectNode::new(Origin { span: key_span, ..origin });
+                for e in entries {
+                    match &e.target {
+                        EntryTarget::Variable(v) => {
+                            let at: Vec<Ident> = path.iter().map(|n| Ident { name: n.clone(), span: v.span }).collect();
+                            self.define_var(v, &e.value, scope, &at)
+                        }
+                        EntryTarget::Key(k) => {
+                            let mut child = path.to_vec();
+                            child.extend(k.segments.iter().map(|s| s.name.clone()));
+                            let node = self.to_node(&e.value, scope, &child, k.span);
+                            insert(&mut obj, &k.segments, node, scope.file, self.sink);
+                        }
+                    }
+                }
+                Node::Object(obj)
+            }
+            ExprKind::Directive { name, args, parens, .. } if name.name == "delete" => {
+                if *parens || !args.is_empty() {
+                    self.sink.push(
+                        Diagnostic::error(Code::DirectiveArguments, "`@delete` takes no arguments")
+                            .primary(scope.file, value.span, "write `key: @delete`"),
+                    );
+                }
+                Node::Delete(origin)
+            }
+            ExprKind::Directive { name, args, .. } if name.name == "replace" => match args.as_slice() {
+                [arg] => match self.to_node(arg, scope, path, key_span) {
+                    Node::Object(mut o) => {
+                        o.replace = true;
+                        Node::Object(o)
+                    }
+                    other => other,
+                },
+                _ => {
+                    self.sink.push(
+                        Diagnostic::error(Code::DirectiveArguments, "`@replace` takes exactly one argument")
+                            .primary(scope.file, value.span, "write `key: @replace({ ... })`"),
+                    );
+                    Node::Delete(origin)
+                }
+            },
+            _ => Node::Leaf(Arc::new(LeafData {
+                expr: value.clone(),
+                origin,
+                key_span,
+                scope: path[..path.len().saturating_sub(1)].to_vec(),
+            })),
+        }
+    }
+}
+
+/// Insert `node` at `path` under `root`, merging objects; one layer may not define a key twice.
+fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink: &mut Sink) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let mut cur = root;
+    for (i, seg) in parents.iter().enumerate() {
+        let layer = cur.origin.layer.clone();
+        let entry = cur.fields.entry(seg.name.clone()).or_insert_with(|| {
+            Node::Object(ObjectNode::new(Origin { file, span: seg.span, layer }))
+        });
+        match entry {
+            Node::Object(o) => cur = o,
+            Node::Leaf(l) => {
+                let shown: Vec<&str> = path[..=i].iter().map(|s| s.name.as_str()).collect();
+                sink.push(
+                    Diagnostic::error(Code::KeyConflict, format!("`{}` is set to a value, so it cannot also have nested keys", shown.join(".")))
+                        .primary(file, seg.span, "nested keys added here")
+                        .secondary(l.origin.file, l.key_span, "set to a value here")
+                        .help("make it a block in both places, or remove one"),
+                );
+                return;
+            }
+            Node::Delete(o) => {
+                let (of, os) = (o.file, o.span);
+                sink.push(
+                    Diagnostic::error(Code::KeyConflict, format!("`{}` is deleted in this layer, so it cannot also have nested keys", seg.name))
+                        .primary(file, seg.span, "nested keys added here")
+                        .secondary(of, os, "deleted here"),
+                );
+                return;
+            }
+        }
+    }
+    match cur.fields.get_mut(&last.name) {
+        None => {
+            cur.fields.insert(last.name.clone(), node);
+        }
+        Some(Node::Object(existing)) if matches!(&node, Node::Object(n) if !n.replace) && !existing.replace => {
+            let Node::Object(new) = node else { return };
+            for (k, v) in new.fields {
+                let seg = Ident { name: k, span: node_key_span(&v) };
+                insert(existing, std::slice::from_ref(&seg), v, file, sink);
+            }
+        }
+        Some(existing) => {
+            let (ef, es) = node_key_place(existing);
+            let (code, msg) = match (&existing, &node) {
+                (Node::Object(_), Node::Leaf(_)) | (Node::Leaf(_), Node::Object(_)) => {
+                    (Code::KeyConflict, format!("`{}` is both a block and a value in this layer", last.name))
+                }
+                _ => (Code::DuplicateKey, format!("duplicate key `{}`", last.name)),
+            };
+            let layer = cur.origin.layer.clone();
+            sink.push(
+                Diagnostic::error(code, msg)
+                    .primary(file, last.span, "defined again here")
+                    .secondary(ef, es, "first defined here")
+                    .note(format!("both definitions are in the {layer} layer"))
+                    .help("remove one; to change a value for one target, set it in an `env` or `provider` block"),
+            );
+        }
+    }
+}
+
+fn node_key_span(n: &Node) -> Span {
+    node_key_place(n).1
+}
+
+fn node_key_place(n: &Node) -> (FileId, Span) {
+    match n {
+        Node::Object(o) => (o.origin.file, o.origin.span),
+        Node::Leaf(l) => (l.origin.file, l.key_span),
+        Node::Delete(o) => (o.file, o.span),
+    }
+}

@@ -1,0 +1,161 @@
+//! Merging: the layers of one target into one tree of definitions.
+//!
+//! Owns: precedence and merge rules. For a target (environment × provider) the layers apply in this order, later
+//! winning: base, provider, each environment of the `extends` chain (root ancestor first), each env+provider block of
+//! that chain (root ancestor first), `--set` overrides. Objects deep-merge; scalars and arrays replace; `@delete`
+//! removes; `@replace({...})` replaces an object wholesale. Invariants: a key keeps the position where it was first
+//! defined (new keys from later layers come after); every definition remembers the definitions it overrode.
+//! Nothing is evaluated here: references are resolved after merging (late binding), in `eval.rs`.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::lower::{Layer, LeafData, Node, ObjectNode, Program};
+use crate::value::{LayerId, Origin};
+
+/// One build target. `None` means the project declares no environments (or providers).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub env: Option<String>,
+    pub provider: Option<String>,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.env.as_deref().unwrap_or("-"), self.provider.as_deref().unwrap_or("-"))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MergedLeaf {
+    pub data: Arc<LeafData>,
+    /// Definitions this one replaced, oldest first.
+    pub overrode: Vec<Origin>,
+    /// Index into the evaluator's memo table.
+    pub id: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum MNode {
+    Object(MObject),
+    Leaf(MergedLeaf),
+}
+
+#[derive(Clone, Debug)]
+pub struct MObject {
+    pub fields: IndexMap<String, MNode>,
+    pub origin: Origin,
+    pub overrode: Vec<Origin>,
+}
+
+#[derive(Debug)]
+pub struct Merged {
+    pub root: MObject,
+    pub vars: IndexMap<String, MergedLeaf>,
+    /// Number of leaves and variables (ids are `0..slots`).
+    pub slots: usize,
+}
+
+impl Merged {
+    /// The node at a key path, if the merged tree has one.
+    pub fn node(&self, path: &[String]) -> Option<&MNode> {
+        let mut cur = self.root.fields.get(path.first()?)?;
+        for seg in &path[1..] {
+            cur = match cur {
+                MNode::Object(o) => o.fields.get(seg)?,
+                MNode::Leaf(_) => return None,
+            };
+        }
+        Some(cur)
+    }
+}
+
+/// The layers that apply to `target`, lowest precedence first.
+pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
+    let mut order = vec![LayerId::Base];
+    let provider: Option<Arc<str>> = target.provider.as_deref().map(Arc::from);
+    if let Some(p) = &provider {
+        order.push(LayerId::Provider(p.clone()));
+    }
+    let chain: Vec<Arc<str>> = target.env.as_deref().map(|e| program.env_chain(e)).unwrap_or_default().iter().map(|e| Arc::from(e.as_str())).collect();
+    order.extend(chain.iter().map(|e| LayerId::Env(e.clone())));
+    if let Some(p) = &provider {
+        order.extend(chain.iter().map(|e| LayerId::EnvProvider(e.clone(), p.clone())));
+    }
+    order
+}
+
+/// Merge the layers of `target`, then `overrides` (the `--set` layer) if any.
+pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> Merged {
+    let base_origin = program.layer(&LayerId::Base).map(|l| l.root.origin.clone()).unwrap_or_else(|| Origin {
+        file: crate::source::FileId(0),
+        span: Default::default(),
+        layer: LayerId::Base,
+    });
+    let mut root = MObject { fields: IndexMap::new(), origin: base_origin, overrode: vec![] };
+    let mut vars: IndexMap<String, MergedLeaf> = IndexMap::new();
+    let layers = layer_order(program, target).into_iter().filter_map(|id| program.layer(&id)).chain(overrides);
+    for layer in layers {
+        merge_object(&mut root, &layer.root);
+        for (name, leaf) in &layer.vars {
+            let overrode = vars.get(name).map(|old| history(&old.overrode, &old.data.origin)).unwrap_or_default();
+            vars.insert(name.clone(), MergedLeaf { data: leaf.clone(), overrode, id: 0 });
+        }
+    }
+    let mut next = 0;
+    number(&mut root, &mut next);
+    for v in vars.values_mut() {
+        v.id = next;
+        next += 1;
+    }
+    Merged { root, vars, slots: next }
+}
+
+fn history(before: &[Origin], last: &Origin) -> Vec<Origin> {
+    let mut h = before.to_vec();
+    h.push(last.clone());
+    h
+}
+
+fn node_history(node: &MNode) -> Vec<Origin> {
+    match node {
+        MNode::Leaf(l) => history(&l.overrode, &l.data.origin),
+        MNode::Object(o) => history(&o.overrode, &o.origin),
+    }
+}
+
+fn merge_object(dst: &mut MObject, src: &ObjectNode) {
+    for (key, node) in &src.fields {
+        match node {
+            Node::Delete(_) => {
+                dst.fields.shift_remove(key);
+            }
+            Node::Leaf(leaf) => {
+                let overrode = dst.fields.get(key).map(node_history).unwrap_or_default();
+                dst.fields.insert(key.clone(), MNode::Leaf(MergedLeaf { data: leaf.clone(), overrode, id: 0 }));
+            }
+            Node::Object(obj) => match dst.fields.get_mut(key) {
+                Some(MNode::Object(existing)) if !obj.replace => merge_object(existing, obj),
+                existing => {
+                    let overrode = existing.map(|e| node_history(e)).unwrap_or_default();
+                    let mut fresh = MObject { fields: IndexMap::new(), origin: obj.origin.clone(), overrode };
+                    merge_object(&mut fresh, obj);
+                    dst.fields.insert(key.clone(), MNode::Object(fresh));
+                }
+            },
+        }
+    }
+}
+
+fn number(obj: &mut MObject, next: &mut usize) {
+    for node in obj.fields.values_mut() {
+        match node {
+            MNode::Leaf(l) => {
+                l.id = *next;
+                *next += 1;
+            }
+            MNode::Object(o) => number(o, next),
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The syntax tree.
+//!
+//! Owns: the shape of a parsed file. Invariant: every node carries the exact byte span it was parsed from, the tree
+//! is produced even for broken input (`Error` nodes stand where something could not be parsed), and comments are kept
+//! (as spans in [`Ast::comments`]) so the formatter and the language server can put them back. Nothing here
+//! evaluates, and nothing here knows about files on disk.
+
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ast {
+    pub file: FileId,
+    pub items: Vec<Item>,
+    /// Spans of `#` comments, in source order.
+    pub comments: Vec<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `[a.b]`: following entries (up to the next header or the end of the enclosing block) go under `a.b`.
+    Section(Section),
+    /// `key: value`, `key = value`, `key { ... }`, `key > ... <`, `$var: value`.
+    Entry(Entry),
+    /// `env NAME [extends PARENT] [provider P] { ... }`.
+    Env(EnvBlock),
+    /// `provider NAME { ... }`.
+    Provider(ProviderBlock),
+    /// `use "path"`.
+    Use(Use),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A dotted key path, `a.b."c d".0`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyPath {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+impl KeyPath {
+    pub fn dotted(&self) -> String {
+        self.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    pub path: KeyPath,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EntryTarget {
+    Key(KeyPath),
+    /// `$name` (the name without `$`).
+    Variable(Ident),
+}
+
+/// How an entry's value was written; the formatter keeps the author's choice where it matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Separator {
+    Colon,
+    Equals,
+    /// `key { ... }` or `key > ... <`: no separator.
+    Block,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub target: EntryTarget,
+    pub separator: Separator,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvBlock {
+    pub name: Ident,
+    pub extends: Option<Ident>,
+    pub provider: Option<Ident>,
+    pub items: Vec<Item>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderBlock {
+    pub name: Ident,
+    pub items: Vec<Item>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Use {
+    pub path: String,
+    pub path_span: Span,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectStyle {
+    /// `{ a: 1, b: 2 }` as a value, or `key { ... }`.
+    Braces,
+    /// `key > ... <` (TuskLang).
+    Angle,
+    /// `key:` followed by more-indented entries.
+    Indented,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrayStyle {
+    Brackets,
+    /// `key:` followed by more-indented `- item` lines.
+    Dashes,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StringStyle {
+    Double,
+    Single,
+    Triple,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrPart {
+    Lit(String),
+    /// `${expr}`.
+    Interp(Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Or => "||",
+            And => "&&",
+            Eq => "==",
+            Ne => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Rem => "%",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str { parts: Vec<StrPart>, style: StringStyle },
+    Array { items: Vec<Expr>, style: ArrayStyle },
+    /// Entries of an object literal or block. Dotted keys inside are allowed; section headers are not.
+    Object { entries: Vec<Entry>, style: ObjectStyle },
+    /// `$name` optionally followed by `.field` steps.
+    Variable { name: Ident, path: Vec<Ident> },
+    /// A bare dotted name: a reference to another key of the resolved target (late-bound).
+    Reference(KeyPath),
+    /// `@name` or `@name(args)`. `quoted` marks the TuskLang form `"@env('X')"`.
+    Directive { name: Ident, args: Vec<Expr>, parens: bool, quoted: bool },
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `( expr )`, kept for the formatter.
+    Paren(Box<Expr>),
+    /// Something that could not be parsed; a diagnostic was reported.
+    Error,
+}
+
+impl Expr {
+    pub fn error(span: Span) -> Expr {
+        Expr { kind: ExprKind::Error, span }
+    }
+}

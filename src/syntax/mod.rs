@@ -1,0 +1,6 @@
+//! The syntax layer: lexer, syntax tree, parser. Knows nothing about files on disk, the CLI or the LSP.
+pub mod ast;
+pub mod lexer;
+pub mod parser;
+
+pub use parser::{parse, parse_expression};

@@ -1,0 +1,1134 @@
+//! Parser: tokens to the syntax tree.
+//!
+//! Owns: the grammar (normative text in `grammar/tusk.ebnf`). Invariant: parsing never fails. Every mistake becomes a
+//! diagnostic and an `Error` node or a skipped line, and parsing resumes at the next line (or the closing delimiter),
+//! so independent mistakes are all reported in one run. Every path consumes at least one token per loop turn, and
+//! nesting is bounded by [`MAX_DEPTH`], so no input can hang the parser or overflow the stack.
+//!
+//! Layout rules, in one place:
+//! - an entry ends at the end of its line (or at `,` / `;` / a closing `}`); a binary operator at the start of a line
+//!   does not continue the previous line's expression unless inside `(...)` or `[...]`;
+//! - `key:` with nothing after it on the line takes the following more-indented lines: `child: value` lines form an
+//!   object, `- item` lines form an array;
+//! - `key >` ... `<` is a block closed by a `<` that starts a line.
+
+use super::ast::*;
+use super::lexer::{lex, Token, TokenKind};
+use crate::diagnostic::{Code, Diagnostic, Sink};
+use crate::source::{FileId, Span};
+
+/// Deepest nesting of blocks and expressions accepted; deeper input gets TSK0116 instead of a stack overflow.
+pub const MAX_DEPTH: u32 = 128;
+
+/// Directives a string may hold in the TuskLang quoted form `"@env('X')"`.
+const QUOTABLE_DIRECTIVES: &[&str] = &["env", "secret", "file"];
+
+/// Parse one file.
+pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
+    let lexed = lex(text, 0, file, sink);
+    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink, depth: 0, nesting: 0 };
+    let items = p.parse_items(Ctx::Top, End::Eof);
+    Ast { file, items, comments: lexed.comments }
+}
+
+/// Parse a standalone expression (used for `--set` values). Returns `None` when it does not parse cleanly.
+pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
+    let mut sink = Sink::new();
+    let lexed = lex(text, 0, file, &mut sink);
+    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink: &mut sink, depth: 0, nesting: 1 };
+    let e = p.parse_expr();
+    let at_end = p.peek().kind == TokenKind::Eof;
+    (at_end && !sink.has_errors()).then_some(e)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ctx {
+    Top,
+    Env,
+    Provider,
+    Object,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum End {
+    Eof,
+    /// Until the `}` matching the `{` at this span.
+    Brace(Span),
+    /// Until a line-starting `<` closing the `>` at this span.
+    Angle(Span),
+    /// While line-starting tokens sit at exactly this column.
+    Indent(u32),
+}
+
+struct Parser<'a, 's> {
+    text: &'a str,
+    file: FileId,
+    tokens: Vec<Token>,
+    pos: usize,
+    sink: &'s mut Sink,
+    depth: u32,
+    /// Depth of `(`/`[` around the current expression: inside them, newlines do not end expressions.
+    nesting: u32,
+}
+
+fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
+    use TokenKind::*;
+    Some(match kind {
+        OrOr => (BinaryOp::Or, 1),
+        AndAnd => (BinaryOp::And, 2),
+        EqEq => (BinaryOp::Eq, 3),
+        Ne => (BinaryOp::Ne, 3),
+        Lt => (BinaryOp::Lt, 4),
+        Le => (BinaryOp::Le, 4),
+        Gt => (BinaryOp::Gt, 4),
+        Ge => (BinaryOp::Ge, 4),
+        Plus => (BinaryOp::Add, 5),
+        Minus => (BinaryOp::Sub, 5),
+        Star => (BinaryOp::Mul, 6),
+        Slash => (BinaryOp::Div, 6),
+        Percent => (BinaryOp::Rem, 6),
+        _ => return None,
+    })
+}
+
+impl<'a, 's> Parser<'a, 's> {
+    // ----- token access -----
+
+    fn peek(&self) -> Token {
+        self.peek_at(0)
+    }
+    fn peek_at(&self, n: usize) -> Token {
+        let i = (self.pos + n).min(self.tokens.len() - 1);
+        self.tokens[i]
+    }
+    fn bump(&mut self) -> Token {
+        let t = self.peek();
+        if t.kind != TokenKind::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+    fn at(&self, kind: TokenKind) -> bool {
+        self.peek().kind == kind
+    }
+    fn slice(&self, span: Span) -> &'a str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+    fn prev_span(&self) -> Span {
+        if self.pos == 0 {
+            Span::default()
+        } else {
+            self.tokens[self.pos - 1].span
+        }
+    }
+
+    fn describe(&self, t: Token) -> String {
+        match t.kind {
+            TokenKind::Ident | TokenKind::Int | TokenKind::Float | TokenKind::Variable | TokenKind::Directive => {
+                format!("`{}`", self.slice(t.span))
+            }
+            k => k.describe().to_string(),
+        }
+    }
+
+    /// Report an unexpected token, unless the lexer already reported it.
+    fn unexpected(&mut self, t: Token, expected: &str) {
+        if t.kind == TokenKind::Error {
+            return;
+        }
+        let found = self.describe(t);
+        let label = format!("expected {expected}");
+        let mut d = Diagnostic::error(Code::UnexpectedToken, format!("expected {expected}, found {found}"))
+            .primary(self.file, t.span, label);
+        if t.kind == TokenKind::Int && self.peek_at(1).kind == TokenKind::Ident && self.peek_at(1).span.start == t.span.end {
+            d = d.help(format!(
+                "to write `{}{}` as text, quote it: \"{}{}\"",
+                self.slice(t.span),
+                self.slice(self.peek_at(1).span),
+                self.slice(t.span),
+                self.slice(self.peek_at(1).span)
+            ));
+        }
+        self.sink.push(d);
+    }
+
+    /// Skip to the start of the next line (or a `}` / end of file), for recovery.
+    fn skip_line(&mut self) {
+        let start = self.pos;
+        while !matches!(self.peek().kind, TokenKind::Eof | TokenKind::RBrace)
+            && (self.pos == start || !self.peek().line_start)
+        {
+            self.bump();
+        }
+    }
+
+    /// Expect a closing delimiter. On a miss, say which opening it would close.
+    fn expect_close(&mut self, kind: TokenKind, open: Span, what: &str) -> bool {
+        if self.at(kind) {
+            self.bump();
+            return true;
+        }
+        let t = self.peek();
+        if t.kind != TokenKind::Error {
+            let close = kind.describe();
+            self.sink.push(
+                Diagnostic::error(Code::Unclosed, format!("expected {close} to close the {what}"))
+                    .primary(self.file, t.span, format!("expected {close}, found {}", self.describe(t)))
+                    .secondary(self.file, open, format!("{what} opened here")),
+            );
+        }
+        false
+    }
+
+    fn enter(&mut self) -> bool {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let t = self.peek();
+            self.sink.push(
+                Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than {MAX_DEPTH} levels"))
+                    .primary(self.file, t.span, "too deeply nested")
+                    .help("flatten the structure; the rest of the file was not parsed"),
+            );
+            self.pos = self.tokens.len() - 1;
+            self.depth -= 1;
+            return false;
+        }
+        true
+    }
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    // ----- items -----
+
+    fn at_end(&mut self, end: End) -> bool {
+        let t = self.peek();
+        match end {
+            End::Eof => t.kind == TokenKind::Eof,
+            End::Brace(_) => matches!(t.kind, TokenKind::RBrace | TokenKind::Eof),
+            End::Angle(_) => t.kind == TokenKind::Eof || (t.kind == TokenKind::Lt && t.line_start),
+            End::Indent(col) => {
+                if t.kind == TokenKind::Eof || !t.line_start || t.col < col {
+                    return true;
+                }
+                if t.col > col && t.kind != TokenKind::Error {
+                    self.sink.push(
+                        Diagnostic::error(Code::BadIndentation, "line is indented more than the entries above it")
+                            .primary(self.file, t.span, format!("indented {} columns, expected {col}", t.col))
+                            .help("align it with the other entries of this block, or give it a parent key"),
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    fn parse_items(&mut self, ctx: Ctx, end: End) -> Vec<Item> {
+        let mut items = Vec::new();
+        if !self.enter() {
+            return items;
+        }
+        while !self.at_end(end) {
+            let before = self.pos;
+            let t = self.peek();
+            match t.kind {
+                TokenKind::Comma | TokenKind::Semicolon => {
+                    self.bump();
+                }
+                TokenKind::LBracket => {
+                    if let Some(s) = self.parse_section(ctx) {
+                        items.push(Item::Section(s));
+                    }
+                }
+                TokenKind::Ident if ctx != Ctx::Object && self.keyword_block_ahead() => {
+                    let word = self.slice(t.span);
+                    if word == "env" {
+                        if let Some(b) = self.parse_env(ctx) {
+                            items.push(b);
+                        }
+                    } else if let Some(b) = self.parse_provider(ctx) {
+                        items.push(b);
+                    }
+                }
+                TokenKind::Ident
+                    if ctx == Ctx::Top
+                        && self.slice(t.span) == "use"
+                        && matches!(self.peek_at(1).kind, TokenKind::Str | TokenKind::TripleStr(_)) =>
+                {
+                    self.bump();
+                    let pt = self.bump();
+                    let path = self.plain_string(pt).unwrap_or_default();
+                    items.push(Item::Use(Use { path, path_span: pt.span, span: t.span.to(pt.span) }));
+                    self.expect_line_end();
+                }
+                TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable => {
+                    if let Some(e) = self.parse_entry() {
+                        items.push(Item::Entry(e));
+                    }
+                }
+                TokenKind::RBrace => {
+                    self.sink.push(
+                        Diagnostic::error(Code::UnexpectedToken, "unexpected `}`: no block is open here")
+                            .primary(self.file, t.span, "nothing to close")
+                            .help("remove it, or add the `{` it was meant to close"),
+                    );
+                    self.bump();
+                }
+                TokenKind::Minus if t.line_start => {
+                    self.sink.push(
+                        Diagnostic::error(Code::UnexpectedToken, "a `- item` line must belong to a key")
+                            .primary(self.file, t.span, "list item without a key")
+                            .help("write `key:` on the line above, and indent the `- item` lines below it"),
+                    );
+                    self.skip_line();
+                }
+                _ => {
+                    self.unexpected(t, "a key, a `[section]`, `env`, `provider` or `use`");
+                    self.skip_line();
+                }
+            }
+            if self.pos == before {
+                self.bump();
+            }
+        }
+        if let End::Angle(open) = end {
+            self.expect_close(TokenKind::Lt, open, "`>` block");
+        }
+        self.leave();
+        items
+    }
+
+    /// `env NAME ...{` or `provider NAME ...{`: a keyword followed by a name, not by `:` (then it is a key).
+    fn keyword_block_ahead(&self) -> bool {
+        let word = self.slice(self.peek().span);
+        (word == "env" || word == "provider") && self.peek_at(1).kind == TokenKind::Ident
+    }
+
+    fn parse_section(&mut self, ctx: Ctx) -> Option<Section> {
+        let open = self.bump();
+        let path = self.parse_key_path()?;
+        self.expect_close(TokenKind::RBracket, open.span, "section header");
+        let span = open.span.to(self.prev_span());
+        if ctx == Ctx::Object {
+            self.sink.push(
+                Diagnostic::error(Code::SectionNotAllowed, "a `[section]` header cannot appear inside a key's block")
+                    .primary(self.file, span, "section header inside a block")
+                    .help("use a nested key instead, e.g. `name { ... }`, or move the header to the top level"),
+            );
+            return None;
+        }
+        Some(Section { path, span })
+    }
+
+    fn ident(&mut self) -> Option<Ident> {
+        let t = self.peek();
+        if t.kind == TokenKind::Ident {
+            self.bump();
+            Some(Ident { name: self.slice(t.span).to_string(), span: t.span })
+        } else {
+            self.unexpected(t, "a name");
+            None
+        }
+    }
+
+    fn parse_env(&mut self, ctx: Ctx) -> Option<Item> {
+        let kw = self.bump();
+        let name = self.ident()?;
+        let mut extends = None;
+        let mut provider = None;
+        loop {
+            let t = self.peek();
+            if t.kind != TokenKind::Ident {
+                break;
+            }
+            match self.slice(t.span) {
+                "extends" if extends.is_none() => {
+                    self.bump();
+                    extends = Some(self.ident()?);
+                }
+                "provider" if provider.is_none() => {
+                    self.bump();
+                    provider = Some(self.ident()?);
+                }
+                _ => break,
+            }
+        }
+        let items = self.parse_block_body(if ctx == Ctx::Provider { Ctx::Provider } else { Ctx::Env }, "`env` block")?;
+        Some(Item::Env(EnvBlock { name, extends, provider, items, span: kw.span.to(self.prev_span()) }))
+    }
+
+    fn parse_provider(&mut self, ctx: Ctx) -> Option<Item> {
+        let kw = self.bump();
+        let name = self.ident()?;
+        let items = self.parse_block_body(if ctx == Ctx::Env { Ctx::Env } else { Ctx::Provider }, "`provider` block")?;
+        Some(Item::Provider(ProviderBlock { name, items, span: kw.span.to(self.prev_span()) }))
+    }
+
+    fn parse_block_body(&mut self, ctx: Ctx, what: &str) -> Option<Vec<Item>> {
+        let t = self.peek();
+        if t.kind != TokenKind::LBrace {
+            self.unexpected(t, "`{` to open the block");
+            self.skip_line();
+            return None;
+        }
+        self.bump();
+        let items = self.parse_items(ctx, End::Brace(t.span));
+        self.expect_close(TokenKind::RBrace, t.span, what);
+        Some(items)
+    }
+
+    // ----- entries -----
+
+    fn key_segment(&mut self) -> Option<Ident> {
+        let t = self.peek();
+        match t.kind {
+            TokenKind::Ident | TokenKind::Int => {
+                self.bump();
+                Some(Ident { name: self.slice(t.span).to_string(), span: t.span })
+            }
+            TokenKind::Str => {
+                self.bump();
+                let name = self.plain_string(t)?;
+                Some(Ident { name, span: t.span })
+            }
+            _ => {
+                self.unexpected(t, "a key name");
+                None
+            }
+        }
+    }
+
+    fn parse_key_path(&mut self) -> Option<KeyPath> {
+        let first = self.key_segment()?;
+        let mut span = first.span;
+        let mut segments = vec![first];
+        while self.at(TokenKind::Dot) {
+            self.bump();
+            let seg = self.key_segment()?;
+            span = span.to(seg.span);
+            segments.push(seg);
+        }
+        Some(KeyPath { segments, span })
+    }
+
+    /// Does an entry (`key:`, `key =`, `key {`, `key >`, `a.b:`) start at token `n` ahead?
+    fn entry_ahead(&self, mut n: usize) -> bool {
+        loop {
+            if !matches!(self.peek_at(n).kind, TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable) {
+                return false;
+            }
+            n += 1;
+            match self.peek_at(n).kind {
+                TokenKind::Dot => n += 1,
+                TokenKind::Colon | TokenKind::Eq | TokenKind::LBrace | TokenKind::Gt => return true,
+                _ => return false,
+            }
+        }
+    }
+
+    fn parse_entry(&mut self) -> Option<Entry> {
+        let first = self.peek();
+        let target = if first.kind == TokenKind::Variable {
+            self.bump();
+            EntryTarget::Variable(Ident { name: self.slice(first.span)[1..].to_string(), span: first.span })
+        } else {
+            match self.parse_key_path() {
+                Some(p) => EntryTarget::Key(p),
+                None => {
+                    self.skip_line();
+                    return None;
+                }
+            }
+        };
+        let t = self.peek();
+        let (separator, value) = match t.kind {
+            TokenKind::Colon | TokenKind::Eq => {
+                self.bump();
+                let sep = if t.kind == TokenKind::Colon { Separator::Colon } else { Separator::Equals };
+                (sep, self.parse_entry_value(first.col, t.span))
+            }
+            TokenKind::LBrace => {
+                self.bump();
+                let depth_ok = self.depth < MAX_DEPTH;
+                let saved = std::mem::replace(&mut self.nesting, 0);
+                let items = self.parse_items(Ctx::Object, End::Brace(t.span));
+                self.nesting = saved;
+                if depth_ok {
+                    self.expect_close(TokenKind::RBrace, t.span, "block");
+                }
+                (Separator::Block, self.object(items, ObjectStyle::Braces, t.span))
+            }
+            TokenKind::Gt => {
+                self.bump();
+                let items = self.parse_items(Ctx::Object, End::Angle(t.span));
+                (Separator::Block, self.object(items, ObjectStyle::Angle, t.span))
+            }
+            _ => {
+                let key = match &target {
+                    EntryTarget::Key(k) => k.dotted(),
+                    EntryTarget::Variable(v) => format!("${}", v.name),
+                };
+                if t.kind != TokenKind::Error {
+                    let mut d = Diagnostic::error(
+                        Code::UnexpectedToken,
+                        format!("expected `:` or `=` after the key `{key}`, found {}", self.describe(t)),
+                    )
+                    .primary(self.file, t.span, "expected `:` or `=`");
+                    if t.line_start {
+                        d = d.secondary(self.file, first.span, "this key has no value");
+                    }
+                    self.sink.push(d.help(format!("write `{key}: value`")));
+                }
+                if !t.line_start {
+                    self.skip_line();
+                }
+                return None;
+            }
+        };
+        let span = first.span.to(self.prev_span()).to(value.span);
+        self.expect_line_end();
+        Some(Entry { target, separator, value, span })
+    }
+
+    fn object(&self, items: Vec<Item>, style: ObjectStyle, open: Span) -> Expr {
+        let entries: Vec<Entry> = items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Entry(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        Expr { kind: ExprKind::Object { entries, style }, span: open.to(self.prev_span()) }
+    }
+
+    /// After an entry's value: the line must end (or `,` / `;` / `}` follow).
+    fn expect_line_end(&mut self) {
+        let t = self.peek();
+        if t.line_start
+            || matches!(
+                t.kind,
+                TokenKind::Eof | TokenKind::RBrace | TokenKind::Comma | TokenKind::Semicolon | TokenKind::Error
+            )
+        {
+            return;
+        }
+        let mut d = Diagnostic::error(Code::TrailingTokens, format!("unexpected {} after the value", self.describe(t)))
+            .primary(self.file, t.span, "expected the end of the line");
+        d = if matches!(t.kind, TokenKind::Ident | TokenKind::Int | TokenKind::Float)
+            && matches!(self.tokens.get(self.pos.wrapping_sub(1)).map(|p| p.kind), Some(TokenKind::Ident | TokenKind::Int | TokenKind::Float))
+        {
+            d.help("to write several words as text, quote them: \"like this\"")
+        } else {
+            d.help("put each entry on its own line, or separate entries with `,`")
+        };
+        self.sink.push(d);
+        self.skip_line();
+    }
+
+    fn parse_entry_value(&mut self, key_col: u32, sep: Span) -> Expr {
+        let t = self.peek();
+        if !t.line_start {
+            return self.parse_expr();
+        }
+        if t.kind == TokenKind::Minus && t.col >= key_col {
+            return self.parse_dash_list(t.col, key_col);
+        }
+        if t.kind != TokenKind::Eof && t.col > key_col {
+            if self.entry_ahead(0) {
+                let items = self.parse_items(Ctx::Object, End::Indent(t.col));
+                return self.object(items, ObjectStyle::Indented, t.span);
+            }
+            return self.parse_expr();
+        }
+        self.sink.push(
+            Diagnostic::error(Code::MissingValue, "missing value")
+                .primary(self.file, sep, "expected a value after this")
+                .help("put the value on the same line, or more-indented `key: value` or `- item` lines below"),
+        );
+        Expr::error(sep.shrink_to_end())
+    }
+
+    fn parse_dash_list(&mut self, col: u32, key_col: u32) -> Expr {
+        let start = self.peek().span;
+        let mut items = Vec::new();
+        if !self.enter() {
+            return Expr::error(start);
+        }
+        loop {
+            let t = self.peek();
+            if t.kind != TokenKind::Minus || !t.line_start || t.col < key_col {
+                break;
+            }
+            if t.col != col {
+                self.sink.push(
+                    Diagnostic::error(Code::BadIndentation, "list item is not aligned with the items above it")
+                        .primary(self.file, t.span, format!("at column {}, expected {}", t.col + 1, col + 1))
+                        .help("put every `-` of one list at the same indentation"),
+                );
+            }
+            self.bump();
+            let next = self.peek();
+            let item = if next.line_start {
+                if next.kind != TokenKind::Eof && next.col > col {
+                    self.parse_entry_value(col, t.span)
+                } else {
+                    self.sink.push(
+                        Diagnostic::error(Code::MissingValue, "list item has no value")
+                            .primary(self.file, t.span, "expected a value after `-`"),
+                    );
+                    Expr::error(t.span.shrink_to_end())
+                }
+            } else if self.entry_ahead(0) {
+                // `- name: x` followed by aligned `port: 1` lines: an object item (YAML style).
+                let first = self.parse_entry();
+                let mut items: Vec<Item> = first.into_iter().map(Item::Entry).collect();
+                items.extend(self.parse_items(Ctx::Object, End::Indent(next.col)));
+                self.object(items, ObjectStyle::Indented, next.span)
+            } else {
+                let e = self.parse_expr();
+                self.expect_line_end();
+                e
+            };
+            items.push(item);
+        }
+        self.leave();
+        let span = start.to(self.prev_span());
+        Expr { kind: ExprKind::Array { items, style: ArrayStyle::Dashes }, span }
+    }
+
+    // ----- expressions -----
+
+    fn parse_expr(&mut self) -> Expr {
+        if !self.enter() {
+            return Expr::error(self.peek().span);
+        }
+        let cond = self.parse_binary(1);
+        let t = self.peek();
+        let e = if t.kind == TokenKind::Question && (!t.line_start || self.nesting > 0) {
+            self.bump();
+            let a = self.parse_expr();
+            let colon = self.peek();
+            if colon.kind == TokenKind::Colon {
+                self.bump();
+                let b = self.parse_expr();
+                let span = cond.span.to(b.span);
+                Expr { kind: ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)), span }
+            } else {
+                if colon.kind != TokenKind::Error {
+                    self.sink.push(
+                        Diagnostic::error(Code::UnexpectedToken, format!("expected `:` in the conditional, found {}", self.describe(colon)))
+                            .primary(self.file, colon.span, "expected `:` and the value for when the condition is false")
+                            .secondary(self.file, t.span, "conditional starts here"),
+                    );
+                }
+                Expr::error(cond.span.to(a.span))
+            }
+        } else {
+            cond
+        };
+        self.leave();
+        e
+    }
+
+    fn parse_binary(&mut self, min_prec: u8) -> Expr {
+        let mut lhs = self.parse_unary();
+        loop {
+            let t = self.peek();
+            let Some((op, prec)) = binary_op(t.kind) else { break };
+            if prec < min_prec || (t.line_start && self.nesting == 0) {
+                break;
+            }
+            self.bump();
+            let rhs = self.parse_binary(prec + 1);
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        }
+        lhs
+    }
+
+    fn parse_unary(&mut self) -> Expr {
+        let t = self.peek();
+        let op = match t.kind {
+            TokenKind::Bang => UnaryOp::Not,
+            TokenKind::Minus => UnaryOp::Neg,
+            _ => return self.parse_primary(),
+        };
+        self.bump();
+        if !self.enter() {
+            return Expr::error(t.span);
+        }
+        let inner = self.parse_unary();
+        self.leave();
+        let span = t.span.to(inner.span);
+        // Fold `-literal` so that i64::MIN can be written.
+        if op == UnaryOp::Neg {
+            if let ExprKind::Float(f) = inner.kind {
+                return Expr { kind: ExprKind::Float(-f), span };
+            }
+            if let ExprKind::Int(i) = inner.kind {
+                return Expr { kind: ExprKind::Int(-i), span };
+            }
+            if inner.kind == ExprKind::Error && self.slice(inner.span).bytes().all(|b| b.is_ascii_digit() || b == b'_') && inner.span.len() > 0 {
+                let digits: String = self.slice(inner.span).chars().filter(|c| *c != '_').collect();
+                if let Ok(i) = format!("-{digits}").parse::<i64>() {
+                    // The positive literal overflowed alone; drop the diagnostic it produced.
+                    self.sink.retract_last(Code::InvalidNumber);
+                    return Expr { kind: ExprKind::Int(i), span };
+                }
+            }
+        }
+        Expr { kind: ExprKind::Unary(op, Box::new(inner)), span }
+    }
+
+    fn parse_primary(&mut self) -> Expr {
+        let t = self.peek();
+        match t.kind {
+            TokenKind::Int => {
+                self.bump();
+                let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
+                match digits.parse::<i64>() {
+                    Ok(i) => Expr { kind: ExprKind::Int(i), span: t.span },
+                    Err(_) => {
+                        self.sink.push(
+                            Diagnostic::error(Code::InvalidNumber, "integer does not fit in 64 bits")
+                                .primary(self.file, t.span, "out of range")
+                                .help("integers range from -9223372036854775808 to 9223372036854775807; use a float or a string"),
+                        );
+                        Expr::error(t.span)
+                    }
+                }
+            }
+            TokenKind::Float => {
+                self.bump();
+                let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
+                match digits.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Expr { kind: ExprKind::Float(f), span: t.span },
+                    _ => {
+                        self.sink.push(
+                            Diagnostic::error(Code::InvalidNumber, "float is out of range")
+                                .primary(self.file, t.span, "not a finite 64-bit float"),
+                        );
+                        Expr::error(t.span)
+                    }
+                }
+            }
+            TokenKind::Str | TokenKind::TripleStr(_) => {
+                self.bump();
+                self.parse_string(t)
+            }
+            TokenKind::UnterminatedStr => {
+                self.bump();
+                Expr::error(t.span)
+            }
+            TokenKind::Ident => {
+                let word = self.slice(t.span);
+                let lit = match word {
+                    "true" => Some(ExprKind::Bool(true)),
+                    "false" => Some(ExprKind::Bool(false)),
+                    "null" => Some(ExprKind::Null),
+                    _ => None,
+                };
+                if let Some(kind) = lit {
+                    self.bump();
+                    return Expr { kind, span: t.span };
+                }
+                match self.parse_key_path() {
+                    Some(path) => {
+                        let span = path.span;
+                        Expr { kind: ExprKind::Reference(path), span }
+                    }
+                    None => Expr::error(t.span),
+                }
+            }
+            TokenKind::Variable => {
+                self.bump();
+                let name = Ident { name: self.slice(t.span)[1..].to_string(), span: t.span };
+                let mut path = Vec::new();
+                let mut span = t.span;
+                while self.at(TokenKind::Dot) {
+                    self.bump();
+                    match self.key_segment() {
+                        Some(seg) => {
+                            span = span.to(seg.span);
+                            path.push(seg);
+                        }
+                        None => break,
+                    }
+                }
+                Expr { kind: ExprKind::Variable { name, path }, span }
+            }
+            TokenKind::Directive => {
+                self.bump();
+                let name = Ident { name: self.slice(t.span)[1..].to_string(), span: t.span };
+                let mut args = Vec::new();
+                let mut parens = false;
+                let mut span = t.span;
+                let open = self.peek();
+                if open.kind == TokenKind::LParen && !open.line_start {
+                    parens = true;
+                    self.bump();
+                    self.nesting += 1;
+                    while !matches!(self.peek().kind, TokenKind::RParen | TokenKind::Eof) {
+                        let before = self.pos;
+                        args.push(self.parse_expr());
+                        if self.at(TokenKind::Comma) {
+                            self.bump();
+                        } else if !self.at(TokenKind::RParen) {
+                            let t = self.peek();
+                            self.unexpected(t, "`,` or `)`");
+                            break;
+                        }
+                        if self.pos == before {
+                            break;
+                        }
+                    }
+                    self.nesting -= 1;
+                    self.expect_close(TokenKind::RParen, open.span, "argument list");
+                    span = span.to(self.prev_span());
+                }
+                Expr { kind: ExprKind::Directive { name, args, parens, quoted: false }, span }
+            }
+            TokenKind::LBracket => {
+                self.bump();
+                self.nesting += 1;
+                let mut items = Vec::new();
+                loop {
+                    let n = self.peek();
+                    if matches!(n.kind, TokenKind::RBracket | TokenKind::Eof) {
+                        break;
+                    }
+                    let before = self.pos;
+                    items.push(self.parse_expr());
+                    let sep = self.peek();
+                    if sep.kind == TokenKind::Comma {
+                        self.bump();
+                    } else if sep.kind != TokenKind::RBracket && !sep.line_start {
+                        self.unexpected(sep, "`,` or `]`");
+                        break;
+                    }
+                    if self.pos == before {
+                        break;
+                    }
+                }
+                self.nesting -= 1;
+                self.expect_close(TokenKind::RBracket, t.span, "array");
+                Expr { kind: ExprKind::Array { items, style: ArrayStyle::Brackets }, span: t.span.to(self.prev_span()) }
+            }
+            TokenKind::LBrace => {
+                self.bump();
+                let depth_ok = self.depth < MAX_DEPTH;
+                let saved = std::mem::replace(&mut self.nesting, 0);
+                let items = self.parse_items(Ctx::Object, End::Brace(t.span));
+                self.nesting = saved;
+                if depth_ok {
+                    self.expect_close(TokenKind::RBrace, t.span, "object");
+                }
+                self.object(items, ObjectStyle::Braces, t.span)
+            }
+            TokenKind::LParen => {
+                self.bump();
+                self.nesting += 1;
+                let inner = self.parse_expr();
+                self.nesting -= 1;
+                self.expect_close(TokenKind::RParen, t.span, "parenthesis");
+                Expr { kind: ExprKind::Paren(Box::new(inner)), span: t.span.to(self.prev_span()) }
+            }
+            TokenKind::Error => {
+                self.bump();
+                Expr::error(t.span)
+            }
+            _ => {
+                self.unexpected(t, "a value");
+                // Leave structure tokens for the enclosing rule; eat anything else so we make progress.
+                if !t.line_start
+                    && !matches!(
+                        t.kind,
+                        TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen | TokenKind::Comma | TokenKind::Eof
+                    )
+                {
+                    self.bump();
+                }
+                Expr::error(t.span.shrink_to_start())
+            }
+        }
+    }
+
+    // ----- strings -----
+
+    /// A string token's text with escapes processed, when it has no interpolation (keys, `use` paths).
+    fn plain_string(&mut self, t: Token) -> Option<String> {
+        let e = self.parse_string(t);
+        match e.kind {
+            ExprKind::Str { parts, .. } => match parts.as_slice() {
+                [] => Some(String::new()),
+                [StrPart::Lit(s)] => Some(s.clone()),
+                _ => {
+                    self.sink.push(
+                        Diagnostic::error(Code::UnexpectedToken, "interpolation is not allowed here")
+                            .primary(self.file, t.span, "must be a plain string")
+                            .help("write the text without `${...}`"),
+                    );
+                    None
+                }
+            },
+            _ => Some(self.slice(t.span).to_string()),
+        }
+    }
+
+    fn parse_string(&mut self, t: Token) -> Expr {
+        let raw = self.slice(t.span);
+        let (style, open_len, close_len) = match t.kind {
+            TokenKind::TripleStr(closed) => (StringStyle::Triple, 3, if closed { 3 } else { 0 }),
+            _ if raw.starts_with('\'') => (StringStyle::Single, 1, 1),
+            _ => (StringStyle::Double, 1, 1),
+        };
+        let content_start = t.span.start as usize + open_len;
+        let content_end = (t.span.end as usize).saturating_sub(close_len).max(content_start);
+        let mut parts = Vec::new();
+        if style == StringStyle::Triple {
+            for (start, end) in triple_lines(self.text, content_start, content_end) {
+                self.string_segment(start, end, &mut parts);
+            }
+        } else {
+            self.string_segment(content_start, content_end, &mut parts);
+        }
+        let expr = Expr { kind: ExprKind::Str { parts, style }, span: t.span };
+        if style != StringStyle::Triple {
+            if let Some(d) = self.quoted_directive(content_start, content_end, t.span) {
+                return d;
+            }
+        }
+        expr
+    }
+
+    /// TuskLang's `"@env('X')"`: a string that is exactly one directive call is that directive (with a warning).
+    fn quoted_directive(&mut self, start: usize, end: usize, span: Span) -> Option<Expr> {
+        let content = self.text.get(start..end)?;
+        if !content.starts_with('@') || !content.ends_with(')') {
+            return None;
+        }
+        let mut scratch = Sink::new();
+        let lexed = lex(content, start, self.file, &mut scratch);
+        let mut sub = Parser { text: self.text, file: self.file, tokens: lexed.tokens, pos: 0, sink: &mut scratch, depth: self.depth, nesting: 1 };
+        let e = sub.parse_primary();
+        let complete = sub.at(TokenKind::Eof);
+        if !complete || scratch.has_errors() {
+            return None;
+        }
+        let ExprKind::Directive { name, args, parens: true, .. } = e.kind else { return None };
+        if !QUOTABLE_DIRECTIVES.contains(&name.name.as_str()) {
+            return None;
+        }
+        let mut canonical = Vec::new();
+        for a in &args {
+            match &a.kind {
+                ExprKind::Str { parts, .. } => match parts.as_slice() {
+                    [] => canonical.push("\"\"".to_string()),
+                    [StrPart::Lit(s)] => canonical.push(format!("{s:?}")),
+                    _ => return None,
+                },
+                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null => {
+                    canonical.push(self.slice(a.span).to_string())
+                }
+                _ => return None,
+            }
+        }
+        let canonical = format!("@{}({})", name.name, canonical.join(", "));
+        self.sink.push(
+            Diagnostic::warning(Code::QuotedDirective, format!("`@{}` is written inside quotes", name.name))
+                .primary(self.file, span, "evaluated as a directive, not as text")
+                .help(format!("write it without quotes: `{canonical}` (`tuskc fmt` does this)"))
+                .note("a string that is exactly one directive call is evaluated, as TuskLang does; any other string is literal"),
+        );
+        Some(Expr { kind: ExprKind::Directive { name, args, parens: true, quoted: true }, span })
+    }
+
+    /// Process escapes and `${...}` in `text[start..end]`, appending to `parts`.
+    fn string_segment(&mut self, start: usize, end: usize, parts: &mut Vec<StrPart>) {
+        let text = self.text;
+        let mut lit = String::new();
+        let mut i = start;
+        let bytes = text.as_bytes();
+        while i < end {
+            let c = match text.get(i..end).and_then(|s| s.chars().next()) {
+                Some(c) => c,
+                None => break,
+            };
+            if c == '\\' {
+                let esc_start = i;
+                let next = text.get(i + 1..end).and_then(|s| s.chars().next());
+                let mut consumed = 1 + next.map_or(0, char::len_utf8);
+                let out = match next {
+                    Some('n') => Some('\n'),
+                    Some('t') => Some('\t'),
+                    Some('r') => Some('\r'),
+                    Some('0') => Some('\0'),
+                    Some('\\') => Some('\\'),
+                    Some('"') => Some('"'),
+                    Some('\'') => Some('\''),
+                    Some('$') => Some('$'),
+                    Some('u') if bytes.get(i + 2) == Some(&b'{') => {
+                        let close = text.get(i + 3..end).and_then(|s| s.find('}'));
+                        match close {
+                            Some(k) => {
+                                consumed = 3 + k + 1;
+                                u32::from_str_radix(&text[i + 3..i + 3 + k], 16).ok().and_then(char::from_u32)
+                            }
+                            None => None,
+                        }
+                    }
+                    _ => None,
+                };
+                match out {
+                    Some(ch) => lit.push(ch),
+                    None => {
+                        let span = Span::new(esc_start, (esc_start + consumed).min(end));
+                        self.sink.push(
+                            Diagnostic::error(Code::InvalidEscape, format!("invalid escape sequence `{}`", &text[span.range()]))
+                                .primary(self.file, span, "unknown escape")
+                                .help("valid escapes: \\n \\t \\r \\0 \\\\ \\\" \\' \\$ \\u{XXXX}; write \\\\ for a backslash"),
+                        );
+                        lit.push_str(&text[span.range()]);
+                    }
+                }
+                i += consumed;
+                continue;
+            }
+            if c == '$' && bytes.get(i + 1) == Some(&b'{') {
+                let inner_start = i + 2;
+                match matching_brace(text, inner_start, end) {
+                    Some(close) => {
+                        if !lit.is_empty() {
+                            parts.push(StrPart::Lit(std::mem::take(&mut lit)));
+                        }
+                        parts.push(StrPart::Interp(self.sub_expression(inner_start, close, Span::new(i, close + 1))));
+                        i = close + 1;
+                    }
+                    None => {
+                        self.sink.push(
+                            Diagnostic::error(Code::UnterminatedInterpolation, "unterminated interpolation")
+                                .primary(self.file, Span::new(i, i + 2), "`${` is never closed")
+                                .help("close it with `}` on the same line, or write `\\${` for a literal `${`"),
+                        );
+                        lit.push_str("${");
+                        i += 2;
+                    }
+                }
+                continue;
+            }
+            lit.push(c);
+            i += c.len_utf8();
+        }
+        if !lit.is_empty() {
+            // Adjacent literal runs (triple-string lines) join into one part.
+            if let Some(StrPart::Lit(prev)) = parts.last_mut() {
+                prev.push_str(&lit);
+            } else {
+                parts.push(StrPart::Lit(lit));
+            }
+        }
+    }
+
+    fn sub_expression(&mut self, start: usize, end: usize, whole: Span) -> Expr {
+        let lexed = lex(&self.text[start..end], start, self.file, self.sink);
+        let mut sub = Parser {
+            text: self.text,
+            file: self.file,
+            tokens: lexed.tokens,
+            pos: 0,
+            sink: &mut *self.sink,
+            depth: self.depth,
+            nesting: 1,
+        };
+        if sub.at(TokenKind::Eof) {
+            sub.sink.push(
+                Diagnostic::error(Code::UnexpectedToken, "empty interpolation")
+                    .primary(self.file, whole, "expected an expression inside `${}`"),
+            );
+            return Expr::error(whole);
+        }
+        let e = sub.parse_expr();
+        let t = sub.peek();
+        if t.kind != TokenKind::Eof {
+            sub.unexpected(t, "`}` to end the interpolation");
+        }
+        e
+    }
+}
+
+/// The `}` closing an interpolation whose body starts at `from`, on the same line.
+fn matching_brace(text: &str, from: usize, end: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < end {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' => quote = Some(b'\''),
+                b'{' => depth += 1,
+                b'}' if depth == 0 => return Some(i),
+                b'}' => depth -= 1,
+                b'\n' => return None,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The byte ranges of a `"""` string's content after layout: a newline right after the opening quotes is dropped,
+/// a last line holding only whitespace is dropped, and the indentation common to all non-blank lines is removed.
+fn triple_lines(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let content = &text[start..end];
+    let mut begin = start;
+    if content.starts_with("\r\n") {
+        begin += 2;
+    } else if content.starts_with('\n') {
+        begin += 1;
+    }
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut line_start = begin;
+    for (i, b) in text[begin..end].bytes().enumerate() {
+        if b == b'\n' {
+            lines.push((line_start, begin + i + 1));
+            line_start = begin + i + 1;
+        }
+    }
+    lines.push((line_start, end));
+    if lines.len() > 1 {
+        if let Some(&(s, e)) = lines.last() {
+            if text[s..e].trim().is_empty() {
+                lines.pop();
+                // The newline before the closing line belongs to the layout, not the value.
+                if let Some(last) = lines.last_mut() {
+                    let l = &text[last.0..last.1];
+                    let trim = if l.ends_with("\r\n") { 2 } else if l.ends_with('\n') { 1 } else { 0 };
+                    last.1 -= trim;
+                }
+            }
+        }
+    }
+    let indent = lines
+        .iter()
+        .filter(|(s, e)| !text[*s..*e].trim().is_empty())
+        .map(|(s, e)| text[*s..*e].bytes().take_while(|b| *b == b' ' || *b == b'\t').count())
+        .min()
+        .unwrap_or(0);
+    lines
+        .into_iter()
+        .map(|(s, e)| {
+            let ws = text[s..e].bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+            (s + ws.min(indent).min(e - s), e)
+        })
+        .collect()
+}

@@ -1,0 +1,151 @@
+//! Resolved values and where they came from.
+//!
+//! Owns: [`Value`], [`Origin`] and [`LayerId`]. Invariant: every value knows the file, byte span and layer that
+//! produced it, and whether a secret went into it; schemas, `explain`, drift and hover read these, never re-derive them.
+//! `Debug` and `Display` of a secret print its reference, never a value.
+
+use std::fmt;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::source::{FileId, Span};
+
+/// Which layer of the merge a definition belongs to. Precedence, lowest first: base, provider, env (parents first),
+/// env+provider (parents first), override (`--set`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LayerId {
+    Base,
+    Provider(Arc<str>),
+    Env(Arc<str>),
+    EnvProvider(Arc<str>, Arc<str>),
+    /// `--set path=value` on the command line.
+    Override,
+}
+
+impl fmt::Display for LayerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerId::Base => f.write_str("base"),
+            LayerId::Provider(p) => write!(f, "provider {p}"),
+            LayerId::Env(e) => write!(f, "env {e}"),
+            LayerId::EnvProvider(e, p) => write!(f, "env {e} provider {p}"),
+            LayerId::Override => f.write_str("--set"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: FileId,
+    pub span: Span,
+    pub layer: LayerId,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Array(Vec<Value>),
+    Object(IndexMap<String, Value>),
+    /// A reference to a secret by name (`@secret("shop/db_password")`); never holds the secret's value.
+    Secret(String),
+}
+
+#[derive(Clone, PartialEq)]
+pub struct Value {
+    pub kind: ValueKind,
+    pub origin: Origin,
+    /// A secret went into this value (directly or through an expression).
+    pub secret: bool,
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secret {
+            return write!(f, "<secret {}>", self.describe());
+        }
+        write!(f, "{:?}", self.kind)
+    }
+}
+
+/// The text a secret reference is emitted as (reference mode, the default).
+pub fn secret_reference(name: &str) -> String {
+    format!("secret://{name}")
+}
+
+impl Value {
+    pub fn new(kind: ValueKind, origin: Origin) -> Self {
+        Value { kind, origin, secret: false }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            ValueKind::Null => "null",
+            ValueKind::Bool(_) => "bool",
+            ValueKind::Int(_) => "int",
+            ValueKind::Float(_) => "float",
+            ValueKind::String(_) => "string",
+            ValueKind::Array(_) => "array",
+            ValueKind::Object(_) => "object",
+            ValueKind::Secret(_) => "secret",
+        }
+    }
+
+    /// A short description safe for diagnostics: secrets by reference, long strings cut.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            ValueKind::Secret(name) => format!("@secret({name:?})"),
+            _ if self.secret => "a value derived from a secret".to_string(),
+            ValueKind::Null => "null".into(),
+            ValueKind::Bool(b) => b.to_string(),
+            ValueKind::Int(i) => i.to_string(),
+            ValueKind::Float(x) => format_float(*x),
+            ValueKind::String(s) => {
+                let cut: String = s.chars().take(40).collect();
+                if cut.len() < s.len() {
+                    format!("{:?}…", cut)
+                } else {
+                    format!("{s:?}")
+                }
+            }
+            ValueKind::Array(a) => format!("an array of {} items", a.len()),
+            ValueKind::Object(o) => format!("an object with {} keys", o.len()),
+        }
+    }
+
+    /// Follow a key path through nested objects.
+    pub fn get_path<'a>(&'a self, path: &[String]) -> Option<&'a Value> {
+        let mut cur = self;
+        for seg in path {
+            cur = match &cur.kind {
+                ValueKind::Object(m) => m.get(seg)?,
+                ValueKind::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    /// Structural equality that ignores origins; `1 == 1.0`.
+    pub fn same(&self, other: &Value) -> bool {
+        use ValueKind::*;
+        match (&self.kind, &other.kind) {
+            (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b,
+            (Array(a), Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)),
+            (Object(a), Object(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.same(w)))
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// Floats print with a decimal point or exponent, so they read back as floats.
+pub fn format_float(x: f64) -> String {
+    let s = format!("{x:?}");
+    s
+}
