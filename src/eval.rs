@@ -308,9 +308,6 @@ impl<'a> Evaluator<'a> {
             } else {
                 d = d.help(format!("define it: `${}: value`", name.name));
             }
-            if let Some(env) = &self.target.env {
-                d = d.note(format!("building target {}/{}", env, self.target.provider.as_deref().unwrap_or("-")));
-            }
             self.sink.push(d);
             return None;
         };

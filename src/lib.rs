@@ -13,3 +13,7 @@ pub mod merge;
 pub mod eval;
 pub mod emit;
 pub mod render;
+pub mod project;
+pub mod stdlib;
+pub mod driver;
+pub mod cli;

@@ -489,3 +489,21 @@ fn node_key_place(n: &Node) -> (FileId, Span) {
         Node::Delete(o) => (o.file, o.span),
     }
 }
+
+/// The `--set path=value` layer: each value replaces whatever the path held (objects are not merged).
+pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) -> Layer {
+    let file = sets.first().map_or(FileId(0), |s| s.2);
+    let mut layer = new_layer(LayerId::Override, file);
+    for (path, expr, file) in sets {
+        let scope: Vec<String> = path[..path.len().saturating_sub(1)].iter().map(|s| s.name.clone()).collect();
+        let key_span = path.last().map_or(Span::default(), |s| s.span);
+        let leaf = Arc::new(LeafData {
+            origin: Origin { file, span: expr.span, layer: LayerId::Override },
+            expr,
+            key_span,
+            scope,
+        });
+        insert(&mut layer.root, &path, Node::Leaf(leaf), file, sink);
+    }
+    layer
+}

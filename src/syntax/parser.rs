@@ -26,7 +26,7 @@ const QUOTABLE_DIRECTIVES: &[&str] = &["env", "secret", "file"];
 /// Parse one file.
 pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
     let lexed = lex(text, 0, file, sink);
-    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink, depth: 0, nesting: 0 };
+    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink, depth: 0, last_error: None, nesting: 0 };
     let items = p.parse_items(Ctx::Top, End::Eof);
     Ast { file, items, comments: lexed.comments }
 }
@@ -35,7 +35,7 @@ pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
 pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
     let mut sink = Sink::new();
     let lexed = lex(text, 0, file, &mut sink);
-    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink: &mut sink, depth: 0, nesting: 1 };
+    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink: &mut sink, depth: 0, last_error: None, nesting: 1 };
     let e = p.parse_expr();
     let at_end = p.peek().kind == TokenKind::Eof;
     (at_end && !sink.has_errors()).then_some(e)
@@ -67,6 +67,8 @@ struct Parser<'a, 's> {
     pos: usize,
     sink: &'s mut Sink,
     depth: u32,
+    /// Start of the last error reported: one position gets one error, so recovery never piles up messages.
+    last_error: Option<u32>,
     /// Depth of `(`/`[` around the current expression: inside them, newlines do not end expressions.
     nesting: u32,
 }
@@ -92,6 +94,17 @@ fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
 }
 
 impl<'a, 's> Parser<'a, 's> {
+    fn report(&mut self, d: Diagnostic) {
+        let at = d.primary_label().map(|l| l.span.start);
+        if d.severity == crate::diagnostic::Severity::Error {
+            if at.is_some() && at == self.last_error {
+                return;
+            }
+            self.last_error = at;
+        }
+        self.sink.push(d);
+    }
+
     // ----- token access -----
 
     fn peek(&self) -> Token {
@@ -149,7 +162,7 @@ impl<'a, 's> Parser<'a, 's> {
                 self.slice(self.peek_at(1).span)
             ));
         }
-        self.sink.push(d);
+        self.report(d);
     }
 
     /// Skip to the start of the next line (or a `}` / end of file), for recovery.
@@ -171,7 +184,7 @@ impl<'a, 's> Parser<'a, 's> {
         let t = self.peek();
         if t.kind != TokenKind::Error {
             let close = kind.describe();
-            self.sink.push(
+            self.report(
                 Diagnostic::error(Code::Unclosed, format!("expected {close} to close the {what}"))
                     .primary(self.file, t.span, format!("expected {close}, found {}", self.describe(t)))
                     .secondary(self.file, open, format!("{what} opened here")),
@@ -184,7 +197,7 @@ impl<'a, 's> Parser<'a, 's> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let t = self.peek();
-            self.sink.push(
+            self.report(
                 Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than {MAX_DEPTH} levels"))
                     .primary(self.file, t.span, "too deeply nested")
                     .help("flatten the structure; the rest of the file was not parsed"),
@@ -212,7 +225,7 @@ impl<'a, 's> Parser<'a, 's> {
                     return true;
                 }
                 if t.col > col && t.kind != TokenKind::Error {
-                    self.sink.push(
+                    self.report(
                         Diagnostic::error(Code::BadIndentation, "line is indented more than the entries above it")
                             .primary(self.file, t.span, format!("indented {} columns, expected {col}", t.col))
                             .help("align it with the other entries of this block, or give it a parent key"),
@@ -267,7 +280,7 @@ impl<'a, 's> Parser<'a, 's> {
                     }
                 }
                 TokenKind::RBrace => {
-                    self.sink.push(
+                    self.report(
                         Diagnostic::error(Code::UnexpectedToken, "unexpected `}`: no block is open here")
                             .primary(self.file, t.span, "nothing to close")
                             .help("remove it, or add the `{` it was meant to close"),
@@ -275,7 +288,7 @@ impl<'a, 's> Parser<'a, 's> {
                     self.bump();
                 }
                 TokenKind::Minus if t.line_start => {
-                    self.sink.push(
+                    self.report(
                         Diagnostic::error(Code::UnexpectedToken, "a `- item` line must belong to a key")
                             .primary(self.file, t.span, "list item without a key")
                             .help("write `key:` on the line above, and indent the `- item` lines below it"),
@@ -304,13 +317,31 @@ impl<'a, 's> Parser<'a, 's> {
         (word == "env" || word == "provider") && self.peek_at(1).kind == TokenKind::Ident
     }
 
+    /// `[name]` or `[a.b]` alone on its line.
+    fn section_ahead(&self) -> bool {
+        if self.peek().kind != TokenKind::LBracket {
+            return false;
+        }
+        let mut n = 1;
+        loop {
+            if !matches!(self.peek_at(n).kind, TokenKind::Ident | TokenKind::Str) {
+                return false;
+            }
+            match self.peek_at(n + 1).kind {
+                TokenKind::Dot => n += 2,
+                TokenKind::RBracket => return self.peek_at(n + 2).line_start,
+                _ => return false,
+            }
+        }
+    }
+
     fn parse_section(&mut self, ctx: Ctx) -> Option<Section> {
         let open = self.bump();
         let path = self.parse_key_path()?;
         self.expect_close(TokenKind::RBracket, open.span, "section header");
         let span = open.span.to(self.prev_span());
         if ctx == Ctx::Object {
-            self.sink.push(
+            self.report(
                 Diagnostic::error(Code::SectionNotAllowed, "a `[section]` header cannot appear inside a key's block")
                     .primary(self.file, span, "section header inside a block")
                     .help("use a nested key instead, e.g. `name { ... }`, or move the header to the top level"),
@@ -477,7 +508,7 @@ impl<'a, 's> Parser<'a, 's> {
                     if t.line_start {
                         d = d.secondary(self.file, first.span, "this key has no value");
                     }
-                    self.sink.push(d.help(format!("write `{key}: value`")));
+                    self.report(d.help(format!("write `{key}: value`")));
                 }
                 if !t.line_start {
                     self.skip_line();
@@ -514,14 +545,18 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let mut d = Diagnostic::error(Code::TrailingTokens, format!("unexpected {} after the value", self.describe(t)))
             .primary(self.file, t.span, "expected the end of the line");
-        d = if matches!(t.kind, TokenKind::Ident | TokenKind::Int | TokenKind::Float)
-            && matches!(self.tokens.get(self.pos.wrapping_sub(1)).map(|p| p.kind), Some(TokenKind::Ident | TokenKind::Int | TokenKind::Float))
+        let prev = self.tokens.get(self.pos.wrapping_sub(1)).copied();
+        d = if let Some(prev) = prev.filter(|p| p.span.end == t.span.start && t.kind == TokenKind::Ident && matches!(p.kind, TokenKind::Int | TokenKind::Float)) {
+            let word = format!("{}{}", self.slice(prev.span), self.slice(t.span));
+            d.help(format!("to write `{word}` as text, quote it: \"{word}\""))
+        } else if matches!(t.kind, TokenKind::Ident | TokenKind::Int | TokenKind::Float)
+            && matches!(prev.map(|p| p.kind), Some(TokenKind::Ident | TokenKind::Int | TokenKind::Float))
         {
             d.help("to write several words as text, quote them: \"like this\"")
         } else {
             d.help("put each entry on its own line, or separate entries with `,`")
         };
-        self.sink.push(d);
+        self.report(d);
         self.skip_line();
     }
 
@@ -540,7 +575,7 @@ impl<'a, 's> Parser<'a, 's> {
             }
             return self.parse_expr();
         }
-        self.sink.push(
+        self.report(
             Diagnostic::error(Code::MissingValue, "missing value")
                 .primary(self.file, sep, "expected a value after this")
                 .help("put the value on the same line, or more-indented `key: value` or `- item` lines below"),
@@ -560,7 +595,7 @@ impl<'a, 's> Parser<'a, 's> {
                 break;
             }
             if t.col != col {
-                self.sink.push(
+                self.report(
                     Diagnostic::error(Code::BadIndentation, "list item is not aligned with the items above it")
                         .primary(self.file, t.span, format!("at column {}, expected {}", t.col + 1, col + 1))
                         .help("put every `-` of one list at the same indentation"),
@@ -572,7 +607,7 @@ impl<'a, 's> Parser<'a, 's> {
                 if next.kind != TokenKind::Eof && next.col > col {
                     self.parse_entry_value(col, t.span)
                 } else {
-                    self.sink.push(
+                    self.report(
                         Diagnostic::error(Code::MissingValue, "list item has no value")
                             .primary(self.file, t.span, "expected a value after `-`"),
                     );
@@ -615,7 +650,7 @@ impl<'a, 's> Parser<'a, 's> {
                 Expr { kind: ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)), span }
             } else {
                 if colon.kind != TokenKind::Error {
-                    self.sink.push(
+                    self.report(
                         Diagnostic::error(Code::UnexpectedToken, format!("expected `:` in the conditional, found {}", self.describe(colon)))
                             .primary(self.file, colon.span, "expected `:` and the value for when the condition is false")
                             .secondary(self.file, t.span, "conditional starts here"),
@@ -689,7 +724,7 @@ impl<'a, 's> Parser<'a, 's> {
                 match digits.parse::<i64>() {
                     Ok(i) => Expr { kind: ExprKind::Int(i), span: t.span },
                     Err(_) => {
-                        self.sink.push(
+                        self.report(
                             Diagnostic::error(Code::InvalidNumber, "integer does not fit in 64 bits")
                                 .primary(self.file, t.span, "out of range")
                                 .help("integers range from -9223372036854775808 to 9223372036854775807; use a float or a string"),
@@ -704,7 +739,7 @@ impl<'a, 's> Parser<'a, 's> {
                 match digits.parse::<f64>() {
                     Ok(f) if f.is_finite() => Expr { kind: ExprKind::Float(f), span: t.span },
                     _ => {
-                        self.sink.push(
+                        self.report(
                             Diagnostic::error(Code::InvalidNumber, "float is out of range")
                                 .primary(self.file, t.span, "not a finite 64-bit float"),
                         );
@@ -803,7 +838,10 @@ impl<'a, 's> Parser<'a, 's> {
                     if sep.kind == TokenKind::Comma {
                         self.bump();
                     } else if sep.kind != TokenKind::RBracket && !sep.line_start {
-                        self.unexpected(sep, "`,` or `]`");
+                        break;
+                    }
+                    if self.peek().line_start && (self.entry_ahead(0) || self.section_ahead()) {
+                        // The `]` is missing: the next line is an entry or a section header, not an item.
                         break;
                     }
                     if self.pos == before {
@@ -863,7 +901,7 @@ impl<'a, 's> Parser<'a, 's> {
                 [] => Some(String::new()),
                 [StrPart::Lit(s)] => Some(s.clone()),
                 _ => {
-                    self.sink.push(
+                    self.report(
                         Diagnostic::error(Code::UnexpectedToken, "interpolation is not allowed here")
                             .primary(self.file, t.span, "must be a plain string")
                             .help("write the text without `${...}`"),
@@ -909,7 +947,7 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let mut scratch = Sink::new();
         let lexed = lex(content, start, self.file, &mut scratch);
-        let mut sub = Parser { text: self.text, file: self.file, tokens: lexed.tokens, pos: 0, sink: &mut scratch, depth: self.depth, nesting: 1 };
+        let mut sub = Parser { text: self.text, file: self.file, tokens: lexed.tokens, pos: 0, sink: &mut scratch, depth: self.depth, last_error: None, nesting: 1 };
         let e = sub.parse_primary();
         let complete = sub.at(TokenKind::Eof);
         if !complete || scratch.has_errors() {
@@ -934,7 +972,7 @@ impl<'a, 's> Parser<'a, 's> {
             }
         }
         let canonical = format!("@{}({})", name.name, canonical.join(", "));
-        self.sink.push(
+        self.report(
             Diagnostic::warning(Code::QuotedDirective, format!("`@{}` is written inside quotes", name.name))
                 .primary(self.file, span, "evaluated as a directive, not as text")
                 .help(format!("write it without quotes: `{canonical}` (`tuskc fmt` does this)"))
@@ -983,7 +1021,7 @@ impl<'a, 's> Parser<'a, 's> {
                     Some(ch) => lit.push(ch),
                     None => {
                         let span = Span::new(esc_start, (esc_start + consumed).min(end));
-                        self.sink.push(
+                        self.report(
                             Diagnostic::error(Code::InvalidEscape, format!("invalid escape sequence `{}`", &text[span.range()]))
                                 .primary(self.file, span, "unknown escape")
                                 .help("valid escapes: \\n \\t \\r \\0 \\\\ \\\" \\' \\$ \\u{XXXX}; write \\\\ for a backslash"),
@@ -1005,7 +1043,7 @@ impl<'a, 's> Parser<'a, 's> {
                         i = close + 1;
                     }
                     None => {
-                        self.sink.push(
+                        self.report(
                             Diagnostic::error(Code::UnterminatedInterpolation, "unterminated interpolation")
                                 .primary(self.file, Span::new(i, i + 2), "`${` is never closed")
                                 .help("close it with `}` on the same line, or write `\\${` for a literal `${`"),
@@ -1038,10 +1076,11 @@ impl<'a, 's> Parser<'a, 's> {
             pos: 0,
             sink: &mut *self.sink,
             depth: self.depth,
+            last_error: None,
             nesting: 1,
         };
         if sub.at(TokenKind::Eof) {
-            sub.sink.push(
+            sub.report(
                 Diagnostic::error(Code::UnexpectedToken, "empty interpolation")
                     .primary(self.file, whole, "expected an expression inside `${}`"),
             );

@@ -1,0 +1,527 @@
+//! The command line. The only module that prints.
+//!
+//! Exit codes: 0 success; 1 the configuration has errors; 2 usage or I/O errors (bad flags, unknown
+//! `--env`/`--provider`, unreadable files). Diagnostics go to stderr (human, or JSON Lines with
+//! `--message-format json`); results go to stdout or the files asked for, written atomically.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Severity};
+use crate::driver::Session;
+use crate::emit::{emit, to_json, Format};
+use crate::lower::Program;
+use crate::merge::{MNode, Target};
+use crate::render;
+use crate::value::{Origin, Value, ValueKind};
+
+const AFTER_HELP: &str = "Exit codes:\n  0  success\n  1  the configuration has errors\n  2  usage or I/O error (bad flags, unknown --env/--provider, unreadable files)";
+
+#[derive(Parser, Debug)]
+#[command(name = "tuskc", version, about = "Compile TuskLang-style configuration for one environment and provider.", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// How diagnostics are printed (to stderr): rendered text, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// Colour in rendered diagnostics (auto: only on a terminal, and not when NO_COLOR is set).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build the resolved configuration for one target (or every target with --all).
+    #[command(after_help = AFTER_HELP)]
+    Build(BuildArgs),
+    /// Compile every target (or those chosen with --env/--provider), print all diagnostics, write nothing.
+    #[command(after_help = AFTER_HELP)]
+    Check(CheckArgs),
+    /// Print one resolved value (strings raw, everything else as JSON).
+    #[command(after_help = AFTER_HELP)]
+    Get(KeyArgs),
+    /// Show which layer and file:line produced a value, and what it overrode.
+    #[command(after_help = AFTER_HELP)]
+    Explain(KeyArgs),
+    /// Explain a diagnostic code, e.g. `tuskc explain-code TSK0302`.
+    ExplainCode {
+        /// The code (TSK0302 or 0302); omit to list every code.
+        code: Option<String>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Inputs {
+    /// Environment to build (declared with `env NAME { }` or in tuskc.toml).
+    #[arg(long = "env", short = 'e')]
+    pub env: Option<String>,
+    /// Provider to build (declared with `provider NAME { }` or in tuskc.toml).
+    #[arg(long, short = 'p')]
+    pub provider: Option<String>,
+    /// Override a value: KEY.PATH=VALUE (highest precedence). VALUE is an expression if it parses as one, else text.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Give an @env variable: NAME=VALUE (wins over --env-file and the process environment).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read @env variables from a dotenv file (NAME=VALUE lines); later files win.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Do not read the process environment for @env (only --var and --env-file).
+    #[arg(long)]
+    pub no_process_env: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// A .tsk file or a project directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "all")]
+    pub output: Option<PathBuf>,
+    /// Build every environment × provider of every entry into --out-dir as <env>/<provider>/<entry>.<ext>.
+    #[arg(long, requires = "out_dir")]
+    pub all: bool,
+    /// Output directory for --all.
+    #[arg(long, value_name = "DIR", requires = "all")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// A .tsk file or a project directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub inputs: Inputs,
+}
+
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    /// Dotted key path, e.g. app.database.port.
+    pub key: String,
+    /// A .tsk file or a project directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// `get`: print JSON even for strings.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = Output::new(&cli);
+    let code = match &cli.command {
+        Command::Build(a) => build(a, &mut out),
+        Command::Check(a) => check(a, &mut out),
+        Command::Get(a) => get_or_explain(a, &mut out, false),
+        Command::Explain(a) => get_or_explain(a, &mut out, true),
+        Command::ExplainCode { code } => explain_code(code.as_deref()),
+    };
+    ExitCode::from(code)
+}
+
+struct Output {
+    format: MessageFormat,
+    color: bool,
+}
+
+impl Output {
+    fn new(cli: &Cli) -> Self {
+        let color = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Output { format: cli.message_format, color }
+    }
+
+    /// Print the session's diagnostics and return the exit code they imply.
+    fn finish(&mut self, mut session: Session) -> u8 {
+        let usage = session.usage_error;
+        let sink = std::mem::take(&mut session.sink);
+        let diags = sink.into_sorted();
+        self.print(&diags, &session);
+        exit_code(&diags, usage)
+    }
+
+    fn print(&self, diags: &[Diagnostic], session: &Session) {
+        let mut err = std::io::stderr().lock();
+        match self.format {
+            MessageFormat::Human => {
+                let _ = err.write_all(render::human(diags, &session.sources, self.color).as_bytes());
+                let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+                let warnings = diags.len() - errors;
+                if errors > 0 || warnings > 0 {
+                    let _ = writeln!(err, "{}", summary(errors, warnings));
+                }
+            }
+            MessageFormat::Json => {
+                for d in diags {
+                    let _ = writeln!(err, "{}", render::json(d, &session.sources));
+                }
+            }
+        }
+    }
+
+    /// A diagnostic before any session exists (the path cannot be read).
+    fn early(&self, d: Diagnostic) -> u8 {
+        let sources = crate::source::SourceMap::new();
+        let mut err = std::io::stderr().lock();
+        match self.format {
+            MessageFormat::Human => {
+                let _ = err.write_all(render::human(std::slice::from_ref(&d), &sources, self.color).as_bytes());
+            }
+            MessageFormat::Json => {
+                let _ = writeln!(err, "{}", render::json(&d, &sources));
+            }
+        }
+        2
+    }
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+fn exit_code(diags: &[Diagnostic], usage: bool) -> u8 {
+    let errors = diags.iter().any(|d| d.severity == Severity::Error);
+    if usage && errors {
+        2
+    } else if errors {
+        1
+    } else {
+        0
+    }
+}
+
+fn open(path: &Path, out: &Output) -> Result<Session, u8> {
+    Session::open(path).map_err(|d| out.early(d))
+}
+
+/// The one entry a single-target command means.
+fn single_entry(session: &mut Session) -> Option<PathBuf> {
+    match session.project.entries.as_slice() {
+        [one] => Some(one.clone()),
+        [] => {
+            session.usage_error = true;
+            session.sink.push(
+                Diagnostic::error(Code::Manifest, format!("no .tsk entry file in `{}`", session.project.display_root.display()))
+                    .help("name a .tsk file, or list `entries` in tuskc.toml"),
+            );
+            None
+        }
+        many => {
+            session.usage_error = true;
+            let names: Vec<String> = many.iter().map(|p| p.display().to_string()).collect();
+            session.sink.push(
+                Diagnostic::error(Code::Manifest, format!("`{}` has {} entry files; name one", session.project.display_root.display(), many.len()))
+                    .note(format!("entries: {}", names.join(", ")))
+                    .help("pass the file, or use --all --out-dir DIR to build them all"),
+            );
+            None
+        }
+    }
+}
+
+fn build(a: &BuildArgs, out: &mut Output) -> u8 {
+    let mut session = match open(&a.path, out) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let overrides = session.overrides(&a.inputs.sets);
+    let inputs = session.env_inputs(&a.inputs.vars, &a.inputs.env_files, !a.inputs.no_process_env);
+    if session.usage_error {
+        return out.finish(session);
+    }
+    if let (true, Some(dir)) = (a.all, &a.out_dir) {
+        let mut failed: Vec<String> = Vec::new();
+        for entry in session.project.entries.clone() {
+            let Some(program) = session.load(&entry) else { continue };
+            let targets = session.filtered_targets(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref());
+            let stem = entry.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+            for target in targets {
+                let file = dir
+                    .join(target.env.as_deref().unwrap_or("default"))
+                    .join(target.provider.as_deref().unwrap_or("default"))
+                    .join(format!("{stem}.{}", a.format.extension()));
+                if !build_one(&mut session, &program, &target, overrides.as_ref(), &inputs, a.format, Some(&file)) {
+                    failed.push(format!("{} ({})", target, entry.display()));
+                }
+            }
+        }
+        if !failed.is_empty() && out.format == MessageFormat::Human {
+            eprintln!("failed targets, nothing written for them: {}", failed.join(", "));
+        }
+        return out.finish(session);
+    }
+    let Some(entry) = single_entry(&mut session) else { return out.finish(session) };
+    let Some(program) = session.load(&entry) else { return out.finish(session) };
+    if let Some(target) = session.select_target(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref()) {
+        build_one(&mut session, &program, &target, overrides.as_ref(), &inputs, a.format, a.output.as_deref());
+    }
+    out.finish(session)
+}
+
+/// Build and emit one target; write to `file` atomically, or to stdout. Nothing is written on any error.
+fn build_one(
+    session: &mut Session,
+    program: &Program,
+    target: &Target,
+    overrides: Option<&crate::lower::Layer>,
+    inputs: &crate::eval::EnvInputs,
+    format: Format,
+    file: Option<&Path>,
+) -> bool {
+    let mark = session.sink.error_count();
+    let built = session.build(program, target, overrides, inputs);
+    let Some((_, value)) = built else { return false };
+    if session.sink.error_count() > mark || session.sink.has_errors() {
+        return false;
+    }
+    let text = match emit(&value, format) {
+        Ok(t) => t,
+        Err(ds) => {
+            session.sink.extend(ds);
+            return false;
+        }
+    };
+    match file {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            true
+        }
+        Some(path) => match write_atomic(path, text.as_bytes()) {
+            Ok(()) => true,
+            Err(e) => {
+                session.usage_error = true;
+                session.sink.push(Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display())));
+                false
+            }
+        },
+    }
+}
+
+/// Write through a temporary file in the same directory, then rename over the target: readers see the old file or
+/// the new one, never a torn one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tuskc-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn check(a: &CheckArgs, out: &mut Output) -> u8 {
+    let mut session = match open(&a.path, out) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let overrides = session.overrides(&a.inputs.sets);
+    let inputs = session.env_inputs(&a.inputs.vars, &a.inputs.env_files, !a.inputs.no_process_env);
+    let mut checked = 0;
+    let mut failed = Vec::new();
+    for entry in session.project.entries.clone() {
+        let Some(program) = session.load(&entry) else { continue };
+        for target in session.filtered_targets(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref()) {
+            checked += 1;
+            let before = session.sink.error_count();
+            let built = session.build(&program, &target, overrides.as_ref(), &inputs);
+            if session.sink.error_count() > before || built.is_none() {
+                failed.push(target.to_string());
+            }
+        }
+    }
+    if out.format == MessageFormat::Human {
+        if failed.is_empty() && !session.sink.has_errors() {
+            eprintln!("checked {checked} target{}: no errors", if checked == 1 { "" } else { "s" });
+        } else if !failed.is_empty() {
+            eprintln!("failing targets: {}", failed.join(", "));
+        }
+    }
+    out.finish(session)
+}
+
+fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
+    let mut session = match open(&a.path, out) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let overrides = session.overrides(&a.inputs.sets);
+    let inputs = session.env_inputs(&a.inputs.vars, &a.inputs.env_files, !a.inputs.no_process_env);
+    let path: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    if path.iter().any(String::is_empty) {
+        session.usage_error = true;
+        session.sink.push(Diagnostic::error(Code::Usage, format!("`{}` is not a key path", a.key)).help("key paths look like `app.database.port`"));
+        return out.finish(session);
+    }
+    let Some(entry) = single_entry(&mut session) else { return out.finish(session) };
+    let Some(program) = session.load(&entry) else { return out.finish(session) };
+    let Some(target) = session.select_target(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref()) else {
+        return out.finish(session);
+    };
+    let Some((merged, root)) = session.build(&program, &target, overrides.as_ref(), &inputs) else {
+        return out.finish(session);
+    };
+    let Some(value) = root.get_path(&path) else {
+        session.usage_error = true;
+        let mut d = Diagnostic::error(Code::KeyNotFound, format!("`{}` is not a key of target {target}", a.key));
+        // Suggest from the deepest object the path reaches.
+        let mut cur = &root;
+        let mut reached = Vec::new();
+        for seg in &path {
+            match cur.get_path(std::slice::from_ref(seg)) {
+                Some(next) => {
+                    reached.push(seg.clone());
+                    cur = next;
+                }
+                None => {
+                    if let ValueKind::Object(m) = &cur.kind {
+                        if let Some(s) = did_you_mean(seg, m.keys().map(String::as_str)) {
+                            let mut p = reached.clone();
+                            p.push(s.to_string());
+                            d = d.help(format!("did you mean `{}`?", p.join(".")));
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        session.sink.push(d);
+        return out.finish(session);
+    };
+    if !explain {
+        let text = match (&value.kind, a.json) {
+            (ValueKind::String(s), false) => format!("{s}\n"),
+            _ => format!("{}\n", serde_json::to_string_pretty(&to_json(value)).unwrap_or_default()),
+        };
+        print!("{text}");
+        return out.finish(session);
+    }
+    let text = explain_text(&session, &merged, &path, value, out.format);
+    print!("{text}");
+    out.finish(session)
+}
+
+fn place(session: &Session, o: &Origin) -> String {
+    let f = session.sources.get(o.file);
+    let lc = f.line_col(o.span.start);
+    format!("{}:{}:{}", f.name, lc.line, lc.column)
+}
+
+fn origin_json(session: &Session, o: &Origin) -> serde_json::Value {
+    let f = session.sources.get(o.file);
+    let lc = f.line_col(o.span.start);
+    serde_json::json!({
+        "layer": o.layer.to_string(), "file": f.name, "line": lc.line, "column": lc.column,
+        "byte_start": o.span.start, "byte_end": o.span.end,
+        "source": f.slice(o.span),
+    })
+}
+
+fn explain_text(session: &Session, merged: &crate::merge::Merged, path: &[String], value: &Value, format: MessageFormat) -> String {
+    // The deepest definition that holds the path (a leaf may hold a computed object the path reaches into).
+    let mut defined: Option<(&Origin, &[Origin], usize)> = None;
+    for depth in (1..=path.len()).rev() {
+        match merged.node(&path[..depth]) {
+            Some(MNode::Leaf(l)) => {
+                defined = Some((&l.data.origin, &l.overrode, depth));
+                break;
+            }
+            Some(MNode::Object(o)) => {
+                defined = Some((&o.origin, &o.overrode, depth));
+                break;
+            }
+            None => {}
+        }
+    }
+    let shown = if value.secret { value.describe() } else { serde_json::to_string(&to_json(value)).unwrap_or_default() };
+    let key = path.join(".");
+    if format == MessageFormat::Json {
+        let j = serde_json::json!({
+            "key": key,
+            "value": to_json(value),
+            "secret": value.secret,
+            "defined": defined.map(|(o, ..)| origin_json(session, o)),
+            "defined_by": defined.map(|(.., d)| path[..d].join(".")),
+            "overrode": defined.map(|(_, h, _)| h.iter().rev().map(|o| origin_json(session, o)).collect::<Vec<_>>()),
+        });
+        return format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default());
+    }
+    let mut s = format!("{key} = {shown}\n");
+    if let Some((o, history, depth)) = defined {
+        let src = session.sources.get(o.file).slice(o.span);
+        let within = if depth < path.len() { format!(" (inside `{}`)", path[..depth].join(".")) } else { String::new() };
+        s.push_str(&format!("  set in the {} layer at {}{within}\n", o.layer, place(session, o)));
+        if !src.is_empty() && !src.contains('\n') {
+            s.push_str(&format!("    {src}\n"));
+        }
+        if history.is_empty() {
+            s.push_str("  overrides nothing\n");
+        } else {
+            s.push_str("  overrides:\n");
+            for h in history.iter().rev() {
+                let src = session.sources.get(h.file).slice(h.span);
+                let src = if src.contains('\n') { String::new() } else { format!(": {src}") };
+                s.push_str(&format!("    {} layer at {}{src}\n", h.layer, place(session, h)));
+            }
+        }
+    }
+    s
+}
+
+fn explain_code(code: Option<&str>) -> u8 {
+    match code {
+        None => {
+            for c in Code::ALL {
+                println!("{}  {}", c.as_str(), c.title());
+            }
+            0
+        }
+        Some(text) => match Code::parse(text) {
+            Some(c) => {
+                println!("{}: {}\n\n{}", c.as_str(), c.title(), c.explanation());
+                0
+            }
+            None => {
+                eprintln!("error: `{text}` is not a tuskc diagnostic code; `tuskc explain-code` lists them");
+                2
+            }
+        },
+    }
+}

@@ -1,0 +1,254 @@
+//! The driver: one compilation session over a project, as the CLI (and later the language server) uses it.
+//!
+//! Owns: choosing targets (declared environments × providers, defaults, "did you mean"), the command-line inputs
+//! (`--set`, `--var`, `--env-file`), and running load → lower → merge → evaluate. Invariants: a project is parsed and
+//! lowered once per entry however many targets are built; diagnostics go to the session's sink, never printed here;
+//! problems with command-line values are flagged as usage errors (exit code 2).
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::eval::{EnvInputs, Evaluator};
+use crate::lower::{lower_program, override_layer, Layer, Program};
+use crate::merge::{merge, Merged, Target};
+use crate::project::{discover, DiskLoader, Project};
+use crate::source::{FileKind, SourceMap, Span};
+use crate::syntax::ast::{Expr, ExprKind, Ident, StrPart, StringStyle};
+use crate::syntax::parse_expression;
+use crate::value::Value;
+
+pub struct Session {
+    pub sources: SourceMap,
+    pub sink: Sink,
+    pub project: Project,
+    pub loader: DiskLoader,
+    /// A command-line value or name was wrong (exit code 2 rather than 1).
+    pub usage_error: bool,
+}
+
+impl Session {
+    pub fn open(path: &Path) -> Result<Session, Diagnostic> {
+        let project = discover(path)?;
+        let loader = DiskLoader::new(project.root.clone());
+        Ok(Session { sources: SourceMap::new(), sink: Sink::new(), project, loader, usage_error: false })
+    }
+
+    fn usage(&mut self, d: Diagnostic) {
+        self.usage_error = true;
+        self.sink.push(d);
+    }
+
+    /// Parse and lower one entry file with its modules. `None` if the entry itself cannot be read.
+    pub fn load(&mut self, entry: &Path) -> Option<Program> {
+        match self.loader.load_entry(&mut self.sources, entry) {
+            Ok(id) => Some(lower_program(id, &mut self.sources, &mut self.loader, &mut self.sink)),
+            Err(d) => {
+                self.usage(d);
+                None
+            }
+        }
+    }
+
+    /// Declared environments and providers: the manifest's first, then those named in source, each once.
+    pub fn declared(&self, program: &Program) -> (Vec<String>, Vec<String>) {
+        let m = &self.project.manifest.project;
+        let mut envs = m.environments.clone();
+        envs.extend(program.environments.keys().filter(|e| !m.environments.contains(e)).cloned());
+        let mut providers = m.providers.clone();
+        providers.extend(program.providers.keys().filter(|p| !m.providers.contains(p)).cloned());
+        (envs, providers)
+    }
+
+    /// Every target of the program: declared environments × providers (a dimension with none declared is `None`).
+    pub fn all_targets(&self, program: &Program) -> Vec<Target> {
+        let (envs, providers) = self.declared(program);
+        let envs: Vec<Option<String>> = if envs.is_empty() { vec![None] } else { envs.into_iter().map(Some).collect() };
+        let providers: Vec<Option<String>> =
+            if providers.is_empty() { vec![None] } else { providers.into_iter().map(Some).collect() };
+        envs.iter()
+            .flat_map(|e| providers.iter().map(move |p| Target { env: e.clone(), provider: p.clone() }))
+            .collect()
+    }
+
+    /// Targets matching an optional `--env` / `--provider` filter (for `check`).
+    pub fn filtered_targets(&mut self, program: &Program, env: Option<&str>, provider: Option<&str>) -> Vec<Target> {
+        let (envs, providers) = self.declared(program);
+        if let Some(e) = env {
+            if !self.check_name(e, &envs, true) {
+                return vec![];
+            }
+        }
+        if let Some(p) = provider {
+            if !self.check_name(p, &providers, false) {
+                return vec![];
+            }
+        }
+        self.all_targets(program)
+            .into_iter()
+            .filter(|t| env.is_none_or(|e| t.env.as_deref() == Some(e)))
+            .filter(|t| provider.is_none_or(|p| t.provider.as_deref() == Some(p)))
+            .collect()
+    }
+
+    fn check_name(&mut self, name: &str, declared: &[String], env: bool) -> bool {
+        if declared.iter().any(|d| d == name) {
+            return true;
+        }
+        let (what, code, flag) = if env {
+            ("environment", Code::UnknownEnvironment, "--env")
+        } else {
+            ("provider", Code::UnknownProvider, "--provider")
+        };
+        let mut d = Diagnostic::error(code, format!("unknown {what} `{name}` (from {flag})"));
+        d = if declared.is_empty() {
+            d.note(format!("this project declares no {what}s; omit {flag}"))
+        } else {
+            d.note(format!("declared {what}s: {}", declared.join(", ")))
+        };
+        if let Some(s) = did_you_mean(name, declared.iter().map(String::as_str)) {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        self.usage(d);
+        false
+    }
+
+    /// The single target a `build`/`get`/`explain` means: the flags, else the manifest's defaults.
+    pub fn select_target(&mut self, program: &Program, env: Option<&str>, provider: Option<&str>) -> Option<Target> {
+        let (envs, providers) = self.declared(program);
+        let m = &self.project.manifest.project;
+        let env = env.map(str::to_string).or_else(|| m.default_env.clone());
+        let provider = provider.map(str::to_string).or_else(|| m.default_provider.clone());
+        let mut ok = true;
+        for (name, declared, is_env) in [(&env, &envs, true), (&provider, &providers, false)] {
+            match name {
+                Some(n) => ok &= self.check_name(n, declared, is_env),
+                None if !declared.is_empty() => {
+                    let (what, flag, key) =
+                        if is_env { ("environments", "--env", "default_env") } else { ("providers", "--provider", "default_provider") };
+                    self.usage(
+                        Diagnostic::error(Code::MissingTarget, format!("this project declares {what}; choose one with {flag}"))
+                            .note(format!("declared {what}: {}", declared.join(", ")))
+                            .help(format!("pass {flag} NAME, set `{key}` in tuskc.toml, or build every target with --all --out-dir DIR")),
+                    );
+                    ok = false;
+                }
+                None => {}
+            }
+        }
+        ok.then_some(Target { env, provider })
+    }
+
+    /// The `--set path=value` layer. A value that parses as an expression is one (`3`, `true`, `[1, 2]`, `$x`);
+    /// anything else, including a bare word, is taken as a string.
+    pub fn overrides(&mut self, sets: &[String]) -> Option<Layer> {
+        if sets.is_empty() {
+            return None;
+        }
+        let mut entries = Vec::new();
+        for set in sets {
+            let Some((path, value)) = set.split_once('=') else {
+                self.usage(
+                    Diagnostic::error(Code::Usage, format!("`--set {set}` needs the form KEY.PATH=VALUE"))
+                        .help("for example: --set app.replicas=3"),
+                );
+                continue;
+            };
+            let segments: Vec<&str> = path.trim().split('.').collect();
+            if segments.iter().any(|s| s.trim().is_empty()) {
+                self.usage(Diagnostic::error(Code::Usage, format!("`--set {set}`: `{path}` is not a key path")).help("key paths look like `app.database.port`"));
+                continue;
+            }
+            let file = self.sources.add(FileKind::CommandLine(format!("--set {path}")), format!("--set {path}"), value.to_string());
+            let parsed = parse_expression(value, file).filter(|e| !matches!(e.kind, ExprKind::Reference(_)));
+            let expr = parsed.unwrap_or_else(|| Expr {
+                kind: ExprKind::Str { parts: vec![StrPart::Lit(value.to_string())], style: StringStyle::Double },
+                span: Span::new(0, value.len()),
+            });
+            let path = segments.iter().map(|s| Ident { name: s.trim().to_string(), span: Span::default() }).collect();
+            entries.push((path, expr, file));
+        }
+        Some(override_layer(entries, &mut self.sink))
+    }
+
+    /// `@env` inputs: `--var` over `--env-file` (later files win) over the process environment.
+    pub fn env_inputs(&mut self, vars: &[String], env_files: &[std::path::PathBuf], process_env: bool) -> EnvInputs {
+        let mut map: IndexMap<String, String> = IndexMap::new();
+        for path in env_files {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let file = self.sources.add(FileKind::CommandLine(path.display().to_string()), path.display().to_string(), text.clone());
+                    for (k, v) in parse_env_file(&text, file, &mut self.sink) {
+                        map.insert(k, v);
+                    }
+                }
+                Err(e) => self.usage(Diagnostic::error(Code::Io, format!("cannot read env file `{}`: {e}", path.display()))),
+            }
+        }
+        for var in vars {
+            match var.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    map.insert(k.trim().to_string(), v.to_string());
+                }
+                _ => self.usage(Diagnostic::error(Code::Usage, format!("`--var {var}` needs the form NAME=VALUE"))),
+            }
+        }
+        EnvInputs { vars: map, process_env }
+    }
+
+    /// Merge and evaluate one target.
+    pub fn build(&mut self, program: &Program, target: &Target, overrides: Option<&Layer>, inputs: &EnvInputs) -> Option<(Merged, Value)> {
+        let merged = merge(program, target, overrides);
+        let mut ev = Evaluator::new(&merged, &self.sources, &mut self.loader, &mut self.sink, target, inputs);
+        let value = ev.evaluate_root();
+        value.map(|v| (merged, v))
+    }
+}
+
+/// `KEY=VALUE` lines; `export ` prefixes, `#` comments and blank lines are skipped; values may be `"..."` (with
+/// `\n`, `\"`, `\\` escapes) or `'...'` (literal).
+pub fn parse_env_file(text: &str, file: crate::source::FileId, sink: &mut Sink) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
+        let Some((k, v)) = body.split_once('=') else {
+            let lead = line.len() - line.trim_start().len();
+            sink.push(
+                Diagnostic::error(Code::Usage, "env file line is not NAME=VALUE")
+                    .primary(file, Span::new(start + lead, start + lead + trimmed.len()), "expected NAME=VALUE"),
+            );
+            continue;
+        };
+        let v = v.trim();
+        let value = if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+            let mut s = String::new();
+            let mut chars = v[1..v.len() - 1].chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    match chars.next() {
+                        Some('n') => s.push('\n'),
+                        Some(o) => s.push(o),
+                        None => s.push('\\'),
+                    }
+                } else {
+                    s.push(c);
+                }
+            }
+            s
+        } else if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
+            v[1..v.len() - 1].to_string()
+        } else {
+            v.split(" #").next().unwrap_or("").trim().to_string()
+        };
+        out.push((k.trim().to_string(), value));
+    }
+    out
+}

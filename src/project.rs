@@ -1,0 +1,284 @@
+//! Projects on disk: the manifest, entry files, and reading files confined to the project.
+//!
+//! Owns: `tuskc.toml`, which files are entries, and [`DiskLoader`], the loader `use` and `@file` go through on the
+//! command line. Invariants: nothing outside the project root is read (symlinks are resolved before the check);
+//! file names shown to users are the paths as the user would type them (relative to where they named the project),
+//! so diagnostics and snapshots do not depend on the machine.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::lower::ModuleLoader;
+use crate::source::{FileId, FileKind, SourceMap, Span};
+use crate::stdlib;
+use crate::syntax::ast::Item;
+
+pub const MANIFEST: &str = "tuskc.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    #[serde(default)]
+    pub project: ProjectSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    pub name: Option<String>,
+    /// Entry files, relative to the manifest. Default: every `.tsk` file in the project directory that no other
+    /// file there `use`s.
+    #[serde(default)]
+    pub entries: Vec<String>,
+    #[serde(default)]
+    pub environments: Vec<String>,
+    #[serde(default)]
+    pub providers: Vec<String>,
+    pub default_env: Option<String>,
+    pub default_provider: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    /// The project directory, canonical (for confinement checks).
+    pub root: PathBuf,
+    /// The project directory as the user named it (for display and output names).
+    pub display_root: PathBuf,
+    pub manifest: Manifest,
+    pub has_manifest: bool,
+    /// Entry files, as display paths.
+    pub entries: Vec<PathBuf>,
+    /// The file the user named, when they named a file rather than a directory.
+    pub named_file: Option<PathBuf>,
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {
+    let what = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        _ => e.to_string(),
+    };
+    Diagnostic::error(Code::Io, format!("cannot read `{}`: {what}", path.display()))
+}
+
+/// Lexically tidy a path: drop `.`, fold `a/..`. Used for display names only.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// Find the project for a path the user named (a `.tsk` file or a project directory).
+pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    let (dir, named_file) = if meta.is_dir() {
+        (path.to_path_buf(), None)
+    } else {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        (parent.to_path_buf(), Some(normalize(path)))
+    };
+    // A file's project is the nearest directory upwards holding a manifest; without one, the file's directory.
+    let mut display_root = normalize(&dir);
+    let mut has_manifest = false;
+    if named_file.is_some() {
+        let mut cur = display_root.clone();
+        for _ in 0..32 {
+            if cur.join(MANIFEST).is_file() {
+                display_root = cur;
+                has_manifest = true;
+                break;
+            }
+            if cur.join(".git").exists() {
+                break;
+            }
+            let up = normalize(&cur.join(".."));
+            if std::fs::canonicalize(&up).ok() == std::fs::canonicalize(&cur).ok() {
+                break;
+            }
+            cur = up;
+        }
+    } else {
+        has_manifest = display_root.join(MANIFEST).is_file();
+    }
+    let root = std::fs::canonicalize(&display_root).map_err(|e| io_error(&display_root, &e))?;
+    let manifest = if has_manifest {
+        let mpath = display_root.join(MANIFEST);
+        let text = std::fs::read_to_string(&mpath).map_err(|e| io_error(&mpath, &e))?;
+        toml::from_str::<Manifest>(&text).map_err(|e| {
+            Diagnostic::error(Code::Manifest, format!("invalid `{}`: {}", mpath.display(), e.message()))
+                .help("see docs/language.md#projects for the manifest's keys")
+        })?
+    } else {
+        Manifest::default()
+    };
+    let entries = if let Some(f) = &named_file {
+        vec![f.clone()]
+    } else if !manifest.project.entries.is_empty() {
+        manifest.project.entries.iter().map(|e| normalize(&display_root.join(e))).collect()
+    } else {
+        default_entries(&display_root)
+    };
+    Ok(Project { root, display_root, manifest, has_manifest, entries, named_file })
+}
+
+/// Every `.tsk` file directly in `dir` that no other file there `use`s, sorted by name.
+fn default_entries(dir: &Path) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(dir) else { return vec![] };
+    let mut files: Vec<PathBuf> = read
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tsk") && p.is_file())
+        .collect();
+    files.sort();
+    let mut used = std::collections::HashSet::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let mut scratch = Sink::new();
+        let ast = crate::syntax::parse(&text, FileId(0), &mut scratch);
+        for item in &ast.items {
+            if let Item::Use(u) = item {
+                if let Ok(c) = std::fs::canonicalize(f.parent().unwrap_or(Path::new(".")).join(&u.path)) {
+                    used.insert(c);
+                }
+            }
+        }
+    }
+    files
+        .into_iter()
+        .filter(|f| std::fs::canonicalize(f).map_or(true, |c| !used.contains(&c)))
+        .map(|f| normalize(&f))
+        .collect()
+}
+
+/// Reads project files from disk, confined to the project root.
+#[derive(Debug)]
+pub struct DiskLoader {
+    root: PathBuf,
+    data: HashMap<PathBuf, Arc<str>>,
+}
+
+impl DiskLoader {
+    pub fn new(root: PathBuf) -> Self {
+        DiskLoader { root, data: HashMap::new() }
+    }
+
+    /// Load an entry file named on the command line (or in the manifest).
+    pub fn load_entry(&mut self, sources: &mut SourceMap, display: &Path) -> Result<FileId, Diagnostic> {
+        let canonical = std::fs::canonicalize(display).map_err(|e| io_error(display, &e))?;
+        if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
+            return Ok(id);
+        }
+        let bytes = std::fs::read(&canonical).map_err(|e| io_error(display, &e))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::error(Code::InvalidUtf8, format!("`{}` is not UTF-8 (invalid byte at offset {})", display.display(), e.utf8_error().valid_up_to()))
+                .help("tuskc reads UTF-8 text; re-encode the file")
+        })?;
+        Ok(sources.add(FileKind::Disk(canonical), display.display().to_string(), text))
+    }
+
+    /// Resolve `path` written in `from` to (canonical path, display path), checking confinement.
+    fn resolve(&self, sources: &SourceMap, from: FileId, path: &str, span: Span, what: &str) -> Result<(PathBuf, PathBuf), Diagnostic> {
+        let file = sources.get(from);
+        let (Some(dir), FileKind::Disk(_)) = (file.dir(), &file.kind) else {
+            return Err(Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` cannot be resolved from `{}`", file.name))
+                .primary(from, span, "only project files can name project paths"));
+        };
+        let display_dir = Path::new(&file.name).parent().map(Path::to_path_buf).unwrap_or_default();
+        let joined = dir.join(path);
+        let canonical = std::fs::canonicalize(&joined).map_err(|_| {
+            let mut d = Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` not found"))
+                .primary(from, span, format!("no file at {}", normalize(&display_dir.join(path)).display()));
+            let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
+                .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            let wanted = Path::new(path).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            if what == "@file" {
+                d.code = Code::FileDirective;
+            }
+            d
+        })?;
+        if !canonical.starts_with(&self.root) {
+            return Err(Diagnostic::error(Code::PathOutsideProject, format!("{what} `{path}` is outside the project"))
+                .primary(from, span, "leaves the project directory")
+                .note(format!("the project directory is {}", self.root.display()))
+                .help("move the file into the project, or put a tuskc.toml in a directory that contains both"));
+        }
+        Ok((canonical, normalize(&display_dir.join(path))))
+    }
+}
+
+impl ModuleLoader for DiskLoader {
+    fn load_module(&mut self, sources: &mut SourceMap, from: FileId, path: &str, span: Span) -> Result<FileId, Diagnostic> {
+        if let Some(rest) = path.strip_prefix("std/") {
+            let Some((name, text)) = stdlib::get(path) else {
+                let mut d = Diagnostic::error(Code::UseNotFound, format!("the standard library has no module `{path}`"))
+                    .primary(from, span, "unknown module");
+                let names = stdlib::MODULES.iter().map(|(n, _)| &n[4..]);
+                if let Some(s) = did_you_mean(rest.trim_end_matches(".tsk"), names) {
+                    d = d.help(format!("did you mean `std/{s}`?"));
+                }
+                return Err(d);
+            };
+            let kind = FileKind::Stdlib(name.to_string());
+            return Ok(sources.find(&kind).unwrap_or_else(|| sources.add(kind, format!("<{name}.tsk>"), text.to_string())));
+        }
+        let with_ext;
+        let path = if Path::new(path).extension().is_none() {
+            with_ext = format!("{path}.tsk");
+            with_ext.as_str()
+        } else {
+            path
+        };
+        let (canonical, display) = self.resolve(sources, from, path, span, "module")?;
+        if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
+            return Ok(id);
+        }
+        let bytes = std::fs::read(&canonical).map_err(|e| io_error(&display, &e).primary(from, span, "cannot read"))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Diagnostic::error(Code::InvalidUtf8, format!("module `{}` is not UTF-8", display.display())).primary(from, span, "used here")
+        })?;
+        Ok(sources.add(FileKind::Disk(canonical), display.display().to_string(), text))
+    }
+
+    fn read_data(&mut self, sources: &SourceMap, from: FileId, path: &str, span: Span) -> Result<Arc<str>, Diagnostic> {
+        let (canonical, display) = self.resolve(sources, from, path, span, "@file")?;
+        if let Some(t) = self.data.get(&canonical) {
+            return Ok(t.clone());
+        }
+        let bytes = std::fs::read(&canonical).map_err(|e| {
+            let mut d = io_error(&display, &e).primary(from, span, "cannot read");
+            d.code = Code::FileDirective;
+            d
+        })?;
+        let text: Arc<str> = String::from_utf8(bytes)
+            .map_err(|_| {
+                Diagnostic::error(Code::FileDirective, format!("`{}` is not UTF-8 text", display.display()))
+                    .primary(from, span, "read here")
+                    .help("@file reads text files only")
+            })?
+            .into();
+        self.data.insert(canonical, text.clone());
+        Ok(text)
+    }
+}

@@ -1,0 +1,11 @@
+//! The standard library: `.tsk` modules embedded in the binary, loaded as virtual files so they get the same
+//! parser and diagnostics as user code. Invariant: a module's name is its path under `stdlib/` without `.tsk`.
+
+/// (name, source) of every embedded module.
+pub const MODULES: &[(&str, &str)] = &[("std/ports", include_str!("../stdlib/std/ports.tsk"))];
+
+/// The source of a module, named with or without `.tsk`.
+pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
+    let name = name.strip_suffix(".tsk").unwrap_or(name);
+    MODULES.iter().find(|(n, _)| *n == name).copied()
+}
