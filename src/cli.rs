@@ -157,9 +157,14 @@ impl Output {
         let color = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
-        Output { format: cli.message_format, color }
+        Output {
+            format: cli.message_format,
+            color,
+        }
     }
 
     /// Print the session's diagnostics and return the exit code they imply.
@@ -175,8 +180,12 @@ impl Output {
         let mut err = std::io::stderr().lock();
         match self.format {
             MessageFormat::Human => {
-                let _ = err.write_all(render::human(diags, &session.sources, self.color).as_bytes());
-                let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+                let _ =
+                    err.write_all(render::human(diags, &session.sources, self.color).as_bytes());
+                let errors = diags
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
                 let warnings = diags.len() - errors;
                 if errors > 0 || warnings > 0 {
                     let _ = writeln!(err, "{}", summary(errors, warnings));
@@ -196,7 +205,9 @@ impl Output {
         let mut err = std::io::stderr().lock();
         match self.format {
             MessageFormat::Human => {
-                let _ = err.write_all(render::human(std::slice::from_ref(&d), &sources, self.color).as_bytes());
+                let _ = err.write_all(
+                    render::human(std::slice::from_ref(&d), &sources, self.color).as_bytes(),
+                );
             }
             MessageFormat::Json => {
                 let _ = writeln!(err, "{}", render::json(&d, &sources));
@@ -207,7 +218,13 @@ impl Output {
 }
 
 fn summary(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     match (errors, warnings) {
         (0, w) => plural(w, "warning"),
         (e, 0) => plural(e, "error"),
@@ -237,8 +254,14 @@ fn single_entry(session: &mut Session) -> Option<PathBuf> {
         [] => {
             session.usage_error = true;
             session.sink.push(
-                Diagnostic::error(Code::Manifest, format!("no .tsk entry file in `{}`", session.project.display_root.display()))
-                    .help("name a .tsk file, or list `entries` in tuskc.toml"),
+                Diagnostic::error(
+                    Code::Manifest,
+                    format!(
+                        "no .tsk entry file in `{}`",
+                        session.project.display_root.display()
+                    ),
+                )
+                .help("name a .tsk file, or list `entries` in tuskc.toml"),
             );
             None
         }
@@ -246,9 +269,16 @@ fn single_entry(session: &mut Session) -> Option<PathBuf> {
             session.usage_error = true;
             let names: Vec<String> = many.iter().map(|p| p.display().to_string()).collect();
             session.sink.push(
-                Diagnostic::error(Code::Manifest, format!("`{}` has {} entry files; name one", session.project.display_root.display(), many.len()))
-                    .note(format!("entries: {}", names.join(", ")))
-                    .help("pass the file, or use --all --out-dir DIR to build them all"),
+                Diagnostic::error(
+                    Code::Manifest,
+                    format!(
+                        "`{}` has {} entry files; name one",
+                        session.project.display_root.display(),
+                        many.len()
+                    ),
+                )
+                .note(format!("entries: {}", names.join(", ")))
+                .help("pass the file, or use --all --out-dir DIR to build them all"),
             );
             None
         }
@@ -261,35 +291,75 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         Err(code) => return code,
     };
     let overrides = session.overrides(&a.inputs.sets);
-    let inputs = session.env_inputs(&a.inputs.vars, &a.inputs.env_files, !a.inputs.no_process_env);
+    let inputs = session.env_inputs(
+        &a.inputs.vars,
+        &a.inputs.env_files,
+        !a.inputs.no_process_env,
+    );
     if session.usage_error {
         return out.finish(session);
     }
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
         let mut failed: Vec<String> = Vec::new();
         for entry in session.project.entries.clone() {
-            let Some(program) = session.load(&entry) else { continue };
-            let targets = session.filtered_targets(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref());
-            let stem = entry.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+            let Some(program) = session.load(&entry) else {
+                continue;
+            };
+            let targets = session.filtered_targets(
+                &program,
+                a.inputs.env.as_deref(),
+                a.inputs.provider.as_deref(),
+            );
+            let stem = entry
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "config".into());
             for target in targets {
                 let file = dir
                     .join(target.env.as_deref().unwrap_or("default"))
                     .join(target.provider.as_deref().unwrap_or("default"))
                     .join(format!("{stem}.{}", a.format.extension()));
-                if !build_one(&mut session, &program, &target, overrides.as_ref(), &inputs, a.format, Some(&file)) {
+                if !build_one(
+                    &mut session,
+                    &program,
+                    &target,
+                    overrides.as_ref(),
+                    &inputs,
+                    a.format,
+                    Some(&file),
+                ) {
                     failed.push(format!("{} ({})", target, entry.display()));
                 }
             }
         }
         if !failed.is_empty() && out.format == MessageFormat::Human {
-            eprintln!("failed targets, nothing written for them: {}", failed.join(", "));
+            eprintln!(
+                "failed targets, nothing written for them: {}",
+                failed.join(", ")
+            );
         }
         return out.finish(session);
     }
-    let Some(entry) = single_entry(&mut session) else { return out.finish(session) };
-    let Some(program) = session.load(&entry) else { return out.finish(session) };
-    if let Some(target) = session.select_target(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref()) {
-        build_one(&mut session, &program, &target, overrides.as_ref(), &inputs, a.format, a.output.as_deref());
+    let Some(entry) = single_entry(&mut session) else {
+        return out.finish(session);
+    };
+    let Some(program) = session.load(&entry) else {
+        return out.finish(session);
+    };
+    if let Some(target) = session.select_target(
+        &program,
+        a.inputs.env.as_deref(),
+        a.inputs.provider.as_deref(),
+    ) {
+        build_one(
+            &mut session,
+            &program,
+            &target,
+            overrides.as_ref(),
+            &inputs,
+            a.format,
+            a.output.as_deref(),
+        );
     }
     out.finish(session)
 }
@@ -306,7 +376,9 @@ fn build_one(
 ) -> bool {
     let mark = session.sink.error_count();
     let built = session.build(program, target, overrides, inputs);
-    let Some((_, value)) = built else { return false };
+    let Some((_, value)) = built else {
+        return false;
+    };
     if session.sink.error_count() > mark || session.sink.has_errors() {
         return false;
     }
@@ -328,7 +400,10 @@ fn build_one(
             Ok(()) => true,
             Err(e) => {
                 session.usage_error = true;
-                session.sink.push(Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display())));
+                session.sink.push(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot write `{}`: {e}", path.display()),
+                ));
                 false
             }
         },
@@ -338,9 +413,15 @@ fn build_one(
 /// Write through a temporary file in the same directory, then rename over the target: readers see the old file or
 /// the new one, never a torn one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tuskc-").suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tuskc-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -353,12 +434,22 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
         Err(code) => return code,
     };
     let overrides = session.overrides(&a.inputs.sets);
-    let inputs = session.env_inputs(&a.inputs.vars, &a.inputs.env_files, !a.inputs.no_process_env);
+    let inputs = session.env_inputs(
+        &a.inputs.vars,
+        &a.inputs.env_files,
+        !a.inputs.no_process_env,
+    );
     let mut checked = 0;
     let mut failed = Vec::new();
     for entry in session.project.entries.clone() {
-        let Some(program) = session.load(&entry) else { continue };
-        for target in session.filtered_targets(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref()) {
+        let Some(program) = session.load(&entry) else {
+            continue;
+        };
+        for target in session.filtered_targets(
+            &program,
+            a.inputs.env.as_deref(),
+            a.inputs.provider.as_deref(),
+        ) {
             checked += 1;
             let before = session.sink.error_count();
             let built = session.build(&program, &target, overrides.as_ref(), &inputs);
@@ -369,7 +460,10 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     }
     if out.format == MessageFormat::Human {
         if failed.is_empty() && !session.sink.has_errors() {
-            eprintln!("checked {checked} target{}: no errors", if checked == 1 { "" } else { "s" });
+            eprintln!(
+                "checked {checked} target{}: no errors",
+                if checked == 1 { "" } else { "s" }
+            );
         } else if !failed.is_empty() {
             eprintln!("failing targets: {}", failed.join(", "));
         }
@@ -383,16 +477,31 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         Err(code) => return code,
     };
     let overrides = session.overrides(&a.inputs.sets);
-    let inputs = session.env_inputs(&a.inputs.vars, &a.inputs.env_files, !a.inputs.no_process_env);
+    let inputs = session.env_inputs(
+        &a.inputs.vars,
+        &a.inputs.env_files,
+        !a.inputs.no_process_env,
+    );
     let path: Vec<String> = a.key.split('.').map(str::to_string).collect();
     if path.iter().any(String::is_empty) {
         session.usage_error = true;
-        session.sink.push(Diagnostic::error(Code::Usage, format!("`{}` is not a key path", a.key)).help("key paths look like `app.database.port`"));
+        session.sink.push(
+            Diagnostic::error(Code::Usage, format!("`{}` is not a key path", a.key))
+                .help("key paths look like `app.database.port`"),
+        );
         return out.finish(session);
     }
-    let Some(entry) = single_entry(&mut session) else { return out.finish(session) };
-    let Some(program) = session.load(&entry) else { return out.finish(session) };
-    let Some(target) = session.select_target(&program, a.inputs.env.as_deref(), a.inputs.provider.as_deref()) else {
+    let Some(entry) = single_entry(&mut session) else {
+        return out.finish(session);
+    };
+    let Some(program) = session.load(&entry) else {
+        return out.finish(session);
+    };
+    let Some(target) = session.select_target(
+        &program,
+        a.inputs.env.as_deref(),
+        a.inputs.provider.as_deref(),
+    ) else {
         return out.finish(session);
     };
     let Some((merged, root)) = session.build(&program, &target, overrides.as_ref(), &inputs) else {
@@ -400,7 +509,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
     };
     let Some(value) = root.get_path(&path) else {
         session.usage_error = true;
-        let mut d = Diagnostic::error(Code::KeyNotFound, format!("`{}` is not a key of target {target}", a.key));
+        let mut d = Diagnostic::error(
+            Code::KeyNotFound,
+            format!("`{}` is not a key of target {target}", a.key),
+        );
         // Suggest from the deepest object the path reaches.
         let mut cur = &root;
         let mut reached = Vec::new();
@@ -428,7 +540,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
     if !explain {
         let text = match (&value.kind, a.json) {
             (ValueKind::String(s), false) => format!("{s}\n"),
-            _ => format!("{}\n", serde_json::to_string_pretty(&to_json(value)).unwrap_or_default()),
+            _ => format!(
+                "{}\n",
+                serde_json::to_string_pretty(&to_json(value)).unwrap_or_default()
+            ),
         };
         print!("{text}");
         return out.finish(session);
@@ -454,7 +569,13 @@ fn origin_json(session: &Session, o: &Origin) -> serde_json::Value {
     })
 }
 
-fn explain_text(session: &Session, merged: &crate::merge::Merged, path: &[String], value: &Value, format: MessageFormat) -> String {
+fn explain_text(
+    session: &Session,
+    merged: &crate::merge::Merged,
+    path: &[String],
+    value: &Value,
+    format: MessageFormat,
+) -> String {
     // The deepest definition that holds the path (a leaf may hold a computed object the path reaches into).
     let mut defined: Option<(&Origin, &[Origin], usize)> = None;
     for depth in (1..=path.len()).rev() {
@@ -470,7 +591,11 @@ fn explain_text(session: &Session, merged: &crate::merge::Merged, path: &[String
             None => {}
         }
     }
-    let shown = if value.secret { value.describe() } else { serde_json::to_string(&to_json(value)).unwrap_or_default() };
+    let shown = if value.secret {
+        value.describe()
+    } else {
+        serde_json::to_string(&to_json(value)).unwrap_or_default()
+    };
     let key = path.join(".");
     if format == MessageFormat::Json {
         let j = serde_json::json!({
@@ -486,8 +611,16 @@ fn explain_text(session: &Session, merged: &crate::merge::Merged, path: &[String
     let mut s = format!("{key} = {shown}\n");
     if let Some((o, history, depth)) = defined {
         let src = session.sources.get(o.file).slice(o.span);
-        let within = if depth < path.len() { format!(" (inside `{}`)", path[..depth].join(".")) } else { String::new() };
-        s.push_str(&format!("  set in the {} layer at {}{within}\n", o.layer, place(session, o)));
+        let within = if depth < path.len() {
+            format!(" (inside `{}`)", path[..depth].join("."))
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  set in the {} layer at {}{within}\n",
+            o.layer,
+            place(session, o)
+        ));
         if !src.is_empty() && !src.contains('\n') {
             s.push_str(&format!("    {src}\n"));
         }
@@ -497,8 +630,16 @@ fn explain_text(session: &Session, merged: &crate::merge::Merged, path: &[String
             s.push_str("  overrides:\n");
             for h in history.iter().rev() {
                 let src = session.sources.get(h.file).slice(h.span);
-                let src = if src.contains('\n') { String::new() } else { format!(": {src}") };
-                s.push_str(&format!("    {} layer at {}{src}\n", h.layer, place(session, h)));
+                let src = if src.contains('\n') {
+                    String::new()
+                } else {
+                    format!(": {src}")
+                };
+                s.push_str(&format!(
+                    "    {} layer at {}{src}\n",
+                    h.layer,
+                    place(session, h)
+                ));
             }
         }
     }

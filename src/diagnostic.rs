@@ -35,17 +35,37 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: Severity::Error, message: message.into(), labels: vec![], notes: vec![], help: None }
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: vec![],
+            notes: vec![],
+            help: None,
+        }
     }
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
     pub fn primary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { file, span, message: message.into(), primary: true });
+        self.labels.push(Label {
+            file,
+            span,
+            message: message.into(),
+            primary: true,
+        });
         self
     }
     pub fn secondary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { file, span, message: message.into(), primary: false });
+        self.labels.push(Label {
+            file,
+            span,
+            message: message.into(),
+            primary: false,
+        });
         self
     }
     pub fn note(mut self, note: impl Into<String>) -> Self {
@@ -58,12 +78,21 @@ impl Diagnostic {
     }
     /// The primary label (the first one when several are primary).
     pub fn primary_label(&self) -> Option<&Label> {
-        self.labels.iter().find(|l| l.primary).or(self.labels.first())
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
     }
     /// Sort key: file, position, code. Gives a deterministic order independent of discovery order.
     fn sort_key(&self) -> (Option<FileId>, u32, u32, Code, &str) {
         let l = self.primary_label();
-        (l.map(|l| l.file), l.map_or(0, |l| l.span.start), l.map_or(0, |l| l.span.end), self.code, &self.message)
+        (
+            l.map(|l| l.file),
+            l.map_or(0, |l| l.span.start),
+            l.map_or(0, |l| l.span.end),
+            self.code,
+            &self.message,
+        )
     }
 }
 
@@ -81,10 +110,15 @@ impl Sink {
         self.diagnostics.push(d);
     }
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
     pub fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
     pub fn len(&self) -> usize {
         self.diagnostics.len()
@@ -98,7 +132,8 @@ impl Sink {
     /// The diagnostics in deterministic order, duplicates removed (the same problem found while building
     /// several targets is reported once).
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.diagnostics.dedup();
         self.diagnostics
     }
@@ -220,8 +255,8 @@ codes! {
         "`+` joins strings, numbers or arrays; `- * / %` take numbers; `&& || !` and conditions take booleans; `< <= > >=` compare numbers or strings.";
     DivisionByZero = "0308", "division by zero",
         "The right side of `/` or `%` evaluated to zero.";
-    Overflow = "0309", "integer overflow",
-        "Integer arithmetic left the 64-bit range. Use a float if you need larger numbers.";
+    Overflow = "0309", "number overflow",
+        "Integer arithmetic left the 64-bit range, or float arithmetic became infinite. Use a float for large integers; keep floats finite.";
     FileDirective = "0310", "@file cannot read the file",
         "`@file(\"path\")` reads a UTF-8 file inside the project, relative to the file that names it.";
     MisplacedDirective = "0311", "directive used in the wrong place",
@@ -251,12 +286,17 @@ impl std::fmt::Display for Code {
 }
 
 /// "Did you mean `x`?" for near-miss names: the closest candidate by Jaro-Winkler, if close enough.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .filter(|c| *c != name)
         .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, c)| *score >= 0.8 || strsim::levenshtein(name, c) <= 2.min(name.len().saturating_sub(1)))
+        .filter(|(score, c)| {
+            *score >= 0.8 || strsim::levenshtein(name, c) <= 2.min(name.len().saturating_sub(1))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
@@ -276,7 +316,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("prodution", ["production", "staging"]), Some("production"));
+        assert_eq!(
+            did_you_mean("prodution", ["production", "staging"]),
+            Some("production")
+        );
         assert_eq!(did_you_mean("xyz", ["production", "staging"]), None);
     }
 }

@@ -32,7 +32,13 @@ impl Session {
     pub fn open(path: &Path) -> Result<Session, Diagnostic> {
         let project = discover(path)?;
         let loader = DiskLoader::new(project.root.clone());
-        Ok(Session { sources: SourceMap::new(), sink: Sink::new(), project, loader, usage_error: false })
+        Ok(Session {
+            sources: SourceMap::new(),
+            sink: Sink::new(),
+            project,
+            loader,
+            usage_error: false,
+        })
     }
 
     fn usage(&mut self, d: Diagnostic) {
@@ -43,7 +49,12 @@ impl Session {
     /// Parse and lower one entry file with its modules. `None` if the entry itself cannot be read.
     pub fn load(&mut self, entry: &Path) -> Option<Program> {
         match self.loader.load_entry(&mut self.sources, entry) {
-            Ok(id) => Some(lower_program(id, &mut self.sources, &mut self.loader, &mut self.sink)),
+            Ok(id) => Some(lower_program(
+                id,
+                &mut self.sources,
+                &mut self.loader,
+                &mut self.sink,
+            )),
             Err(d) => {
                 self.usage(d);
                 None
@@ -55,25 +66,54 @@ impl Session {
     pub fn declared(&self, program: &Program) -> (Vec<String>, Vec<String>) {
         let m = &self.project.manifest.project;
         let mut envs = m.environments.clone();
-        envs.extend(program.environments.keys().filter(|e| !m.environments.contains(e)).cloned());
+        envs.extend(
+            program
+                .environments
+                .keys()
+                .filter(|e| !m.environments.contains(e))
+                .cloned(),
+        );
         let mut providers = m.providers.clone();
-        providers.extend(program.providers.keys().filter(|p| !m.providers.contains(p)).cloned());
+        providers.extend(
+            program
+                .providers
+                .keys()
+                .filter(|p| !m.providers.contains(p))
+                .cloned(),
+        );
         (envs, providers)
     }
 
     /// Every target of the program: declared environments × providers (a dimension with none declared is `None`).
     pub fn all_targets(&self, program: &Program) -> Vec<Target> {
         let (envs, providers) = self.declared(program);
-        let envs: Vec<Option<String>> = if envs.is_empty() { vec![None] } else { envs.into_iter().map(Some).collect() };
-        let providers: Vec<Option<String>> =
-            if providers.is_empty() { vec![None] } else { providers.into_iter().map(Some).collect() };
+        let envs: Vec<Option<String>> = if envs.is_empty() {
+            vec![None]
+        } else {
+            envs.into_iter().map(Some).collect()
+        };
+        let providers: Vec<Option<String>> = if providers.is_empty() {
+            vec![None]
+        } else {
+            providers.into_iter().map(Some).collect()
+        };
         envs.iter()
-            .flat_map(|e| providers.iter().map(move |p| Target { env: e.clone(), provider: p.clone() }))
+            .flat_map(|e| {
+                providers.iter().map(move |p| Target {
+                    env: e.clone(),
+                    provider: p.clone(),
+                })
+            })
             .collect()
     }
 
     /// Targets matching an optional `--env` / `--provider` filter (for `check`).
-    pub fn filtered_targets(&mut self, program: &Program, env: Option<&str>, provider: Option<&str>) -> Vec<Target> {
+    pub fn filtered_targets(
+        &mut self,
+        program: &Program,
+        env: Option<&str>,
+        provider: Option<&str>,
+    ) -> Vec<Target> {
         let (envs, providers) = self.declared(program);
         if let Some(e) = env {
             if !self.check_name(e, &envs, true) {
@@ -115,18 +155,28 @@ impl Session {
     }
 
     /// The single target a `build`/`get`/`explain` means: the flags, else the manifest's defaults.
-    pub fn select_target(&mut self, program: &Program, env: Option<&str>, provider: Option<&str>) -> Option<Target> {
+    pub fn select_target(
+        &mut self,
+        program: &Program,
+        env: Option<&str>,
+        provider: Option<&str>,
+    ) -> Option<Target> {
         let (envs, providers) = self.declared(program);
         let m = &self.project.manifest.project;
         let env = env.map(str::to_string).or_else(|| m.default_env.clone());
-        let provider = provider.map(str::to_string).or_else(|| m.default_provider.clone());
+        let provider = provider
+            .map(str::to_string)
+            .or_else(|| m.default_provider.clone());
         let mut ok = true;
         for (name, declared, is_env) in [(&env, &envs, true), (&provider, &providers, false)] {
             match name {
                 Some(n) => ok &= self.check_name(n, declared, is_env),
                 None if !declared.is_empty() => {
-                    let (what, flag, key) =
-                        if is_env { ("environments", "--env", "default_env") } else { ("providers", "--provider", "default_provider") };
+                    let (what, flag, key) = if is_env {
+                        ("environments", "--env", "default_env")
+                    } else {
+                        ("providers", "--provider", "default_provider")
+                    };
                     self.usage(
                         Diagnostic::error(Code::MissingTarget, format!("this project declares {what}; choose one with {flag}"))
                             .note(format!("declared {what}: {}", declared.join(", ")))
@@ -150,40 +200,75 @@ impl Session {
         for set in sets {
             let Some((path, value)) = set.split_once('=') else {
                 self.usage(
-                    Diagnostic::error(Code::Usage, format!("`--set {set}` needs the form KEY.PATH=VALUE"))
-                        .help("for example: --set app.replicas=3"),
+                    Diagnostic::error(
+                        Code::Usage,
+                        format!("`--set {set}` needs the form KEY.PATH=VALUE"),
+                    )
+                    .help("for example: --set app.replicas=3"),
                 );
                 continue;
             };
             let segments: Vec<&str> = path.trim().split('.').collect();
             if segments.iter().any(|s| s.trim().is_empty()) {
-                self.usage(Diagnostic::error(Code::Usage, format!("`--set {set}`: `{path}` is not a key path")).help("key paths look like `app.database.port`"));
+                self.usage(
+                    Diagnostic::error(
+                        Code::Usage,
+                        format!("`--set {set}`: `{path}` is not a key path"),
+                    )
+                    .help("key paths look like `app.database.port`"),
+                );
                 continue;
             }
-            let file = self.sources.add(FileKind::CommandLine(format!("--set {path}")), format!("--set {path}"), value.to_string());
-            let parsed = parse_expression(value, file).filter(|e| !matches!(e.kind, ExprKind::Reference(_)));
+            let file = self.sources.add(
+                FileKind::CommandLine(format!("--set {path}")),
+                format!("--set {path}"),
+                value.to_string(),
+            );
+            let parsed =
+                parse_expression(value, file).filter(|e| !matches!(e.kind, ExprKind::Reference(_)));
             let expr = parsed.unwrap_or_else(|| Expr {
-                kind: ExprKind::Str { parts: vec![StrPart::Lit(value.to_string())], style: StringStyle::Double },
+                kind: ExprKind::Str {
+                    parts: vec![StrPart::Lit(value.to_string())],
+                    style: StringStyle::Double,
+                },
                 span: Span::new(0, value.len()),
             });
-            let path = segments.iter().map(|s| Ident { name: s.trim().to_string(), span: Span::default() }).collect();
+            let path = segments
+                .iter()
+                .map(|s| Ident {
+                    name: s.trim().to_string(),
+                    span: Span::default(),
+                })
+                .collect();
             entries.push((path, expr, file));
         }
         Some(override_layer(entries, &mut self.sink))
     }
 
     /// `@env` inputs: `--var` over `--env-file` (later files win) over the process environment.
-    pub fn env_inputs(&mut self, vars: &[String], env_files: &[std::path::PathBuf], process_env: bool) -> EnvInputs {
+    pub fn env_inputs(
+        &mut self,
+        vars: &[String],
+        env_files: &[std::path::PathBuf],
+        process_env: bool,
+    ) -> EnvInputs {
         let mut map: IndexMap<String, String> = IndexMap::new();
         for path in env_files {
             match std::fs::read_to_string(path) {
                 Ok(text) => {
-                    let file = self.sources.add(FileKind::CommandLine(path.display().to_string()), path.display().to_string(), text.clone());
+                    let file = self.sources.add(
+                        FileKind::CommandLine(path.display().to_string()),
+                        path.display().to_string(),
+                        text.clone(),
+                    );
                     for (k, v) in parse_env_file(&text, file, &mut self.sink) {
                         map.insert(k, v);
                     }
                 }
-                Err(e) => self.usage(Diagnostic::error(Code::Io, format!("cannot read env file `{}`: {e}", path.display()))),
+                Err(e) => self.usage(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot read env file `{}`: {e}", path.display()),
+                )),
             }
         }
         for var in vars {
@@ -191,16 +276,35 @@ impl Session {
                 Some((k, v)) if !k.trim().is_empty() => {
                     map.insert(k.trim().to_string(), v.to_string());
                 }
-                _ => self.usage(Diagnostic::error(Code::Usage, format!("`--var {var}` needs the form NAME=VALUE"))),
+                _ => self.usage(Diagnostic::error(
+                    Code::Usage,
+                    format!("`--var {var}` needs the form NAME=VALUE"),
+                )),
             }
         }
-        EnvInputs { vars: map, process_env }
+        EnvInputs {
+            vars: map,
+            process_env,
+        }
     }
 
     /// Merge and evaluate one target.
-    pub fn build(&mut self, program: &Program, target: &Target, overrides: Option<&Layer>, inputs: &EnvInputs) -> Option<(Merged, Value)> {
+    pub fn build(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+    ) -> Option<(Merged, Value)> {
         let merged = merge(program, target, overrides);
-        let mut ev = Evaluator::new(&merged, &self.sources, &mut self.loader, &mut self.sink, target, inputs);
+        let mut ev = Evaluator::new(
+            &merged,
+            &self.sources,
+            &mut self.loader,
+            &mut self.sink,
+            target,
+            inputs,
+        );
         let value = ev.evaluate_root();
         value.map(|v| (merged, v))
     }
@@ -208,7 +312,11 @@ impl Session {
 
 /// `KEY=VALUE` lines; `export ` prefixes, `#` comments and blank lines are skipped; values may be `"..."` (with
 /// `\n`, `\"`, `\\` escapes) or `'...'` (literal).
-pub fn parse_env_file(text: &str, file: crate::source::FileId, sink: &mut Sink) -> Vec<(String, String)> {
+pub fn parse_env_file(
+    text: &str,
+    file: crate::source::FileId,
+    sink: &mut Sink,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -222,8 +330,11 @@ pub fn parse_env_file(text: &str, file: crate::source::FileId, sink: &mut Sink) 
         let Some((k, v)) = body.split_once('=') else {
             let lead = line.len() - line.trim_start().len();
             sink.push(
-                Diagnostic::error(Code::Usage, "env file line is not NAME=VALUE")
-                    .primary(file, Span::new(start + lead, start + lead + trimmed.len()), "expected NAME=VALUE"),
+                Diagnostic::error(Code::Usage, "env file line is not NAME=VALUE").primary(
+                    file,
+                    Span::new(start + lead, start + lead + trimmed.len()),
+                    "expected NAME=VALUE",
+                ),
             );
             continue;
         };

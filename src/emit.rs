@@ -70,8 +70,13 @@ fn toml_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
         return Err(errors);
     }
     toml::to_string_pretty(&root).map_err(|e| {
-        vec![Diagnostic::error(Code::Unrepresentable, format!("cannot write TOML: {e}"))
-            .primary(v.origin.file, v.origin.span, "in this value")]
+        vec![
+            Diagnostic::error(Code::Unrepresentable, format!("cannot write TOML: {e}")).primary(
+                v.origin.file,
+                v.origin.span,
+                "in this value",
+            ),
+        ]
     })
 }
 
@@ -208,9 +213,15 @@ fn yaml_scalar(v: &Value) -> String {
 }
 
 fn yaml_string(s: &str) -> String {
-    const RESERVED: &[&str] = &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"];
-    let plain = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+    const RESERVED: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+    ];
+    let plain = s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
         && !RESERVED.contains(&s.to_ascii_lowercase().as_str());
     if plain {
         s.to_string()
@@ -244,7 +255,13 @@ fn dotenv_name(path: &[String]) -> String {
     let mut name: String = path
         .join("_")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
@@ -274,15 +291,24 @@ fn flatten<'v>(
         ValueKind::Float(f) => format_float(*f),
         ValueKind::String(s) => dotenv_quote(s),
         ValueKind::Secret(n) => dotenv_quote(&secret_reference(n)),
-        ValueKind::Array(_) | ValueKind::Object(_) => dotenv_quote(&serde_json::to_string(&to_json(v)).unwrap_or_default()),
+        ValueKind::Array(_) | ValueKind::Object(_) => {
+            dotenv_quote(&serde_json::to_string(&to_json(v)).unwrap_or_default())
+        }
     };
     let dotted = path.join(".");
     if let Some((_, first, first_path)) = lines.get(&name) {
         errors.push(
-            Diagnostic::error(Code::DotenvCollision, format!("`{dotted}` and `{first_path}` both become `{name}` in dotenv"))
-                .primary(v.origin.file, v.origin.span, format!("`{dotted}` set here"))
-                .secondary(first.origin.file, first.origin.span, format!("`{first_path}` set here"))
-                .help("rename one of the keys, or emit JSON, TOML or YAML"),
+            Diagnostic::error(
+                Code::DotenvCollision,
+                format!("`{dotted}` and `{first_path}` both become `{name}` in dotenv"),
+            )
+            .primary(v.origin.file, v.origin.span, format!("`{dotted}` set here"))
+            .secondary(
+                first.origin.file,
+                first.origin.span,
+                format!("`{first_path}` set here"),
+            )
+            .help("rename one of the keys, or emit JSON, TOML or YAML"),
         );
         return;
     }
@@ -290,7 +316,10 @@ fn flatten<'v>(
 }
 
 fn dotenv_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,-".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,-".contains(&b))
+    {
         return s.to_string();
     }
     let mut q = String::from("\"");

@@ -28,7 +28,13 @@ pub struct EnvInputs {
 
 impl EnvInputs {
     pub fn lookup(&self, name: &str) -> Option<String> {
-        self.vars.get(name).cloned().or_else(|| if self.process_env { std::env::var(name).ok() } else { None })
+        self.vars.get(name).cloned().or_else(|| {
+            if self.process_env {
+                std::env::var(name).ok()
+            } else {
+                None
+            }
+        })
     }
 }
 
@@ -68,11 +74,23 @@ impl<'l> Ctx<'l> {
         self.leaf.origin.file
     }
     fn origin(&self, span: Span) -> Origin {
-        Origin { file: self.leaf.origin.file, span, layer: self.leaf.origin.layer.clone() }
+        Origin {
+            file: self.leaf.origin.file,
+            span,
+            layer: self.leaf.origin.layer.clone(),
+        }
     }
 }
 
-const DIRECTIVES: &[&str] = &["env", "secret", "file", "environment", "provider", "delete", "replace"];
+const DIRECTIVES: &[&str] = &[
+    "env",
+    "secret",
+    "file",
+    "environment",
+    "provider",
+    "delete",
+    "replace",
+];
 
 impl<'a> Evaluator<'a> {
     pub fn new(
@@ -83,7 +101,16 @@ impl<'a> Evaluator<'a> {
         target: &'a Target,
         inputs: &'a EnvInputs,
     ) -> Self {
-        Evaluator { merged, sources, loader, sink, target, inputs, memo: vec![Slot::Todo; merged.slots], stack: vec![] }
+        Evaluator {
+            merged,
+            sources,
+            loader,
+            sink,
+            target,
+            inputs,
+            memo: vec![Slot::Todo; merged.slots],
+            stack: vec![],
+        }
     }
 
     /// Evaluate the whole tree. `None` if any error was reported.
@@ -112,17 +139,31 @@ impl<'a> Evaluator<'a> {
             }
         }
         let secret = out.values().any(|v| v.secret);
-        ok.then(|| Value { kind: ValueKind::Object(out), origin: obj.origin.clone(), secret })
+        ok.then(|| Value {
+            kind: ValueKind::Object(out),
+            origin: obj.origin.clone(),
+            secret,
+        })
     }
 
-    fn eval_node(&mut self, node: &MNode, path: &mut Vec<String>, via: Option<(FileId, Span)>) -> Option<Value> {
+    fn eval_node(
+        &mut self,
+        node: &MNode,
+        path: &mut Vec<String>,
+        via: Option<(FileId, Span)>,
+    ) -> Option<Value> {
         match node {
             MNode::Leaf(l) => self.eval_leaf(l, &path.join("."), via),
             MNode::Object(o) => self.eval_object(o, path),
         }
     }
 
-    fn eval_leaf(&mut self, leaf: &MergedLeaf, name: &str, via: Option<(FileId, Span)>) -> Option<Value> {
+    fn eval_leaf(
+        &mut self,
+        leaf: &MergedLeaf,
+        name: &str,
+        via: Option<(FileId, Span)>,
+    ) -> Option<Value> {
         match &self.memo[leaf.id] {
             Slot::Done(v) => return Some(v.clone()),
             Slot::Failed => return None,
@@ -135,15 +176,26 @@ impl<'a> Evaluator<'a> {
         if self.stack.len() >= MAX_EVAL_DEPTH {
             let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
             self.sink.push(
-                Diagnostic::error(Code::EvalTooDeep, format!("references nest more than {MAX_EVAL_DEPTH} deep"))
-                    .primary(file, span, format!("evaluating `{name}` needs a longer chain of references"))
-                    .help("shorten the chain of keys that refer to each other"),
+                Diagnostic::error(
+                    Code::EvalTooDeep,
+                    format!("references nest more than {MAX_EVAL_DEPTH} deep"),
+                )
+                .primary(
+                    file,
+                    span,
+                    format!("evaluating `{name}` needs a longer chain of references"),
+                )
+                .help("shorten the chain of keys that refer to each other"),
             );
             self.memo[leaf.id] = Slot::Failed;
             return None;
         }
         self.memo[leaf.id] = Slot::Busy;
-        self.stack.push(Frame { id: leaf.id, name: name.to_string(), via });
+        self.stack.push(Frame {
+            id: leaf.id,
+            name: name.to_string(),
+            via,
+        });
         let ctx = Ctx { leaf: &leaf.data };
         let v = self.eval(&leaf.data.expr, &ctx);
         self.stack.pop();
@@ -159,19 +211,32 @@ impl<'a> Evaluator<'a> {
     }
 
     fn report_cycle(&mut self, id: usize, name: &str, via: Option<(FileId, Span)>) {
-        let Some(pos) = self.stack.iter().position(|f| f.id == id) else { return };
+        let Some(pos) = self.stack.iter().position(|f| f.id == id) else {
+            return;
+        };
         let mut names: Vec<String> = self.stack[pos..].iter().map(|f| f.name.clone()).collect();
         names.push(name.to_string());
-        let mut d = Diagnostic::error(Code::Cycle, format!("reference cycle: {}", names.join(" → ")));
+        let mut d = Diagnostic::error(
+            Code::Cycle,
+            format!("reference cycle: {}", names.join(" → ")),
+        );
         if let Some((f, s)) = via {
-            d = d.primary(f, s, format!("`{}` refers back to `{name}`", self.stack.last().map_or("", |f| f.name.as_str())));
+            d = d.primary(
+                f,
+                s,
+                format!(
+                    "`{}` refers back to `{name}`",
+                    self.stack.last().map_or("", |f| f.name.as_str())
+                ),
+            );
         }
         for w in self.stack[pos + 1..].iter() {
             if let Some((f, s)) = w.via {
                 d = d.secondary(f, s, format!("refers to `{}`", w.name));
             }
         }
-        self.sink.push(d.help("break the cycle: one of these values must not depend on the others"));
+        self.sink
+            .push(d.help("break the cycle: one of these values must not depend on the others"));
         for f in &self.stack[pos..] {
             self.memo[f.id] = Slot::Failed;
         }
@@ -198,26 +263,38 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let secret = out.iter().any(|v| v.secret);
-                ok.then(|| Value { kind: ValueKind::Array(out), origin: origin(), secret })
+                ok.then(|| Value {
+                    kind: ValueKind::Array(out),
+                    origin: origin(),
+                    secret,
+                })
             }
             ExprKind::Object { entries, .. } => {
                 // Objects nested inside expressions (arrays, conditionals): plain values, no merging.
                 let mut out: IndexMap<String, Value> = IndexMap::new();
                 let mut ok = true;
                 for entry in entries {
-                    let EntryTarget::Key(k) = &entry.target else { continue };
+                    let EntryTarget::Key(k) = &entry.target else {
+                        continue;
+                    };
                     match self.eval(&entry.value, ctx) {
                         Some(v) => set_path(&mut out, &k.segments, v),
                         None => ok = false,
                     }
                 }
                 let secret = out.values().any(|v| v.secret);
-                ok.then(|| Value { kind: ValueKind::Object(out), origin: origin(), secret })
+                ok.then(|| Value {
+                    kind: ValueKind::Object(out),
+                    origin: origin(),
+                    secret,
+                })
             }
             ExprKind::Paren(inner) => self.eval(inner, ctx),
             ExprKind::Variable { name, path } => self.eval_variable(name, path, ctx),
             ExprKind::Reference(path) => self.eval_reference(path, ctx),
-            ExprKind::Directive { name, args, parens, .. } => self.eval_directive(name, args, *parens, e.span, ctx),
+            ExprKind::Directive {
+                name, args, parens, ..
+            } => self.eval_directive(name, args, *parens, e.span, ctx),
             ExprKind::Unary(op, inner) => {
                 let v = self.eval(inner, ctx)?;
                 let secret = v.secret;
@@ -231,13 +308,24 @@ impl<'a> Evaluator<'a> {
                     (UnaryOp::Not, _) => return self.not_bool(&v, inner.span, "`!`", ctx),
                     (UnaryOp::Neg, _) => {
                         self.sink.push(
-                            Diagnostic::error(Code::TypeMismatch, format!("cannot negate {}", v.type_name()))
-                                .primary(ctx.file(), inner.span, format!("this is {}", v.describe())),
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("cannot negate {}", v.type_name()),
+                            )
+                            .primary(
+                                ctx.file(),
+                                inner.span,
+                                format!("this is {}", v.describe()),
+                            ),
                         );
                         return None;
                     }
                 };
-                Some(Value { kind, origin: origin(), secret })
+                Some(Value {
+                    kind,
+                    origin: origin(),
+                    secret,
+                })
             }
             ExprKind::Binary(op, l, r) => self.eval_binary(*op, l, r, e.span, ctx),
             ExprKind::Ternary(c, a, b) => {
@@ -254,17 +342,24 @@ impl<'a> Evaluator<'a> {
 
     fn not_bool(&mut self, v: &Value, span: Span, what: &str, ctx: &Ctx) -> Option<Value> {
         self.sink.push(
-            Diagnostic::error(Code::NotABool, format!("{what} needs a boolean, found {}", v.type_name()))
-                .primary(ctx.file(), span, format!("this is {}", v.describe()))
-                .help("compare explicitly, e.g. `x == \"yes\"` or `x != null`"),
+            Diagnostic::error(
+                Code::NotABool,
+                format!("{what} needs a boolean, found {}", v.type_name()),
+            )
+            .primary(ctx.file(), span, format!("this is {}", v.describe()))
+            .help("compare explicitly, e.g. `x == \"yes\"` or `x != null`"),
         );
         None
     }
 
     fn overflow(&mut self, span: Span, ctx: &Ctx) -> Option<Value> {
         self.sink.push(
-            Diagnostic::error(Code::Overflow, "integer overflow")
-                .primary(ctx.file(), span, "the result does not fit in 64 bits")
+            Diagnostic::error(Code::Overflow, "number overflow")
+                .primary(
+                    ctx.file(),
+                    span,
+                    "the result does not fit in a 64-bit integer or finite float",
+                )
                 .help("use floats (e.g. `1.0 * x`) for very large numbers"),
         );
         None
@@ -277,32 +372,41 @@ impl<'a> Evaluator<'a> {
         for part in parts {
             match part {
                 StrPart::Lit(t) => s.push_str(t),
-                StrPart::Interp(e) => match self.eval(e, ctx) {
-                    Some(v) => {
-                        secret |= v.secret;
-                        match display(&v) {
-                            Some(t) => s.push_str(&t),
-                            None => {
-                                self.sink.push(
+                StrPart::Interp(e) => {
+                    match self.eval(e, ctx) {
+                        Some(v) => {
+                            secret |= v.secret;
+                            match display(&v) {
+                                Some(t) => s.push_str(&t),
+                                None => {
+                                    self.sink.push(
                                     Diagnostic::error(Code::BadInterpolation, format!("cannot interpolate {} into a string", v.type_name()))
                                         .primary(ctx.file(), e.span, format!("this is {}", v.describe()))
                                         .help("interpolate one of its fields instead, e.g. `${x.name}`"),
                                 );
-                                ok = false;
+                                    ok = false;
+                                }
                             }
                         }
+                        None => ok = false,
                     }
-                    None => ok = false,
-                },
+                }
             }
         }
-        ok.then(|| Value { kind: ValueKind::String(s), origin: ctx.origin(span), secret })
+        ok.then(|| Value {
+            kind: ValueKind::String(s),
+            origin: ctx.origin(span),
+            secret,
+        })
     }
 
     fn eval_variable(&mut self, name: &Ident, path: &[Ident], ctx: &Ctx) -> Option<Value> {
         let Some(leaf) = self.merged.vars.get(&name.name) else {
-            let mut d = Diagnostic::error(Code::UndefinedVariable, format!("undefined variable `${}`", name.name))
-                .primary(ctx.file(), name.span, "not defined for this target");
+            let mut d = Diagnostic::error(
+                Code::UndefinedVariable,
+                format!("undefined variable `${}`", name.name),
+            )
+            .primary(ctx.file(), name.span, "not defined for this target");
             if let Some(s) = did_you_mean(&name.name, self.merged.vars.keys().map(String::as_str)) {
                 d = d.help(format!("did you mean `${s}`?"));
             } else {
@@ -311,7 +415,11 @@ impl<'a> Evaluator<'a> {
             self.sink.push(d);
             return None;
         };
-        let v = self.eval_leaf(leaf, &format!("${}", name.name), Some((ctx.file(), name.span)))?;
+        let v = self.eval_leaf(
+            leaf,
+            &format!("${}", name.name),
+            Some((ctx.file(), name.span)),
+        )?;
         self.descend(v, path, &format!("${}", name.name), ctx)
     }
 
@@ -322,14 +430,25 @@ impl<'a> Evaluator<'a> {
         for seg in path {
             let next = match &cur.kind {
                 ValueKind::Object(m) => m.get(&seg.name).cloned(),
-                ValueKind::Array(a) => seg.name.parse::<usize>().ok().and_then(|i| a.get(i).cloned()),
+                ValueKind::Array(a) => seg
+                    .name
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i).cloned()),
                 _ => None,
             };
             match next {
                 Some(n) => cur = n,
                 None => {
-                    let mut d = Diagnostic::error(Code::BadPath, format!("`{shown}` has no `{}`", seg.name))
-                        .primary(ctx.file(), seg.span, format!("`{shown}` is {}", cur.describe()));
+                    let mut d = Diagnostic::error(
+                        Code::BadPath,
+                        format!("`{shown}` has no `{}`", seg.name),
+                    )
+                    .primary(
+                        ctx.file(),
+                        seg.span,
+                        format!("`{shown}` is {}", cur.describe()),
+                    );
                     if let ValueKind::Object(m) = &cur.kind {
                         if let Some(s) = did_you_mean(&seg.name, m.keys().map(String::as_str)) {
                             d = d.help(format!("did you mean `{s}`?"));
@@ -350,7 +469,9 @@ impl<'a> Evaluator<'a> {
         // Lexical lookup: the innermost enclosing object that has the first segment wins.
         for k in (0..=scope.len()).rev() {
             let base = &scope[..k];
-            let Some(obj) = self.object_at(base) else { continue };
+            let Some(obj) = self.object_at(base) else {
+                continue;
+            };
             if !obj.fields.contains_key(first) {
                 continue;
             }
@@ -366,9 +487,18 @@ impl<'a> Evaluator<'a> {
                         rest = &rest[1..];
                     }
                     None => {
-                        let mut d = Diagnostic::error(Code::UndefinedReference, format!("`{}` has no key `{}`", full.join("."), seg.name))
-                            .primary(ctx.file(), seg.span, "no such key in this target");
-                        if let Some(s) = did_you_mean(&seg.name, o.fields.keys().map(String::as_str)) {
+                        let mut d = Diagnostic::error(
+                            Code::UndefinedReference,
+                            format!("`{}` has no key `{}`", full.join("."), seg.name),
+                        )
+                        .primary(
+                            ctx.file(),
+                            seg.span,
+                            "no such key in this target",
+                        );
+                        if let Some(s) =
+                            did_you_mean(&seg.name, o.fields.keys().map(String::as_str))
+                        {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                         self.sink.push(d);
@@ -379,20 +509,30 @@ impl<'a> Evaluator<'a> {
             let via = Some((ctx.file(), path.span));
             let v = self.eval_node(node, &mut full.clone(), via)?;
             let v = self.descend(v, rest, &full.join("."), ctx)?;
-            return Some(Value { origin: ctx.origin(path.span), ..v });
+            return Some(Value {
+                origin: ctx.origin(path.span),
+                ..v
+            });
         }
         let dotted = path.dotted();
-        let mut d = Diagnostic::error(Code::UndefinedReference, format!("undefined reference `{dotted}`"))
-            .primary(ctx.file(), path.span, "no key of this name in this target");
-        let mut candidates: Vec<&str> = self.merged.root.fields.keys().map(String::as_str).collect();
+        let mut d = Diagnostic::error(
+            Code::UndefinedReference,
+            format!("undefined reference `{dotted}`"),
+        )
+        .primary(ctx.file(), path.span, "no key of this name in this target");
+        let mut candidates: Vec<&str> =
+            self.merged.root.fields.keys().map(String::as_str).collect();
         if let Some(o) = self.object_at(scope) {
             candidates.extend(o.fields.keys().map(String::as_str));
         }
         d = match did_you_mean(first, candidates) {
-            Some(s) => d.help(format!("did you mean `{s}`? If you meant the text, quote it: \"{dotted}\"")),
+            Some(s) => d.help(format!(
+                "did you mean `{s}`? If you meant the text, quote it: \"{dotted}\""
+            )),
             None => d.help(format!("if you meant the text, quote it: \"{dotted}\"")),
         };
-        self.sink.push(d.note("bare names refer to other keys; strings must be quoted"));
+        self.sink
+            .push(d.note("bare names refer to other keys; strings must be quoted"));
         None
     }
 
@@ -407,12 +547,22 @@ impl<'a> Evaluator<'a> {
         Some(cur)
     }
 
-    fn eval_directive(&mut self, name: &Ident, args: &[Expr], parens: bool, span: Span, ctx: &Ctx) -> Option<Value> {
+    fn eval_directive(
+        &mut self,
+        name: &Ident,
+        args: &[Expr],
+        parens: bool,
+        span: Span,
+        ctx: &Ctx,
+    ) -> Option<Value> {
         let file = ctx.file();
         let arity = |this: &mut Self, form: &str| {
             this.sink.push(
-                Diagnostic::error(Code::DirectiveArguments, format!("wrong arguments for `@{}`", name.name))
-                    .primary(file, span, format!("expected `{form}`")),
+                Diagnostic::error(
+                    Code::DirectiveArguments,
+                    format!("wrong arguments for `@{}`", name.name),
+                )
+                .primary(file, span, format!("expected `{form}`")),
             );
             None
         };
@@ -421,8 +571,14 @@ impl<'a> Evaluator<'a> {
                 if parens {
                     return arity(self, &format!("@{}", name.name));
                 }
-                let v = if name.name == "environment" { &self.target.env } else { &self.target.provider };
-                let kind = v.as_ref().map_or(ValueKind::Null, |s| ValueKind::String(s.clone()));
+                let v = if name.name == "environment" {
+                    &self.target.env
+                } else {
+                    &self.target.provider
+                };
+                let kind = v
+                    .as_ref()
+                    .map_or(ValueKind::Null, |s| ValueKind::String(s.clone()));
                 Some(Value::new(kind, ctx.origin(span)))
             }
             "env" => {
@@ -456,15 +612,25 @@ impl<'a> Evaluator<'a> {
                     return arity(self, "@secret(\"name\")");
                 }
                 let secret_name = self.string_arg(&args[0], "the secret name", ctx)?;
-                Some(Value { kind: ValueKind::Secret(secret_name), origin: ctx.origin(span), secret: true })
+                Some(Value {
+                    kind: ValueKind::Secret(secret_name),
+                    origin: ctx.origin(span),
+                    secret: true,
+                })
             }
             "file" => {
                 if args.len() != 1 {
                     return arity(self, "@file(\"path\")");
                 }
                 let path = self.string_arg(&args[0], "the file path", ctx)?;
-                match self.loader.read_data(self.sources, file, &path, args[0].span) {
-                    Ok(text) => Some(Value::new(ValueKind::String(text.to_string()), ctx.origin(span))),
+                match self
+                    .loader
+                    .read_data(self.sources, file, &path, args[0].span)
+                {
+                    Ok(text) => Some(Value::new(
+                        ValueKind::String(text.to_string()),
+                        ctx.origin(span),
+                    )),
                     Err(d) => {
                         self.sink.push(d);
                         None
@@ -473,18 +639,35 @@ impl<'a> Evaluator<'a> {
             }
             "delete" | "replace" => {
                 self.sink.push(
-                    Diagnostic::error(Code::MisplacedDirective, format!("`@{}` must be the whole value of a key", name.name))
-                        .primary(file, span, "used inside an expression")
-                        .help(if name.name == "delete" { "write `key: @delete` in an overlay" } else { "write `key: @replace({ ... })`" }),
+                    Diagnostic::error(
+                        Code::MisplacedDirective,
+                        format!("`@{}` must be the whole value of a key", name.name),
+                    )
+                    .primary(file, span, "used inside an expression")
+                    .help(if name.name == "delete" {
+                        "write `key: @delete` in an overlay"
+                    } else {
+                        "write `key: @replace({ ... })`"
+                    }),
                 );
                 None
             }
             other => {
-                let mut d = Diagnostic::error(Code::UnknownDirective, format!("unknown directive `@{other}`"))
-                    .primary(file, name.span, "not a directive tuskc knows");
+                let mut d = Diagnostic::error(
+                    Code::UnknownDirective,
+                    format!("unknown directive `@{other}`"),
+                )
+                .primary(file, name.span, "not a directive tuskc knows");
                 d = match did_you_mean(other, DIRECTIVES.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `@{s}`?")),
-                    None => d.help(format!("directives: {}", DIRECTIVES.iter().map(|d| format!("@{d}")).collect::<Vec<_>>().join(", "))),
+                    None => d.help(format!(
+                        "directives: {}",
+                        DIRECTIVES
+                            .iter()
+                            .map(|d| format!("@{d}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
                 };
                 self.sink.push(d);
                 None
@@ -493,10 +676,22 @@ impl<'a> Evaluator<'a> {
     }
 
     /// An `@env` value is text; with a typed default it takes the default's type (`@env("PORT", 8080)` is an int).
-    fn env_value(&mut self, var: &str, text: String, default: Option<&Value>, span: Span, ctx: &Ctx) -> Option<Value> {
+    fn env_value(
+        &mut self,
+        var: &str,
+        text: String,
+        default: Option<&Value>,
+        span: Span,
+        ctx: &Ctx,
+    ) -> Option<Value> {
         let kind = match default.map(|d| &d.kind) {
             Some(ValueKind::Int(_)) => text.trim().parse::<i64>().ok().map(ValueKind::Int),
-            Some(ValueKind::Float(_)) => text.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(ValueKind::Float),
+            Some(ValueKind::Float(_)) => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(ValueKind::Float),
             Some(ValueKind::Bool(_)) => match text.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Some(ValueKind::Bool(true)),
                 "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
@@ -509,9 +704,16 @@ impl<'a> Evaluator<'a> {
             None => {
                 let ty = default.map_or("string", |d| d.type_name());
                 self.sink.push(
-                    Diagnostic::error(Code::TypeMismatch, format!("environment variable `{var}` is not a valid {ty}"))
-                        .primary(ctx.file(), span, format!("{var}={text:?}, but the default is {ty}"))
-                        .help(format!("set {var} to a {ty}, or make the default a string")),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("environment variable `{var}` is not a valid {ty}"),
+                    )
+                    .primary(
+                        ctx.file(),
+                        span,
+                        format!("{var}={text:?}, but the default is {ty}"),
+                    )
+                    .help(format!("set {var} to a {ty}, or make the default a string")),
                 );
                 None
             }
@@ -532,7 +734,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn eval_binary(&mut self, op: BinaryOp, l: &Expr, r: &Expr, span: Span, ctx: &Ctx) -> Option<Value> {
+    fn eval_binary(
+        &mut self,
+        op: BinaryOp,
+        l: &Expr,
+        r: &Expr,
+        span: Span,
+        ctx: &Ctx,
+    ) -> Option<Value> {
         use ValueKind::*;
         // Short-circuit operators evaluate the right side only when needed.
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
@@ -586,58 +795,75 @@ impl<'a> Evaluator<'a> {
                     None => return self.overflow(span, ctx),
                 },
                 (Array(x), Array(y)) => Some(Array(x.iter().chain(y).cloned().collect())),
-                (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => match (display(&a), display(&b)) {
-                    (Some(x), Some(y)) if !matches!(a.kind, Null) && !matches!(b.kind, Null) => Some(String(x + &y)),
-                    _ => None,
-                },
+                (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => {
+                    match (display(&a), display(&b)) {
+                        (Some(x), Some(y))
+                            if !matches!(a.kind, Null) && !matches!(b.kind, Null) =>
+                        {
+                            Some(String(x + &y))
+                        }
+                        _ => None,
+                    }
+                }
                 (x, y) => match (num(x), num(y)) {
                     (Some(x), Some(y)) => Some(Float(x + y)),
                     _ => None,
                 },
             },
-            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => match (&a.kind, &b.kind) {
-                (Int(x), Int(y)) => {
-                    if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *y == 0 {
-                        self.sink.push(
-                            Diagnostic::error(Code::DivisionByZero, "division by zero")
-                                .primary(ctx.file(), r.span, "this is 0"),
-                        );
-                        return None;
-                    }
-                    let n = match op {
-                        BinaryOp::Sub => x.checked_sub(*y),
-                        BinaryOp::Mul => x.checked_mul(*y),
-                        BinaryOp::Div => x.checked_div(*y),
-                        _ => x.checked_rem(*y),
-                    };
-                    match n {
-                        Some(n) => Some(Int(n)),
-                        None => return self.overflow(span, ctx),
-                    }
-                }
-                (x, y) => match (num(x), num(y)) {
-                    (Some(x), Some(y)) => {
-                        if matches!(op, BinaryOp::Div | BinaryOp::Rem) && y == 0.0 {
+            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                match (&a.kind, &b.kind) {
+                    (Int(x), Int(y)) => {
+                        if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *y == 0 {
                             self.sink.push(
                                 Diagnostic::error(Code::DivisionByZero, "division by zero")
                                     .primary(ctx.file(), r.span, "this is 0"),
                             );
                             return None;
                         }
-                        Some(Float(match op {
-                            BinaryOp::Sub => x - y,
-                            BinaryOp::Mul => x * y,
-                            BinaryOp::Div => x / y,
-                            _ => x % y,
-                        }))
+                        let n = match op {
+                            BinaryOp::Sub => x.checked_sub(*y),
+                            BinaryOp::Mul => x.checked_mul(*y),
+                            BinaryOp::Div => x.checked_div(*y),
+                            _ => x.checked_rem(*y),
+                        };
+                        match n {
+                            Some(n) => Some(Int(n)),
+                            None => return self.overflow(span, ctx),
+                        }
                     }
-                    _ => None,
-                },
-            },
+                    (x, y) => match (num(x), num(y)) {
+                        (Some(x), Some(y)) => {
+                            if matches!(op, BinaryOp::Div | BinaryOp::Rem) && y == 0.0 {
+                                self.sink.push(
+                                    Diagnostic::error(Code::DivisionByZero, "division by zero")
+                                        .primary(ctx.file(), r.span, "this is 0"),
+                                );
+                                return None;
+                            }
+                            Some(Float(match op {
+                                BinaryOp::Sub => x - y,
+                                BinaryOp::Mul => x * y,
+                                BinaryOp::Div => x / y,
+                                _ => x % y,
+                            }))
+                        }
+                        _ => None,
+                    },
+                }
+            }
             BinaryOp::And | BinaryOp::Or => None,
         };
+        if let Some(Float(f)) = kind {
+            if !f.is_finite() {
+                return self.overflow(span, ctx);
+            }
+        }
         match kind {
-            Some(kind) => Some(Value { kind, origin: ctx.origin(span), secret }),
+            Some(kind) => Some(Value {
+                kind,
+                origin: ctx.origin(span),
+                secret,
+            }),
             None => {
                 self.sink.push(
                     Diagnostic::error(Code::TypeMismatch, format!("cannot apply `{}` to {} and {}", op.symbol(), a.type_name(), b.type_name()))
@@ -669,7 +895,9 @@ fn display(v: &Value) -> Option<String> {
 }
 
 fn set_path(map: &mut IndexMap<String, Value>, path: &[Ident], v: Value) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut cur = map;
     for seg in parents {
         let origin = v.origin.clone();
@@ -679,7 +907,9 @@ fn set_path(map: &mut IndexMap<String, Value>, path: &[Ident], v: Value) {
         if !matches!(entry.kind, ValueKind::Object(_)) {
             *entry = Value::new(ValueKind::Object(IndexMap::new()), origin);
         }
-        let ValueKind::Object(m) = &mut entry.kind else { return };
+        let ValueKind::Object(m) = &mut entry.kind else {
+            return;
+        };
         cur = m;
     }
     cur.insert(last.name.clone(), v);

@@ -4,16 +4,16 @@
 //! evaluated value tree → emitted text. Diagnostics travel beside it in a [`diagnostic::Sink`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod cli;
 pub mod diagnostic;
-pub mod source;
-pub mod syntax;
-pub mod value;
+pub mod driver;
+pub mod emit;
+pub mod eval;
 pub mod lower;
 pub mod merge;
-pub mod eval;
-pub mod emit;
-pub mod render;
 pub mod project;
+pub mod render;
+pub mod source;
 pub mod stdlib;
-pub mod driver;
-pub mod cli;
+pub mod syntax;
+pub mod value;

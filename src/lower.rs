@@ -49,7 +49,11 @@ pub struct ObjectNode {
 
 impl ObjectNode {
     pub fn new(origin: Origin) -> Self {
-        ObjectNode { fields: IndexMap::new(), origin, replace: false }
+        ObjectNode {
+            fields: IndexMap::new(),
+            origin,
+            replace: false,
+        }
     }
 }
 
@@ -104,24 +108,58 @@ impl Program {
 /// read open editor buffers first.
 pub trait ModuleLoader {
     /// Resolve `path` as written in a `use` in file `from`, and load it into `sources`.
-    fn load_module(&mut self, sources: &mut SourceMap, from: FileId, path: &str, span: Span) -> Result<FileId, Diagnostic>;
+    fn load_module(
+        &mut self,
+        sources: &mut SourceMap,
+        from: FileId,
+        path: &str,
+        span: Span,
+    ) -> Result<FileId, Diagnostic>;
     /// Read a data file for `@file(path)` written in file `from`.
-    fn read_data(&mut self, sources: &SourceMap, from: FileId, path: &str, span: Span) -> Result<Arc<str>, Diagnostic>;
+    fn read_data(
+        &mut self,
+        sources: &SourceMap,
+        from: FileId,
+        path: &str,
+        span: Span,
+    ) -> Result<Arc<str>, Diagnostic>;
 }
 
 /// Lower the entry file and everything it uses.
-pub fn lower_program(entry: FileId, sources: &mut SourceMap, loader: &mut dyn ModuleLoader, sink: &mut Sink) -> Program {
-    let mut l = Lowerer { sources, loader, sink, program: Program::default(), stack: Vec::new(), done: HashSet::new() };
+pub fn lower_program(
+    entry: FileId,
+    sources: &mut SourceMap,
+    loader: &mut dyn ModuleLoader,
+    sink: &mut Sink,
+) -> Program {
+    let mut l = Lowerer {
+        sources,
+        loader,
+        sink,
+        program: Program::default(),
+        stack: Vec::new(),
+        done: HashSet::new(),
+    };
     l.program.entry = Some(entry);
-    l.program.layers.insert(LayerId::Base, new_layer(LayerId::Base, entry));
+    l.program
+        .layers
+        .insert(LayerId::Base, new_layer(LayerId::Base, entry));
     l.lower_file(entry);
     l.check_environments();
     l.program
 }
 
 fn new_layer(id: LayerId, file: FileId) -> Layer {
-    let origin = Origin { file, span: Span::default(), layer: id.clone() };
-    Layer { id, root: ObjectNode::new(origin), vars: IndexMap::new() }
+    let origin = Origin {
+        file,
+        span: Span::default(),
+        layer: id.clone(),
+    };
+    Layer {
+        id,
+        root: ObjectNode::new(origin),
+        vars: IndexMap::new(),
+    }
 }
 
 struct Lowerer<'a> {
@@ -147,7 +185,12 @@ impl<'a> Lowerer<'a> {
     fn lower_file(&mut self, file: FileId) {
         self.done.insert(file);
         let ast = parse(&self.sources.get(file).text, file, self.sink);
-        let scope = Scope { file, layer: LayerId::Base, env: None, provider: None };
+        let scope = Scope {
+            file,
+            layer: LayerId::Base,
+            env: None,
+            provider: None,
+        };
         self.stack.push((file, Span::default()));
         self.lower_items(&ast.items, &scope);
         self.stack.pop();
@@ -163,9 +206,12 @@ impl<'a> Lowerer<'a> {
                 Item::Env(b) => {
                     if let Some(outer) = &scope.env {
                         self.sink.push(
-                            Diagnostic::error(Code::NestedBlock, "an `env` block cannot be nested in another `env` block")
-                                .primary(scope.file, b.name.span, format!("inside `env {outer}`"))
-                                .help("move it to the top level; use `extends` for inheritance"),
+                            Diagnostic::error(
+                                Code::NestedBlock,
+                                "an `env` block cannot be nested in another `env` block",
+                            )
+                            .primary(scope.file, b.name.span, format!("inside `env {outer}`"))
+                            .help("move it to the top level; use `extends` for inheritance"),
                         );
                         continue;
                     }
@@ -182,15 +228,27 @@ impl<'a> Lowerer<'a> {
                         Some(p) => LayerId::EnvProvider(env.clone(), p.clone()),
                         None => LayerId::Env(env.clone()),
                     };
-                    let inner = Scope { file: scope.file, layer, env: Some(env), provider };
+                    let inner = Scope {
+                        file: scope.file,
+                        layer,
+                        env: Some(env),
+                        provider,
+                    };
                     self.lower_items(&b.items, &inner);
                 }
                 Item::Provider(b) => {
                     if let Some(outer) = &scope.provider {
                         self.sink.push(
-                            Diagnostic::error(Code::NestedBlock, "a `provider` block cannot be nested in another `provider` block")
-                                .primary(scope.file, b.name.span, format!("inside `provider {outer}`"))
-                                .help("move it to the top level"),
+                            Diagnostic::error(
+                                Code::NestedBlock,
+                                "a `provider` block cannot be nested in another `provider` block",
+                            )
+                            .primary(
+                                scope.file,
+                                b.name.span,
+                                format!("inside `provider {outer}`"),
+                            )
+                            .help("move it to the top level"),
                         );
                         continue;
                     }
@@ -200,7 +258,12 @@ impl<'a> Lowerer<'a> {
                         Some(e) => LayerId::EnvProvider(e.clone(), provider.clone()),
                         None => LayerId::Provider(provider.clone()),
                     };
-                    let inner = Scope { file: scope.file, layer, env: scope.env.clone(), provider: Some(provider) };
+                    let inner = Scope {
+                        file: scope.file,
+                        layer,
+                        env: scope.env.clone(),
+                        provider: Some(provider),
+                    };
                     self.lower_items(&b.items, &inner);
                 }
                 Item::Use(u) => self.lower_use(u, scope.file),
@@ -209,7 +272,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_use(&mut self, u: &Use, file: FileId) {
-        let target = match self.loader.load_module(self.sources, file, &u.path, u.path_span) {
+        let target = match self
+            .loader
+            .load_module(self.sources, file, &u.path, u.path_span)
+        {
             Ok(t) => t,
             Err(d) => {
                 self.sink.push(d);
@@ -217,14 +283,25 @@ impl<'a> Lowerer<'a> {
             }
         };
         if let Some(pos) = self.stack.iter().position(|(f, _)| *f == target) {
-            let mut chain: Vec<String> = self.stack[pos..].iter().map(|(f, _)| self.sources.get(*f).name.clone()).collect();
+            let mut chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .map(|(f, _)| self.sources.get(*f).name.clone())
+                .collect();
             chain.push(self.sources.get(target).name.clone());
-            let mut d = Diagnostic::error(Code::ImportCycle, format!("import cycle: {}", chain.join(" → ")))
-                .primary(file, u.path_span, "this `use` closes the cycle");
+            let mut d = Diagnostic::error(
+                Code::ImportCycle,
+                format!("import cycle: {}", chain.join(" → ")),
+            )
+            .primary(file, u.path_span, "this `use` closes the cycle");
             for (f, span) in &self.stack[pos + 1..] {
-                d = d.secondary(self.stack_file_of(*f), *span, format!("uses `{}`", self.sources.get(*f).name));
+                d = d.secondary(
+                    self.stack_file_of(*f),
+                    *span,
+                    format!("uses `{}`", self.sources.get(*f).name),
+                );
             }
-            self.sink.push(d.help("move what both modules need into a third module that neither uses"));
+            self.sink
+                .push(d.help("move what both modules need into a third module that neither uses"));
             return;
         }
         if self.done.contains(&target) {
@@ -232,7 +309,12 @@ impl<'a> Lowerer<'a> {
         }
         self.done.insert(target);
         let ast = parse(&self.sources.get(target).text, target, self.sink);
-        let scope = Scope { file: target, layer: LayerId::Base, env: None, provider: None };
+        let scope = Scope {
+            file: target,
+            layer: LayerId::Base,
+            env: None,
+            provider: None,
+        };
         self.stack.push((target, u.path_span));
         self.lower_items(&ast.items, &scope);
         self.stack.pop();
@@ -253,14 +335,24 @@ impl<'a> Lowerer<'a> {
         let extends = b.extends.as_ref().map(|p| (p.name.clone(), file, p.span));
         match self.program.environments.get_mut(&b.name.name) {
             None => {
-                self.program.environments.insert(b.name.name.clone(), Declaration { file, span: b.name.span, extends });
+                self.program.environments.insert(
+                    b.name.name.clone(),
+                    Declaration {
+                        file,
+                        span: b.name.span,
+                        extends,
+                    },
+                );
             }
             Some(existing) => match (&existing.extends, extends) {
                 (None, Some(e)) => existing.extends = Some(e),
                 (Some((old, of, os)), Some((new, nf, ns))) if *old != new => {
                     let d = Diagnostic::error(
                         Code::ExtendsConflict,
-                        format!("environment `{}` extends both `{old}` and `{new}`", b.name.name),
+                        format!(
+                            "environment `{}` extends both `{old}` and `{new}`",
+                            b.name.name
+                        ),
                     )
                     .primary(nf, ns, format!("extends `{new}` here"))
                     .secondary(*of, *os, format!("extends `{old}` here"))
@@ -273,19 +365,35 @@ impl<'a> Lowerer<'a> {
     }
 
     fn declare(&mut self, env: bool, name: &str, file: FileId, span: Span) {
-        let map = if env { &mut self.program.environments } else { &mut self.program.providers };
-        map.entry(name.to_string()).or_insert(Declaration { file, span, extends: None });
+        let map = if env {
+            &mut self.program.environments
+        } else {
+            &mut self.program.providers
+        };
+        map.entry(name.to_string()).or_insert(Declaration {
+            file,
+            span,
+            extends: None,
+        });
     }
 
     fn check_environments(&mut self) {
         let names: Vec<String> = self.program.environments.keys().cloned().collect();
         for name in &names {
-            let Some((parent, file, span)) = self.program.environments.get(name).and_then(|d| d.extends.clone()) else {
+            let Some((parent, file, span)) = self
+                .program
+                .environments
+                .get(name)
+                .and_then(|d| d.extends.clone())
+            else {
                 continue;
             };
             if !self.program.environments.contains_key(&parent) {
-                let mut d = Diagnostic::error(Code::UnknownEnvironment, format!("environment `{name}` extends unknown environment `{parent}`"))
-                    .primary(file, span, "not declared");
+                let mut d = Diagnostic::error(
+                    Code::UnknownEnvironment,
+                    format!("environment `{name}` extends unknown environment `{parent}`"),
+                )
+                .primary(file, span, "not declared");
                 if let Some(s) = did_you_mean(&parent, names.iter().map(String::as_str)) {
                     d = d.help(format!("did you mean `{s}`?"));
                 }
@@ -295,15 +403,26 @@ impl<'a> Lowerer<'a> {
             // Walk up from `name`; coming back to it is a cycle. Report it once, at its first member.
             let mut seen = vec![name.clone()];
             let mut cur = parent;
-            while let Some(next) = self.program.environments.get(&cur).and_then(|d| d.extends.clone()) {
+            while let Some(next) = self
+                .program
+                .environments
+                .get(&cur)
+                .and_then(|d| d.extends.clone())
+            {
                 seen.push(cur.clone());
                 if next.0 == *name {
                     if seen.iter().min() == Some(name) {
                         seen.push(name.clone());
                         self.sink.push(
-                            Diagnostic::error(Code::ExtendsCycle, format!("environments extend each other in a cycle: {}", seen.join(" → ")))
-                                .primary(file, span, "this `extends` is part of the cycle")
-                                .help("remove one `extends`"),
+                            Diagnostic::error(
+                                Code::ExtendsCycle,
+                                format!(
+                                    "environments extend each other in a cycle: {}",
+                                    seen.join(" → ")
+                                ),
+                            )
+                            .primary(file, span, "this `extends` is part of the cycle")
+                            .help("remove one `extends`"),
                         );
                     }
                     break;
@@ -323,7 +442,7 @@ impl<'a> Lowerer<'a> {
                 let mut path: Vec<Ident> = prefix.to_vec();
                 path.extend(k.segments.iter().cloned());
                 let names: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
-                let node = self.to_node(&e.value, scope, &names, k.span);
+                let node = self.lower_value(&e.value, scope, &names, k.span);
                 let layer = self
                     .program
                     .layers
@@ -337,11 +456,19 @@ impl<'a> Lowerer<'a> {
     fn define_var(&mut self, v: &Ident, value: &Expr, scope: &Scope, prefix: &[Ident]) {
         let leaf = Arc::new(LeafData {
             expr: value.clone(),
-            origin: Origin { file: scope.file, span: value.span, layer: scope.layer.clone() },
+            origin: Origin {
+                file: scope.file,
+                span: value.span,
+                layer: scope.layer.clone(),
+            },
             key_span: v.span,
             scope: prefix.iter().map(|s| s.name.clone()).collect(),
         });
-        let layer = self.program.layers.entry(scope.layer.clone()).or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+        let layer = self
+            .program
+            .layers
+            .entry(scope.layer.clone())
+            .or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
         if let Some(first) = layer.vars.get(&v.name) {
             let (ff, fs) = (first.origin.file, first.key_span);
             let layer_name = scope.layer.to_string();
@@ -359,28 +486,49 @@ impl<'a> Lowerer<'a> {
     /// The value of the key at `path` as a layer node: object literals become object nodes (so they deep-merge),
     /// `@delete` / `@replace` become merge instructions, everything else a leaf whose references resolve from the
     /// key's parent outwards.
-    fn to_node(&mut self, value: &Expr, scope: &Scope, path: &[String], key_span: Span) -> Node {
-        let origin = Origin { file: scope.file, span: value.span, layer: scope.layer.clone() };
+    fn lower_value(
+        &mut self,
+        value: &Expr,
+        scope: &Scope,
+        path: &[String],
+        key_span: Span,
+    ) -> Node {
+        let origin = Origin {
+            file: scope.file,
+            span: value.span,
+            layer: scope.layer.clone(),
+        };
         match &value.kind {
             ExprKind::Object { entries, .. } => {
-                let mut obj = ObjectNode::new(Origin { span: key_span, ..origin });
+                let mut obj = ObjectNode::new(Origin {
+                    span: key_span,
+                    ..origin
+                });
                 for e in entries {
                     match &e.target {
                         EntryTarget::Variable(v) => {
-                            let at: Vec<Ident> = path.iter().map(|n| Ident { name: n.clone(), span: v.span }).collect();
+                            let at: Vec<Ident> = path
+                                .iter()
+                                .map(|n| Ident {
+                                    name: n.clone(),
+                                    span: v.span,
+                                })
+                                .collect();
                             self.define_var(v, &e.value, scope, &at)
                         }
                         EntryTarget::Key(k) => {
                             let mut child = path.to_vec();
                             child.extend(k.segments.iter().map(|s| s.name.clone()));
-                            let node = self.to_node(&e.value, scope, &child, k.span);
+                            let node = self.lower_value(&e.value, scope, &child, k.span);
                             insert(&mut obj, &k.segments, node, scope.file, self.sink);
                         }
                     }
                 }
                 Node::Object(obj)
             }
-            ExprKind::Directive { name, args, parens, .. } if name.name == "delete" => {
+            ExprKind::Directive {
+                name, args, parens, ..
+            } if name.name == "delete" => {
                 if *parens || !args.is_empty() {
                     self.sink.push(
                         Diagnostic::error(Code::DirectiveArguments, "`@delete` takes no arguments")
@@ -389,22 +537,31 @@ impl<'a> Lowerer<'a> {
                 }
                 Node::Delete(origin)
             }
-            ExprKind::Directive { name, args, .. } if name.name == "replace" => match args.as_slice() {
-                [arg] => match self.to_node(arg, scope, path, key_span) {
-                    Node::Object(mut o) => {
-                        o.replace = true;
-                        Node::Object(o)
+            ExprKind::Directive { name, args, .. } if name.name == "replace" => {
+                match args.as_slice() {
+                    [arg] => match self.lower_value(arg, scope, path, key_span) {
+                        Node::Object(mut o) => {
+                            o.replace = true;
+                            Node::Object(o)
+                        }
+                        other => other,
+                    },
+                    _ => {
+                        self.sink.push(
+                            Diagnostic::error(
+                                Code::DirectiveArguments,
+                                "`@replace` takes exactly one argument",
+                            )
+                            .primary(
+                                scope.file,
+                                value.span,
+                                "write `key: @replace({ ... })`",
+                            ),
+                        );
+                        Node::Delete(origin)
                     }
-                    other => other,
-                },
-                _ => {
-                    self.sink.push(
-                        Diagnostic::error(Code::DirectiveArguments, "`@replace` takes exactly one argument")
-                            .primary(scope.file, value.span, "write `key: @replace({ ... })`"),
-                    );
-                    Node::Delete(origin)
                 }
-            },
+            }
             _ => Node::Leaf(Arc::new(LeafData {
                 expr: value.clone(),
                 origin,
@@ -417,31 +574,49 @@ impl<'a> Lowerer<'a> {
 
 /// Insert `node` at `path` under `root`, merging objects; one layer may not define a key twice.
 fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink: &mut Sink) {
-    let Some((last, parents)) = path.split_last() else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
     let mut cur = root;
     for (i, seg) in parents.iter().enumerate() {
         let layer = cur.origin.layer.clone();
         let entry = cur.fields.entry(seg.name.clone()).or_insert_with(|| {
-            Node::Object(ObjectNode::new(Origin { file, span: seg.span, layer }))
+            Node::Object(ObjectNode::new(Origin {
+                file,
+                span: seg.span,
+                layer,
+            }))
         });
         match entry {
             Node::Object(o) => cur = o,
             Node::Leaf(l) => {
                 let shown: Vec<&str> = path[..=i].iter().map(|s| s.name.as_str()).collect();
                 sink.push(
-                    Diagnostic::error(Code::KeyConflict, format!("`{}` is set to a value, so it cannot also have nested keys", shown.join(".")))
-                        .primary(file, seg.span, "nested keys added here")
-                        .secondary(l.origin.file, l.key_span, "set to a value here")
-                        .help("make it a block in both places, or remove one"),
+                    Diagnostic::error(
+                        Code::KeyConflict,
+                        format!(
+                            "`{}` is set to a value, so it cannot also have nested keys",
+                            shown.join(".")
+                        ),
+                    )
+                    .primary(file, seg.span, "nested keys added here")
+                    .secondary(l.origin.file, l.key_span, "set to a value here")
+                    .help("make it a block in both places, or remove one"),
                 );
                 return;
             }
             Node::Delete(o) => {
                 let (of, os) = (o.file, o.span);
                 sink.push(
-                    Diagnostic::error(Code::KeyConflict, format!("`{}` is deleted in this layer, so it cannot also have nested keys", seg.name))
-                        .primary(file, seg.span, "nested keys added here")
-                        .secondary(of, os, "deleted here"),
+                    Diagnostic::error(
+                        Code::KeyConflict,
+                        format!(
+                            "`{}` is deleted in this layer, so it cannot also have nested keys",
+                            seg.name
+                        ),
+                    )
+                    .primary(file, seg.span, "nested keys added here")
+                    .secondary(of, os, "deleted here"),
                 );
                 return;
             }
@@ -451,19 +626,25 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
         None => {
             cur.fields.insert(last.name.clone(), node);
         }
-        Some(Node::Object(existing)) if matches!(&node, Node::Object(n) if !n.replace) && !existing.replace => {
+        Some(Node::Object(existing))
+            if matches!(&node, Node::Object(n) if !n.replace) && !existing.replace =>
+        {
             let Node::Object(new) = node else { return };
             for (k, v) in new.fields {
-                let seg = Ident { name: k, span: node_key_span(&v) };
+                let seg = Ident {
+                    name: k,
+                    span: node_key_span(&v),
+                };
                 insert(existing, std::slice::from_ref(&seg), v, file, sink);
             }
         }
         Some(existing) => {
             let (ef, es) = node_key_place(existing);
             let (code, msg) = match (&existing, &node) {
-                (Node::Object(_), Node::Leaf(_)) | (Node::Leaf(_), Node::Object(_)) => {
-                    (Code::KeyConflict, format!("`{}` is both a block and a value in this layer", last.name))
-                }
+                (Node::Object(_), Node::Leaf(_)) | (Node::Leaf(_), Node::Object(_)) => (
+                    Code::KeyConflict,
+                    format!("`{}` is both a block and a value in this layer", last.name),
+                ),
                 _ => (Code::DuplicateKey, format!("duplicate key `{}`", last.name)),
             };
             let layer = cur.origin.layer.clone();
@@ -495,10 +676,17 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
     let file = sets.first().map_or(FileId(0), |s| s.2);
     let mut layer = new_layer(LayerId::Override, file);
     for (path, expr, file) in sets {
-        let scope: Vec<String> = path[..path.len().saturating_sub(1)].iter().map(|s| s.name.clone()).collect();
+        let scope: Vec<String> = path[..path.len().saturating_sub(1)]
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
         let key_span = path.last().map_or(Span::default(), |s| s.span);
         let leaf = Arc::new(LeafData {
-            origin: Origin { file, span: expr.span, layer: LayerId::Override },
+            origin: Origin {
+                file,
+                span: expr.span,
+                layer: LayerId::Override,
+            },
             expr,
             key_span,
             scope,

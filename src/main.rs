@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(tuskc::cli::main);
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(tuskc::cli::main);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {

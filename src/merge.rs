@@ -23,7 +23,12 @@ pub struct Target {
 
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.env.as_deref().unwrap_or("-"), self.provider.as_deref().unwrap_or("-"))
+        write!(
+            f,
+            "{}/{}",
+            self.env.as_deref().unwrap_or("-"),
+            self.provider.as_deref().unwrap_or("-")
+        )
     }
 }
 
@@ -78,29 +83,60 @@ pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
     if let Some(p) = &provider {
         order.push(LayerId::Provider(p.clone()));
     }
-    let chain: Vec<Arc<str>> = target.env.as_deref().map(|e| program.env_chain(e)).unwrap_or_default().iter().map(|e| Arc::from(e.as_str())).collect();
+    let chain: Vec<Arc<str>> = target
+        .env
+        .as_deref()
+        .map(|e| program.env_chain(e))
+        .unwrap_or_default()
+        .iter()
+        .map(|e| Arc::from(e.as_str()))
+        .collect();
     order.extend(chain.iter().map(|e| LayerId::Env(e.clone())));
     if let Some(p) = &provider {
-        order.extend(chain.iter().map(|e| LayerId::EnvProvider(e.clone(), p.clone())));
+        order.extend(
+            chain
+                .iter()
+                .map(|e| LayerId::EnvProvider(e.clone(), p.clone())),
+        );
     }
     order
 }
 
 /// Merge the layers of `target`, then `overrides` (the `--set` layer) if any.
 pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> Merged {
-    let base_origin = program.layer(&LayerId::Base).map(|l| l.root.origin.clone()).unwrap_or_else(|| Origin {
-        file: crate::source::FileId(0),
-        span: Default::default(),
-        layer: LayerId::Base,
-    });
-    let mut root = MObject { fields: IndexMap::new(), origin: base_origin, overrode: vec![] };
+    let base_origin = program
+        .layer(&LayerId::Base)
+        .map(|l| l.root.origin.clone())
+        .unwrap_or_else(|| Origin {
+            file: crate::source::FileId(0),
+            span: Default::default(),
+            layer: LayerId::Base,
+        });
+    let mut root = MObject {
+        fields: IndexMap::new(),
+        origin: base_origin,
+        overrode: vec![],
+    };
     let mut vars: IndexMap<String, MergedLeaf> = IndexMap::new();
-    let layers = layer_order(program, target).into_iter().filter_map(|id| program.layer(&id)).chain(overrides);
+    let layers = layer_order(program, target)
+        .into_iter()
+        .filter_map(|id| program.layer(&id))
+        .chain(overrides);
     for layer in layers {
         merge_object(&mut root, &layer.root);
         for (name, leaf) in &layer.vars {
-            let overrode = vars.get(name).map(|old| history(&old.overrode, &old.data.origin)).unwrap_or_default();
-            vars.insert(name.clone(), MergedLeaf { data: leaf.clone(), overrode, id: 0 });
+            let overrode = vars
+                .get(name)
+                .map(|old| history(&old.overrode, &old.data.origin))
+                .unwrap_or_default();
+            vars.insert(
+                name.clone(),
+                MergedLeaf {
+                    data: leaf.clone(),
+                    overrode,
+                    id: 0,
+                },
+            );
         }
     }
     let mut next = 0;
@@ -109,7 +145,11 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
         v.id = next;
         next += 1;
     }
-    Merged { root, vars, slots: next }
+    Merged {
+        root,
+        vars,
+        slots: next,
+    }
 }
 
 fn history(before: &[Origin], last: &Origin) -> Vec<Origin> {
@@ -133,13 +173,24 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode) {
             }
             Node::Leaf(leaf) => {
                 let overrode = dst.fields.get(key).map(node_history).unwrap_or_default();
-                dst.fields.insert(key.clone(), MNode::Leaf(MergedLeaf { data: leaf.clone(), overrode, id: 0 }));
+                dst.fields.insert(
+                    key.clone(),
+                    MNode::Leaf(MergedLeaf {
+                        data: leaf.clone(),
+                        overrode,
+                        id: 0,
+                    }),
+                );
             }
             Node::Object(obj) => match dst.fields.get_mut(key) {
                 Some(MNode::Object(existing)) if !obj.replace => merge_object(existing, obj),
                 existing => {
                     let overrode = existing.map(|e| node_history(e)).unwrap_or_default();
-                    let mut fresh = MObject { fields: IndexMap::new(), origin: obj.origin.clone(), overrode };
+                    let mut fresh = MObject {
+                        fields: IndexMap::new(),
+                        origin: obj.origin.clone(),
+                        overrode,
+                    };
                     merge_object(&mut fresh, obj);
                     dst.fields.insert(key.clone(), MNode::Object(fresh));
                 }

@@ -61,7 +61,10 @@ fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         _ => e.to_string(),
     };
-    Diagnostic::error(Code::Io, format!("cannot read `{}`: {what}", path.display()))
+    Diagnostic::error(
+        Code::Io,
+        format!("cannot read `{}`: {what}", path.display()),
+    )
 }
 
 /// Lexically tidy a path: drop `.`, fold `a/..`. Used for display names only.
@@ -92,7 +95,10 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
     let (dir, named_file) = if meta.is_dir() {
         (path.to_path_buf(), None)
     } else {
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         (parent.to_path_buf(), Some(normalize(path)))
     };
     // A file's project is the nearest directory upwards holding a manifest; without one, the file's directory.
@@ -123,8 +129,11 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
         let mpath = display_root.join(MANIFEST);
         let text = std::fs::read_to_string(&mpath).map_err(|e| io_error(&mpath, &e))?;
         toml::from_str::<Manifest>(&text).map_err(|e| {
-            Diagnostic::error(Code::Manifest, format!("invalid `{}`: {}", mpath.display(), e.message()))
-                .help("see docs/language.md#projects for the manifest's keys")
+            Diagnostic::error(
+                Code::Manifest,
+                format!("invalid `{}`: {}", mpath.display(), e.message()),
+            )
+            .help("see docs/language.md#projects for the manifest's keys")
         })?
     } else {
         Manifest::default()
@@ -132,16 +141,30 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
     let entries = if let Some(f) = &named_file {
         vec![f.clone()]
     } else if !manifest.project.entries.is_empty() {
-        manifest.project.entries.iter().map(|e| normalize(&display_root.join(e))).collect()
+        manifest
+            .project
+            .entries
+            .iter()
+            .map(|e| normalize(&display_root.join(e)))
+            .collect()
     } else {
         default_entries(&display_root)
     };
-    Ok(Project { root, display_root, manifest, has_manifest, entries, named_file })
+    Ok(Project {
+        root,
+        display_root,
+        manifest,
+        has_manifest,
+        entries,
+        named_file,
+    })
 }
 
 /// Every `.tsk` file directly in `dir` that no other file there `use`s, sorted by name.
 fn default_entries(dir: &Path) -> Vec<PathBuf> {
-    let Ok(read) = std::fs::read_dir(dir) else { return vec![] };
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
     let mut files: Vec<PathBuf> = read
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -150,12 +173,16 @@ fn default_entries(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     let mut used = std::collections::HashSet::new();
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
         let mut scratch = Sink::new();
         let ast = crate::syntax::parse(&text, FileId(0), &mut scratch);
         for item in &ast.items {
             if let Item::Use(u) = item {
-                if let Ok(c) = std::fs::canonicalize(f.parent().unwrap_or(Path::new(".")).join(&u.path)) {
+                if let Ok(c) =
+                    std::fs::canonicalize(f.parent().unwrap_or(Path::new(".")).join(&u.path))
+                {
                     used.insert(c);
                 }
             }
@@ -177,39 +204,84 @@ pub struct DiskLoader {
 
 impl DiskLoader {
     pub fn new(root: PathBuf) -> Self {
-        DiskLoader { root, data: HashMap::new() }
+        DiskLoader {
+            root,
+            data: HashMap::new(),
+        }
     }
 
     /// Load an entry file named on the command line (or in the manifest).
-    pub fn load_entry(&mut self, sources: &mut SourceMap, display: &Path) -> Result<FileId, Diagnostic> {
+    pub fn load_entry(
+        &mut self,
+        sources: &mut SourceMap,
+        display: &Path,
+    ) -> Result<FileId, Diagnostic> {
         let canonical = std::fs::canonicalize(display).map_err(|e| io_error(display, &e))?;
         if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
             return Ok(id);
         }
         let bytes = std::fs::read(&canonical).map_err(|e| io_error(display, &e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            Diagnostic::error(Code::InvalidUtf8, format!("`{}` is not UTF-8 (invalid byte at offset {})", display.display(), e.utf8_error().valid_up_to()))
-                .help("tuskc reads UTF-8 text; re-encode the file")
+            Diagnostic::error(
+                Code::InvalidUtf8,
+                format!(
+                    "`{}` is not UTF-8 (invalid byte at offset {})",
+                    display.display(),
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+            .help("tuskc reads UTF-8 text; re-encode the file")
         })?;
-        Ok(sources.add(FileKind::Disk(canonical), display.display().to_string(), text))
+        Ok(sources.add(
+            FileKind::Disk(canonical),
+            display.display().to_string(),
+            text,
+        ))
     }
 
     /// Resolve `path` written in `from` to (canonical path, display path), checking confinement.
-    fn resolve(&self, sources: &SourceMap, from: FileId, path: &str, span: Span, what: &str) -> Result<(PathBuf, PathBuf), Diagnostic> {
+    fn resolve(
+        &self,
+        sources: &SourceMap,
+        from: FileId,
+        path: &str,
+        span: Span,
+        what: &str,
+    ) -> Result<(PathBuf, PathBuf), Diagnostic> {
         let file = sources.get(from);
         let (Some(dir), FileKind::Disk(_)) = (file.dir(), &file.kind) else {
-            return Err(Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` cannot be resolved from `{}`", file.name))
-                .primary(from, span, "only project files can name project paths"));
+            return Err(Diagnostic::error(
+                Code::UseNotFound,
+                format!("{what} `{path}` cannot be resolved from `{}`", file.name),
+            )
+            .primary(from, span, "only project files can name project paths"));
         };
-        let display_dir = Path::new(&file.name).parent().map(Path::to_path_buf).unwrap_or_default();
+        let display_dir = Path::new(&file.name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let joined = dir.join(path);
         let canonical = std::fs::canonicalize(&joined).map_err(|_| {
             let mut d = Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` not found"))
-                .primary(from, span, format!("no file at {}", normalize(&display_dir.join(path)).display()));
+                .primary(
+                    from,
+                    span,
+                    format!(
+                        "no file at {}",
+                        normalize(&display_dir.join(path)).display()
+                    ),
+                );
             let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
-                .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .map(|r| {
+                    r.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
                 .unwrap_or_default();
-            let wanted = Path::new(path).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let wanted = Path::new(path)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             }
@@ -229,11 +301,20 @@ impl DiskLoader {
 }
 
 impl ModuleLoader for DiskLoader {
-    fn load_module(&mut self, sources: &mut SourceMap, from: FileId, path: &str, span: Span) -> Result<FileId, Diagnostic> {
+    fn load_module(
+        &mut self,
+        sources: &mut SourceMap,
+        from: FileId,
+        path: &str,
+        span: Span,
+    ) -> Result<FileId, Diagnostic> {
         if let Some(rest) = path.strip_prefix("std/") {
             let Some((name, text)) = stdlib::get(path) else {
-                let mut d = Diagnostic::error(Code::UseNotFound, format!("the standard library has no module `{path}`"))
-                    .primary(from, span, "unknown module");
+                let mut d = Diagnostic::error(
+                    Code::UseNotFound,
+                    format!("the standard library has no module `{path}`"),
+                )
+                .primary(from, span, "unknown module");
                 let names = stdlib::MODULES.iter().map(|(n, _)| &n[4..]);
                 if let Some(s) = did_you_mean(rest.trim_end_matches(".tsk"), names) {
                     d = d.help(format!("did you mean `std/{s}`?"));
@@ -241,7 +322,9 @@ impl ModuleLoader for DiskLoader {
                 return Err(d);
             };
             let kind = FileKind::Stdlib(name.to_string());
-            return Ok(sources.find(&kind).unwrap_or_else(|| sources.add(kind, format!("<{name}.tsk>"), text.to_string())));
+            return Ok(sources
+                .find(&kind)
+                .unwrap_or_else(|| sources.add(kind, format!("<{name}.tsk>"), text.to_string())));
         }
         let with_ext;
         let path = if Path::new(path).extension().is_none() {
@@ -254,14 +337,29 @@ impl ModuleLoader for DiskLoader {
         if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
             return Ok(id);
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| io_error(&display, &e).primary(from, span, "cannot read"))?;
+        let bytes = std::fs::read(&canonical)
+            .map_err(|e| io_error(&display, &e).primary(from, span, "cannot read"))?;
         let text = String::from_utf8(bytes).map_err(|_| {
-            Diagnostic::error(Code::InvalidUtf8, format!("module `{}` is not UTF-8", display.display())).primary(from, span, "used here")
+            Diagnostic::error(
+                Code::InvalidUtf8,
+                format!("module `{}` is not UTF-8", display.display()),
+            )
+            .primary(from, span, "used here")
         })?;
-        Ok(sources.add(FileKind::Disk(canonical), display.display().to_string(), text))
+        Ok(sources.add(
+            FileKind::Disk(canonical),
+            display.display().to_string(),
+            text,
+        ))
     }
 
-    fn read_data(&mut self, sources: &SourceMap, from: FileId, path: &str, span: Span) -> Result<Arc<str>, Diagnostic> {
+    fn read_data(
+        &mut self,
+        sources: &SourceMap,
+        from: FileId,
+        path: &str,
+        span: Span,
+    ) -> Result<Arc<str>, Diagnostic> {
         let (canonical, display) = self.resolve(sources, from, path, span, "@file")?;
         if let Some(t) = self.data.get(&canonical) {
             return Ok(t.clone());
@@ -273,9 +371,12 @@ impl ModuleLoader for DiskLoader {
         })?;
         let text: Arc<str> = String::from_utf8(bytes)
             .map_err(|_| {
-                Diagnostic::error(Code::FileDirective, format!("`{}` is not UTF-8 text", display.display()))
-                    .primary(from, span, "read here")
-                    .help("@file reads text files only")
+                Diagnostic::error(
+                    Code::FileDirective,
+                    format!("`{}` is not UTF-8 text", display.display()),
+                )
+                .primary(from, span, "read here")
+                .help("@file reads text files only")
             })?
             .into();
         self.data.insert(canonical, text.clone());

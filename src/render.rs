@@ -25,7 +25,11 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     };
     let Some(primary) = d.primary_label() else {
         // No place in a file (command-line and I/O problems): a plain header with notes and help.
-        let word = if d.severity == Severity::Error { "Error" } else { "Warning" };
+        let word = if d.severity == Severity::Error {
+            "Error"
+        } else {
+            "Warning"
+        };
         out.extend_from_slice(format!("[{}] {word}: {}\n", d.code, d.message).as_bytes());
         for n in &d.notes {
             out.extend_from_slice(format!("    Note: {n}\n").as_bytes());
@@ -40,13 +44,28 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
         let len = sources.get(f).text.len();
         (s.start as usize).min(len)..(s.end as usize).min(len)
     };
-    let mut report = Report::build(kind, (name(primary.file), clamp(primary.file, primary.span)))
-        .with_code(d.code)
-        .with_message(&d.message)
-        .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte));
+    let mut report = Report::build(
+        kind,
+        (name(primary.file), clamp(primary.file, primary.span)),
+    )
+    .with_code(d.code)
+    .with_message(&d.message)
+    .with_config(
+        Config::default()
+            .with_color(color)
+            .with_index_type(IndexType::Byte),
+    );
     for (i, l) in d.labels.iter().enumerate() {
-        let colour = if l.primary { Color::Red } else if i % 2 == 0 { Color::Blue } else { Color::Cyan };
-        let mut label = ALabel::new((name(l.file), clamp(l.file, l.span))).with_message(&l.message).with_order(i as i32);
+        let colour = if l.primary {
+            Color::Red
+        } else if i % 2 == 0 {
+            Color::Blue
+        } else {
+            Color::Cyan
+        };
+        let mut label = ALabel::new((name(l.file), clamp(l.file, l.span)))
+            .with_message(&l.message)
+            .with_order(i as i32);
         if color {
             label = label.with_color(colour);
         }
@@ -61,7 +80,11 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     let mut files: Vec<_> = d.labels.iter().map(|l| l.file).collect();
     files.sort();
     files.dedup();
-    let cache = ariadne::sources(files.into_iter().map(|f| (name(f), sources.get(f).text.clone())));
+    let cache = ariadne::sources(
+        files
+            .into_iter()
+            .map(|f| (name(f), sources.get(f).text.clone())),
+    );
     if report.finish().write(cache, &mut *out).is_err() {
         out.extend_from_slice(format!("[{}] {}\n", d.code, d.message).as_bytes());
     }

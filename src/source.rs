@@ -21,14 +21,20 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     pub fn range(self) -> Range<usize> {
         self.start as usize..self.end as usize
     }
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
@@ -38,13 +44,22 @@ impl Span {
     }
     /// An empty span at the start of this one.
     pub fn shrink_to_start(self) -> Span {
-        Span { start: self.start, end: self.start }
+        Span {
+            start: self.start,
+            end: self.start,
+        }
     }
     pub fn shrink_to_end(self) -> Span {
-        Span { start: self.end, end: self.end }
+        Span {
+            start: self.end,
+            end: self.end,
+        }
     }
     pub fn offset(self, by: usize) -> Span {
-        Span { start: self.start + by as u32, end: self.end + by as u32 }
+        Span {
+            start: self.start + by as u32,
+            end: self.end + by as u32,
+        }
     }
 }
 
@@ -78,8 +93,18 @@ pub struct LineCol {
 impl SourceFile {
     pub fn new(kind: FileKind, name: String, text: String) -> Self {
         let mut line_starts = vec![0u32];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i as u32 + 1));
-        SourceFile { kind, name, text, line_starts }
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i as u32 + 1),
+        );
+        SourceFile {
+            kind,
+            name,
+            text,
+            line_starts,
+        }
     }
 
     /// 1-based line and column (column counted in Unicode scalar values) of a byte offset.
@@ -89,7 +114,10 @@ impl SourceFile {
         let start = self.line_starts[line] as usize;
         let end = floor_char_boundary(&self.text, offset as usize);
         let column = self.text.get(start..end).map_or(0, |s| s.chars().count());
-        LineCol { line: line as u32 + 1, column: column as u32 + 1 }
+        LineCol {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+        }
     }
 
     /// The text of a span (empty when the span is out of range).
@@ -132,10 +160,16 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
     pub fn find(&self, kind: &FileKind) -> Option<FileId> {
-        self.files.iter().position(|f| &f.kind == kind).map(|i| FileId(i as u32))
+        self.files
+            .iter()
+            .position(|f| &f.kind == kind)
+            .map(|i| FileId(i as u32))
     }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 }
 
@@ -145,7 +179,11 @@ mod tests {
 
     #[test]
     fn line_col_counts_chars_not_bytes() {
-        let f = SourceFile::new(FileKind::CommandLine("t".into()), "t".into(), "aé\nxyz".into());
+        let f = SourceFile::new(
+            FileKind::CommandLine("t".into()),
+            "t".into(),
+            "aé\nxyz".into(),
+        );
         assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(f.line_col(3), LineCol { line: 1, column: 3 });
         assert_eq!(f.line_col(4), LineCol { line: 2, column: 1 });

@@ -79,7 +79,11 @@ pub fn secret_reference(name: &str) -> String {
 
 impl Value {
     pub fn new(kind: ValueKind, origin: Origin) -> Self {
-        Value { kind, origin, secret: false }
+        Value {
+            kind,
+            origin,
+            secret: false,
+        }
     }
 
     pub fn type_name(&self) -> &'static str {

@@ -44,7 +44,11 @@ pub struct KeyPath {
 
 impl KeyPath {
     pub fn dotted(&self) -> String {
-        self.segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
+        self.segments
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -188,16 +192,33 @@ pub enum ExprKind {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str { parts: Vec<StrPart>, style: StringStyle },
-    Array { items: Vec<Expr>, style: ArrayStyle },
+    Str {
+        parts: Vec<StrPart>,
+        style: StringStyle,
+    },
+    Array {
+        items: Vec<Expr>,
+        style: ArrayStyle,
+    },
     /// Entries of an object literal or block. Dotted keys inside are allowed; section headers are not.
-    Object { entries: Vec<Entry>, style: ObjectStyle },
+    Object {
+        entries: Vec<Entry>,
+        style: ObjectStyle,
+    },
     /// `$name` optionally followed by `.field` steps.
-    Variable { name: Ident, path: Vec<Ident> },
+    Variable {
+        name: Ident,
+        path: Vec<Ident>,
+    },
     /// A bare dotted name: a reference to another key of the resolved target (late-bound).
     Reference(KeyPath),
     /// `@name` or `@name(args)`. `quoted` marks the TuskLang form `"@env('X')"`.
-    Directive { name: Ident, args: Vec<Expr>, parens: bool, quoted: bool },
+    Directive {
+        name: Ident,
+        args: Vec<Expr>,
+        parens: bool,
+        quoted: bool,
+    },
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
@@ -209,6 +230,9 @@ pub enum ExprKind {
 
 impl Expr {
     pub fn error(span: Span) -> Expr {
-        Expr { kind: ExprKind::Error, span }
+        Expr {
+            kind: ExprKind::Error,
+            span,
+        }
     }
 }

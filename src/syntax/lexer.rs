@@ -122,7 +122,10 @@ pub enum TokenKind {
 
 impl TokenKind {
     pub fn is_trivia(self) -> bool {
-        matches!(self, TokenKind::Whitespace | TokenKind::Newline | TokenKind::Comment)
+        matches!(
+            self,
+            TokenKind::Whitespace | TokenKind::Newline | TokenKind::Comment
+        )
     }
 
     /// How the token is named in "expected ..., found ..." messages.
@@ -202,9 +205,12 @@ pub fn lex(text: &str, base: usize, file: FileId, sink: &mut Sink) -> Lexed {
             Err(()) => {
                 let ch = text[range.clone()].chars().next().unwrap_or('?');
                 sink.push(
-                    Diagnostic::error(Code::UnexpectedChar, format!("unexpected character `{}`", ch.escape_debug()))
-                        .primary(file, span, "not part of any token")
-                        .help("remove it, or put it inside a quoted string"),
+                    Diagnostic::error(
+                        Code::UnexpectedChar,
+                        format!("unexpected character `{}`", ch.escape_debug()),
+                    )
+                    .primary(file, span, "not part of any token")
+                    .help("remove it, or put it inside a quoted string"),
                 );
                 TokenKind::Error
             }
@@ -228,7 +234,12 @@ pub fn lex(text: &str, base: usize, file: FileId, sink: &mut Sink) -> Lexed {
                             }),
                     );
                 }
-                out.tokens.push(Token { kind, span, line_start, col: (range.start - line_begin) as u32 });
+                out.tokens.push(Token {
+                    kind,
+                    span,
+                    line_start,
+                    col: (range.start - line_begin) as u32,
+                });
                 line_start = false;
                 // A multi-line string ends on a later line.
                 if let TokenKind::TripleStr(_) = kind {
@@ -240,7 +251,12 @@ pub fn lex(text: &str, base: usize, file: FileId, sink: &mut Sink) -> Lexed {
         }
     }
     let end = base + text.len();
-    out.tokens.push(Token { kind: TokenKind::Eof, span: Span::new(end, end), line_start: true, col: 0 });
+    out.tokens.push(Token {
+        kind: TokenKind::Eof,
+        span: Span::new(end, end),
+        line_start: true,
+        col: 0,
+    });
     out
 }
 
@@ -250,7 +266,11 @@ mod tests {
 
     fn kinds(src: &str) -> Vec<TokenKind> {
         let mut sink = Sink::new();
-        lex(src, 0, FileId(0), &mut sink).tokens.iter().map(|t| t.kind).collect()
+        lex(src, 0, FileId(0), &mut sink)
+            .tokens
+            .iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     #[test]
@@ -258,10 +278,16 @@ mod tests {
         use TokenKind::*;
         assert_eq!(
             kinds("a: \"x\" # c\n$v = @env('A', 1.5) >= 2"),
-            vec![Ident, Colon, Str, Variable, Eq, Directive, LParen, Str, Comma, Float, RParen, Ge, Int, Eof]
+            vec![
+                Ident, Colon, Str, Variable, Eq, Directive, LParen, Str, Comma, Float, RParen, Ge,
+                Int, Eof
+            ]
         );
         assert_eq!(kinds("max-size - 1"), vec![Ident, Minus, Int, Eof]);
-        assert_eq!(kinds("\"\"\"a\nb\"\"\" x"), vec![TripleStr(true), Ident, Eof]);
+        assert_eq!(
+            kinds("\"\"\"a\nb\"\"\" x"),
+            vec![TripleStr(true), Ident, Eof]
+        );
         assert_eq!(kinds("\"abc"), vec![UnterminatedStr, Eof]);
         assert_eq!(kinds("\"\""), vec![Str, Eof]);
     }

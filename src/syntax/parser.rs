@@ -26,16 +26,40 @@ const QUOTABLE_DIRECTIVES: &[&str] = &["env", "secret", "file"];
 /// Parse one file.
 pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
     let lexed = lex(text, 0, file, sink);
-    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink, depth: 0, last_error: None, nesting: 0 };
+    let mut p = Parser {
+        text,
+        file,
+        tokens: lexed.tokens,
+        pos: 0,
+        sink,
+        depth: 0,
+        last_error: None,
+        aborted: false,
+        nesting: 0,
+    };
     let items = p.parse_items(Ctx::Top, End::Eof);
-    Ast { file, items, comments: lexed.comments }
+    Ast {
+        file,
+        items,
+        comments: lexed.comments,
+    }
 }
 
 /// Parse a standalone expression (used for `--set` values). Returns `None` when it does not parse cleanly.
 pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
     let mut sink = Sink::new();
     let lexed = lex(text, 0, file, &mut sink);
-    let mut p = Parser { text, file, tokens: lexed.tokens, pos: 0, sink: &mut sink, depth: 0, last_error: None, nesting: 1 };
+    let mut p = Parser {
+        text,
+        file,
+        tokens: lexed.tokens,
+        pos: 0,
+        sink: &mut sink,
+        depth: 0,
+        last_error: None,
+        aborted: false,
+        nesting: 1,
+    };
     let e = p.parse_expr();
     let at_end = p.peek().kind == TokenKind::Eof;
     (at_end && !sink.has_errors()).then_some(e)
@@ -68,7 +92,9 @@ struct Parser<'a, 's> {
     sink: &'s mut Sink,
     depth: u32,
     /// Start of the last error reported: one position gets one error, so recovery never piles up messages.
-    last_error: Option<u32>,
+    last_error: Option<(u32, Code)>,
+    /// The depth limit stopped parsing; later errors would only be noise.
+    aborted: bool,
     /// Depth of `(`/`[` around the current expression: inside them, newlines do not end expressions.
     nesting: u32,
 }
@@ -95,12 +121,21 @@ fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
 
 impl<'a, 's> Parser<'a, 's> {
     fn report(&mut self, d: Diagnostic) {
+        if self.aborted {
+            return;
+        }
         let at = d.primary_label().map(|l| l.span.start);
-        if d.severity == crate::diagnostic::Severity::Error {
-            if at.is_some() && at == self.last_error {
+        if let (Some(at), crate::diagnostic::Severity::Error) = (at, d.severity) {
+            // Several blocks may be left open at one place; each is worth its own error.
+            let both_unclosed = d.code == Code::Unclosed
+                && self.last_error.is_some_and(|(_, c)| c == Code::Unclosed);
+            if self.last_error.is_some_and(|(p, _)| p == at) && !both_unclosed {
                 return;
             }
-            self.last_error = at;
+            self.last_error = Some((at, d.code));
+        }
+        if d.code == Code::NestingTooDeep {
+            self.aborted = true;
         }
         self.sink.push(d);
     }
@@ -137,7 +172,11 @@ impl<'a, 's> Parser<'a, 's> {
 
     fn describe(&self, t: Token) -> String {
         match t.kind {
-            TokenKind::Ident | TokenKind::Int | TokenKind::Float | TokenKind::Variable | TokenKind::Directive => {
+            TokenKind::Ident
+            | TokenKind::Int
+            | TokenKind::Float
+            | TokenKind::Variable
+            | TokenKind::Directive => {
                 format!("`{}`", self.slice(t.span))
             }
             k => k.describe().to_string(),
@@ -151,9 +190,15 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let found = self.describe(t);
         let label = format!("expected {expected}");
-        let mut d = Diagnostic::error(Code::UnexpectedToken, format!("expected {expected}, found {found}"))
-            .primary(self.file, t.span, label);
-        if t.kind == TokenKind::Int && self.peek_at(1).kind == TokenKind::Ident && self.peek_at(1).span.start == t.span.end {
+        let mut d = Diagnostic::error(
+            Code::UnexpectedToken,
+            format!("expected {expected}, found {found}"),
+        )
+        .primary(self.file, t.span, label);
+        if t.kind == TokenKind::Int
+            && self.peek_at(1).kind == TokenKind::Ident
+            && self.peek_at(1).span.start == t.span.end
+        {
             d = d.help(format!(
                 "to write `{}{}` as text, quote it: \"{}{}\"",
                 self.slice(t.span),
@@ -185,9 +230,16 @@ impl<'a, 's> Parser<'a, 's> {
         if t.kind != TokenKind::Error {
             let close = kind.describe();
             self.report(
-                Diagnostic::error(Code::Unclosed, format!("expected {close} to close the {what}"))
-                    .primary(self.file, t.span, format!("expected {close}, found {}", self.describe(t)))
-                    .secondary(self.file, open, format!("{what} opened here")),
+                Diagnostic::error(
+                    Code::Unclosed,
+                    format!("expected {close} to close the {what}"),
+                )
+                .primary(
+                    self.file,
+                    t.span,
+                    format!("expected {close}, found {}", self.describe(t)),
+                )
+                .secondary(self.file, open, format!("{what} opened here")),
             );
         }
         false
@@ -198,9 +250,12 @@ impl<'a, 's> Parser<'a, 's> {
         if self.depth > MAX_DEPTH {
             let t = self.peek();
             self.report(
-                Diagnostic::error(Code::NestingTooDeep, format!("nesting deeper than {MAX_DEPTH} levels"))
-                    .primary(self.file, t.span, "too deeply nested")
-                    .help("flatten the structure; the rest of the file was not parsed"),
+                Diagnostic::error(
+                    Code::NestingTooDeep,
+                    format!("nesting deeper than {MAX_DEPTH} levels"),
+                )
+                .primary(self.file, t.span, "too deeply nested")
+                .help("flatten the structure; the rest of the file was not parsed"),
             );
             self.pos = self.tokens.len() - 1;
             self.depth -= 1;
@@ -266,12 +321,19 @@ impl<'a, 's> Parser<'a, 's> {
                 TokenKind::Ident
                     if ctx == Ctx::Top
                         && self.slice(t.span) == "use"
-                        && matches!(self.peek_at(1).kind, TokenKind::Str | TokenKind::TripleStr(_)) =>
+                        && matches!(
+                            self.peek_at(1).kind,
+                            TokenKind::Str | TokenKind::TripleStr(_)
+                        ) =>
                 {
                     self.bump();
                     let pt = self.bump();
                     let path = self.plain_string(pt).unwrap_or_default();
-                    items.push(Item::Use(Use { path, path_span: pt.span, span: t.span.to(pt.span) }));
+                    items.push(Item::Use(Use {
+                        path,
+                        path_span: pt.span,
+                        span: t.span.to(pt.span),
+                    }));
                     self.expect_line_end();
                 }
                 TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable => {
@@ -281,9 +343,12 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 TokenKind::RBrace => {
                     self.report(
-                        Diagnostic::error(Code::UnexpectedToken, "unexpected `}`: no block is open here")
-                            .primary(self.file, t.span, "nothing to close")
-                            .help("remove it, or add the `{` it was meant to close"),
+                        Diagnostic::error(
+                            Code::UnexpectedToken,
+                            "unexpected `}`: no block is open here",
+                        )
+                        .primary(self.file, t.span, "nothing to close")
+                        .help("remove it, or add the `{` it was meant to close"),
                     );
                     self.bump();
                 }
@@ -355,7 +420,10 @@ impl<'a, 's> Parser<'a, 's> {
         let t = self.peek();
         if t.kind == TokenKind::Ident {
             self.bump();
-            Some(Ident { name: self.slice(t.span).to_string(), span: t.span })
+            Some(Ident {
+                name: self.slice(t.span).to_string(),
+                span: t.span,
+            })
         } else {
             self.unexpected(t, "a name");
             None
@@ -384,15 +452,39 @@ impl<'a, 's> Parser<'a, 's> {
                 _ => break,
             }
         }
-        let items = self.parse_block_body(if ctx == Ctx::Provider { Ctx::Provider } else { Ctx::Env }, "`env` block")?;
-        Some(Item::Env(EnvBlock { name, extends, provider, items, span: kw.span.to(self.prev_span()) }))
+        let items = self.parse_block_body(
+            if ctx == Ctx::Provider {
+                Ctx::Provider
+            } else {
+                Ctx::Env
+            },
+            "`env` block",
+        )?;
+        Some(Item::Env(EnvBlock {
+            name,
+            extends,
+            provider,
+            items,
+            span: kw.span.to(self.prev_span()),
+        }))
     }
 
     fn parse_provider(&mut self, ctx: Ctx) -> Option<Item> {
         let kw = self.bump();
         let name = self.ident()?;
-        let items = self.parse_block_body(if ctx == Ctx::Env { Ctx::Env } else { Ctx::Provider }, "`provider` block")?;
-        Some(Item::Provider(ProviderBlock { name, items, span: kw.span.to(self.prev_span()) }))
+        let items = self.parse_block_body(
+            if ctx == Ctx::Env {
+                Ctx::Env
+            } else {
+                Ctx::Provider
+            },
+            "`provider` block",
+        )?;
+        Some(Item::Provider(ProviderBlock {
+            name,
+            items,
+            span: kw.span.to(self.prev_span()),
+        }))
     }
 
     fn parse_block_body(&mut self, ctx: Ctx, what: &str) -> Option<Vec<Item>> {
@@ -415,7 +507,10 @@ impl<'a, 's> Parser<'a, 's> {
         match t.kind {
             TokenKind::Ident | TokenKind::Int => {
                 self.bump();
-                Some(Ident { name: self.slice(t.span).to_string(), span: t.span })
+                Some(Ident {
+                    name: self.slice(t.span).to_string(),
+                    span: t.span,
+                })
             }
             TokenKind::Str => {
                 self.bump();
@@ -445,13 +540,18 @@ impl<'a, 's> Parser<'a, 's> {
     /// Does an entry (`key:`, `key =`, `key {`, `key >`, `a.b:`) start at token `n` ahead?
     fn entry_ahead(&self, mut n: usize) -> bool {
         loop {
-            if !matches!(self.peek_at(n).kind, TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable) {
+            if !matches!(
+                self.peek_at(n).kind,
+                TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable
+            ) {
                 return false;
             }
             n += 1;
             match self.peek_at(n).kind {
                 TokenKind::Dot => n += 1,
-                TokenKind::Colon | TokenKind::Eq | TokenKind::LBrace | TokenKind::Gt => return true,
+                TokenKind::Colon | TokenKind::Eq | TokenKind::LBrace | TokenKind::Gt => {
+                    return true
+                }
                 _ => return false,
             }
         }
@@ -461,7 +561,10 @@ impl<'a, 's> Parser<'a, 's> {
         let first = self.peek();
         let target = if first.kind == TokenKind::Variable {
             self.bump();
-            EntryTarget::Variable(Ident { name: self.slice(first.span)[1..].to_string(), span: first.span })
+            EntryTarget::Variable(Ident {
+                name: self.slice(first.span)[1..].to_string(),
+                span: first.span,
+            })
         } else {
             match self.parse_key_path() {
                 Some(p) => EntryTarget::Key(p),
@@ -475,7 +578,11 @@ impl<'a, 's> Parser<'a, 's> {
         let (separator, value) = match t.kind {
             TokenKind::Colon | TokenKind::Eq => {
                 self.bump();
-                let sep = if t.kind == TokenKind::Colon { Separator::Colon } else { Separator::Equals };
+                let sep = if t.kind == TokenKind::Colon {
+                    Separator::Colon
+                } else {
+                    Separator::Equals
+                };
                 (sep, self.parse_entry_value(first.col, t.span))
             }
             TokenKind::LBrace => {
@@ -487,12 +594,18 @@ impl<'a, 's> Parser<'a, 's> {
                 if depth_ok {
                     self.expect_close(TokenKind::RBrace, t.span, "block");
                 }
-                (Separator::Block, self.object(items, ObjectStyle::Braces, t.span))
+                (
+                    Separator::Block,
+                    self.object(items, ObjectStyle::Braces, t.span),
+                )
             }
             TokenKind::Gt => {
                 self.bump();
                 let items = self.parse_items(Ctx::Object, End::Angle(t.span));
-                (Separator::Block, self.object(items, ObjectStyle::Angle, t.span))
+                (
+                    Separator::Block,
+                    self.object(items, ObjectStyle::Angle, t.span),
+                )
             }
             _ => {
                 let key = match &target {
@@ -502,7 +615,10 @@ impl<'a, 's> Parser<'a, 's> {
                 if t.kind != TokenKind::Error {
                     let mut d = Diagnostic::error(
                         Code::UnexpectedToken,
-                        format!("expected `:` or `=` after the key `{key}`, found {}", self.describe(t)),
+                        format!(
+                            "expected `:` or `=` after the key `{key}`, found {}",
+                            self.describe(t)
+                        ),
                     )
                     .primary(self.file, t.span, "expected `:` or `=`");
                     if t.line_start {
@@ -518,7 +634,12 @@ impl<'a, 's> Parser<'a, 's> {
         };
         let span = first.span.to(self.prev_span()).to(value.span);
         self.expect_line_end();
-        Some(Entry { target, separator, value, span })
+        Some(Entry {
+            target,
+            separator,
+            value,
+            span,
+        })
     }
 
     fn object(&self, items: Vec<Item>, style: ObjectStyle, open: Span) -> Expr {
@@ -529,7 +650,10 @@ impl<'a, 's> Parser<'a, 's> {
                 _ => None,
             })
             .collect();
-        Expr { kind: ExprKind::Object { entries, style }, span: open.to(self.prev_span()) }
+        Expr {
+            kind: ExprKind::Object { entries, style },
+            span: open.to(self.prev_span()),
+        }
     }
 
     /// After an entry's value: the line must end (or `,` / `;` / `}` follow).
@@ -538,19 +662,33 @@ impl<'a, 's> Parser<'a, 's> {
         if t.line_start
             || matches!(
                 t.kind,
-                TokenKind::Eof | TokenKind::RBrace | TokenKind::Comma | TokenKind::Semicolon | TokenKind::Error
+                TokenKind::Eof
+                    | TokenKind::RBrace
+                    | TokenKind::Comma
+                    | TokenKind::Semicolon
+                    | TokenKind::Error
             )
         {
             return;
         }
-        let mut d = Diagnostic::error(Code::TrailingTokens, format!("unexpected {} after the value", self.describe(t)))
-            .primary(self.file, t.span, "expected the end of the line");
+        let mut d = Diagnostic::error(
+            Code::TrailingTokens,
+            format!("unexpected {} after the value", self.describe(t)),
+        )
+        .primary(self.file, t.span, "expected the end of the line");
         let prev = self.tokens.get(self.pos.wrapping_sub(1)).copied();
-        d = if let Some(prev) = prev.filter(|p| p.span.end == t.span.start && t.kind == TokenKind::Ident && matches!(p.kind, TokenKind::Int | TokenKind::Float)) {
+        d = if let Some(prev) = prev.filter(|p| {
+            p.span.end == t.span.start
+                && t.kind == TokenKind::Ident
+                && matches!(p.kind, TokenKind::Int | TokenKind::Float)
+        }) {
             let word = format!("{}{}", self.slice(prev.span), self.slice(t.span));
             d.help(format!("to write `{word}` as text, quote it: \"{word}\""))
         } else if matches!(t.kind, TokenKind::Ident | TokenKind::Int | TokenKind::Float)
-            && matches!(prev.map(|p| p.kind), Some(TokenKind::Ident | TokenKind::Int | TokenKind::Float))
+            && matches!(
+                prev.map(|p| p.kind),
+                Some(TokenKind::Ident | TokenKind::Int | TokenKind::Float)
+            )
         {
             d.help("to write several words as text, quote them: \"like this\"")
         } else {
@@ -596,39 +734,53 @@ impl<'a, 's> Parser<'a, 's> {
             }
             if t.col != col {
                 self.report(
-                    Diagnostic::error(Code::BadIndentation, "list item is not aligned with the items above it")
-                        .primary(self.file, t.span, format!("at column {}, expected {}", t.col + 1, col + 1))
-                        .help("put every `-` of one list at the same indentation"),
+                    Diagnostic::error(
+                        Code::BadIndentation,
+                        "list item is not aligned with the items above it",
+                    )
+                    .primary(
+                        self.file,
+                        t.span,
+                        format!("at column {}, expected {}", t.col + 1, col + 1),
+                    )
+                    .help("put every `-` of one list at the same indentation"),
                 );
             }
             self.bump();
             let next = self.peek();
-            let item = if next.line_start {
-                if next.kind != TokenKind::Eof && next.col > col {
-                    self.parse_entry_value(col, t.span)
+            let item =
+                if next.line_start {
+                    if next.kind != TokenKind::Eof && next.col > col {
+                        self.parse_entry_value(col, t.span)
+                    } else {
+                        self.report(
+                            Diagnostic::error(Code::MissingValue, "list item has no value")
+                                .primary(self.file, t.span, "expected a value after `-`"),
+                        );
+                        Expr::error(t.span.shrink_to_end())
+                    }
+                } else if self.entry_ahead(0) {
+                    // `- name: x` followed by aligned `port: 1` lines: an object item (YAML style).
+                    let first = self.parse_entry();
+                    let mut items: Vec<Item> = first.into_iter().map(Item::Entry).collect();
+                    items.extend(self.parse_items(Ctx::Object, End::Indent(next.col)));
+                    self.object(items, ObjectStyle::Indented, next.span)
                 } else {
-                    self.report(
-                        Diagnostic::error(Code::MissingValue, "list item has no value")
-                            .primary(self.file, t.span, "expected a value after `-`"),
-                    );
-                    Expr::error(t.span.shrink_to_end())
-                }
-            } else if self.entry_ahead(0) {
-                // `- name: x` followed by aligned `port: 1` lines: an object item (YAML style).
-                let first = self.parse_entry();
-                let mut items: Vec<Item> = first.into_iter().map(Item::Entry).collect();
-                items.extend(self.parse_items(Ctx::Object, End::Indent(next.col)));
-                self.object(items, ObjectStyle::Indented, next.span)
-            } else {
-                let e = self.parse_expr();
-                self.expect_line_end();
-                e
-            };
+                    let e = self.parse_expr();
+                    self.expect_line_end();
+                    e
+                };
             items.push(item);
         }
         self.leave();
         let span = start.to(self.prev_span());
-        Expr { kind: ExprKind::Array { items, style: ArrayStyle::Dashes }, span }
+        Expr {
+            kind: ExprKind::Array {
+                items,
+                style: ArrayStyle::Dashes,
+            },
+            span,
+        }
     }
 
     // ----- expressions -----
@@ -647,13 +799,30 @@ impl<'a, 's> Parser<'a, 's> {
                 self.bump();
                 let b = self.parse_expr();
                 let span = cond.span.to(b.span);
-                Expr { kind: ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)), span }
+                Expr {
+                    kind: ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)),
+                    span,
+                }
             } else {
                 if colon.kind != TokenKind::Error {
                     self.report(
-                        Diagnostic::error(Code::UnexpectedToken, format!("expected `:` in the conditional, found {}", self.describe(colon)))
-                            .primary(self.file, colon.span, "expected `:` and the value for when the condition is false")
-                            .secondary(self.file, t.span, "conditional starts here"),
+                        Diagnostic::error(
+                            Code::UnexpectedToken,
+                            format!(
+                                "expected `:` in the conditional, found {}",
+                                self.describe(colon)
+                            ),
+                        )
+                        .primary(
+                            self.file,
+                            colon.span,
+                            "expected `:` and the value for when the condition is false",
+                        )
+                        .secondary(
+                            self.file,
+                            t.span,
+                            "conditional starts here",
+                        ),
                     );
                 }
                 Expr::error(cond.span.to(a.span))
@@ -669,14 +838,19 @@ impl<'a, 's> Parser<'a, 's> {
         let mut lhs = self.parse_unary();
         loop {
             let t = self.peek();
-            let Some((op, prec)) = binary_op(t.kind) else { break };
+            let Some((op, prec)) = binary_op(t.kind) else {
+                break;
+            };
             if prec < min_prec || (t.line_start && self.nesting == 0) {
                 break;
             }
             self.bump();
             let rhs = self.parse_binary(prec + 1);
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
         }
         lhs
     }
@@ -698,21 +872,43 @@ impl<'a, 's> Parser<'a, 's> {
         // Fold `-literal` so that i64::MIN can be written.
         if op == UnaryOp::Neg {
             if let ExprKind::Float(f) = inner.kind {
-                return Expr { kind: ExprKind::Float(-f), span };
+                return Expr {
+                    kind: ExprKind::Float(-f),
+                    span,
+                };
             }
             if let ExprKind::Int(i) = inner.kind {
-                return Expr { kind: ExprKind::Int(-i), span };
+                return Expr {
+                    kind: ExprKind::Int(-i),
+                    span,
+                };
             }
-            if inner.kind == ExprKind::Error && self.slice(inner.span).bytes().all(|b| b.is_ascii_digit() || b == b'_') && inner.span.len() > 0 {
-                let digits: String = self.slice(inner.span).chars().filter(|c| *c != '_').collect();
+            if inner.kind == ExprKind::Error
+                && self
+                    .slice(inner.span)
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'_')
+                && !inner.span.is_empty()
+            {
+                let digits: String = self
+                    .slice(inner.span)
+                    .chars()
+                    .filter(|c| *c != '_')
+                    .collect();
                 if let Ok(i) = format!("-{digits}").parse::<i64>() {
                     // The positive literal overflowed alone; drop the diagnostic it produced.
                     self.sink.retract_last(Code::InvalidNumber);
-                    return Expr { kind: ExprKind::Int(i), span };
+                    return Expr {
+                        kind: ExprKind::Int(i),
+                        span,
+                    };
                 }
             }
         }
-        Expr { kind: ExprKind::Unary(op, Box::new(inner)), span }
+        Expr {
+            kind: ExprKind::Unary(op, Box::new(inner)),
+            span,
+        }
     }
 
     fn parse_primary(&mut self) -> Expr {
@@ -722,7 +918,10 @@ impl<'a, 's> Parser<'a, 's> {
                 self.bump();
                 let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
                 match digits.parse::<i64>() {
-                    Ok(i) => Expr { kind: ExprKind::Int(i), span: t.span },
+                    Ok(i) => Expr {
+                        kind: ExprKind::Int(i),
+                        span: t.span,
+                    },
                     Err(_) => {
                         self.report(
                             Diagnostic::error(Code::InvalidNumber, "integer does not fit in 64 bits")
@@ -737,7 +936,10 @@ impl<'a, 's> Parser<'a, 's> {
                 self.bump();
                 let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
                 match digits.parse::<f64>() {
-                    Ok(f) if f.is_finite() => Expr { kind: ExprKind::Float(f), span: t.span },
+                    Ok(f) if f.is_finite() => Expr {
+                        kind: ExprKind::Float(f),
+                        span: t.span,
+                    },
                     _ => {
                         self.report(
                             Diagnostic::error(Code::InvalidNumber, "float is out of range")
@@ -770,14 +972,20 @@ impl<'a, 's> Parser<'a, 's> {
                 match self.parse_key_path() {
                     Some(path) => {
                         let span = path.span;
-                        Expr { kind: ExprKind::Reference(path), span }
+                        Expr {
+                            kind: ExprKind::Reference(path),
+                            span,
+                        }
                     }
                     None => Expr::error(t.span),
                 }
             }
             TokenKind::Variable => {
                 self.bump();
-                let name = Ident { name: self.slice(t.span)[1..].to_string(), span: t.span };
+                let name = Ident {
+                    name: self.slice(t.span)[1..].to_string(),
+                    span: t.span,
+                };
                 let mut path = Vec::new();
                 let mut span = t.span;
                 while self.at(TokenKind::Dot) {
@@ -790,11 +998,17 @@ impl<'a, 's> Parser<'a, 's> {
                         None => break,
                     }
                 }
-                Expr { kind: ExprKind::Variable { name, path }, span }
+                Expr {
+                    kind: ExprKind::Variable { name, path },
+                    span,
+                }
             }
             TokenKind::Directive => {
                 self.bump();
-                let name = Ident { name: self.slice(t.span)[1..].to_string(), span: t.span };
+                let name = Ident {
+                    name: self.slice(t.span)[1..].to_string(),
+                    span: t.span,
+                };
                 let mut args = Vec::new();
                 let mut parens = false;
                 let mut span = t.span;
@@ -821,7 +1035,15 @@ impl<'a, 's> Parser<'a, 's> {
                     self.expect_close(TokenKind::RParen, open.span, "argument list");
                     span = span.to(self.prev_span());
                 }
-                Expr { kind: ExprKind::Directive { name, args, parens, quoted: false }, span }
+                Expr {
+                    kind: ExprKind::Directive {
+                        name,
+                        args,
+                        parens,
+                        quoted: false,
+                    },
+                    span,
+                }
             }
             TokenKind::LBracket => {
                 self.bump();
@@ -850,7 +1072,13 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 self.nesting -= 1;
                 self.expect_close(TokenKind::RBracket, t.span, "array");
-                Expr { kind: ExprKind::Array { items, style: ArrayStyle::Brackets }, span: t.span.to(self.prev_span()) }
+                Expr {
+                    kind: ExprKind::Array {
+                        items,
+                        style: ArrayStyle::Brackets,
+                    },
+                    span: t.span.to(self.prev_span()),
+                }
             }
             TokenKind::LBrace => {
                 self.bump();
@@ -869,7 +1097,10 @@ impl<'a, 's> Parser<'a, 's> {
                 let inner = self.parse_expr();
                 self.nesting -= 1;
                 self.expect_close(TokenKind::RParen, t.span, "parenthesis");
-                Expr { kind: ExprKind::Paren(Box::new(inner)), span: t.span.to(self.prev_span()) }
+                Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span: t.span.to(self.prev_span()),
+                }
             }
             TokenKind::Error => {
                 self.bump();
@@ -881,7 +1112,11 @@ impl<'a, 's> Parser<'a, 's> {
                 if !t.line_start
                     && !matches!(
                         t.kind,
-                        TokenKind::RBrace | TokenKind::RBracket | TokenKind::RParen | TokenKind::Comma | TokenKind::Eof
+                        TokenKind::RBrace
+                            | TokenKind::RBracket
+                            | TokenKind::RParen
+                            | TokenKind::Comma
+                            | TokenKind::Eof
                     )
                 {
                     self.bump();
@@ -902,9 +1137,12 @@ impl<'a, 's> Parser<'a, 's> {
                 [StrPart::Lit(s)] => Some(s.clone()),
                 _ => {
                     self.report(
-                        Diagnostic::error(Code::UnexpectedToken, "interpolation is not allowed here")
-                            .primary(self.file, t.span, "must be a plain string")
-                            .help("write the text without `${...}`"),
+                        Diagnostic::error(
+                            Code::UnexpectedToken,
+                            "interpolation is not allowed here",
+                        )
+                        .primary(self.file, t.span, "must be a plain string")
+                        .help("write the text without `${...}`"),
                     );
                     None
                 }
@@ -921,7 +1159,9 @@ impl<'a, 's> Parser<'a, 's> {
             _ => (StringStyle::Double, 1, 1),
         };
         let content_start = t.span.start as usize + open_len;
-        let content_end = (t.span.end as usize).saturating_sub(close_len).max(content_start);
+        let content_end = (t.span.end as usize)
+            .saturating_sub(close_len)
+            .max(content_start);
         let mut parts = Vec::new();
         if style == StringStyle::Triple {
             for (start, end) in triple_lines(self.text, content_start, content_end) {
@@ -930,7 +1170,10 @@ impl<'a, 's> Parser<'a, 's> {
         } else {
             self.string_segment(content_start, content_end, &mut parts);
         }
-        let expr = Expr { kind: ExprKind::Str { parts, style }, span: t.span };
+        let expr = Expr {
+            kind: ExprKind::Str { parts, style },
+            span: t.span,
+        };
         if style != StringStyle::Triple {
             if let Some(d) = self.quoted_directive(content_start, content_end, t.span) {
                 return d;
@@ -947,13 +1190,31 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let mut scratch = Sink::new();
         let lexed = lex(content, start, self.file, &mut scratch);
-        let mut sub = Parser { text: self.text, file: self.file, tokens: lexed.tokens, pos: 0, sink: &mut scratch, depth: self.depth, last_error: None, nesting: 1 };
+        let mut sub = Parser {
+            text: self.text,
+            file: self.file,
+            tokens: lexed.tokens,
+            pos: 0,
+            sink: &mut scratch,
+            depth: self.depth,
+            last_error: None,
+            aborted: false,
+            nesting: 1,
+        };
         let e = sub.parse_primary();
         let complete = sub.at(TokenKind::Eof);
         if !complete || scratch.has_errors() {
             return None;
         }
-        let ExprKind::Directive { name, args, parens: true, .. } = e.kind else { return None };
+        let ExprKind::Directive {
+            name,
+            args,
+            parens: true,
+            ..
+        } = e.kind
+        else {
+            return None;
+        };
         if !QUOTABLE_DIRECTIVES.contains(&name.name.as_str()) {
             return None;
         }
@@ -978,7 +1239,15 @@ impl<'a, 's> Parser<'a, 's> {
                 .help(format!("write it without quotes: `{canonical}` (`tuskc fmt` does this)"))
                 .note("a string that is exactly one directive call is evaluated, as TuskLang does; any other string is literal"),
         );
-        Some(Expr { kind: ExprKind::Directive { name, args, parens: true, quoted: true }, span })
+        Some(Expr {
+            kind: ExprKind::Directive {
+                name,
+                args,
+                parens: true,
+                quoted: true,
+            },
+            span,
+        })
     }
 
     /// Process escapes and `${...}` in `text[start..end]`, appending to `parts`.
@@ -1010,7 +1279,9 @@ impl<'a, 's> Parser<'a, 's> {
                         match close {
                             Some(k) => {
                                 consumed = 3 + k + 1;
-                                u32::from_str_radix(&text[i + 3..i + 3 + k], 16).ok().and_then(char::from_u32)
+                                u32::from_str_radix(&text[i + 3..i + 3 + k], 16)
+                                    .ok()
+                                    .and_then(char::from_u32)
                             }
                             None => None,
                         }
@@ -1039,7 +1310,11 @@ impl<'a, 's> Parser<'a, 's> {
                         if !lit.is_empty() {
                             parts.push(StrPart::Lit(std::mem::take(&mut lit)));
                         }
-                        parts.push(StrPart::Interp(self.sub_expression(inner_start, close, Span::new(i, close + 1))));
+                        parts.push(StrPart::Interp(self.sub_expression(
+                            inner_start,
+                            close,
+                            Span::new(i, close + 1),
+                        )));
                         i = close + 1;
                     }
                     None => {
@@ -1077,12 +1352,16 @@ impl<'a, 's> Parser<'a, 's> {
             sink: &mut *self.sink,
             depth: self.depth,
             last_error: None,
+            aborted: false,
             nesting: 1,
         };
         if sub.at(TokenKind::Eof) {
             sub.report(
-                Diagnostic::error(Code::UnexpectedToken, "empty interpolation")
-                    .primary(self.file, whole, "expected an expression inside `${}`"),
+                Diagnostic::error(Code::UnexpectedToken, "empty interpolation").primary(
+                    self.file,
+                    whole,
+                    "expected an expression inside `${}`",
+                ),
             );
             return Expr::error(whole);
         }
@@ -1151,7 +1430,13 @@ fn triple_lines(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
                 // The newline before the closing line belongs to the layout, not the value.
                 if let Some(last) = lines.last_mut() {
                     let l = &text[last.0..last.1];
-                    let trim = if l.ends_with("\r\n") { 2 } else if l.ends_with('\n') { 1 } else { 0 };
+                    let trim = if l.ends_with("\r\n") {
+                        2
+                    } else if l.ends_with('\n') {
+                        1
+                    } else {
+                        0
+                    };
                     last.1 -= trim;
                 }
             }
@@ -1160,13 +1445,21 @@ fn triple_lines(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let indent = lines
         .iter()
         .filter(|(s, e)| !text[*s..*e].trim().is_empty())
-        .map(|(s, e)| text[*s..*e].bytes().take_while(|b| *b == b' ' || *b == b'\t').count())
+        .map(|(s, e)| {
+            text[*s..*e]
+                .bytes()
+                .take_while(|b| *b == b' ' || *b == b'\t')
+                .count()
+        })
         .min()
         .unwrap_or(0);
     lines
         .into_iter()
         .map(|(s, e)| {
-            let ws = text[s..e].bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+            let ws = text[s..e]
+                .bytes()
+                .take_while(|b| *b == b' ' || *b == b'\t')
+                .count();
             (s + ws.min(indent).min(e - s), e)
         })
         .collect()
