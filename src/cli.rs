@@ -243,8 +243,16 @@ fn exit_code(diags: &[Diagnostic], usage: bool) -> u8 {
     }
 }
 
-fn open(path: &Path, out: &Output) -> Result<Session, u8> {
-    Session::open(path).map_err(|d| out.early(d))
+/// Open the project and read the command-line inputs every compiling command shares.
+fn start(
+    path: &Path,
+    inputs: &Inputs,
+    out: &Output,
+) -> Result<(Session, Option<crate::lower::Layer>, crate::eval::EnvInputs), u8> {
+    let mut session = Session::open(path).map_err(|d| out.early(d))?;
+    let overrides = session.overrides(&inputs.sets);
+    let env = session.env_inputs(&inputs.vars, &inputs.env_files, !inputs.no_process_env);
+    Ok((session, overrides, env))
 }
 
 /// The one entry a single-target command means.
@@ -286,16 +294,10 @@ fn single_entry(session: &mut Session) -> Option<PathBuf> {
 }
 
 fn build(a: &BuildArgs, out: &mut Output) -> u8 {
-    let mut session = match open(&a.path, out) {
-        Ok(s) => s,
+    let (mut session, overrides, inputs) = match start(&a.path, &a.inputs, out) {
+        Ok(started) => started,
         Err(code) => return code,
     };
-    let overrides = session.overrides(&a.inputs.sets);
-    let inputs = session.env_inputs(
-        &a.inputs.vars,
-        &a.inputs.env_files,
-        !a.inputs.no_process_env,
-    );
     if session.usage_error {
         return out.finish(session);
     }
@@ -429,16 +431,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn check(a: &CheckArgs, out: &mut Output) -> u8 {
-    let mut session = match open(&a.path, out) {
-        Ok(s) => s,
+    let (mut session, overrides, inputs) = match start(&a.path, &a.inputs, out) {
+        Ok(started) => started,
         Err(code) => return code,
     };
-    let overrides = session.overrides(&a.inputs.sets);
-    let inputs = session.env_inputs(
-        &a.inputs.vars,
-        &a.inputs.env_files,
-        !a.inputs.no_process_env,
-    );
     let mut checked = 0;
     let mut failed = Vec::new();
     for entry in session.project.entries.clone() {
@@ -472,16 +468,10 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
 }
 
 fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
-    let mut session = match open(&a.path, out) {
-        Ok(s) => s,
+    let (mut session, overrides, inputs) = match start(&a.path, &a.inputs, out) {
+        Ok(started) => started,
         Err(code) => return code,
     };
-    let overrides = session.overrides(&a.inputs.sets);
-    let inputs = session.env_inputs(
-        &a.inputs.vars,
-        &a.inputs.env_files,
-        !a.inputs.no_process_env,
-    );
     let path: Vec<String> = a.key.split('.').map(str::to_string).collect();
     if path.iter().any(String::is_empty) {
         session.usage_error = true;
