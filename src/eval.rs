@@ -525,6 +525,13 @@ impl<'a> Evaluator<'a> {
         if let Some(o) = self.object_at(scope) {
             candidates.extend(o.fields.keys().map(String::as_str));
         }
+        // Not the key being defined: suggesting it would only lead to a cycle.
+        let own = self
+            .stack
+            .last()
+            .and_then(|f| f.name.rsplit('.').next())
+            .unwrap_or("");
+        candidates.retain(|c| *c != own);
         d = match did_you_mean(first, candidates) {
             Some(s) => d.help(format!(
                 "did you mean `{s}`? If you meant the text, quote it: \"{dotted}\""
