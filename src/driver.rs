@@ -31,7 +31,7 @@ pub struct Session {
 impl Session {
     pub fn open(path: &Path) -> Result<Session, Diagnostic> {
         let project = discover(path)?;
-        let loader = DiskLoader::new(project.root.clone());
+        let loader = DiskLoader::new(project.root.clone(), project.display_root.clone());
         Ok(Session {
             sources: SourceMap::new(),
             sink: Sink::new(),

@@ -198,14 +198,18 @@ fn default_entries(dir: &Path) -> Vec<PathBuf> {
 /// Reads project files from disk, confined to the project root.
 #[derive(Debug)]
 pub struct DiskLoader {
+    /// Canonical, for the confinement check.
     root: PathBuf,
+    /// As the user named it, for messages (never a machine-specific absolute path they did not type).
+    display_root: PathBuf,
     data: HashMap<PathBuf, Arc<str>>,
 }
 
 impl DiskLoader {
-    pub fn new(root: PathBuf) -> Self {
+    pub fn new(root: PathBuf, display_root: PathBuf) -> Self {
         DiskLoader {
             root,
+            display_root,
             data: HashMap::new(),
         }
     }
@@ -293,7 +297,7 @@ impl DiskLoader {
         if !canonical.starts_with(&self.root) {
             return Err(Diagnostic::error(Code::PathOutsideProject, format!("{what} `{path}` is outside the project"))
                 .primary(from, span, "leaves the project directory")
-                .note(format!("the project directory is {}", self.root.display()))
+                .note(format!("the project directory is {}", self.display_root.display()))
                 .help("move the file into the project, or put a tuskc.toml in a directory that contains both"));
         }
         Ok((canonical, normalize(&display_dir.join(path))))
