@@ -376,12 +376,13 @@ fn build_one(
     format: Format,
     file: Option<&Path>,
 ) -> bool {
+    // A target fails on its own errors or its program's, never on another target's.
     let mark = session.sink.error_count();
     let built = session.build(program, target, overrides, inputs);
     let Some((_, value)) = built else {
         return false;
     };
-    if session.sink.error_count() > mark || session.sink.has_errors() {
+    if program.has_errors || session.sink.error_count() > mark {
         return false;
     }
     let text = match emit(&value, format) {

@@ -81,6 +81,8 @@ pub struct Program {
     pub layers: IndexMap<LayerId, Layer>,
     pub environments: IndexMap<String, Declaration>,
     pub providers: IndexMap<String, Declaration>,
+    /// Parsing or lowering reported an error: no target of this program may be written.
+    pub has_errors: bool,
 }
 
 impl Program {
@@ -132,6 +134,7 @@ pub fn lower_program(
     loader: &mut dyn ModuleLoader,
     sink: &mut Sink,
 ) -> Program {
+    let errors_before = sink.error_count();
     let mut l = Lowerer {
         sources,
         loader,
@@ -146,6 +149,7 @@ pub fn lower_program(
         .insert(LayerId::Base, new_layer(LayerId::Base, entry));
     l.lower_file(entry);
     l.check_environments();
+    l.program.has_errors = l.sink.error_count() > errors_before;
     l.program
 }
 

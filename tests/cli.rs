@@ -229,7 +229,7 @@ fn a_failing_target_writes_nothing_and_keeps_previous_output() {
     let proj = tempdir();
     std::fs::write(
         proj.path().join("app.tsk"),
-        "[app]\nport: 8080\nenv good { [app] replicas: 1 }\nenv bad { [app] replicas: missing_key }\n",
+        "[app]\nport: 8080\nenv good { [app] replicas: 1 }\nenv bad { [app] replicas: missing_key }\nenv later { [app] replicas: 2 }\n",
     )
     .unwrap();
     let out = proj.path().join("out");
@@ -251,6 +251,8 @@ fn a_failing_target_writes_nothing_and_keeps_previous_output() {
         stderr(&o)
     );
     assert!(out.join("good").join("default").join("app.json").is_file());
+    // A target after the failing one is still built: one target's errors never block another's output.
+    assert!(out.join("later").join("default").join("app.json").is_file());
     assert_eq!(
         std::fs::read_to_string(&previous).unwrap(),
         "previous build\n"
