@@ -498,6 +498,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
     let Some((merged, root)) = session.build(&program, &target, overrides.as_ref(), &inputs) else {
         return out.finish(session);
     };
+    if program.has_errors {
+        // Like `build`: a program with errors produces no value, only its diagnostics.
+        return out.finish(session);
+    }
     let Some(value) = root.get_path(&path) else {
         session.usage_error = true;
         let mut d = Diagnostic::error(

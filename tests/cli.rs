@@ -323,6 +323,23 @@ fn get_prints_one_value() {
 }
 
 #[test]
+fn get_prints_nothing_from_a_program_with_errors() {
+    let dir = tempdir();
+    let f = dir.path().join("dup.tsk");
+    std::fs::write(&f, "[app]\nname: \"a\"\nname: \"b\"\n").unwrap();
+    for cmd in ["get", "explain"] {
+        let o = tuskc(&[cmd, "app.name", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stdout(&o),
+            "",
+            "{cmd} printed a value from a broken program"
+        );
+        assert!(stderr(&o).contains("TSK0201"));
+    }
+}
+
+#[test]
 fn explain_shows_layer_file_line_and_what_was_overridden() {
     let o = tuskc(&[
         "explain",
