@@ -140,12 +140,6 @@ impl Sink {
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter()
     }
-    /// Drop the last diagnostic if it has this code (a later, better-informed stage replaces it).
-    pub fn retract_last(&mut self, code: Code) {
-        if self.diagnostics.last().is_some_and(|d| d.code == code) {
-            self.diagnostics.pop();
-        }
-    }
     /// Take the diagnostics pushed after `mark` (see [`Sink::len`]).
     pub fn split_off(&mut self, mark: usize) -> Vec<Diagnostic> {
         self.diagnostics.split_off(mark)

@@ -863,51 +863,48 @@ impl<'a, 's> Parser<'a, 's> {
             _ => return self.parse_primary(),
         };
         self.bump();
+        // `-` before an integer literal is part of it, so that i64::MIN can be written.
+        if op == UnaryOp::Neg && self.at(TokenKind::Int) {
+            let lit = self.bump();
+            return self.int_literal(lit, Some(t.span));
+        }
         if !self.enter() {
             return Expr::error(t.span);
         }
         let inner = self.parse_unary();
         self.leave();
         let span = t.span.to(inner.span);
-        // Fold `-literal` so that i64::MIN can be written.
-        if op == UnaryOp::Neg {
-            if let ExprKind::Float(f) = inner.kind {
-                return Expr {
-                    kind: ExprKind::Float(-f),
-                    span,
-                };
-            }
-            if let ExprKind::Int(i) = inner.kind {
-                return Expr {
-                    kind: ExprKind::Int(-i),
-                    span,
-                };
-            }
-            if inner.kind == ExprKind::Error
-                && self
-                    .slice(inner.span)
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || b == b'_')
-                && !inner.span.is_empty()
-            {
-                let digits: String = self
-                    .slice(inner.span)
-                    .chars()
-                    .filter(|c| *c != '_')
-                    .collect();
-                if let Ok(i) = format!("-{digits}").parse::<i64>() {
-                    // The positive literal overflowed alone; drop the diagnostic it produced.
-                    self.sink.retract_last(Code::InvalidNumber);
-                    return Expr {
-                        kind: ExprKind::Int(i),
-                        span,
-                    };
-                }
-            }
+        // `-1.5` is a literal, not an operation.
+        if let (UnaryOp::Neg, ExprKind::Float(f)) = (op, &inner.kind) {
+            return Expr {
+                kind: ExprKind::Float(-f),
+                span,
+            };
         }
         Expr {
             kind: ExprKind::Unary(op, Box::new(inner)),
             span,
+        }
+    }
+
+    /// An integer literal, with the span of a `-` written before it.
+    fn int_literal(&mut self, t: Token, minus: Option<Span>) -> Expr {
+        let span = minus.map_or(t.span, |m| m.to(t.span));
+        let sign = if minus.is_some() { "-" } else { "" };
+        let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
+        match format!("{sign}{digits}").parse::<i64>() {
+            Ok(i) => Expr {
+                kind: ExprKind::Int(i),
+                span,
+            },
+            Err(_) => {
+                self.report(
+                    Diagnostic::error(Code::InvalidNumber, "integer does not fit in 64 bits")
+                        .primary(self.file, span, "out of range")
+                        .help("integers range from -9223372036854775808 to 9223372036854775807; use a float or a string"),
+                );
+                Expr::error(span)
+            }
         }
     }
 
@@ -916,21 +913,7 @@ impl<'a, 's> Parser<'a, 's> {
         match t.kind {
             TokenKind::Int => {
                 self.bump();
-                let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
-                match digits.parse::<i64>() {
-                    Ok(i) => Expr {
-                        kind: ExprKind::Int(i),
-                        span: t.span,
-                    },
-                    Err(_) => {
-                        self.report(
-                            Diagnostic::error(Code::InvalidNumber, "integer does not fit in 64 bits")
-                                .primary(self.file, t.span, "out of range")
-                                .help("integers range from -9223372036854775808 to 9223372036854775807; use a float or a string"),
-                        );
-                        Expr::error(t.span)
-                    }
-                }
+                self.int_literal(t, None)
             }
             TokenKind::Float => {
                 self.bump();
