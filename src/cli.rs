@@ -177,23 +177,26 @@ impl Output {
     }
 
     fn print(&self, diags: &[Diagnostic], session: &Session) {
+        self.render(diags, &session.sources);
+        if self.format == MessageFormat::Human && !diags.is_empty() {
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            eprintln!("{}", summary(errors, diags.len() - errors));
+        }
+    }
+
+    /// Diagnostics to stderr: rendered text, or one JSON object per line.
+    fn render(&self, diags: &[Diagnostic], sources: &crate::source::SourceMap) {
         let mut err = std::io::stderr().lock();
         match self.format {
             MessageFormat::Human => {
-                let _ =
-                    err.write_all(render::human(diags, &session.sources, self.color).as_bytes());
-                let errors = diags
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                let warnings = diags.len() - errors;
-                if errors > 0 || warnings > 0 {
-                    let _ = writeln!(err, "{}", summary(errors, warnings));
-                }
+                let _ = err.write_all(render::human(diags, sources, self.color).as_bytes());
             }
             MessageFormat::Json => {
                 for d in diags {
-                    let _ = writeln!(err, "{}", render::json(d, &session.sources));
+                    let _ = writeln!(err, "{}", render::json(d, sources));
                 }
             }
         }
@@ -201,18 +204,7 @@ impl Output {
 
     /// A diagnostic before any session exists (the path cannot be read).
     fn early(&self, d: Diagnostic) -> u8 {
-        let sources = crate::source::SourceMap::new();
-        let mut err = std::io::stderr().lock();
-        match self.format {
-            MessageFormat::Human => {
-                let _ = err.write_all(
-                    render::human(std::slice::from_ref(&d), &sources, self.color).as_bytes(),
-                );
-            }
-            MessageFormat::Json => {
-                let _ = writeln!(err, "{}", render::json(&d, &sources));
-            }
-        }
+        self.render(std::slice::from_ref(&d), &crate::source::SourceMap::new());
         2
     }
 }

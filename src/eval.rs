@@ -13,7 +13,7 @@ use crate::lower::{LeafData, ModuleLoader};
 use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{format_float, LayerId, Origin, Value, ValueKind};
+use crate::value::{format_float, Origin, Value, ValueKind};
 
 /// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
 pub const MAX_EVAL_DEPTH: usize = 400;
@@ -920,9 +920,4 @@ fn set_path(map: &mut IndexMap<String, Value>, path: &[Ident], v: Value) {
         cur = m;
     }
     cur.insert(last.name.clone(), v);
-}
-
-/// The layer a value came from, for messages.
-pub fn layer_of(v: &Value) -> &LayerId {
-    &v.origin.layer
 }

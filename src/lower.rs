@@ -223,7 +223,7 @@ impl<'a> Lowerer<'a> {
                     let env: Arc<str> = b.name.name.as_str().into();
                     let provider = match &b.provider {
                         Some(p) => {
-                            self.declare(false, &p.name, scope.file, p.span);
+                            self.declare_provider(&p.name, scope.file, p.span);
                             Some(Arc::from(p.name.as_str()))
                         }
                         None => scope.provider.clone(),
@@ -256,7 +256,7 @@ impl<'a> Lowerer<'a> {
                         );
                         continue;
                     }
-                    self.declare(false, &b.name.name, scope.file, b.name.span);
+                    self.declare_provider(&b.name.name, scope.file, b.name.span);
                     let provider: Arc<str> = b.name.name.as_str().into();
                     let layer = match &scope.env {
                         Some(e) => LayerId::EnvProvider(e.clone(), provider.clone()),
@@ -368,17 +368,15 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn declare(&mut self, env: bool, name: &str, file: FileId, span: Span) {
-        let map = if env {
-            &mut self.program.environments
-        } else {
-            &mut self.program.providers
-        };
-        map.entry(name.to_string()).or_insert(Declaration {
-            file,
-            span,
-            extends: None,
-        });
+    fn declare_provider(&mut self, name: &str, file: FileId, span: Span) {
+        self.program
+            .providers
+            .entry(name.to_string())
+            .or_insert(Declaration {
+                file,
+                span,
+                extends: None,
+            });
     }
 
     fn check_environments(&mut self) {

@@ -150,6 +150,5 @@ impl Value {
 
 /// Floats print with a decimal point or exponent, so they read back as floats.
 pub fn format_float(x: f64) -> String {
-    let s = format!("{x:?}");
-    s
+    format!("{x:?}")
 }
