@@ -587,17 +587,7 @@ impl<'a, 's> Parser<'a, 's> {
             }
             TokenKind::LBrace => {
                 self.bump();
-                let depth_ok = self.depth < MAX_DEPTH;
-                let saved = std::mem::replace(&mut self.nesting, 0);
-                let items = self.parse_items(Ctx::Object, End::Brace(t.span));
-                self.nesting = saved;
-                if depth_ok {
-                    self.expect_close(TokenKind::RBrace, t.span, "block");
-                }
-                (
-                    Separator::Block,
-                    self.object(items, ObjectStyle::Braces, t.span),
-                )
+                (Separator::Block, self.brace_object(t.span, "block"))
             }
             TokenKind::Gt => {
                 self.bump();
@@ -640,6 +630,16 @@ impl<'a, 's> Parser<'a, 's> {
             value,
             span,
         })
+    }
+
+    /// The entries of `{ ... }` after its `{` (at `open`), through the closing `}`. Inside, entries are
+    /// line-based again even when the object sits in `(...)` or `[...]`.
+    fn brace_object(&mut self, open: Span, what: &str) -> Expr {
+        let saved = std::mem::replace(&mut self.nesting, 0);
+        let items = self.parse_items(Ctx::Object, End::Brace(open));
+        self.nesting = saved;
+        self.expect_close(TokenKind::RBrace, open, what);
+        self.object(items, ObjectStyle::Braces, open)
     }
 
     fn object(&self, items: Vec<Item>, style: ObjectStyle, open: Span) -> Expr {
@@ -1065,14 +1065,7 @@ impl<'a, 's> Parser<'a, 's> {
             }
             TokenKind::LBrace => {
                 self.bump();
-                let depth_ok = self.depth < MAX_DEPTH;
-                let saved = std::mem::replace(&mut self.nesting, 0);
-                let items = self.parse_items(Ctx::Object, End::Brace(t.span));
-                self.nesting = saved;
-                if depth_ok {
-                    self.expect_close(TokenKind::RBrace, t.span, "object");
-                }
-                self.object(items, ObjectStyle::Braces, t.span)
+                self.brace_object(t.span, "object")
             }
             TokenKind::LParen => {
                 self.bump();
