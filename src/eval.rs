@@ -58,8 +58,8 @@ enum Slot {
 }
 
 struct Frame {
+    /// The definition being evaluated; its name is looked up only when a message needs it.
     id: usize,
-    name: String,
     /// The reference that led into this definition.
     via: Option<(FileId, Span)>,
 }
@@ -116,22 +116,19 @@ impl<'a> Evaluator<'a> {
     /// Evaluate the whole tree. `None` if any error was reported.
     pub fn evaluate_root(&mut self) -> Option<Value> {
         let root = &self.merged.root;
-        let v = self.eval_object(root, &mut Vec::new());
+        let v = self.eval_object(root);
         // Variables nobody used are still checked, so a broken definition is never silently ignored.
-        for (name, leaf) in &self.merged.vars {
-            self.eval_leaf(leaf, &format!("${name}"), None);
+        for leaf in self.merged.vars.values() {
+            self.eval_leaf(leaf, None);
         }
         v
     }
 
-    fn eval_object(&mut self, obj: &MObject, path: &mut Vec<String>) -> Option<Value> {
+    fn eval_object(&mut self, obj: &MObject) -> Option<Value> {
         let mut out = IndexMap::with_capacity(obj.fields.len());
         let mut ok = true;
         for (k, node) in &obj.fields {
-            path.push(k.clone());
-            let v = self.eval_node(node, path, None);
-            path.pop();
-            match v {
+            match self.eval_node(node, None) {
                 Some(v) => {
                     out.insert(k.clone(), v);
                 }
@@ -146,34 +143,53 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn eval_node(
-        &mut self,
-        node: &MNode,
-        path: &mut Vec<String>,
-        via: Option<(FileId, Span)>,
-    ) -> Option<Value> {
+    fn eval_node(&mut self, node: &MNode, via: Option<(FileId, Span)>) -> Option<Value> {
         match node {
-            MNode::Leaf(l) => self.eval_leaf(l, &path.join("."), via),
-            MNode::Object(o) => self.eval_object(o, path),
+            MNode::Leaf(l) => self.eval_leaf(l, via),
+            MNode::Object(o) => self.eval_object(o),
         }
     }
 
-    fn eval_leaf(
-        &mut self,
-        leaf: &MergedLeaf,
-        name: &str,
-        via: Option<(FileId, Span)>,
-    ) -> Option<Value> {
+    /// The dotted key path (or `$name`) of a definition, for messages. A search of the merged tree: only errors
+    /// pay for it.
+    fn name_of(&self, id: usize) -> String {
+        fn find(obj: &MObject, id: usize, path: &mut Vec<String>) -> bool {
+            for (k, node) in &obj.fields {
+                path.push(k.clone());
+                let found = match node {
+                    MNode::Leaf(l) => l.id == id,
+                    MNode::Object(o) => find(o, id, path),
+                };
+                if found {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        let mut path = Vec::new();
+        if find(&self.merged.root, id, &mut path) {
+            return path.join(".");
+        }
+        self.merged
+            .vars
+            .iter()
+            .find(|(_, l)| l.id == id)
+            .map_or_else(String::new, |(name, _)| format!("${name}"))
+    }
+
+    fn eval_leaf(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) -> Option<Value> {
         match &self.memo[leaf.id] {
             Slot::Done(v) => return Some(v.clone()),
             Slot::Failed => return None,
             Slot::Busy => {
-                self.report_cycle(leaf.id, name, via);
+                self.report_cycle(leaf.id, via);
                 return None;
             }
             Slot::Todo => {}
         }
         if self.stack.len() >= MAX_EVAL_DEPTH {
+            let name = self.name_of(leaf.id);
             let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
             self.sink.push(
                 Diagnostic::error(
@@ -191,11 +207,7 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         self.memo[leaf.id] = Slot::Busy;
-        self.stack.push(Frame {
-            id: leaf.id,
-            name: name.to_string(),
-            via,
-        });
+        self.stack.push(Frame { id: leaf.id, via });
         let ctx = Ctx { leaf: &leaf.data };
         let v = self.eval(&leaf.data.expr, &ctx);
         self.stack.pop();
@@ -210,12 +222,16 @@ impl<'a> Evaluator<'a> {
         v
     }
 
-    fn report_cycle(&mut self, id: usize, name: &str, via: Option<(FileId, Span)>) {
+    fn report_cycle(&mut self, id: usize, via: Option<(FileId, Span)>) {
         let Some(pos) = self.stack.iter().position(|f| f.id == id) else {
             return;
         };
-        let mut names: Vec<String> = self.stack[pos..].iter().map(|f| f.name.clone()).collect();
-        names.push(name.to_string());
+        let name = self.name_of(id);
+        let mut names: Vec<String> = self.stack[pos..]
+            .iter()
+            .map(|f| self.name_of(f.id))
+            .collect();
+        names.push(name.clone());
         let mut d = Diagnostic::error(
             Code::Cycle,
             format!("reference cycle: {}", names.join(" → ")),
@@ -224,15 +240,12 @@ impl<'a> Evaluator<'a> {
             d = d.primary(
                 f,
                 s,
-                format!(
-                    "`{}` refers back to `{name}`",
-                    self.stack.last().map_or("", |f| f.name.as_str())
-                ),
+                format!("`{}` refers back to `{name}`", names[names.len() - 2]),
             );
         }
         for w in self.stack[pos + 1..].iter() {
             if let Some((f, s)) = w.via {
-                d = d.secondary(f, s, format!("refers to `{}`", w.name));
+                d = d.secondary(f, s, format!("refers to `{}`", self.name_of(w.id)));
             }
         }
         self.sink
@@ -415,11 +428,7 @@ impl<'a> Evaluator<'a> {
             self.sink.push(d);
             return None;
         };
-        let v = self.eval_leaf(
-            leaf,
-            &format!("${}", name.name),
-            Some((ctx.file(), name.span)),
-        )?;
+        let v = self.eval_leaf(leaf, Some((ctx.file(), name.span)))?;
         self.descend(v, path, &format!("${}", name.name), ctx)
     }
 
@@ -507,7 +516,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
             let via = Some((ctx.file(), path.span));
-            let v = self.eval_node(node, &mut full.clone(), via)?;
+            let v = self.eval_node(node, via)?;
             let v = self.descend(v, rest, &full.join("."), ctx)?;
             return Some(Value {
                 origin: ctx.origin(path.span),
@@ -529,8 +538,9 @@ impl<'a> Evaluator<'a> {
         let own = self
             .stack
             .last()
-            .and_then(|f| f.name.rsplit('.').next())
-            .unwrap_or("");
+            .map(|f| self.name_of(f.id))
+            .unwrap_or_default();
+        let own = own.rsplit('.').next().unwrap_or("");
         candidates.retain(|c| *c != own);
         d = match did_you_mean(first, candidates) {
             Some(s) => d.help(format!(
