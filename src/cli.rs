@@ -171,7 +171,12 @@ impl Output {
     fn finish(&mut self, mut session: Session) -> u8 {
         let usage = session.usage_error;
         let sink = std::mem::take(&mut session.sink);
-        let diags = sink.into_sorted();
+        let mut diags = sink.into_sorted();
+        for d in &mut diags {
+            if let Some(which) = session.describe_targets(&d.targets) {
+                d.notes.push(which);
+            }
+        }
         self.print(&diags, &session);
         exit_code(&diags, usage)
     }

@@ -31,6 +31,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// The targets (`env/provider`) whose build reported this; empty for problems not tied to a target (syntax,
+    /// lowering). The same problem in several targets is reported once with all of them.
+    pub targets: Vec<String>,
 }
 
 impl Diagnostic {
@@ -42,6 +45,7 @@ impl Diagnostic {
             labels: vec![],
             notes: vec![],
             help: None,
+            targets: vec![],
         }
     }
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
@@ -134,11 +138,47 @@ impl Sink {
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.diagnostics
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.diagnostics.dedup();
-        self.diagnostics
+        let mut out: Vec<Diagnostic> = Vec::with_capacity(self.diagnostics.len());
+        let mut run_start = 0;
+        for d in self.diagnostics {
+            if out
+                .get(run_start)
+                .is_some_and(|first| first.sort_key() != d.sort_key())
+            {
+                run_start = out.len();
+            }
+            // Equal apart from the targets: one report listing every target.
+            let same = out[run_start..].iter_mut().find(|o| {
+                o.labels == d.labels
+                    && o.notes == d.notes
+                    && o.help == d.help
+                    && o.severity == d.severity
+                    && o.code == d.code
+                    && o.message == d.message
+            });
+            match same {
+                Some(o) => {
+                    for t in d.targets {
+                        if !o.targets.contains(&t) {
+                            o.targets.push(t);
+                        }
+                    }
+                }
+                None => out.push(d),
+            }
+        }
+        out
     }
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter()
+    }
+    /// Mark the diagnostics pushed after `mark` as reported while building `target`.
+    pub fn tag_targets(&mut self, mark: usize, target: &str) {
+        for d in self.diagnostics.iter_mut().skip(mark) {
+            if !d.targets.iter().any(|t| t == target) {
+                d.targets.push(target.to_string());
+            }
+        }
     }
     /// Take the diagnostics pushed after `mark` (see [`Sink::len`]).
     pub fn split_off(&mut self, mark: usize) -> Vec<Diagnostic> {
@@ -207,6 +247,8 @@ codes! {
         "Blocks, arrays or expressions are nested more than 128 levels deep. tuskc stops parsing the file there rather than risk running out of stack.";
     QuotedDirective = "0120", "directive written inside quotes",
         "TuskLang files often write `\"@env('X')\"`. tuskc evaluates a string that is exactly one directive call as that directive, but the canonical form is unquoted: `@env(\"X\")`. `tuskc fmt` will rewrite it.";
+    SchemaNotAllowed = "0117", "schema item not allowed here",
+        "`schema`, `type` and `parity` declarations belong at the top level of a file: a schema means the same in every target. `bind` may appear in `env` and `provider` blocks to check only that target's values.";
     UnterminatedInterpolation = "0130", "unterminated interpolation",
         "`${` inside a string starts an interpolation that must be closed with `}`. Write `\\${` for a literal `${`.";
     DuplicateKey = "0201", "duplicate key",
@@ -263,6 +305,38 @@ codes! {
         "A reference or `$variable.field` path steps into something that is not an object, or past its end.";
     EvalTooDeep = "0315", "reference chain too deep",
         "Evaluating a value followed more than 400 references in a row. tuskc stops there rather than risk running out of stack.";
+    SchemaMismatch = "0501", "value does not match its type",
+        "A value bound to a schema has the wrong type. The message shows the value, the layer and line that set it, and the schema field that declares the type.";
+    MissingField = "0502", "required field missing",
+        "The schema declares a field with no default and without `?`, and no layer of this target sets it. Set it, give the field a default, or mark it optional with `name?: type`.";
+    UnknownField = "0503", "unknown field",
+        "Schema objects are closed: every key must be declared. Fix the spelling (the message suggests the closest field), declare the field, or write `...` in the schema to allow extra keys.";
+    ConstraintViolated = "0504", "value violates a constraint",
+        "The value has the right type but breaks a constraint of its field: a range (`int(1..65535)`), a length (`len 1..32`), a pattern, a format (`format hostname`) or `unique`.";
+    AssertionFailed = "0505", "schema assertion failed",
+        "An `assert` in the schema evaluated to false for this target. The message is the assertion's own; the labels show the values it read.";
+    EnvCoercion = "0506", "environment variable has the wrong type",
+        "`@env` values are text. When the schema declares a number, boolean or other type, tuskc converts the text, and reports the variable by name when it does not parse (`PORT=\"eighty\"` for an `int`). Booleans accept true/false, 1/0, yes/no, on/off.";
+    SecretRequired = "0507", "secret field holds a plain value",
+        "A field of type `secret` must be set with `@secret(\"name\")`, never a literal, so that the value never sits in the configuration source.";
+    DeprecatedField = "0508", "deprecated field is set",
+        "The schema marks this field `deprecated`; the message says what to use instead. This is a warning: the build still succeeds.";
+    UnknownType = "0509", "unknown type",
+        "A type name is neither a built-in type (`string int float number bool null secret any`) nor a `schema`/`type` declared in the project or a `use`d stdlib module. The message suggests the closest name. `std/types` is always available.";
+    DuplicateSchema = "0510", "type declared twice",
+        "Two `schema` or `type` declarations share a name. Names are global across the project and the stdlib modules it uses: rename one.";
+    InvalidSchema = "0511", "invalid schema",
+        "A schema declaration cannot be used as written: a pattern that is not a valid regular expression, an unknown format, a constraint that does not fit the type (`len` on an int), a default that does not match its field's type or is not a constant, or a type alias that refers to itself.";
+    ParityMissing = "0512", "provider or env block lacks a key",
+        "`parity provider` (or `parity env`) requires every block of that kind to define the same keys. The message names the key, the block that lacks it, and a block that defines it.";
+    JsonSchemaViolation = "0513", "output rejected by the JSON Schema",
+        "`check --json-schema FILE` validates each target's resolved output against a JSON Schema that the application publishes. The message gives the JSON pointer of the value and what the JSON Schema requires.";
+    BoundPathMissing = "0514", "bound key is not defined",
+        "A `bind` (or `[section: Type]`) names a key that this target does not define, and the type is not an object whose fields all have defaults.";
+    InvalidJsonSchema = "0515", "JSON Schema cannot be used",
+        "The file given to `--json-schema` is not JSON, or not a valid JSON Schema. Remote `$ref`s are not fetched: compiling stays offline.";
+    AssertionError = "0516", "assertion cannot be evaluated",
+        "An `assert` uses something assertions cannot read (a `$variable`, a directive other than `@environment`/`@provider`) or applies an operator to the wrong types.";
     TomlNull = "0401", "TOML cannot represent null",
         "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output.";
     DotenvCollision = "0402", "two keys give the same dotenv name",

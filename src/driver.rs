@@ -9,11 +9,13 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
+use crate::check::check_target;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::eval::{EnvInputs, Evaluator};
 use crate::lower::{lower_program, override_layer, Layer, Program};
-use crate::merge::{merge, Merged, Target};
+use crate::merge::{layer_order, merge, Merged, Target};
 use crate::project::{discover, DiskLoader, Project};
+use crate::schema::Binding;
 use crate::source::{FileKind, SourceMap, Span};
 use crate::syntax::ast::{Expr, ExprKind, Ident, StrPart, StringStyle};
 use crate::syntax::parse_expression;
@@ -26,6 +28,8 @@ pub struct Session {
     pub loader: DiskLoader,
     /// A command-line value or name was wrong (exit code 2 rather than 1).
     pub usage_error: bool,
+    /// Every target built so far, in order (for naming the targets a diagnostic applies to).
+    pub built: Vec<Target>,
 }
 
 impl Session {
@@ -38,6 +42,7 @@ impl Session {
             project,
             loader,
             usage_error: false,
+            built: Vec::new(),
         })
     }
 
@@ -288,7 +293,8 @@ impl Session {
         }
     }
 
-    /// Merge and evaluate one target.
+    /// Merge, evaluate and type-check one target. Diagnostics it reports are tagged with the target, so the same
+    /// problem in several targets is reported once, naming them all.
     pub fn build(
         &mut self,
         program: &Program,
@@ -296,6 +302,7 @@ impl Session {
         overrides: Option<&Layer>,
         inputs: &EnvInputs,
     ) -> Option<(Merged, Value)> {
+        let mark = self.sink.len();
         let merged = merge(program, target, overrides);
         let mut ev = Evaluator::new(
             &merged,
@@ -305,9 +312,80 @@ impl Session {
             target,
             inputs,
         );
-        let value = ev.evaluate_root();
+        let value = ev.evaluate_root().map(|mut v| {
+            let bindings: Vec<&Binding> = layer_order(program, target)
+                .iter()
+                .filter_map(|id| program.layer(id))
+                .flat_map(|l| &l.bindings)
+                .collect();
+            check_target(
+                &program.schemas,
+                &bindings,
+                &mut v,
+                &self.sources,
+                target,
+                &mut self.sink,
+            );
+            v
+        });
+        self.sink.tag_targets(mark, &target.to_string());
+        if !self.built.contains(target) {
+            self.built.push(target.clone());
+        }
         value.map(|v| (merged, v))
     }
+
+    /// "production/aws, staging/*": the targets a diagnostic was reported for, grouped where a whole environment
+    /// or provider fails. `None` when only one target was built (nothing to tell apart).
+    pub fn describe_targets(&self, targets: &[String]) -> Option<String> {
+        if self.built.len() < 2 || targets.is_empty() {
+            return None;
+        }
+        let all: Vec<String> = self.built.iter().map(Target::to_string).collect();
+        if all.iter().all(|t| targets.contains(t)) {
+            return Some(format!("in all {} targets", all.len()));
+        }
+        let split = |t: &str| -> (String, String) {
+            let (e, p) = t.split_once('/').unwrap_or((t, "-"));
+            (e.to_string(), p.to_string())
+        };
+        let envs: Vec<String> = dedup(all.iter().map(|t| split(t).0));
+        let providers: Vec<String> = dedup(all.iter().map(|t| split(t).1));
+        let has = |e: &str, p: &str| targets.contains(&format!("{e}/{p}"));
+        let mut covered: Vec<String> = Vec::new();
+        let mut parts = Vec::new();
+        for e in &envs {
+            if providers.len() > 1 && providers.iter().all(|p| has(e, p)) {
+                parts.push(format!("{e}/*"));
+                covered.extend(providers.iter().map(|p| format!("{e}/{p}")));
+            }
+        }
+        for p in &providers {
+            let rest = envs
+                .iter()
+                .any(|e| has(e, p) && !covered.contains(&format!("{e}/{p}")));
+            if envs.len() > 1 && rest && envs.iter().all(|e| has(e, p)) {
+                parts.push(format!("*/{p}"));
+                covered.extend(envs.iter().map(|e| format!("{e}/{p}")));
+            }
+        }
+        for t in &all {
+            if targets.contains(t) && !covered.contains(t) {
+                parts.push(t.clone());
+            }
+        }
+        Some(format!("in {}", parts.join(", ")))
+    }
+}
+
+fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// `KEY=VALUE` lines; `export ` prefixes, `#` comments and blank lines are skipped; values may be `"..."` (with

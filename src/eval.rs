@@ -140,6 +140,7 @@ impl<'a> Evaluator<'a> {
             kind: ValueKind::Object(out),
             origin: obj.origin.clone(),
             secret,
+            env: None,
         })
     }
 
@@ -280,6 +281,7 @@ impl<'a> Evaluator<'a> {
                     kind: ValueKind::Array(out),
                     origin: origin(),
                     secret,
+                    env: None,
                 })
             }
             ExprKind::Object { entries, .. } => {
@@ -300,6 +302,7 @@ impl<'a> Evaluator<'a> {
                     kind: ValueKind::Object(out),
                     origin: origin(),
                     secret,
+                    env: None,
                 })
             }
             ExprKind::Paren(inner) => self.eval(inner, ctx),
@@ -338,6 +341,7 @@ impl<'a> Evaluator<'a> {
                     kind,
                     origin: origin(),
                     secret,
+                    env: None,
                 })
             }
             ExprKind::Binary(op, l, r) => self.eval_binary(*op, l, r, e.span, ctx),
@@ -410,6 +414,7 @@ impl<'a> Evaluator<'a> {
             kind: ValueKind::String(s),
             origin: ctx.origin(span),
             secret,
+            env: None,
         })
     }
 
@@ -612,7 +617,14 @@ impl<'a> Evaluator<'a> {
                         self.env_value(&var, text, default.as_ref(), span, ctx)
                     }
                     None => match args.get(1) {
-                        Some(d) => self.eval(d, ctx),
+                        // A text default is `@env` text too: a schema converts it like the variable's value.
+                        Some(d) => self.eval(d, ctx).map(|v| match v.kind {
+                            ValueKind::String(_) => Value {
+                                env: Some(var.as_str().into()),
+                                ..v
+                            },
+                            _ => v,
+                        }),
                         None => {
                             self.sink.push(
                                 Diagnostic::error(Code::EnvVarMissing, format!("environment variable `{var}` is not set"))
@@ -633,6 +645,7 @@ impl<'a> Evaluator<'a> {
                     kind: ValueKind::Secret(secret_name),
                     origin: ctx.origin(span),
                     secret: true,
+                    env: None,
                 })
             }
             "file" => {
@@ -717,7 +730,10 @@ impl<'a> Evaluator<'a> {
             _ => Some(ValueKind::String(text.clone())),
         };
         match kind {
-            Some(kind) => Some(Value::new(kind, ctx.origin(span))),
+            Some(kind) => Some(Value {
+                env: Some(var.into()),
+                ..Value::new(kind, ctx.origin(span))
+            }),
             None => {
                 let ty = default.map_or("string", |d| d.type_name());
                 self.sink.push(
@@ -780,106 +796,27 @@ impl<'a> Evaluator<'a> {
         let b = self.eval(r, ctx);
         let (a, b) = (a?, b?);
         let secret = a.secret || b.secret;
-        let num = |v: &ValueKind| match v {
-            Int(i) => Some(*i as f64),
-            Float(f) => Some(*f),
-            _ => None,
+        let kind = match binary_kind(op, &a, &b) {
+            Ok(kind) => Some(kind),
+            Err(BinaryError::Overflow) => return self.overflow(span, ctx),
+            Err(BinaryError::DivisionByZero) => {
+                self.sink.push(
+                    Diagnostic::error(Code::DivisionByZero, "division by zero").primary(
+                        ctx.file(),
+                        r.span,
+                        "this is 0",
+                    ),
+                );
+                return None;
+            }
+            Err(BinaryError::Types) => None,
         };
-        let kind = match op {
-            BinaryOp::Eq => Some(Bool(a.same(&b))),
-            BinaryOp::Ne => Some(Bool(!a.same(&b))),
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let ord = match (&a.kind, &b.kind) {
-                    (String(x), String(y)) => Some(x.cmp(y)),
-                    (Int(x), Int(y)) => Some(x.cmp(y)),
-                    (x, y) => match (num(x), num(y)) {
-                        (Some(x), Some(y)) => x.partial_cmp(&y),
-                        _ => None,
-                    },
-                };
-                ord.map(|o| {
-                    Bool(match op {
-                        BinaryOp::Lt => o.is_lt(),
-                        BinaryOp::Le => o.is_le(),
-                        BinaryOp::Gt => o.is_gt(),
-                        _ => o.is_ge(),
-                    })
-                })
-            }
-            BinaryOp::Add => match (&a.kind, &b.kind) {
-                (Int(x), Int(y)) => match x.checked_add(*y) {
-                    Some(n) => Some(Int(n)),
-                    None => return self.overflow(span, ctx),
-                },
-                (Array(x), Array(y)) => Some(Array(x.iter().chain(y).cloned().collect())),
-                (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => {
-                    match (display(&a), display(&b)) {
-                        (Some(x), Some(y))
-                            if !matches!(a.kind, Null) && !matches!(b.kind, Null) =>
-                        {
-                            Some(String(x + &y))
-                        }
-                        _ => None,
-                    }
-                }
-                (x, y) => match (num(x), num(y)) {
-                    (Some(x), Some(y)) => Some(Float(x + y)),
-                    _ => None,
-                },
-            },
-            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
-                match (&a.kind, &b.kind) {
-                    (Int(x), Int(y)) => {
-                        if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *y == 0 {
-                            self.sink.push(
-                                Diagnostic::error(Code::DivisionByZero, "division by zero")
-                                    .primary(ctx.file(), r.span, "this is 0"),
-                            );
-                            return None;
-                        }
-                        let n = match op {
-                            BinaryOp::Sub => x.checked_sub(*y),
-                            BinaryOp::Mul => x.checked_mul(*y),
-                            BinaryOp::Div => x.checked_div(*y),
-                            _ => x.checked_rem(*y),
-                        };
-                        match n {
-                            Some(n) => Some(Int(n)),
-                            None => return self.overflow(span, ctx),
-                        }
-                    }
-                    (x, y) => match (num(x), num(y)) {
-                        (Some(x), Some(y)) => {
-                            if matches!(op, BinaryOp::Div | BinaryOp::Rem) && y == 0.0 {
-                                self.sink.push(
-                                    Diagnostic::error(Code::DivisionByZero, "division by zero")
-                                        .primary(ctx.file(), r.span, "this is 0"),
-                                );
-                                return None;
-                            }
-                            Some(Float(match op {
-                                BinaryOp::Sub => x - y,
-                                BinaryOp::Mul => x * y,
-                                BinaryOp::Div => x / y,
-                                _ => x % y,
-                            }))
-                        }
-                        _ => None,
-                    },
-                }
-            }
-            BinaryOp::And | BinaryOp::Or => None,
-        };
-        if let Some(Float(f)) = kind {
-            if !f.is_finite() {
-                return self.overflow(span, ctx);
-            }
-        }
         match kind {
             Some(kind) => Some(Value {
                 kind,
                 origin: ctx.origin(span),
                 secret,
+                env: None,
             }),
             None => {
                 self.sink.push(
@@ -896,6 +833,105 @@ impl<'a> Evaluator<'a> {
             }
         }
     }
+}
+
+/// Why [`binary_kind`] produced no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryError {
+    Overflow,
+    DivisionByZero,
+    /// The operator does not apply to these types.
+    Types,
+}
+
+/// A non-short-circuit binary operator on two values: the one definition of the operators' meaning, shared by the
+/// evaluator and schema assertions.
+pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, BinaryError> {
+    use ValueKind::*;
+    let num = |v: &ValueKind| match v {
+        Int(i) => Some(*i as f64),
+        Float(f) => Some(*f),
+        _ => None,
+    };
+    let kind = match op {
+        BinaryOp::Eq => Some(Bool(a.same(&b))),
+        BinaryOp::Ne => Some(Bool(!a.same(&b))),
+        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            let ord = match (&a.kind, &b.kind) {
+                (String(x), String(y)) => Some(x.cmp(y)),
+                (Int(x), Int(y)) => Some(x.cmp(y)),
+                (x, y) => match (num(x), num(y)) {
+                    (Some(x), Some(y)) => x.partial_cmp(&y),
+                    _ => None,
+                },
+            };
+            ord.map(|o| {
+                Bool(match op {
+                    BinaryOp::Lt => o.is_lt(),
+                    BinaryOp::Le => o.is_le(),
+                    BinaryOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                })
+            })
+        }
+        BinaryOp::Add => match (&a.kind, &b.kind) {
+            (Int(x), Int(y)) => match x.checked_add(*y) {
+                Some(n) => Some(Int(n)),
+                None => return Err(BinaryError::Overflow),
+            },
+            (Array(x), Array(y)) => Some(Array(x.iter().chain(y).cloned().collect())),
+            (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => {
+                match (display(&a), display(&b)) {
+                    (Some(x), Some(y)) if !matches!(a.kind, Null) && !matches!(b.kind, Null) => {
+                        Some(String(x + &y))
+                    }
+                    _ => None,
+                }
+            }
+            (x, y) => match (num(x), num(y)) {
+                (Some(x), Some(y)) => Some(Float(x + y)),
+                _ => None,
+            },
+        },
+        BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => match (&a.kind, &b.kind) {
+            (Int(x), Int(y)) => {
+                if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *y == 0 {
+                    return Err(BinaryError::DivisionByZero);
+                }
+                let n = match op {
+                    BinaryOp::Sub => x.checked_sub(*y),
+                    BinaryOp::Mul => x.checked_mul(*y),
+                    BinaryOp::Div => x.checked_div(*y),
+                    _ => x.checked_rem(*y),
+                };
+                match n {
+                    Some(n) => Some(Int(n)),
+                    None => return Err(BinaryError::Overflow),
+                }
+            }
+            (x, y) => match (num(x), num(y)) {
+                (Some(x), Some(y)) => {
+                    if matches!(op, BinaryOp::Div | BinaryOp::Rem) && y == 0.0 {
+                        return Err(BinaryError::DivisionByZero);
+                    }
+                    Some(Float(match op {
+                        BinaryOp::Sub => x - y,
+                        BinaryOp::Mul => x * y,
+                        BinaryOp::Div => x / y,
+                        _ => x % y,
+                    }))
+                }
+                _ => None,
+            },
+        },
+        BinaryOp::And | BinaryOp::Or => None,
+    };
+    if let Some(Float(f)) = kind {
+        if !f.is_finite() {
+            return Err(BinaryError::Overflow);
+        }
+    }
+    kind.ok_or(BinaryError::Types)
 }
 
 /// How a scalar reads inside a string. Secrets show as their reference, never a value.

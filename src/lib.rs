@@ -4,6 +4,7 @@
 //! evaluated value tree → emitted text. Diagnostics travel beside it in a [`diagnostic::Sink`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod driver;
@@ -13,6 +14,7 @@ pub mod lower;
 pub mod merge;
 pub mod project;
 pub mod render;
+pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

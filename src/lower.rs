@@ -13,6 +13,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::schema::{Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::parse;
@@ -62,6 +63,8 @@ pub struct Layer {
     pub id: LayerId,
     pub root: ObjectNode,
     pub vars: IndexMap<String, Arc<LeafData>>,
+    /// `bind` / `[section: Type]` in this layer, in source order.
+    pub bindings: Vec<Binding>,
 }
 
 /// A declared environment or provider: where it was first named.
@@ -81,6 +84,8 @@ pub struct Program {
     pub layers: IndexMap<LayerId, Layer>,
     pub environments: IndexMap<String, Declaration>,
     pub providers: IndexMap<String, Declaration>,
+    /// Every `schema`/`type` of the program and the `std/types` prelude, validated.
+    pub schemas: Schemas,
     /// Parsing or lowering reported an error: no target of this program may be written.
     pub has_errors: bool,
 }
@@ -147,8 +152,16 @@ pub fn lower_program(
     l.program
         .layers
         .insert(LayerId::Base, new_layer(LayerId::Base, entry));
+    l.lower_prelude();
     l.lower_file(entry);
     l.check_environments();
+    let bindings: Vec<&Binding> = l
+        .program
+        .layers
+        .values()
+        .flat_map(|layer| &layer.bindings)
+        .collect();
+    l.program.schemas.validate(&bindings, l.sources, l.sink);
     l.program.has_errors = l.sink.error_count() > errors_before;
     l.program
 }
@@ -163,6 +176,7 @@ fn new_layer(id: LayerId, file: FileId) -> Layer {
         id,
         root: ObjectNode::new(origin),
         vars: IndexMap::new(),
+        bindings: Vec::new(),
     }
 }
 
@@ -186,6 +200,26 @@ struct Scope {
 }
 
 impl<'a> Lowerer<'a> {
+    /// `std/types` is always available: its types are declared before the entry file.
+    fn lower_prelude(&mut self) {
+        let Some((name, text)) = crate::stdlib::get(crate::stdlib::PRELUDE) else {
+            return;
+        };
+        let kind = crate::source::FileKind::Stdlib(name.to_string());
+        let file = self.sources.find(&kind).unwrap_or_else(|| {
+            self.sources
+                .add(kind, format!("<{name}.tsk>"), text.to_string())
+        });
+        self.done.insert(file);
+        let ast = parse(&self.sources.get(file).text, file, self.sink);
+        for item in &ast.items {
+            if let Item::Schema(d) = item {
+                self.program.schemas.declare(d, file, self.sink);
+            }
+        }
+        self.program.asts.push(ast);
+    }
+
     fn lower_file(&mut self, file: FileId) {
         self.done.insert(file);
         let ast = parse(&self.sources.get(file).text, file, self.sink);
@@ -205,7 +239,15 @@ impl<'a> Lowerer<'a> {
         let mut prefix: Vec<Ident> = Vec::new();
         for item in items {
             match item {
-                Item::Section(s) => prefix = s.path.segments.clone(),
+                Item::Section(s) => {
+                    prefix = s.path.segments.clone();
+                    if let Some(ty) = &s.schema {
+                        self.bind(scope, &prefix, ty, s.span);
+                    }
+                }
+                Item::Schema(d) => self.program.schemas.declare(d, scope.file, self.sink),
+                Item::Bind(b) => self.bind(scope, &b.path, &b.ty, b.span),
+                Item::Parity(p) => self.program.schemas.parity.push((p.clone(), scope.file)),
                 Item::Entry(e) => self.lower_entry(e, scope, &prefix),
                 Item::Env(b) => {
                     if let Some(outer) = &scope.env {
@@ -273,6 +315,21 @@ impl<'a> Lowerer<'a> {
                 Item::Use(u) => self.lower_use(u, scope.file),
             }
         }
+    }
+
+    fn bind(&mut self, scope: &Scope, path: &[Ident], ty: &TypeExpr, span: Span) {
+        let layer = self
+            .program
+            .layers
+            .entry(scope.layer.clone())
+            .or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+        layer.bindings.push(Binding {
+            path: path.iter().map(|s| s.name.clone()).collect(),
+            ty: ty.clone(),
+            file: scope.file,
+            span,
+            layer: scope.layer.clone(),
+        });
     }
 
     fn lower_use(&mut self, u: &Use, file: FileId) {

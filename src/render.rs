@@ -115,5 +115,6 @@ pub fn json(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "notes": d.notes,
         "help": d.help,
+        "targets": d.targets,
     })
 }

@@ -2,7 +2,16 @@
 //! parser and diagnostics as user code. Invariant: a module's name is its path under `stdlib/` without `.tsk`.
 
 /// (name, source) of every embedded module.
-pub const MODULES: &[(&str, &str)] = &[("std/ports", include_str!("../stdlib/std/ports.tsk"))];
+pub const MODULES: &[(&str, &str)] = &[
+    ("std/ports", include_str!("../stdlib/std/ports.tsk")),
+    ("std/types", include_str!("../stdlib/std/types.tsk")),
+    ("std/aws", include_str!("../stdlib/std/aws.tsk")),
+    ("std/azure", include_str!("../stdlib/std/azure.tsk")),
+    ("std/gcp", include_str!("../stdlib/std/gcp.tsk")),
+];
+
+/// The module whose types every program knows without a `use`.
+pub const PRELUDE: &str = "std/types";
 
 /// The source of a module, named with or without `.tsk`.
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {

@@ -21,6 +21,8 @@ pub enum LayerId {
     EnvProvider(Arc<str>, Arc<str>),
     /// `--set path=value` on the command line.
     Override,
+    /// Filled in from a schema field's default (not a merge layer).
+    SchemaDefault,
 }
 
 impl fmt::Display for LayerId {
@@ -31,6 +33,7 @@ impl fmt::Display for LayerId {
             LayerId::Env(e) => write!(f, "env {e}"),
             LayerId::EnvProvider(e, p) => write!(f, "env {e} provider {p}"),
             LayerId::Override => f.write_str("--set"),
+            LayerId::SchemaDefault => f.write_str("the schema default"),
         }
     }
 }
@@ -61,6 +64,9 @@ pub struct Value {
     pub origin: Origin,
     /// A secret went into this value (directly or through an expression).
     pub secret: bool,
+    /// The environment variable this text came from (`@env("PORT")`), so a schema can convert it to the declared
+    /// type and name the variable when it does not parse.
+    pub env: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Value {
@@ -83,6 +89,7 @@ impl Value {
             kind,
             origin,
             secret: false,
+            env: None,
         }
     }
 

@@ -27,6 +27,127 @@ pub enum Item {
     Provider(ProviderBlock),
     /// `use "path"`.
     Use(Use),
+    /// `schema Name { fields }` or `type Name = type` (top level only).
+    Schema(SchemaDecl),
+    /// `bind Type` (the whole configuration) or `bind a.b: Type`; `[a.b: Type]` is the section form.
+    Bind(Bind),
+    /// `parity provider` / `parity env`: every block of that kind must define the same keys.
+    Parity(Parity),
+}
+
+/// A named type: `schema Name { ... }` (an object type) or `type Name = ...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaDecl {
+    pub name: Ident,
+    /// The `##` doc comment lines above the declaration, joined with newlines.
+    pub doc: Option<String>,
+    pub ty: TypeExpr,
+    /// `type Name = ...` rather than `schema Name { ... }`.
+    pub alias: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bind {
+    /// Empty for the whole configuration.
+    pub path: Vec<Ident>,
+    pub ty: TypeExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parity {
+    /// `provider` or `env`.
+    pub kind: Ident,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeExpr {
+    pub kind: TypeKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeKind {
+    /// `string`, `int`, `Port`, `AwsRegion`, with optional constraints: `int(1..65535)`.
+    Named {
+        name: Ident,
+        constraints: Vec<Constraint>,
+    },
+    /// `"require"`, `5432`, `true`, `null`.
+    Literal(Expr),
+    /// `[T]` with optional constraints: `[string](len 1.., unique)`.
+    Array {
+        item: Box<TypeExpr>,
+        constraints: Vec<Constraint>,
+    },
+    /// `{string: T}`: any keys, each value a T. The key type constrains the key text.
+    Map {
+        key: Box<TypeExpr>,
+        value: Box<TypeExpr>,
+        constraints: Vec<Constraint>,
+    },
+    Object(ObjectType),
+    /// `A | B | C`.
+    Union(Vec<TypeExpr>),
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectType {
+    pub fields: Vec<Field>,
+    pub asserts: Vec<Assert>,
+    /// `...` (any extra key) or `...: T` (extra keys of type T). `None`: closed.
+    pub extra: Option<Option<Box<TypeExpr>>>,
+    pub extra_span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub optional: bool,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+    /// `deprecated "use x instead"`.
+    pub deprecated: Option<(String, Span)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assert {
+    pub cond: Expr,
+    pub message: Option<String>,
+    pub span: Span,
+}
+
+/// One constraint inside `type(...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    pub kind: ConstraintKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstraintKind {
+    /// `1..10`, `1..`, `..10`, `>= 0`, `> 0`, `<= 9`, `< 9` on numbers.
+    Range(Bounds),
+    /// `len 1..32`, `len 3`, `len >= 1` on strings (characters), arrays and maps.
+    Len(Bounds),
+    /// `pattern "^[a-z]+$"`, or `not pattern "..."`.
+    Pattern { regex: String, negated: bool },
+    /// `format hostname`.
+    Format(Ident),
+    /// `unique` on arrays.
+    Unique,
+}
+
+/// Inclusive or exclusive bounds, as written.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Bounds {
+    pub min: Option<(f64, bool)>,
+    pub max: Option<(f64, bool)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +176,8 @@ impl KeyPath {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Section {
     pub path: KeyPath,
+    /// `[database: Database]`: the section is checked against this type.
+    pub schema: Option<TypeExpr>,
     pub span: Span,
 }
 

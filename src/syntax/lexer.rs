@@ -83,6 +83,15 @@ pub enum TokenKind {
     Eq,
     #[token(".")]
     Dot,
+    /// `..` in range constraints, `int(1..10)`.
+    #[token("..")]
+    DotDot,
+    /// `...` in a schema: the object allows keys it does not declare.
+    #[token("...")]
+    Ellipsis,
+    /// `|` between the members of a union type.
+    #[token("|")]
+    Pipe,
     #[token("+")]
     Plus,
     #[token("-")]
@@ -152,6 +161,9 @@ impl TokenKind {
             Colon => "`:`",
             Eq => "`=`",
             Dot => "`.`",
+            DotDot => "`..`",
+            Ellipsis => "`...`",
+            Pipe => "`|`",
             Plus => "`+`",
             Minus => "`-`",
             Star => "`*`",

@@ -12,6 +12,8 @@
 //!   object, `- item` lines form an array;
 //! - `key >` ... `<` is a block closed by a `<` that starts a line.
 
+mod types;
+
 use super::ast::*;
 use super::lexer::{lex, Token, TokenKind};
 use crate::diagnostic::{Code, Diagnostic, Sink};
@@ -29,6 +31,7 @@ pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
     let mut p = Parser {
         text,
         file,
+        comments: &lexed.comments,
         tokens: lexed.tokens,
         pos: 0,
         sink,
@@ -52,6 +55,7 @@ pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
     let mut p = Parser {
         text,
         file,
+        comments: &[],
         tokens: lexed.tokens,
         pos: 0,
         sink: &mut sink,
@@ -87,6 +91,8 @@ enum End {
 struct Parser<'a, 's> {
     text: &'a str,
     file: FileId,
+    /// Comment spans, for `##` doc comments on schemas and fields.
+    comments: &'a [Span],
     tokens: Vec<Token>,
     pos: usize,
     sink: &'s mut Sink,
@@ -308,6 +314,11 @@ impl<'a, 's> Parser<'a, 's> {
                         items.push(Item::Section(s));
                     }
                 }
+                TokenKind::Ident if ctx != Ctx::Object && self.schema_item_ahead() => {
+                    if let Some(item) = self.parse_schema_item(ctx) {
+                        items.push(item);
+                    }
+                }
                 TokenKind::Ident if ctx != Ctx::Object && self.keyword_block_ahead() => {
                     let word = self.slice(t.span);
                     if word == "env" {
@@ -395,6 +406,7 @@ impl<'a, 's> Parser<'a, 's> {
             match self.peek_at(n + 1).kind {
                 TokenKind::Dot => n += 2,
                 TokenKind::RBracket => return self.peek_at(n + 2).line_start,
+                TokenKind::Colon => return true,
                 _ => return false,
             }
         }
@@ -403,6 +415,12 @@ impl<'a, 's> Parser<'a, 's> {
     fn parse_section(&mut self, ctx: Ctx) -> Option<Section> {
         let open = self.bump();
         let path = self.parse_key_path()?;
+        let schema = if self.at(TokenKind::Colon) {
+            self.bump();
+            Some(self.parse_type())
+        } else {
+            None
+        };
         self.expect_close(TokenKind::RBracket, open.span, "section header");
         let span = open.span.to(self.prev_span());
         if ctx == Ctx::Object {
@@ -413,7 +431,7 @@ impl<'a, 's> Parser<'a, 's> {
             );
             return None;
         }
-        Some(Section { path, span })
+        Some(Section { path, schema, span })
     }
 
     fn ident(&mut self) -> Option<Ident> {
@@ -1169,6 +1187,7 @@ impl<'a, 's> Parser<'a, 's> {
         let mut sub = Parser {
             text: self.text,
             file: self.file,
+            comments: &[],
             tokens: lexed.tokens,
             pos: 0,
             sink: &mut scratch,
@@ -1323,6 +1342,7 @@ impl<'a, 's> Parser<'a, 's> {
         let mut sub = Parser {
             text: self.text,
             file: self.file,
+            comments: &[],
             tokens: lexed.tokens,
             pos: 0,
             sink: &mut *self.sink,

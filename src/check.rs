@@ -1,0 +1,980 @@
+//! Type checking: one target's value tree against the schemas bound to it.
+//!
+//! Owns: what it means for a value to have a type, `@env` text conversion to the declared type, filling defaults,
+//! and evaluating `assert`s. Runs after `eval` and before `emit`, once per target. Invariants: every error points at
+//! the value (with the layer and line that set it) *and* at the schema field that rejects it; values are shown with
+//! [`Value::describe`], so a secret is never printed; a union tries its members in order and the first that fits
+//! wins (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
+//! configuration sets, in schema order.
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::eval::{binary_kind, BinaryError};
+use crate::merge::Target;
+use crate::schema::{const_value, has_format, Binding, Schemas};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::ast::*;
+use crate::value::{Origin, Value, ValueKind};
+
+/// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
+/// validation already reports).
+const MAX_TYPE_DEPTH: u32 = 64;
+
+type Errors = Vec<Diagnostic>;
+
+/// Check one target's value against every binding that applies to it (in layer order). Defaults are filled in.
+pub fn check_target(
+    schemas: &Schemas,
+    bindings: &[&Binding],
+    root: &mut Value,
+    sources: &SourceMap,
+    target: &Target,
+    sink: &mut Sink,
+) {
+    let mut checker = Checker::new(schemas, sources, target);
+    for b in bindings {
+        let shown = if b.path.is_empty() {
+            "the configuration".to_string()
+        } else {
+            b.path.join(".")
+        };
+        match get_path_mut(root, &b.path) {
+            Some(v) => {
+                if let Err(errs) = checker.check(v, &b.ty, b.file, &shown, None) {
+                    sink.extend(errs);
+                }
+            }
+            None => {
+                // A missing section whose fields all have defaults is created from them.
+                let origin = Origin {
+                    file: b.file,
+                    span: b.span,
+                    layer: b.layer.clone(),
+                };
+                let mut empty = Value::new(ValueKind::Object(IndexMap::new()), origin);
+                match checker.check(&mut empty, &b.ty, b.file, &shown, None) {
+                    Ok(()) => set_path(root, &b.path, empty),
+                    Err(errs) => {
+                        let ty = sources.get(b.file).slice(b.ty.span).to_string();
+                        let mut d = Diagnostic::error(
+                            Code::BoundPathMissing,
+                            format!("`{shown}` is bound to `{ty}` but this target does not define it"),
+                        )
+                        .primary(b.file, b.span, format!("`{shown}` must be a `{ty}`"))
+                        .help(format!("define `{shown}` (for example in a `[{shown}]` section), or move the binding into the env/provider block that defines it"));
+                        for e in errs.iter().filter(|e| e.code == Code::MissingField).take(8) {
+                            d = d.note(e.message.clone());
+                        }
+                        sink.push(d);
+                    }
+                }
+            }
+        }
+    }
+    sink.extend(checker.warnings);
+}
+
+fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
+    let mut cur = v;
+    for seg in path {
+        cur = match &mut cur.kind {
+            ValueKind::Object(m) => m.get_mut(seg)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn set_path(root: &mut Value, path: &[String], v: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        *root = v;
+        return;
+    };
+    let mut cur = root;
+    for seg in parents {
+        let origin = v.origin.clone();
+        let ValueKind::Object(m) = &mut cur.kind else {
+            return;
+        };
+        cur = m
+            .entry(seg.clone())
+            .or_insert_with(|| Value::new(ValueKind::Object(IndexMap::new()), origin));
+    }
+    if let ValueKind::Object(m) = &mut cur.kind {
+        m.insert(last.clone(), v);
+    }
+}
+
+pub struct Checker<'a> {
+    schemas: &'a Schemas,
+    sources: &'a SourceMap,
+    target: &'a Target,
+    depth: u32,
+    /// Deprecation warnings; kept apart so a union member that does not fit leaves none behind.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Where a type was declared: for the "declared here" label.
+#[derive(Clone, Copy)]
+struct Decl<'t> {
+    file: FileId,
+    ty: &'t TypeExpr,
+    field: Option<&'t Field>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(schemas: &'a Schemas, sources: &'a SourceMap, target: &'a Target) -> Self {
+        Checker {
+            schemas,
+            sources,
+            target,
+            depth: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn text(&self, file: FileId, span: Span) -> &str {
+        self.sources.get(file).slice(span)
+    }
+
+    /// "set in env production at shop.tsk:40".
+    fn set_at(&self, o: &Origin) -> String {
+        let f = self.sources.get(o.file);
+        let lc = f.line_col(o.span.start);
+        format!("set in {} at {}:{}", o.layer, f.name, lc.line)
+    }
+
+    fn value_label(&self, d: Diagnostic, v: &Value, what: String) -> Diagnostic {
+        let at = self.set_at(&v.origin);
+        d.primary(v.origin.file, v.origin.span, format!("{what} ({at})"))
+    }
+
+    fn decl_label(&self, d: Diagnostic, decl: Decl, path: &str) -> Diagnostic {
+        match decl.field {
+            Some(f) => d.secondary(
+                decl.file,
+                f.span,
+                format!(
+                    "`{path}` declared as `{}` here",
+                    self.text(decl.file, f.ty.span)
+                ),
+            ),
+            None => d.secondary(
+                decl.file,
+                decl.ty.span,
+                format!("`{path}` must be `{}`", self.text(decl.file, decl.ty.span)),
+            ),
+        }
+    }
+
+    fn mismatch(&self, v: &Value, decl: Decl, path: &str) -> Diagnostic {
+        let expected = self.text(decl.file, decl.ty.span).to_string();
+        let d = Diagnostic::error(
+            Code::SchemaMismatch,
+            format!("`{path}` must be `{expected}`, found {}", v.type_name()),
+        );
+        let d = self.value_label(d, v, format!("this is {}", v.describe()));
+        self.decl_label(d, decl, path)
+    }
+
+    /// Check `v` against `ty` (declared in `file`). `field` is the schema field, when the type is a field's.
+    pub fn check(
+        &mut self,
+        v: &mut Value,
+        ty: &TypeExpr,
+        file: FileId,
+        path: &str,
+        field: Option<&Field>,
+    ) -> Result<(), Errors> {
+        let decl = Decl { file, ty, field };
+        self.check_in(v, decl, ty, file, path)
+    }
+
+    /// `decl` is where the outermost type was declared (for labels); `ty`/`file` is the type being applied now,
+    /// which differs once a named type has been followed.
+    fn check_in(
+        &mut self,
+        v: &mut Value,
+        decl: Decl,
+        ty: &TypeExpr,
+        file: FileId,
+        path: &str,
+    ) -> Result<(), Errors> {
+        match &ty.kind {
+            TypeKind::Error => Ok(()),
+            TypeKind::Named { name, constraints } => {
+                self.check_named(v, decl, &name.name, path)?;
+                self.check_constraints(v, constraints, file, decl, path)
+            }
+            TypeKind::Literal(e) => {
+                let Some(lit) = const_value(e, file) else {
+                    return Ok(()); // reported by validation
+                };
+                self.coerce_env(v, &lit.kind);
+                if v.same(&lit) {
+                    Ok(())
+                } else {
+                    Err(vec![self.mismatch_literal(v, &[lit], decl, path)])
+                }
+            }
+            TypeKind::Array { item, constraints } => {
+                let ValueKind::Array(items) = &mut v.kind else {
+                    return Err(vec![self.mismatch(v, decl, path)]);
+                };
+                let mut errs = Vec::new();
+                for (i, it) in items.iter_mut().enumerate() {
+                    let sub = format!("{path}[{i}]");
+                    let item_decl = Decl {
+                        file,
+                        ty: item,
+                        field: None,
+                    };
+                    if let Err(e) = self.check_in(it, item_decl, item, file, &sub) {
+                        errs.extend(e);
+                    }
+                }
+                if !errs.is_empty() {
+                    return Err(errs);
+                }
+                self.check_constraints(v, constraints, file, decl, path)
+            }
+            TypeKind::Map {
+                key,
+                value,
+                constraints,
+            } => {
+                let origin = v.origin.clone();
+                let ValueKind::Object(map) = &mut v.kind else {
+                    return Err(vec![self.mismatch(v, decl, path)]);
+                };
+                let mut errs = Vec::new();
+                for (k, val) in map.iter_mut() {
+                    let sub = join(path, k);
+                    let mut kv = Value::new(ValueKind::String(k.clone()), val.origin.clone());
+                    let key_decl = Decl {
+                        file,
+                        ty: key,
+                        field: None,
+                    };
+                    if let Err(e) =
+                        self.check_in(&mut kv, key_decl, key, file, &format!("key of {sub}"))
+                    {
+                        errs.extend(e);
+                    }
+                    let val_decl = Decl {
+                        file,
+                        ty: value,
+                        field: None,
+                    };
+                    if let Err(e) = self.check_in(val, val_decl, value, file, &sub) {
+                        errs.extend(e);
+                    }
+                }
+                let _ = origin;
+                if !errs.is_empty() {
+                    return Err(errs);
+                }
+                self.check_constraints(v, constraints, file, decl, path)
+            }
+            TypeKind::Object(obj) => self.check_object(v, obj, decl, file, path),
+            TypeKind::Union(members) => self.check_union(v, members, decl, file, path),
+        }
+    }
+
+    fn check_named(
+        &mut self,
+        v: &mut Value,
+        decl: Decl,
+        name: &str,
+        path: &str,
+    ) -> Result<(), Errors> {
+        let ok = match name {
+            "any" => true,
+            "null" => matches!(v.kind, ValueKind::Null),
+            "string" => matches!(v.kind, ValueKind::String(_) | ValueKind::Secret(_)),
+            "secret" => {
+                if matches!(v.kind, ValueKind::Secret(_)) || v.secret {
+                    true
+                } else {
+                    let d = Diagnostic::error(
+                        Code::SecretRequired,
+                        format!("`{path}` is a secret and must come from `@secret(...)`"),
+                    );
+                    // The plain value may itself be a leaked secret: never print it.
+                    let d = self.value_label(d, v, format!("a plain {}", v.type_name()));
+                    let d = self.decl_label(d, decl, path);
+                    return Err(vec![d.help(
+                        "store the value in the secrets store and write `@secret(\"name\")`; do not keep it in the configuration",
+                    )]);
+                }
+            }
+            "int" | "float" | "number" | "bool" => {
+                let target_kind = match name {
+                    "int" => ValueKind::Int(0),
+                    "bool" => ValueKind::Bool(false),
+                    _ => ValueKind::Float(0.0),
+                };
+                if let Some(err) = self.coerce_env_checked(v, &target_kind, name, decl, path) {
+                    return Err(vec![err]);
+                }
+                match (&v.kind, name) {
+                    (ValueKind::Int(_), "int" | "number") => true,
+                    (ValueKind::Float(_) | ValueKind::Int(_), "float" | "number") => {
+                        if name == "float" {
+                            if let ValueKind::Int(i) = v.kind {
+                                v.kind = ValueKind::Float(i as f64);
+                            }
+                        }
+                        true
+                    }
+                    (ValueKind::Bool(_), "bool") => true,
+                    _ => false,
+                }
+            }
+            _ => {
+                let Some(def) = self.schemas.get(name) else {
+                    return Ok(()); // unknown names are reported by validation
+                };
+                if self.depth >= MAX_TYPE_DEPTH {
+                    return Ok(());
+                }
+                self.depth += 1;
+                let schemas = self.schemas;
+                let def_ty = &def.decl.ty;
+                let file = def.file;
+                // Object schemas report against their own fields; other aliases against the use site.
+                let inner_decl = if matches!(def_ty.kind, TypeKind::Object(_)) {
+                    Decl {
+                        file,
+                        ty: def_ty,
+                        field: None,
+                    }
+                } else {
+                    decl
+                };
+                let r = self.check_in(v, inner_decl, def_ty, file, path);
+                let _ = schemas;
+                self.depth -= 1;
+                return r;
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(vec![self.mismatch(v, decl, path)])
+        }
+    }
+
+    /// `@env` text converted to the kind a type wants, when it parses. Returns nothing either way.
+    fn coerce_env(&self, v: &mut Value, want: &ValueKind) {
+        if let (ValueKind::String(s), Some(_)) = (&v.kind, &v.env) {
+            if let Some(k) = parse_as(s, want) {
+                v.kind = k;
+            }
+        }
+    }
+
+    /// Like [`Self::coerce_env`], but text that does not parse is an error naming the variable.
+    fn coerce_env_checked(
+        &self,
+        v: &mut Value,
+        want: &ValueKind,
+        ty: &str,
+        decl: Decl,
+        path: &str,
+    ) -> Option<Diagnostic> {
+        let (ValueKind::String(s), Some(var)) = (&v.kind, &v.env) else {
+            return None;
+        };
+        match parse_as(s, want) {
+            Some(k) => {
+                v.kind = k;
+                None
+            }
+            None => {
+                let d = Diagnostic::error(
+                    Code::EnvCoercion,
+                    format!(
+                        "environment variable `{var}` is not {} {ty}: {s:?}",
+                        if ty == "int" { "an" } else { "a" }
+                    ),
+                );
+                let d = self.value_label(d, v, format!("{var}={s:?}"));
+                let d = self.decl_label(d, decl, path);
+                Some(d.help(format!(
+                    "set {var} to {} {ty}{}",
+                    if ty == "int" { "an" } else { "a" },
+                    if ty == "bool" {
+                        " (true/false, 1/0, yes/no, on/off)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+        }
+    }
+
+    fn mismatch_literal(&self, v: &Value, options: &[Value], decl: Decl, path: &str) -> Diagnostic {
+        let shown: Vec<String> = options.iter().map(Value::describe).collect();
+        let mut d = Diagnostic::error(
+            Code::SchemaMismatch,
+            if shown.len() == 1 {
+                format!("`{path}` must be {}, found {}", shown[0], v.describe())
+            } else {
+                format!(
+                    "`{path}` must be one of {}, found {}",
+                    list(&shown),
+                    v.describe()
+                )
+            },
+        );
+        d = self.value_label(d, v, "not an allowed value".into());
+        d = self.decl_label(d, decl, path);
+        if let ValueKind::String(s) = &v.kind {
+            if !v.secret {
+                let texts: Vec<&str> = options
+                    .iter()
+                    .filter_map(|o| match &o.kind {
+                        ValueKind::String(t) => Some(t.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(best) = did_you_mean(s, texts) {
+                    d = d.help(format!("did you mean {best:?}?"));
+                }
+            }
+        }
+        d
+    }
+
+    fn check_union(
+        &mut self,
+        v: &mut Value,
+        members: &[TypeExpr],
+        decl: Decl,
+        file: FileId,
+        path: &str,
+    ) -> Result<(), Errors> {
+        let mut failures: Vec<Errors> = Vec::new();
+        for m in members {
+            let mut attempt = v.clone();
+            let warnings = self.warnings.len();
+            let member_decl = Decl {
+                file,
+                ty: m,
+                field: decl.field,
+            };
+            match self.check_in(&mut attempt, member_decl, m, file, path) {
+                Ok(()) => {
+                    *v = attempt;
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.warnings.truncate(warnings);
+                    failures.push(e);
+                }
+            }
+        }
+        // All literals: "must be one of ...", with a suggestion.
+        let literals: Option<Vec<Value>> = members
+            .iter()
+            .map(|m| match &m.kind {
+                TypeKind::Literal(e) => const_value(e, file),
+                _ => None,
+            })
+            .collect();
+        if let Some(lits) = literals {
+            return Err(vec![self.mismatch_literal(v, &lits, decl, path)]);
+        }
+        // Exactly one member is the right kind of value: its errors are the precise ones.
+        let fitting: Vec<usize> = members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| self.kind_fits(v, m, 0))
+            .map(|(i, _)| i)
+            .collect();
+        if let [i] = fitting.as_slice() {
+            return Err(failures.swap_remove(*i));
+        }
+        Err(vec![self.mismatch(v, decl, path)])
+    }
+
+    /// Is `v` the right sort of value for `ty`, ignoring details (for choosing which union member to blame)?
+    fn kind_fits(&self, v: &Value, ty: &TypeExpr, depth: u32) -> bool {
+        match (&ty.kind, &v.kind) {
+            (TypeKind::Array { .. }, ValueKind::Array(_)) => true,
+            (TypeKind::Map { .. } | TypeKind::Object(_), ValueKind::Object(_)) => true,
+            (TypeKind::Literal(e), _) => {
+                const_value(e, FileId(0)).is_some_and(|l| l.type_name() == v.type_name())
+            }
+            (TypeKind::Named { name, .. }, k) => match name.name.as_str() {
+                "string" => matches!(k, ValueKind::String(_)),
+                "int" => matches!(k, ValueKind::Int(_)),
+                "float" | "number" => matches!(k, ValueKind::Int(_) | ValueKind::Float(_)),
+                "bool" => matches!(k, ValueKind::Bool(_)),
+                "null" => matches!(k, ValueKind::Null),
+                "secret" => matches!(k, ValueKind::Secret(_)),
+                "any" => true,
+                other => {
+                    depth < 8
+                        && self
+                            .schemas
+                            .get(other)
+                            .is_some_and(|d| self.kind_fits(v, &d.decl.ty, depth + 1))
+                }
+            },
+            (TypeKind::Union(ms), _) => ms.iter().any(|m| self.kind_fits(v, m, depth + 1)),
+            _ => false,
+        }
+    }
+
+    fn check_object(
+        &mut self,
+        v: &mut Value,
+        obj: &ObjectType,
+        decl: Decl,
+        file: FileId,
+        path: &str,
+    ) -> Result<(), Errors> {
+        let obj_origin = v.origin.clone();
+        if !matches!(v.kind, ValueKind::Object(_)) {
+            return Err(vec![self.mismatch(v, decl, path)]);
+        }
+        let mut errs = Vec::new();
+        let mut defaults = Vec::new();
+        if let ValueKind::Object(map) = &mut v.kind {
+            for f in &obj.fields {
+                let sub = join(path, &f.name.name);
+                match map.get_mut(&f.name.name) {
+                    Some(fv) => {
+                        if let Some((msg, _)) = &f.deprecated {
+                            let d = Diagnostic::warning(
+                                Code::DeprecatedField,
+                                format!(
+                                    "`{sub}` is deprecated{}",
+                                    if msg.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!(": {msg}")
+                                    }
+                                ),
+                            );
+                            let d = self.value_label(d, fv, "set here".into());
+                            self.warnings.push(d.secondary(
+                                file,
+                                f.span,
+                                "marked `deprecated` here",
+                            ));
+                        }
+                        if let Err(e) = self.check(fv, &f.ty, file, &sub, Some(f)) {
+                            errs.extend(e);
+                        }
+                    }
+                    None => {
+                        if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, file)) {
+                            defaults.push((f, dv));
+                        } else if f.default.is_none() && !f.optional {
+                            let at = self.set_at(&obj_origin);
+                            let d = Diagnostic::error(Code::MissingField, format!("`{path}` is missing required field `{}`", f.name.name))
+                                .primary(obj_origin.file, obj_origin.span, format!("`{path}` has no `{}` ({at})", f.name.name))
+                                .secondary(file, f.span, format!("`{}` is required here", f.name.name))
+                                .help(format!("set `{sub}`, give the field a default (`= value`), or make it optional (`{}?:`)", f.name.name));
+                            errs.push(d);
+                        }
+                    }
+                }
+            }
+            for (f, mut dv) in defaults {
+                let sub = join(path, &f.name.name);
+                // Defaults were validated against their types; checking again converts `float` ints and fills
+                // nested defaults.
+                let _ = self.check(&mut dv, &f.ty, file, &sub, Some(f));
+                map.insert(f.name.name.clone(), dv);
+            }
+            let names: Vec<&str> = obj.fields.iter().map(|f| f.name.name.as_str()).collect();
+            for (k, val) in map.iter_mut() {
+                if names.contains(&k.as_str()) {
+                    continue;
+                }
+                let sub = join(path, k);
+                match &obj.extra {
+                    Some(None) => {}
+                    Some(Some(t)) => {
+                        if let Err(e) = self.check(val, t, file, &sub, None) {
+                            errs.extend(e);
+                        }
+                    }
+                    None => {
+                        let d = Diagnostic::error(
+                            Code::UnknownField,
+                            format!("unknown field `{k}` in `{path}`"),
+                        );
+                        let mut d = self.value_label(d, val, format!("`{k}` is not declared"));
+                        let start = decl_span(decl).start as usize;
+                        let open = Span::new(start, start + 1);
+                        d = d.secondary(
+                            decl.file,
+                            open,
+                            format!("`{path}` declares: {}", names.join(", ")),
+                        );
+                        d = match did_you_mean(k, names.iter().copied()) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help("declare the field in the schema, or write `...` in it to allow extra keys"),
+                        };
+                        errs.push(d);
+                    }
+                }
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        for a in &obj.asserts {
+            if let Err(d) = self.check_assert(v, a, file, path) {
+                errs.push(d);
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+
+    fn check_assert(
+        &self,
+        obj: &Value,
+        a: &Assert,
+        file: FileId,
+        path: &str,
+    ) -> Result<(), Diagnostic> {
+        let result = self.eval_assert(&a.cond, obj, file);
+        let cond_text = self.text(file, a.cond.span).to_string();
+        match result {
+            Ok(Value {
+                kind: ValueKind::Bool(true),
+                ..
+            }) => Ok(()),
+            Ok(Value {
+                kind: ValueKind::Bool(false),
+                ..
+            }) => {
+                let message = a
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("assertion `{cond_text}` failed"));
+                let mut d =
+                    Diagnostic::error(Code::AssertionFailed, format!("{message} (in `{path}`)"));
+                let mut refs = Vec::new();
+                references(&a.cond, &mut refs);
+                let mut labelled = false;
+                for r in refs {
+                    let segs: Vec<String> = r.segments.iter().map(|s| s.name.clone()).collect();
+                    if let Some(val) = obj.get_path(&segs) {
+                        let at = self.set_at(&val.origin);
+                        let text = format!("`{}` is {} ({at})", r.dotted(), val.describe());
+                        d = if labelled {
+                            d.secondary(val.origin.file, val.origin.span, text)
+                        } else {
+                            d.primary(val.origin.file, val.origin.span, text)
+                        };
+                        labelled = true;
+                    }
+                }
+                if !labelled {
+                    let at = self.set_at(&obj.origin);
+                    d = d.primary(obj.origin.file, obj.origin.span, format!("`{path}` ({at})"));
+                }
+                d = d.secondary(file, a.span, "asserted here");
+                if a.cond_mentions_target() {
+                    d = d.note(format!("target: {}", self.target));
+                }
+                Err(d)
+            }
+            Ok(other) => Err(Diagnostic::error(
+                Code::AssertionError,
+                format!("assertion `{cond_text}` is not a boolean"),
+            )
+            .primary(file, a.cond.span, format!("this is {}", other.describe()))
+            .help("an assertion must evaluate to true or false; compare explicitly")),
+            Err((span, why)) => Err(Diagnostic::error(
+                Code::AssertionError,
+                format!("assertion `{cond_text}` cannot be evaluated"),
+            )
+            .primary(file, span, why)),
+        }
+    }
+
+    /// Evaluate an assertion over the object's fields (after defaults). A field that is not set reads as null.
+    fn eval_assert(&self, e: &Expr, obj: &Value, file: FileId) -> Result<Value, (Span, String)> {
+        let origin = Origin {
+            file,
+            span: e.span,
+            layer: obj.origin.layer.clone(),
+        };
+        let mk = |kind| Ok(Value::new(kind, origin.clone()));
+        match &e.kind {
+            ExprKind::Null => mk(ValueKind::Null),
+            ExprKind::Bool(b) => mk(ValueKind::Bool(*b)),
+            ExprKind::Int(i) => mk(ValueKind::Int(*i)),
+            ExprKind::Float(f) => mk(ValueKind::Float(*f)),
+            ExprKind::Str { .. } | ExprKind::Array { .. } | ExprKind::Object { .. } => {
+                const_value(e, file).ok_or((
+                    e.span,
+                    "only constant strings, arrays and objects are allowed in assertions".into(),
+                ))
+            }
+            ExprKind::Paren(inner) => self.eval_assert(inner, obj, file),
+            ExprKind::Reference(path) => {
+                let segs: Vec<String> = path.segments.iter().map(|s| s.name.clone()).collect();
+                Ok(obj
+                    .get_path(&segs)
+                    .cloned()
+                    .unwrap_or_else(|| Value::new(ValueKind::Null, origin.clone())))
+            }
+            ExprKind::Directive { name, args, .. } if args.is_empty() => match name.name.as_str() {
+                "environment" => mk(self
+                    .target
+                    .env
+                    .clone()
+                    .map_or(ValueKind::Null, ValueKind::String)),
+                "provider" => mk(self
+                    .target
+                    .provider
+                    .clone()
+                    .map_or(ValueKind::Null, ValueKind::String)),
+                other => Err((e.span, format!("`@{other}` cannot be used in an assertion"))),
+            },
+            ExprKind::Unary(op, inner) => {
+                let x = self.eval_assert(inner, obj, file)?;
+                match (op, &x.kind) {
+                    (UnaryOp::Not, ValueKind::Bool(b)) => mk(ValueKind::Bool(!b)),
+                    (UnaryOp::Neg, ValueKind::Int(i)) => mk(ValueKind::Int(
+                        i.checked_neg().ok_or((e.span, "overflow".to_string()))?,
+                    )),
+                    (UnaryOp::Neg, ValueKind::Float(f)) => mk(ValueKind::Float(-f)),
+                    _ => Err((inner.span, format!("this is {}", x.describe()))),
+                }
+            }
+            ExprKind::Ternary(c, a, b) => match self.eval_assert(c, obj, file)?.kind {
+                ValueKind::Bool(true) => self.eval_assert(a, obj, file),
+                ValueKind::Bool(false) => self.eval_assert(b, obj, file),
+                _ => Err((c.span, "the condition is not a boolean".into())),
+            },
+            ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), l, r) => {
+                let a = self.eval_assert(l, obj, file)?;
+                let ValueKind::Bool(ab) = a.kind else {
+                    return Err((
+                        l.span,
+                        format!("`{}` needs booleans; this is {}", op.symbol(), a.describe()),
+                    ));
+                };
+                if (*op == BinaryOp::And) != ab {
+                    return mk(ValueKind::Bool(ab));
+                }
+                let b = self.eval_assert(r, obj, file)?;
+                match b.kind {
+                    ValueKind::Bool(bb) => mk(ValueKind::Bool(bb)),
+                    _ => Err((
+                        r.span,
+                        format!("`{}` needs booleans; this is {}", op.symbol(), b.describe()),
+                    )),
+                }
+            }
+            ExprKind::Binary(op, l, r) => {
+                let a = self.eval_assert(l, obj, file)?;
+                let b = self.eval_assert(r, obj, file)?;
+                match binary_kind(*op, &a, &b) {
+                    Ok(kind) => mk(kind),
+                    Err(BinaryError::Types) => Err((
+                        e.span,
+                        format!(
+                            "cannot apply `{}` to {} and {}",
+                            op.symbol(),
+                            a.type_name(),
+                            b.type_name()
+                        ),
+                    )),
+                    Err(BinaryError::DivisionByZero) => Err((r.span, "division by zero".into())),
+                    Err(BinaryError::Overflow) => Err((e.span, "number overflow".into())),
+                }
+            }
+            ExprKind::Variable { .. } => Err((
+                e.span,
+                "`$variables` cannot be used in an assertion; refer to the object's fields".into(),
+            )),
+            _ => Err((e.span, "not allowed in an assertion".into())),
+        }
+    }
+
+    fn check_constraints(
+        &self,
+        v: &Value,
+        cs: &[Constraint],
+        file: FileId,
+        decl: Decl,
+        path: &str,
+    ) -> Result<(), Errors> {
+        // A secret's value is not known at compile time (and must not be shown): constraints cannot apply.
+        if v.secret || matches!(v.kind, ValueKind::Secret(_)) {
+            return Ok(());
+        }
+        let mut errs = Vec::new();
+        for c in cs {
+            let ctext = self.text(file, c.span);
+            let problem = match (&c.kind, &v.kind) {
+                (ConstraintKind::Range(b), ValueKind::Int(i)) => {
+                    (!within(*i as f64, b)).then(|| format!("{i} is outside `{ctext}`"))
+                }
+                (ConstraintKind::Range(b), ValueKind::Float(x)) => {
+                    (!within(*x, b)).then(|| format!("{} is outside `{ctext}`", v.describe()))
+                }
+                (ConstraintKind::Len(b), k) => {
+                    let (n, unit) = match k {
+                        ValueKind::String(s) => (s.chars().count(), "characters"),
+                        ValueKind::Array(a) => (a.len(), "items"),
+                        ValueKind::Object(m) => (m.len(), "keys"),
+                        _ => continue,
+                    };
+                    (!within(n as f64, b)).then(|| format!("has {n} {unit}, expected `{ctext}`"))
+                }
+                (ConstraintKind::Pattern { regex, negated }, ValueKind::String(s)) => {
+                    let hit = self.schemas.regex(regex).map(|r| r.is_match(s));
+                    match (hit, negated) {
+                        (Some(false), false) => {
+                            Some(format!("{} does not match `{ctext}`", v.describe()))
+                        }
+                        (Some(true), true) => {
+                            Some(format!("{} matches the forbidden `{ctext}`", v.describe()))
+                        }
+                        _ => None,
+                    }
+                }
+                (ConstraintKind::Format(f), ValueKind::String(s)) => (!has_format(&f.name, s))
+                    .then(|| format!("{} is not a valid {}", v.describe(), f.name)),
+                (ConstraintKind::Unique, ValueKind::Array(items)) => {
+                    let mut dup = None;
+                    'outer: for (i, a) in items.iter().enumerate() {
+                        for b in &items[..i] {
+                            if a.same(b) {
+                                dup = Some((i, a.describe()));
+                                break 'outer;
+                            }
+                        }
+                    }
+                    dup.map(|(i, d)| {
+                        format!("item {i} ({d}) repeats an earlier item; the items must be unique")
+                    })
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                let d = Diagnostic::error(Code::ConstraintViolated, format!("`{path}` {problem}"));
+                let d = self.value_label(d, v, format!("this is {}", v.describe()));
+                let d = match decl.field {
+                    Some(_) => self.decl_label(d, decl, path),
+                    None => d.secondary(file, c.span, "constraint declared here"),
+                };
+                errs.push(d);
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+impl Assert {
+    fn cond_mentions_target(&self) -> bool {
+        fn walk(e: &Expr) -> bool {
+            match &e.kind {
+                ExprKind::Directive { name, .. } => {
+                    matches!(name.name.as_str(), "environment" | "provider")
+                }
+                ExprKind::Unary(_, x) | ExprKind::Paren(x) => walk(x),
+                ExprKind::Binary(_, a, b) => walk(a) || walk(b),
+                ExprKind::Ternary(a, b, c) => walk(a) || walk(b) || walk(c),
+                _ => false,
+            }
+        }
+        walk(&self.cond)
+    }
+}
+
+fn decl_span(decl: Decl) -> Span {
+    match decl.field {
+        Some(f) => f.ty.span,
+        None => decl.ty.span,
+    }
+}
+
+/// Every reference an expression reads, in order.
+fn references<'e>(e: &'e Expr, out: &mut Vec<&'e KeyPath>) {
+    match &e.kind {
+        ExprKind::Reference(p) => {
+            if !out.iter().any(|o| o.dotted() == p.dotted()) {
+                out.push(p);
+            }
+        }
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) => references(x, out),
+        ExprKind::Binary(_, a, b) => {
+            references(a, out);
+            references(b, out);
+        }
+        ExprKind::Ternary(a, b, c) => {
+            references(a, out);
+            references(b, out);
+            references(c, out);
+        }
+        _ => {}
+    }
+}
+
+pub fn within(x: f64, b: &Bounds) -> bool {
+    let lo = b
+        .min
+        .is_none_or(|(m, excl)| if excl { x > m } else { x >= m });
+    let hi = b
+        .max
+        .is_none_or(|(m, excl)| if excl { x < m } else { x <= m });
+    lo && hi
+}
+
+/// `@env` text as the kind `want` (int, float, bool); `None` when it does not parse.
+fn parse_as(s: &str, want: &ValueKind) -> Option<ValueKind> {
+    let t = s.trim();
+    match want {
+        ValueKind::Int(_) => t.replace('_', "").parse::<i64>().ok().map(ValueKind::Int),
+        ValueKind::Float(_) => t
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(ValueKind::Float),
+        ValueKind::Bool(_) => match t.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(ValueKind::Bool(true)),
+            "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
+            _ => None,
+        },
+        ValueKind::Null => (t.is_empty() || t == "null").then_some(ValueKind::Null),
+        _ => None,
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() || path == "the configuration" {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.len() > 12 {
+        format!("{}, … ({} in all)", items[..12].join(", "), items.len())
+    } else {
+        items.join(", ")
+    }
+}

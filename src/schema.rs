@@ -1,0 +1,581 @@
+//! Schemas: the table of named types, bindings, and the static checks of schema declarations.
+//!
+//! Owns: [`Schemas`] (every `schema` / `type` declaration of a program, the `std/types` prelude included),
+//! [`Binding`] (`bind` and `[section: Type]`), string formats, and constant defaults. Invariants: names are unique
+//! (TSK0510); after [`Schemas::validate`] every name a type uses resolves or was reported (TSK0509), every pattern
+//! compiled (regexes are compiled once here, never per value), every constraint fits its type, every default is a
+//! constant of its field's type (TSK0511). Checking *values* against types is `check.rs`.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use indexmap::IndexMap;
+use regex::Regex;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::ast::*;
+use crate::value::{LayerId, Origin, Value, ValueKind};
+
+/// Types every program knows without a declaration.
+pub const BUILTINS: &[&str] = &[
+    "string", "int", "float", "number", "bool", "null", "secret", "any",
+];
+
+/// Names accepted by `format NAME`.
+pub const FORMATS: &[&str] = &[
+    "hostname", "url", "email", "ipv4", "ipv6", "ip", "cidr", "semver", "duration", "bytesize",
+    "uuid",
+];
+
+/// A `schema` or `type` declaration and the file it is in.
+#[derive(Debug, Clone)]
+pub struct SchemaDef {
+    pub decl: SchemaDecl,
+    pub file: FileId,
+}
+
+/// `bind a.b: Type`, `bind Type` or `[a.b: Type]`: the value at `path` must have type `ty`.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// Empty: the whole configuration.
+    pub path: Vec<String>,
+    pub ty: TypeExpr,
+    pub file: FileId,
+    /// The `bind` item or section header.
+    pub span: Span,
+    pub layer: LayerId,
+}
+
+#[derive(Debug, Default)]
+pub struct Schemas {
+    pub defs: IndexMap<String, SchemaDef>,
+    patterns: HashMap<String, Regex>,
+    /// `parity provider` / `parity env` declarations.
+    pub parity: Vec<(Parity, FileId)>,
+}
+
+impl Schemas {
+    /// Add a declaration; a second one with the same name is TSK0510.
+    pub fn declare(&mut self, decl: &SchemaDecl, file: FileId, sink: &mut Sink) {
+        if let Some(first) = self.defs.get(&decl.name.name) {
+            sink.push(
+                Diagnostic::error(Code::DuplicateSchema, format!("type `{}` is declared twice", decl.name.name))
+                    .primary(file, decl.name.span, "declared again here")
+                    .secondary(first.file, first.decl.name.span, "first declared here")
+                    .help("type names are global across the project and the stdlib modules it uses; rename one"),
+            );
+            return;
+        }
+        if BUILTINS.contains(&decl.name.name.as_str()) {
+            sink.push(
+                Diagnostic::error(
+                    Code::DuplicateSchema,
+                    format!("`{}` is a built-in type", decl.name.name),
+                )
+                .primary(file, decl.name.span, "cannot be redeclared")
+                .help("choose another name"),
+            );
+            return;
+        }
+        self.defs.insert(
+            decl.name.name.clone(),
+            SchemaDef {
+                decl: decl.clone(),
+                file,
+            },
+        );
+    }
+
+    pub fn get(&self, name: &str) -> Option<&SchemaDef> {
+        self.defs.get(name)
+    }
+
+    /// The compiled regex of a `pattern` constraint (compiled by [`Schemas::validate`]).
+    pub fn regex(&self, pattern: &str) -> Option<&Regex> {
+        self.patterns.get(pattern)
+    }
+
+    /// Check every declaration and binding type once per program: names resolve, patterns compile, constraints fit,
+    /// defaults are constants of the right type, and no alias is defined by itself.
+    pub fn validate(&mut self, bindings: &[&Binding], sources: &SourceMap, sink: &mut Sink) {
+        let defs: Vec<(TypeExpr, FileId)> = self
+            .defs
+            .values()
+            .map(|d| (d.decl.ty.clone(), d.file))
+            .collect();
+        for (ty, file) in &defs {
+            self.validate_type(ty, *file, sink);
+        }
+        for b in bindings {
+            self.validate_type(&b.ty, b.file, sink);
+        }
+        let names: Vec<String> = self.defs.keys().cloned().collect();
+        for name in names {
+            if let Some(def) = self.defs.get(&name) {
+                if self.unguarded_cycle(&name, &def.decl.ty, &mut Vec::new()) {
+                    sink.push(
+                        Diagnostic::error(Code::InvalidSchema, format!("type `{name}` is defined by itself"))
+                            .primary(def.file, def.decl.name.span, "this type's definition leads back to it")
+                            .help("a type may refer to itself only inside an array, a map or an object field"),
+                    );
+                }
+            }
+        }
+        // Defaults: constants that match their field's type.
+        for (ty, file) in &defs {
+            self.validate_defaults(ty, *file, sources, sink);
+        }
+        for b in bindings {
+            self.validate_defaults(&b.ty, b.file, sources, sink);
+        }
+    }
+
+    fn validate_type(&mut self, ty: &TypeExpr, file: FileId, sink: &mut Sink) {
+        match &ty.kind {
+            TypeKind::Named { name, constraints } => {
+                let base = self.base_kind(&name.name, 0);
+                if base.is_none() {
+                    let mut d = Diagnostic::error(
+                        Code::UnknownType,
+                        format!("unknown type `{}`", name.name),
+                    )
+                    .primary(
+                        file,
+                        name.span,
+                        "not a built-in type or a declared `schema`/`type`",
+                    );
+                    let candidates = BUILTINS
+                        .iter()
+                        .copied()
+                        .chain(self.defs.keys().map(String::as_str));
+                    if let Some(s) = did_you_mean(&name.name, candidates) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    } else {
+                        d = d.help("declare it with `schema Name { ... }` or `type Name = ...`, or `use` the stdlib module that has it (`std/aws`, `std/azure`, `std/gcp`)");
+                    }
+                    sink.push(d);
+                }
+                self.validate_constraints(constraints, base.unwrap_or(Base::Any), file, sink);
+            }
+            TypeKind::Literal(e) => {
+                if const_value(e, file).is_none() {
+                    sink.push(
+                        Diagnostic::error(Code::InvalidSchema, "a literal type must be a constant")
+                            .primary(
+                                file,
+                                e.span,
+                                "not a string, number, boolean or null literal",
+                            ),
+                    );
+                }
+            }
+            TypeKind::Array { item, constraints } => {
+                self.validate_type(item, file, sink);
+                self.validate_constraints(constraints, Base::Array, file, sink);
+            }
+            TypeKind::Map {
+                key,
+                value,
+                constraints,
+            } => {
+                self.validate_type(key, file, sink);
+                self.validate_type(value, file, sink);
+                if !matches!(self.shallow_base(key), Some(Base::String) | None) {
+                    sink.push(
+                        Diagnostic::error(Code::InvalidSchema, "map keys are strings").primary(
+                            file,
+                            key.span,
+                            "the key type must be `string` or a string type",
+                        ),
+                    );
+                }
+                self.validate_constraints(constraints, Base::Map, file, sink);
+            }
+            TypeKind::Object(obj) => {
+                let mut seen: HashMap<&str, Span> = HashMap::new();
+                for f in &obj.fields {
+                    if let Some(first) = seen.insert(&f.name.name, f.name.span) {
+                        sink.push(
+                            Diagnostic::error(
+                                Code::InvalidSchema,
+                                format!("field `{}` is declared twice", f.name.name),
+                            )
+                            .primary(file, f.name.span, "declared again here")
+                            .secondary(
+                                file,
+                                first,
+                                "first declared here",
+                            ),
+                        );
+                    }
+                    self.validate_type(&f.ty, file, sink);
+                }
+                if let Some(Some(t)) = &obj.extra {
+                    self.validate_type(t, file, sink);
+                }
+            }
+            TypeKind::Union(members) => {
+                for m in members {
+                    self.validate_type(m, file, sink);
+                }
+            }
+            TypeKind::Error => {}
+        }
+    }
+
+    fn validate_constraints(
+        &mut self,
+        cs: &[Constraint],
+        base: Base,
+        file: FileId,
+        sink: &mut Sink,
+    ) {
+        for c in cs {
+            let fits = match &c.kind {
+                ConstraintKind::Range(_) => matches!(base, Base::Number | Base::Any),
+                ConstraintKind::Len(_) => {
+                    matches!(base, Base::String | Base::Array | Base::Map | Base::Any)
+                }
+                ConstraintKind::Pattern { .. } | ConstraintKind::Format(_) => {
+                    matches!(base, Base::String | Base::Any)
+                }
+                ConstraintKind::Unique => matches!(base, Base::Array | Base::Any),
+            };
+            if !fits {
+                sink.push(
+                    Diagnostic::error(Code::InvalidSchema, format!("this constraint does not apply to {}", base.describe()))
+                        .primary(file, c.span, "does not fit the type")
+                        .help("ranges apply to numbers; `len` to strings, arrays and maps; `pattern` and `format` to strings; `unique` to arrays"),
+                );
+            }
+            match &c.kind {
+                ConstraintKind::Pattern { regex, .. } if !self.patterns.contains_key(regex) => {
+                    match Regex::new(regex) {
+                        Ok(r) => {
+                            self.patterns.insert(regex.clone(), r);
+                        }
+                        Err(e) => sink.push(
+                            Diagnostic::error(Code::InvalidSchema, "invalid regular expression")
+                                .primary(file, c.span, first_line(&e.to_string()))
+                                .help("patterns use Rust regex syntax (no look-around or backreferences)"),
+                        ),
+                    }
+                }
+                ConstraintKind::Format(name) if !FORMATS.contains(&name.name.as_str()) => {
+                    let mut d = Diagnostic::error(Code::InvalidSchema, format!("unknown format `{}`", name.name))
+                        .primary(file, name.span, "not a known format")
+                        .note(format!("formats: {}", FORMATS.join(", ")));
+                    if let Some(s) = did_you_mean(&name.name, FORMATS.iter().copied()) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    sink.push(d);
+                }
+                ConstraintKind::Range(b) | ConstraintKind::Len(b) => {
+                    if let (Some((lo, _)), Some((hi, _))) = (b.min, b.max) {
+                        if lo > hi {
+                            sink.push(
+                                Diagnostic::error(Code::InvalidSchema, "empty range: the minimum is above the maximum")
+                                    .primary(file, c.span, "no value can satisfy this"),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn validate_defaults(&self, ty: &TypeExpr, file: FileId, sources: &SourceMap, sink: &mut Sink) {
+        match &ty.kind {
+            TypeKind::Object(obj) => {
+                for f in &obj.fields {
+                    if let Some(d) = &f.default {
+                        match const_value(d, file) {
+                            None => sink.push(
+                                Diagnostic::error(Code::InvalidSchema, format!("the default of `{}` is not a constant", f.name.name))
+                                    .primary(file, d.span, "defaults must be literals: strings, numbers, booleans, null, arrays and objects of them"),
+                            ),
+                            Some(mut v) => {
+                                let target = crate::merge::Target::default();
+                                let mut checker = crate::check::Checker::new(self, sources, &target);
+                                if let Err(errs) = checker.check(&mut v, &f.ty, file, &f.name.name, Some(f)) {
+                                    let why = errs.first().map(|e| e.message.clone()).unwrap_or_default();
+                                    sink.push(
+                                        Diagnostic::error(Code::InvalidSchema, format!("the default of `{}` does not match its type", f.name.name))
+                                            .primary(file, d.span, why)
+                                            .secondary(file, f.ty.span, "the field's type"),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    self.validate_defaults(&f.ty, file, sources, sink);
+                }
+            }
+            TypeKind::Array { item, .. } => self.validate_defaults(item, file, sources, sink),
+            TypeKind::Map { value, .. } => self.validate_defaults(value, file, sources, sink),
+            TypeKind::Union(ms) => {
+                for m in ms {
+                    self.validate_defaults(m, file, sources, sink);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Does `ty` reach the type `name` again without passing through an array, map or object?
+    fn unguarded_cycle(&self, name: &str, ty: &TypeExpr, seen: &mut Vec<String>) -> bool {
+        match &ty.kind {
+            TypeKind::Named { name: n, .. } => {
+                if n.name == name {
+                    return true;
+                }
+                if seen.contains(&n.name) {
+                    return false;
+                }
+                seen.push(n.name.clone());
+                self.defs
+                    .get(&n.name)
+                    .is_some_and(|d| self.unguarded_cycle(name, &d.decl.ty, seen))
+            }
+            TypeKind::Union(ms) => ms.iter().any(|m| self.unguarded_cycle(name, m, seen)),
+            _ => false,
+        }
+    }
+
+    /// What kind of value a named type holds, following aliases. `None`: unknown name.
+    pub fn base_kind(&self, name: &str, depth: u32) -> Option<Base> {
+        Some(match name {
+            "string" => Base::String,
+            "int" | "float" | "number" => Base::Number,
+            "bool" | "null" | "secret" | "any" => Base::Any,
+            _ => {
+                let def = self.defs.get(name)?;
+                if depth > 32 {
+                    return Some(Base::Any);
+                }
+                match &def.decl.ty.kind {
+                    TypeKind::Named { name, .. } => {
+                        self.base_kind(&name.name, depth + 1).unwrap_or(Base::Any)
+                    }
+                    other => Base::of(other, &|n| self.base_kind(n, depth + 1)),
+                }
+            }
+        })
+    }
+
+    fn shallow_base(&self, ty: &TypeExpr) -> Option<Base> {
+        match &ty.kind {
+            TypeKind::Named { name, .. } => self.base_kind(&name.name, 0),
+            other => Some(Base::of(other, &|n| self.base_kind(n, 1))),
+        }
+    }
+}
+
+/// The coarse kind of value a type holds, for deciding which constraints fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    String,
+    Number,
+    Array,
+    Map,
+    Any,
+}
+
+impl Base {
+    fn of(kind: &TypeKind, named: &dyn Fn(&str) -> Option<Base>) -> Base {
+        match kind {
+            TypeKind::Literal(e) => match e.kind {
+                ExprKind::Str { .. } => Base::String,
+                ExprKind::Int(_) | ExprKind::Float(_) => Base::Number,
+                _ => Base::Any,
+            },
+            TypeKind::Array { .. } => Base::Array,
+            TypeKind::Map { .. } | TypeKind::Object(_) => Base::Map,
+            TypeKind::Named { name, .. } => named(&name.name).unwrap_or(Base::Any),
+            TypeKind::Union(ms) => {
+                let bases: Vec<Base> = ms.iter().map(|m| Base::of(&m.kind, named)).collect();
+                match bases.first() {
+                    Some(b) if bases.iter().all(|x| x == b) => *b,
+                    _ => Base::Any,
+                }
+            }
+            TypeKind::Error => Base::Any,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Base::String => "a string type",
+            Base::Number => "a number type",
+            Base::Array => "an array type",
+            Base::Map => "an object or map type",
+            Base::Any => "this type",
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().last().unwrap_or(s).trim().to_string()
+}
+
+/// The value of a constant expression (a default or a literal type): literals, arrays and objects of them, and
+/// negative numbers. `None` for anything that needs evaluation.
+pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
+    let origin = Origin {
+        file,
+        span: e.span,
+        layer: LayerId::SchemaDefault,
+    };
+    let kind = match &e.kind {
+        ExprKind::Null => ValueKind::Null,
+        ExprKind::Bool(b) => ValueKind::Bool(*b),
+        ExprKind::Int(i) => ValueKind::Int(*i),
+        ExprKind::Float(f) => ValueKind::Float(*f),
+        ExprKind::Str { parts, .. } => {
+            let mut s = String::new();
+            for p in parts {
+                match p {
+                    StrPart::Lit(t) => s.push_str(t),
+                    StrPart::Interp(_) => return None,
+                }
+            }
+            ValueKind::String(s)
+        }
+        ExprKind::Array { items, .. } => ValueKind::Array(
+            items
+                .iter()
+                .map(|i| const_value(i, file))
+                .collect::<Option<_>>()?,
+        ),
+        ExprKind::Object { entries, .. } => {
+            let mut m = IndexMap::new();
+            for en in entries {
+                let EntryTarget::Key(k) = &en.target else {
+                    return None;
+                };
+                if k.segments.len() != 1 {
+                    return None;
+                }
+                m.insert(k.segments[0].name.clone(), const_value(&en.value, file)?);
+            }
+            ValueKind::Object(m)
+        }
+        ExprKind::Paren(inner) => return const_value(inner, file),
+        ExprKind::Unary(UnaryOp::Neg, inner) => match const_value(inner, file)?.kind {
+            ValueKind::Int(i) => ValueKind::Int(i.checked_neg()?),
+            ValueKind::Float(f) => ValueKind::Float(-f),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Value::new(kind, origin))
+}
+
+// ----- formats -----
+
+fn re(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
+}
+
+static SEMVER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$",
+    )
+});
+static DURATION: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d|w))+$"));
+static BYTESIZE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"^[0-9]+(\.[0-9]+)? ?([kKMGTP]i?B?|B)?$"));
+static URL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]+(@[^\s/?#@]+)?(/[^\s]*)?([?#][^\s]*)?$")
+});
+static UUID: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+});
+
+fn matches(r: &LazyLock<Option<Regex>>, s: &str) -> bool {
+    r.as_ref().is_some_and(|r| r.is_match(s))
+}
+
+/// RFC 1123 host name: dot-separated labels of letters, digits and `-`, 1–63 characters each, 253 in all.
+pub fn is_hostname(s: &str) -> bool {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Does `s` have format `name`? Unknown formats (reported by [`Schemas::validate`]) accept everything.
+pub fn has_format(name: &str, s: &str) -> bool {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match name {
+        "hostname" => is_hostname(s),
+        "url" => matches(&URL, s),
+        "email" => match s.rsplit_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && !local.chars().any(|c| c.is_whitespace() || c == '@')
+                    && is_hostname(domain)
+                    && domain.contains('.')
+            }
+            None => false,
+        },
+        "ipv4" => s.parse::<Ipv4Addr>().is_ok(),
+        "ipv6" => s.parse::<Ipv6Addr>().is_ok(),
+        "ip" => s.parse::<IpAddr>().is_ok(),
+        "cidr" => match s.split_once('/') {
+            Some((addr, bits)) => {
+                let max = match addr.parse::<IpAddr>() {
+                    Ok(IpAddr::V4(_)) => 32,
+                    Ok(IpAddr::V6(_)) => 128,
+                    Err(_) => return false,
+                };
+                !bits.is_empty()
+                    && bits.bytes().all(|b| b.is_ascii_digit())
+                    && bits.len() <= 3
+                    && bits.parse::<u32>().is_ok_and(|b| b <= max)
+            }
+            None => false,
+        },
+        "semver" => matches(&SEMVER, s),
+        "duration" => matches(&DURATION, s),
+        "bytesize" => matches(&BYTESIZE, s),
+        "uuid" => matches(&UUID, s),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn formats() {
+        for (f, good, bad) in [
+            ("hostname", "db-1.example.com", "-db.example.com"),
+            ("url", "https://example.com/x?y=1", "example.com"),
+            ("email", "ops@example.com", "ops@"),
+            ("ipv4", "10.0.0.1", "10.0.0.256"),
+            ("ipv6", "::1", "1::2::3"),
+            ("ip", "::1", "localhost"),
+            ("cidr", "10.0.0.0/16", "10.0.0.0/33"),
+            ("semver", "1.2.3-rc.1+build.5", "1.2"),
+            ("duration", "1h30m", "30 seconds"),
+            ("bytesize", "512MiB", "512 MBs"),
+            ("uuid", "123e4567-e89b-12d3-a456-426614174000", "123e4567"),
+        ] {
+            assert!(has_format(f, good), "{f} should accept {good}");
+            assert!(!has_format(f, bad), "{f} should reject {bad}");
+        }
+    }
+}
