@@ -258,7 +258,7 @@ impl<'a> Checker<'a> {
                         field: None,
                     };
                     if let Err(e) =
-                        self.check_in(&mut kv, key_decl, key, file, &format!("key of {sub}"))
+                        self.check_in(&mut kv, key_decl, key, file, &format!("{sub} (key)"))
                     {
                         errs.extend(e);
                     }
@@ -356,7 +356,8 @@ impl<'a> Checker<'a> {
                 let r = self.check_in(v, inner_decl, def_ty, file, path);
                 let _ = schemas;
                 self.depth -= 1;
-                return r;
+                let doc = def.decl.doc.as_deref();
+                return r.map_err(|errs| errs.into_iter().map(|d| d.with_doc(name, doc)).collect());
             }
         };
         if ok {
@@ -884,6 +885,23 @@ impl<'a> Checker<'a> {
         } else {
             Err(errs)
         }
+    }
+}
+
+trait WithDoc {
+    fn with_doc(self, name: &str, doc: Option<&str>) -> Self;
+}
+
+impl WithDoc for Diagnostic {
+    /// The `##` doc comment of the field or type involved, as a note (once).
+    fn with_doc(mut self, name: &str, doc: Option<&str>) -> Self {
+        if let Some(doc) = doc {
+            let note = format!("{name}: {}", doc.replace('\n', " "));
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
+        self
     }
 }
 

@@ -170,13 +170,7 @@ impl Output {
     /// Print the session's diagnostics and return the exit code they imply.
     fn finish(&mut self, mut session: Session) -> u8 {
         let usage = session.usage_error;
-        let sink = std::mem::take(&mut session.sink);
-        let mut diags = sink.into_sorted();
-        for d in &mut diags {
-            if let Some(which) = session.describe_targets(&d.targets) {
-                d.notes.push(which);
-            }
-        }
+        let diags = session.take_diagnostics();
         self.print(&diags, &session);
         exit_code(&diags, usage)
     }

@@ -335,6 +335,17 @@ impl Session {
         value.map(|v| (merged, v))
     }
 
+    /// The session's diagnostics, sorted and deduplicated, each noting the targets it was reported for.
+    pub fn take_diagnostics(&mut self) -> Vec<crate::diagnostic::Diagnostic> {
+        let mut diags = std::mem::take(&mut self.sink).into_sorted();
+        for d in &mut diags {
+            if let Some(which) = self.describe_targets(&d.targets) {
+                d.notes.push(which);
+            }
+        }
+        diags
+    }
+
     /// "production/aws, staging/*": the targets a diagnostic was reported for, grouped where a whole environment
     /// or provider fails. `None` when only one target was built (nothing to tell apart).
     pub fn describe_targets(&self, targets: &[String]) -> Option<String> {

@@ -162,6 +162,7 @@ pub fn lower_program(
         .flat_map(|layer| &layer.bindings)
         .collect();
     l.program.schemas.validate(&bindings, l.sources, l.sink);
+    check_parity(&l.program, l.sink);
     l.program.has_errors = l.sink.error_count() > errors_before;
     l.program
 }
@@ -753,4 +754,89 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
         insert(&mut layer.root, &path, Node::Leaf(leaf), file, sink);
     }
     layer
+}
+
+/// `parity provider` / `parity env`: every block of that kind defines the same key paths. Reported per missing key,
+/// at the block that lacks it, with a block that has it.
+fn check_parity(program: &Program, sink: &mut Sink) {
+    let mut done: Vec<&str> = Vec::new();
+    for (parity, pfile) in &program.schemas.parity {
+        let kind = parity.kind.name.as_str();
+        if done.contains(&kind) || !matches!(kind, "provider" | "env") {
+            continue;
+        }
+        done.push(kind);
+        let decls = if kind == "provider" {
+            &program.providers
+        } else {
+            &program.environments
+        };
+        let blocks: Vec<(&String, Vec<(String, FileId, Span)>)> = decls
+            .keys()
+            .map(|name| {
+                let id = if kind == "provider" {
+                    LayerId::Provider(name.as_str().into())
+                } else {
+                    LayerId::Env(name.as_str().into())
+                };
+                let mut keys = Vec::new();
+                if let Some(layer) = program.layer(&id) {
+                    leaf_paths(&layer.root, &mut String::new(), &mut keys);
+                }
+                let only: Vec<String> = parity.keys.iter().map(KeyPath::dotted).collect();
+                keys.retain(|(k, ..)| {
+                    only.is_empty()
+                        || only
+                            .iter()
+                            .any(|o| k == o || k.starts_with(&format!("{o}.")))
+                });
+                (name, keys)
+            })
+            .collect();
+        for (name, keys) in &blocks {
+            let decl = &decls[name.as_str()];
+            for (other, other_keys) in &blocks {
+                for (key, file, span) in other_keys {
+                    if keys.iter().any(|(k, ..)| k == key) {
+                        continue;
+                    }
+                    // Report each missing key once, against the first block that has it.
+                    let first_holder = blocks
+                        .iter()
+                        .find(|(_, ks)| ks.iter().any(|(k, ..)| k == key))
+                        .map(|(n, _)| *n);
+                    if first_holder != Some(*other) {
+                        continue;
+                    }
+                    sink.push(
+                        Diagnostic::error(
+                            Code::ParityMissing,
+                            format!("{kind} `{name}` does not define `{key}`, which {kind} `{other}` defines"),
+                        )
+                        .primary(decl.file, decl.span, format!("`{key}` missing from this {kind}"))
+                        .secondary(*file, *span, format!("defined for {kind} `{other}` here"))
+                        .secondary(*pfile, parity.span, format!("`parity {kind}` requires the same keys in every {kind} block"))
+                        .help(format!("define `{key}` in the `{kind} {name}` block (or remove it from the others)")),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The dotted paths of every value a layer's object tree defines (not the objects themselves), with key spans.
+fn leaf_paths(obj: &ObjectNode, prefix: &mut String, out: &mut Vec<(String, FileId, Span)>) {
+    for (k, node) in &obj.fields {
+        let len = prefix.len();
+        if !prefix.is_empty() {
+            prefix.push('.');
+        }
+        prefix.push_str(k);
+        match node {
+            Node::Object(o) => leaf_paths(o, prefix, out),
+            Node::Leaf(l) => out.push((prefix.clone(), l.origin.file, l.key_span)),
+            Node::Delete(o) => out.push((prefix.clone(), o.file, o.span)),
+        }
+        prefix.truncate(len);
+    }
 }

@@ -44,7 +44,9 @@ pub fn run_case(path: &Path) -> String {
     let mut out = String::new();
     for target in session.all_targets(&program) {
         out.push_str(&format!("== {target} ==\n"));
+        let errors = session.sink.error_count();
         match session.build(&program, &target, overrides.as_ref(), &inputs) {
+            Some(_) if session.sink.error_count() > errors => out.push_str("(failed)\n"),
             Some((_, v)) => match emit(&v, format) {
                 Ok(t) => out.push_str(&t),
                 Err(ds) => {
@@ -55,8 +57,7 @@ pub fn run_case(path: &Path) -> String {
             None => out.push_str("(failed)\n"),
         }
     }
-    let sink = std::mem::take(&mut session.sink);
-    let diags = sink.into_sorted();
+    let diags = session.take_diagnostics();
     format!(
         "== diagnostics ==\n{}{out}",
         tuskc::render::human(&diags, &session.sources, false)

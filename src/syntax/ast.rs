@@ -59,6 +59,8 @@ pub struct Bind {
 pub struct Parity {
     /// `provider` or `env`.
     pub kind: Ident,
+    /// `parity provider storage, cloud.region`: only these keys (and keys under them) are compared; empty: all.
+    pub keys: Vec<KeyPath>,
     pub span: Span,
 }
 

@@ -81,8 +81,21 @@ impl<'a, 's> Parser<'a, 's> {
                             .help("`parity provider` makes every provider block define the same keys; `parity env` does the same for env blocks"),
                     );
                 }
+                let mut keys = Vec::new();
+                while matches!(self.peek().kind, TokenKind::Ident | TokenKind::Str)
+                    && !self.peek().line_start
+                {
+                    match self.parse_key_path() {
+                        Some(k) => keys.push(k),
+                        None => break,
+                    }
+                    if self.at(TokenKind::Comma) && !self.peek_at(1).line_start {
+                        self.bump();
+                    }
+                }
                 Item::Parity(Parity {
                     kind,
+                    keys,
                     span: kw.span.to(self.prev_span()),
                 })
             }
