@@ -932,10 +932,8 @@ fn decl_span(decl: Decl) -> Span {
 /// Every reference an expression reads, in order.
 fn references<'e>(e: &'e Expr, out: &mut Vec<&'e KeyPath>) {
     match &e.kind {
-        ExprKind::Reference(p) => {
-            if !out.iter().any(|o| o.dotted() == p.dotted()) {
-                out.push(p);
-            }
+        ExprKind::Reference(p) if !out.iter().any(|o| o.dotted() == p.dotted()) => {
+            out.push(p);
         }
         ExprKind::Unary(_, x) | ExprKind::Paren(x) => references(x, out),
         ExprKind::Binary(_, a, b) => {

@@ -60,10 +60,45 @@ pub enum Command {
     /// Show which layer and file:line produced a value, and what it overrode.
     #[command(after_help = AFTER_HELP)]
     Explain(KeyArgs),
+    /// Work with schemas: export them as JSON Schema, or classify changes between two versions.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Explain a diagnostic code, e.g. `tuskc explain-code TSK0302`.
     ExplainCode {
         /// The code (TSK0302 or 0302); omit to list every code.
         code: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SchemaCommand {
+    /// Print the project's schemas as JSON Schema (2020-12): the bound sections as properties, every declared
+    /// type under `$defs`.
+    #[command(after_help = AFTER_HELP)]
+    Export {
+        /// A .tsk file or a project directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Export only this schema (as the document's root), with the types it uses under `$defs`.
+        #[arg(long, value_name = "NAME")]
+        schema: Option<String>,
+        /// Write to FILE (atomically) instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Classify schema changes between OLD and NEW as breaking or compatible; exit 1 if any is breaking.
+    ///
+    /// OLD and NEW are each a .tsk file or project directory, a git revision (`HEAD~1`: the project at PATH as of
+    /// that revision), or `REV:FILE` (that file as of the revision).
+    #[command(
+        after_help = "Exit codes:\n  0  no breaking change\n  1  at least one breaking change (or a side has errors)\n  2  usage or I/O error (unknown revision, unreadable files)"
+    )]
+    Diff {
+        old: String,
+        new: String,
+        /// The project a bare revision refers to.
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
     },
 }
 
@@ -117,6 +152,9 @@ pub struct CheckArgs {
     pub path: PathBuf,
     #[command(flatten)]
     pub inputs: Inputs,
+    /// Also validate each target's resolved output against this JSON Schema (the one the application publishes).
+    #[arg(long, value_name = "FILE")]
+    pub json_schema: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -142,13 +180,21 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check(a, &mut out),
         Command::Get(a) => get_or_explain(a, &mut out, false),
         Command::Explain(a) => get_or_explain(a, &mut out, true),
+        Command::Schema(SchemaCommand::Export {
+            path,
+            schema,
+            output,
+        }) => crate::cli_schema::export(path, schema.as_deref(), output.as_deref(), &mut out),
+        Command::Schema(SchemaCommand::Diff { old, new, path }) => {
+            crate::cli_schema::diff(old, new, path, &mut out)
+        }
         Command::ExplainCode { code } => explain_code(code.as_deref()),
     };
     ExitCode::from(code)
 }
 
-struct Output {
-    format: MessageFormat,
+pub(crate) struct Output {
+    pub(crate) format: MessageFormat,
     color: bool,
 }
 
@@ -168,7 +214,7 @@ impl Output {
     }
 
     /// Print the session's diagnostics and return the exit code they imply.
-    fn finish(&mut self, mut session: Session) -> u8 {
+    pub(crate) fn finish(&mut self, mut session: Session) -> u8 {
         let usage = session.usage_error;
         let diags = session.take_diagnostics();
         self.print(&diags, &session);
@@ -202,7 +248,7 @@ impl Output {
     }
 
     /// A diagnostic before any session exists (the path cannot be read).
-    fn early(&self, d: Diagnostic) -> u8 {
+    pub(crate) fn early(&self, d: Diagnostic) -> u8 {
         self.render(std::slice::from_ref(&d), &crate::source::SourceMap::new());
         2
     }
@@ -247,7 +293,7 @@ fn start(
 }
 
 /// The one entry a single-target command means.
-fn single_entry(session: &mut Session) -> Option<PathBuf> {
+pub(crate) fn single_entry(session: &mut Session) -> Option<PathBuf> {
     match session.project.entries.as_slice() {
         [one] => Some(one.clone()),
         [] => {
@@ -427,6 +473,27 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
         Ok(started) => started,
         Err(code) => return code,
     };
+    let validator = match &a.json_schema {
+        None => None,
+        Some(file) => match std::fs::read_to_string(file) {
+            Ok(text) => match crate::json_schema::compile(&text, &file.display().to_string()) {
+                Ok(v) => Some((v, file.display().to_string())),
+                Err(d) => {
+                    session.usage_error = true;
+                    session.sink.push(d);
+                    return out.finish(session);
+                }
+            },
+            Err(e) => {
+                session.usage_error = true;
+                session.sink.push(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot read `{}`: {e}", file.display()),
+                ));
+                return out.finish(session);
+            }
+        },
+    };
     let mut checked = 0;
     let mut failed = Vec::new();
     for entry in session.project.entries.clone() {
@@ -441,6 +508,15 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             checked += 1;
             let before = session.sink.error_count();
             let built = session.build(&program, &target, overrides.as_ref(), &inputs);
+            if let (Some((validator, name)), Some((_, value))) = (&validator, &built) {
+                if session.sink.error_count() == before {
+                    let mark = session.sink.len();
+                    let found =
+                        crate::json_schema::validate(validator, value, name, &session.sources);
+                    session.sink.extend(found);
+                    session.sink.tag_targets(mark, &target.to_string());
+                }
+            }
             if session.sink.error_count() > before || built.is_none() {
                 failed.push(target.to_string());
             }

@@ -854,8 +854,8 @@ pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, Bina
         _ => None,
     };
     let kind = match op {
-        BinaryOp::Eq => Some(Bool(a.same(&b))),
-        BinaryOp::Ne => Some(Bool(!a.same(&b))),
+        BinaryOp::Eq => Some(Bool(a.same(b))),
+        BinaryOp::Ne => Some(Bool(!a.same(b))),
         BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
             let ord = match (&a.kind, &b.kind) {
                 (String(x), String(y)) => Some(x.cmp(y)),
@@ -881,7 +881,7 @@ pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, Bina
             },
             (Array(x), Array(y)) => Some(Array(x.iter().chain(y).cloned().collect())),
             (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => {
-                match (display(&a), display(&b)) {
+                match (display(a), display(b)) {
                     (Some(x), Some(y)) if !matches!(a.kind, Null) && !matches!(b.kind, Null) => {
                         Some(String(x + &y))
                     }

@@ -6,15 +6,18 @@
 
 pub mod check;
 pub mod cli;
+mod cli_schema;
 pub mod diagnostic;
 pub mod driver;
 pub mod emit;
 pub mod eval;
+pub mod json_schema;
 pub mod lower;
 pub mod merge;
 pub mod project;
 pub mod render;
 pub mod schema;
+pub mod schema_diff;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

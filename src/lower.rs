@@ -771,7 +771,7 @@ fn check_parity(program: &Program, sink: &mut Sink) {
         } else {
             &program.environments
         };
-        let blocks: Vec<(&String, Vec<(String, FileId, Span)>)> = decls
+        let blocks: Vec<(&String, Vec<KeyPlace>)> = decls
             .keys()
             .map(|name| {
                 let id = if kind == "provider" {
@@ -824,8 +824,11 @@ fn check_parity(program: &Program, sink: &mut Sink) {
     }
 }
 
+/// A dotted key path and where its key is written.
+type KeyPlace = (String, FileId, Span);
+
 /// The dotted paths of every value a layer's object tree defines (not the objects themselves), with key spans.
-fn leaf_paths(obj: &ObjectNode, prefix: &mut String, out: &mut Vec<(String, FileId, Span)>) {
+fn leaf_paths(obj: &ObjectNode, prefix: &mut String, out: &mut Vec<KeyPlace>) {
     for (k, node) in &obj.fields {
         let len = prefix.len();
         if !prefix.is_empty() {

@@ -1,0 +1,465 @@
+//! Schema evolution: classify the differences between two versions of a program's schemas.
+//!
+//! Owns: the compatibility rules. A change is *breaking* when configuration that the old schema accepted may be
+//! rejected by the new one (a field removed from a closed object, a field that became required without a default, a
+//! type narrowed, an enum value removed, a range or length tightened, a pattern or format added or changed, an
+//! object closed), and *compatible* otherwise (fields added with defaults or as optional, types widened, ranges
+//! loosened, docs and defaults changed). Invariant: the comparison is structural and deterministic (old declaration
+//! order, then new types), and when it cannot prove a change safe it calls it breaking.
+
+use crate::schema::{const_value, Schemas};
+use crate::source::{FileId, SourceMap};
+use crate::syntax::ast::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    Breaking,
+    Compatible,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    pub impact: Impact,
+    /// `Database.pool.max`, `AwsRegion`.
+    pub path: String,
+    pub what: String,
+}
+
+struct Side<'a> {
+    schemas: &'a Schemas,
+    sources: &'a SourceMap,
+}
+
+impl Side<'_> {
+    /// The definition a constraint-free name of a non-object alias stands for.
+    fn alias<'t>(&'t self, t: &TypeExpr) -> Option<(&'t TypeExpr, FileId)> {
+        let TypeKind::Named { name, constraints } = &t.kind else {
+            return None;
+        };
+        let def = self.schemas.get(&name.name)?;
+        (constraints.is_empty() && !matches!(def.decl.ty.kind, TypeKind::Object(_)))
+            .then_some((&def.decl.ty, def.file))
+    }
+
+    fn text(&self, file: FileId, t: &TypeExpr) -> String {
+        self.sources
+            .get(file)
+            .slice(t.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Compare every named type of `old` with the one of the same name in `new`. Types only in the stdlib prelude are
+/// skipped unless the user's schemas changed them.
+pub fn diff(old: &Schemas, old_src: &SourceMap, new: &Schemas, new_src: &SourceMap) -> Vec<Change> {
+    let o = Side {
+        schemas: old,
+        sources: old_src,
+    };
+    let n = Side {
+        schemas: new,
+        sources: new_src,
+    };
+    let mut out = Vec::new();
+    for (name, od) in &old.defs {
+        match new.get(name) {
+            None => out.push(Change {
+                impact: Impact::Breaking,
+                path: name.clone(),
+                what: format!("type `{name}` removed"),
+            }),
+            Some(nd) => compare(
+                &o,
+                od.file,
+                &od.decl.ty,
+                &n,
+                nd.file,
+                &nd.decl.ty,
+                name,
+                &mut out,
+            ),
+        }
+    }
+    for name in new.defs.keys() {
+        if old.get(name).is_none() {
+            out.push(Change {
+                impact: Impact::Compatible,
+                path: name.clone(),
+                what: format!("type `{name}` added"),
+            });
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    o: &Side,
+    of: FileId,
+    ot: &TypeExpr,
+    n: &Side,
+    nf: FileId,
+    nt: &TypeExpr,
+    path: &str,
+    out: &mut Vec<Change>,
+) {
+    // A named alias on one side only (`Hostname` → `string`): compare what it stands for.
+    let same_name = matches!((&ot.kind, &nt.kind), (TypeKind::Named { name: a, .. }, TypeKind::Named { name: b, .. }) if a.name == b.name);
+    if !same_name && path.matches('→').count() < 8 {
+        if let Some((t, f)) = o.alias(ot) {
+            return compare(o, f, t, n, nf, nt, &format!("{path}→"), out);
+        }
+        if let Some((t, f)) = n.alias(nt) {
+            return compare(o, of, ot, n, f, t, &format!("{path}→"), out);
+        }
+    }
+    let path = path.trim_end_matches('→');
+    let change = |impact, what: String| Change {
+        impact,
+        path: path.to_string(),
+        what,
+    };
+    match (&ot.kind, &nt.kind) {
+        (TypeKind::Object(a), TypeKind::Object(b)) => {
+            for fa in &a.fields {
+                let sub = format!("{path}.{}", fa.name.name);
+                match b.fields.iter().find(|fb| fb.name.name == fa.name.name) {
+                    None => out.push(Change {
+                        impact: if b.extra.is_some() {
+                            Impact::Compatible
+                        } else {
+                            Impact::Breaking
+                        },
+                        path: sub,
+                        what: "field removed".into(),
+                    }),
+                    Some(fb) => {
+                        let was_required = !fa.optional && fa.default.is_none();
+                        let is_required = !fb.optional && fb.default.is_none();
+                        if is_required && !was_required {
+                            out.push(Change {
+                                impact: Impact::Breaking,
+                                path: sub.clone(),
+                                what: "became required without a default".into(),
+                            });
+                        } else if was_required && !is_required {
+                            out.push(Change {
+                                impact: Impact::Compatible,
+                                path: sub.clone(),
+                                what: "no longer required".into(),
+                            });
+                        }
+                        let da = fa
+                            .default
+                            .as_ref()
+                            .map(|d| o.sources.get(of).slice(d.span).to_string());
+                        let db = fb
+                            .default
+                            .as_ref()
+                            .map(|d| n.sources.get(nf).slice(d.span).to_string());
+                        if da.is_some() && db.is_some() && da != db {
+                            out.push(Change {
+                                impact: Impact::Compatible,
+                                path: sub.clone(),
+                                what: format!(
+                                    "default changed from {} to {} (resolved output changes where it is not set)",
+                                    da.unwrap_or_default(),
+                                    db.unwrap_or_default()
+                                ),
+                            });
+                        }
+                        if fa.deprecated.is_none() && fb.deprecated.is_some() {
+                            out.push(Change {
+                                impact: Impact::Compatible,
+                                path: sub.clone(),
+                                what: "deprecated".into(),
+                            });
+                        }
+                        compare(o, of, &fa.ty, n, nf, &fb.ty, &sub, out);
+                    }
+                }
+            }
+            for fb in &b.fields {
+                if a.fields.iter().any(|fa| fa.name.name == fb.name.name) {
+                    continue;
+                }
+                let required = !fb.optional && fb.default.is_none();
+                out.push(Change {
+                    impact: if required {
+                        Impact::Breaking
+                    } else {
+                        Impact::Compatible
+                    },
+                    path: format!("{path}.{}", fb.name.name),
+                    what: if required {
+                        "required field added without a default".into()
+                    } else {
+                        "field added".into()
+                    },
+                });
+            }
+            match (&a.extra, &b.extra) {
+                (Some(_), None) => out.push(change(
+                    Impact::Breaking,
+                    "closed: extra keys are no longer allowed".into(),
+                )),
+                (None, Some(_)) => out.push(change(
+                    Impact::Compatible,
+                    "opened: extra keys are now allowed".into(),
+                )),
+                (Some(Some(x)), Some(Some(y))) => {
+                    compare(o, of, x, n, nf, y, &format!("{path}.*"), out)
+                }
+                (Some(Some(_)), Some(None)) => out.push(change(
+                    Impact::Compatible,
+                    "extra keys of any type are now allowed".into(),
+                )),
+                (Some(None), Some(Some(_))) => out.push(change(
+                    Impact::Breaking,
+                    "extra keys now have a type".into(),
+                )),
+                _ => {}
+            }
+            let asserts = |x: &ObjectType, s: &Side, f: FileId| -> Vec<String> {
+                x.asserts
+                    .iter()
+                    .map(|a| s.sources.get(f).slice(a.cond.span).to_string())
+                    .collect()
+            };
+            let (aa, ab) = (asserts(a, o, of), asserts(b, n, nf));
+            for x in &ab {
+                if !aa.contains(x) {
+                    out.push(change(Impact::Breaking, format!("assertion added: {x}")));
+                }
+            }
+            for x in &aa {
+                if !ab.contains(x) {
+                    out.push(change(
+                        Impact::Compatible,
+                        format!("assertion removed: {x}"),
+                    ));
+                }
+            }
+        }
+        (
+            TypeKind::Array {
+                item: ia,
+                constraints: ca,
+            },
+            TypeKind::Array {
+                item: ib,
+                constraints: cb,
+            },
+        ) => {
+            compare(o, of, ia, n, nf, ib, &format!("{path}[]"), out);
+            constraints(ca, cb, path, out);
+        }
+        (
+            TypeKind::Map {
+                key: ka,
+                value: va,
+                constraints: ca,
+            },
+            TypeKind::Map {
+                key: kb,
+                value: vb,
+                constraints: cb,
+            },
+        ) => {
+            compare(o, of, ka, n, nf, kb, &format!("{path} (keys)"), out);
+            compare(o, of, va, n, nf, vb, &format!("{path}.*"), out);
+            constraints(ca, cb, path, out);
+        }
+        (
+            TypeKind::Named {
+                name: a,
+                constraints: ca,
+            },
+            TypeKind::Named {
+                name: b,
+                constraints: cb,
+            },
+        ) if a.name == b.name => {
+            constraints(ca, cb, path, out);
+        }
+        _ => {
+            // Different shapes: compare as sets of alternatives (unions, literals, named types).
+            let alts_a = alternatives(o, of, ot);
+            let alts_b = alternatives(n, nf, nt);
+            let removed: Vec<&String> = alts_a
+                .iter()
+                .filter(|x| !alts_b.contains(x) && !widened(x, &alts_b))
+                .collect();
+            let added: Vec<&String> = alts_b.iter().filter(|x| !alts_a.contains(x)).collect();
+            if alts_a.len() > 1 || alts_b.len() > 1 {
+                for r in &removed {
+                    out.push(change(Impact::Breaking, format!("no longer accepts {r}")));
+                }
+                for a in &added {
+                    out.push(change(Impact::Compatible, format!("now also accepts {a}")));
+                }
+            } else if removed.is_empty() {
+                if !added.is_empty() {
+                    out.push(change(
+                        Impact::Compatible,
+                        format!(
+                            "type widened from `{}` to `{}`",
+                            o.text(of, ot),
+                            n.text(nf, nt)
+                        ),
+                    ));
+                }
+            } else {
+                out.push(change(
+                    Impact::Breaking,
+                    format!(
+                        "type changed from `{}` to `{}`",
+                        o.text(of, ot),
+                        n.text(nf, nt)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// The alternatives a type accepts, as comparable text: literal values, or the text of each non-literal member.
+fn alternatives(s: &Side, file: FileId, t: &TypeExpr) -> Vec<String> {
+    match &t.kind {
+        TypeKind::Union(ms) => ms.iter().flat_map(|m| alternatives(s, file, m)).collect(),
+        TypeKind::Literal(e) => {
+            vec![const_value(e, file).map_or_else(|| s.text(file, t), |v| v.describe())]
+        }
+        _ => vec![format!("`{}`", s.text(file, t))],
+    }
+}
+
+/// Is `x` still accepted by a wider member of `new`: an int by `number`/`float`, a literal by its base type?
+fn widened(x: &str, new: &[String]) -> bool {
+    let has = |t: &str| new.iter().any(|n| n == &format!("`{t}`"));
+    if x == "`int`" {
+        return has("number") || has("float") || has("any");
+    }
+    if x.starts_with('"') {
+        return has("string") || has("any");
+    }
+    if x.parse::<f64>().is_ok() {
+        return has("number") || has("float") || has("any") || (!x.contains('.') && has("int"));
+    }
+    has("any")
+}
+
+fn constraints(a: &[Constraint], b: &[Constraint], path: &str, out: &mut Vec<Change>) {
+    let push = |impact, what: String, out: &mut Vec<Change>| {
+        out.push(Change {
+            impact,
+            path: path.to_string(),
+            what,
+        })
+    };
+    let range = |cs: &[Constraint], len: bool| -> Option<Bounds> {
+        cs.iter().find_map(|c| match (&c.kind, len) {
+            (ConstraintKind::Range(b), false) | (ConstraintKind::Len(b), true) => Some(b.clone()),
+            _ => None,
+        })
+    };
+    for (len, what) in [(false, "range"), (true, "length")] {
+        let (ra, rb) = (range(a, len), range(b, len));
+        match (ra, rb) {
+            (None, Some(r)) => push(Impact::Breaking, format!("{what} added: {}", show(&r)), out),
+            (Some(r), None) => push(
+                Impact::Compatible,
+                format!("{what} removed (was {})", show(&r)),
+                out,
+            ),
+            (Some(x), Some(y)) if x != y => {
+                let tighter = lower_raised(&x, &y) || upper_lowered(&x, &y);
+                let looser = lower_raised(&y, &x) || upper_lowered(&y, &x);
+                let impact = if tighter {
+                    Impact::Breaking
+                } else {
+                    Impact::Compatible
+                };
+                let verb = match (tighter, looser) {
+                    (true, false) => "tightened",
+                    (false, _) => "loosened",
+                    (true, true) => "changed",
+                };
+                push(
+                    impact,
+                    format!("{what} {verb} from {} to {}", show(&x), show(&y)),
+                    out,
+                );
+            }
+            _ => {}
+        }
+    }
+    let others = |cs: &[Constraint]| -> Vec<String> {
+        cs.iter()
+            .filter_map(|c| match &c.kind {
+                ConstraintKind::Pattern { regex, negated } => Some(format!(
+                    "{}pattern {regex:?}",
+                    if *negated { "not " } else { "" }
+                )),
+                ConstraintKind::Format(f) => Some(format!("format {}", f.name)),
+                ConstraintKind::Unique => Some("unique".into()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (oa, ob) = (others(a), others(b));
+    for x in &ob {
+        if !oa.contains(x) {
+            push(Impact::Breaking, format!("constraint added: {x}"), out);
+        }
+    }
+    for x in &oa {
+        if !ob.contains(x) {
+            push(Impact::Compatible, format!("constraint removed: {x}"), out);
+        }
+    }
+}
+
+/// Does `new` demand more at the low end than `old`?
+fn lower_raised(old: &Bounds, new: &Bounds) -> bool {
+    match (old.min, new.min) {
+        (None, Some(_)) => true,
+        (Some((a, ae)), Some((b, be))) => b > a || (b == a && be && !ae),
+        _ => false,
+    }
+}
+
+fn upper_lowered(old: &Bounds, new: &Bounds) -> bool {
+    match (old.max, new.max) {
+        (None, Some(_)) => true,
+        (Some((a, ae)), Some((b, be))) => b < a || (b == a && be && !ae),
+        _ => false,
+    }
+}
+
+fn show(b: &Bounds) -> String {
+    let n = |v: f64| {
+        if v.fract() == 0.0 {
+            format!("{}", v as i64)
+        } else {
+            v.to_string()
+        }
+    };
+    match (b.min, b.max) {
+        (Some((lo, false)), Some((hi, false))) if lo == hi => n(lo),
+        (Some((lo, false)), Some((hi, false))) => format!("{}..{}", n(lo), n(hi)),
+        _ => {
+            let mut parts = Vec::new();
+            if let Some((v, e)) = b.min {
+                parts.push(format!("{} {}", if e { ">" } else { ">=" }, n(v)));
+            }
+            if let Some((v, e)) = b.max {
+                parts.push(format!("{} {}", if e { "<" } else { "<=" }, n(v)));
+            }
+            parts.join(", ")
+        }
+    }
+}
