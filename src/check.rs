@@ -422,6 +422,13 @@ impl<'a> Checker<'a> {
             Code::SchemaMismatch,
             if shown.len() == 1 {
                 format!("`{path}` must be {}, found {}", shown[0], v.describe())
+            } else if shown.len() > 8 {
+                let ty = self.text(decl.file, decl.field.map_or(decl.ty.span, |f| f.ty.span));
+                format!(
+                    "`{path}` must be one of the {} values of `{ty}`, found {}",
+                    shown.len(),
+                    v.describe()
+                )
             } else {
                 format!(
                     "`{path}` must be one of {}, found {}",
@@ -687,11 +694,7 @@ impl<'a> Checker<'a> {
                     let at = self.set_at(&obj.origin);
                     d = d.primary(obj.origin.file, obj.origin.span, format!("`{path}` ({at})"));
                 }
-                d = d.secondary(file, a.span, "asserted here");
-                if a.cond_mentions_target() {
-                    d = d.note(format!("target: {}", self.target));
-                }
-                Err(d)
+                Err(d.secondary(file, a.span, "asserted here"))
             }
             Ok(other) => Err(Diagnostic::error(
                 Code::AssertionError,
@@ -902,23 +905,6 @@ impl WithDoc for Diagnostic {
             }
         }
         self
-    }
-}
-
-impl Assert {
-    fn cond_mentions_target(&self) -> bool {
-        fn walk(e: &Expr) -> bool {
-            match &e.kind {
-                ExprKind::Directive { name, .. } => {
-                    matches!(name.name.as_str(), "environment" | "provider")
-                }
-                ExprKind::Unary(_, x) | ExprKind::Paren(x) => walk(x),
-                ExprKind::Binary(_, a, b) => walk(a) || walk(b),
-                ExprKind::Ternary(a, b, c) => walk(a) || walk(b) || walk(c),
-                _ => false,
-            }
-        }
-        walk(&self.cond)
     }
 }
 

@@ -214,6 +214,15 @@ impl Schemas {
                 if let Some(Some(t)) = &obj.extra {
                     self.validate_type(t, file, sink);
                 }
+                for a in &obj.asserts {
+                    if let Some((span, why)) = unreadable_in_assert(&a.cond) {
+                        sink.push(
+                            Diagnostic::error(Code::AssertionError, "this assertion cannot be evaluated")
+                                .primary(file, span, why)
+                                .help("assertions read the object's fields (`pool.min`), `@environment` and `@provider`"),
+                        );
+                    }
+                }
             }
             TypeKind::Union(members) => {
                 for m in members {
@@ -413,6 +422,31 @@ impl Base {
             Base::Map => "an object or map type",
             Base::Any => "this type",
         }
+    }
+}
+
+/// The first thing in an assertion that assertions cannot read: a `$variable` or a directive other than
+/// `@environment` / `@provider`.
+fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
+    match &e.kind {
+        ExprKind::Variable { name, .. } => Some((
+            e.span,
+            format!("`${}` is a variable; assertions read fields", name.name),
+        )),
+        ExprKind::Directive { name, .. }
+            if !matches!(name.name.as_str(), "environment" | "provider") =>
+        {
+            Some((
+                e.span,
+                format!("`@{}` cannot be used in an assertion", name.name),
+            ))
+        }
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) => unreadable_in_assert(x),
+        ExprKind::Binary(_, a, b) => unreadable_in_assert(a).or_else(|| unreadable_in_assert(b)),
+        ExprKind::Ternary(a, b, c) => unreadable_in_assert(a)
+            .or_else(|| unreadable_in_assert(b))
+            .or_else(|| unreadable_in_assert(c)),
+        _ => None,
     }
 }
 
