@@ -671,6 +671,13 @@ fn explain_text(
         return format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default());
     }
     let mut s = format!("{key} = {shown}\n");
+    if value.origin.layer == crate::value::LayerId::SchemaDefault {
+        s.push_str(&format!(
+            "  the schema default at {}\n",
+            place(session, &value.origin)
+        ));
+        return s;
+    }
     if let Some((o, history, depth)) = defined {
         let src = session.sources.get(o.file).slice(o.span);
         let within = if depth < path.len() {

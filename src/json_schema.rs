@@ -381,7 +381,14 @@ pub fn validate(
             pointer.clone()
         };
         // The validator's message quotes the instance; never let it quote a secret.
-        let message = if at.secret || matches!(at.kind, ValueKind::Secret(_)) {
+        // Containers holding a secret show only references in the instance; a scalar derived from one is hidden.
+        let container = matches!(at.kind, ValueKind::Object(_) | ValueKind::Array(_));
+        let shown_value = match &at.kind {
+            ValueKind::Object(m) => format!("an object with {} keys", m.len()),
+            ValueKind::Array(a) => format!("an array of {} items", a.len()),
+            _ => at.describe(),
+        };
+        let message = if (at.secret && !container) || matches!(at.kind, ValueKind::Secret(_)) {
             format!("the value is rejected by `{schema_name}`")
         } else {
             e.to_string()
@@ -393,11 +400,8 @@ pub fn validate(
                 at.origin.file,
                 at.origin.span,
                 format!(
-                    "{} (set in {} at {}:{})",
-                    at.describe(),
-                    at.origin.layer,
-                    f.name,
-                    lc.line
+                    "{shown_value} (set in {} at {}:{})",
+                    at.origin.layer, f.name, lc.line
                 ),
             )
             .note(format!(

@@ -297,7 +297,7 @@ fn get_prints_one_value() {
     assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "6\n"));
     let o = tuskc(&[
         "get",
-        "storage.bucket",
+        "storage.url",
         "examples/shop",
         "-e",
         "staging",
@@ -305,6 +305,21 @@ fn get_prints_one_value() {
         "gcp",
     ]);
     assert_eq!(stdout(&o), "gs://acme-shop-staging\n");
+    // A value the schema's default filled in.
+    let o = tuskc(&[
+        "explain",
+        "services.api.database.sslmode",
+        "examples/shop",
+        "-e",
+        "development",
+        "-p",
+        "gcp",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "services.api.database.sslmode = \"require\"\n  the schema default at examples/shop/schemas.tsk:82:52\n"
+    );
     let o = tuskc(&[
         "get",
         "services.api.databse",

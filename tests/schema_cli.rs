@@ -1,0 +1,334 @@
+//! Schemas through the real binary: `check` on the example and its broken copy, `schema export`, `check
+//! --json-schema` (validated by the jsonschema crate), and `schema diff` between files and real git revisions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tuskc_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tuskc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("SHOP_RELEASE")
+        .env_remove("API_DB_PORT")
+        .env_remove("SMTP_HOST")
+        .env_remove("SMTP_PORT")
+        .output()
+        .unwrap()
+}
+
+fn tuskc(args: &[&str]) -> Output {
+    tuskc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_example_checks_clean_in_every_target() {
+    let o = tuskc(&["check", "examples/shop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "checked 9 targets: no errors\n");
+}
+
+#[test]
+fn the_broken_shop_shows_every_kind_of_schema_error() {
+    let o = tuskc(&["check", "tests/fixtures/shop-broken"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for code in [
+        "TSK0117", "TSK0501", "TSK0502", "TSK0503", "TSK0504", "TSK0505", "TSK0506", "TSK0507",
+        "TSK0508", "TSK0509", "TSK0510", "TSK0511", "TSK0512", "TSK0514", "TSK0516",
+    ] {
+        assert!(
+            err.contains(&format!("[{code}]")),
+            "{code} missing from:\n{err}"
+        );
+    }
+    // Errors name the targets they fail in.
+    assert!(
+        err.contains("Note: in production/*") || err.contains("in production/*"),
+        "{err}"
+    );
+    insta::assert_snapshot!(err);
+    // build writes nothing for a failing target.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let o = tuskc(&[
+        "build",
+        "tests/fixtures/shop-broken",
+        "-e",
+        "production",
+        "-p",
+        "aws",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+}
+
+#[test]
+fn env_text_is_converted_to_the_declared_type() {
+    let o = tuskc(&[
+        "get",
+        "services.worker.smtp.port",
+        "tests/fixtures/shop-broken",
+        "-e",
+        "staging",
+        "-p",
+        "aws",
+        "--var",
+        "SMTP_PORT=2525",
+    ]);
+    // The broken copy fails elsewhere, so `get` prints nothing; the conversion error for SMTP_PORT is gone.
+    assert!(!stderr(&o).contains("SMTP_PORT"), "{}", stderr(&o));
+    let o = tuskc(&[
+        "check",
+        "tests/fixtures/shop-broken",
+        "--var",
+        "SMTP_PORT=many",
+    ]);
+    assert!(stderr(&o).contains("environment variable `SMTP_PORT` is not an int: \"many\""));
+}
+
+#[test]
+fn schema_export_round_trips_through_check_json_schema() {
+    let o = tuskc(&["schema", "export", "examples/shop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    insta::assert_snapshot!("shop_json_schema", text);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        doc["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(
+        doc["$defs"]["Database"]["properties"]["host"]["$ref"],
+        "#/$defs/Hostname"
+    );
+    assert_eq!(doc["$defs"]["Hostname"]["format"], "hostname");
+    assert_eq!(
+        doc["$defs"]["Database"]["properties"]["password"]["x-tuskc-secret"],
+        true
+    );
+    // Every target's output satisfies the exported schema.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.schema.json");
+    std::fs::write(&file, &text).unwrap();
+    let o = tuskc(&[
+        "check",
+        "examples/shop",
+        "--json-schema",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // -o writes the same document.
+    let out = dir.path().join("again.json");
+    let o = tuskc(&[
+        "schema",
+        "export",
+        "examples/shop",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(out).unwrap(), text);
+}
+
+#[test]
+fn schema_export_of_one_schema() {
+    let o = tuskc(&["schema", "export", "examples/shop", "--schema", "Database"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("database_json_schema", stdout(&o));
+    let o = tuskc(&["schema", "export", "examples/shop", "--schema", "Databse"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `Database`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn check_against_an_application_json_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.schema.json");
+    std::fs::write(
+        &file,
+        r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["services"],
+  "properties": {
+    "services": {
+      "type": "object",
+      "properties": {
+        "web": { "type": "object", "properties": { "replicas": { "type": "integer", "maximum": 4 } } },
+        "api": { "type": "object", "required": ["region"] }
+      }
+    }
+  }
+}"#,
+    )
+    .unwrap();
+    let o = tuskc(&[
+        "check",
+        "examples/shop",
+        "--json-schema",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o).replace(file.to_str().unwrap(), "app.schema.json");
+    assert!(err.contains("[TSK0513]"));
+    insta::assert_snapshot!(err);
+
+    // A file that is not a JSON Schema, or not JSON, is a usage error.
+    std::fs::write(&file, r#"{"type": 12}"#).unwrap();
+    let o = tuskc(&[
+        "check",
+        "examples/shop",
+        "--json-schema",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("[TSK0515]"), "{}", stderr(&o));
+    std::fs::write(&file, "not json").unwrap();
+    let o = tuskc(&[
+        "check",
+        "examples/shop",
+        "--json-schema",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!(
+        "json_schema_not_json",
+        stderr(&o).replace(file.to_str().unwrap(), "app.schema.json")
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+const V1: &str = r#"schema Database {
+  ## Primary host.
+  host: Hostname
+  port: int(1..65535) = 5432
+  sslmode: "disable" | "require" | "verify-full" = "require"
+  replicas?: int
+  tags: [string] = []
+  timeout: Duration = "30s"
+}
+[database: Database]
+host: "db.internal"
+"#;
+
+const V2_COMPATIBLE: &str = r#"schema Database {
+  ## Primary host.
+  host: string
+  port: int(1..65535) = 5432
+  sslmode: "disable" | "require" | "verify-full" | "prefer" = "require"
+  replicas?: int
+  tags: [string] = []
+  timeout: Duration = "60s"
+  pool?: int
+}
+[database: Database]
+host: "db.internal"
+"#;
+
+const V3_BREAKING: &str = r#"schema Database {
+  host: Hostname
+  port: int(1024..65535) = 5432
+  sslmode: "require" | "verify-full" = "require"
+  tags: [string](unique) = []
+  timeout: Duration
+  user: string
+}
+type Extra = int
+[database: Database]
+host: "db.internal"
+timeout: "1s"
+user: "app"
+"#;
+
+#[test]
+fn schema_diff_between_files_and_git_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    std::fs::write(d.join("app.tsk"), V1).unwrap();
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "v1"]);
+    std::fs::write(d.join("app.tsk"), V2_COMPATIBLE).unwrap();
+    git(d, &["commit", "-q", "-am", "v2"]);
+
+    // Revision against revision: only compatible changes, exit 0.
+    let o = tuskc_in(
+        d,
+        &["schema", "diff", "HEAD~1", "HEAD", "--path", "app.tsk"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("diff_compatible", stdout(&o));
+
+    // The working file against a revision (`REV:FILE` form): breaking changes, exit 1.
+    std::fs::write(d.join("app.tsk"), V3_BREAKING).unwrap();
+    let o = tuskc_in(d, &["schema", "diff", "HEAD~1:app.tsk", "app.tsk"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    insta::assert_snapshot!("diff_breaking", stdout(&o));
+
+    // JSON report.
+    let o = tuskc_in(
+        d,
+        &[
+            "--message-format",
+            "json",
+            "schema",
+            "diff",
+            "HEAD",
+            "app.tsk",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(j["breaking"].as_u64().unwrap() >= 5, "{j}");
+    assert!(j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["path"] == "Database.port" && c["impact"] == "breaking"));
+
+    // Two plain files; identical schemas have no changes.
+    std::fs::write(d.join("copy.tsk"), V3_BREAKING).unwrap();
+    let o = tuskc_in(d, &["schema", "diff", "app.tsk", "copy.tsk"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "0 changes: 0 breaking, 0 compatible\n");
+
+    // Something that is neither a file nor a revision.
+    let o = tuskc_in(d, &["schema", "diff", "nope", "app.tsk"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("neither a file nor a git revision"),
+        "{}",
+        stderr(&o)
+    );
+}
