@@ -9,6 +9,18 @@ fn fragment() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop::sample::select(vec![
             "[app]",
+            "[app: S]",
+            "schema S {",
+            "type T =",
+            "bind",
+            "parity provider",
+            "assert",
+            "x?: int(1..5) = 3",
+            "|",
+            "..",
+            "...",
+            "[string](len 1.., unique)",
+            "{string: int}",
             "\n",
             "  ",
             "key",
