@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use tuskc::driver::Session;
+mod common;
 
 /// Compile `text` as a one-file project; the codes of every diagnostic, in order.
 fn codes(text: &str) -> Vec<String> {
@@ -11,16 +11,8 @@ fn codes(text: &str) -> Vec<String> {
         static DIR: tempfile::TempDir = tempfile::tempdir().unwrap();
     }
     DIR.with(|dir| {
-        let file = dir.path().join("p.tsk");
-        std::fs::write(&file, text).unwrap();
-        let mut session = Session::open(&file).unwrap();
-        let program = session.load(&file).unwrap();
-        let inputs = session.env_inputs(&[], &[], false);
-        for target in session.all_targets(&program) {
-            session.build(&program, &target, None, &inputs);
-        }
-        session
-            .take_diagnostics()
+        common::compile(dir.path(), text)
+            .0
             .iter()
             .map(|d| d.code.as_str().to_string())
             .collect()

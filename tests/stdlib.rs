@@ -3,7 +3,7 @@
 //! parser, module loading and checker as users' files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use tuskc::driver::Session;
+mod common;
 
 /// (module, type, valid samples, invalid samples); samples are tuskc expressions.
 const RULES: &[(&str, &str, &[&str], &[&str])] = &[
@@ -66,16 +66,7 @@ const RULES: &[(&str, &str, &[&str], &[&str])] = &[
 
 /// Compile `text` as a one-file project and return the rendered diagnostics.
 fn check(dir: &std::path::Path, text: &str) -> String {
-    let file = dir.join("rules.tsk");
-    std::fs::write(&file, text).unwrap();
-    let mut session = Session::open(&file).unwrap();
-    let program = session.load(&file).unwrap();
-    let inputs = session.env_inputs(&[], &[], false);
-    for target in session.all_targets(&program) {
-        session.build(&program, &target, None, &inputs);
-    }
-    let diags = session.take_diagnostics();
-    tuskc::render::human(&diags, &session.sources, false)
+    common::compile(dir, text).1
 }
 
 #[test]
