@@ -15,6 +15,8 @@ pub fn compile(dir: &std::path::Path, text: &str) -> (Vec<Diagnostic>, String) {
         session.build(&program, &target, None, &inputs);
     }
     let diags = session.take_diagnostics();
-    let text = tuskc::render::human(&diags, &session.sources, false);
+    // The temporary directory's name changes every run: show it as `<tmp>` so snapshots are stable.
+    let text = tuskc::render::human(&diags, &session.sources, false)
+        .replace(&dir.display().to_string(), "<tmp>");
     (diags, text)
 }
