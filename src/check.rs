@@ -46,6 +46,25 @@ pub fn check_target(
                 }
             }
             None => {
+                let ty = sources.get(b.file).slice(b.ty.span).to_string();
+                // A parent that exists but is not an object cannot hold the bound key.
+                if let Some(depth) = (1..b.path.len()).find(|&n| {
+                    root.get_path(&b.path[..n])
+                        .is_some_and(|p| !matches!(p.kind, ValueKind::Object(_)))
+                }) {
+                    let parent = b.path[..depth].join(".");
+                    sink.push(
+                        Diagnostic::error(
+                            Code::BoundPathMissing,
+                            format!(
+                                "`{shown}` is bound to `{ty}`, but `{parent}` is not an object"
+                            ),
+                        )
+                        .primary(b.file, b.span, format!("`{shown}` must be a `{ty}`"))
+                        .help(format!("make `{parent}` an object, or bind another key")),
+                    );
+                    continue;
+                }
                 // A missing section whose fields all have defaults is created from them.
                 let origin = Origin {
                     file: b.file,
@@ -55,8 +74,16 @@ pub fn check_target(
                 let mut empty = Value::new(ValueKind::Object(IndexMap::new()), origin);
                 match checker.check(&mut empty, &b.ty, b.file, &shown, None) {
                     Ok(()) => set_path(root, &b.path, empty),
+                    Err(errs)
+                        if errs.iter().all(|e| {
+                            matches!(e.code, Code::AssertionFailed | Code::AssertionError)
+                        }) =>
+                    {
+                        // Defaults alone do not satisfy the schema (an assertion fails): report that.
+                        sink.extend(errs);
+                        set_path(root, &b.path, empty);
+                    }
                     Err(errs) => {
-                        let ty = sources.get(b.file).slice(b.ty.span).to_string();
                         let mut d = Diagnostic::error(
                             Code::BoundPathMissing,
                             format!("`{shown}` is bound to `{ty}` but this target does not define it"),
@@ -87,8 +114,8 @@ fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> 
 }
 
 fn set_path(root: &mut Value, path: &[String], v: Value) {
+    // The root always exists, so the path is never empty here.
     let Some((last, parents)) = path.split_last() else {
-        *root = v;
         return;
     };
     let mut cur = root;
@@ -339,10 +366,15 @@ impl<'a> Checker<'a> {
                 if self.depth >= MAX_TYPE_DEPTH {
                     return Ok(());
                 }
-                self.depth += 1;
-                let schemas = self.schemas;
                 let def_ty = &def.decl.ty;
                 let file = def.file;
+                if matches!(def_ty.kind, TypeKind::Object(_))
+                    && !matches!(v.kind, ValueKind::Object(_))
+                {
+                    // Named at the use site (`Node`), not as the schema's whole body.
+                    return Err(vec![self.mismatch(v, decl, path)]);
+                }
+                self.depth += 1;
                 // Object schemas report against their own fields; other aliases against the use site.
                 let inner_decl = if matches!(def_ty.kind, TypeKind::Object(_)) {
                     Decl {
@@ -354,7 +386,6 @@ impl<'a> Checker<'a> {
                     decl
                 };
                 let r = self.check_in(v, inner_decl, def_ty, file, path);
-                let _ = schemas;
                 self.depth -= 1;
                 let doc = def.decl.doc.as_deref();
                 return r.map_err(|errs| errs.into_iter().map(|d| d.with_doc(name, doc)).collect());
@@ -960,7 +991,6 @@ fn parse_as(s: &str, want: &ValueKind) -> Option<ValueKind> {
             "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
             _ => None,
         },
-        ValueKind::Null => (t.is_empty() || t == "null").then_some(ValueKind::Null),
         _ => None,
     }
 }
@@ -974,9 +1004,5 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn list(items: &[String]) -> String {
-    if items.len() > 12 {
-        format!("{}, … ({} in all)", items[..12].join(", "), items.len())
-    } else {
-        items.join(", ")
-    }
+    items.join(", ")
 }
