@@ -1,0 +1,97 @@
+//! Schema evolution rules, one pair of versions per rule family; the classified changes are snapshotted.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use tuskc::driver::Session;
+use tuskc::schema_diff::{diff, Impact};
+
+fn load(dir: &std::path::Path, name: &str, text: &str) -> (Session, tuskc::lower::Program) {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    let mut session = Session::open(&file).unwrap();
+    let program = session.load(&file).unwrap();
+    (session, program)
+}
+
+fn changes(old: &str, new: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, pa) = load(dir.path(), "old.tsk", old);
+    let (b, pb) = load(dir.path(), "new.tsk", new);
+    diff(&pa.schemas, &a.sources, &pb.schemas, &b.sources)
+        .iter()
+        .map(|c| {
+            let tag = if c.impact == Impact::Breaking {
+                "breaking  "
+            } else {
+                "compatible"
+            };
+            format!("{tag}  {}: {}\n", c.path, c.what)
+        })
+        .collect()
+}
+
+#[test]
+fn containers_extras_and_assertions() {
+    insta::assert_snapshot!(changes(
+        r#"schema S {
+  list: [int](len 1..5)
+  map: {string: int}(len ..10)
+  open: { a: int, ...: int }
+  any_extra: { a: int, ... }
+  typed_extra: { a: int, ...: int }
+  n: int
+  assert n > 0 : "positive"
+}
+type Gone = string
+"#,
+        r#"schema S {
+  list: [number](len 1..)
+  map: {string: string}(len ..5)
+  open: { a: int, ...: string }
+  any_extra: { a: int, ...: int }
+  typed_extra: { a: int, ... }
+  n: int
+  assert n > 1 : "more than one"
+}
+"#
+    ));
+}
+
+#[test]
+fn ranges_lengths_and_types() {
+    insta::assert_snapshot!(changes(
+        r#"schema R {
+  a: int(1..10)
+  b: int(>= 0)
+  c: int(1..10)
+  d: string
+  e: float(> 0)
+  f: int
+  g: "x" | "y"
+  h: string(len 1..10)
+  i: int
+  j: bool
+  k: 1 | 2
+}
+"#,
+        r#"schema R {
+  a: int(0..20)
+  b: int(> 0)
+  c: int(5..20)
+  d: string(len 1..)
+  e: float
+  f: number
+  g: string
+  h: string
+  i: string
+  j: bool | null
+  k: 1 | 2 | 3.5
+}
+"#
+    ));
+}
+
+#[test]
+fn identical_schemas_have_no_changes() {
+    let text = "schema A { x: int(1..5) = 3, y?: [string](unique) }\n";
+    assert_eq!(changes(text, text), "");
+}
