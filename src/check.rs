@@ -688,6 +688,9 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Diagnostic> {
+        if crate::schema::unreadable_in_assert(&a.cond).is_some() {
+            return Ok(()); // reported once by schema validation
+        }
         let result = self.eval_assert(&a.cond, obj, file);
         let cond_text = self.text(file, a.cond.span).to_string();
         match result {
@@ -768,19 +771,16 @@ impl<'a> Checker<'a> {
                     .cloned()
                     .unwrap_or_else(|| Value::new(ValueKind::Null, origin.clone())))
             }
-            ExprKind::Directive { name, args, .. } if args.is_empty() => match name.name.as_str() {
-                "environment" => mk(self
-                    .target
-                    .env
-                    .clone()
-                    .map_or(ValueKind::Null, ValueKind::String)),
-                "provider" => mk(self
-                    .target
-                    .provider
-                    .clone()
-                    .map_or(ValueKind::Null, ValueKind::String)),
-                other => Err((e.span, format!("`@{other}` cannot be used in an assertion"))),
-            },
+            ExprKind::Directive { name, args, .. }
+                if args.is_empty() && matches!(name.name.as_str(), "environment" | "provider") =>
+            {
+                let which = if name.name == "environment" {
+                    &self.target.env
+                } else {
+                    &self.target.provider
+                };
+                mk(which.clone().map_or(ValueKind::Null, ValueKind::String))
+            }
             ExprKind::Unary(op, inner) => {
                 let x = self.eval_assert(inner, obj, file)?;
                 match (op, &x.kind) {
@@ -835,10 +835,7 @@ impl<'a> Checker<'a> {
                     Err(BinaryError::Overflow) => Err((e.span, "number overflow".into())),
                 }
             }
-            ExprKind::Variable { .. } => Err((
-                e.span,
-                "`$variables` cannot be used in an assertion; refer to the object's fields".into(),
-            )),
+            // `$variables` and other directives were rejected by schema validation.
             _ => Err((e.span, "not allowed in an assertion".into())),
         }
     }

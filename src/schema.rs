@@ -427,7 +427,7 @@ impl Base {
 
 /// The first thing in an assertion that assertions cannot read: a `$variable` or a directive other than
 /// `@environment` / `@provider`.
-fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
+pub(crate) fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
     match &e.kind {
         ExprKind::Variable { name, .. } => Some((
             e.span,
