@@ -15,7 +15,7 @@ use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{Origin, Value, ValueKind};
+use crate::value::{parse_env_text, Origin, Value, ValueKind};
 
 /// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
 /// validation already reports).
@@ -401,7 +401,7 @@ impl<'a> Checker<'a> {
     /// `@env` text converted to the kind a type wants, when it parses. Returns nothing either way.
     fn coerce_env(&self, v: &mut Value, want: &ValueKind) {
         if let (ValueKind::String(s), Some(_)) = (&v.kind, &v.env) {
-            if let Some(k) = parse_as(s, want) {
+            if let Some(k) = parse_env_text(s, want) {
                 v.kind = k;
             }
         }
@@ -419,7 +419,7 @@ impl<'a> Checker<'a> {
         let (ValueKind::String(s), Some(var)) = (&v.kind, &v.env) else {
             return None;
         };
-        match parse_as(s, want) {
+        match parse_env_text(s, want) {
             Some(k) => {
                 v.kind = k;
                 None
@@ -463,7 +463,7 @@ impl<'a> Checker<'a> {
             } else {
                 format!(
                     "`{path}` must be one of {}, found {}",
-                    list(&shown),
+                    shown.join(", "),
                     v.describe()
                 )
             },
@@ -973,33 +973,10 @@ pub fn within(x: f64, b: &Bounds) -> bool {
     lo && hi
 }
 
-/// `@env` text as the kind `want` (int, float, bool); `None` when it does not parse.
-fn parse_as(s: &str, want: &ValueKind) -> Option<ValueKind> {
-    let t = s.trim();
-    match want {
-        ValueKind::Int(_) => t.replace('_', "").parse::<i64>().ok().map(ValueKind::Int),
-        ValueKind::Float(_) => t
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(ValueKind::Float),
-        ValueKind::Bool(_) => match t.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => Some(ValueKind::Bool(true)),
-            "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "the configuration" {
         key.to_string()
     } else {
         format!("{path}.{key}")
     }
-}
-
-fn list(items: &[String]) -> String {
-    items.join(", ")
 }

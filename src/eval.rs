@@ -13,7 +13,7 @@ use crate::lower::{LeafData, ModuleLoader};
 use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{format_float, Origin, Value, ValueKind};
+use crate::value::{format_float, parse_env_text, Origin, Value, ValueKind};
 
 /// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
 pub const MAX_EVAL_DEPTH: usize = 400;
@@ -715,18 +715,9 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx,
     ) -> Option<Value> {
         let kind = match default.map(|d| &d.kind) {
-            Some(ValueKind::Int(_)) => text.trim().parse::<i64>().ok().map(ValueKind::Int),
-            Some(ValueKind::Float(_)) => text
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .map(ValueKind::Float),
-            Some(ValueKind::Bool(_)) => match text.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Some(ValueKind::Bool(true)),
-                "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
-                _ => None,
-            },
+            Some(want @ (ValueKind::Int(_) | ValueKind::Float(_) | ValueKind::Bool(_))) => {
+                parse_env_text(&text, want)
+            }
             _ => Some(ValueKind::String(text.clone())),
         };
         match kind {

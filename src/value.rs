@@ -155,6 +155,27 @@ impl Value {
     }
 }
 
+/// Environment-variable text read as the scalar kind `want` (int, float or bool; booleans accept true/false, 1/0,
+/// yes/no, on/off). `None` when the text does not parse, or `want` is not one of those kinds. The one rule for `@env`
+/// conversion, whether a typed default or a schema asks for it.
+pub fn parse_env_text(text: &str, want: &ValueKind) -> Option<ValueKind> {
+    let t = text.trim();
+    match want {
+        ValueKind::Int(_) => t.parse::<i64>().ok().map(ValueKind::Int),
+        ValueKind::Float(_) => t
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(ValueKind::Float),
+        ValueKind::Bool(_) => match t.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(ValueKind::Bool(true)),
+            "false" | "0" | "no" | "off" => Some(ValueKind::Bool(false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Floats print with a decimal point or exponent, so they read back as floats.
 pub fn format_float(x: f64) -> String {
     format!("{x:?}")
