@@ -47,10 +47,13 @@ pub struct Binding {
     pub layer: LayerId,
 }
 
+/// Compiled `pattern` constraints, by their source text.
+type Patterns = HashMap<String, Regex>;
+
 #[derive(Debug, Default)]
 pub struct Schemas {
     pub defs: IndexMap<String, SchemaDef>,
-    patterns: HashMap<String, Regex>,
+    patterns: Patterns,
     /// `parity provider` / `parity env` declarations.
     pub parity: Vec<(Parity, FileId)>,
 }
@@ -99,39 +102,43 @@ impl Schemas {
     /// Check every declaration and binding type once per program: names resolve, patterns compile, constraints fit,
     /// defaults are constants of the right type, and no alias is defined by itself.
     pub fn validate(&mut self, bindings: &[&Binding], sources: &SourceMap, sink: &mut Sink) {
-        let defs: Vec<(TypeExpr, FileId)> = self
-            .defs
-            .values()
-            .map(|d| (d.decl.ty.clone(), d.file))
-            .collect();
-        for (ty, file) in &defs {
-            self.validate_type(ty, *file, sink);
+        // Patterns are compiled into a map held apart while the declarations are walked by reference.
+        let mut patterns = std::mem::take(&mut self.patterns);
+        for d in self.defs.values() {
+            self.validate_type(&d.decl.ty, d.file, &mut patterns, sink);
         }
         for b in bindings {
-            self.validate_type(&b.ty, b.file, sink);
+            self.validate_type(&b.ty, b.file, &mut patterns, sink);
         }
-        let names: Vec<String> = self.defs.keys().cloned().collect();
-        for name in names {
-            if let Some(def) = self.defs.get(&name) {
-                if self.unguarded_cycle(&name, &def.decl.ty, &mut Vec::new()) {
-                    sink.push(
-                        Diagnostic::error(Code::InvalidSchema, format!("type `{name}` is defined by itself"))
-                            .primary(def.file, def.decl.name.span, "this type's definition leads back to it")
-                            .help("a type may refer to itself only inside an array, a map or an object field"),
-                    );
-                }
+        self.patterns = patterns;
+        for (name, def) in &self.defs {
+            if self.unguarded_cycle(name, &def.decl.ty, &mut Vec::new()) {
+                sink.push(
+                    Diagnostic::error(
+                        Code::InvalidSchema,
+                        format!("type `{name}` is defined by itself"),
+                    )
+                    .primary(
+                        def.file,
+                        def.decl.name.span,
+                        "this type's definition leads back to it",
+                    )
+                    .help(
+                        "a type may refer to itself only inside an array, a map or an object field",
+                    ),
+                );
             }
         }
-        // Defaults: constants that match their field's type.
-        for (ty, file) in &defs {
-            self.validate_defaults(ty, *file, sources, sink);
+        // Defaults: constants that match their field's type (checked with the patterns compiled above).
+        for d in self.defs.values() {
+            self.validate_defaults(&d.decl.ty, d.file, sources, sink);
         }
         for b in bindings {
             self.validate_defaults(&b.ty, b.file, sources, sink);
         }
     }
 
-    fn validate_type(&mut self, ty: &TypeExpr, file: FileId, sink: &mut Sink) {
+    fn validate_type(&self, ty: &TypeExpr, file: FileId, patterns: &mut Patterns, sink: &mut Sink) {
         match &ty.kind {
             TypeKind::Named { name, constraints } => {
                 let base = self.base_kind(&name.name, 0);
@@ -156,7 +163,13 @@ impl Schemas {
                     }
                     sink.push(d);
                 }
-                self.validate_constraints(constraints, base.unwrap_or(Base::Any), file, sink);
+                self.validate_constraints(
+                    constraints,
+                    base.unwrap_or(Base::Any),
+                    file,
+                    patterns,
+                    sink,
+                );
             }
             TypeKind::Literal(e) => {
                 if const_value(e, file).is_none() {
@@ -171,16 +184,16 @@ impl Schemas {
                 }
             }
             TypeKind::Array { item, constraints } => {
-                self.validate_type(item, file, sink);
-                self.validate_constraints(constraints, Base::Array, file, sink);
+                self.validate_type(item, file, patterns, sink);
+                self.validate_constraints(constraints, Base::Array, file, patterns, sink);
             }
             TypeKind::Map {
                 key,
                 value,
                 constraints,
             } => {
-                self.validate_type(key, file, sink);
-                self.validate_type(value, file, sink);
+                self.validate_type(key, file, patterns, sink);
+                self.validate_type(value, file, patterns, sink);
                 if !matches!(self.shallow_base(key), Some(Base::String) | None) {
                     sink.push(
                         Diagnostic::error(Code::InvalidSchema, "map keys are strings").primary(
@@ -190,7 +203,7 @@ impl Schemas {
                         ),
                     );
                 }
-                self.validate_constraints(constraints, Base::Map, file, sink);
+                self.validate_constraints(constraints, Base::Map, file, patterns, sink);
             }
             TypeKind::Object(obj) => {
                 let mut seen: HashMap<&str, Span> = HashMap::new();
@@ -209,10 +222,10 @@ impl Schemas {
                             ),
                         );
                     }
-                    self.validate_type(&f.ty, file, sink);
+                    self.validate_type(&f.ty, file, patterns, sink);
                 }
                 if let Some(Some(t)) = &obj.extra {
-                    self.validate_type(t, file, sink);
+                    self.validate_type(t, file, patterns, sink);
                 }
                 for a in &obj.asserts {
                     if let Some((span, why)) = unreadable_in_assert(&a.cond) {
@@ -226,7 +239,7 @@ impl Schemas {
             }
             TypeKind::Union(members) => {
                 for m in members {
-                    self.validate_type(m, file, sink);
+                    self.validate_type(m, file, patterns, sink);
                 }
             }
             TypeKind::Error => {}
@@ -234,10 +247,11 @@ impl Schemas {
     }
 
     fn validate_constraints(
-        &mut self,
+        &self,
         cs: &[Constraint],
         base: Base,
         file: FileId,
+        patterns: &mut Patterns,
         sink: &mut Sink,
     ) {
         for c in cs {
@@ -259,10 +273,10 @@ impl Schemas {
                 );
             }
             match &c.kind {
-                ConstraintKind::Pattern { regex, .. } if !self.patterns.contains_key(regex) => {
+                ConstraintKind::Pattern { regex, .. } if !patterns.contains_key(regex) => {
                     match Regex::new(regex) {
                         Ok(r) => {
-                            self.patterns.insert(regex.clone(), r);
+                            patterns.insert(regex.clone(), r);
                         }
                         Err(e) => sink.push(
                             Diagnostic::error(Code::InvalidSchema, "invalid regular expression")
