@@ -203,14 +203,9 @@ struct Scope {
 impl<'a> Lowerer<'a> {
     /// `std/types` is always available: its types are declared before the entry file.
     fn lower_prelude(&mut self) {
-        let Some((name, text)) = crate::stdlib::get(crate::stdlib::PRELUDE) else {
+        let Some(file) = crate::stdlib::load(self.sources, crate::stdlib::PRELUDE) else {
             return;
         };
-        let kind = crate::source::FileKind::Stdlib(name.to_string());
-        let file = self.sources.find(&kind).unwrap_or_else(|| {
-            self.sources
-                .add(kind, format!("<{name}.tsk>"), text.to_string())
-        });
         self.done.insert(file);
         let ast = parse(&self.sources.get(file).text, file, self.sink);
         for item in &ast.items {
@@ -771,6 +766,13 @@ fn check_parity(program: &Program, sink: &mut Sink) {
         } else {
             &program.environments
         };
+        let only: Vec<String> = parity.keys.iter().map(KeyPath::dotted).collect();
+        let compared = |k: &str| {
+            only.is_empty()
+                || only
+                    .iter()
+                    .any(|o| k == o || k.starts_with(&format!("{o}.")))
+        };
         let blocks: Vec<(&String, Vec<KeyPlace>)> = decls
             .keys()
             .map(|name| {
@@ -783,42 +785,33 @@ fn check_parity(program: &Program, sink: &mut Sink) {
                 if let Some(layer) = program.layer(&id) {
                     leaf_paths(&layer.root, &mut String::new(), &mut keys);
                 }
-                let only: Vec<String> = parity.keys.iter().map(KeyPath::dotted).collect();
-                keys.retain(|(k, ..)| {
-                    only.is_empty()
-                        || only
-                            .iter()
-                            .any(|o| k == o || k.starts_with(&format!("{o}.")))
-                });
+                keys.retain(|(k, ..)| compared(k));
                 (name, keys)
             })
             .collect();
+        // Every compared key, with the first block that defines it (each missing key is reported against it).
+        let mut first: IndexMap<&str, (&String, FileId, Span)> = IndexMap::new();
+        for (name, keys) in &blocks {
+            for (key, file, span) in keys {
+                first.entry(key.as_str()).or_insert((*name, *file, *span));
+            }
+        }
         for (name, keys) in &blocks {
             let decl = &decls[name.as_str()];
-            for (other, other_keys) in &blocks {
-                for (key, file, span) in other_keys {
-                    if keys.iter().any(|(k, ..)| k == key) {
-                        continue;
-                    }
-                    // Report each missing key once, against the first block that has it.
-                    let first_holder = blocks
-                        .iter()
-                        .find(|(_, ks)| ks.iter().any(|(k, ..)| k == key))
-                        .map(|(n, _)| *n);
-                    if first_holder != Some(*other) {
-                        continue;
-                    }
-                    sink.push(
-                        Diagnostic::error(
-                            Code::ParityMissing,
-                            format!("{kind} `{name}` does not define `{key}`, which {kind} `{other}` defines"),
-                        )
-                        .primary(decl.file, decl.span, format!("`{key}` missing from this {kind}"))
-                        .secondary(*file, *span, format!("defined for {kind} `{other}` here"))
-                        .secondary(*pfile, parity.span, format!("`parity {kind}` requires the same keys in every {kind} block"))
-                        .help(format!("define `{key}` in the `{kind} {name}` block (or remove it from the others)")),
-                    );
+            for (key, (other, file, span)) in &first {
+                if keys.iter().any(|(k, ..)| k == key) {
+                    continue;
                 }
+                sink.push(
+                    Diagnostic::error(
+                        Code::ParityMissing,
+                        format!("{kind} `{name}` does not define `{key}`, which {kind} `{other}` defines"),
+                    )
+                    .primary(decl.file, decl.span, format!("`{key}` missing from this {kind}"))
+                    .secondary(*file, *span, format!("defined for {kind} `{other}` here"))
+                    .secondary(*pfile, parity.span, format!("`parity {kind}` requires the same keys in every {kind} block"))
+                    .help(format!("define `{key}` in the `{kind} {name}` block (or remove it from the others)")),
+                );
             }
         }
     }

@@ -313,7 +313,7 @@ impl ModuleLoader for DiskLoader {
         span: Span,
     ) -> Result<FileId, Diagnostic> {
         if let Some(rest) = path.strip_prefix("std/") {
-            let Some((name, text)) = stdlib::get(path) else {
+            return stdlib::load(sources, path).ok_or_else(|| {
                 let mut d = Diagnostic::error(
                     Code::UseNotFound,
                     format!("the standard library has no module `{path}`"),
@@ -323,12 +323,8 @@ impl ModuleLoader for DiskLoader {
                 if let Some(s) = did_you_mean(rest.trim_end_matches(".tsk"), names) {
                     d = d.help(format!("did you mean `std/{s}`?"));
                 }
-                return Err(d);
-            };
-            let kind = FileKind::Stdlib(name.to_string());
-            return Ok(sources
-                .find(&kind)
-                .unwrap_or_else(|| sources.add(kind, format!("<{name}.tsk>"), text.to_string())));
+                d
+            });
         }
         let with_ext;
         let path = if Path::new(path).extension().is_none() {

@@ -18,3 +18,15 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     let name = name.strip_suffix(".tsk").unwrap_or(name);
     MODULES.iter().find(|(n, _)| *n == name).copied()
 }
+
+/// The module's file in `sources`, added on first use (a module is one virtual file however often it is loaded).
+/// `None` if the standard library has no such module.
+pub fn load(sources: &mut crate::source::SourceMap, name: &str) -> Option<crate::source::FileId> {
+    let (name, text) = get(name)?;
+    let kind = crate::source::FileKind::Stdlib(name.to_string());
+    Some(
+        sources
+            .find(&kind)
+            .unwrap_or_else(|| sources.add(kind, format!("<{name}.tsk>"), text.to_string())),
+    )
+}
