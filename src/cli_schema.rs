@@ -127,8 +127,7 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
         .and_then(std::fs::canonicalize)
         .unwrap_or_else(|_| PathBuf::from("."));
     let wanted = here.join(&file);
-    let cwd = here.clone();
-    let top = match git(&["rev-parse", "--show-toplevel"], &cwd) {
+    let top = match git(&["rev-parse", "--show-toplevel"], &here) {
         Ok(t) => PathBuf::from(String::from_utf8_lossy(&t).trim()),
         Err(e) => {
             return Err(fail(
@@ -144,7 +143,7 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             "--quiet",
             &format!("{rev}^{{commit}}"),
         ],
-        &cwd,
+        &here,
     ) {
         Ok(c) => String::from_utf8_lossy(&c).trim().to_string(),
         Err(_) => {
@@ -161,7 +160,7 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             format!("`{}` is outside the git repository", file.display()),
         ));
     };
-    let tar = match git(&["archive", "--format=tar", &commit], &cwd) {
+    let tar = match git(&["archive", "--format=tar", &commit], &here) {
         Ok(t) => t,
         Err(e) => return Err(fail(out, format!("git archive {rev} failed: {e}"))),
     };

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 
 use crate::check::check_target;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
@@ -360,8 +360,8 @@ impl Session {
             let (e, p) = t.split_once('/').unwrap_or((t, "-"));
             (e.to_string(), p.to_string())
         };
-        let envs: Vec<String> = dedup(all.iter().map(|t| split(t).0));
-        let providers: Vec<String> = dedup(all.iter().map(|t| split(t).1));
+        let envs: IndexSet<String> = all.iter().map(|t| split(t).0).collect();
+        let providers: IndexSet<String> = all.iter().map(|t| split(t).1).collect();
         let has = |e: &str, p: &str| targets.contains(&format!("{e}/{p}"));
         let mut covered: Vec<String> = Vec::new();
         let mut parts = Vec::new();
@@ -387,16 +387,6 @@ impl Session {
         }
         Some(format!("in {}", parts.join(", ")))
     }
-}
-
-fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for i in items {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
 }
 
 /// `KEY=VALUE` lines; `export ` prefixes, `#` comments and blank lines are skipped; values may be `"..."` (with

@@ -37,9 +37,7 @@ pub fn export(
                 if let Some(doc) = &def.decl.doc {
                     root.insert("description".into(), json!(doc));
                 }
-                if let Json::Object(body) = x.ty(&def.decl.ty, def.file) {
-                    root.extend(body);
-                }
+                root.extend(x.ty_object(&def.decl.ty, def.file));
             }
         }
         None => {
@@ -85,14 +83,7 @@ pub fn export(
     while i < x.used.len() {
         let name = x.used[i].clone();
         if let Some(def) = schemas.get(&name) {
-            let mut body = match x.ty(&def.decl.ty, def.file) {
-                Json::Object(m) => m,
-                other => {
-                    let mut m = Map::new();
-                    m.insert("allOf".into(), json!([other]));
-                    m
-                }
-            };
+            let mut body = x.ty_object(&def.decl.ty, def.file);
             if let Some(doc) = &def.decl.doc {
                 body.insert("description".into(), json!(doc));
             }
@@ -117,6 +108,18 @@ struct Exporter<'a> {
 }
 
 impl Exporter<'_> {
+    /// The schema of `t` as an object, so keywords (`description`, `default`, ...) can be added beside it.
+    fn ty_object(&mut self, t: &TypeExpr, file: FileId) -> Map<String, Json> {
+        match self.ty(t, file) {
+            Json::Object(m) => m,
+            other => {
+                let mut m = Map::new();
+                m.insert("allOf".into(), json!([other]));
+                m
+            }
+        }
+    }
+
     fn ty(&mut self, t: &TypeExpr, file: FileId) -> Json {
         match &t.kind {
             TypeKind::Error => json!({}),
@@ -188,14 +191,7 @@ impl Exporter<'_> {
                 let mut props = Map::new();
                 let mut required = Vec::new();
                 for f in &obj.fields {
-                    let mut p = match self.ty(&f.ty, file) {
-                        Json::Object(m) => m,
-                        other => {
-                            let mut m = Map::new();
-                            m.insert("allOf".into(), json!([other]));
-                            m
-                        }
-                    };
+                    let mut p = self.ty_object(&f.ty, file);
                     if let Some(doc) = &f.doc {
                         p.insert("description".into(), json!(doc));
                     }
