@@ -16,6 +16,7 @@ use crate::emit::{emit, to_json, Format};
 use crate::lower::Program;
 use crate::merge::{MNode, Target};
 use crate::render;
+use crate::secrets::{IdentitySource, SecretMode};
 use crate::value::{Origin, Value, ValueKind};
 
 const AFTER_HELP: &str = "Exit codes:\n  0  success\n  1  the configuration has errors\n  2  usage or I/O error (bad flags, unknown --env/--provider, unreadable files)";
@@ -63,6 +64,9 @@ pub enum Command {
     /// Work with schemas: export them as JSON Schema, or classify changes between two versions.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Manage the per-environment encrypted secrets stores (secrets/<env>.tsk).
+    #[command(subcommand)]
+    Secrets(crate::cli_secrets::SecretsCommand),
     /// Explain a diagnostic code, e.g. `tuskc explain-code TSK0302`.
     ExplainCode {
         /// The code (TSK0302 or 0302); omit to list every code.
@@ -122,6 +126,13 @@ pub struct Inputs {
     /// Do not read the process environment for @env (only --var and --env-file).
     #[arg(long)]
     pub no_process_env: bool,
+    /// What @secret("name") becomes: `secret://name` (reference), a fixed mask (redact), or the value decrypted
+    /// from the environment's store (resolve; needs an identity).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = SecretMode::Reference)]
+    pub secrets: SecretMode,
+    /// The age identity file that decrypts secrets (default: $TUSKC_IDENTITY, a path or the key itself).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -169,6 +180,9 @@ pub struct KeyArgs {
     /// `get`: print JSON even for strings.
     #[arg(long)]
     pub json: bool,
+    /// `get`: print a secret's decrypted value (implies --secrets resolve). Without it, secrets are never printed.
+    #[arg(long)]
+    pub reveal: bool,
 }
 
 /// Run the command line; returns the process exit code.
@@ -188,6 +202,7 @@ pub fn main() -> ExitCode {
         Command::Schema(SchemaCommand::Diff { old, new, path }) => {
             crate::cli_schema::diff(old, new, path, &mut out)
         }
+        Command::Secrets(c) => crate::cli_secrets::run(c, &mut out),
         Command::ExplainCode { code } => explain_code(code.as_deref()),
     };
     ExitCode::from(code)
@@ -249,8 +264,20 @@ impl Output {
 
     /// A diagnostic before any session exists (the path cannot be read).
     pub(crate) fn early(&self, d: Diagnostic) -> u8 {
+        self.fail(d, 2)
+    }
+
+    /// Print one diagnostic that has no place in a source file; return `code`.
+    pub(crate) fn fail(&self, d: Diagnostic, code: u8) -> u8 {
         self.render(std::slice::from_ref(&d), &crate::source::SourceMap::new());
-        2
+        code
+    }
+
+    /// A progress or result line for people (stderr; not with `--message-format json`).
+    pub(crate) fn say(&self, text: &str) {
+        if self.format == MessageFormat::Human {
+            eprintln!("{text}");
+        }
     }
 }
 
@@ -287,6 +314,10 @@ fn start(
     out: &Output,
 ) -> Result<(Session, Option<crate::lower::Layer>, crate::eval::EnvInputs), u8> {
     let mut session = Session::open(path).map_err(|d| out.early(d))?;
+    session.set_secrets(
+        inputs.secrets,
+        IdentitySource::from_flag_or_env(inputs.identity.as_deref()),
+    );
     let overrides = session.overrides(&inputs.sets);
     let env = session.env_inputs(&inputs.vars, &inputs.env_files, !inputs.no_process_env);
     Ok((session, overrides, env))
@@ -436,7 +467,11 @@ fn build_one(
             let _ = stdout.flush();
             true
         }
-        Some(path) => match write_atomic(path, text.as_bytes()) {
+        Some(path) => match write_output(
+            path,
+            text.as_bytes(),
+            session.secrets.mode == SecretMode::Resolve,
+        ) {
             Ok(()) => true,
             Err(e) => {
                 session.usage_error = true;
@@ -450,18 +485,49 @@ fn build_one(
     }
 }
 
+/// Write an output file atomically. A file holding resolved secrets is readable by its owner only (0600); any other
+/// keeps the mode of the file it replaces, or gets 0644.
+pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if private {
+            0o600
+        } else {
+            std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
+        };
+        write_atomic_mode(path, bytes, Some(std::fs::Permissions::from_mode(mode)))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = private;
+        write_atomic_mode(path, bytes, None)
+    }
+}
+
 /// Write through a temporary file in the same directory, then rename over the target: readers see the old file or
-/// the new one, never a torn one.
+/// the new one, never a torn one. The file gets the mode of the file it replaces, or 0644.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_output(path, bytes, false)
+}
+
+fn write_atomic_mode(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tuskc-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tuskc-").suffix(".tmp");
+    // The temporary file is created with the final mode, so a private file is never readable by others.
+    if let Some(p) = permissions {
+        builder.permissions(p);
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -536,7 +602,11 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
 }
 
 fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
-    let (mut session, overrides, inputs) = match start(&a.path, &a.inputs, out) {
+    let mut key_inputs = a.inputs.clone();
+    if a.reveal && !explain {
+        key_inputs.secrets = SecretMode::Resolve;
+    }
+    let (mut session, overrides, inputs) = match start(&a.path, &key_inputs, out) {
         Ok(started) => started,
         Err(code) => return code,
     };
@@ -599,6 +669,12 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         session.sink.push(d);
         return out.finish(session);
     };
+    // A decrypted value is printed only by `get --reveal`; otherwise it is masked like `--secrets redact`.
+    let mut shown = value.clone();
+    if session.secrets.mode == SecretMode::Resolve && (explain || !a.reveal) {
+        crate::secrets::redact(&mut shown);
+    }
+    let value = &shown;
     if !explain {
         let text = match (&value.kind, a.json) {
             (ValueKind::String(s), false) => format!("{s}\n"),

@@ -337,6 +337,32 @@ codes! {
         "The file given to `--json-schema` is not JSON, or not a valid JSON Schema. Remote `$ref`s are not fetched: compiling stays offline.";
     AssertionError = "0516", "assertion cannot be evaluated",
         "An `assert` uses something assertions cannot read (a `$variable`, a directive other than `@environment`/`@provider`) or applies an operator to the wrong types.";
+    SecretStoreMissing = "0601", "no secrets store for the environment",
+        "`--secrets resolve` (and `tuskc secrets` commands other than `init`) need the environment's store, `secrets/<env>.tsk` in the project (or the `[secrets] dir` of tuskc.toml). Create it with `tuskc secrets init --env ENV --recipient AGE_PUBLIC_KEY`. A target without an environment uses the store `default`.";
+    SecretNotFound = "0602", "secret is not in the store",
+        "`@secret(\"name\")` names a secret the environment's store does not hold. Add it with `tuskc secrets set NAME --env ENV` (the value is read from stdin or a prompt). Without `--secrets resolve` this is a warning, reported only when the environment has a store.";
+    SecretStoreInvalid = "0603", "secrets store cannot be read",
+        "The store file is not in the format `tuskc secrets` writes (`format: 1`, `environment`, `recipients`, then one `\"name\": \"<base64 age file>\"` line per secret under `[secrets]`), or it says it belongs to another environment. Restore it from version control; the message gives the line.";
+    IdentityMissing = "0604", "no identity to decrypt with",
+        "Decrypting needs an age identity (a file as `age-keygen` writes): pass `--identity FILE` or set `TUSKC_IDENTITY` to the file's path (or to the `AGE-SECRET-KEY-1...` line itself). Building with `--secrets reference` (the default) or `redact` needs no identity.";
+    IdentityInvalid = "0605", "identity cannot be used",
+        "The identity file cannot be read, or a line in it is not an age X25519 identity (`AGE-SECRET-KEY-1...`). Comments (`#`) and blank lines are allowed. A passphrase-protected identity (`age -p`) needs its passphrase in `TUSKC_IDENTITY_PASSPHRASE` or at the prompt.";
+    SecretDecrypt = "0606", "identity cannot decrypt the store",
+        "None of your identities is a recipient of the values: your public key is not in the store's `recipients`, or it was added after the values were encrypted (someone with access must run `tuskc secrets rotate --env ENV`). Recipients are per environment, so a staging key cannot read production.";
+    SecretTampered = "0607", "secret ciphertext is damaged",
+        "The stored ciphertext is not valid base64, not an age file, or fails age's authentication (header MAC or payload tag): it was edited or corrupted. Restore the line from version control, or set the secret again.";
+    SecretMisbound = "0608", "ciphertext belongs to another secret",
+        "Every value tuskc encrypts carries its name and environment in an authenticated age header stanza. This ciphertext was encrypted for another name or environment and moved or swapped into this place. Restore the line from version control, or set the secret again.";
+    SecretUnbound = "0609", "ciphertext is not bound to its name",
+        "The value was encrypted by another age tool (for example `age -r ... | tuskc secrets import`) and carries no binding to its name and environment, so a swap with another ciphertext would go unnoticed. `tuskc secrets rotate --env ENV` re-encrypts it with the binding.";
+    PlaintextSecret = "0610", "plain value looks like a secret",
+        "A key named like a credential (password, token, secret, api_key, private_key, ...) holds a literal string that looks random, or a literal that has the shape of a known credential (AWS access key, GitHub or Slack token, private key block). Move it to the secrets store (`tuskc secrets set NAME --env ENV`) and write `@secret(\"NAME\")`. Rotate the credential: it is in version control.";
+    SecretNotText = "0611", "secret is not UTF-8 text",
+        "Configuration outputs are text, so a secret must decrypt to UTF-8. Store binary material base64-encoded.";
+    InvalidRecipient = "0612", "invalid recipient",
+        "A recipient is an age X25519 public key, `age1` followed by 58 lowercase Bech32 characters, as `age-keygen -y KEYFILE` prints.";
+    SecretsCommand = "0613", "secrets command cannot be carried out",
+        "A `tuskc secrets` command was asked for something the store does not allow: initialising a store that exists, a secret name with characters other than letters, digits and `_ . / -`, removing the last recipient, an empty value, or an unknown secret name. The message says which.";
     TomlNull = "0401", "TOML cannot represent null",
         "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output.";
     DotenvCollision = "0402", "two keys give the same dotenv name",

@@ -16,6 +16,7 @@ use crate::lower::{lower_program, override_layer, Layer, Program};
 use crate::merge::{layer_order, merge, Merged, Target};
 use crate::project::{discover, DiskLoader, Project};
 use crate::schema::Binding;
+use crate::secrets::{IdentitySource, SecretMode, SecretResolver};
 use crate::source::{FileKind, SourceMap, Span};
 use crate::syntax::ast::{Expr, ExprKind, Ident, StrPart, StringStyle};
 use crate::syntax::parse_expression;
@@ -30,12 +31,19 @@ pub struct Session {
     pub usage_error: bool,
     /// Every target built so far, in order (for naming the targets a diagnostic applies to).
     pub built: Vec<Target>,
+    /// How `@secret` is answered (reference by default), with the project's stores and the identity.
+    pub secrets: SecretResolver,
 }
 
 impl Session {
     pub fn open(path: &Path) -> Result<Session, Diagnostic> {
         let project = discover(path)?;
         let loader = DiskLoader::new(project.root.clone(), project.display_root.clone());
+        let secrets = SecretResolver::new(
+            SecretMode::Reference,
+            project.store_dir(),
+            IdentitySource::None,
+        );
         Ok(Session {
             sources: SourceMap::new(),
             sink: Sink::new(),
@@ -43,7 +51,13 @@ impl Session {
             loader,
             usage_error: false,
             built: Vec::new(),
+            secrets,
         })
+    }
+
+    /// Choose how `@secret` is answered for the rest of the session.
+    pub fn set_secrets(&mut self, mode: SecretMode, identity: IdentitySource) {
+        self.secrets = SecretResolver::new(mode, self.project.store_dir(), identity);
     }
 
     fn usage(&mut self, d: Diagnostic) {
@@ -312,6 +326,7 @@ impl Session {
             target,
             inputs,
         );
+        ev.secrets = Some(&self.secrets);
         let value = ev.evaluate_root().map(|mut v| {
             let bindings: Vec<&Binding> = layer_order(program, target)
                 .iter()
@@ -326,6 +341,9 @@ impl Session {
                 target,
                 &mut self.sink,
             );
+            if self.secrets.mode == SecretMode::Redact {
+                crate::secrets::redact(&mut v);
+            }
             v
         });
         self.sink.tag_targets(mark, &target.to_string());

@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::lower::{LeafData, ModuleLoader};
 use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
+use crate::secrets::Lookup;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{format_float, parse_env_text, Origin, Value, ValueKind};
@@ -45,6 +46,8 @@ pub struct Evaluator<'a> {
     pub sink: &'a mut Sink,
     pub target: &'a Target,
     pub inputs: &'a EnvInputs,
+    /// Answers `@secret`: references by default; decrypted values with `--secrets resolve`.
+    pub secrets: Option<&'a crate::secrets::SecretResolver>,
     memo: Vec<Slot>,
     stack: Vec<Frame>,
 }
@@ -108,6 +111,7 @@ impl<'a> Evaluator<'a> {
             sink,
             target,
             inputs,
+            secrets: None,
             memo: vec![Slot::Todo; merged.slots],
             stack: vec![],
         }
@@ -641,8 +645,31 @@ impl<'a> Evaluator<'a> {
                     return arity(self, "@secret(\"name\")");
                 }
                 let secret_name = self.string_arg(&args[0], "the secret name", ctx)?;
+                let kind = match self
+                    .secrets
+                    .map(|r| r.lookup(self.target, &secret_name, file, span))
+                {
+                    None | Some(Lookup::Reference(None)) => ValueKind::Secret(secret_name),
+                    Some(Lookup::Reference(Some(d))) => {
+                        self.sink.push(d);
+                        ValueKind::Secret(secret_name)
+                    }
+                    Some(Lookup::Resolved(text, warning)) => {
+                        if let Some(d) = warning {
+                            self.sink.push(d);
+                        }
+                        ValueKind::String(text.to_string())
+                    }
+                    Some(Lookup::Failed(d)) => {
+                        if let Some(d) = d {
+                            self.sink.push(d);
+                        }
+                        return None;
+                    }
+                };
+                // Resolved or not, the value is marked: every printer masks it and everything derived from it.
                 Some(Value {
-                    kind: ValueKind::Secret(secret_name),
+                    kind,
                     origin: ctx.origin(span),
                     secret: true,
                     env: None,

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod cli;
 mod cli_schema;
+mod cli_secrets;
 pub mod diagnostic;
 pub mod driver;
 pub mod emit;
@@ -18,6 +19,7 @@ pub mod project;
 pub mod render;
 pub mod schema;
 pub mod schema_diff;
+pub mod secrets;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -24,6 +24,15 @@ pub const MANIFEST: &str = "tuskc.toml";
 pub struct Manifest {
     #[serde(default)]
     pub project: ProjectSection,
+    #[serde(default)]
+    pub secrets: SecretsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSection {
+    /// Where the per-environment stores live, relative to the manifest. Default `secrets`.
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +63,17 @@ pub struct Project {
     pub entries: Vec<PathBuf>,
     /// The file the user named, when they named a file rather than a directory.
     pub named_file: Option<PathBuf>,
+}
+
+impl Project {
+    /// Where the per-environment secrets stores are: `[secrets] dir` of the manifest, default `secrets/`.
+    pub fn store_dir(&self) -> crate::secrets::StoreDir {
+        let dir = self.manifest.secrets.dir.as_deref().unwrap_or("secrets");
+        crate::secrets::StoreDir {
+            dir: self.root.join(dir),
+            display: normalize(&self.display_root.join(dir)),
+        }
+    }
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {

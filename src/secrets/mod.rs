@@ -1,0 +1,448 @@
+//! Secrets: the per-environment encrypted store, identities, and `@secret` resolution during a build.
+//!
+//! Owns: the store format (`store.rs`), the age layer (`crypto.rs`), and [`SecretResolver`], which the evaluator
+//! asks about every `@secret("name")`. Invariants: a secret's value is decrypted only in `--secrets resolve` (and
+//! by `tuskc secrets get`/`export`/`rotate`), and then only into values marked `secret`, which every printer
+//! masks; diagnostics name secrets, stores and identity files, never a value or a key; each store and each value
+//! is read and decrypted at most once per run, however many targets use it; a problem with a whole store or
+//! identity is reported once per target, at the first `@secret` that needed it.
+
+pub mod crypto;
+pub mod store;
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use age::x25519;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::merge::Target;
+use crate::source::{FileId, Span};
+use crate::value::{Value, ValueKind};
+
+pub use store::{Store, StoreError};
+
+/// What `@secret("name")` becomes in the output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretMode {
+    /// A stable reference, `secret://name`, for a deploy step to resolve.
+    #[default]
+    Reference,
+    /// A fixed mask, for sharing or reviewing output.
+    Redact,
+    /// The decrypted value (needs an identity); output files are written with mode 0600.
+    Resolve,
+}
+
+/// The text `--secrets redact` puts in place of every value a secret went into.
+pub const MASK: &str = "********";
+
+/// The environment variable naming the identity file (or holding the identity itself).
+pub const IDENTITY_VAR: &str = "TUSKC_IDENTITY";
+/// The environment variable holding the passphrase of a passphrase-protected identity file.
+pub const PASSPHRASE_VAR: &str = "TUSKC_IDENTITY_PASSPHRASE";
+
+/// Where the identity comes from: `--identity FILE`, else `TUSKC_IDENTITY` (a path, or the key itself).
+#[derive(Clone, Default)]
+pub enum IdentitySource {
+    #[default]
+    None,
+    File(PathBuf),
+    /// The identity text from the environment variable (never printed).
+    Inline(String),
+}
+
+impl std::fmt::Debug for IdentitySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentitySource::None => f.write_str("None"),
+            IdentitySource::File(p) => write!(f, "File({p:?})"),
+            IdentitySource::Inline(_) => f.write_str("Inline(<hidden>)"),
+        }
+    }
+}
+
+impl IdentitySource {
+    /// The flag wins; otherwise the environment variable; otherwise none.
+    pub fn from_flag_or_env(flag: Option<&Path>) -> Self {
+        if let Some(p) = flag {
+            return IdentitySource::File(p.to_path_buf());
+        }
+        match std::env::var(IDENTITY_VAR) {
+            Ok(v) if v.trim_start().starts_with("AGE-SECRET-KEY-") => IdentitySource::Inline(v),
+            Ok(v) if !v.trim().is_empty() => IdentitySource::File(PathBuf::from(v)),
+            _ => IdentitySource::None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            IdentitySource::None => "no identity".into(),
+            IdentitySource::File(p) => format!("`{}`", p.display()),
+            IdentitySource::Inline(_) => format!("the identity in ${IDENTITY_VAR}"),
+        }
+    }
+
+    /// Read and parse the identities. Errors are TSK0604/TSK0605 and never quote the file.
+    pub fn load(&self) -> Result<Vec<x25519::Identity>, Diagnostic> {
+        let bytes = match self {
+            IdentitySource::None => {
+                return Err(Diagnostic::error(Code::IdentityMissing, "decrypting secrets needs an age identity")
+                    .help(format!("pass `--identity FILE` (a file `age-keygen` wrote) or set {IDENTITY_VAR} to its path")))
+            }
+            IdentitySource::Inline(text) => text.clone().into_bytes(),
+            IdentitySource::File(p) => std::fs::read(p).map_err(|e| {
+                Diagnostic::error(
+                    Code::IdentityInvalid,
+                    format!("cannot read the identity file `{}`: {}", p.display(), io_reason(&e)),
+                )
+                .help(format!("pass `--identity FILE` or set {IDENTITY_VAR} to an existing file"))
+            })?,
+        };
+        let invalid = |why: String| {
+            Diagnostic::error(Code::IdentityInvalid, format!("{} cannot be used: {why}", self.describe()))
+                .help("an identity file is what `age-keygen -o FILE` writes: `AGE-SECRET-KEY-1...` lines and `#` comments")
+        };
+        let bytes = if crypto::is_age_file(&bytes) {
+            let passphrase = passphrase().ok_or_else(|| {
+                invalid(format!(
+                    "it is passphrase-protected and no passphrase was given (set {PASSPHRASE_VAR}, or run on a terminal to be asked)"
+                ))
+            })?;
+            crypto::decrypt_with_passphrase(&bytes, &passphrase).map_err(invalid)?
+        } else {
+            bytes
+        };
+        let text = String::from_utf8(bytes).map_err(|_| invalid("it is not UTF-8 text".into()))?;
+        crypto::parse_identities(&text).map_err(invalid)
+    }
+}
+
+fn passphrase() -> Option<String> {
+    if let Ok(p) = std::env::var(PASSPHRASE_VAR) {
+        return Some(p);
+    }
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("passphrase for the tuskc identity: ").ok();
+    }
+    None
+}
+
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Where a project keeps its stores: `<root>/<dir>/<env>.tsk`.
+#[derive(Debug, Clone)]
+pub struct StoreDir {
+    /// The directory on disk.
+    pub dir: PathBuf,
+    /// The directory as the user would type it (for messages).
+    pub display: PathBuf,
+}
+
+/// A store file's state, as read once per run.
+pub enum StoreState {
+    Absent,
+    Broken(Diagnostic),
+    Ready(Store),
+}
+
+impl StoreDir {
+    pub fn file(&self, env: &str) -> PathBuf {
+        self.dir.join(format!("{env}.tsk"))
+    }
+
+    pub fn display_file(&self, env: &str) -> String {
+        crate::project::normalize(&self.display.join(format!("{env}.tsk")))
+            .display()
+            .to_string()
+    }
+
+    /// Read and parse the store of `env`.
+    pub fn read(&self, env: &str) -> StoreState {
+        let shown = self.display_file(env);
+        let text = match std::fs::read(self.file(env)) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    return StoreState::Broken(Diagnostic::error(
+                        Code::SecretStoreInvalid,
+                        format!("the secrets store `{shown}` is not UTF-8 text"),
+                    ))
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return StoreState::Absent,
+            Err(e) => {
+                return StoreState::Broken(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot read the secrets store `{shown}`: {e}"),
+                ))
+            }
+        };
+        match Store::parse(&text) {
+            Ok(s) if s.env == env => StoreState::Ready(s),
+            Ok(s) => StoreState::Broken(
+                Diagnostic::error(
+                    Code::SecretStoreInvalid,
+                    format!("the secrets store `{shown}` belongs to environment `{}`", s.env),
+                )
+                .note("a store file was copied or renamed from another environment; its values are encrypted for that one")
+                .help(format!("restore `{shown}` from version control, or create it with `tuskc secrets init --env {env}`")),
+            ),
+            Err(errors) => {
+                let mut d = Diagnostic::error(
+                    Code::SecretStoreInvalid,
+                    format!("the secrets store `{shown}` cannot be read"),
+                );
+                for e in errors {
+                    d = d.note(if e.line == 0 {
+                        e.message
+                    } else {
+                        format!("{shown}:{}: {}", e.line, e.message)
+                    });
+                }
+                StoreState::Broken(d.help("restore the file from version control; `tuskc secrets` commands write it"))
+            }
+        }
+    }
+}
+
+/// What the evaluator does with one `@secret("name")`.
+pub enum Lookup {
+    /// Emit the reference (reference and redact modes); maybe with a warning to report.
+    Reference(Option<Diagnostic>),
+    /// The decrypted value; maybe with a warning (an unbound ciphertext).
+    Resolved(Rc<str>, Option<Diagnostic>),
+    /// The secret cannot be had; the diagnostic is `None` when this target was already told why.
+    Failed(Option<Diagnostic>),
+}
+
+/// A decrypted value (and whether it was bound), or why not; cached per (environment, name).
+type Opened = Result<(Rc<str>, bool), Diagnostic>;
+
+/// Answers the evaluator's `@secret` questions for a whole run, caching stores and decrypted values.
+pub struct SecretResolver {
+    pub mode: SecretMode,
+    pub stores: StoreDir,
+    identity: IdentitySource,
+    ids: OnceCell<Result<Vec<x25519::Identity>, Diagnostic>>,
+    cache: RefCell<HashMap<String, Rc<StoreState>>>,
+    values: RefCell<HashMap<(String, String), Opened>>,
+    /// Whole-store and identity problems already reported, per target.
+    told: RefCell<HashSet<(String, String)>>,
+}
+
+/// The store a target reads: its environment's, or `default` for a target without one.
+pub fn store_env(target: &Target) -> &str {
+    target.env.as_deref().unwrap_or("default")
+}
+
+impl SecretResolver {
+    pub fn new(mode: SecretMode, stores: StoreDir, identity: IdentitySource) -> Self {
+        SecretResolver {
+            mode,
+            stores,
+            identity,
+            ids: OnceCell::new(),
+            cache: RefCell::new(HashMap::new()),
+            values: RefCell::new(HashMap::new()),
+            told: RefCell::new(HashSet::new()),
+        }
+    }
+
+    fn store(&self, env: &str) -> Rc<StoreState> {
+        if let Some(s) = self.cache.borrow().get(env) {
+            return s.clone();
+        }
+        let s = Rc::new(self.stores.read(env));
+        self.cache.borrow_mut().insert(env.to_string(), s.clone());
+        s
+    }
+
+    /// A whole-store or identity problem: reported at the first site of each target, silent after.
+    fn once(
+        &self,
+        target: &Target,
+        what: &str,
+        d: &Diagnostic,
+        file: FileId,
+        span: Span,
+    ) -> Option<Diagnostic> {
+        let fresh = self
+            .told
+            .borrow_mut()
+            .insert((target.to_string(), what.to_string()));
+        fresh.then(|| {
+            let mut d = d.clone();
+            d.labels.clear();
+            d.primary(file, span, "needed here")
+        })
+    }
+
+    /// The evaluator's question: what does `@secret(name)` at `file`/`span` give in `target`?
+    pub fn lookup(&self, target: &Target, name: &str, file: FileId, span: Span) -> Lookup {
+        let env = store_env(target);
+        let shown = self.stores.display_file(env);
+        let state = self.store(env);
+        let store = match (&*state, self.mode) {
+            (StoreState::Absent, SecretMode::Resolve) => {
+                let d = Diagnostic::error(
+                    Code::SecretStoreMissing,
+                    format!("environment `{env}` has no secrets store: `{shown}` does not exist"),
+                )
+                .help(format!("create it with `tuskc secrets init --env {env} --recipient AGE_PUBLIC_KEY`, then `tuskc secrets set NAME --env {env}`"));
+                return Lookup::Failed(self.once(target, &format!("store:{env}"), &d, file, span));
+            }
+            (StoreState::Absent, _) => return Lookup::Reference(None),
+            (StoreState::Broken(d), SecretMode::Resolve) => {
+                return Lookup::Failed(self.once(target, &format!("store:{env}"), d, file, span))
+            }
+            (StoreState::Broken(d), _) => {
+                return Lookup::Reference(self.once(target, &format!("store:{env}"), d, file, span))
+            }
+            (StoreState::Ready(s), _) => s,
+        };
+        if !store.entries.contains_key(name) {
+            let mut d = Diagnostic::error(
+                Code::SecretNotFound,
+                format!("secret `{name}` is not in the `{env}` store"),
+            )
+            .primary(file, span, format!("not in `{shown}`"))
+            .help(format!("add it: `tuskc secrets set {name} --env {env}` (the value is read from stdin or a prompt)"));
+            if let Some(s) =
+                crate::diagnostic::did_you_mean(name, store.entries.keys().map(String::as_str))
+            {
+                d = d.note(format!("the store has `{s}`"));
+            }
+            if self.mode != SecretMode::Resolve {
+                d.severity = crate::diagnostic::Severity::Warning;
+                return Lookup::Reference(Some(d));
+            }
+            return Lookup::Failed(Some(d));
+        }
+        if self.mode != SecretMode::Resolve {
+            return Lookup::Reference(None);
+        }
+        let ids = match self.ids.get_or_init(|| self.identity.load()) {
+            Ok(ids) => ids,
+            Err(d) => return Lookup::Failed(self.once(target, "identity", d, file, span)),
+        };
+        let key = (env.to_string(), name.to_string());
+        if !self.values.borrow().contains_key(&key) {
+            let got = self.decrypt(store, ids, env, name);
+            self.values.borrow_mut().insert(key.clone(), got);
+        }
+        let values = self.values.borrow();
+        match values.get(&key) {
+            Some(Ok((text, bound))) => {
+                let warning = (!bound).then(|| {
+                    Diagnostic::warning(Code::SecretUnbound, format!("secret `{name}` in the `{env}` store is not bound to its name"))
+                        .primary(file, span, "resolved from a ciphertext without tuskc's binding")
+                        .note("it was encrypted by another age tool; a swap with another ciphertext would go unnoticed")
+                        .help(format!("bind it: `tuskc secrets rotate --env {env}`"))
+                });
+                Lookup::Resolved(text.clone(), warning)
+            }
+            Some(Err(d)) if d.code == Code::SecretDecrypt => {
+                Lookup::Failed(self.once(target, &format!("decrypt:{env}"), d, file, span))
+            }
+            Some(Err(d)) => {
+                let mut d = d.clone();
+                d.labels.clear();
+                Lookup::Failed(Some(d.primary(file, span, "cannot be resolved")))
+            }
+            None => Lookup::Failed(None),
+        }
+    }
+
+    fn decrypt(&self, store: &Store, ids: &[x25519::Identity], env: &str, name: &str) -> Opened {
+        let shown = self.stores.display_file(env);
+        let entry = store.entries.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                Code::SecretNotFound,
+                format!("secret `{name}` is not in the `{env}` store"),
+            )
+        })?;
+        let d = open_entry(store, entry, ids, name, &shown, &self.identity)?;
+        let text = String::from_utf8(d.plaintext).map_err(|_| {
+            Diagnostic::error(Code::SecretNotText, format!("secret `{name}` in the `{env}` store is not UTF-8 text"))
+                .help(format!("store binary material base64-encoded: `base64 FILE | tuskc secrets set {name} --env {env}`"))
+        })?;
+        Ok((Rc::from(text), d.bound))
+    }
+}
+
+/// Decrypt one entry of a store, turning every failure into its diagnostic (no value in any of them).
+pub fn open_entry(
+    store: &Store,
+    entry: &store::Entry,
+    ids: &[x25519::Identity],
+    name: &str,
+    shown: &str,
+    identity: &IdentitySource,
+) -> Result<crypto::Decrypted, Diagnostic> {
+    let env = &store.env;
+    let place = if entry.line > 0 {
+        format!("{shown}:{}", entry.line)
+    } else {
+        shown.to_string()
+    };
+    let bytes = entry.bytes().map_err(|why| {
+        Diagnostic::error(Code::SecretTampered, format!("secret `{name}` in the `{env}` store is damaged: {why}"))
+            .note(format!("at {place}"))
+            .help(format!("restore the line from version control, or set it again: `tuskc secrets set {name} --env {env}`"))
+    })?;
+    crypto::decrypt(&bytes, ids, env, name).map_err(|f| match f {
+        crypto::DecryptFailure::NotARecipient => {
+            let mine: Vec<String> = ids.iter().map(|i| i.to_public().to_string()).collect();
+            let listed = store.recipients.iter().any(|r| mine.contains(&r.key));
+            let mut d = Diagnostic::error(
+                Code::SecretDecrypt,
+                format!("{} cannot decrypt the `{env}` secrets", identity.describe()),
+            );
+            d = if listed {
+                d.note(format!("your public key is listed in `{shown}`, but `{name}` was encrypted before it was added"))
+                    .help(format!("someone who can decrypt must run `tuskc secrets rotate --env {env}`"))
+            } else {
+                d.note(format!(
+                    "your public key ({}) is not one of the {} recipients of `{shown}`",
+                    mine.join(", "),
+                    store.recipients.len()
+                ))
+                .help(format!("use the identity for `{env}`, or ask someone with access to run `tuskc secrets recipients add YOUR_PUBLIC_KEY --env {env}`"))
+            };
+            d
+        }
+        crypto::DecryptFailure::Damaged(why) => Diagnostic::error(
+            Code::SecretTampered,
+            format!("secret `{name}` in the `{env}` store is damaged: {why}"),
+        )
+        .note(format!("at {place}; the ciphertext was edited or corrupted"))
+        .help(format!("restore the line from version control, or set it again: `tuskc secrets set {name} --env {env}`")),
+        crypto::DecryptFailure::Misbound { env: e2, name: n2 } => Diagnostic::error(
+            Code::SecretMisbound,
+            format!("the ciphertext stored as `{name}` in the `{env}` store was encrypted for `{n2}` in `{e2}`"),
+        )
+        .note(format!("at {place}; a ciphertext was moved or swapped between names or environments"))
+        .help(format!("restore the line from version control, or set it again: `tuskc secrets set {name} --env {env}`")),
+    })
+}
+
+/// `--secrets redact`: every value a secret went into becomes the mask (containers keep their shape).
+pub fn redact(v: &mut Value) {
+    if !v.secret {
+        return;
+    }
+    match &mut v.kind {
+        ValueKind::Array(items) => items.iter_mut().for_each(redact),
+        ValueKind::Object(map) => map.values_mut().for_each(redact),
+        kind => *kind = ValueKind::String(MASK.to_string()),
+    }
+}
