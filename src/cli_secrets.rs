@@ -379,6 +379,11 @@ fn init(
     generate: Option<&PathBuf>,
     out: &Output,
 ) -> Result<(), Fail> {
+    // Arguments first: nothing is looked at or written when one is wrong.
+    let parsed: Vec<String> = keys
+        .iter()
+        .map(|k| parse_recipient_arg(k).map(|r| r.to_string()))
+        .collect::<Result<_, _>>()?;
     let o = Opened::new(at)?;
     if o.dir.file(&o.env).exists() {
         return Err(usage(
@@ -398,8 +403,8 @@ fn init(
             recipients.push(Recipient { key, comment });
         }
     };
-    for k in keys {
-        add(parse_recipient_arg(k)?.to_string(), None);
+    for k in parsed {
+        add(k, None);
     }
     if keys.is_empty() && generate.is_none() && !matches!(o.identity, IdentitySource::None) {
         for id in o.identities()? {

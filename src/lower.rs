@@ -617,12 +617,32 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            _ => Node::Leaf(Arc::new(LeafData {
-                expr: value.clone(),
-                origin,
-                key_span,
-                scope: path[..path.len().saturating_sub(1)].to_vec(),
-            })),
+            _ => {
+                self.lint_plaintext_secret(value, path, scope.file);
+                Node::Leaf(Arc::new(LeafData {
+                    expr: value.clone(),
+                    origin,
+                    key_span,
+                    scope: path[..path.len().saturating_sub(1)].to_vec(),
+                }))
+            }
+        }
+    }
+
+    /// TSK0610: a literal string that looks like a credential (reported once, where it is written).
+    fn lint_plaintext_secret(&mut self, value: &Expr, path: &[String], file: FileId) {
+        let (Some(key), ExprKind::Str { parts, .. }) = (path.last(), &value.kind) else {
+            return;
+        };
+        let [StrPart::Lit(text)] = parts.as_slice() else {
+            return;
+        };
+        if let Some(why) = crate::secrets::looks_like_secret(key, text) {
+            self.sink.push(
+                Diagnostic::warning(Code::PlaintextSecret, format!("`{}` looks like a plaintext secret", path.join(".")))
+                    .primary(file, value.span, why)
+                    .help("store it: `tuskc secrets set NAME --env ENV`, write `@secret(\"NAME\")`, and rotate the credential: it is in version control"),
+            );
         }
     }
 }

@@ -446,3 +446,130 @@ pub fn redact(v: &mut Value) {
         kind => *kind = ValueKind::String(MASK.to_string()),
     }
 }
+
+/// Why a literal `value` at key `key` looks like a credential that belongs in the store (TSK0610), if it does:
+/// a known credential shape, or a credential-like key name holding random-looking text.
+pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    let upper_alnum = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    let token_chars = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    let shapes: [(bool, &'static str); 6] = [
+        (
+            v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v),
+            "it has the shape of an AWS access key ID",
+        ),
+        (
+            ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+                .iter()
+                .any(|p| v.starts_with(p) && v.len() >= 36 && token_chars(v)),
+            "it has the shape of a GitHub token",
+        ),
+        (
+            ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
+                .iter()
+                .any(|p| v.starts_with(p) && v.len() >= 20),
+            "it has the shape of a Slack token",
+        ),
+        (
+            (v.starts_with("sk_live_") || v.starts_with("rk_live_")) && v.len() >= 20,
+            "it has the shape of a Stripe live key",
+        ),
+        (
+            v.starts_with("AIza") && v.len() == 39 && token_chars(v),
+            "it has the shape of a Google API key",
+        ),
+        (
+            v.contains("-----BEGIN") && v.contains("PRIVATE KEY"),
+            "it holds a private key block",
+        ),
+    ];
+    if let Some((_, why)) = shapes.iter().find(|(hit, _)| *hit) {
+        return Some(why);
+    }
+    if credential_name(key)
+        && v.chars().count() >= 10
+        && !v.contains(char::is_whitespace)
+        && !v.contains("://")
+        && entropy(v) >= 3.0
+    {
+        return Some("the key is named like a credential and the text looks random");
+    }
+    None
+}
+
+/// Key names like `password`, `db_password`, `apiKey`, `auth-token`, `signing_key` (not a bare `key`).
+fn credential_name(key: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in key.chars() {
+        if c == '_' || c == '-' || c == '.' {
+            words.push(std::mem::take(&mut cur));
+        } else if c.is_uppercase() && !cur.is_empty() && !cur.chars().all(char::is_uppercase) {
+            words.push(std::mem::take(&mut cur));
+            cur.extend(c.to_lowercase());
+        } else {
+            cur.extend(c.to_lowercase());
+        }
+    }
+    words.push(cur);
+    words.retain(|w| !w.is_empty());
+    let strong = [
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "privatekey",
+    ];
+    words.iter().any(|w| strong.contains(&w.as_str()))
+        || (words.len() >= 2 && words.last().is_some_and(|w| w == "key"))
+}
+
+/// Shannon entropy in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    let mut n = 0usize;
+    for c in s.chars() {
+        *counts.entry(c).or_default() += 1;
+        n += 1;
+    }
+    let n = n as f64;
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plaintext_secret_heuristic() {
+        assert!(looks_like_secret("password", "x9$Kq2!vLp0Z").is_some());
+        assert!(looks_like_secret("dbPassword", "Tr0ub4dor&3xyz").is_some());
+        assert!(looks_like_secret("signing_key", "b3f1c9a07d2e4f6a8b0c").is_some());
+        assert!(looks_like_secret("anything", "AKIAIOSFODNN7EXAMPLE").is_some());
+        assert!(looks_like_secret("note", "-----BEGIN RSA PRIVATE KEY-----\nabc").is_some());
+        // Not flagged: short, placeholders, low entropy, URLs, ordinary key names.
+        assert!(looks_like_secret("password", "changeme").is_none());
+        assert!(looks_like_secret("password", "aaaaaaaaaaaaaaaa").is_none());
+        assert!(looks_like_secret("token_url", "https://auth.example.com/token").is_none());
+        assert!(looks_like_secret("key", "b3f1c9a07d2e4f6a8b0c").is_none());
+        assert!(looks_like_secret("keyspace", "b3f1c9a07d2e4f6a8b0c").is_none());
+        assert!(looks_like_secret("region", "eu-west-1-abcdefgh").is_none());
+    }
+}

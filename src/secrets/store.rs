@@ -104,7 +104,7 @@ impl Store {
     pub fn parse(text: &str) -> Result<Store, Vec<StoreError>> {
         let mut errors = Vec::new();
         let mut env: Option<String> = None;
-        let mut format: Option<u32> = None;
+        let mut saw_format = false;
         let mut recipients = Vec::new();
         let mut entries = BTreeMap::new();
         let mut in_recipients = false;
@@ -187,9 +187,10 @@ impl Store {
                 continue;
             }
             let (value, _) = split_comment(value);
+            saw_format |= key == "format";
             match key {
                 "format" => match value.parse::<u32>() {
-                    Ok(FORMAT) => format = Some(FORMAT),
+                    Ok(FORMAT) => {}
                     Ok(n) => err(format!(
                         "store format {n} is not supported by this tuskc (it reads format {FORMAT}); upgrade tuskc"
                     )),
@@ -212,7 +213,7 @@ impl Store {
                 )),
             }
         }
-        if format.is_none() {
+        if !saw_format {
             errors.push(StoreError {
                 line: 0,
                 message: "the file has no `format: 1` line; it was not written by `tuskc secrets`"
@@ -354,7 +355,8 @@ mod tests {
         let text = "format: 2\nenvironment: \"prod\"\nrecipients: \"x\"\nbogus: 1\n[secrets]\n\"a\": \"x\"\n\"a\": \"y\"\n\"bad name\": \"z\"\nnot an entry\n";
         let errs = Store::parse(text).unwrap_err();
         let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![1, 3, 4, 7, 8, 9, 0], "{errs:#?}");
+        assert_eq!(lines, vec![1, 3, 4, 7, 8, 9], "{errs:#?}");
+        assert_eq!(Store::parse("environment: \"x\"\n").unwrap_err()[0].line, 0);
     }
 
     #[test]

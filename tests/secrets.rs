@@ -1,0 +1,1188 @@
+//! Secrets through the real binary and the real `age` CLI (Debian package `age`; `.ci/run` installs it): the store
+//! round-trips with `age`, builds resolve/redact/reference, every failure is a clear error that writes nothing,
+//! rotation keeps every value, git merges and diffs stay per secret, and no secret value ever reaches an output the
+//! user did not ask for it in.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const DB: &str = "CANARY-db-7f3e9a1b";
+const TOKEN: &str = "CANARY-token-c0ffee42";
+
+struct Key {
+    file: PathBuf,
+    public: String,
+}
+
+struct Project {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    staging: Key,
+    production: Key,
+    stranger: Key,
+}
+
+fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (is the `age` package installed?)"));
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn keygen(dir: &Path, name: &str) -> Key {
+    let file = dir.join(format!("{name}.key"));
+    let o = run(Command::new("age-keygen").arg("-o").arg(&file), None);
+    assert!(o.status.success(), "age-keygen: {}", err(&o));
+    let o = run(Command::new("age-keygen").arg("-y").arg(&file), None);
+    Key {
+        file,
+        public: out(&o).trim().to_string(),
+    }
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+impl Project {
+    /// The fixture project with stores for staging and production, each holding both secrets.
+    fn new() -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("app");
+        std::fs::create_dir(&root).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/secrets-app");
+        for f in ["tuskc.toml", "app.tsk"] {
+            std::fs::copy(fixture.join(f), root.join(f)).unwrap();
+        }
+        let p = Project {
+            staging: keygen(tmp.path(), "staging"),
+            production: keygen(tmp.path(), "production"),
+            stranger: keygen(tmp.path(), "stranger"),
+            root,
+            _tmp: tmp,
+        };
+        for (env, key) in [("staging", &p.staging), ("production", &p.production)] {
+            p.ok(
+                &["secrets", "init", "--env", env, "--recipient", &key.public],
+                None,
+            );
+            p.ok(
+                &["secrets", "set", "db_password", "--env", env],
+                Some(format!("{DB}\n").as_bytes()),
+            );
+            p.ok(
+                &["secrets", "set", "api/token", "--env", env],
+                Some(TOKEN.as_bytes()),
+            );
+        }
+        p
+    }
+
+    fn tuskc(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        self.tuskc_env(args, stdin, &[])
+    }
+
+    fn tuskc_env(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tuskc"));
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("NO_COLOR", "1")
+            .env_remove("TUSKC_IDENTITY")
+            .env_remove("TUSKC_IDENTITY_PASSPHRASE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd, stdin)
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let o = self.tuskc(args, stdin);
+        assert_eq!(o.status.code(), Some(0), "tuskc {args:?}: {}", err(&o));
+        o
+    }
+
+    fn store(&self, env: &str) -> PathBuf {
+        self.root.join("secrets").join(format!("{env}.tsk"))
+    }
+
+    fn id(&self, key: &Key) -> String {
+        key.file.display().to_string()
+    }
+
+    /// Text with the machine-specific parts (keys, temp paths) replaced, for snapshots.
+    fn clean(&self, text: &str) -> String {
+        let mut t = text.to_string();
+        for (k, name) in [
+            (&self.staging, "staging"),
+            (&self.production, "production"),
+            (&self.stranger, "stranger"),
+        ] {
+            t = t.replace(&k.public, &format!("<{name} public key>"));
+            t = t.replace(&k.file.display().to_string(), &format!("<{name}.key>"));
+        }
+        t
+    }
+
+    /// The stored base64 text of one secret.
+    fn line_value(&self, env: &str, name: &str) -> String {
+        let text = std::fs::read_to_string(self.store(env)).unwrap();
+        let prefix = format!("\"{name}\": \"");
+        let line = text.lines().find(|l| l.starts_with(&prefix)).unwrap();
+        line[prefix.len()..line.len() - 1].to_string()
+    }
+
+    /// Put `value` in place of one secret's stored text (that line only).
+    fn replace_line_value(&self, env: &str, name: &str, value: &str) {
+        let text = std::fs::read_to_string(self.store(env)).unwrap();
+        let prefix = format!("\"{name}\": \"");
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.starts_with(&prefix) {
+                    format!("{prefix}{value}\"")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        std::fs::write(self.store(env), lines.join("\n") + "\n").unwrap();
+    }
+}
+
+fn age_decrypt(ciphertext: &[u8], key: &Key) -> Output {
+    run(
+        Command::new("age").arg("-d").arg("-i").arg(&key.file),
+        Some(ciphertext),
+    )
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[test]
+fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
+    let p = Project::new();
+    // The stored line is a plain age file: base64-decode it and `age -d` reads it.
+    let raw = base64_decode(&p.line_value("staging", "db_password"));
+    let o = age_decrypt(&raw, &p.staging);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), DB, "the trailing newline of stdin is not stored");
+    // `secrets export` prints it armored, for `age -d` too.
+    let exported = p.ok(
+        &["secrets", "export", "api/token", "--env", "staging"],
+        None,
+    );
+    assert!(out(&exported).starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    assert_eq!(out(&age_decrypt(&exported.stdout, &p.staging)), TOKEN);
+    // The other environment's key cannot.
+    assert!(!age_decrypt(&raw, &p.production).status.success());
+
+    // A value encrypted by `age` (armored here) is imported as it is and readable by tuskc, with a warning
+    // that it is not bound to its name.
+    let o = run(
+        Command::new("age").args(["-a", "-r", &p.staging.public]),
+        Some(b"from-the-age-cli"),
+    );
+    assert!(o.status.success());
+    p.ok(
+        &["secrets", "import", "db_password", "--env", "staging"],
+        Some(&o.stdout),
+    );
+    let id = p.id(&p.staging);
+    let got = p.ok(
+        &[
+            "secrets",
+            "get",
+            "db_password",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    assert_eq!(out(&got), "from-the-age-cli");
+    assert!(err(&got).contains("not bound to its name"), "{}", err(&got));
+    let built = p.tuskc(
+        &[
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", err(&built));
+    assert!(out(&built).contains("\"password\": \"from-the-age-cli\""));
+    insta::assert_snapshot!("unbound_warning", p.clean(&err(&built)));
+    // rotate binds it; the warning is gone and the value kept.
+    p.ok(
+        &["secrets", "rotate", "--env", "staging", "--identity", &id],
+        None,
+    );
+    let built = p.tuskc(
+        &[
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    assert_eq!(err(&built), "");
+    assert!(out(&built).contains("\"password\": \"from-the-age-cli\""));
+}
+
+#[test]
+fn build_modes_reference_redact_resolve() {
+    let p = Project::new();
+    let id = p.id(&p.production);
+    let reference = p.ok(&["build", "-e", "production"], None);
+    assert!(out(&reference).contains("\"password\": \"secret://db_password\""));
+    let redact = p.ok(&["build", "-e", "production", "--secrets", "redact"], None);
+    insta::assert_snapshot!("redacted_output", out(&redact));
+    let resolved = p.ok(
+        &[
+            "build",
+            "-e",
+            "production",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    let text = out(&resolved);
+    assert!(text.contains(&format!("\"password\": \"{DB}\"")));
+    assert!(text.contains(&format!(
+        "\"url\": \"postgres://app:{DB}@prod-db.internal/app\""
+    )));
+    assert!(text.contains(&format!("\"header\": \"Bearer {TOKEN}\"")));
+    // TUSKC_IDENTITY works as a path and as the key itself.
+    let via_env = p.tuskc_env(
+        &["build", "-e", "production", "--secrets", "resolve"],
+        None,
+        &[("TUSKC_IDENTITY", &id)],
+    );
+    assert_eq!(out(&via_env), text);
+    let key_text = std::fs::read_to_string(&p.production.file).unwrap();
+    let key_line = key_text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
+    let inline = p.tuskc_env(
+        &["build", "-e", "production", "--secrets", "resolve"],
+        None,
+        &[("TUSKC_IDENTITY", key_line)],
+    );
+    assert_eq!(out(&inline), text);
+    // Other formats resolve too.
+    let env = p.ok(
+        &[
+            "build",
+            "-e",
+            "production",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &id,
+            "-f",
+            "dotenv",
+        ],
+        None,
+    );
+    assert!(
+        out(&env).contains(&format!("DATABASE_PASSWORD={DB}")),
+        "{}",
+        out(&env)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn resolved_files_are_private_and_others_are_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    let mode = |f: &Path| std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+    let plain = p.root.join("out/plain.json");
+    p.ok(
+        &["build", "-e", "staging", "-o", plain.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(mode(&plain), 0o644);
+    let resolved = p.root.join("out/resolved.json");
+    p.ok(
+        &[
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &id,
+            "-o",
+            resolved.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(mode(&resolved), 0o600);
+    // Overwriting a resolved file with a resolved build keeps it private; a plain build keeps the old mode.
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o640)).unwrap();
+    p.ok(
+        &["build", "-e", "staging", "-o", plain.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(mode(&plain), 0o640);
+    // --all: every resolved file 0600 (production uses its own key, so give both).
+    let both = p.root.join("both.key");
+    let mut keys = std::fs::read_to_string(&p.staging.file).unwrap();
+    keys.push_str(&std::fs::read_to_string(&p.production.file).unwrap());
+    std::fs::write(&both, keys).unwrap();
+    let dist = p.root.join("dist");
+    p.ok(
+        &[
+            "build",
+            "--all",
+            "--out-dir",
+            dist.to_str().unwrap(),
+            "--secrets",
+            "resolve",
+            "--identity",
+            both.to_str().unwrap(),
+        ],
+        None,
+    );
+    for env in ["staging", "production"] {
+        let f = dist.join(env).join("aws/app.json");
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+        assert!(std::fs::read_to_string(&f).unwrap().contains(DB));
+    }
+}
+
+/// Each failure: its code, exit status, and nothing written. The rendered messages are one snapshot.
+#[test]
+fn every_failure_is_a_clear_error_and_writes_nothing() {
+    let p = Project::new();
+    let staging = p.id(&p.staging);
+    let target = p.root.join("out.json");
+    let mut transcript = String::new();
+    let mut expect = |title: &str, o: Output, code: i32, tsk: &str| {
+        assert_eq!(o.status.code(), Some(code), "{title}: {}", err(&o));
+        assert!(
+            err(&o).contains(&format!("[{tsk}]")),
+            "{title}: {}",
+            err(&o)
+        );
+        assert!(!target.exists(), "{title} wrote the output");
+        transcript.push_str(&format!("## {title}\n{}\n", p.clean(&err(&o))));
+    };
+    let build = |extra: &[&str]| {
+        let mut args = vec![
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "-o",
+            "out.json",
+        ];
+        args.extend_from_slice(extra);
+        p.tuskc(&args, None)
+    };
+    expect("no identity", build(&[]), 1, "TSK0604");
+    expect(
+        "identity file missing",
+        build(&["--identity", "nope.key"]),
+        1,
+        "TSK0605",
+    );
+    std::fs::write(p.root.join("bad.key"), "# a comment\nnot-a-key\n").unwrap();
+    expect(
+        "identity file invalid",
+        build(&["--identity", "bad.key"]),
+        1,
+        "TSK0605",
+    );
+    let prod = p.id(&p.production);
+    expect(
+        "wrong identity (production's key on staging)",
+        build(&["--identity", &prod]),
+        1,
+        "TSK0606",
+    );
+
+    // Tampered: one base64 character of the payload changed.
+    let good = p.line_value("staging", "db_password");
+    let mut bytes = base64_decode(&good);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    use base64::Engine as _;
+    p.replace_line_value(
+        "staging",
+        "db_password",
+        &base64::engine::general_purpose::STANDARD.encode(&bytes),
+    );
+    expect(
+        "tampered ciphertext",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0607",
+    );
+    p.replace_line_value("staging", "db_password", "!!!not base64!!!");
+    expect(
+        "ciphertext not base64",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0607",
+    );
+    p.replace_line_value("staging", "db_password", &good);
+
+    // Swapped: the two secrets' ciphertexts exchanged; and a production ciphertext copied into staging.
+    let token = p.line_value("staging", "api/token");
+    p.replace_line_value("staging", "api/token", &good);
+    p.replace_line_value("staging", "db_password", &token);
+    expect(
+        "swapped ciphertexts",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0608",
+    );
+    p.replace_line_value("staging", "api/token", &token);
+    p.replace_line_value("staging", "db_password", &good);
+    let both = p.root.join("both.key");
+    std::fs::write(
+        &both,
+        std::fs::read_to_string(&p.staging.file).unwrap()
+            + &std::fs::read_to_string(&p.production.file).unwrap(),
+    )
+    .unwrap();
+    p.replace_line_value(
+        "staging",
+        "db_password",
+        &p.line_value("production", "db_password"),
+    );
+    expect(
+        "ciphertext moved from production",
+        build(&["--identity", both.to_str().unwrap()]),
+        1,
+        "TSK0608",
+    );
+    p.replace_line_value("staging", "db_password", &good);
+
+    // Missing secret, missing store, broken store.
+    p.ok(&["secrets", "rm", "api/token", "--env", "staging"], None);
+    expect(
+        "missing secret",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0602",
+    );
+    let saved = std::fs::read_to_string(p.store("staging")).unwrap();
+    std::fs::remove_file(p.store("staging")).unwrap();
+    expect(
+        "missing store",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0601",
+    );
+    std::fs::write(p.store("staging"), saved.replace("format: 1", "format: 9")).unwrap();
+    expect(
+        "broken store",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0603",
+    );
+    std::fs::write(
+        p.store("staging"),
+        saved.replace("environment: \"staging\"", "environment: \"production\""),
+    )
+    .unwrap();
+    expect(
+        "store of another environment",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0603",
+    );
+    std::fs::write(p.store("staging"), &saved).unwrap();
+
+    // A value that is not text (imported from `age`).
+    let o = run(
+        Command::new("age").args(["-r", &p.staging.public]),
+        Some(&[0xff, 0xfe, 0x00]),
+    );
+    p.ok(
+        &["secrets", "import", "db_password", "--env", "staging"],
+        Some(&o.stdout),
+    );
+    expect(
+        "secret not UTF-8",
+        build(&["--identity", &staging]),
+        1,
+        "TSK0611",
+    );
+
+    // The secrets commands' own errors.
+    expect(
+        "invalid recipient",
+        p.tuskc(
+            &[
+                "secrets",
+                "recipients",
+                "add",
+                "age1nope",
+                "--env",
+                "staging",
+            ],
+            None,
+        ),
+        2,
+        "TSK0612",
+    );
+    expect(
+        "a private key given as recipient is not echoed",
+        p.tuskc(
+            &[
+                "secrets",
+                "init",
+                "--env",
+                "production",
+                "--recipient",
+                "AGE-SECRET-KEY-1QQQQQQQQ",
+            ],
+            None,
+        ),
+        2,
+        "TSK0612",
+    );
+    expect(
+        "init over an existing store",
+        p.tuskc(
+            &[
+                "secrets",
+                "init",
+                "--env",
+                "staging",
+                "--recipient",
+                &p.staging.public,
+            ],
+            None,
+        ),
+        2,
+        "TSK0613",
+    );
+    expect(
+        "invalid secret name",
+        p.tuskc(
+            &["secrets", "set", "bad name", "--env", "staging"],
+            Some(b"x"),
+        ),
+        2,
+        "TSK0613",
+    );
+    expect(
+        "empty value",
+        p.tuskc(
+            &["secrets", "set", "empty", "--env", "staging"],
+            Some(b"\n"),
+        ),
+        2,
+        "TSK0613",
+    );
+    expect(
+        "unknown environment",
+        p.tuskc(&["secrets", "list", "--env", "prod"], None),
+        2,
+        "TSK0003",
+    );
+    expect(
+        "get of an unknown name",
+        p.tuskc(
+            &[
+                "secrets",
+                "get",
+                "db_pasword",
+                "--env",
+                "staging",
+                "--identity",
+                &staging,
+            ],
+            None,
+        ),
+        2,
+        "TSK0602",
+    );
+    expect(
+        "secrets get with the wrong key",
+        p.tuskc(
+            &[
+                "secrets",
+                "get",
+                "db_password",
+                "--env",
+                "staging",
+                "--identity",
+                &p.id(&p.stranger),
+            ],
+            None,
+        ),
+        1,
+        "TSK0606",
+    );
+    expect(
+        "removing the last recipient",
+        p.tuskc(
+            &[
+                "secrets",
+                "recipients",
+                "rm",
+                &p.staging.public,
+                "--env",
+                "staging",
+            ],
+            None,
+        ),
+        2,
+        "TSK0613",
+    );
+    expect(
+        "import of something that is not an age file",
+        p.tuskc(
+            &["secrets", "import", "x", "--env", "staging"],
+            Some(b"hello"),
+        ),
+        2,
+        "TSK0607",
+    );
+    insta::assert_snapshot!("failures", transcript);
+}
+
+#[test]
+fn reference_mode_warns_about_names_missing_from_an_existing_store() {
+    let p = Project::new();
+    p.ok(&["secrets", "rm", "api/token", "--env", "production"], None);
+    let o = p.tuskc(&["check"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    insta::assert_snapshot!("reference_missing_name", p.clean(&err(&o)));
+}
+
+#[test]
+fn plaintext_secrets_are_flagged() {
+    let p = Project::new();
+    std::fs::write(
+        p.root.join("app.tsk"),
+        std::fs::read_to_string(p.root.join("app.tsk")).unwrap()
+            + "\n[legacy]\nadmin_password: \"x9$Kq2!vLp0Zr\"\naws_key_id: \"AKIAIOSFODNN7EXAMPLE\"\npassword_hint: \"short\"\n",
+    )
+    .unwrap();
+    let o = p.tuskc(&["check"], None);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("plaintext_secret", p.clean(&err(&o)));
+}
+
+#[test]
+fn rotation_and_recipient_changes_keep_every_value() {
+    let p = Project::new();
+    let staging = p.id(&p.staging);
+    let stranger = p.id(&p.stranger);
+    let get = |id: &str, name: &str| {
+        p.tuskc(
+            &["secrets", "get", name, "--env", "staging", "--identity", id],
+            None,
+        )
+    };
+    let before = std::fs::read_to_string(p.store("staging")).unwrap();
+    // Add a recipient: re-encrypted so the new key reads every value.
+    p.ok(
+        &[
+            "secrets",
+            "recipients",
+            "add",
+            &p.stranger.public,
+            "--env",
+            "staging",
+            "--identity",
+            &staging,
+        ],
+        None,
+    );
+    assert_eq!(out(&get(&stranger, "db_password")), DB);
+    assert_eq!(out(&get(&stranger, "api/token")), TOKEN);
+    assert_ne!(std::fs::read_to_string(p.store("staging")).unwrap(), before);
+    let listed = p.ok(&["secrets", "recipients", "list", "--env", "staging"], None);
+    assert_eq!(out(&listed).lines().count(), 2);
+    // Remove the original key: the newcomer still reads everything, the removed one nothing.
+    p.ok(
+        &[
+            "secrets",
+            "recipients",
+            "rm",
+            &p.staging.public,
+            "--env",
+            "staging",
+            "--identity",
+            &stranger,
+        ],
+        None,
+    );
+    assert_eq!(out(&get(&stranger, "db_password")), DB);
+    assert_eq!(get(&staging, "db_password").status.code(), Some(1));
+    // rotate keeps values and changes every ciphertext.
+    let lines_before = p.line_value("staging", "api/token");
+    p.ok(
+        &[
+            "secrets",
+            "rotate",
+            "--env",
+            "staging",
+            "--identity",
+            &stranger,
+        ],
+        None,
+    );
+    assert_ne!(p.line_value("staging", "api/token"), lines_before);
+    assert_eq!(out(&get(&stranger, "api/token")), TOKEN);
+    // --no-rotate only edits the list (no identity needed), and says so.
+    let o = p.ok(
+        &[
+            "secrets",
+            "recipients",
+            "add",
+            &p.staging.public,
+            "--env",
+            "staging",
+            "--no-rotate",
+        ],
+        None,
+    );
+    assert!(err(&o).contains("still encrypted to the previous recipients"));
+    assert_eq!(get(&staging, "api/token").status.code(), Some(1));
+    // A rotation that cannot decrypt everything writes nothing.
+    let snapshot = std::fs::read_to_string(p.store("staging")).unwrap();
+    let o = p.tuskc(
+        &[
+            "secrets",
+            "rotate",
+            "--env",
+            "staging",
+            "--identity",
+            &staging,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("nothing was re-encrypted or written"),
+        "{}",
+        err(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.store("staging")).unwrap(),
+        snapshot
+    );
+    // Names only from list.
+    assert_eq!(
+        out(&p.ok(&["secrets", "list", "--env", "staging"], None)),
+        "api/token\ndb_password\n"
+    );
+}
+
+#[test]
+fn recipients_are_per_environment() {
+    let p = Project::new();
+    let o = p.tuskc(
+        &[
+            "build",
+            "-e",
+            "production",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &p.id(&p.staging),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("[TSK0606]"));
+    assert!(!out(&o).contains(DB));
+}
+
+#[test]
+fn init_can_generate_an_identity() {
+    let p = Project::new();
+    std::fs::write(
+        p.root.join("tuskc.toml"),
+        "[project]\nentries = [\"app.tsk\"]\nenvironments = [\"staging\", \"production\", \"dev\"]\n",
+    )
+    .unwrap();
+    let key = p.root.join("dev.key");
+    let o = p.ok(
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "dev",
+            "--generate-identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(err(&o).contains("wrote a new identity"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // The generated identity is a real age identity: `age-keygen -y` reads it and matches the store.
+    let public = run(Command::new("age-keygen").arg("-y").arg(&key), None);
+    assert!(public.status.success(), "{}", err(&public));
+    let store = std::fs::read_to_string(p.store("dev")).unwrap();
+    assert!(store.contains(out(&public).trim()));
+    // The store file is itself valid TuskLang.
+    let o = p.tuskc(
+        &["build", p.store("dev").to_str().unwrap(), "-e", "dev"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // Refuses to overwrite an identity.
+    let o = p.tuskc(
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "dev",
+            "--generate-identity",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_passphrase_protected_identity_works() {
+    use age::secrecy::SecretString;
+    let p = Project::new();
+    let plain = std::fs::read(&p.staging.file).unwrap();
+    let encrypted = age::encrypt(
+        &age::scrypt::Recipient::new(SecretString::from("correct horse".to_string())),
+        &plain,
+    )
+    .unwrap();
+    let file = p.root.join("staging.key.age");
+    std::fs::write(&file, encrypted).unwrap();
+    let args = [
+        "secrets",
+        "get",
+        "db_password",
+        "--env",
+        "staging",
+        "--identity",
+        file.to_str().unwrap(),
+    ];
+    let o = p.tuskc_env(
+        &args,
+        None,
+        &[("TUSKC_IDENTITY_PASSPHRASE", "correct horse")],
+    );
+    assert_eq!(out(&o), DB, "{}", err(&o));
+    let o = p.tuskc_env(&args, None, &[("TUSKC_IDENTITY_PASSPHRASE", "wrong")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("passphrase is wrong"), "{}", err(&o));
+    let o = p.tuskc(&args, None);
+    assert!(err(&o).contains("TUSKC_IDENTITY_PASSPHRASE"), "{}", err(&o));
+}
+
+fn git(dir: &Path, args: &[&str]) -> Output {
+    let o = run(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir),
+        None,
+    );
+    assert!(o.status.success(), "git {args:?}: {}", err(&o));
+    o
+}
+
+/// Two people adding different secrets on two branches merge without conflict, and a diff names the secret.
+#[test]
+fn git_diffs_name_the_secret_and_parallel_additions_merge() {
+    let p = Project::new();
+    git(&p.root, &["init", "-q", "-b", "main"]);
+    git(&p.root, &["add", "."]);
+    git(&p.root, &["commit", "-qm", "base"]);
+    git(&p.root, &["checkout", "-qb", "alice"]);
+    p.ok(&["secrets", "set", "alpha", "--env", "staging"], Some(b"a"));
+    git(&p.root, &["commit", "-qam", "alpha"]);
+    git(&p.root, &["checkout", "-q", "main"]);
+    p.ok(&["secrets", "set", "zeta", "--env", "staging"], Some(b"z"));
+    git(&p.root, &["commit", "-qam", "zeta"]);
+    git(&p.root, &["merge", "-q", "--no-edit", "alice"]);
+    let names = p.ok(&["secrets", "list", "--env", "staging"], None);
+    assert_eq!(out(&names), "alpha\napi/token\ndb_password\nzeta\n");
+    // Changing one secret changes one line, which names it.
+    p.ok(
+        &["secrets", "set", "db_password", "--env", "staging"],
+        Some(b"new"),
+    );
+    let diff = out(&git(&p.root, &["diff", "-U0", "--", "secrets/staging.tsk"]));
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(changed.len(), 2, "{diff}");
+    assert!(
+        changed
+            .iter()
+            .all(|l| l[1..].starts_with("\"db_password\": ")),
+        "{diff}"
+    );
+}
+
+/// Every command and error path, run over a project whose secrets are distinctive strings: the values appear only
+/// where the user asked for them (`build --secrets resolve`, `get --reveal`, `secrets get`).
+#[test]
+fn secret_values_never_leak() {
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    let resolve = ["--secrets", "resolve", "--identity", id.as_str()];
+    let with = |base: &[&str], extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    // A schema error on a resolved secret, and a type error, so diagnostics mention those values.
+    std::fs::write(
+        p.root.join("extra.tsk"),
+        "use \"app.tsk\"\n[checks]\nlen: @secret(\"db_password\") * 2\nneg: -@secret(\"api/token\")\n",
+    )
+    .unwrap();
+    let mut runs: Vec<Vec<String>> = vec![
+        with(&["build", "-e", "staging"], &[]),
+        with(&["build", "-e", "staging", "--secrets", "redact"], &[]),
+        with(
+            &[
+                "build",
+                "-e",
+                "staging",
+                "--secrets",
+                "redact",
+                "-f",
+                "yaml",
+            ],
+            &[],
+        ),
+        with(&["check"], &resolve),
+        with(&["check", "--message-format", "json"], &resolve),
+        with(
+            &[
+                "check",
+                "-e",
+                "staging",
+                "--set",
+                "database.password=@secret(\"db_password\") + \"x\"",
+            ],
+            &resolve,
+        ),
+        with(
+            &[
+                "check",
+                "-e",
+                "staging",
+                "--set",
+                "database.host=@secret(\"db_password\")",
+            ],
+            &resolve,
+        ),
+        with(
+            &[
+                "check",
+                "-e",
+                "staging",
+                "--set",
+                "api.timeout=@secret(\"api/token\")",
+            ],
+            &resolve,
+        ),
+        with(&["build", "extra.tsk", "-e", "staging"], &resolve),
+        with(
+            &[
+                "build",
+                "extra.tsk",
+                "-e",
+                "staging",
+                "--message-format",
+                "json",
+            ],
+            &resolve,
+        ),
+        with(&["get", "database.password", "-e", "staging"], &resolve),
+        with(
+            &["get", "database.url", "-e", "staging", "--json"],
+            &resolve,
+        ),
+        with(&["get", "api", "-e", "staging"], &resolve),
+        with(&["explain", "database.password", "-e", "staging"], &resolve),
+        with(
+            &[
+                "explain",
+                "database.url",
+                "-e",
+                "staging",
+                "--message-format",
+                "json",
+            ],
+            &resolve,
+        ),
+        with(&["explain", "api.header", "-e", "staging"], &resolve),
+        with(&["get", "database.nope", "-e", "staging"], &resolve),
+        with(&["secrets", "list", "--env", "staging"], &[]),
+        with(&["secrets", "recipients", "list", "--env", "staging"], &[]),
+        with(
+            &["secrets", "rotate", "--env", "staging", "--identity", &id],
+            &[],
+        ),
+        with(
+            &[
+                "secrets",
+                "get",
+                "nope",
+                "--env",
+                "staging",
+                "--identity",
+                &id,
+            ],
+            &[],
+        ),
+        with(&["build", "-e", "production"], &resolve),
+        with(
+            &[
+                "secrets",
+                "get",
+                "db_password",
+                "--env",
+                "production",
+                "--identity",
+                &id,
+            ],
+            &[],
+        ),
+    ];
+    // JSON Schema validation of a resolved value that the schema rejects.
+    std::fs::write(
+        p.root.join("schema.json"),
+        r#"{"type":"object","properties":{"database":{"type":"object","properties":{"password":{"type":"string","maxLength":3},"url":{"type":"string","pattern":"^mysql:"}}}}}"#,
+    )
+    .unwrap();
+    runs.push(with(
+        &["check", "-e", "staging", "--json-schema", "schema.json"],
+        &resolve,
+    ));
+    runs.push(with(
+        &[
+            "check",
+            "-e",
+            "staging",
+            "--json-schema",
+            "schema.json",
+            "--message-format",
+            "json",
+        ],
+        &resolve,
+    ));
+    let mut diagnosed = 0;
+    for args in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = p.tuskc(&args, None);
+        for canary in [DB, TOKEN] {
+            assert!(
+                !out(&o).contains(canary),
+                "stdout of {args:?} leaks {canary}:\n{}",
+                out(&o)
+            );
+            assert!(
+                !err(&o).contains(canary),
+                "stderr of {args:?} leaks {canary}:\n{}",
+                err(&o)
+            );
+        }
+        if !err(&o).is_empty() {
+            diagnosed += 1;
+        }
+    }
+    assert!(
+        diagnosed >= 12,
+        "the error paths were not exercised ({diagnosed} runs printed diagnostics)"
+    );
+    // ... and they do appear where asked for, so the checks above look at real values.
+    assert!(out(&p.ok(
+        &with(&["build", "-e", "staging"], &resolve)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        None
+    ))
+    .contains(DB));
+    assert!(out(&p.ok(
+        &[
+            "get",
+            "database.password",
+            "-e",
+            "staging",
+            "--reveal",
+            "--identity",
+            &id
+        ],
+        None
+    ))
+    .contains(DB));
+    assert!(out(&p.ok(
+        &[
+            "secrets",
+            "get",
+            "api/token",
+            "--env",
+            "staging",
+            "--identity",
+            &id
+        ],
+        None
+    ))
+    .contains(TOKEN));
+    // The store on disk holds no plaintext either.
+    let store = std::fs::read_to_string(p.store("staging")).unwrap();
+    assert!(!store.contains(DB) && !store.contains(TOKEN));
+}
