@@ -281,6 +281,15 @@ impl Output {
     }
 }
 
+/// What a panic prints: the location only. The message is not an argument, so it cannot be printed.
+pub fn panic_report(location: Option<&std::panic::Location<'_>>) -> String {
+    let at = location.map_or_else(
+        || "an unknown place".to_string(),
+        |l| format!("{}:{}", l.file(), l.line()),
+    );
+    format!("error: tuskc failed unexpectedly (internal error at {at}); please report this with the input that caused it. The panic message is not shown: it could quote configuration values.")
+}
+
 fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, w: &str| {
         if n == 1 {

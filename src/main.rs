@@ -1,16 +1,18 @@
 //! The `tuskc` binary: runs the command line on a thread with a generous stack, so deeply nested input meets the
-//! compiler's own depth limits (clear diagnostics) long before the stack could run out.
+//! compiler's own depth limits (clear diagnostics) long before the stack could run out. A panic (a bug) prints only
+//! its source location, never its message, so no configuration value or secret can reach stderr through it.
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A panic message could quote configuration, even a resolved secret: print where it happened, never what it said.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("{}", tuskc::cli::panic_report(info.location()));
+    }));
     let worker = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
         .spawn(tuskc::cli::main);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("error: tuskc failed unexpectedly; please report this with the input that caused it");
-            ExitCode::from(101)
-        }
+        _ => ExitCode::from(101),
     }
 }

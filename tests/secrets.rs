@@ -1186,3 +1186,47 @@ fn secret_values_never_leak() {
     let store = std::fs::read_to_string(p.store("staging")).unwrap();
     assert!(!store.contains(DB) && !store.contains(TOKEN));
 }
+
+/// The bundled example's development store resolves with its committed example identity (as the docs show).
+#[test]
+fn the_example_resolves_its_development_secrets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = run(
+        Command::new(env!("CARGO_BIN_EXE_tuskc"))
+            .args([
+                "build",
+                "examples/shop",
+                "-e",
+                "development",
+                "-p",
+                "aws",
+                "--secrets",
+                "resolve",
+            ])
+            .env("TUSKC_IDENTITY", "examples/shop/keys/development.agekey")
+            .env("NO_COLOR", "1")
+            .current_dir(root),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("\"password\": \"dev-db-password\""));
+    // Production has no store: resolving it is a clear error, reference builds are unaffected.
+    let o = run(
+        Command::new(env!("CARGO_BIN_EXE_tuskc"))
+            .args([
+                "build",
+                "examples/shop",
+                "-e",
+                "production",
+                "-p",
+                "aws",
+                "--secrets",
+                "resolve",
+            ])
+            .env("TUSKC_IDENTITY", "examples/shop/keys/development.agekey")
+            .current_dir(root),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("[TSK0601]"));
+}

@@ -573,3 +573,38 @@ mod tests {
         assert!(looks_like_secret("region", "eu-west-1-abcdefgh").is_none());
     }
 }
+
+#[cfg(test)]
+mod leak_tests {
+    use super::*;
+    use crate::value::{LayerId, Origin};
+
+    /// A resolved value prints no plaintext through `Debug` (as `{:?}` in logs or panics would use), nor through
+    /// the description diagnostics use; an inline identity source hides its key.
+    #[test]
+    fn debug_and_describe_hide_resolved_values() {
+        let origin = Origin {
+            file: FileId(0),
+            span: Span { start: 0, end: 1 },
+            layer: LayerId::Base,
+        };
+        let v = Value {
+            kind: ValueKind::String("CANARY-resolved".into()),
+            origin,
+            secret: true,
+            env: None,
+        };
+        let holder = Value {
+            kind: ValueKind::Array(vec![v.clone()]),
+            ..v.clone()
+        };
+        for text in [format!("{v:?}"), format!("{holder:?}"), v.describe()] {
+            assert!(!text.contains("CANARY"), "{text}");
+        }
+        let inline = IdentitySource::Inline("AGE-SECRET-KEY-1CANARY".into());
+        assert!(!format!("{inline:?}").contains("CANARY"));
+        let mut redacted = holder.clone();
+        redact(&mut redacted);
+        assert!(!format!("{:?}", redacted.kind).contains("CANARY"));
+    }
+}
