@@ -619,6 +619,17 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         Ok(started) => started,
         Err(code) => return code,
     };
+    if a.reveal && explain {
+        session.usage_error = true;
+        session.sink.push(
+            Diagnostic::error(
+                Code::Usage,
+                "`--reveal` applies to `get`; `explain` never prints secret values",
+            )
+            .help("use `tuskc get KEY --reveal` to print a decrypted value"),
+        );
+        return out.finish(session);
+    }
     let path: Vec<String> = a.key.split('.').map(str::to_string).collect();
     if path.iter().any(String::is_empty) {
         session.usage_error = true;

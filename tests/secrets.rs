@@ -1143,6 +1143,20 @@ fn secret_values_never_leak() {
             diagnosed += 1;
         }
     }
+    let o = p.tuskc(
+        &[
+            "explain",
+            "database.password",
+            "-e",
+            "staging",
+            "--reveal",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out(&o).contains(DB) && !err(&o).contains(DB));
     assert!(
         diagnosed >= 12,
         "the error paths were not exercised ({diagnosed} runs printed diagnostics)"

@@ -126,7 +126,8 @@ impl Store {
             }
             if line.starts_with('#') {
                 if in_secrets {
-                    pending.push(line.to_string());
+                    // Kept exactly (less a CR), so rewriting the file never touches it.
+                    pending.push(raw.trim_end_matches('\r').to_string());
                 }
                 continue;
             }
