@@ -112,6 +112,20 @@ impl Project {
         o
     }
 
+    /// `build -e ENV --secrets resolve --identity ID` to stdout.
+    fn resolved(&self, env: &str, id: &str) -> Output {
+        self.tuskc(
+            &["build", "-e", env, "--secrets", "resolve", "--identity", id],
+            None,
+        )
+    }
+
+    fn ok_resolved(&self, env: &str, id: &str) -> Output {
+        let o = self.resolved(env, id);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        o
+    }
+
     fn store(&self, env: &str) -> PathBuf {
         self.root.join("secrets").join(format!("{env}.tsk"))
     }
@@ -216,18 +230,7 @@ fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
     );
     assert_eq!(out(&got), "from-the-age-cli");
     assert!(err(&got).contains("not bound to its name"), "{}", err(&got));
-    let built = p.tuskc(
-        &[
-            "build",
-            "-e",
-            "staging",
-            "--secrets",
-            "resolve",
-            "--identity",
-            &id,
-        ],
-        None,
-    );
+    let built = p.resolved("staging", &id);
     assert_eq!(built.status.code(), Some(0), "{}", err(&built));
     assert!(out(&built).contains("\"password\": \"from-the-age-cli\""));
     insta::assert_snapshot!("unbound_warning", p.clean(&err(&built)));
@@ -236,18 +239,7 @@ fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
         &["secrets", "rotate", "--env", "staging", "--identity", &id],
         None,
     );
-    let built = p.tuskc(
-        &[
-            "build",
-            "-e",
-            "staging",
-            "--secrets",
-            "resolve",
-            "--identity",
-            &id,
-        ],
-        None,
-    );
+    let built = p.resolved("staging", &id);
     assert_eq!(err(&built), "");
     assert!(out(&built).contains("\"password\": \"from-the-age-cli\""));
 }
@@ -260,18 +252,7 @@ fn build_modes_reference_redact_resolve() {
     assert!(out(&reference).contains("\"password\": \"secret://db_password\""));
     let redact = p.ok(&["build", "-e", "production", "--secrets", "redact"], None);
     insta::assert_snapshot!("redacted_output", out(&redact));
-    let resolved = p.ok(
-        &[
-            "build",
-            "-e",
-            "production",
-            "--secrets",
-            "resolve",
-            "--identity",
-            &id,
-        ],
-        None,
-    );
+    let resolved = p.ok_resolved("production", &id);
     let text = out(&resolved);
     assert!(text.contains(&format!("\"password\": \"{DB}\"")));
     assert!(text.contains(&format!(
@@ -836,17 +817,15 @@ fn init_can_generate_an_identity() {
     )
     .unwrap();
     let key = p.root.join("dev.key");
-    let o = p.ok(
-        &[
-            "secrets",
-            "init",
-            "--env",
-            "dev",
-            "--generate-identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-    );
+    let init = [
+        "secrets",
+        "init",
+        "--env",
+        "dev",
+        "--generate-identity",
+        key.to_str().unwrap(),
+    ];
+    let o = p.ok(&init, None);
     assert!(err(&o).contains("wrote a new identity"));
     #[cfg(unix)]
     {
@@ -868,17 +847,7 @@ fn init_can_generate_an_identity() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     // Refuses to overwrite an identity.
-    let o = p.tuskc(
-        &[
-            "secrets",
-            "init",
-            "--env",
-            "dev",
-            "--generate-identity",
-            key.to_str().unwrap(),
-        ],
-        None,
-    );
+    let o = p.tuskc(&init, None);
     assert_eq!(o.status.code(), Some(2));
 }
 
