@@ -51,6 +51,7 @@ pub enum SecretsCommand {
     /// Encrypt a value (from stdin, or a no-echo prompt on a terminal) and store it as NAME.
     #[command(after_help = EXIT_HELP)]
     Set {
+        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
         name: String,
         #[command(flatten)]
         at: StoreArgs,
@@ -58,6 +59,7 @@ pub enum SecretsCommand {
     /// Decrypt NAME and print its value to stdout.
     #[command(after_help = EXIT_HELP)]
     Get {
+        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
         name: String,
         #[command(flatten)]
         at: StoreArgs,
@@ -71,6 +73,7 @@ pub enum SecretsCommand {
     /// Remove NAME from the store.
     #[command(after_help = EXIT_HELP)]
     Rm {
+        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
         name: String,
         #[command(flatten)]
         at: StoreArgs,
@@ -87,6 +90,7 @@ pub enum SecretsCommand {
     /// Print NAME's stored ciphertext as an ASCII-armored age file (for `age -d`).
     #[command(after_help = EXIT_HELP)]
     Export {
+        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
         name: String,
         #[command(flatten)]
         at: StoreArgs,
@@ -94,6 +98,7 @@ pub enum SecretsCommand {
     /// Store an age file read from stdin (made with `age -r ...`, binary or armored) as NAME, as it is.
     #[command(after_help = EXIT_HELP)]
     Import {
+        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
         name: String,
         #[command(flatten)]
         at: StoreArgs,
