@@ -522,12 +522,7 @@ fn set(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
     let recipients = parse_recipients(&store)?;
     let value = read_value(name)?;
     let ct = encrypt(&value, &recipients, &o.env, name)?;
-    let updated = store.entries.contains_key(name);
-    let mut entry = Entry::new(&ct);
-    if let Some(old) = store.entries.get(name) {
-        entry.comments = old.comments.clone();
-    }
-    store.entries.insert(name.to_string(), entry);
+    let updated = store.put(name, &ct);
     o.write(&store)?;
     out.say(&format!(
         "{} `{name}` in `{}` (encrypted to {} recipient{})",
@@ -603,12 +598,7 @@ fn rotate(o: &Opened, store: &mut Store) -> Result<usize, Fail> {
     }
     for (name, plaintext) in &fresh {
         let ct = encrypt(plaintext, &recipients, &o.env, name)?;
-        if let Some(e) = store.entries.get_mut(name) {
-            *e = Entry {
-                comments: std::mem::take(&mut e.comments),
-                ..Entry::new(&ct)
-            };
-        }
+        store.put(name, &ct);
     }
     Ok(fresh.len())
 }
@@ -762,11 +752,7 @@ fn import(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
     if read.is_err() || age::Decryptor::new(&bytes[..]).is_err() {
         return Err(not_age());
     }
-    let mut entry = Entry::new(&bytes);
-    if let Some(old) = store.entries.get(name) {
-        entry.comments = old.comments.clone();
-    }
-    store.entries.insert(name.to_string(), entry);
+    store.put(name, &bytes);
     o.write(&store)?;
     out.say(&format!(
         "imported `{name}` into `{}`; it is not bound to its name until `tuskc secrets rotate --env {}`",

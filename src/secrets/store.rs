@@ -100,6 +100,22 @@ impl Store {
         }
     }
 
+    /// Store `ciphertext` as `name`, keeping the comments of the entry it replaces. True if it replaced one.
+    pub fn put(&mut self, name: &str, ciphertext: &[u8]) -> bool {
+        let mut entry = Entry::new(ciphertext);
+        match self.entries.get_mut(name) {
+            Some(old) => {
+                entry.comments = std::mem::take(&mut old.comments);
+                *old = entry;
+                true
+            }
+            None => {
+                self.entries.insert(name.to_string(), entry);
+                false
+            }
+        }
+    }
+
     /// Parse a store file. Every problem is reported with its line; a store with problems is not used.
     pub fn parse(text: &str) -> Result<Store, Vec<StoreError>> {
         let mut errors = Vec::new();
@@ -349,6 +365,16 @@ mod tests {
         assert_eq!(back.recipients, s.recipients);
         assert_eq!(back.entries["a_first"].comments, vec!["# rotated by ops"]);
         assert_eq!(back.render(), text);
+    }
+
+    #[test]
+    fn put_replaces_a_value_and_keeps_its_comments() {
+        let mut s = sample();
+        assert!(s.put("a_first", b"new"));
+        assert_eq!(s.entries["a_first"].comments, vec!["# rotated by ops"]);
+        assert_eq!(s.entries["a_first"].bytes().unwrap(), b"new");
+        assert!(!s.put("m_new", b"x"));
+        assert!(s.entries["m_new"].comments.is_empty());
     }
 
     #[test]
