@@ -690,11 +690,15 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         return out.finish(session);
     };
     // A decrypted value is printed only by `get --reveal`; otherwise it is masked like `--secrets redact`.
-    let mut shown = value.clone();
-    if session.secrets.mode == SecretMode::Resolve && (explain || !a.reveal) {
-        crate::secrets::redact(&mut shown);
-    }
-    let value = &shown;
+    let masked;
+    let value = if session.secrets.mode == SecretMode::Resolve && (explain || !a.reveal) {
+        let mut copy = value.clone();
+        crate::secrets::redact(&mut copy);
+        masked = copy;
+        &masked
+    } else {
+        value
+    };
     if !explain {
         let text = match (&value.kind, a.json) {
             (ValueKind::String(s), false) => format!("{s}\n"),

@@ -225,7 +225,7 @@ pub enum Lookup {
 }
 
 /// A decrypted value (and whether it was bound), or why not; cached per (environment, name).
-type Opened = Result<(Rc<str>, bool), Diagnostic>;
+type Decryption = Result<(Rc<str>, bool), Diagnostic>;
 
 /// Answers the evaluator's `@secret` questions for a whole run, caching stores and decrypted values.
 pub struct SecretResolver {
@@ -234,7 +234,7 @@ pub struct SecretResolver {
     identity: IdentitySource,
     ids: OnceCell<Result<Vec<x25519::Identity>, Diagnostic>>,
     cache: RefCell<HashMap<String, Rc<StoreState>>>,
-    values: RefCell<HashMap<(String, String), Opened>>,
+    values: RefCell<HashMap<(String, String), Decryption>>,
     /// Whole-store and identity problems already reported, per target.
     told: RefCell<HashSet<(String, String)>>,
 }
@@ -289,10 +289,10 @@ impl SecretResolver {
     /// The evaluator's question: what does `@secret(name)` at `file`/`span` give in `target`?
     pub fn lookup(&self, target: &Target, name: &str, file: FileId, span: Span) -> Lookup {
         let env = store_env(target);
-        let shown = self.stores.display_file(env);
         let state = self.store(env);
         let store = match (&*state, self.mode) {
             (StoreState::Absent, SecretMode::Resolve) => {
+                let shown = self.stores.display_file(env);
                 let d = Diagnostic::error(
                     Code::SecretStoreMissing,
                     format!("environment `{env}` has no secrets store: `{shown}` does not exist"),
@@ -309,7 +309,8 @@ impl SecretResolver {
             }
             (StoreState::Ready(s), _) => s,
         };
-        if !store.entries.contains_key(name) {
+        let Some(entry) = store.entries.get(name) else {
+            let shown = self.stores.display_file(env);
             let mut d = Diagnostic::error(
                 Code::SecretNotFound,
                 format!("secret `{name}` is not in the `{env}` store"),
@@ -326,7 +327,7 @@ impl SecretResolver {
                 return Lookup::Reference(Some(d));
             }
             return Lookup::Failed(Some(d));
-        }
+        };
         if self.mode != SecretMode::Resolve {
             return Lookup::Reference(None);
         }
@@ -334,14 +335,13 @@ impl SecretResolver {
             Ok(ids) => ids,
             Err(d) => return Lookup::Failed(self.once(target, "identity", d, file, span)),
         };
-        let key = (env.to_string(), name.to_string());
-        if !self.values.borrow().contains_key(&key) {
-            let got = self.decrypt(store, ids, env, name);
-            self.values.borrow_mut().insert(key.clone(), got);
-        }
-        let values = self.values.borrow();
-        match values.get(&key) {
-            Some(Ok((text, bound))) => {
+        let mut values = self.values.borrow_mut();
+        let opened = values
+            .entry((env.to_string(), name.to_string()))
+            .or_insert_with(|| self.decrypt(store, entry, ids, name));
+        let opened = &*opened;
+        match opened {
+            Ok((text, bound)) => {
                 let warning = (!bound).then(|| {
                     Diagnostic::warning(Code::SecretUnbound, format!("secret `{name}` in the `{env}` store is not bound to its name"))
                         .primary(file, span, "resolved from a ciphertext without tuskc's binding")
@@ -350,26 +350,26 @@ impl SecretResolver {
                 });
                 Lookup::Resolved(text.clone(), warning)
             }
-            Some(Err(d)) if d.code == Code::SecretDecrypt => {
+            Err(d) if d.code == Code::SecretDecrypt => {
                 Lookup::Failed(self.once(target, &format!("decrypt:{env}"), d, file, span))
             }
-            Some(Err(d)) => {
+            Err(d) => {
                 let mut d = d.clone();
                 d.labels.clear();
                 Lookup::Failed(Some(d.primary(file, span, "cannot be resolved")))
             }
-            None => Lookup::Failed(None),
         }
     }
 
-    fn decrypt(&self, store: &Store, ids: &[x25519::Identity], env: &str, name: &str) -> Opened {
+    fn decrypt(
+        &self,
+        store: &Store,
+        entry: &store::Entry,
+        ids: &[x25519::Identity],
+        name: &str,
+    ) -> Decryption {
+        let env = &store.env;
         let shown = self.stores.display_file(env);
-        let entry = store.entries.get(name).ok_or_else(|| {
-            Diagnostic::error(
-                Code::SecretNotFound,
-                format!("secret `{name}` is not in the `{env}` store"),
-            )
-        })?;
         let d = open_entry(store, entry, ids, name, &shown, &self.identity)?;
         let text = String::from_utf8(d.plaintext).map_err(|_| {
             Diagnostic::error(Code::SecretNotText, format!("secret `{name}` in the `{env}` store is not UTF-8 text"))
