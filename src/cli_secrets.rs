@@ -215,7 +215,12 @@ impl Opened {
         let mut declared: Vec<String> = session.project.manifest.project.environments.clone();
         for entry in session.project.entries.clone() {
             if let Some(program) = session.load(&entry) {
-                declared = session.declared(&program).0;
+                // `declared` starts with the manifest's; each entry adds those its source declares.
+                for e in session.declared(&program).0 {
+                    if !declared.contains(&e) {
+                        declared.push(e);
+                    }
+                }
             }
         }
         let known = if declared.is_empty() {

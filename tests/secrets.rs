@@ -851,6 +851,27 @@ fn init_can_generate_an_identity() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// With several entry files, an environment declared by any of them has a store (not only the last one's).
+#[test]
+fn environments_of_every_entry_count() {
+    let p = Project::new();
+    std::fs::write(
+        p.root.join("tuskc.toml"),
+        "[project]\nentries = [\"app.tsk\", \"jobs.tsk\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.root.join("jobs.tsk"),
+        "[jobs]\nn: 1\nenv nightly { [jobs]\nn: 2 }\n",
+    )
+    .unwrap();
+    // production is declared by app.tsk (its store exists), nightly by jobs.tsk (no store yet).
+    let o = p.tuskc(&["secrets", "list", "--env", "production"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = p.tuskc(&["secrets", "list", "--env", "nightly"], None);
+    assert!(err(&o).contains("[TSK0601]"), "{}", err(&o));
+}
+
 #[test]
 fn a_passphrase_protected_identity_works() {
     use age::secrecy::SecretString;
