@@ -67,6 +67,19 @@ pub enum Command {
     /// Manage the per-environment encrypted secrets stores (secrets/<env>.tsk).
     #[command(subcommand)]
     Secrets(crate::cli_secrets::SecretsCommand),
+    /// Format .tsk files in place (one canonical layout; comments kept; meaning never changes).
+    #[command(
+        after_help = "Exit codes:\n  0  every file is formatted (or was formatted now)\n  1  --check: some files would change (listed on stdout); or a file has syntax errors\n  2  a path cannot be read or written"
+    )]
+    Fmt {
+        /// Do not write; list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+        /// Files or directories (searched for .tsk files); `-` formats standard input to standard output.
+        paths: Vec<PathBuf>,
+    },
+    /// Run the language server on standard input/output (for editors).
+    Lsp,
     /// Explain a diagnostic code, e.g. `tuskc explain-code TSK0302`.
     ExplainCode {
         /// The code (TSK0302 or 0302); omit to list every code.
@@ -203,6 +216,8 @@ pub fn main() -> ExitCode {
             crate::cli_schema::diff(old, new, path, &mut out)
         }
         Command::Secrets(c) => crate::cli_secrets::run(c, &mut out),
+        Command::Fmt { check, paths } => crate::cli_fmt::run(paths, *check, &mut out),
+        Command::Lsp => crate::lsp::run(),
         Command::ExplainCode { code } => explain_code(code.as_deref()),
     };
     ExitCode::from(code)
@@ -237,7 +252,7 @@ impl Output {
     }
 
     fn print(&self, diags: &[Diagnostic], session: &Session) {
-        self.render(diags, &session.sources);
+        self.render_with(diags, &session.sources);
         if self.format == MessageFormat::Human && !diags.is_empty() {
             let errors = diags
                 .iter()
@@ -248,7 +263,7 @@ impl Output {
     }
 
     /// Diagnostics to stderr: rendered text, or one JSON object per line.
-    fn render(&self, diags: &[Diagnostic], sources: &crate::source::SourceMap) {
+    pub(crate) fn render_with(&self, diags: &[Diagnostic], sources: &crate::source::SourceMap) {
         let mut err = std::io::stderr().lock();
         match self.format {
             MessageFormat::Human => {
@@ -269,7 +284,7 @@ impl Output {
 
     /// Print one diagnostic that has no place in a source file; return `code`.
     pub(crate) fn fail(&self, d: Diagnostic, code: u8) -> u8 {
-        self.render(std::slice::from_ref(&d), &crate::source::SourceMap::new());
+        self.render_with(std::slice::from_ref(&d), &crate::source::SourceMap::new());
         code
     }
 

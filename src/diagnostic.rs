@@ -363,6 +363,10 @@ codes! {
         "A recipient is an age X25519 public key, `age1` followed by 58 lowercase Bech32 characters, as `age-keygen -y KEYFILE` prints.";
     SecretsCommand = "0613", "secrets command cannot be carried out",
         "A `tuskc secrets` command was asked for something the store does not allow: initialising a store that exists, a secret name with characters other than letters, digits and `_ . / -`, removing the last recipient, an empty value, or an unknown secret name. The message says which.";
+    FormatChangesMeaning = "0701", "the formatter would change the file's meaning",
+        "`tuskc fmt` checks that the formatted file parses to the same configuration as the original before writing it. This check failed, so the file was left unchanged. This is a bug in tuskc: please report it with the file.";
+    FormatUnformatted = "0702", "file is not formatted",
+        "`tuskc fmt --check` found a file whose layout differs from the canonical one. Run `tuskc fmt` on it (or format it in your editor) and commit the result.";
     TomlNull = "0401", "TOML cannot represent null",
         "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output.";
     DotenvCollision = "0402", "two keys give the same dotenv name",

@@ -6,14 +6,17 @@
 
 pub mod check;
 pub mod cli;
+mod cli_fmt;
 mod cli_schema;
 mod cli_secrets;
 pub mod diagnostic;
 pub mod driver;
 pub mod emit;
 pub mod eval;
+pub mod fmt;
 pub mod json_schema;
 pub mod lower;
+pub mod lsp;
 pub mod merge;
 pub mod project;
 pub mod render;

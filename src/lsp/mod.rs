@@ -1,0 +1,4 @@
+//! The language server (placeholder while it is written).
+pub fn run() -> u8 {
+    0
+}
