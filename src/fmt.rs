@@ -812,7 +812,8 @@ enum Member<'a> {
     Extra(Option<&'a TypeExpr>),
 }
 
-fn item_span(item: &Item) -> Span {
+/// The span of a top-level or block item.
+pub fn item_span(item: &Item) -> Span {
     match item {
         Item::Section(s) => s.span,
         Item::Entry(e) => e.span,

@@ -26,6 +26,18 @@ pub struct Manifest {
     pub project: ProjectSection,
     #[serde(default)]
     pub secrets: SecretsSection,
+    #[serde(default)]
+    pub lsp: LspSection,
+}
+
+/// What the language server checks when the editor does not say (docs/editors.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LspSection {
+    /// Check only this environment (default: every environment).
+    pub env: Option<String>,
+    /// Check only this provider (default: every provider).
+    pub provider: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,7 +193,7 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
 }
 
 /// Every `.tsk` file directly in `dir` that no other file there `use`s, sorted by name.
-fn default_entries(dir: &Path) -> Vec<PathBuf> {
+pub fn default_entries(dir: &Path) -> Vec<PathBuf> {
     let Ok(read) = std::fs::read_dir(dir) else {
         return vec![];
     };
@@ -223,6 +235,9 @@ pub struct DiskLoader {
     /// As the user named it, for messages (never a machine-specific absolute path they did not type).
     display_root: PathBuf,
     data: HashMap<PathBuf, Arc<str>>,
+    /// Texts that replace files on disk, by absolute path (the language server's open editor buffers, which may be
+    /// unsaved or not on disk at all).
+    pub overlay: HashMap<PathBuf, String>,
 }
 
 impl DiskLoader {
@@ -231,7 +246,13 @@ impl DiskLoader {
             root,
             display_root,
             data: HashMap::new(),
+            overlay: HashMap::new(),
         }
+    }
+
+    /// An open buffer's text for `path` (absolute), if the language server has one.
+    fn buffer(&self, path: &Path) -> Option<String> {
+        self.overlay.get(path).cloned()
     }
 
     /// Load an entry file named on the command line (or in the manifest).
@@ -240,9 +261,23 @@ impl DiskLoader {
         sources: &mut SourceMap,
         display: &Path,
     ) -> Result<FileId, Diagnostic> {
-        let canonical = std::fs::canonicalize(display).map_err(|e| io_error(display, &e))?;
+        let canonical = match std::fs::canonicalize(display) {
+            Ok(c) => c,
+            // An editor buffer not saved to disk yet.
+            Err(_) if display.is_absolute() && self.overlay.contains_key(display) => {
+                display.to_path_buf()
+            }
+            Err(e) => return Err(io_error(display, &e)),
+        };
         if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
             return Ok(id);
+        }
+        if let Some(text) = self.buffer(&canonical) {
+            return Ok(sources.add(
+                FileKind::Disk(canonical),
+                display.display().to_string(),
+                text,
+            ));
         }
         let bytes = std::fs::read(&canonical).map_err(|e| io_error(display, &e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -356,6 +391,13 @@ impl ModuleLoader for DiskLoader {
         let (canonical, display) = self.resolve(sources, from, path, span, "module")?;
         if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
             return Ok(id);
+        }
+        if let Some(text) = self.buffer(&canonical) {
+            return Ok(sources.add(
+                FileKind::Disk(canonical),
+                display.display().to_string(),
+                text,
+            ));
         }
         let bytes = std::fs::read(&canonical)
             .map_err(|e| io_error(&display, &e).primary(from, span, "cannot read"))?;

@@ -1,0 +1,697 @@
+//! Protocol tests: start the real `tuskc lsp` binary and talk JSON-RPC to it over stdio, as an editor does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
+    next_id: i64,
+    /// Notifications received while waiting for something else.
+    inbox: Vec<Value>,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Client {
+    fn start(dir: &Path, options: Value) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
+            .arg("lsp")
+            .current_dir(dir)
+            .env("TUSKC_LSP_TEST_HOOKS", "1")
+            .env_remove("API_DB_PORT")
+            .env_remove("SHOP_RELEASE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        len = n.parse().unwrap();
+                    }
+                }
+                let mut body = vec![0u8; len];
+                r.read_exact(&mut body).unwrap();
+                if tx
+                    .send(serde_json::from_slice::<Value>(&body).unwrap())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            rx,
+            next_id: 0,
+            inbox: Vec::new(),
+        };
+        let root = uri(dir);
+        let init = c.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": root, "capabilities": {}, "initializationOptions": options }),
+        );
+        let caps = &init["result"]["capabilities"];
+        assert_eq!(caps["positionEncoding"], "utf-16");
+        assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental sync");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let m = self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no response to {method}"));
+            if m.get("id") == Some(&json!(id)) && m.get("method").is_none() {
+                return m;
+            }
+            self.inbox.push(m);
+        }
+    }
+
+    /// The next diagnostics published for `uri` that satisfy `pred`.
+    #[track_caller]
+    fn diagnostics(&mut self, uri: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        let matches = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && pred(m["params"]["diagnostics"].as_array().unwrap())
+        };
+        if let Some(i) = self.inbox.iter().position(matches) {
+            let m = self.inbox.remove(i);
+            self.inbox.drain(..i.min(self.inbox.len()));
+            return m["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        let mut seen = Vec::new();
+        loop {
+            let Ok(m) = self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            else {
+                panic!("no matching diagnostics for {uri}; received meanwhile: {seen:#?}");
+            };
+            if matches(&m) {
+                return m["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+            seen.push(m);
+        }
+    }
+
+    fn open(&mut self, path: &Path) -> String {
+        let u = uri(path);
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        self.open_text(&u, &text);
+        u
+    }
+
+    fn open_text(&mut self, u: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": u, "languageId": "tusk", "version": 1, "text": text } }),
+        );
+    }
+
+    fn change(&mut self, u: &str, version: i64, range: Value, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": u, "version": version }, "contentChanges": [{ "range": range, "text": text }] }),
+        );
+    }
+
+    fn at(&mut self, method: &str, u: &str, line: u32, character: u32) -> Value {
+        self.request(
+            method,
+            json!({ "textDocument": { "uri": u }, "position": { "line": line, "character": character } }),
+        )
+    }
+
+    fn shutdown(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r["result"].is_null(), "{r}");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn uri(p: &Path) -> String {
+    let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut s = String::from("file://");
+    for b in p.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+fn shop() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+        &dir,
+    );
+    (tmp, dir)
+}
+
+/// Line and UTF-16 column of the first `needle` in `text` (after `skip` earlier occurrences).
+fn pos(text: &str, needle: &str) -> (u32, u32) {
+    let i = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
+    let line = text[..i].matches('\n').count() as u32;
+    let start = text[..i].rfind('\n').map_or(0, |j| j + 1);
+    (line, text[start..i].encode_utf16().count() as u32)
+}
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn diagnostics_follow_edits_with_utf16_positions() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&api);
+    let clean = c.diagnostics(&u, |_| true);
+    assert!(clean.is_empty(), "{clean:#?}");
+
+    // A type error, reported with the CLI's code and the targets it fails in. (`port`: `replicas` is overridden in
+    // every environment, so its base value never reaches a target.)
+    let text = std::fs::read_to_string(&api).unwrap();
+    let (line, col) = pos(&text, "8080");
+    c.change(&u, 2, json!({ "start": { "line": line, "character": col }, "end": { "line": line, "character": col + 4 } }), "\"x\"");
+    let diags = c.diagnostics(&u, |d| !d.is_empty());
+    let d = diags
+        .iter()
+        .find(|d| d["code"].as_str().unwrap().starts_with("TSK05"))
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_eq!(
+        d["range"]["start"],
+        json!({ "line": line, "character": col })
+    );
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["source"], "tuskc");
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("port"), "{message}");
+    assert!(
+        message.contains("in all 9 targets"),
+        "targets named: {message}"
+    );
+
+    // Fixing it clears the diagnostics.
+    c.change(&u, 3, json!({ "start": { "line": line, "character": col }, "end": { "line": line, "character": col + 3 } }), "8080");
+    assert!(c.diagnostics(&u, |d| d.is_empty()).is_empty());
+
+    // After non-ASCII text the column is counted in UTF-16 units, not bytes or chars.
+    let end = text.lines().count() as u32;
+    c.change(
+        &u,
+        4,
+        json!({ "start": { "line": end, "character": 0 }, "end": { "line": end, "character": 0 } }),
+        "[notes]\nx: \"😀é\" + missing_key\n",
+    );
+    let diags = c.diagnostics(&u, |d| codes(d).contains(&"TSK0302".to_string()));
+    let d = diags.iter().find(|d| d["code"] == "TSK0302").unwrap();
+    assert_eq!(
+        d["range"]["start"],
+        json!({ "line": end + 1, "character": 11 })
+    );
+    assert_eq!(
+        d["range"]["end"],
+        json!({ "line": end + 1, "character": 22 })
+    );
+    c.shutdown();
+}
+
+#[test]
+fn cross_file_errors_land_in_the_file_they_are_in() {
+    let (_tmp, dir) = shop();
+    let mut c = Client::start(&dir, json!({}));
+    let common = dir.join("common.tsk");
+    let cu = c.open(&common);
+    assert!(c.diagnostics(&cu, |_| true).is_empty());
+    // Removing `$domain` from common.tsk breaks references to it in other files.
+    let text = std::fs::read_to_string(&common).unwrap();
+    let (line, _) = pos(&text, "$domain:");
+    c.change(&cu, 2, json!({ "start": { "line": line, "character": 0 }, "end": { "line": line + 1, "character": 0 } }), "");
+    let api_uri = uri(&dir.join("services/api.tsk"));
+    let diags = c.diagnostics(&api_uri, |d| !d.is_empty());
+    assert!(
+        codes(&diags)
+            .iter()
+            .any(|c| c == "TSK0304" || c == "TSK0302" || c.starts_with("TSK03")),
+        "{diags:#?}"
+    );
+    c.shutdown();
+}
+
+#[test]
+fn settings_choose_the_targets_checked() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    // Production needs at least 3 API replicas (a schema assert); with only development checked it is fine.
+    let text = std::fs::read_to_string(&api)
+        .unwrap()
+        .replace("replicas: 6", "replicas: 1");
+    std::fs::write(&api, &text).unwrap();
+    let mut c = Client::start(&dir, json!({ "env": "development" }));
+    let u = c.open(&api);
+    assert!(c.diagnostics(&u, |_| true).is_empty());
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "tuskc": { "env": "production", "provider": "aws" } } }),
+    );
+    let diags = c.diagnostics(&u, |d| !d.is_empty());
+    assert!(
+        diags
+            .iter()
+            .any(|d| d["message"].as_str().unwrap().contains("3 API replicas")),
+        "{diags:#?}"
+    );
+    c.shutdown();
+}
+
+#[test]
+fn hover_shows_types_docs_and_values_never_secrets() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&api);
+    c.diagnostics(&u, |_| true);
+
+    let (l, ch) = pos(&text, "replicas: 2");
+    let h = c.at("textDocument/hover", &u, l, ch + 2);
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("services.api.replicas: Replicas"), "{md}");
+    assert!(
+        md.contains("`production/aws`, `production/azure`, `production/gcp`: `6`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`development/aws`, `development/azure`, `development/gcp`: `1`"),
+        "{md}"
+    );
+    assert_eq!(
+        h["result"]["range"]["start"],
+        json!({ "line": l, "character": ch })
+    );
+
+    // A field with a doc comment and constraints.
+    let (l, ch) = pos(&text, "sslmode");
+    let h = c.at("textDocument/hover", &u, l, ch + 1);
+    let md = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("\"disable\" | \"require\" | \"verify-full\" = \"require\""),
+        "{md}"
+    );
+
+    // A secret is shown by reference only.
+    let (l, ch) = pos(&text, "password:");
+    let md = c.at("textDocument/hover", &u, l, ch + 1)["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(md.contains("@secret(\"shop/api/db_password\")"), "{md}");
+    assert!(!md.contains("hunter") && !md.contains("AGE-SECRET"), "{md}");
+
+    // A directive says what it does.
+    let (l, ch) = pos(&text, "@secret");
+    let md = c.at("textDocument/hover", &u, l, ch + 2)["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(md.contains("never decrypts"), "{md}");
+
+    // A schema name shows its declaration and doc.
+    let schemas = dir.join("schemas.tsk");
+    let su = c.open(&schemas);
+    let stext = std::fs::read_to_string(&schemas).unwrap();
+    let (l, ch) = pos(&stext, "project: Project");
+    let md = c.at("textDocument/hover", &su, l, ch + 10)["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(md.contains("schema Project {"), "{md}");
+    c.shutdown();
+}
+
+#[test]
+fn completion_offers_schema_keys_literals_variables_directives_and_names() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&api);
+    c.diagnostics(&u, |_| true);
+    let labels = |r: &Value| -> Vec<String> {
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Key position inside `database { }`: the Database schema's fields.
+    let (l, _) = pos(&text, "  name: \"shop\"");
+    c.change(
+        &u,
+        2,
+        json!({ "start": { "line": l, "character": 0 }, "end": { "line": l, "character": 0 } }),
+        "  ss\n",
+    );
+    let r = c.at("textDocument/completion", &u, l, 4);
+    let ls = labels(&r);
+    assert!(
+        ls.contains(&"sslmode".to_string()) && ls.contains(&"pool".to_string()),
+        "{ls:?}"
+    );
+    // Value position: the enum's literals.
+    c.change(
+        &u,
+        3,
+        json!({ "start": { "line": l, "character": 2 }, "end": { "line": l, "character": 4 } }),
+        "sslmode: ",
+    );
+    let r = c.at("textDocument/completion", &u, l, 11);
+    let ls = labels(&r);
+    assert!(ls.contains(&"\"verify-full\"".to_string()), "{ls:?}");
+    // `$` and `@`.
+    c.change(
+        &u,
+        4,
+        json!({ "start": { "line": l, "character": 11 }, "end": { "line": l, "character": 11 } }),
+        "$",
+    );
+    let ls = labels(&c.at("textDocument/completion", &u, l, 12));
+    assert!(
+        ls.contains(&"domain".to_string()) && ls.contains(&"release".to_string()),
+        "{ls:?}"
+    );
+    c.change(
+        &u,
+        5,
+        json!({ "start": { "line": l, "character": 11 }, "end": { "line": l, "character": 12 } }),
+        "@",
+    );
+    let ls = labels(&c.at("textDocument/completion", &u, l, 12));
+    assert!(
+        ls.contains(&"env".to_string()) && ls.contains(&"secret".to_string()),
+        "{ls:?}"
+    );
+    // Environment names after `env`.
+    let end = text.lines().count() as u32 + 1;
+    c.change(
+        &u,
+        6,
+        json!({ "start": { "line": end, "character": 0 }, "end": { "line": end, "character": 0 } }),
+        "env ",
+    );
+    let ls = labels(&c.at("textDocument/completion", &u, end, 4));
+    assert!(
+        ls.contains(&"production".to_string()) && ls.contains(&"staging".to_string()),
+        "{ls:?}"
+    );
+    // `use` paths.
+    let shop_uri = uri(&dir.join("shop.tsk"));
+    let shop_text = std::fs::read_to_string(dir.join("shop.tsk")).unwrap();
+    c.open_text(&shop_uri, &format!("use \"\n{shop_text}"));
+    let ls = labels(&c.at("textDocument/completion", &shop_uri, 0, 5));
+    assert!(
+        ls.contains(&"std/aws".to_string()) && ls.contains(&"./services/api.tsk".to_string()),
+        "{ls:?}"
+    );
+    c.shutdown();
+}
+
+#[test]
+fn definition_symbols_and_formatting() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&api);
+    c.diagnostics(&u, |_| true);
+
+    // `$domain` is defined in common.tsk.
+    let (l, ch) = pos(&text, "$domain");
+    let r = c.at("textDocument/definition", &u, l, ch + 2);
+    let locs = r["result"].as_array().unwrap();
+    let common = std::fs::read_to_string(dir.join("common.tsk")).unwrap();
+    let (dl, dc) = pos(&common, "$domain:");
+    assert_eq!(locs[0]["uri"], uri(&dir.join("common.tsk")));
+    assert_eq!(
+        locs[0]["range"]["start"],
+        json!({ "line": dl, "character": dc })
+    );
+
+    // A key defined in the base and overridden in production: both definitions.
+    let (l, ch) = pos(&text, "replicas: 2");
+    let locs = c.at("textDocument/definition", &u, l, ch)["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // (shop.tsk sets it for development and staging too.)
+    assert_eq!(locs.len(), 4, "{locs:#?}");
+    let (pl, _) = pos(&text, "replicas: 6");
+    assert!(locs
+        .iter()
+        .any(|x| x["range"]["start"]["line"] == pl && x["uri"] == u));
+    assert!(locs.iter().any(|x| x["uri"] == uri(&dir.join("shop.tsk"))));
+
+    // A reference resolves to the key it names; a schema name to its declaration; `use` to the file.
+    let shop_path = dir.join("shop.tsk");
+    let shop_text = std::fs::read_to_string(&shop_path).unwrap();
+    let su = c.open(&shop_path);
+    let (l, ch) = pos(&shop_text, "storage.bucket");
+    let locs = c.at("textDocument/definition", &su, l, ch + 9)["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let (bl, _) = pos(&shop_text, "bucket: \"acme-shop-\"");
+    assert!(
+        locs.iter().any(|x| x["range"]["start"]["line"] == bl),
+        "{locs:#?}"
+    );
+    let (l, ch) = pos(&shop_text, "./common.tsk");
+    let locs = c.at("textDocument/definition", &su, l, ch + 3)["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(locs[0]["uri"], uri(&dir.join("common.tsk")));
+    let schemas = std::fs::read_to_string(dir.join("schemas.tsk")).unwrap();
+    let scu = c.open(&dir.join("schemas.tsk"));
+    let (l, ch) = pos(&schemas, "project: Project");
+    let locs = c.at("textDocument/definition", &scu, l, ch + 10)["result"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let (dl, _) = pos(&schemas, "schema Project {");
+    assert_eq!(locs[0]["range"]["start"]["line"], dl);
+
+    // Outline.
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": u } }),
+    );
+    let syms = r["result"].as_array().unwrap();
+    let names: Vec<&str> = syms.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["[services.api]", "env staging", "env production"]);
+    let children: Vec<&str> = syms[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        children.contains(&"replicas") && children.contains(&"database"),
+        "{children:?}"
+    );
+
+    // Formatting: one edit to the canonical text; none for a formatted file or a broken one.
+    let r = c.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(r["result"], json!([]));
+    c.change(
+        &u,
+        2,
+        json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }),
+        "x   =1\n",
+    );
+    let r = c.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let edit = &r["result"][0];
+    assert!(
+        edit["newText"]
+            .as_str()
+            .unwrap()
+            .starts_with("x = 1\n# The public API service.\n"),
+        "{edit}"
+    );
+    c.change(
+        &u,
+        3,
+        json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }),
+        "y: [\n",
+    );
+    let r = c.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(r["result"], json!([]));
+    c.shutdown();
+}
+
+#[test]
+fn a_panicking_handler_is_reported_and_the_server_keeps_serving() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&api);
+    c.diagnostics(&u, |_| true);
+    let r = c.request("tuskc/panic", json!({}));
+    assert_eq!(r["error"]["code"], -32603, "{r}");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let (l, ch) = pos(&text, "replicas: 2");
+    let h = c.at("textDocument/hover", &u, l, ch);
+    assert!(h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("replicas"));
+    let r = c.request("no/such/method", json!({}));
+    assert_eq!(r["error"]["code"], -32601);
+    c.shutdown();
+}
+
+#[test]
+fn any_document_state_gets_an_answer() {
+    let (_tmp, dir) = shop();
+    let mut c = Client::start(&dir, json!({}));
+    // An unsaved new file in the project, full of mistakes; and an untitled buffer.
+    let new = uri(&dir.join("new.tsk"));
+    c.open_text(&new, "a: [1,\n[b\n} ) @@ \"unterminated\n𝄞: \u{0}\n");
+    let diags = c.diagnostics(&new, |d| !d.is_empty());
+    assert!(
+        codes(&diags).iter().all(|c| c.starts_with("TSK0")),
+        "{diags:#?}"
+    );
+    c.open_text("untitled:Untitled-1", "x: {\n");
+    let diags = c.diagnostics("untitled:Untitled-1", |d| !d.is_empty());
+    assert_eq!(codes(&diags), ["TSK0111"]);
+    // Requests anywhere in a broken file, including past its end and inside a surrogate pair.
+    for (line, ch) in [(0, 0), (0, 3), (3, 1), (3, 99), (99, 0)] {
+        for m in [
+            "textDocument/hover",
+            "textDocument/completion",
+            "textDocument/definition",
+        ] {
+            let r = c.at(m, &new, line, ch);
+            assert!(r.get("error").is_none(), "{m} at {line}:{ch}: {r}");
+        }
+    }
+    // Random edits to a real file: every request answered.
+    let api = dir.join("services/api.tsk");
+    let au = c.open(&api);
+    let text = std::fs::read_to_string(&api).unwrap();
+    let lines = text.lines().count() as u32;
+    let mut seed = 7u64;
+    for v in 2..60 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let line = (seed >> 33) as u32 % lines;
+        let ch = (seed >> 20) as u32 % 12;
+        let insert =
+            ["{", "}", "\"", ":", "\n", "@", "$", "[", "é😀", "  ", ""][(seed >> 40) as usize % 11];
+        c.change(&au, v, json!({ "start": { "line": line, "character": ch }, "end": { "line": line, "character": ch + (seed as u32 % 3) } }), insert);
+        let r = c.at("textDocument/hover", &au, line, ch);
+        assert!(r.get("error").is_none(), "{r}");
+        let r = c.at("textDocument/completion", &au, line, ch + 1);
+        assert!(r.get("error").is_none(), "{r}");
+    }
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": au } }),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    c.shutdown();
+}
