@@ -68,7 +68,14 @@ pub fn analyze(
     docs: &HashMap<PathBuf, String>,
     settings: &Settings,
 ) -> Result<Analysis, Diagnostic> {
-    let mut session = Session::open(root)?;
+    // Messages name files as the CLI run from the editor's directory would: relative to it when inside it.
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .map(|r| if r.as_os_str().is_empty() { PathBuf::from(".") } else { r })
+        .unwrap_or_else(|| root.to_path_buf());
+    let mut session = Session::open(&shown)?;
     session.loader.overlay = docs.clone();
     let open_here: Vec<&PathBuf> = {
         let mut v: Vec<&PathBuf> = docs.keys().filter(|p| p.starts_with(root)).collect();
@@ -80,7 +87,7 @@ pub fn analyze(
     let entries: Vec<PathBuf> = if session.project.has_manifest {
         session.project.entries.clone()
     } else {
-        default_entries(root)
+        default_entries(&shown)
             .into_iter()
             .filter(|e| {
                 let text = docs
