@@ -636,10 +636,10 @@ impl<'a> Checker<'a> {
                 if names.contains(&k.as_str()) {
                     continue;
                 }
-                let sub = join(path, k);
                 match &obj.extra {
                     Some(None) => {}
                     Some(Some(t)) => {
+                        let sub = join(path, k);
                         if let Err(e) = self.check(val, t, file, &sub, None) {
                             errs.extend(e);
                         }

@@ -120,12 +120,49 @@ impl<'a> Evaluator<'a> {
     /// Evaluate the whole tree. `None` if any error was reported.
     pub fn evaluate_root(&mut self) -> Option<Value> {
         let root = &self.merged.root;
-        let v = self.eval_object(root);
+        self.force_all(root);
         // Variables nobody used are still checked, so a broken definition is never silently ignored.
         for leaf in self.merged.vars.values() {
-            self.eval_leaf(leaf, None);
+            self.force(leaf, None);
         }
-        v
+        // Every definition is evaluated: move the values out of the memo into the tree (no copies).
+        self.assemble(root)
+    }
+
+    fn force_all(&mut self, obj: &MObject) {
+        for node in obj.fields.values() {
+            match node {
+                MNode::Leaf(l) => self.force(l, None),
+                MNode::Object(o) => self.force_all(o),
+            }
+        }
+    }
+
+    fn assemble(&mut self, obj: &MObject) -> Option<Value> {
+        let mut out = IndexMap::with_capacity(obj.fields.len());
+        let mut ok = true;
+        for (k, node) in &obj.fields {
+            let v = match node {
+                MNode::Leaf(l) => match std::mem::replace(&mut self.memo[l.id], Slot::Failed) {
+                    Slot::Done(v) => Some(v),
+                    _ => None,
+                },
+                MNode::Object(o) => self.assemble(o),
+            };
+            match v {
+                Some(v) => {
+                    out.insert(k.clone(), v);
+                }
+                None => ok = false,
+            }
+        }
+        let secret = out.values().any(|v| v.secret);
+        ok.then(|| Value {
+            kind: ValueKind::Object(out),
+            origin: obj.origin.clone(),
+            secret,
+            env: None,
+        })
     }
 
     fn eval_object(&mut self, obj: &MObject) -> Option<Value> {
@@ -183,13 +220,22 @@ impl<'a> Evaluator<'a> {
             .map_or_else(String::new, |(name, _)| format!("${name}"))
     }
 
+    /// The value of a definition (a copy of the memoised one).
     fn eval_leaf(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) -> Option<Value> {
+        self.force(leaf, via);
         match &self.memo[leaf.id] {
-            Slot::Done(v) => return Some(v.clone()),
-            Slot::Failed => return None,
+            Slot::Done(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// Evaluate a definition into the memo, once.
+    fn force(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) {
+        match &self.memo[leaf.id] {
+            Slot::Done(_) | Slot::Failed => return,
             Slot::Busy => {
                 self.report_cycle(leaf.id, via);
-                return None;
+                return;
             }
             Slot::Todo => {}
         }
@@ -209,7 +255,7 @@ impl<'a> Evaluator<'a> {
                 .help("shorten the chain of keys that refer to each other"),
             );
             self.memo[leaf.id] = Slot::Failed;
-            return None;
+            return;
         }
         self.memo[leaf.id] = Slot::Busy;
         self.stack.push(Frame { id: leaf.id, via });
@@ -218,13 +264,12 @@ impl<'a> Evaluator<'a> {
         self.stack.pop();
         // A cycle found further down already marked this slot failed.
         if matches!(self.memo[leaf.id], Slot::Failed) {
-            return None;
+            return;
         }
-        self.memo[leaf.id] = match &v {
-            Some(v) => Slot::Done(v.clone()),
+        self.memo[leaf.id] = match v {
+            Some(v) => Slot::Done(v),
             None => Slot::Failed,
         };
-        v
     }
 
     fn report_cycle(&mut self, id: usize, via: Option<(FileId, Span)>) {

@@ -208,8 +208,14 @@ pub fn default_entries(dir: &Path) -> Vec<PathBuf> {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
         };
+        // `use` is a top-level item on a line of its own: parse just those lines, not the whole file.
+        let uses: String = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("use"))
+            .flat_map(|l| [l, "\n"])
+            .collect();
         let mut scratch = Sink::new();
-        let ast = crate::syntax::parse(&text, FileId(0), &mut scratch);
+        let ast = crate::syntax::parse(&uses, FileId(0), &mut scratch);
         for item in &ast.items {
             if let Item::Use(u) = item {
                 if let Ok(c) =

@@ -54,7 +54,10 @@ fn neovim_shows_the_diagnostic_from_tuskc_lsp() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("shop");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"), &dir);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+        &dir,
+    );
     // The mistake: a port that is not a number.
     let api = dir.join("services/api.tsk");
     let text = std::fs::read_to_string(&api).unwrap();
@@ -87,7 +90,8 @@ fn neovim_shows_the_diagnostic_from_tuskc_lsp() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let got = std::fs::read_to_string(&out).expect("the Lua script writes the diagnostics it received");
+    let got =
+        std::fs::read_to_string(&out).expect("the Lua script writes the diagnostics it received");
     let first = got.lines().next().unwrap_or_default();
     assert!(
         first.starts_with(&format!("{line}:6 TSK05")),

@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::driver::Session;
 use crate::lower::{Node, ObjectNode, Program};
 use crate::merge::Target;
-use crate::project::{default_entries, discover};
+use crate::project::discover;
 use crate::source::{FileId, FileKind, Span};
 use crate::syntax::ast::Ast;
 use crate::value::{LayerId, Value};
@@ -73,7 +73,13 @@ pub fn analyze(
         .ok()
         .and_then(|cwd| std::fs::canonicalize(cwd).ok())
         .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .map(|r| if r.as_os_str().is_empty() { PathBuf::from(".") } else { r })
+        .map(|r| {
+            if r.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                r
+            }
+        })
         .unwrap_or_else(|| root.to_path_buf());
     let mut session = Session::open(&shown)?;
     session.loader.overlay = docs.clone();
@@ -87,19 +93,18 @@ pub fn analyze(
     let entries: Vec<PathBuf> = if session.project.has_manifest {
         session.project.entries.clone()
     } else {
-        default_entries(&shown)
-            .into_iter()
+        session
+            .project
+            .entries
+            .iter()
             .filter(|e| {
-                let text = docs
-                    .get(e)
-                    .cloned()
-                    .or_else(|| std::fs::read_to_string(e).ok())
-                    .unwrap_or_default();
+                let text = std::fs::read_to_string(e).unwrap_or_default();
                 open_here.iter().any(|d| {
                     d.file_name()
                         .is_some_and(|n| text.contains(n.to_string_lossy().as_ref()))
                 })
             })
+            .cloned()
             .collect()
     };
     let mut programs = Vec::new();

@@ -117,6 +117,7 @@ fn serve(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Syn
         for m in out {
             conn.sender.send(m)?;
         }
+        server.idle();
     }
 }
 
@@ -138,6 +139,8 @@ pub struct Server {
     due: HashMap<PathBuf, Instant>,
     /// URIs that got diagnostics from each project's last check (to clear them when they are fixed).
     published: HashMap<PathBuf, HashSet<String>>,
+    /// Replaced analyses, dropped by [`Server::idle`] once the answers are out.
+    retired: Vec<Analysis>,
     test_hooks: bool,
 }
 
@@ -154,8 +157,14 @@ impl Server {
             analyses: HashMap::new(),
             due: HashMap::new(),
             published: HashMap::new(),
+            retired: Vec::new(),
             test_hooks: std::env::var_os("TUSKC_LSP_TEST_HOOKS").is_some(),
         }
+    }
+
+    /// Work that can wait until the answers are sent: freeing replaced analyses.
+    pub fn idle(&mut self) {
+        self.retired.clear();
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -374,7 +383,10 @@ impl Server {
                     };
                     by_uri.entry(uri).or_default().push(diag);
                 }
-                self.analyses.insert(root.to_path_buf(), a);
+                // Dropping a large project's trees takes milliseconds: do it after the diagnostics are sent.
+                if let Some(old) = self.analyses.insert(root.to_path_buf(), a) {
+                    self.retired.push(old);
+                }
             }
             Err(d) => {
                 let diag = self.convert_plain(&d);
