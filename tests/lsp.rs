@@ -299,6 +299,27 @@ fn diagnostics_follow_edits_with_utf16_positions() {
 }
 
 #[test]
+fn secondary_labels_become_related_information() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("dup.tsk");
+    std::fs::write(&f, "a: 1\nb: 2\na: 3\n").unwrap();
+    let mut c = Client::start(tmp.path(), json!({}));
+    let u = c.open(&f);
+    let diags = c.diagnostics(&u, |d| !d.is_empty());
+    let d = &diags[0];
+    assert_eq!(d["code"], "TSK0201", "{diags:#?}");
+    assert_eq!(d["range"]["start"], json!({ "line": 2, "character": 0 }));
+    let rel = &d["relatedInformation"][0];
+    assert_eq!(rel["location"]["uri"], u);
+    assert_eq!(
+        rel["location"]["range"]["start"],
+        json!({ "line": 0, "character": 0 })
+    );
+    assert!(rel["message"].as_str().unwrap().contains("first"), "{rel}");
+    c.shutdown();
+}
+
+#[test]
 fn cross_file_errors_land_in_the_file_they_are_in() {
     let (_tmp, dir) = shop();
     let mut c = Client::start(&dir, json!({}));
