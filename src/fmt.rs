@@ -241,6 +241,16 @@ impl<'a> Printer<'a> {
         self.last_end = self.last_end.max(span.end);
     }
 
+    /// Write `opener` (`{`, `[`, ` >`, `:`...) at the end of the current line and end the line; a comment on the
+    /// opener's source line (at `at`) before the first element (at `first`) stays on it. `last_end`: where the
+    /// opener ends in the source, for blank-line preservation.
+    fn open_lines(&mut self, opener: &str, at: u32, first: u32, last_end: u32) {
+        self.w(opener);
+        self.opener_comment(at, first);
+        self.newline();
+        self.last_end = last_end;
+    }
+
     /// Close a block: comments before the closer (at `close`) are printed inside it.
     fn close_block(&mut self, close: u32, col: usize) {
         self.leading(close, col);
@@ -335,11 +345,8 @@ impl<'a> Printer<'a> {
             self.w(" {}");
             return;
         }
-        self.w(" {");
         let first = items.first().map_or(close, |i| item_span(i).start);
-        self.opener_comment(header_end, first);
-        self.newline();
-        self.last_end = header_end;
+        self.open_lines(" {", header_end, first, header_end);
         self.items(items, col + INDENT, close);
         self.indent(col);
         self.w("}");
@@ -387,11 +394,8 @@ impl<'a> Printer<'a> {
                 },
                 _,
             ) => {
-                self.w(" >");
                 let first = entries.first().map_or(e.value.span.end, |x| x.span.start);
-                self.opener_comment(key_end, first);
-                self.newline();
-                self.last_end = key_end;
+                self.open_lines(" >", key_end, first, key_end);
                 self.entries(entries, col + INDENT, e.value.span.end.saturating_sub(1));
                 self.indent(col);
                 self.w("<");
@@ -403,11 +407,8 @@ impl<'a> Printer<'a> {
                 },
                 _,
             ) => {
-                self.w(sep);
                 let first = entries.first().map_or(e.value.span.end, |x| x.span.start);
-                self.opener_comment(key_end, first);
-                self.newline();
-                self.last_end = key_end;
+                self.open_lines(sep, key_end, first, key_end);
                 self.entries(entries, col + INDENT, e.value.span.end);
                 self.reopen_last_line();
             }
@@ -418,11 +419,8 @@ impl<'a> Printer<'a> {
                 },
                 _,
             ) => {
-                self.w(sep);
                 let first = items.first().map_or(e.value.span.end, |x| x.span.start);
-                self.opener_comment(key_end, first);
-                self.newline();
-                self.last_end = key_end;
+                self.open_lines(sep, key_end, first, key_end);
                 self.dash_items(items, col + INDENT, e.value.span.end);
                 self.reopen_last_line();
             }
@@ -535,11 +533,8 @@ impl<'a> Printer<'a> {
             self.w(" }");
             return;
         }
-        self.w("{");
         let first = entries.first().map_or(close, |e| e.span.start);
-        self.opener_comment(span.start, first);
-        self.newline();
-        self.last_end = span.start + 1;
+        self.open_lines("{", span.start, first, span.start + 1);
         self.entries(entries, col + INDENT, close);
         self.indent(col);
         self.w("}");
@@ -637,11 +632,8 @@ impl<'a> Printer<'a> {
             self.w("]");
             return;
         }
-        self.w("[");
         let first = items.first().map_or(close, |e| e.span.start);
-        self.opener_comment(span.start, first);
-        self.newline();
-        self.last_end = span.start + 1;
+        self.open_lines("[", span.start, first, span.start + 1);
         let inner = col + INDENT;
         self.block_start = true;
         for item in items {
@@ -746,11 +738,8 @@ impl<'a> Printer<'a> {
             self.w(" }");
             return;
         }
-        self.w("{");
         let first = members.first().map_or(close, |(s, _)| s.start);
-        self.opener_comment(span.start, first);
-        self.newline();
-        self.last_end = span.start + 1;
+        self.open_lines("{", span.start, first, span.start + 1);
         let inner = col + INDENT;
         self.block_start = true;
         for (s, m) in &members {

@@ -3,6 +3,9 @@
 //! idempotent, and the committed examples are already formatted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::copy_dir;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -58,19 +61,6 @@ fn compile_project(dir: &Path) -> Vec<String> {
         }
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 #[test]

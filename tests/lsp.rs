@@ -1,6 +1,9 @@
 //! Protocol tests: start the real `tuskc lsp` binary and talk JSON-RPC to it over stdio, as an editor does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::copy_dir;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -199,19 +202,6 @@ fn uri(p: &Path) -> String {
         }
     }
     s
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 fn shop() -> (tempfile::TempDir, PathBuf) {

@@ -3,6 +3,9 @@
 //! sticks to APIs Neovim 0.7 (Debian 12) already has.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::copy_dir;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,19 +34,6 @@ vim.fn.writefile(lines, out)
 vim.lsp.stop_client(client_id)
 vim.cmd("qa!")
 "#;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
 
 #[test]
 fn neovim_shows_the_diagnostic_from_tuskc_lsp() {

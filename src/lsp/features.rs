@@ -751,42 +751,29 @@ pub fn symbols(ast: &Ast, text: &str) -> Vec<DocumentSymbol> {
                 continue;
             }
             Item::Entry(e) => entry_symbol(e, text),
-            Item::Env(b) => {
+            Item::Env(EnvBlock {
+                name, items, span, ..
+            })
+            | Item::Provider(ProviderBlock { name, items, span }) => {
                 flush(&mut section, &mut out);
+                let word = if matches!(item, Item::Env(_)) {
+                    "env"
+                } else {
+                    "provider"
+                };
+                let inner = Ast {
+                    file: ast.file,
+                    items: items.clone(),
+                    comments: vec![],
+                };
                 Some(symbol(
-                    format!("env {}", b.name.name),
+                    format!("{word} {}", name.name),
                     None,
                     SymbolKind::MODULE,
                     text,
-                    b.span,
-                    b.name.span,
-                    symbols(
-                        &Ast {
-                            file: ast.file,
-                            items: b.items.clone(),
-                            comments: vec![],
-                        },
-                        text,
-                    ),
-                ))
-            }
-            Item::Provider(b) => {
-                flush(&mut section, &mut out);
-                Some(symbol(
-                    format!("provider {}", b.name.name),
-                    None,
-                    SymbolKind::MODULE,
-                    text,
-                    b.span,
-                    b.name.span,
-                    symbols(
-                        &Ast {
-                            file: ast.file,
-                            items: b.items.clone(),
-                            comments: vec![],
-                        },
-                        text,
-                    ),
+                    *span,
+                    name.span,
+                    symbols(&inner, text),
                 ))
             }
             Item::Schema(d) => {

@@ -20,3 +20,17 @@ pub fn compile(dir: &std::path::Path, text: &str) -> (Vec<Diagnostic>, String) {
         .replace(&dir.display().to_string(), "<tmp>");
     (diags, text)
 }
+
+/// Copy a directory tree (a fixture project into a temporary directory).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
