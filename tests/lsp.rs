@@ -498,6 +498,18 @@ fn completion_offers_schema_keys_literals_variables_directives_and_names() {
         ls.contains(&"production".to_string()) && ls.contains(&"staging".to_string()),
         "{ls:?}"
     );
+    // Section names: the bound schema's top-level fields (`observability` is defined in another file).
+    c.change(
+        &u,
+        7,
+        json!({ "start": { "line": end, "character": 0 }, "end": { "line": end, "character": 4 } }),
+        "[",
+    );
+    let ls = labels(&c.at("textDocument/completion", &u, end, 1));
+    assert!(
+        ls.contains(&"observability".to_string()) && ls.contains(&"services.api".to_string()),
+        "{ls:?}"
+    );
     // `use` paths.
     let shop_uri = uri(&dir.join("shop.tsk"));
     let shop_text = std::fs::read_to_string(dir.join("shop.tsk")).unwrap();

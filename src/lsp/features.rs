@@ -503,9 +503,25 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
             return out;
         }
     }
-    // Section header: `[` + top-level keys.
+    // Section header: `[` + the bound schema's top-level fields and the objects layers define.
     if trimmed.starts_with('[') {
         let mut seen = std::collections::HashSet::new();
+        if let Some(info) = schema_at(a, prog, &[]) {
+            if let Some((obj, _)) = object_of(a, prog, &info.expr, info.file) {
+                for f in &obj.fields {
+                    if seen.insert(f.name.name.clone()) {
+                        let mut c = item(
+                            &f.name.name,
+                            CompletionItemKind::MODULE,
+                            None,
+                            Some((word_range, f.name.name.clone())),
+                        );
+                        c.documentation = f.doc.clone().map(lsp_types::Documentation::String);
+                        out.push(c);
+                    }
+                }
+            }
+        }
         if let Some(p) = a.programs.get(prog) {
             for l in p.layers.values() {
                 for (k, node) in &l.root.fields {
