@@ -184,22 +184,6 @@ fn descend(
         return None;
     }
     let p = a.programs.get(prog)?;
-    let resolved = |info: &SchemaInfo| -> Option<(ObjectType, FileId)> {
-        let mut t = info.expr.clone();
-        let mut file = info.file;
-        for _ in 0..32 {
-            match &t.kind {
-                TypeKind::Named { name, .. } => {
-                    let def = p.schemas.get(&name.name)?;
-                    file = def.file;
-                    t = def.decl.ty.clone();
-                }
-                TypeKind::Object(o) => return Some((o.clone(), file)),
-                _ => return None,
-            }
-        }
-        None
-    };
     let Some((seg, more)) = rest.split_first() else {
         // Add the named type's doc when the field itself has none.
         let mut cur = cur;
@@ -230,7 +214,7 @@ fn descend(
             descend(a, prog, next, more, depth + 1)
         }
         _ => {
-            let (obj, file) = resolved(&cur)?;
+            let (obj, file) = object_of(a, prog, &cur.expr, cur.file)?;
             let f = obj.fields.iter().find(|f| f.name.name == *seg)?;
             let next = SchemaInfo {
                 ty: one_line(
