@@ -289,6 +289,34 @@ fn diagnostics_follow_edits_with_utf16_positions() {
 }
 
 #[test]
+fn a_request_during_the_debounce_publishes_the_check_it_triggers() {
+    let (_tmp, dir) = shop();
+    let api = dir.join("services/api.tsk");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&api);
+    assert!(c.diagnostics(&u, |_| true).is_empty());
+    // An edit, then at once a hover: the hover checks the new text, and that check's diagnostics are published
+    // (not only used for the answer).
+    let (line, col) = pos(&text, "8080");
+    c.change(&u, 2, json!({ "start": { "line": line, "character": col }, "end": { "line": line, "character": col + 4 } }), "\"x\"");
+    let h = c.at("textDocument/hover", &u, line, 1);
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("port"),
+        "{h}"
+    );
+    let diags = c.diagnostics(&u, |d| !d.is_empty());
+    assert!(
+        codes(&diags).iter().any(|c| c.starts_with("TSK05")),
+        "{diags:#?}"
+    );
+    c.shutdown();
+}
+
+#[test]
 fn secondary_labels_become_related_information() {
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("dup.tsk");

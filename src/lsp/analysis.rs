@@ -65,7 +65,7 @@ pub fn project_root(doc: &Path) -> PathBuf {
 /// that no entry uses are compiled as entries of their own, so every open file gets diagnostics.
 pub fn analyze(
     root: &Path,
-    docs: &HashMap<PathBuf, String>,
+    docs: HashMap<PathBuf, String>,
     settings: &Settings,
 ) -> Result<Analysis, Diagnostic> {
     // Messages name files as the CLI run from the editor's directory would: relative to it when inside it.
@@ -82,12 +82,13 @@ pub fn analyze(
         })
         .unwrap_or_else(|| root.to_path_buf());
     let mut session = Session::open(&shown)?;
-    session.loader.overlay = docs.clone();
-    let open_here: Vec<&PathBuf> = {
-        let mut v: Vec<&PathBuf> = docs.keys().filter(|p| p.starts_with(root)).collect();
-        v.sort();
-        v
-    };
+    let mut open_here: Vec<PathBuf> = docs
+        .keys()
+        .filter(|p| p.starts_with(root))
+        .cloned()
+        .collect();
+    open_here.sort();
+    session.loader.overlay = docs;
     // Without a manifest every unused file of the directory is an entry; compile only those that mention an open
     // file (cheap, and it keeps an editor on a directory of unrelated files fast).
     let entries: Vec<PathBuf> = if session.project.has_manifest {
@@ -114,13 +115,14 @@ pub fn analyze(
         }
     }
     for doc in open_here {
+        let kind = FileKind::Disk(doc.clone());
         let covered = programs.iter().any(|p| {
             p.asts
                 .iter()
-                .any(|a| session.sources.get(a.file).kind == FileKind::Disk(doc.clone()))
+                .any(|a| session.sources.get(a.file).kind == kind)
         });
         if !covered && doc.extension().is_some_and(|e| e == "tsk") {
-            if let Some(p) = session.load(doc) {
+            if let Some(p) = session.load(&doc) {
                 programs.push(p);
             }
         }

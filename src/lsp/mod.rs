@@ -126,6 +126,8 @@ struct Doc {
     /// The URI exactly as the client sent it (diagnostics are published under it).
     uri: String,
     text: String,
+    /// Its project directory (found once, at open: finding it reads the manifest).
+    root: PathBuf,
 }
 
 pub struct Server {
@@ -141,6 +143,8 @@ pub struct Server {
     published: HashMap<PathBuf, HashSet<String>>,
     /// Replaced analyses, dropped by [`Server::idle`] once the answers are out.
     retired: Vec<Analysis>,
+    /// Messages produced while answering a request (diagnostics of a check the request triggered), sent with it.
+    outbox: Vec<Message>,
     test_hooks: bool,
 }
 
@@ -158,6 +162,7 @@ impl Server {
             due: HashMap::new(),
             published: HashMap::new(),
             retired: Vec::new(),
+            outbox: Vec::new(),
             test_hooks: std::env::var_os("TUSKC_LSP_TEST_HOOKS").is_some(),
         }
     }
@@ -179,10 +184,14 @@ impl Server {
             _ => None,
         };
         match catch_unwind(AssertUnwindSafe(|| self.dispatch(msg))) {
-            Ok(out) => out,
+            Ok(mut out) => {
+                out.append(&mut self.outbox);
+                out
+            }
             Err(_) => {
                 // Whatever the handler was building may be half done: drop the cached analyses.
                 self.analyses.clear();
+                self.outbox.clear();
                 let mut out = vec![notification(
                     "window/logMessage",
                     lt::LogMessageParams {
@@ -241,14 +250,16 @@ impl Server {
                 let uri = p.text_document.uri.as_str().to_string();
                 match Self::doc_path(&uri) {
                     Some(path) => {
+                        let root = project_root(&path);
+                        self.due.insert(root.clone(), now);
                         self.docs.insert(
-                            path.clone(),
+                            path,
                             Doc {
                                 uri,
                                 text: p.text_document.text,
+                                root,
                             },
                         );
-                        self.due.insert(project_root(&path), now);
                         self.flush_due(now)
                     }
                     None => {
@@ -263,10 +274,10 @@ impl Server {
                     return vec![];
                 };
                 let uri = p.text_document.uri.as_str().to_string();
-                let path = Self::doc_path(&uri);
-                let text = match &path {
-                    Some(path) => self.docs.get_mut(path).map(|d| &mut d.text),
-                    None => self.other.get_mut(&uri),
+                let doc = Self::doc_path(&uri).and_then(|path| self.docs.get_mut(&path));
+                let (text, root) = match doc {
+                    Some(d) => (Some(&mut d.text), Some(d.root.clone())),
+                    None => (self.other.get_mut(&uri), None),
                 };
                 let Some(text) = text else {
                     return vec![];
@@ -274,9 +285,9 @@ impl Server {
                 for change in p.content_changes {
                     text::apply_change(text, change.range, &change.text);
                 }
-                match path {
-                    Some(path) => {
-                        self.due.insert(project_root(&path), now + DEBOUNCE);
+                match root {
+                    Some(root) => {
+                        self.due.insert(root, now + DEBOUNCE);
                         vec![]
                     }
                     None => self.syntax_only(&uri),
@@ -287,8 +298,10 @@ impl Server {
                 else {
                     return vec![];
                 };
-                if let Some(path) = Self::doc_path(p.text_document.uri.as_str()) {
-                    self.due.insert(project_root(&path), now);
+                if let Some(d) = Self::doc_path(p.text_document.uri.as_str())
+                    .and_then(|path| self.docs.get(&path))
+                {
+                    self.due.insert(d.root.clone(), now);
                 }
                 self.flush_due(now)
             }
@@ -299,10 +312,10 @@ impl Server {
                 };
                 let uri = p.text_document.uri.as_str().to_string();
                 let mut out = Vec::new();
-                if let Some(path) = Self::doc_path(&uri) {
-                    self.docs.remove(&path);
-                    let root = project_root(&path);
-                    if self.docs.keys().any(|d| d.starts_with(&root)) {
+                if let Some(closed) = Self::doc_path(&uri).and_then(|path| self.docs.remove(&path))
+                {
+                    let root = closed.root;
+                    if self.docs.values().any(|d| d.root == root) {
                         self.due.insert(root, now);
                         out = self.flush_due(now);
                     } else {
@@ -321,7 +334,7 @@ impl Server {
                 if let Some(s) = n.params.get("settings") {
                     self.settings = Settings::from_json(s);
                 }
-                let roots: HashSet<PathBuf> = self.docs.keys().map(|p| project_root(p)).collect();
+                let roots: HashSet<PathBuf> = self.docs.values().map(|d| d.root.clone()).collect();
                 for r in roots {
                     self.due.insert(r, now);
                 }
@@ -347,14 +360,22 @@ impl Server {
         out
     }
 
-    /// Make sure the analysis for the project of `path` reflects the current buffers.
-    fn fresh(&mut self, path: &Path) -> Option<(PathBuf, Vec<Message>)> {
-        let root = project_root(path);
-        let mut out = Vec::new();
-        if self.due.remove(&root).is_some() || !self.analyses.contains_key(&root) {
-            out = self.check(&root);
+    /// Make sure the analysis of project `root` reflects the current buffers; the diagnostics of a check this
+    /// triggers go out with the answer.
+    fn fresh(&mut self, root: &Path) {
+        if self.due.remove(root).is_some() || !self.analyses.contains_key(root) {
+            let out = self.check(root);
+            self.outbox.extend(out);
         }
-        Some((root, out))
+    }
+
+    /// The URIs of the open documents of project `root`.
+    fn open_uris(&self, root: &Path) -> Vec<String> {
+        self.docs
+            .values()
+            .filter(|d| d.root == root)
+            .map(|d| d.uri.clone())
+            .collect()
     }
 
     fn check(&mut self, root: &Path) -> Vec<Message> {
@@ -363,8 +384,9 @@ impl Server {
             .iter()
             .map(|(p, d)| (p.clone(), d.text.clone()))
             .collect();
+        let open = self.open_uris(root);
         let mut by_uri: HashMap<String, Vec<lt::Diagnostic>> = HashMap::new();
-        match analyze(root, &buffers, &self.settings) {
+        match analyze(root, buffers, &self.settings) {
             Ok(a) => {
                 for d in &a.diagnostics {
                     let (file, diag) = self.convert(&a, d);
@@ -372,11 +394,8 @@ impl Server {
                         Some(p) => self.uri_for(p),
                         // Not tied to a project file: show it on every open document of the project.
                         None => {
-                            for doc in self.docs.iter().filter(|(p, _)| p.starts_with(root)) {
-                                by_uri
-                                    .entry(doc.1.uri.clone())
-                                    .or_default()
-                                    .push(diag.clone());
+                            for u in &open {
+                                by_uri.entry(u.clone()).or_default().push(diag.clone());
                             }
                             continue;
                         }
@@ -389,19 +408,16 @@ impl Server {
                 }
             }
             Err(d) => {
-                let diag = self.convert_plain(&d);
-                for doc in self.docs.iter().filter(|(p, _)| p.starts_with(root)) {
-                    by_uri
-                        .entry(doc.1.uri.clone())
-                        .or_default()
-                        .push(diag.clone());
+                let diag = convert_labels(&d, "", |_| None);
+                for u in &open {
+                    by_uri.entry(u.clone()).or_default().push(diag.clone());
                 }
                 self.analyses.remove(root);
             }
         }
         // Open documents always get a (possibly empty) list, so fixed problems disappear.
-        for doc in self.docs.iter().filter(|(p, _)| p.starts_with(root)) {
-            by_uri.entry(doc.1.uri.clone()).or_default();
+        for u in open {
+            by_uri.entry(u).or_default();
         }
         let before = self.published.remove(root).unwrap_or_default();
         let mut out = Vec::new();
@@ -454,10 +470,6 @@ impl Server {
         let on_disk =
             primary.filter(|f| matches!(a.session.sources.get(*f).kind, FileKind::Disk(_)));
         (on_disk, diag)
-    }
-
-    fn convert_plain(&self, d: &Diagnostic) -> lt::Diagnostic {
-        convert_labels(d, "", |_| None)
     }
 
     // ----- requests -----
@@ -567,8 +579,10 @@ impl Server {
     /// The analysis of an open file document, fresh, and a byte offset for `pos` in it.
     fn locate(&mut self, uri: &str, pos: lt::Position) -> Option<(PathBuf, PathBuf, u32)> {
         let path = Self::doc_path(uri)?;
-        let off = text::offset(&self.docs.get(&path)?.text, pos) as u32;
-        let (root, _) = self.fresh(&path)?;
+        let doc = self.docs.get(&path)?;
+        let off = text::offset(&doc.text, pos) as u32;
+        let root = doc.root.clone();
+        self.fresh(&root);
         self.analyses
             .contains_key(&root)
             .then_some((path, root, off))
@@ -576,7 +590,10 @@ impl Server {
 
     /// For tests and benchmarks: the current diagnostics of the project of `path`, re-checked now.
     pub fn recheck(&mut self, path: &Path) -> Vec<Message> {
-        let root = project_root(path);
+        let root = self
+            .docs
+            .get(path)
+            .map_or_else(|| project_root(path), |d| d.root.clone());
         self.due.remove(&root);
         self.check(&root)
     }
