@@ -40,7 +40,7 @@ fn location(a: &Analysis, file: FileId, span: Span) -> Option<Location> {
 
 /// Markdown for what is at `off` in `doc`, and the span it describes.
 pub fn hover(a: &Analysis, doc: &Path, off: u32) -> Option<(String, Span)> {
-    let (file, ast, prog) = a.document(doc)?;
+    let (_, ast, prog) = a.document(doc)?;
     let hit = hit_at(ast, off)?;
     match hit {
         Hit::Key { path, span } => Some((key_hover(a, prog, &path), span)),
@@ -76,21 +76,15 @@ pub fn hover(a: &Analysis, doc: &Path, off: u32) -> Option<(String, Span)> {
             format!("Module `{path}`: its keys, variables and types join this file's."),
             span,
         )),
-        Hit::Env { name, span } | Hit::Provider { name, span } => {
-            let is_env = matches!(hit_at(ast, off), Some(Hit::Env { .. }));
-            let p = a.programs.get(prog)?;
-            let (what, decl) = if is_env {
-                ("environment", p.environments.get(&name))
-            } else {
-                ("provider", p.providers.get(&name))
-            };
-            let mut s = format!("{what} `{name}`");
+        Hit::Env { name, span } => {
+            let decl = a.programs.get(prog)?.environments.get(&name);
+            let mut s = format!("environment `{name}`");
             if let Some((parent, ..)) = decl.and_then(|d| d.extends.as_ref()) {
                 s.push_str(&format!(", extends `{parent}`"));
             }
-            let _ = file;
             Some((s, span))
         }
+        Hit::Provider { name, span } => Some((format!("provider `{name}`"), span)),
     }
 }
 
@@ -234,7 +228,7 @@ fn descend(
 // ----- definition -----
 
 pub fn definition(a: &Analysis, doc: &Path, off: u32) -> Vec<Location> {
-    let Some((file, ast, prog)) = a.document(doc) else {
+    let Some((_, ast, prog)) = a.document(doc) else {
         return vec![];
     };
     let Some(hit) = hit_at(ast, off) else {
@@ -297,7 +291,6 @@ pub fn definition(a: &Analysis, doc: &Path, off: u32) -> Vec<Location> {
         }
         Hit::Directive { .. } => vec![],
     };
-    let _ = file;
     spans
         .into_iter()
         .filter_map(|(f, s)| location(a, f, s))
@@ -336,7 +329,8 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
         .last()
         .map_or(before.len(), |(i, _)| i);
     let word_range = range(text, Span::new(line_start + word_start, off_us));
-    let prog = a.document(doc).map(|(_, _, p)| p);
+    let document = a.document(doc);
+    let prog = document.map(|(_, _, p)| p);
     let program = prog.and_then(|p| a.programs.get(p));
     let mut out = Vec::new();
 
@@ -431,7 +425,7 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
         }
     }
     // Type positions: `bind x: T`, `[section: T]`, `type X = T`, a schema field's type.
-    let in_schema = a.document(doc).is_some_and(|(_, ast, _)| {
+    let in_schema = document.is_some_and(|(_, ast, _)| {
         ast.items
             .iter()
             .any(|i| matches!(i, Item::Schema(d) if d.span.start < off && off <= d.span.end))
@@ -461,10 +455,7 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
         }
         return out;
     }
-    let Some(prog) = prog else {
-        return out;
-    };
-    let Some((_, ast, _)) = a.document(doc) else {
+    let Some((_, ast, prog)) = document else {
         return out;
     };
     // Value position: `key: |` — enum literals of the field's type, booleans, variables, directives.
