@@ -125,8 +125,8 @@ impl<'a> Evaluator<'a> {
         for leaf in self.merged.vars.values() {
             self.force(leaf, None);
         }
-        // Every definition is evaluated: move the values out of the memo into the tree (no copies).
-        self.assemble(root)
+        // Every definition is evaluated: move the values out of the memo into the tree.
+        self.object_value(root, true)
     }
 
     fn force_all(&mut self, obj: &MObject) {
@@ -138,38 +138,23 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn assemble(&mut self, obj: &MObject) -> Option<Value> {
+    /// An object's value from its definitions' values. `take`: move them out of the memo (the root, once every
+    /// definition is evaluated: no copies); otherwise evaluate and copy (an object a reference points at).
+    fn object_value(&mut self, obj: &MObject, take: bool) -> Option<Value> {
         let mut out = IndexMap::with_capacity(obj.fields.len());
         let mut ok = true;
         for (k, node) in &obj.fields {
             let v = match node {
-                MNode::Leaf(l) => match std::mem::replace(&mut self.memo[l.id], Slot::Failed) {
-                    Slot::Done(v) => Some(v),
-                    _ => None,
-                },
-                MNode::Object(o) => self.assemble(o),
+                MNode::Leaf(l) if take => {
+                    match std::mem::replace(&mut self.memo[l.id], Slot::Failed) {
+                        Slot::Done(v) => Some(v),
+                        _ => None,
+                    }
+                }
+                MNode::Leaf(l) => self.eval_leaf(l, None),
+                MNode::Object(o) => self.object_value(o, take),
             };
             match v {
-                Some(v) => {
-                    out.insert(k.clone(), v);
-                }
-                None => ok = false,
-            }
-        }
-        let secret = out.values().any(|v| v.secret);
-        ok.then(|| Value {
-            kind: ValueKind::Object(out),
-            origin: obj.origin.clone(),
-            secret,
-            env: None,
-        })
-    }
-
-    fn eval_object(&mut self, obj: &MObject) -> Option<Value> {
-        let mut out = IndexMap::with_capacity(obj.fields.len());
-        let mut ok = true;
-        for (k, node) in &obj.fields {
-            match self.eval_node(node, None) {
                 Some(v) => {
                     out.insert(k.clone(), v);
                 }
@@ -188,7 +173,7 @@ impl<'a> Evaluator<'a> {
     fn eval_node(&mut self, node: &MNode, via: Option<(FileId, Span)>) -> Option<Value> {
         match node {
             MNode::Leaf(l) => self.eval_leaf(l, via),
-            MNode::Object(o) => self.eval_object(o),
+            MNode::Object(o) => self.object_value(o, false),
         }
     }
 
