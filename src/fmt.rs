@@ -194,25 +194,25 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// A comment on the same source line as `end` goes at the end of the current output line.
-    fn trailing(&mut self, end: u32) {
+    /// The next comment goes at the end of the current output line, if `fits` it and the line has none yet.
+    fn attach_pending(&mut self, fits: impl Fn(&Self, Span) -> bool) {
         if let Some(c) = self.pending() {
-            if c.start >= end && self.same_line(end, c.start) && self.cur_comment.is_none() {
+            if self.cur_comment.is_none() && fits(self, c) {
                 self.cur_comment = Some(self.comment_text(self.next));
                 self.next += 1;
-                self.last_end = c.end;
+                self.last_end = self.last_end.max(c.end);
             }
         }
     }
 
+    /// A comment on the same source line as `end` goes at the end of the current output line.
+    fn trailing(&mut self, end: u32) {
+        self.attach_pending(|p, c| c.start >= end && p.same_line(end, c.start));
+    }
+
     /// After an opener (`{`, `[`, `key:`...) at `at`: a comment on its line, before the first element, stays there.
     fn opener_comment(&mut self, at: u32, first: u32) {
-        if let Some(c) = self.pending() {
-            if c.start < first && self.same_line(at, c.start) && self.cur_comment.is_none() {
-                self.cur_comment = Some(self.comment_text(self.next));
-                self.next += 1;
-            }
-        }
+        self.attach_pending(|p, c| c.start < first && p.same_line(at, c.start));
     }
 
     /// Print one element that starts on a fresh line at `col`: leading comments, blank line, the element, its
