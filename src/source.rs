@@ -2,8 +2,9 @@
 //!
 //! Owns: the text of every file a compilation reads (project files, stdlib modules, command-line snippets) and the
 //! one place where byte offsets become line/column positions.
-//! Invariant: spans are byte ranges into one file's text and always lie on `char` boundaries; line/column (1-based,
-//! counted in `char`s or UTF-16 units) is computed only at the edges (CLI, JSON reports, LSP) by [`SourceFile::line_col`].
+//! Invariant: spans are byte ranges into one file's text and always lie on `char` boundaries; line/column is computed
+//! only at the edges: 1-based and counted in `char`s by [`SourceFile::line_col`] (CLI, JSON reports), 0-based and
+//! counted in UTF-16 units by `lsp::text` (the language server).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -466,7 +466,7 @@ impl Server {
         let text = primary.map_or("", |f| a.text(f));
         let related =
             |f: FileId| -> Option<lt::Uri> { a.path(f).and_then(|p| self.uri_for(p).parse().ok()) };
-        let diag = convert_labels(d, text, |f| Some((related(f)?, a.text(f).to_string())));
+        let diag = convert_labels(d, text, |f| Some((related(f)?, a.text(f))));
         let on_disk =
             primary.filter(|f| matches!(a.session.sources.get(*f).kind, FileKind::Disk(_)));
         (on_disk, diag)
@@ -608,10 +608,10 @@ fn publish(uri: &str, diagnostics: Vec<lt::Diagnostic>) -> Message {
 
 /// A diagnostic in the protocol's terms: the primary label's span as the range (in `text`, its file), the message
 /// with the primary label's text, notes and help as further lines, secondary labels as related information.
-fn convert_labels(
+fn convert_labels<'t>(
     d: &Diagnostic,
     text: &str,
-    related: impl Fn(FileId) -> Option<(lt::Uri, String)>,
+    related: impl Fn(FileId) -> Option<(lt::Uri, &'t str)>,
 ) -> lt::Diagnostic {
     let primary = d.primary_label();
     let range = primary.map_or_else(lt::Range::default, |l| text::range(text, l.span));
@@ -634,7 +634,7 @@ fn convert_labels(
             Some(lt::DiagnosticRelatedInformation {
                 location: lt::Location {
                     uri,
-                    range: text::range(&file_text, l.span),
+                    range: text::range(file_text, l.span),
                 },
                 message: l.message.clone(),
             })
