@@ -61,6 +61,10 @@ pub enum Command {
     /// Show which layer and file:line produced a value, and what it overrode.
     #[command(after_help = AFTER_HELP)]
     Explain(KeyArgs),
+    /// Compare the resolved configuration of two targets (or all, with --all): declared differences and drift.
+    Diff(crate::cli_drift::DiffArgs),
+    /// Compare a target's resolved configuration with what is deployed (a file exported from the running system).
+    Drift(crate::cli_drift::DriftArgs),
     /// Work with schemas: export them as JSON Schema, or classify changes between two versions.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -130,6 +134,20 @@ pub struct Inputs {
     /// Override a value: KEY.PATH=VALUE (highest precedence). VALUE is an expression if it parses as one, else text.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     pub sets: Vec<String>,
+    #[command(flatten)]
+    pub vars: EnvVarArgs,
+    /// What @secret("name") becomes: `secret://name` (reference), a fixed mask (redact), or the value decrypted
+    /// from the environment's store (resolve; needs an identity).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = SecretMode::Reference)]
+    pub secrets: SecretMode,
+    /// The age identity file that decrypts secrets (default: $TUSKC_IDENTITY, a path or the key itself).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+}
+
+/// Where `@env` variables come from.
+#[derive(Args, Debug, Clone)]
+pub struct EnvVarArgs {
     /// Give an @env variable: NAME=VALUE (wins over --env-file and the process environment).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -139,13 +157,12 @@ pub struct Inputs {
     /// Do not read the process environment for @env (only --var and --env-file).
     #[arg(long)]
     pub no_process_env: bool,
-    /// What @secret("name") becomes: `secret://name` (reference), a fixed mask (redact), or the value decrypted
-    /// from the environment's store (resolve; needs an identity).
-    #[arg(long, value_enum, value_name = "MODE", default_value_t = SecretMode::Reference)]
-    pub secrets: SecretMode,
-    /// The age identity file that decrypts secrets (default: $TUSKC_IDENTITY, a path or the key itself).
-    #[arg(long, value_name = "FILE")]
-    pub identity: Option<PathBuf>,
+}
+
+impl EnvVarArgs {
+    pub(crate) fn read(&self, session: &mut Session) -> crate::eval::EnvInputs {
+        session.env_inputs(&self.vars, &self.env_files, !self.no_process_env)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -207,6 +224,8 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check(a, &mut out),
         Command::Get(a) => get_or_explain(a, &mut out, false),
         Command::Explain(a) => get_or_explain(a, &mut out, true),
+        Command::Diff(a) => crate::cli_drift::diff(a, &mut out),
+        Command::Drift(a) => crate::cli_drift::drift(a, &mut out),
         Command::Schema(SchemaCommand::Export {
             path,
             schema,
@@ -226,6 +245,8 @@ pub fn main() -> ExitCode {
 pub(crate) struct Output {
     pub(crate) format: MessageFormat,
     color: bool,
+    /// As given, for reports printed to stdout (which may be a terminal when stderr is not).
+    pub(crate) color_choice: ColorChoice,
 }
 
 impl Output {
@@ -240,6 +261,7 @@ impl Output {
         Output {
             format: cli.message_format,
             color,
+            color_choice: cli.color,
         }
     }
 
@@ -343,7 +365,7 @@ fn start(
         IdentitySource::from_flag_or_env(inputs.identity.as_deref()),
     );
     let overrides = session.overrides(&inputs.sets);
-    let env = session.env_inputs(&inputs.vars, &inputs.env_files, !inputs.no_process_env);
+    let env = inputs.vars.read(&mut session);
     Ok((session, overrides, env))
 }
 

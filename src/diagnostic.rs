@@ -337,6 +337,8 @@ codes! {
         "The file given to `--json-schema` is not JSON, or not a valid JSON Schema. Remote `$ref`s are not fetched: compiling stays offline.";
     AssertionError = "0516", "assertion cannot be evaluated",
         "An `assert` uses something assertions cannot read (a `$variable`, a directive other than `@environment`/`@provider`) or applies an operator to the wrong types.";
+    VaryUnknownKey = "0517", "`vary` names an unknown key",
+        "A `vary` declaration marks keys that are expected to differ between targets, so `tuskc diff` reports their differences as declared. This one names a key that no base, env or provider block defines: usually a typo, which would leave the intended key unmarked.";
     SecretStoreMissing = "0601", "no secrets store for the environment",
         "`--secrets resolve` (and `tuskc secrets` commands other than `init`) need the environment's store, `secrets/<env>.tsk` in the project (or the `[secrets] dir` of tuskc.toml). Create it with `tuskc secrets init --env ENV --recipient AGE_PUBLIC_KEY`. A target without an environment uses the store `default`.";
     SecretNotFound = "0602", "secret is not in the store",
@@ -367,6 +369,10 @@ codes! {
         "`tuskc fmt` checks that the formatted file parses to the same configuration as the original before writing it. This check failed, so the file was left unchanged. This is a bug in tuskc: please report it with the file.";
     FormatUnformatted = "0702", "file is not formatted",
         "`tuskc fmt --check` found a file whose layout differs from the canonical one. Run `tuskc fmt` on it (or format it in your editor) and commit the result.";
+    DeployedUnreadable = "0801", "deployed configuration cannot be read",
+        "`tuskc drift --actual FILE` reads the configuration exported from the running system as JSON, TOML, YAML or dotenv (chosen by the file's extension, or `--actual-format`). The file does not parse in that format, or it does not hold an object of keys.";
+    FixRefused = "0802", "`--fix` refused a change",
+        "Before `tuskc diff --fix` shows or writes a change, it compiles the project again with the change in place: every target must produce the same values, and each fixed drift must now be declared. A change that fails this check is refused and nothing is written. This is a bug in tuskc; mark the keys by hand (`vary key.path`, or `key: @vary(value)`) and please report it.";
     TomlNull = "0401", "TOML cannot represent null",
         "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output.";
     DotenvCollision = "0402", "two keys give the same dotenv name",

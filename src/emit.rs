@@ -284,16 +284,10 @@ fn flatten<'v>(
         return;
     }
     let name = dotenv_name(path);
+    let plain = dotenv_plain(v);
     let text = match &v.kind {
-        ValueKind::Null => String::new(),
-        ValueKind::Bool(b) => b.to_string(),
-        ValueKind::Int(i) => i.to_string(),
-        ValueKind::Float(f) => format_float(*f),
-        ValueKind::String(s) => dotenv_quote(s),
-        ValueKind::Secret(n) => dotenv_quote(&secret_reference(n)),
-        ValueKind::Array(_) | ValueKind::Object(_) => {
-            dotenv_quote(&serde_json::to_string(&to_json(v)).unwrap_or_default())
-        }
+        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Int(_) | ValueKind::Float(_) => plain,
+        _ => dotenv_quote(&plain),
     };
     let dotted = path.join(".");
     if let Some((_, first, first_path)) = lines.get(&name) {
@@ -313,6 +307,48 @@ fn flatten<'v>(
         return;
     }
     lines.insert(name, (text, v, dotted));
+}
+
+/// A value as a dotenv reader sees it (unquoted): scalars as text, a secret as its reference, arrays and objects as
+/// JSON.
+fn dotenv_plain(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Null => String::new(),
+        ValueKind::Bool(b) => b.to_string(),
+        ValueKind::Int(i) => i.to_string(),
+        ValueKind::Float(f) => format_float(*f),
+        ValueKind::String(s) => s.clone(),
+        ValueKind::Secret(n) => secret_reference(n),
+        ValueKind::Array(_) | ValueKind::Object(_) => {
+            serde_json::to_string(&to_json(v)).unwrap_or_default()
+        }
+    }
+}
+
+/// The variables dotenv output holds, in order: name, key path, and the value as a dotenv reader sees it (a string
+/// keeping the leaf's origin and marks; a secret stays a reference). A name two keys share keeps the first.
+pub fn dotenv_vars(v: &Value) -> Vec<(String, Vec<String>, Value)> {
+    fn go(v: &Value, path: &mut Vec<String>, out: &mut IndexMap<String, (Vec<String>, Value)>) {
+        if let ValueKind::Object(m) = &v.kind {
+            for (k, item) in m {
+                path.push(k.clone());
+                go(item, path, out);
+                path.pop();
+            }
+            return;
+        }
+        let text = match &v.kind {
+            ValueKind::Secret(_) => v.clone(),
+            _ => Value {
+                kind: ValueKind::String(dotenv_plain(v)),
+                ..v.clone()
+            },
+        };
+        out.entry(dotenv_name(path)).or_insert((path.clone(), text));
+    }
+    let mut out = IndexMap::new();
+    go(v, &mut Vec::new(), &mut out);
+    out.into_iter().map(|(k, (p, v))| (k, p, v)).collect()
 }
 
 fn dotenv_quote(s: &str) -> String {

@@ -93,6 +93,7 @@ const DIRECTIVES: &[&str] = &[
     "provider",
     "delete",
     "replace",
+    "vary",
 ];
 
 impl<'a> Evaluator<'a> {
@@ -724,17 +725,19 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
-            "delete" | "replace" => {
+            "delete" | "replace" | "vary" => {
                 self.sink.push(
                     Diagnostic::error(
                         Code::MisplacedDirective,
                         format!("`@{}` must be the whole value of a key", name.name),
                     )
                     .primary(file, span, "used inside an expression")
-                    .help(if name.name == "delete" {
-                        "write `key: @delete` in an overlay"
-                    } else {
-                        "write `key: @replace({ ... })`"
+                    .help(match name.name.as_str() {
+                        "delete" => "write `key: @delete` in an overlay",
+                        "replace" => "write `key: @replace({ ... })`",
+                        _ => {
+                            "write `key: @vary(value)`, or declare `vary key.path` at the top level"
+                        }
                     }),
                 );
                 None

@@ -334,6 +334,13 @@ impl<'a> Printer<'a> {
                     self.key_path(k);
                 }
             }
+            Item::Vary(v) => {
+                self.w("vary");
+                for (i, k) in v.keys.iter().enumerate() {
+                    self.w(if i == 0 { " " } else { ", " });
+                    self.key_path(k);
+                }
+            }
         }
     }
 
@@ -775,6 +782,9 @@ impl<'a> Printer<'a> {
                         .join(" ");
                     self.w(&text);
                 }
+                if f.vary.is_some() {
+                    self.w(" @vary");
+                }
             }
             Member::Assert(a) => {
                 self.w("assert ");
@@ -812,6 +822,7 @@ pub fn item_span(item: &Item) -> Span {
         Item::Schema(d) => d.span,
         Item::Bind(b) => b.span,
         Item::Parity(p) => p.span,
+        Item::Vary(v) => v.span,
     }
 }
 

@@ -6,10 +6,12 @@
 
 pub mod check;
 pub mod cli;
+mod cli_drift;
 mod cli_fmt;
 mod cli_schema;
 mod cli_secrets;
 pub mod diagnostic;
+pub mod drift;
 pub mod driver;
 pub mod emit;
 pub mod eval;

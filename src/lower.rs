@@ -88,6 +88,18 @@ pub struct Program {
     pub schemas: Schemas,
     /// Parsing or lowering reported an error: no target of this program may be written.
     pub has_errors: bool,
+    /// Keys expected to differ between targets (`vary a.b` and `key: @vary(value)`), for drift detection.
+    pub vary: Vec<VaryMark>,
+}
+
+/// A key path marked as expected to vary, and where the mark is written.
+#[derive(Clone, Debug)]
+pub struct VaryMark {
+    pub path: Vec<String>,
+    pub file: FileId,
+    pub span: Span,
+    /// `vary a.b` (a declaration that may name a key no layer defines) rather than `@vary(...)` on a definition.
+    pub declared: bool,
 }
 
 impl Program {
@@ -163,6 +175,7 @@ pub fn lower_program(
         .collect();
     l.program.schemas.validate(&bindings, l.sources, l.sink);
     check_parity(&l.program, l.sink);
+    check_vary(&l.program, l.sink);
     l.program.has_errors = l.sink.error_count() > errors_before;
     l.program
 }
@@ -244,6 +257,16 @@ impl<'a> Lowerer<'a> {
                 Item::Schema(d) => self.program.schemas.declare(d, scope.file, self.sink),
                 Item::Bind(b) => self.bind(scope, &b.path, &b.ty, b.span),
                 Item::Parity(p) => self.program.schemas.parity.push((p.clone(), scope.file)),
+                Item::Vary(v) => {
+                    for k in &v.keys {
+                        self.program.vary.push(VaryMark {
+                            path: k.segments.iter().map(|s| s.name.clone()).collect(),
+                            file: scope.file,
+                            span: k.span,
+                            declared: true,
+                        });
+                    }
+                }
                 Item::Entry(e) => self.lower_entry(e, scope, &prefix),
                 Item::Env(b) => {
                     if let Some(outer) = &scope.env {
@@ -592,6 +615,30 @@ impl<'a> Lowerer<'a> {
                 }
                 Node::Delete(origin)
             }
+            ExprKind::Directive { name, args, .. } if name.name == "vary" => {
+                match args.as_slice() {
+                    [arg] => {
+                        self.program.vary.push(VaryMark {
+                            path: path.to_vec(),
+                            file: scope.file,
+                            span: name.span,
+                            declared: false,
+                        });
+                        self.lower_value(arg, scope, path, key_span)
+                    }
+                    _ => {
+                        self.sink.push(
+                            Diagnostic::error(
+                                Code::DirectiveArguments,
+                                "`@vary` takes exactly one argument: the value",
+                            )
+                            .primary(scope.file, value.span, "write `key: @vary(value)`")
+                            .help("or declare it at the top level: `vary key.path`"),
+                        );
+                        Node::Delete(origin)
+                    }
+                }
+            }
             ExprKind::Directive { name, args, .. } if name.name == "replace" => {
                 match args.as_slice() {
                     [arg] => match self.lower_value(arg, scope, path, key_span) {
@@ -834,6 +881,53 @@ fn check_parity(program: &Program, sink: &mut Sink) {
                 );
             }
         }
+    }
+}
+
+/// TSK0517: a `vary` declaration naming a key that no layer defines (a typo would silently mark nothing).
+fn check_vary(program: &Program, sink: &mut Sink) {
+    for mark in program.vary.iter().filter(|m| m.declared) {
+        let defined = program
+            .layers
+            .values()
+            .any(|l| defines(&l.root, &mark.path));
+        if defined {
+            continue;
+        }
+        let dotted = mark.path.join(".");
+        let mut known = Vec::new();
+        for layer in program.layers.values() {
+            leaf_paths(&layer.root, &mut String::new(), &mut known);
+        }
+        let mut d = Diagnostic::warning(
+            Code::VaryUnknownKey,
+            format!("`vary {dotted}` names a key no layer defines"),
+        )
+        .primary(
+            mark.file,
+            mark.span,
+            "no base, env or provider block defines this key",
+        )
+        .help("name a key the configuration defines; a key and everything under it can be marked");
+        if let Some(s) =
+            crate::diagnostic::did_you_mean(&dotted, known.iter().map(|(k, ..)| k.as_str()))
+        {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        sink.push(d);
+    }
+}
+
+/// Whether `obj` defines `path` (or a value it lies inside, which an expression may build).
+fn defines(obj: &ObjectNode, path: &[String]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    match obj.fields.get(first) {
+        Some(Node::Object(o)) => defines(o, rest),
+        Some(Node::Leaf(_)) => true,
+        Some(Node::Delete(_)) => rest.is_empty(),
+        None => false,
     }
 }
 

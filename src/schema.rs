@@ -388,6 +388,52 @@ impl Schemas {
         })
     }
 
+    /// Key paths whose schema field is marked `@vary`, under the given bindings (for drift detection), with the
+    /// file and span of each mark. Fields under arrays and maps are not keyed by name, so they are not followed.
+    pub fn vary_paths(&self, bindings: &[&Binding]) -> Vec<(Vec<String>, FileId, Span)> {
+        let mut out = Vec::new();
+        for b in bindings {
+            self.vary_in(&b.ty, b.file, &mut b.path.clone(), &mut out, 0);
+        }
+        out
+    }
+
+    fn vary_in(
+        &self,
+        ty: &TypeExpr,
+        file: FileId,
+        path: &mut Vec<String>,
+        out: &mut Vec<(Vec<String>, FileId, Span)>,
+        depth: u32,
+    ) {
+        if depth > 32 {
+            return; // self-referential types (reported by validation)
+        }
+        match &ty.kind {
+            TypeKind::Named { name, .. } => {
+                if let Some(def) = self.defs.get(&name.name) {
+                    self.vary_in(&def.decl.ty, def.file, path, out, depth + 1);
+                }
+            }
+            TypeKind::Object(obj) => {
+                for f in &obj.fields {
+                    path.push(f.name.name.clone());
+                    if let Some(span) = f.vary {
+                        out.push((path.clone(), file, span));
+                    }
+                    self.vary_in(&f.ty, file, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+            TypeKind::Union(members) => {
+                for m in members {
+                    self.vary_in(m, file, path, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn shallow_base(&self, ty: &TypeExpr) -> Option<Base> {
         match &ty.kind {
             TypeKind::Named { name, .. } => self.base_kind(&name.name, 0),

@@ -108,6 +108,11 @@ impl Value {
 
     /// A short description safe for diagnostics: secrets by reference, long strings cut.
     pub fn describe(&self) -> String {
+        self.describe_within(40)
+    }
+
+    /// [`Value::describe`], cutting strings after `chars` characters (reports that set values side by side).
+    pub fn describe_within(&self, chars: usize) -> String {
         match &self.kind {
             ValueKind::Secret(name) => format!("@secret({name:?})"),
             _ if self.secret => "a value derived from a secret".to_string(),
@@ -116,14 +121,16 @@ impl Value {
             ValueKind::Int(i) => i.to_string(),
             ValueKind::Float(x) => format_float(*x),
             ValueKind::String(s) => {
-                let cut: String = s.chars().take(40).collect();
+                let cut: String = s.chars().take(chars).collect();
                 if cut.len() < s.len() {
                     format!("{:?}…", cut)
                 } else {
                     format!("{s:?}")
                 }
             }
+            ValueKind::Array(a) if a.len() == 1 => "an array of 1 item".into(),
             ValueKind::Array(a) => format!("an array of {} items", a.len()),
+            ValueKind::Object(o) if o.len() == 1 => "an object with 1 key".into(),
             ValueKind::Object(o) => format!("an object with {} keys", o.len()),
         }
     }

@@ -136,8 +136,10 @@ fn items(list: &[Item], off: u32) -> Option<Hit> {
                 }
                 return ty(&b.ty, off);
             }
-            Item::Parity(p) if inside(p.span, off) => {
-                for k in &p.keys {
+            Item::Parity(Parity { keys, span, .. }) | Item::Vary(Vary { keys, span })
+                if inside(*span, off) =>
+            {
+                for k in keys {
                     for (i, seg) in k.segments.iter().enumerate() {
                         if inside(seg.span, off) {
                             return Some(Hit::Key {

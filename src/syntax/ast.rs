@@ -33,6 +33,8 @@ pub enum Item {
     Bind(Bind),
     /// `parity provider` / `parity env`: every block of that kind must define the same keys.
     Parity(Parity),
+    /// `vary cache.ttl, storage`: these keys (and keys under them) are expected to differ between targets.
+    Vary(Vary),
 }
 
 /// A named type: `schema Name { ... }` (an object type) or `type Name = ...`.
@@ -60,6 +62,12 @@ pub struct Parity {
     /// `provider` or `env`.
     pub kind: Ident,
     /// `parity provider storage, cloud.region`: only these keys (and keys under them) are compared; empty: all.
+    pub keys: Vec<KeyPath>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vary {
     pub keys: Vec<KeyPath>,
     pub span: Span,
 }
@@ -114,6 +122,8 @@ pub struct Field {
     pub default: Option<Expr>,
     /// `deprecated "use x instead"`.
     pub deprecated: Option<(String, Span)>,
+    /// `@vary`: the field's value is expected to differ between targets (drift reports it as declared).
+    pub vary: Option<Span>,
     pub span: Span,
 }
 

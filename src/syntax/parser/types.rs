@@ -1,12 +1,12 @@
-//! The schema part of the grammar: `schema` / `type` declarations, `bind`, `parity`, and type expressions.
+//! The schema part of the grammar: `schema` / `type` declarations, `bind`, `parity`, `vary`, and type expressions.
 //!
-//! The words `schema`, `type`, `bind` and `parity` are keywords only in the positions below, so a key may still be
+//! The words `schema`, `type`, `bind`, `parity` and `vary` are keywords only in the positions below, so a key may still be
 //! called `type` or `schema` (`type: "postgres"` is an entry).
 
 use super::*;
 
 impl<'a, 's> Parser<'a, 's> {
-    /// `schema Name {`, `type Name =`, `bind ...` (not `bind:`) or `parity provider|env`.
+    /// `schema Name {`, `type Name =`, `bind ...` (not `bind:`), `parity provider|env` or `vary a.b`.
     pub(super) fn schema_item_ahead(&self) -> bool {
         let t = self.peek();
         let next = self.peek_at(1);
@@ -22,6 +22,15 @@ impl<'a, 's> Parser<'a, 's> {
                     )
             }
             "parity" => same_line && next.kind == TokenKind::Ident,
+            // `vary a.b` (a key path follows on the line), not `vary: 1`, `vary.x: 1` or `vary { }`.
+            "vary" => {
+                same_line
+                    && matches!(next.kind, TokenKind::Ident | TokenKind::Str)
+                    && !matches!(
+                        self.peek_at(2).kind,
+                        TokenKind::Colon | TokenKind::Eq | TokenKind::LBrace
+                    )
+            }
             _ => false,
         }
     }
@@ -72,6 +81,10 @@ impl<'a, 's> Parser<'a, 's> {
                     span: kw.span.to(self.prev_span()),
                 })
             }
+            "vary" => Item::Vary(Vary {
+                keys: self.key_path_list(),
+                span: kw.span.to(self.prev_span()),
+            }),
             _ => {
                 let kind = self.ident()?;
                 if kind.name != "provider" && kind.name != "env" {
@@ -81,21 +94,9 @@ impl<'a, 's> Parser<'a, 's> {
                             .help("`parity provider` makes every provider block define the same keys; `parity env` does the same for env blocks"),
                     );
                 }
-                let mut keys = Vec::new();
-                while matches!(self.peek().kind, TokenKind::Ident | TokenKind::Str)
-                    && !self.peek().line_start
-                {
-                    match self.parse_key_path() {
-                        Some(k) => keys.push(k),
-                        None => break,
-                    }
-                    if self.at(TokenKind::Comma) && !self.peek_at(1).line_start {
-                        self.bump();
-                    }
-                }
                 Item::Parity(Parity {
                     kind,
-                    keys,
+                    keys: self.key_path_list(),
                     span: kw.span.to(self.prev_span()),
                 })
             }
@@ -105,12 +106,17 @@ impl<'a, 's> Parser<'a, 's> {
             let span = match &item {
                 Item::Schema(d) => d.span,
                 Item::Parity(p) => p.span,
+                Item::Vary(v) => v.span,
                 _ => kw.span,
             };
             self.report(
                 Diagnostic::error(Code::SchemaNotAllowed, format!("`{word}` is allowed only at the top level of a file"))
                     .primary(self.file, span, "inside an `env` or `provider` block")
-                    .help("move it to the top level; a schema is the same for every target (use `bind` inside a block to check that target's values)"),
+                    .help(if word == "vary" {
+                        "move it to the top level; a `vary` mark applies to the key in every target"
+                    } else {
+                        "move it to the top level; a schema is the same for every target (use `bind` inside a block to check that target's values)"
+                    }),
             );
             return None;
         }
@@ -367,7 +373,24 @@ impl<'a, 's> Parser<'a, 's> {
         obj
     }
 
-    /// `name[?]: Type [= default] [deprecated "message"]`.
+    /// `a.b, c` up to the end of the line (`parity`, `vary`).
+    fn key_path_list(&mut self) -> Vec<KeyPath> {
+        let mut keys = Vec::new();
+        while matches!(self.peek().kind, TokenKind::Ident | TokenKind::Str)
+            && !self.peek().line_start
+        {
+            match self.parse_key_path() {
+                Some(k) => keys.push(k),
+                None => break,
+            }
+            if self.at(TokenKind::Comma) && !self.peek_at(1).line_start {
+                self.bump();
+            }
+        }
+        keys
+    }
+
+    /// `name[?]: Type [= default] [deprecated "message"] [@vary]` (the last two in either order).
     fn parse_field(&mut self) -> Option<Field> {
         let t = self.peek();
         let doc = self.doc_before(t);
@@ -392,22 +415,31 @@ impl<'a, 's> Parser<'a, 's> {
         } else {
             None
         };
-        let dep = self.peek();
-        let deprecated = if dep.kind == TokenKind::Ident
-            && self.slice(dep.span) == "deprecated"
-            && !dep.line_start
-        {
-            self.bump();
-            let m = self.peek();
-            if m.kind == TokenKind::Str {
-                self.bump();
-                self.plain_string(m).map(|s| (s, dep.span.to(m.span)))
-            } else {
-                Some((String::new(), dep.span))
+        let mut deprecated = None;
+        let mut vary = None;
+        loop {
+            let t = self.peek();
+            if t.line_start {
+                break;
             }
-        } else {
-            None
-        };
+            match (t.kind, self.slice(t.span)) {
+                (TokenKind::Ident, "deprecated") if deprecated.is_none() => {
+                    self.bump();
+                    let m = self.peek();
+                    deprecated = if m.kind == TokenKind::Str {
+                        self.bump();
+                        self.plain_string(m).map(|s| (s, t.span.to(m.span)))
+                    } else {
+                        Some((String::new(), t.span))
+                    };
+                }
+                (TokenKind::Directive, "@vary") if vary.is_none() => {
+                    self.bump();
+                    vary = Some(t.span);
+                }
+                _ => break,
+            }
+        }
         Some(Field {
             name,
             doc,
@@ -415,6 +447,7 @@ impl<'a, 's> Parser<'a, 's> {
             ty,
             default,
             deprecated,
+            vary,
             span: t.span.to(self.prev_span()),
         })
     }

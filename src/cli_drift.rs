@@ -1,0 +1,1092 @@
+//! `tuskc diff` and `tuskc drift`: the drift report, its formats and `--fix`.
+//!
+//! Owns: choosing the targets to compare, reading the deployed file (JSON, TOML, YAML, dotenv), printing the report
+//! (grouped by section, coloured on a terminal, or JSON) and applying the safe fixes. Invariants: the report goes to
+//! stdout, diagnostics to stderr; exit 0 when every difference is declared, 1 on any drift (or when the project has
+//! errors, since a broken target cannot be compared), 2 on usage errors. `--fix` writes nothing unless `--apply` is
+//! given, and never writes a change that alters any target's output (checked by compiling again).
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use indexmap::IndexMap;
+
+use crate::cli::{single_entry, write_atomic, ColorChoice, EnvVarArgs, Output};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::drift::{
+    compare_deployed, compare_targets, counts, odd_ones_out, Class, Context, Deployed, Finding,
+    Side, VaryEdit,
+};
+use crate::driver::Session;
+use crate::emit::{dotenv_vars, Format};
+use crate::eval::EnvInputs;
+use crate::lower::Program;
+use crate::merge::Target;
+use crate::secrets::{IdentitySource, SecretMode};
+use crate::source::{FileId, FileKind, Span};
+use crate::value::{Origin, Value, ValueKind};
+
+const DIFF_HELP: &str = "Exit codes:\n  0  no drift (every difference is declared)\n  1  drift found, or the project has errors\n  2  usage or I/O error";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = DIFF_HELP)]
+pub struct DiffArgs {
+    /// A .tsk file or a project directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Environments to compare: two (`--env staging --env production`), or one with two --provider.
+    #[arg(long = "env", short = 'e', value_name = "ENV")]
+    pub envs: Vec<String>,
+    /// Providers: one to compare two environments under (default: each provider), or two to compare.
+    #[arg(long = "provider", short = 'p', value_name = "PROVIDER")]
+    pub providers: Vec<String>,
+    /// Compare every environment × provider target with every other, summarised as a matrix.
+    #[arg(long, conflicts_with_all = ["envs", "providers"])]
+    pub all: bool,
+    /// Report format (stdout).
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Propose the safe fixes (mark keys that only some targets have as `@vary`) as a patch; writes nothing.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: write the changes (each file atomically).
+    #[arg(long, requires = "fix", alias = "write")]
+    pub apply: bool,
+    #[command(flatten)]
+    pub vars: EnvVarArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = DIFF_HELP)]
+pub struct DriftArgs {
+    /// A .tsk file or a project directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The environment that is deployed.
+    #[arg(long = "env", short = 'e')]
+    pub env: Option<String>,
+    /// The provider it is deployed on.
+    #[arg(long, short = 'p')]
+    pub provider: Option<String>,
+    /// The configuration exported from the running system (.json, .toml, .yaml/.yml, .env).
+    #[arg(long, value_name = "FILE")]
+    pub actual: PathBuf,
+    /// The deployed file's format, when its extension does not say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub actual_format: Option<Format>,
+    /// Report format (stdout).
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// The age identity that decrypts the store, to compare deployed secrets (default: $TUSKC_IDENTITY). Values are
+    /// compared, never printed; without an identity deployed secrets are reported as unverified.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: EnvVarArgs,
+}
+
+/// The targets a `diff` compares: pairs (one report merged over them), or every target.
+fn diff_pairs(
+    session: &mut Session,
+    program: &Program,
+    a: &DiffArgs,
+) -> Option<Vec<(Target, Target)>> {
+    let usage = |session: &mut Session, msg: String, help: &str| {
+        session.usage_error = true;
+        session
+            .sink
+            .push(Diagnostic::error(Code::Usage, msg).help(help.to_string()));
+        None
+    };
+    // Validate every name first (unknown ones get "did you mean").
+    for e in &a.envs {
+        session.filtered_targets(program, Some(e), None);
+    }
+    for p in &a.providers {
+        session.filtered_targets(program, None, Some(p));
+    }
+    if session.usage_error {
+        return None;
+    }
+    let (envs, providers) = session.declared(program);
+    let one = |names: &[String], declared: &[String]| -> Vec<Option<String>> {
+        match names {
+            [one] => vec![Some(one.clone())],
+            [] if declared.is_empty() => vec![None],
+            [] => declared.iter().cloned().map(Some).collect(),
+            _ => vec![],
+        }
+    };
+    let pairs: Vec<(Target, Target)> = match (a.envs.as_slice(), a.providers.as_slice()) {
+        ([e1, e2], [p1, p2]) => vec![(
+            Target { env: Some(e1.clone()), provider: Some(p1.clone()) },
+            Target { env: Some(e2.clone()), provider: Some(p2.clone()) },
+        )],
+        ([e1, e2], ps) if ps.len() <= 1 => one(ps, &providers)
+            .into_iter()
+            .map(|p| {
+                (
+                    Target { env: Some(e1.clone()), provider: p.clone() },
+                    Target { env: Some(e2.clone()), provider: p },
+                )
+            })
+            .collect(),
+        (es, [p1, p2]) if es.len() <= 1 => one(es, &envs)
+            .into_iter()
+            .map(|e| {
+                (
+                    Target { env: e.clone(), provider: Some(p1.clone()) },
+                    Target { env: e, provider: Some(p2.clone()) },
+                )
+            })
+            .collect(),
+        _ => {
+            return usage(
+                session,
+                format!(
+                    "`tuskc diff` compares two targets; got {} --env and {} --provider",
+                    a.envs.len(),
+                    a.providers.len()
+                ),
+                "compare two environments (`--env staging --env production [--provider aws]`), two providers (`--provider aws --provider gcp [--env production]`), or every target (`--all`)",
+            )
+        }
+    };
+    if pairs.iter().any(|(x, y)| x == y) {
+        return usage(
+            session,
+            "`tuskc diff` needs two different targets".to_string(),
+            "name two different environments or providers",
+        );
+    }
+    Some(pairs)
+}
+
+/// Compile `targets`; `None` (with diagnostics in the session) if any has errors.
+fn compile(
+    session: &mut Session,
+    program: &Program,
+    targets: &[Target],
+    inputs: &EnvInputs,
+) -> Option<Vec<Side>> {
+    let mark = session.sink.error_count();
+    let mut sides = Vec::new();
+    for t in targets {
+        if let Some((merged, value)) = session.build(program, t, None, inputs) {
+            sides.push(Side {
+                target: t.clone(),
+                value,
+                merged,
+            });
+        }
+    }
+    (!program.has_errors && session.sink.error_count() == mark && sides.len() == targets.len())
+        .then_some(sides)
+}
+
+/// `diff --all`: the declared environments and providers, and each target's number of drifts.
+type Matrix = (Vec<String>, Vec<String>, IndexMap<String, usize>);
+
+/// The report of one `diff` run, for printing.
+struct Report {
+    title: String,
+    findings: Vec<Finding>,
+    /// `diff --all`: environments, providers and per-target drift counts.
+    matrix: Option<Matrix>,
+}
+
+pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
+    let mut session = match Session::open(&a.path) {
+        Ok(s) => s,
+        Err(d) => return out.early(d),
+    };
+    let inputs = a.vars.read(&mut session);
+    let Some(entry) = single_entry(&mut session) else {
+        return out.finish(session);
+    };
+    let Some(program) = session.load(&entry) else {
+        return out.finish(session);
+    };
+    let Some(report) = diff_report(&mut session, &program, a, &inputs) else {
+        return cannot_compare(out, session);
+    };
+    let mut fixes = Vec::new();
+    if a.fix {
+        match plan_fixes(&session, &program, &report.findings) {
+            Ok(f) => fixes = f,
+            Err(d) => {
+                session.sink.push(d);
+                return out.finish(session);
+            }
+        }
+        if !fixes.is_empty() {
+            if let Err(d) = verify_fixes(a, &entry, &fixes, &report, &inputs) {
+                session.sink.push(d);
+                return out.finish(session);
+            }
+        }
+    }
+    let mut applied = false;
+    if a.apply && !fixes.is_empty() {
+        for f in &fixes {
+            if let Err(e) = write_atomic(&f.path, f.after.as_bytes()) {
+                session.usage_error = true;
+                session.sink.push(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot write `{}`: {e}", f.shown),
+                ));
+                return out.finish(session);
+            }
+        }
+        applied = true;
+    }
+    let fixed: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| applied && f.class == Class::Drift && f.edit.is_some())
+        .collect();
+    let remaining = counts(&report.findings).drift - fixed.len();
+    print_report(out, &report, &fixes, a.fix, applied, a.format, &session);
+    let code = out.finish(session);
+    if code != 0 {
+        code
+    } else {
+        u8::from(remaining > 0)
+    }
+}
+
+fn cannot_compare(out: &mut Output, session: Session) -> u8 {
+    let usage = session.usage_error;
+    let code = out.finish(session);
+    if !usage {
+        out.say("cannot compare: fix the errors above first");
+    }
+    code.max(1)
+}
+
+fn diff_report(
+    session: &mut Session,
+    program: &Program,
+    a: &DiffArgs,
+    inputs: &EnvInputs,
+) -> Option<Report> {
+    if a.all {
+        let targets = session.all_targets(program);
+        let sides = compile(session, program, &targets, inputs)?;
+        let ctx = Context::new(program, &session.sources, &sides);
+        let findings = compare_targets(&ctx, &sides);
+        let (envs, providers) = session.declared(program);
+        let mut per_target: IndexMap<String, usize> =
+            targets.iter().map(|t| (t.to_string(), 0)).collect();
+        for f in findings.iter().filter(|f| f.class == Class::Drift) {
+            for t in odd_ones_out(f) {
+                if let Some(n) = per_target.get_mut(t) {
+                    *n += 1;
+                }
+            }
+        }
+        return Some(Report {
+            title: format!(
+                "all {} targets ({} environments × {} providers)",
+                targets.len(),
+                envs.len().max(1),
+                providers.len().max(1)
+            ),
+            findings,
+            matrix: Some((envs, providers, per_target)),
+        });
+    }
+    let pairs = diff_pairs(session, program, a)?;
+    let mut merged: Vec<Finding> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (x, y) in &pairs {
+        let sides = compile(session, program, &[x.clone(), y.clone()], inputs)?;
+        let ctx = Context::new(program, &session.sources, &sides);
+        for f in compare_targets(&ctx, &sides) {
+            // The same difference under several providers (or environments) is reported once.
+            let key = serde_json::to_string(&(
+                &f.path,
+                f.class,
+                f.kind,
+                f.variants
+                    .iter()
+                    .map(|v| (&v.value, &v.defined_at))
+                    .collect::<Vec<_>>(),
+            ))
+            .unwrap_or_default();
+            match index.get(&key) {
+                Some(&i) => {
+                    for (old, new) in merged[i].variants.iter_mut().zip(f.variants) {
+                        old.targets.extend(new.targets);
+                    }
+                }
+                None => {
+                    index.insert(key, merged.len());
+                    merged.push(f);
+                }
+            }
+        }
+    }
+    // Keep tree order: group by section, in the order sections first appear.
+    let mut order: IndexMap<String, Vec<Finding>> = IndexMap::new();
+    for f in merged {
+        order.entry(f.section.clone()).or_default().push(f);
+    }
+    let (x, y) = &pairs[0];
+    let title = if pairs.len() == 1 {
+        format!("{x} and {y}")
+    } else if x.env != y.env {
+        format!(
+            "{} and {} (under {})",
+            x.env.as_deref().unwrap_or("-"),
+            y.env.as_deref().unwrap_or("-"),
+            pairs
+                .iter()
+                .map(|(t, _)| t.provider.as_deref().unwrap_or("-"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!(
+            "{} and {} (in {})",
+            x.provider.as_deref().unwrap_or("-"),
+            y.provider.as_deref().unwrap_or("-"),
+            pairs
+                .iter()
+                .map(|(t, _)| t.env.as_deref().unwrap_or("-"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Some(Report {
+        title,
+        findings: order.into_values().flatten().collect(),
+        matrix: None,
+    })
+}
+
+/// One file's proposed change.
+struct FileFix {
+    path: PathBuf,
+    shown: String,
+    file: FileId,
+    before: String,
+    after: String,
+}
+
+/// The `@vary` edits of every fixable drift, grouped by file.
+fn plan_fixes(
+    session: &Session,
+    program: &Program,
+    findings: &[Finding],
+) -> Result<Vec<FileFix>, Diagnostic> {
+    let _ = program;
+    let mut per_file: IndexMap<FileId, Vec<&VaryEdit>> = IndexMap::new();
+    for f in findings.iter().filter(|f| f.class == Class::Drift) {
+        if let Some(e) = &f.edit {
+            let file = match e {
+                VaryEdit::Wrap { file, .. } | VaryEdit::Declare { file, .. } => *file,
+            };
+            let edits = per_file.entry(file).or_default();
+            if !edits.contains(&e) {
+                edits.push(e);
+            }
+        }
+    }
+    let mut fixes = Vec::new();
+    for (file, edits) in per_file {
+        let src = session.sources.get(file);
+        let FileKind::Disk(path) = &src.kind else {
+            continue;
+        };
+        // Inserts, applied from the end so earlier offsets stay valid.
+        let mut inserts: Vec<(usize, u8, String)> = Vec::new();
+        let mut declared: IndexMap<usize, Vec<String>> = IndexMap::new();
+        for e in edits {
+            match e {
+                VaryEdit::Wrap { span, .. } => {
+                    inserts.push((span.start as usize, 1, "@vary(".into()));
+                    inserts.push((span.end as usize, 0, ")".into()));
+                }
+                VaryEdit::Declare { at, path, .. } => {
+                    declared.entry(*at).or_default().push(path.clone())
+                }
+            }
+        }
+        for (at, paths) in declared {
+            let indent: String = src.text[at..]
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            inserts.push((at, 2, format!("{indent}vary {}\n", paths.join(", "))));
+        }
+        inserts.sort_by_key(|&(at, order, _)| std::cmp::Reverse((at, order)));
+        let mut after = src.text.clone();
+        for (at, _, text) in inserts {
+            if at > after.len() || !after.is_char_boundary(at) {
+                return Err(fix_refused(&src.name, "an edit falls outside the file"));
+            }
+            after.insert_str(at, &text);
+        }
+        fixes.push(FileFix {
+            path: path.clone(),
+            shown: src.name.clone(),
+            file,
+            before: src.text.clone(),
+            after,
+        });
+    }
+    Ok(fixes)
+}
+
+fn fix_refused(file: &str, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::FixRefused,
+        format!("`--fix` refused to change `{file}`: {why}"),
+    )
+    .note("nothing was written; this is a bug in tuskc, please report it with the project")
+    .help("mark the keys by hand: `vary key.path` at the top level, or `key: @vary(value)`")
+}
+
+/// Compile the project again with the fixed files in place of the originals: every target must give the same
+/// value, and every fixed drift must now be declared.
+fn verify_fixes(
+    a: &DiffArgs,
+    entry: &Path,
+    fixes: &[FileFix],
+    before: &Report,
+    inputs: &EnvInputs,
+) -> Result<(), Diagnostic> {
+    let shown = fixes.first().map_or("", |f| f.shown.as_str());
+    let mut session = Session::open(&a.path)
+        .map_err(|_| fix_refused(shown, "the project cannot be opened again"))?;
+    for f in fixes {
+        session
+            .loader
+            .overlay
+            .insert(f.path.clone(), f.after.clone());
+    }
+    let program = session
+        .load(entry)
+        .ok_or_else(|| fix_refused(shown, "the entry cannot be read again"))?;
+    let after = diff_report(&mut session, &program, a, inputs);
+    let errors: Vec<String> = session
+        .take_diagnostics()
+        .into_iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .map(|d| d.message)
+        .collect();
+    let Some(after) = after.filter(|_| errors.is_empty()) else {
+        return Err(fix_refused(
+            shown,
+            &format!("the fixed project does not compile ({})", errors.join("; ")),
+        ));
+    };
+    for f in before
+        .findings
+        .iter()
+        .filter(|f| f.class == Class::Drift && f.edit.is_some())
+    {
+        if after
+            .findings
+            .iter()
+            .any(|g| g.path == f.path && g.class == Class::Drift)
+        {
+            return Err(fix_refused(
+                shown,
+                &format!("`{}` is still drift after the fix", f.path),
+            ));
+        }
+    }
+    // Same values: every difference before is still there (now declared), and no new one appeared.
+    type Shape = Vec<(String, Vec<(Vec<String>, Option<String>)>)>;
+    let shape = |r: &Report| -> Shape {
+        r.findings
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.variants
+                        .iter()
+                        .map(|v| (v.targets.clone(), v.value.clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    if shape(before) != shape(&after) {
+        return Err(fix_refused(
+            shown,
+            "the fixed project's values differ from the original's",
+        ));
+    }
+    Ok(())
+}
+
+pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
+    let mut session = match Session::open(&a.path) {
+        Ok(s) => s,
+        Err(d) => return out.early(d),
+    };
+    let inputs = a.vars.read(&mut session);
+    let Some(entry) = single_entry(&mut session) else {
+        return out.finish(session);
+    };
+    let Some(program) = session.load(&entry) else {
+        return out.finish(session);
+    };
+    let Some(target) = session.select_target(&program, a.env.as_deref(), a.provider.as_deref())
+    else {
+        return out.finish(session);
+    };
+    let Some(actual) = read_actual(&mut session, &a.actual, a.actual_format) else {
+        return out.finish(session);
+    };
+    let Some(mut sides) = compile(
+        &mut session,
+        &program,
+        std::slice::from_ref(&target),
+        &inputs,
+    ) else {
+        return cannot_compare(out, session);
+    };
+    let Some(side) = sides.pop() else {
+        return cannot_compare(out, session);
+    };
+    // Decrypted secrets, when an identity is at hand: the same target built in resolve mode, read at each reference.
+    let mut secrets: IndexMap<String, String> = IndexMap::new();
+    let identity = IdentitySource::from_flag_or_env(a.identity.as_deref());
+    if !matches!(identity, IdentitySource::None) && has_secret(&side.value) {
+        session.set_secrets(SecretMode::Resolve, identity);
+        let mark = session.sink.error_count();
+        let resolved = session.build(&program, &target, None, &inputs);
+        if session.sink.error_count() > mark {
+            return cannot_compare(out, session);
+        }
+        if let Some((_, plain)) = resolved {
+            collect_secrets(&side.value, &plain, &mut secrets);
+        }
+        session.set_secrets(SecretMode::Reference, IdentitySource::None);
+    }
+    let (compiled, paths) = match actual.format {
+        Format::Dotenv => {
+            let mut flat = IndexMap::new();
+            let mut paths = IndexMap::new();
+            for (name, path, v) in dotenv_vars(&side.value) {
+                paths.insert(name.clone(), path);
+                flat.insert(name, v);
+            }
+            (
+                Value::new(ValueKind::Object(flat), side.value.origin.clone()),
+                Some(paths),
+            )
+        }
+        _ => (side.value.clone(), None),
+    };
+    let unset = |var: &str| inputs.lookup(var).is_none();
+    let deployed = Deployed {
+        name: &actual.name,
+        value: &actual.value,
+        unset_env: &unset,
+        secrets: &secrets,
+        paths: paths.as_ref(),
+    };
+    let findings = {
+        let ctx = Context::new(&program, &session.sources, std::slice::from_ref(&side));
+        compare_deployed(&ctx, &side, &compiled, &deployed)
+    };
+    let mut order: IndexMap<String, Vec<Finding>> = IndexMap::new();
+    for f in findings {
+        order.entry(f.section.clone()).or_default().push(f);
+    }
+    let report = Report {
+        title: format!("{target} and the deployed {}", actual.name),
+        findings: order.into_values().flatten().collect(),
+        matrix: None,
+    };
+    let drifts = counts(&report.findings).drift;
+    print_report(out, &report, &[], false, false, a.format, &session);
+    let code = out.finish(session);
+    if code != 0 {
+        code
+    } else {
+        u8::from(drifts > 0)
+    }
+}
+
+fn has_secret(v: &Value) -> bool {
+    match &v.kind {
+        ValueKind::Secret(_) => true,
+        ValueKind::Object(m) => m.values().any(has_secret),
+        ValueKind::Array(a) => a.iter().any(has_secret),
+        _ => false,
+    }
+}
+
+fn collect_secrets(reference: &Value, plain: &Value, out: &mut IndexMap<String, String>) {
+    match (&reference.kind, &plain.kind) {
+        (ValueKind::Secret(name), ValueKind::String(text)) => {
+            out.insert(name.clone(), text.clone());
+        }
+        (ValueKind::Object(a), ValueKind::Object(b)) => {
+            for (k, v) in a {
+                if let Some(w) = b.get(k) {
+                    collect_secrets(v, w, out);
+                }
+            }
+        }
+        (ValueKind::Array(a), ValueKind::Array(b)) => {
+            for (v, w) in a.iter().zip(b) {
+                collect_secrets(v, w, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The deployed configuration, read into a value tree.
+struct Actual {
+    name: String,
+    format: Format,
+    value: Value,
+}
+
+fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Option<Actual> {
+    let name = path.display().to_string();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let format = format.or(match ext.as_str() {
+        "json" => Some(Format::Json),
+        "toml" => Some(Format::Toml),
+        "yaml" | "yml" => Some(Format::Yaml),
+        "env" | "dotenv" => Some(Format::Dotenv),
+        _ if file_name.starts_with(".env") => Some(Format::Dotenv),
+        _ => None,
+    });
+    let Some(format) = format else {
+        session.usage_error = true;
+        session.sink.push(
+            Diagnostic::error(Code::Usage, format!("cannot tell the format of `{name}` from its name"))
+                .help("name it .json, .toml, .yaml or .env, or pass --actual-format json|toml|yaml|dotenv"),
+        );
+        return None;
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            session.usage_error = true;
+            session.sink.push(Diagnostic::error(
+                Code::Io,
+                format!("cannot read `{name}`: {e}"),
+            ));
+            return None;
+        }
+    };
+    let file = session.sources.add(
+        FileKind::CommandLine(name.clone()),
+        name.clone(),
+        text.clone(),
+    );
+    let origin = Origin {
+        file,
+        span: Span::default(),
+        layer: crate::value::LayerId::Override,
+    };
+    let parsed: Result<Value, String> = match format {
+        Format::Json => serde_json::from_str::<serde_json::Value>(&text)
+            .map(|j| from_json(&j, &origin))
+            .map_err(|e| e.to_string()),
+        Format::Toml => text
+            .parse::<toml::Table>()
+            .map(|t| from_toml(&toml::Value::Table(t), &origin))
+            .map_err(|e| e.to_string()),
+        Format::Yaml => match yaml_rust2::YamlLoader::load_from_str(&text) {
+            Ok(docs) => match docs.first() {
+                Some(doc) => from_yaml(doc, &origin),
+                None => Ok(Value::new(
+                    ValueKind::Object(IndexMap::new()),
+                    origin.clone(),
+                )),
+            },
+            Err(e) => Err(e.to_string()),
+        },
+        Format::Dotenv => {
+            let vars = crate::driver::parse_env_file(&text, file, &mut session.sink);
+            let map = vars
+                .into_iter()
+                .map(|(k, v)| (k, Value::new(ValueKind::String(v), origin.clone())))
+                .collect();
+            Ok(Value::new(ValueKind::Object(map), origin.clone()))
+        }
+    };
+    match parsed {
+        Ok(value) if matches!(value.kind, ValueKind::Object(_)) => Some(Actual {
+            name,
+            format,
+            value,
+        }),
+        Ok(value) => {
+            session.usage_error = true;
+            session.sink.push(
+                Diagnostic::error(
+                    Code::DeployedUnreadable,
+                    format!("`{name}` holds {}, not an object of keys", value.describe()),
+                )
+                .help(
+                    "export the deployed configuration as one object (what `tuskc build` writes)",
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            session.usage_error = true;
+            session.sink.push(
+                Diagnostic::error(
+                    Code::DeployedUnreadable,
+                    format!("`{name}` cannot be read as {}: {e}", format.extension()),
+                )
+                .help("pass --actual-format if the extension is misleading"),
+            );
+            None
+        }
+    }
+}
+
+fn from_json(j: &serde_json::Value, origin: &Origin) -> Value {
+    use serde_json::Value as J;
+    let kind = match j {
+        J::Null => ValueKind::Null,
+        J::Bool(b) => ValueKind::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => ValueKind::Int(i),
+            None => ValueKind::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => ValueKind::String(s.clone()),
+        J::Array(a) => ValueKind::Array(a.iter().map(|x| from_json(x, origin)).collect()),
+        J::Object(m) => ValueKind::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), from_json(x, origin)))
+                .collect(),
+        ),
+    };
+    Value::new(kind, origin.clone())
+}
+
+fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
+    use toml::Value as T;
+    let kind = match t {
+        T::String(s) => ValueKind::String(s.clone()),
+        T::Integer(i) => ValueKind::Int(*i),
+        T::Float(f) => ValueKind::Float(*f),
+        T::Boolean(b) => ValueKind::Bool(*b),
+        T::Datetime(d) => ValueKind::String(d.to_string()),
+        T::Array(a) => ValueKind::Array(a.iter().map(|x| from_toml(x, origin)).collect()),
+        T::Table(m) => ValueKind::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), from_toml(x, origin)))
+                .collect(),
+        ),
+    };
+    Value::new(kind, origin.clone())
+}
+
+fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
+    use yaml_rust2::Yaml as Y;
+    let kind = match y {
+        Y::Null => ValueKind::Null,
+        Y::Boolean(b) => ValueKind::Bool(*b),
+        Y::Integer(i) => ValueKind::Int(*i),
+        Y::Real(r) => ValueKind::Float(yaml_float(r)),
+        Y::String(s) => ValueKind::String(s.clone()),
+        Y::Array(a) => ValueKind::Array(
+            a.iter()
+                .map(|x| from_yaml(x, origin))
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Hash(h) => {
+            let mut m = IndexMap::new();
+            for (k, v) in h {
+                let key = match k {
+                    Y::String(s) => s.clone(),
+                    Y::Integer(i) => i.to_string(),
+                    Y::Boolean(b) => b.to_string(),
+                    Y::Real(r) => r.clone(),
+                    Y::Null => "null".to_string(),
+                    _ => return Err("a mapping key is not a scalar".into()),
+                };
+                m.insert(key, from_yaml(v, origin)?);
+            }
+            ValueKind::Object(m)
+        }
+        Y::Alias(_) | Y::BadValue => return Err("aliases are not supported".into()),
+    };
+    Ok(Value::new(kind, origin.clone()))
+}
+
+/// YAML floats, including `.inf`, `-.inf` and `.nan`.
+fn yaml_float(r: &str) -> f64 {
+    if let Ok(x) = r.parse::<f64>() {
+        return x;
+    }
+    match r.to_ascii_lowercase().as_str() {
+        ".inf" | "+.inf" => f64::INFINITY,
+        "-.inf" => f64::NEG_INFINITY,
+        _ => f64::NAN,
+    }
+}
+
+// ----- printing -----
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn class(&self, c: Class) -> String {
+        match c {
+            Class::Drift => self.wrap("1;31", "drift     "),
+            Class::Unverified => self.wrap("33", "unverified"),
+            Class::Declared => self.wrap("32", "declared  "),
+        }
+    }
+}
+
+fn stdout_color(out: &Output) -> bool {
+    match out.color_choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
+fn print_report(
+    out: &Output,
+    report: &Report,
+    fixes: &[FileFix],
+    fix: bool,
+    applied: bool,
+    format: ReportFormat,
+    session: &Session,
+) {
+    let c = counts(&report.findings);
+    let text = match format {
+        ReportFormat::Json => {
+            let mut doc = serde_json::json!({
+                "compared": report.title,
+                "summary": c,
+                "findings": report.findings,
+            });
+            if let Some((envs, providers, per_target)) = &report.matrix {
+                doc["matrix"] = serde_json::json!({
+                    "environments": envs,
+                    "providers": providers,
+                    "drift_per_target": per_target
+                        .iter()
+                        .map(|(t, n)| (t.clone(), serde_json::Value::from(*n)))
+                        .collect::<serde_json::Map<_, _>>(),
+                });
+            }
+            if fix {
+                doc["fix"] = serde_json::json!({
+                    "applied": applied,
+                    "files": fixes.iter().map(|f| serde_json::json!({
+                        "file": f.shown,
+                        "patch": patch(f),
+                    })).collect::<Vec<_>>(),
+                });
+            }
+            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        ReportFormat::Human => human(
+            report,
+            fixes,
+            fix,
+            applied,
+            &Paint {
+                on: stdout_color(out),
+            },
+            session,
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// "staging/*" for a group of targets; the deployed file's name as is.
+fn targets_text(session: &Session, targets: &[String]) -> String {
+    match targets {
+        [one] => one.clone(),
+        many => session
+            .describe_targets(many)
+            .map(|s| s.trim_start_matches("in ").to_string())
+            .unwrap_or_else(|| many.join(", ")),
+    }
+}
+
+fn human(
+    report: &Report,
+    fixes: &[FileFix],
+    fix: bool,
+    applied: bool,
+    paint: &Paint,
+    session: &Session,
+) -> String {
+    let mut s = format!("Comparing {}\n", report.title);
+    if let Some((envs, providers, per_target)) = &report.matrix {
+        s.push_str("\nDrift per target (keys where it is the odd one out):\n");
+        let envs: Vec<String> = if envs.is_empty() {
+            vec!["-".into()]
+        } else {
+            envs.clone()
+        };
+        let providers: Vec<String> = if providers.is_empty() {
+            vec!["-".into()]
+        } else {
+            providers.clone()
+        };
+        let w = envs.iter().map(String::len).max().unwrap_or(1).max(3);
+        s.push_str(&format!("  {:w$}", ""));
+        for p in &providers {
+            s.push_str(&format!("  {p:>8}"));
+        }
+        s.push('\n');
+        for e in &envs {
+            s.push_str(&format!("  {e:w$}"));
+            for p in &providers {
+                let n = per_target.get(&format!("{e}/{p}")).copied().unwrap_or(0);
+                let cell = format!("{n:>8}");
+                s.push_str("  ");
+                s.push_str(&if n > 0 {
+                    paint.wrap("1;31", &cell)
+                } else {
+                    cell
+                });
+            }
+            s.push('\n');
+        }
+    }
+    let mut section: Option<&str> = None;
+    for f in &report.findings {
+        if section != Some(f.section.as_str()) {
+            section = Some(&f.section);
+            s.push_str(&format!(
+                "\n{}\n",
+                paint.wrap("1", &format!("[{}]", f.section))
+            ));
+        }
+        let kind = match f.kind {
+            crate::drift::Kind::Missing => "missing",
+            crate::drift::Kind::Undeclared => "undeclared",
+            crate::drift::Kind::Type => "type differs",
+            crate::drift::Kind::Value => "value differs",
+        };
+        s.push_str(&format!(
+            "  {} {}  {}\n",
+            paint.class(f.class),
+            paint.wrap("1", &f.path),
+            paint.wrap("2", &format!("({kind})"))
+        ));
+        let names: Vec<String> = f
+            .variants
+            .iter()
+            .map(|v| targets_text(session, &v.targets))
+            .collect();
+        let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+        for (v, name) in f.variants.iter().zip(&names) {
+            let value = v.value.clone().unwrap_or_else(|| "(absent)".into());
+            let at = v
+                .defined_at
+                .as_ref()
+                .map(|p| format!("  {}", paint.wrap("2", &p.to_string())))
+                .unwrap_or_default();
+            s.push_str(&format!("               {name:w$}  {value}{at}\n"));
+        }
+        for r in &f.reasons {
+            if !r.is_empty() {
+                s.push_str(&format!("               {r}\n"));
+            }
+        }
+        for (i, x) in f.fix.iter().enumerate() {
+            let lead = if i == 0 {
+                paint.wrap("36", "fix:")
+            } else {
+                "    ".into()
+            };
+            s.push_str(&format!("               {lead} {x}\n"));
+        }
+    }
+    let c = counts(&report.findings);
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    let mut parts = vec![plural(c.drift, "drift"), format!("{} declared", c.declared)];
+    if c.unverified > 0 {
+        parts.push(format!("{} unverified", c.unverified));
+    }
+    s.push_str(&format!("\n{}\n", parts.join(", ")));
+    if fix {
+        let edits = report
+            .findings
+            .iter()
+            .filter(|f| f.class == Class::Drift && f.edit.is_some())
+            .count();
+        if fixes.is_empty() {
+            s.push_str("--fix: no safe fix to make\n");
+        } else if applied {
+            s.push_str(&format!(
+                "--fix: marked {} with @vary in {} file(s):\n",
+                plural(edits, "key"),
+                fixes.len()
+            ));
+        } else {
+            s.push_str(&format!(
+                "--fix (dry run): would mark {} with @vary; run with --fix --apply to write:\n",
+                plural(edits, "key")
+            ));
+        }
+        for f in fixes {
+            s.push_str(&patch(f));
+        }
+    }
+    s
+}
+
+/// A unified diff of one file's change.
+fn patch(f: &FileFix) -> String {
+    let _ = f.file;
+    similar::TextDiff::from_lines(&f.before, &f.after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{}", f.shown), &format!("b/{}", f.shown))
+        .to_string()
+}

@@ -1,0 +1,1065 @@
+//! Drift: differences between the resolved trees of targets (`tuskc diff`), and between one target and what is
+//! deployed (`tuskc drift`).
+//!
+//! Owns: finding every difference, classifying it, and saying how to fix it. A difference is **declared** when a
+//! layer that only one side has sets the value on purpose (an `env`/`provider` block), a layer of that side removes
+//! it with `@delete`, the same definition computes it from the target (`@environment`, inputs that differ), or the
+//! key is marked to vary (`vary a.b`, `key: @vary(v)`, a schema field's `@vary`). Everything else is **drift**: a
+//! key one side lacks, a type that differs, a value no layer explains, and every difference from what is deployed.
+//!
+//! Invariants: a pure function of the value trees, the program and its merge records (no I/O, deterministic order:
+//! the trees' key order); every value shown goes through [`Value::describe`] (secrets by reference, never a value)
+//! or is hidden; every drift names the file and line to change, taken from the origins the pipeline keeps.
+
+use indexmap::{IndexMap, IndexSet};
+use serde::Serialize;
+
+use crate::lower::{Node, ObjectNode, Program};
+use crate::merge::{layer_order, MNode, Merged, Target};
+use crate::schema::Binding;
+use crate::source::{FileId, FileKind, SourceMap, Span};
+use crate::syntax::ast::Item;
+use crate::value::{secret_reference, LayerId, Origin, Value, ValueKind};
+
+/// One compiled target.
+pub struct Side {
+    pub target: Target,
+    pub value: Value,
+    pub merged: Merged,
+}
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Drift,
+    /// A deployed secret that could not be compared (no identity to decrypt the store).
+    Unverified,
+    Declared,
+}
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Present on one side, absent on the other.
+    Missing,
+    /// Deployed, but no layer declares it.
+    Undeclared,
+    /// Different types.
+    Type,
+    /// Same type, different values.
+    Value,
+}
+
+/// Where a value was defined: file, line and layer.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Place {
+    pub file: String,
+    pub line: u32,
+    pub layer: String,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{} ({})", self.file, self.line, self.layer)
+    }
+}
+
+/// One value a key takes, and the targets (or the deployed file) that have it.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub targets: Vec<String>,
+    /// The value as diagnostics show it (secrets by reference); `None`: the key is absent.
+    pub value: Option<String>,
+    #[serde(rename = "type")]
+    pub type_name: Option<&'static str>,
+    pub defined_at: Option<Place>,
+}
+
+/// A safe edit that declares a key as varying: it changes no output.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum VaryEdit {
+    /// Wrap the value written at `span` of `file` in `@vary(...)`.
+    Wrap { file: FileId, span: Span },
+    /// Insert `vary PATH` on its own line at byte `at` of `file` (the start of the top-level item holding the key).
+    Declare {
+        file: FileId,
+        at: usize,
+        path: String,
+    },
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Finding {
+    /// The key path, dotted (a dotenv comparison adds the variable name: `DATABASE_PORT (database.port)`).
+    pub path: String,
+    /// The top-level key the finding is grouped under.
+    pub section: String,
+    pub kind: Kind,
+    pub class: Class,
+    pub variants: Vec<Variant>,
+    /// Why it is declared, or what is wrong.
+    pub reasons: Vec<String>,
+    /// What to change, most direct first, with file:line.
+    pub fix: Vec<String>,
+    /// `--fix` can declare it (`@vary`) without changing any output.
+    pub fixable: bool,
+    #[serde(skip)]
+    pub edit: Option<VaryEdit>,
+}
+
+/// The verdict on one pair of sides at one key.
+struct Verdict {
+    class: Class,
+    reason: String,
+    fix: Vec<String>,
+    edit: Option<VaryEdit>,
+}
+
+impl Verdict {
+    fn declared(reason: String) -> Self {
+        Verdict {
+            class: Class::Declared,
+            reason,
+            fix: vec![],
+            edit: None,
+        }
+    }
+    fn drift(reason: String, fix: Vec<String>) -> Self {
+        Verdict {
+            class: Class::Drift,
+            reason,
+            fix,
+            edit: None,
+        }
+    }
+}
+
+/// A key's value on one side of a comparison.
+#[derive(Clone, Copy)]
+enum Slot<'v> {
+    /// This side does not take part below this key (its value here is not an object).
+    Skip,
+    Absent,
+    Val(&'v Value),
+}
+
+/// A key whose value is not the same on every side taking part.
+struct Variation<'v> {
+    path: Vec<String>,
+    slots: Vec<Slot<'v>>,
+    /// Per side: index of its group (sides with equal values share one); `usize::MAX` for sides not taking part.
+    group: Vec<usize>,
+    groups: usize,
+}
+
+/// Every key at which the trees differ, in key order. Objects are compared key by key; anything else as a whole
+/// (`1 == 1.0`; arrays item by item). A key absent on some sides is reported once, at the highest such key.
+fn variations<'v>(trees: &[&'v Value]) -> Vec<Variation<'v>> {
+    let mut out = Vec::new();
+    let slots: Vec<Slot<'v>> = trees.iter().map(|v| Slot::Val(v)).collect();
+    walk(&slots, &mut Vec::new(), &mut out);
+    out
+}
+
+fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<String>, out: &mut Vec<Variation<'v>>) {
+    let object = |s: &Slot<'v>| match s {
+        Slot::Val(v) => match &v.kind {
+            ValueKind::Object(m) => Some(m),
+            _ => None,
+        },
+        _ => None,
+    };
+    let taking_part = slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
+    let objects = slots.iter().filter(|s| object(s).is_some()).count();
+    if objects < taking_part {
+        // Group the sides: absent, objects (compared below), and equal values.
+        let mut group = vec![usize::MAX; slots.len()];
+        let mut reps: Vec<Slot<'v>> = Vec::new();
+        for (i, s) in slots.iter().enumerate() {
+            let found = match s {
+                Slot::Skip => continue,
+                _ => reps.iter().position(|r| match (r, s) {
+                    (Slot::Absent, Slot::Absent) => true,
+                    (Slot::Val(a), Slot::Val(b)) => {
+                        (object(r).is_some() && object(s).is_some()) || a.same(b)
+                    }
+                    _ => false,
+                }),
+            };
+            group[i] = found.unwrap_or_else(|| {
+                reps.push(*s);
+                reps.len() - 1
+            });
+        }
+        if reps.len() > 1 {
+            out.push(Variation {
+                path: path.clone(),
+                slots: slots.to_vec(),
+                group,
+                groups: reps.len(),
+            });
+        }
+        if objects < 2 {
+            return;
+        }
+    }
+    // Compare the objects key by key (keys in first-seen order); other sides sit out below this key.
+    let mut keys: IndexSet<&'v str> = IndexSet::new();
+    for s in slots {
+        if let Some(m) = object(s) {
+            keys.extend(m.keys().map(String::as_str));
+        }
+    }
+    let mut child: Vec<Slot<'v>> = Vec::with_capacity(slots.len());
+    for key in keys {
+        child.clear();
+        child.extend(slots.iter().map(|s| match object(s) {
+            Some(m) => m.get(key).map_or(Slot::Absent, Slot::Val),
+            None => Slot::Skip,
+        }));
+        path.push(key.to_string());
+        walk(&child, path, out);
+        path.pop();
+    }
+}
+
+/// Everything a classification needs to know about the project.
+pub struct Context<'a> {
+    pub program: &'a Program,
+    pub sources: &'a SourceMap,
+    /// Per side: its layers, lowest first.
+    layers: Vec<Vec<LayerId>>,
+    /// Per side: key paths its schema fields mark `@vary`.
+    schema_vary: Vec<Vec<(Vec<String>, FileId, Span)>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(program: &'a Program, sources: &'a SourceMap, sides: &[Side]) -> Self {
+        let layers: Vec<Vec<LayerId>> = sides
+            .iter()
+            .map(|s| layer_order(program, &s.target))
+            .collect();
+        let schema_vary = layers
+            .iter()
+            .map(|order| {
+                let bindings: Vec<&Binding> = order
+                    .iter()
+                    .filter_map(|id| program.layer(id))
+                    .flat_map(|l| &l.bindings)
+                    .collect();
+                program.schemas.vary_paths(&bindings)
+            })
+            .collect();
+        Context {
+            program,
+            sources,
+            layers,
+            schema_vary,
+        }
+    }
+
+    fn line(&self, file: FileId, offset: u32) -> u32 {
+        self.sources.get(file).line_col(offset).line
+    }
+
+    fn place(&self, o: &Origin) -> Place {
+        Place {
+            file: self.sources.get(o.file).name.clone(),
+            line: self.line(o.file, o.span.start),
+            layer: o.layer.to_string(),
+        }
+    }
+
+    fn at(&self, file: FileId, span: Span) -> String {
+        format!(
+            "{}:{}",
+            self.sources.get(file).name,
+            self.line(file, span.start)
+        )
+    }
+
+    /// The `vary` mark covering `path` for either side, described.
+    fn vary_mark(&self, path: &[String], sides: &[usize]) -> Option<String> {
+        let covers = |p: &[String]| path.starts_with(p);
+        if let Some(m) = self.program.vary.iter().find(|m| covers(&m.path)) {
+            let how = if m.declared {
+                format!("`vary {}`", m.path.join("."))
+            } else {
+                format!("`@vary` on `{}`", m.path.join("."))
+            };
+            return Some(format!(
+                "marked to vary by {how} at {}",
+                self.at(m.file, m.span)
+            ));
+        }
+        sides.iter().find_map(|&i| {
+            self.schema_vary[i]
+                .iter()
+                .find(|(p, ..)| covers(p))
+                .map(|(p, file, span)| {
+                    format!(
+                        "the schema field for `{}` is marked `@vary` at {}",
+                        p.join("."),
+                        self.at(*file, *span)
+                    )
+                })
+        })
+    }
+
+    /// The definition that produced `path` on a side: the leaf (or the object) the merge chose, or for a value an
+    /// expression built (inside an object literal or a reference), the definition of the nearest key above it.
+    fn definition(
+        &self,
+        merged: &Merged,
+        value: Option<&Value>,
+        path: &[String],
+    ) -> Option<Origin> {
+        let mut fields = &merged.root.fields;
+        let mut found: Option<&MNode> = None;
+        for seg in path {
+            match fields.get(seg) {
+                Some(MNode::Object(o)) => {
+                    found = fields.get(seg);
+                    fields = &o.fields;
+                }
+                Some(leaf @ MNode::Leaf(_)) => {
+                    found = Some(leaf);
+                    break;
+                }
+                None => {
+                    found = None;
+                    break;
+                }
+            }
+        }
+        match found {
+            Some(MNode::Leaf(l)) => Some(l.data.origin.clone()),
+            Some(MNode::Object(o)) => Some(o.origin.clone()),
+            // Filled in from a schema default (or built by an expression): the value knows.
+            None => value.map(|v| v.origin.clone()),
+        }
+    }
+
+    /// A `@delete` of `path` (or a key above it) in a layer that `side` has and `other` has not.
+    fn deletion(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
+        self.layers[side]
+            .iter()
+            .filter(|id| !self.layers[other].contains(id))
+            .filter_map(|id| self.program.layer(id))
+            .find_map(|layer| {
+                let mut obj: &ObjectNode = &layer.root;
+                for seg in path {
+                    match obj.fields.get(seg)? {
+                        Node::Delete(o) => return Some(o.clone()),
+                        Node::Object(o) => obj = o,
+                        Node::Leaf(_) => return None,
+                    }
+                }
+                None
+            })
+    }
+
+    /// An object above `path` that a layer of `side` (not of `other`) replaced wholesale with `@replace`.
+    fn replacement(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
+        self.layers[side]
+            .iter()
+            .filter(|id| !self.layers[other].contains(id))
+            .filter_map(|id| self.program.layer(id))
+            .find_map(|layer| {
+                let mut obj: &ObjectNode = &layer.root;
+                for seg in &path[..path.len().saturating_sub(1)] {
+                    match obj.fields.get(seg)? {
+                        Node::Object(o) if o.replace => return Some(o.origin.clone()),
+                        Node::Object(o) => obj = o,
+                        _ => return None,
+                    }
+                }
+                None
+            })
+    }
+
+    /// Where a layer's block is written (the first one, if it is split), for "add it to `env production` at ...".
+    fn block(&self, id: &LayerId) -> Option<String> {
+        fn find(
+            items: &[Item],
+            id: &LayerId,
+            env: Option<&str>,
+            provider: Option<&str>,
+        ) -> Option<Span> {
+            for item in items {
+                let (e, p, inner, span) = match item {
+                    Item::Env(b) => (
+                        Some(b.name.name.as_str()),
+                        b.provider.as_ref().map(|p| p.name.as_str()).or(provider),
+                        &b.items,
+                        b.span,
+                    ),
+                    Item::Provider(b) => (env, Some(b.name.name.as_str()), &b.items, b.span),
+                    _ => continue,
+                };
+                let here = match id {
+                    LayerId::Env(x) => e == Some(&**x) && p.is_none(),
+                    LayerId::Provider(x) => p == Some(&**x) && e.is_none(),
+                    LayerId::EnvProvider(x, y) => e == Some(&**x) && p == Some(&**y),
+                    _ => false,
+                };
+                if here {
+                    return Some(span);
+                }
+                if let Some(s) = find(inner, id, e, p) {
+                    return Some(s);
+                }
+            }
+            None
+        }
+        self.program
+            .asts
+            .iter()
+            .find_map(|ast| find(&ast.items, id, None, None).map(|span| self.at(ast.file, span)))
+    }
+
+    /// The layer of `target` that plays the part `layer` plays for another target (env for env, ...).
+    fn counterpart(layer: &LayerId, target: &Target) -> Option<LayerId> {
+        let env = || target.env.as_deref().map(Into::into);
+        let provider = || target.provider.as_deref().map(Into::into);
+        match layer {
+            LayerId::Env(_) => env().map(LayerId::Env),
+            LayerId::Provider(_) => provider().map(LayerId::Provider),
+            LayerId::EnvProvider(..) => Some(LayerId::EnvProvider(env()?, provider()?)),
+            _ => None,
+        }
+    }
+
+    /// The safe `--fix` for a key: wrap a one-line value in `@vary(...)`, else declare `vary PATH` above the
+    /// top-level item holding the definition. `None` for files that are not the project's own.
+    fn vary_edit(&self, merged: &Merged, path: &[String]) -> Option<VaryEdit> {
+        let origin = self.definition(merged, None, path)?;
+        let file = self.sources.get(origin.file);
+        if !matches!(file.kind, FileKind::Disk(_)) {
+            return None;
+        }
+        if let Some(MNode::Leaf(l)) = merged.node(path) {
+            let text = file.slice(l.data.origin.span);
+            if !text.contains('\n') && !text.is_empty() {
+                return Some(VaryEdit::Wrap {
+                    file: origin.file,
+                    span: l.data.origin.span,
+                });
+            }
+        }
+        // The top-level item holding the definition: the last one that starts before it (an entry under a
+        // `[section]`, the section header for the section's own object, or the whole `env`/`provider` block).
+        let ast = self.program.asts.iter().find(|a| a.file == origin.file)?;
+        let at = ast
+            .items
+            .iter()
+            .map(crate::fmt::item_span)
+            .filter(|s| s.start <= origin.span.start)
+            .map(|s| s.start)
+            .next_back()?;
+        let line_start = file.text[..at as usize].rfind('\n').map_or(0, |i| i + 1);
+        Some(VaryEdit::Declare {
+            file: origin.file,
+            at: line_start,
+            path: key_path_text(path),
+        })
+    }
+}
+
+/// `a.b."odd key"`: a key path as it is written in source.
+pub fn key_path_text(path: &[String]) -> String {
+    path.iter()
+        .map(|s| {
+            let plain = s
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && !s.ends_with('-');
+            if plain {
+                s.clone()
+            } else {
+                format!("{s:?}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A value as reports show it: [`Value::describe`] with room for a URL.
+fn show(v: &Value) -> String {
+    v.describe_within(100)
+}
+
+fn type_differs(a: &Value, b: &Value) -> bool {
+    let numeric = |v: &Value| matches!(v.kind, ValueKind::Int(_) | ValueKind::Float(_));
+    a.type_name() != b.type_name() && !(numeric(a) && numeric(b))
+}
+
+/// Compare compiled targets. With two sides this is `tuskc diff --env a --env b`; with more, `--all`: each key's
+/// values are grouped, and every pair of groups classified (drift if any pair is).
+pub fn compare_targets(ctx: &Context<'_>, sides: &[Side]) -> Vec<Finding> {
+    let trees: Vec<&Value> = sides.iter().map(|s| &s.value).collect();
+    variations(&trees)
+        .into_iter()
+        .map(|v| classify_targets(ctx, sides, &v))
+        .collect()
+}
+
+fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Finding {
+    let members =
+        |g: usize| -> Vec<usize> { (0..sides.len()).filter(|&i| v.group[i] == g).collect() };
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    for g1 in 0..v.groups {
+        for g2 in g1 + 1..v.groups {
+            // One pair per pair of groups is enough for the reasons, but the class must hold for every pair.
+            for &i in &members(g1) {
+                for &j in &members(g2) {
+                    let verdict = classify_pair(ctx, sides, v, i, j);
+                    let known = verdicts
+                        .iter()
+                        .any(|x| x.class == verdict.class && x.reason == verdict.reason);
+                    if !known {
+                        verdicts.push(verdict);
+                    }
+                }
+            }
+        }
+    }
+    let class = verdicts
+        .iter()
+        .map(|x| x.class)
+        .min()
+        .unwrap_or(Class::Declared);
+    let kind = if v.slots.iter().any(|s| matches!(s, Slot::Absent)) {
+        Kind::Missing
+    } else {
+        let vals: Vec<&Value> = v
+            .slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Val(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        if vals.windows(2).any(|w| type_differs(w[0], w[1])) {
+            Kind::Type
+        } else {
+            Kind::Value
+        }
+    };
+    let variants = (0..v.groups)
+        .map(|g| {
+            let ms = members(g);
+            let first = ms[0];
+            let value = match v.slots[first] {
+                Slot::Val(x) => Some(x),
+                _ => None,
+            };
+            Variant {
+                targets: ms.iter().map(|&i| sides[i].target.to_string()).collect(),
+                value: value.map(show),
+                type_name: value.map(Value::type_name),
+                defined_at: value.and_then(|x| {
+                    ctx.definition(&sides[first].merged, Some(x), &v.path)
+                        .map(|o| ctx.place(&o))
+                }),
+            }
+        })
+        .collect();
+    let chosen: Vec<&Verdict> = verdicts.iter().filter(|x| x.class == class).collect();
+    let mut fix: Vec<String> = Vec::new();
+    for x in &chosen {
+        for f in &x.fix {
+            if !fix.contains(f) {
+                fix.push(f.clone());
+            }
+        }
+    }
+    let edit = chosen.iter().find_map(|x| x.edit.clone());
+    if sides.len() > 2 && class == Class::Drift && kind == Kind::Missing {
+        // Across many targets the variants say who has it; one line says what is wrong.
+        let absent = v.slots.iter().filter(|s| matches!(s, Slot::Absent)).count();
+        let taking_part = v.slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
+        return Finding {
+            path: v.path.join("."),
+            section: v.path.first().cloned().unwrap_or_default(),
+            kind,
+            class,
+            variants,
+            reasons: vec![format!(
+                "`{}` is absent in {absent} of the {taking_part} targets, and no layer of theirs removes it",
+                v.path.join(".")
+            )],
+            fix,
+            fixable: edit.is_some(),
+            edit,
+        };
+    }
+    Finding {
+        path: v.path.join("."),
+        section: v.path.first().cloned().unwrap_or_default(),
+        kind,
+        class,
+        variants,
+        reasons: {
+            // Each reason may name several layers ("`env a` sets it at ...; `env b` ..."): list each clause once.
+            let mut clauses: Vec<String> = Vec::new();
+            for c in chosen.iter().flat_map(|x| x.reason.split("; ")) {
+                if !c.is_empty() && !clauses.iter().any(|k| k == c) {
+                    clauses.push(c.to_string());
+                }
+            }
+            clauses
+        },
+        fix,
+        fixable: edit.is_some(),
+        edit,
+    }
+}
+
+fn classify_pair(
+    ctx: &Context<'_>,
+    sides: &[Side],
+    v: &Variation<'_>,
+    i: usize,
+    j: usize,
+) -> Verdict {
+    let path = &v.path;
+    let shown = path.join(".");
+    let (ti, tj) = (&sides[i].target, &sides[j].target);
+    if let Some(mark) = ctx.vary_mark(path, &[i, j]) {
+        return Verdict::declared(mark);
+    }
+    match (v.slots[i], v.slots[j]) {
+        (Slot::Val(a), Slot::Absent) => presence(ctx, sides, path, (i, a), j),
+        (Slot::Absent, Slot::Val(b)) => presence(ctx, sides, path, (j, b), i),
+        (Slot::Val(a), Slot::Val(b)) => {
+            let di = ctx.definition(&sides[i].merged, Some(a), path);
+            let dj = ctx.definition(&sides[j].merged, Some(b), path);
+            let at = |o: &Option<Origin>| {
+                o.as_ref()
+                    .map(|o| ctx.place(o).to_string())
+                    .unwrap_or_else(|| "an unknown place".into())
+            };
+            if type_differs(a, b) {
+                return Verdict::drift(
+                    format!(
+                        "`{shown}` is {} {} in {ti} (set at {}) but {} {} in {tj} (set at {})",
+                        article(a.type_name()),
+                        a.type_name(),
+                        at(&di),
+                        article(b.type_name()),
+                        b.type_name(),
+                        at(&dj)
+                    ),
+                    vec![format!(
+                        "make both definitions the same type (a schema field for `{shown}` would reject the wrong one when building), or mark it `@vary` if the type really differs"
+                    )],
+                );
+            }
+            match (&di, &dj) {
+                (Some(x), Some(y)) if x.file == y.file && x.span == y.span => {
+                    let text = ctx.sources.get(x.file).slice(x.span);
+                    let why = if text.contains("@environment") || text.contains("@provider") {
+                        "which uses the target's name (`@environment`/`@provider`)"
+                    } else {
+                        "from values that differ between the targets"
+                    };
+                    Verdict::declared(format!(
+                        "computed by the same definition at {}, {why}",
+                        ctx.place(x)
+                    ))
+                }
+                _ => {
+                    let mut why = Vec::new();
+                    for (d, other) in [(&di, j), (&dj, i)] {
+                        if let Some(o) =
+                            d.as_ref().filter(|o| !ctx.layers[other].contains(&o.layer))
+                        {
+                            why.push(if o.layer == LayerId::SchemaDefault {
+                                format!("the schema default at {} applies", ctx.at(o.file, o.span))
+                            } else {
+                                format!("`{}` sets it at {}", o.layer, ctx.at(o.file, o.span))
+                            });
+                        }
+                    }
+                    if why.is_empty() {
+                        Verdict::drift(
+                            format!(
+                                "`{shown}` differs ({} in {ti}, {} in {tj}) though both take it from layers they share",
+                                a.describe(),
+                                b.describe()
+                            ),
+                            vec![format!(
+                                "check the definitions at {} and {}",
+                                at(&di),
+                                at(&dj)
+                            )],
+                        )
+                    } else {
+                        Verdict::declared(why.join("; "))
+                    }
+                }
+            }
+        }
+        _ => Verdict::declared(String::new()),
+    }
+}
+
+/// `path` is defined on side `p` (value `v`) and absent on side `a`.
+fn presence(
+    ctx: &Context<'_>,
+    sides: &[Side],
+    path: &[String],
+    (p, v): (usize, &Value),
+    a: usize,
+) -> Verdict {
+    let shown = path.join(".");
+    let (tp, ta) = (&sides[p].target, &sides[a].target);
+    if let Some(del) = ctx.deletion(path, a, p) {
+        return Verdict::declared(format!(
+            "`{}` removes it with `@delete` at {}",
+            del.layer,
+            ctx.at(del.file, del.span)
+        ));
+    }
+    let def = ctx.definition(&sides[p].merged, Some(v), path);
+    let set_at = def
+        .as_ref()
+        .map(|o| format!(" at {}", ctx.place(o)))
+        .unwrap_or_default();
+    let reason = format!("{ta} has no `{shown}`; {tp} sets it{set_at}");
+    let mut fix = Vec::new();
+    if let Some(rep) = ctx.replacement(path, a, p) {
+        fix.push(format!(
+            "`{}` replaces `{}` with `@replace` at {} without it: add `{}` there",
+            rep.layer,
+            path[..path.len() - 1].join("."),
+            ctx.at(rep.file, rep.span),
+            path[path.len() - 1]
+        ));
+    }
+    if let Some(layer) = def
+        .as_ref()
+        .and_then(|o| Context::counterpart(&o.layer, ta))
+    {
+        fix.push(match ctx.block(&layer) {
+            Some(at) => format!("add it to `{layer}` (the block at {at})"),
+            None => format!("add it in a new `{layer} {{ ... }}` block"),
+        });
+        fix.push("or set it once in the base, for every target".to_string());
+    }
+    let edit = ctx.vary_edit(&sides[p].merged, path);
+    fix.push(format!(
+        "or, if only some targets should have it, mark it: {}",
+        match &edit {
+            Some(VaryEdit::Wrap { .. }) =>
+                format!("`{}: @vary(...)`", path.last().map_or("", String::as_str)),
+            _ => format!("`vary {}`", key_path_text(path)),
+        }
+    ));
+    Verdict {
+        class: Class::Drift,
+        reason,
+        fix,
+        edit,
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// What is known about the deployed side of a `tuskc drift`.
+pub struct Deployed<'a> {
+    /// The file's name as shown.
+    pub name: &'a str,
+    pub value: &'a Value,
+    /// `@env` variables that were not set while compiling (their deployed values cannot be checked here).
+    pub unset_env: &'a dyn Fn(&str) -> bool,
+    /// Decrypted secrets by name (`--identity`); compared for equality, never shown.
+    pub secrets: &'a IndexMap<String, String>,
+    /// Dotenv: the key path each variable name came from.
+    pub paths: Option<&'a IndexMap<String, Vec<String>>>,
+}
+
+/// Compare one compiled target (`side`) with what is deployed.
+pub fn compare_deployed(
+    ctx: &Context<'_>,
+    side: &Side,
+    compiled: &Value,
+    deployed: &Deployed<'_>,
+) -> Vec<Finding> {
+    let t = side.target.to_string();
+    let mut out = Vec::new();
+    for v in variations(&[compiled, deployed.value]) {
+        // The key path in the source (dotenv names map back to one).
+        let source_path: Vec<String> = match (deployed.paths, v.path.as_slice()) {
+            (Some(paths), [name]) => paths.get(name).cloned().unwrap_or_else(|| v.path.clone()),
+            _ => v.path.clone(),
+        };
+        let shown = if deployed.paths.is_some() && source_path != v.path {
+            format!("{} ({})", v.path.join("."), source_path.join("."))
+        } else {
+            v.path.join(".")
+        };
+        let key = v.path.last().map_or("", String::as_str);
+        let (c, d) = match (v.slots[0], v.slots[1]) {
+            (Slot::Val(c), Slot::Val(d)) => (Some(c), Some(d)),
+            (Slot::Val(c), _) => (Some(c), None),
+            (_, Slot::Val(d)) => (None, Some(d)),
+            _ => continue,
+        };
+        let secret = c.is_some_and(|c| c.secret);
+        let show_deployed = |d: &Value| -> String {
+            let looks_secret = match &d.kind {
+                ValueKind::String(s) => crate::secrets::looks_like_secret(key, s).is_some(),
+                _ => false,
+            };
+            if secret || looks_secret {
+                "a hidden value (it is, or looks like, a secret)".to_string()
+            } else {
+                show(d)
+            }
+        };
+        let def = c.and_then(|c| ctx.definition(&side.merged, Some(c), &source_path));
+        let def_at = def.as_ref().map(|o| ctx.place(o));
+        let compiled_variant = Variant {
+            targets: vec![t.clone()],
+            value: c.map(show),
+            type_name: c.map(Value::type_name),
+            defined_at: def_at.clone(),
+        };
+        let deployed_variant = Variant {
+            targets: vec![deployed.name.to_string()],
+            value: d.map(show_deployed),
+            type_name: d.map(Value::type_name),
+            defined_at: None,
+        };
+        let layer_note = |o: &Origin, only: &str| -> String {
+            let shared = o.layer != LayerId::Override
+                && match &o.layer {
+                    LayerId::EnvProvider(..) => false,
+                    LayerId::Env(_) => side.target.provider.is_some(),
+                    _ => true,
+                };
+            if shared {
+                let here = LayerId::EnvProvider(
+                    side.target.env.as_deref().unwrap_or("-").into(),
+                    side.target.provider.as_deref().unwrap_or("-").into(),
+                );
+                let block = ctx
+                    .block(&here)
+                    .map(|b| format!(" (the block at {b})"))
+                    .unwrap_or_default();
+                format!(
+                    "; that line (`{}`) applies to other targets too — to change only {t}, {only} in `{here}`{block}",
+                    o.layer
+                )
+            } else {
+                String::new()
+            }
+        };
+        let (kind, class, reason, fix) = match (c, d) {
+            (Some(_), None) => {
+                let at = def_at
+                    .as_ref()
+                    .map(|p| format!(" at {p}"))
+                    .unwrap_or_default();
+                (
+                    Kind::Missing,
+                    Class::Drift,
+                    format!("the deployed configuration has no `{shown}`; tuskc sets it{at}"),
+                    vec![
+                        format!("redeploy the build of {t} to add it"),
+                        match &def {
+                            Some(o) => format!(
+                                "or, if the running system is right, remove it at {}{}",
+                                ctx.at(o.file, o.span),
+                                layer_note(
+                                    o,
+                                    &format!("write `{}: @delete`", key_path_text(&source_path))
+                                )
+                            ),
+                            None => "or, if the running system is right, remove it from the source"
+                                .into(),
+                        },
+                    ],
+                )
+            }
+            (None, Some(_)) => {
+                let parent = &source_path[..source_path.len().saturating_sub(1)];
+                let place = (!parent.is_empty())
+                    .then(|| ctx.definition(&side.merged, compiled.get_path(parent), parent))
+                    .flatten()
+                    .map(|o| format!(" under `[{}]`, at {}", parent.join("."), ctx.place(&o)))
+                    .unwrap_or_default();
+                (
+                    Kind::Undeclared,
+                    Class::Drift,
+                    format!("deployed `{shown}` is not declared by any layer of {t}"),
+                    vec![
+                        format!("remove it from the running system (redeploy the build of {t})"),
+                        format!("or declare it in the source{place}"),
+                    ],
+                )
+            }
+            (Some(c), Some(d)) => {
+                // A secret: the reference itself, or the decrypted value compared for equality (never shown).
+                if let ValueKind::Secret(name) = &c.kind {
+                    let reference =
+                        matches!(&d.kind, ValueKind::String(s) if *s == secret_reference(name));
+                    let plain = deployed.secrets.get(name);
+                    let equal = reference
+                        || matches!((&d.kind, plain), (ValueKind::String(s), Some(p)) if s == p);
+                    if equal {
+                        continue;
+                    }
+                    if plain.is_none() {
+                        out.push(finding(
+                            &v.path, &shown, Kind::Value, Class::Unverified,
+                            vec![compiled_variant, deployed_variant],
+                            format!("deployed `{shown}` holds a value for secret `{name}`, which cannot be compared without the store's identity"),
+                            vec![format!("pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed")],
+                        ));
+                        continue;
+                    }
+                    (
+                        Kind::Value,
+                        Class::Drift,
+                        format!("deployed `{shown}` is not the value of secret `{name}` in the {} store (values not shown)", side.target.env.as_deref().unwrap_or("project's")),
+                        vec![
+                            format!("redeploy the build of {t} (built with --secrets resolve)"),
+                            format!("or, if the deployed value is right, store it: `tuskc secrets set {name} --env {}`", side.target.env.as_deref().unwrap_or("ENV")),
+                        ],
+                    )
+                } else if let Some(var) = c.env.as_deref().filter(|var| (deployed.unset_env)(var)) {
+                    out.push(finding(
+                        &v.path, &shown, Kind::Value, Class::Declared,
+                        vec![compiled_variant, deployed_variant],
+                        format!("`{shown}` comes from the environment variable `{var}`, which is not set here (the deployed system's value cannot be checked)"),
+                        vec![format!("pass --var {var}=VALUE or --env-file to compare it")],
+                    ));
+                    continue;
+                } else {
+                    let kind = if type_differs(c, d) {
+                        Kind::Type
+                    } else {
+                        Kind::Value
+                    };
+                    let what = if kind == Kind::Type {
+                        format!("{} {}", article(d.type_name()), d.type_name())
+                    } else {
+                        show_deployed(d)
+                    };
+                    let at = def_at
+                        .as_ref()
+                        .map(|p| format!(", set at {p}"))
+                        .unwrap_or_default();
+                    (
+                        kind,
+                        Class::Drift,
+                        format!(
+                            "deployed `{shown}` is {what}; tuskc builds {}{at}",
+                            c.describe()
+                        ),
+                        vec![
+                            format!("redeploy the build of {t} to restore {}", c.describe()),
+                            match &def {
+                                Some(o) => format!(
+                                    "or, if the deployed value is right, change it at {}{}",
+                                    ctx.at(o.file, o.span),
+                                    layer_note(o, "set it")
+                                ),
+                                None => {
+                                    "or, if the deployed value is right, change it in the source"
+                                        .into()
+                                }
+                            },
+                        ],
+                    )
+                }
+            }
+            (None, None) => continue,
+        };
+        out.push(finding(
+            &v.path,
+            &shown,
+            kind,
+            class,
+            vec![compiled_variant, deployed_variant],
+            reason,
+            fix,
+        ));
+    }
+    out
+}
+
+fn finding(
+    path: &[String],
+    shown: &str,
+    kind: Kind,
+    class: Class,
+    variants: Vec<Variant>,
+    reason: String,
+    fix: Vec<String>,
+) -> Finding {
+    Finding {
+        path: shown.to_string(),
+        section: path.first().cloned().unwrap_or_default(),
+        kind,
+        class,
+        variants,
+        reasons: vec![reason],
+        fix,
+        fixable: false,
+        edit: None,
+    }
+}
+
+/// Counts per class.
+#[derive(Serialize, Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub drift: usize,
+    pub declared: usize,
+    pub unverified: usize,
+}
+
+pub fn counts(findings: &[Finding]) -> Counts {
+    let mut c = Counts::default();
+    for f in findings {
+        match f.class {
+            Class::Drift => c.drift += 1,
+            Class::Declared => c.declared += 1,
+            Class::Unverified => c.unverified += 1,
+        }
+    }
+    c
+}
+
+/// For `diff --all`: the targets that are the odd ones out of a drift finding (every variant but the largest; on a
+/// tie, all of them).
+pub fn odd_ones_out(f: &Finding) -> Vec<&str> {
+    let largest = f
+        .variants
+        .iter()
+        .map(|v| v.targets.len())
+        .max()
+        .unwrap_or(0);
+    let ties = f
+        .variants
+        .iter()
+        .filter(|v| v.targets.len() == largest)
+        .count();
+    f.variants
+        .iter()
+        .filter(|v| ties > 1 || v.targets.len() < largest)
+        .flat_map(|v| v.targets.iter().map(String::as_str))
+        .collect()
+}
