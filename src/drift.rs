@@ -549,7 +549,7 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
             Kind::Value
         }
     };
-    let variants = (0..v.groups)
+    let variants: Vec<Variant> = (0..v.groups)
         .map(|g| {
             let ms = members(g);
             let first = ms[0];
@@ -578,20 +578,27 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
         }
     }
     let edit = chosen.iter().find_map(|x| x.edit.clone());
-    if sides.len() > 2 && class == Class::Drift && kind == Kind::Missing {
-        // Across many targets the variants say who has it; one line says what is wrong.
+    if sides.len() > 2 && class == Class::Drift && kind != Kind::Value {
+        // Across many targets the variants say who has what; one line says what is wrong.
         let absent = v.slots.iter().filter(|s| matches!(s, Slot::Absent)).count();
         let taking_part = v.slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
+        let dotted = v.path.join(".");
+        let reason = if kind == Kind::Missing {
+            format!("`{dotted}` is absent in {absent} of the {taking_part} targets, and no layer of theirs removes it")
+        } else {
+            let types: IndexSet<&str> = variants.iter().filter_map(|x| x.type_name).collect();
+            format!(
+                "`{dotted}` is not the same type in every target ({})",
+                types.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
         return Finding {
-            path: v.path.join("."),
+            path: dotted,
             section: v.path.first().cloned().unwrap_or_default(),
             kind,
             class,
             variants,
-            reasons: vec![format!(
-                "`{}` is absent in {absent} of the {taking_part} targets, and no layer of theirs removes it",
-                v.path.join(".")
-            )],
+            reasons: vec![reason],
             fix,
             fixable: edit.is_some(),
             edit,
@@ -606,7 +613,15 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
         reasons: {
             // Each reason may name several layers ("`env a` sets it at ...; `env b` ..."): list each clause once.
             let mut clauses: Vec<String> = Vec::new();
-            for c in chosen.iter().flat_map(|x| x.reason.split("; ")) {
+            let clauses_of = |x: &&Verdict| -> Vec<String> {
+                if x.class == Class::Declared {
+                    x.reason.split("; ").map(str::to_string).collect()
+                } else {
+                    vec![x.reason.clone()]
+                }
+            };
+            for c in chosen.iter().flat_map(clauses_of) {
+                let c = c.as_str();
                 if !c.is_empty() && !clauses.iter().any(|k| k == c) {
                     clauses.push(c.to_string());
                 }
@@ -646,13 +661,11 @@ fn classify_pair(
             if type_differs(a, b) {
                 return Verdict::drift(
                     format!(
-                        "`{shown}` is {} {} in {ti} (set at {}) but {} {} in {tj} (set at {})",
+                        "`{shown}` is {} {} in {ti} but {} {} in {tj}",
                         article(a.type_name()),
                         a.type_name(),
-                        at(&di),
                         article(b.type_name()),
                         b.type_name(),
-                        at(&dj)
                     ),
                     vec![format!(
                         "make both definitions the same type (a schema field for `{shown}` would reject the wrong one when building), or mark it `@vary` if the type really differs"

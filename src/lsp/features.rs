@@ -23,6 +23,7 @@ pub const DIRECTIVES: &[(&str, &str, &str)] = &[
     ("provider", "@provider", "The name of the provider being built (`null` when the project declares none)."),
     ("delete", "@delete", "Removes the key inherited from lower layers, in the targets this layer applies to."),
     ("replace", "@replace({ ... })", "Replaces the inherited object instead of merging into it."),
+    ("vary", "@vary(value)", "The value, marked as expected to differ between targets: `tuskc diff` reports its differences (including targets that lack the key) as declared, not drift. `vary a.b` at the top level marks a key or section the same way."),
 ];
 
 pub fn uri_of(a: &Analysis, file: FileId) -> Option<Uri> {

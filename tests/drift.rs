@@ -1,0 +1,421 @@
+//! `tuskc diff` and `tuskc drift` through the real binary: classification, remediation text, formats, exit codes,
+//! `--fix`, deployed files in every format, and secrets compared without being printed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const MANIFEST: &str = r#"[project]
+name = "drifty"
+entries = ["app.tsk"]
+environments = ["staging", "production"]
+providers = ["aws", "gcp"]
+"#;
+
+/// A project with one of each kind of difference. Drift: `cache.debug_panel` (only staging), `app.port` (a string
+/// in production), `cloud.*` keys of one provider each. Declared: `cache.ttl` (env override), `cache.size`
+/// (`@delete` in production), `app.url` (computed from `@environment`), `cache.region_hint` (`@vary`).
+const APP: &str = r#"# The drift test project.
+[app]
+name: "drifty"
+port: 8080
+url: "https://" + @environment + ".example.com"
+
+[cache]
+ttl: 300
+size: 64
+
+env staging {
+  [cache]
+  ttl: 60
+  debug_panel: true
+}
+
+env production {
+  [app]
+  port: "8080"
+  [cache]
+  size: @delete
+  region_hint: @vary("eu")
+}
+
+provider aws {
+  [cloud]
+  account: "123456789012"
+}
+
+provider gcp {
+  [cloud]
+  project: "drifty-prod"
+}
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tuskc.toml"), MANIFEST).unwrap();
+    std::fs::write(dir.path().join("app.tsk"), APP).unwrap();
+    dir
+}
+
+fn tuskc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tuskc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("TUSKC_IDENTITY")
+        .env_remove("SHOP_RELEASE")
+        .env_remove("API_DB_PORT")
+        .env_remove("SMTP_HOST")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// (path, class) of every finding in a JSON report.
+fn classes(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["class"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_environments_classified_with_remediation() {
+    let dir = project();
+    let o = tuskc(
+        dir.path(),
+        &["diff", "--env", "staging", "--env", "production", "--provider", "aws"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn json_report_has_every_finding_and_summary() {
+    let dir = project();
+    let o = tuskc(
+        dir.path(),
+        &["diff", "-e", "staging", "-e", "production", "-p", "aws", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let r = json(&o);
+    let mut got = classes(&r);
+    got.sort();
+    let want: Vec<(String, String)> = [
+        ("app.port", "drift"),
+        ("app.url", "declared"),
+        ("cache.debug_panel", "drift"),
+        ("cache.region_hint", "declared"),
+        ("cache.size", "declared"),
+        ("cache.ttl", "declared"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    assert_eq!(r["summary"]["drift"], 2);
+    assert_eq!(r["summary"]["declared"], 4);
+    // The missing key names both sides and the line to change.
+    let panel = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "cache.debug_panel")
+        .unwrap();
+    assert_eq!(panel["kind"], "missing");
+    assert_eq!(panel["variants"][0]["defined_at"]["file"], "app.tsk");
+    assert_eq!(panel["variants"][0]["defined_at"]["line"], 14);
+    assert_eq!(panel["variants"][1]["value"], serde_json::Value::Null);
+    assert!(panel["fix"][0]
+        .as_str()
+        .unwrap()
+        .contains("add it to `env production` (the block at app.tsk:17)"));
+    assert_eq!(panel["fixable"], true);
+}
+
+#[test]
+fn environments_under_every_provider_merge_identical_findings() {
+    let dir = project();
+    let o = tuskc(dir.path(), &["diff", "--env", "staging", "--env", "production"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("Comparing staging and production (under aws, gcp)"), "{out}");
+    // Reported once, for both providers.
+    assert_eq!(out.matches("cache.debug_panel").count(), 2, "{out}"); // the header and the reason
+    assert!(out.contains("staging/*"), "{out}");
+}
+
+#[test]
+fn two_providers_and_the_all_matrix() {
+    let dir = project();
+    let o = tuskc(
+        dir.path(),
+        &["diff", "--provider", "aws", "--provider", "gcp", "--env", "production"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("providers", stdout(&o));
+
+    let o = tuskc(dir.path(), &["diff", "--all"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("all_targets", stdout(&o));
+
+    let o = tuskc(dir.path(), &["diff", "--all", "--format", "json"]);
+    let r = json(&o);
+    // Two against two: every target is an odd one out of each drift.
+    assert_eq!(r["matrix"]["drift_per_target"]["staging/aws"], 4, "{r}");
+    assert_eq!(r["matrix"]["environments"][1], "production");
+}
+
+#[test]
+fn the_example_has_no_drift_across_all_targets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = tuskc(root, &["diff", "examples/shop", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("\n0 drifts, "), "{}", stdout(&o));
+    // Marked keys are declared: `vary cloud`, `@vary(...)` on values, and a schema field's `@vary`.
+    let o = tuskc(root, &["diff", "examples/shop", "--all", "--format", "json"]);
+    let r = json(&o);
+    let reasons = |path: &str| -> String {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["reasons"].to_string())
+            .unwrap_or_else(|| panic!("no finding for {path}"))
+    };
+    assert!(reasons("cloud.account_id").contains("`vary cloud`"));
+    assert!(reasons("storage.replica_region").contains("`@vary` on `storage.replica_region`"));
+    assert!(reasons("storage.account").contains("schema field for `storage.account` is marked `@vary`"));
+}
+
+#[test]
+fn only_declared_differences_exit_zero() {
+    let dir = project();
+    let text = APP
+        .replace("  debug_panel: true\n", "")
+        .replace("  port: \"8080\"\n", "  port: 9090\n")
+        .replace("provider gcp {\n  [cloud]", "vary cloud\n\nprovider gcp {\n  [cloud]");
+    std::fs::write(dir.path().join("app.tsk"), text).unwrap();
+    let o = tuskc(dir.path(), &["diff", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 drifts, "));
+}
+
+#[test]
+fn fix_is_a_dry_run_until_applied_and_changes_no_output() {
+    let dir = project();
+    let before_build = tuskc(dir.path(), &["build", "--all", "--out-dir", "before"]);
+    assert_eq!(before_build.status.code(), Some(0), "{}", stderr(&before_build));
+
+    let o = tuskc(dir.path(), &["diff", "--all", "--fix"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(dir.path().join("app.tsk")).unwrap(), APP);
+    let out = stdout(&o);
+    let patch = &out[out.find("--fix (dry run)").expect(&out)..];
+    insta::assert_snapshot!("fix_patch", patch);
+
+    let o = tuskc(dir.path(), &["diff", "--all", "--fix", "--apply"]);
+    // The type difference (`app.port`) is not fixable: it stays drift.
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("--fix: marked 3 keys with @vary in 1 file(s)"), "{}", stdout(&o));
+    let o = tuskc(dir.path(), &["diff", "--all", "--format", "json"]);
+    let r = json(&o);
+    assert_eq!(r["summary"]["drift"], 1, "{r}");
+    assert_eq!(classes(&r).iter().find(|(_, c)| c == "drift").unwrap().0, "app.port");
+
+    // Every target builds to the same bytes as before the fix.
+    assert_eq!(
+        tuskc(dir.path(), &["build", "--all", "--out-dir", "after"]).status.code(),
+        Some(0)
+    );
+    for target in ["staging/aws", "staging/gcp", "production/aws", "production/gcp"] {
+        let a = std::fs::read(dir.path().join("before").join(target).join("app.json")).unwrap();
+        let b = std::fs::read(dir.path().join("after").join(target).join("app.json")).unwrap();
+        assert_eq!(a, b, "{target}");
+    }
+    // The fixed file is formatted.
+    let o = tuskc(dir.path(), &["fmt", "--check", "app.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = project();
+    for (args, needle) in [
+        (vec!["diff", "--env", "staging"], "compares two targets"),
+        (vec!["diff", "--env", "staging", "--env", "staging"], "two different targets"),
+        (vec!["diff", "--env", "stagign", "--env", "production"], "did you mean `staging`?"),
+        (
+            vec!["drift", "--env", "production", "--provider", "aws", "--actual", "missing.json"],
+            "cannot read `missing.json`",
+        ),
+        (
+            vec!["drift", "--env", "production", "--provider", "aws", "--actual", "app.tsk"],
+            "cannot tell the format",
+        ),
+    ] {
+        let o = tuskc(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_project_with_errors_cannot_be_compared() {
+    let dir = project();
+    std::fs::write(dir.path().join("app.tsk"), format!("{APP}\n[broken]\nx: missing.key\n")).unwrap();
+    let o = tuskc(dir.path(), &["diff", "--all"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(stderr(&o).contains("cannot compare: fix the errors above first"), "{}", stderr(&o));
+}
+
+/// Build production/aws in `format` as the "deployed" file, then edit it as a running system would drift.
+fn deployed(dir: &Path, format: &str, edit: &dyn Fn(String) -> String) -> String {
+    let o = tuskc(dir, &["build", "-e", "production", "-p", "aws", "-f", format]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ext = match format {
+        "dotenv" => "env",
+        f => f,
+    };
+    let name = format!("deployed.{ext}");
+    std::fs::write(dir.join(&name), edit(stdout(&o))).unwrap();
+    name
+}
+
+#[test]
+fn deployed_json_drift_with_which_side_to_change() {
+    let dir = project();
+    let name = deployed(dir.path(), "json", &|s| {
+        let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        v["cache"]["ttl"] = 120.into();
+        v["cache"].as_object_mut().unwrap().remove("region_hint");
+        v["legacy"] = serde_json::json!({ "enabled": true });
+        serde_json::to_string_pretty(&v).unwrap()
+    });
+    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &name]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    insta::assert_snapshot!("deployed_json", stdout(&o));
+
+    // The deployed file equal to the build: no drift.
+    let same = deployed(dir.path(), "json", &|s| s);
+    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &same]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn deployed_toml_yaml_and_dotenv() {
+    let dir = project();
+    for (format, from, to, path) in [
+        ("toml", "ttl = 300", "ttl = 301", "cache.ttl"),
+        ("yaml", "ttl: 300", "ttl: 302", "cache.ttl"),
+        ("dotenv", "CACHE_TTL=300", "CACHE_TTL=303", "CACHE_TTL (cache.ttl)"),
+    ] {
+        let same = deployed(dir.path(), format, &|s| s);
+        let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &same]);
+        assert_eq!(o.status.code(), Some(0), "{format}: {}{}", stdout(&o), stderr(&o));
+
+        let name = deployed(dir.path(), format, &|s| {
+            assert!(s.contains(from), "{format}: {s}");
+            s.replace(from, to) + if format == "dotenv" { "EXTRA_FLAG=1\n" } else { "" }
+        });
+        let o = tuskc(
+            dir.path(),
+            &["drift", "-e", "production", "-p", "aws", "--actual", &name, "--format", "json"],
+        );
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let r = json(&o);
+        let mut want = vec![(path.to_string(), "drift".to_string())];
+        if format == "dotenv" {
+            want.push(("EXTRA_FLAG".into(), "drift".into()));
+        }
+        assert_eq!(classes(&r), want, "{format}: {r}");
+        let f = &r["findings"][0];
+        assert!(f["fix"][1].as_str().unwrap().contains("change it at app.tsk:8"), "{f}");
+    }
+    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", "deployed.yaml", "--actual-format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!("unreadable_deployed", stderr(&o));
+}
+
+#[test]
+fn env_values_not_set_here_are_not_drift() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        format!("{APP}\n[app]\nrelease: @env(\"APP_RELEASE\", \"dev\")\n"),
+    )
+    .unwrap();
+    let name = deployed(dir.path(), "json", &|s| s.replace("\"dev\"", "\"1.4.2\""));
+    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &name]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("comes from the environment variable `APP_RELEASE`"), "{}", stdout(&o));
+    // Given the variable, the value is compared.
+    let o = tuskc(
+        dir.path(),
+        &["drift", "-e", "production", "-p", "aws", "--actual", &name, "--var", "APP_RELEASE=1.4.1"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+/// The shop example's development store and key: deployed secrets are compared by value only with the identity,
+/// and never printed either way.
+#[test]
+fn deployed_secrets_compared_never_printed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let key = root.join("examples/shop/keys/development.agekey");
+    let key = key.to_str().unwrap();
+    let resolved = tuskc(
+        root,
+        &["build", "examples/shop", "-e", "development", "-p", "aws", "--secrets", "resolve", "--identity", key],
+    );
+    assert_eq!(resolved.status.code(), Some(0), "{}", stderr(&resolved));
+    let text = stdout(&resolved);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let password = v["services"]["api"]["database"]["password"].as_str().unwrap().to_string();
+    assert!(!password.starts_with("secret://"));
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, &text).unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, text.replace(&password, "not-the-password")).unwrap();
+    let drift = |file: &Path, identity: Option<&str>| {
+        let mut args = vec!["drift", "examples/shop", "-e", "development", "-p", "aws", "--actual", file.to_str().unwrap()];
+        if let Some(k) = identity {
+            args.extend(["--identity", k]);
+        }
+        tuskc(root, &args)
+    };
+    let o = drift(&good, Some(key));
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = drift(&bad, Some(key));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("is not the value of secret `shop/api/db_password`"), "{}", stdout(&o));
+    let o2 = drift(&good, None);
+    assert_eq!(o2.status.code(), Some(0), "unverified is not drift: {}", stdout(&o2));
+    assert!(stdout(&o2).contains("unverified"), "{}", stdout(&o2));
+    for o in [o, o2] {
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!all.contains(&password), "secret value printed");
+        assert!(!all.contains("not-the-password"), "deployed secret value printed");
+    }
+}
