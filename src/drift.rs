@@ -161,14 +161,17 @@ fn variations<'v>(trees: &[&'v Value]) -> Vec<Variation<'v>> {
     out
 }
 
-fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<String>, out: &mut Vec<Variation<'v>>) {
-    let object = |s: &Slot<'v>| match s {
+fn object<'v>(s: &Slot<'v>) -> Option<&'v IndexMap<String, Value>> {
+    match s {
         Slot::Val(v) => match &v.kind {
             ValueKind::Object(m) => Some(m),
             _ => None,
         },
         _ => None,
-    };
+    }
+}
+
+fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation<'v>>) {
     let taking_part = slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
     let objects = slots.iter().filter(|s| object(s).is_some()).count();
     if objects < taking_part {
@@ -193,7 +196,7 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<String>, out: &mut Vec<Variation<
         }
         if reps.len() > 1 {
             out.push(Variation {
-                path: path.clone(),
+                path: path.iter().map(|k| k.to_string()).collect(),
                 slots: slots.to_vec(),
                 group,
                 groups: reps.len(),
@@ -203,21 +206,44 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<String>, out: &mut Vec<Variation<
             return;
         }
     }
-    // Compare the objects key by key (keys in first-seen order); other sides sit out below this key.
-    let mut keys: IndexSet<&'v str> = IndexSet::new();
-    for s in slots {
-        if let Some(m) = object(s) {
-            keys.extend(m.keys().map(String::as_str));
-        }
-    }
+    let maps: Vec<Option<&'v IndexMap<String, Value>>> = slots.iter().map(object).collect();
     let mut child: Vec<Slot<'v>> = Vec::with_capacity(slots.len());
+    // Usually every side has the same keys in the same order: walk them by position, without hashing.
+    let first = maps.iter().flatten().next();
+    let aligned = first.filter(|f| {
+        maps.iter()
+            .flatten()
+            .all(|m| m.len() == f.len() && m.keys().zip(f.keys()).all(|(a, b)| a == b))
+    });
+    if let Some(first) = aligned {
+        for (index, key) in first.keys().enumerate() {
+            child.clear();
+            child.extend(maps.iter().map(|m| {
+                match m {
+                    Some(m) => m
+                        .get_index(index)
+                        .map_or(Slot::Absent, |(_, v)| Slot::Val(v)),
+                    None => Slot::Skip,
+                }
+            }));
+            path.push(key);
+            walk(&child, path, out);
+            path.pop();
+        }
+        return;
+    }
+    // Otherwise compare key by key, in first-seen order; sides that are not objects sit out below this key.
+    let mut keys: IndexSet<&'v str> = IndexSet::new();
+    for m in maps.iter().flatten() {
+        keys.extend(m.keys().map(String::as_str));
+    }
     for key in keys {
         child.clear();
-        child.extend(slots.iter().map(|s| match object(s) {
+        child.extend(maps.iter().map(|m| match m {
             Some(m) => m.get(key).map_or(Slot::Absent, Slot::Val),
             None => Slot::Skip,
         }));
-        path.push(key.to_string());
+        path.push(key);
         walk(&child, path, out);
         path.pop();
     }
@@ -508,22 +534,52 @@ pub fn compare_targets(ctx: &Context<'_>, sides: &[Side]) -> Vec<Finding> {
 }
 
 fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Finding {
-    let members =
-        |g: usize| -> Vec<usize> { (0..sides.len()).filter(|&i| v.group[i] == g).collect() };
+    let members: Vec<Vec<usize>> = (0..v.groups)
+        .map(|g| (0..sides.len()).filter(|&i| v.group[i] == g).collect())
+        .collect();
+    // Each side's definition of the key, looked up once.
+    let defs: Vec<Option<Origin>> = (0..sides.len())
+        .map(|i| match v.slots[i] {
+            Slot::Val(x) => ctx.definition(&sides[i].merged, Some(x), &v.path),
+            _ => None,
+        })
+        .collect();
+    let taking_part: Vec<usize> = (0..sides.len())
+        .filter(|&i| v.group[i] != usize::MAX)
+        .collect();
     let mut verdicts: Vec<Verdict> = Vec::new();
-    for g1 in 0..v.groups {
-        for g2 in g1 + 1..v.groups {
-            // One pair per pair of groups is enough for the reasons, but the class must hold for every pair.
-            for &i in &members(g1) {
-                for &j in &members(g2) {
-                    let verdict = classify_pair(ctx, sides, v, i, j);
-                    let known = verdicts
-                        .iter()
-                        .any(|x| x.class == verdict.class && x.reason == verdict.reason);
-                    if !known {
-                        verdicts.push(verdict);
+    if let Some(mark) = ctx.vary_mark(&v.path, &taking_part) {
+        verdicts.push(Verdict::declared(mark));
+    } else {
+        // The class must hold for every pair of sides in different groups (cheap, no text); the reasons come from
+        // one pair of each pair of groups that has the overall class.
+        let mut firsts: Vec<[Option<(usize, usize)>; 2]> = Vec::new();
+        let mut any_drift = false;
+        for g1 in 0..v.groups {
+            for g2 in g1 + 1..v.groups {
+                let mut first = [None, None];
+                for &i in &members[g1] {
+                    for &j in &members[g2] {
+                        let c = pair_class(ctx, v, &defs, i, j);
+                        let slot = usize::from(c == Class::Drift);
+                        any_drift |= c == Class::Drift;
+                        first[slot] = first[slot].or(Some((i, j)));
                     }
                 }
+                firsts.push(first);
+            }
+        }
+        let slot = usize::from(any_drift);
+        for (i, j) in firsts.iter().filter_map(|f| f[slot]) {
+            let verdict = classify_pair(ctx, sides, v, &defs, i, j);
+            debug_assert_eq!(
+                verdict.class == Class::Drift,
+                any_drift,
+                "{}",
+                verdict.reason
+            );
+            if !verdicts.iter().any(|x| x.reason == verdict.reason) {
+                verdicts.push(verdict);
             }
         }
     }
@@ -551,7 +607,7 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
     };
     let variants: Vec<Variant> = (0..v.groups)
         .map(|g| {
-            let ms = members(g);
+            let ms = &members[g];
             let first = ms[0];
             let value = match v.slots[first] {
                 Slot::Val(x) => Some(x),
@@ -561,10 +617,7 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
                 targets: ms.iter().map(|&i| sides[i].target.to_string()).collect(),
                 value: value.map(show),
                 type_name: value.map(Value::type_name),
-                defined_at: value.and_then(|x| {
-                    ctx.definition(&sides[first].merged, Some(x), &v.path)
-                        .map(|o| ctx.place(&o))
-                }),
+                defined_at: value.and(defs[first].as_ref()).map(|o| ctx.place(o)),
             }
         })
         .collect();
@@ -634,25 +687,50 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
     }
 }
 
+/// Whether sides `i` and `j` differ by declaration or drift at `v` (the key is not marked to vary). Must agree with
+/// [`classify_pair`], which also says why; this one builds no text, so it can run for every pair of sides.
+fn pair_class(
+    ctx: &Context<'_>,
+    v: &Variation<'_>,
+    defs: &[Option<Origin>],
+    i: usize,
+    j: usize,
+) -> Class {
+    let declared_if = |yes: bool| if yes { Class::Declared } else { Class::Drift };
+    match (v.slots[i], v.slots[j]) {
+        (Slot::Val(_), Slot::Absent) => declared_if(ctx.deletion(&v.path, j, i).is_some()),
+        (Slot::Absent, Slot::Val(_)) => declared_if(ctx.deletion(&v.path, i, j).is_some()),
+        (Slot::Val(a), Slot::Val(b)) if type_differs(a, b) => Class::Drift,
+        (Slot::Val(_), Slot::Val(_)) => match (&defs[i], &defs[j]) {
+            (Some(x), Some(y)) if x.file == y.file && x.span == y.span => Class::Declared,
+            (di, dj) => {
+                let own = |d: &Option<Origin>, other: usize| {
+                    d.as_ref()
+                        .is_some_and(|o| !ctx.layers[other].contains(&o.layer))
+                };
+                declared_if(own(di, j) || own(dj, i))
+            }
+        },
+        _ => Class::Declared,
+    }
+}
+
 fn classify_pair(
     ctx: &Context<'_>,
     sides: &[Side],
     v: &Variation<'_>,
+    defs: &[Option<Origin>],
     i: usize,
     j: usize,
 ) -> Verdict {
     let path = &v.path;
     let shown = path.join(".");
     let (ti, tj) = (&sides[i].target, &sides[j].target);
-    if let Some(mark) = ctx.vary_mark(path, &[i, j]) {
-        return Verdict::declared(mark);
-    }
     match (v.slots[i], v.slots[j]) {
         (Slot::Val(a), Slot::Absent) => presence(ctx, sides, path, (i, a), j),
         (Slot::Absent, Slot::Val(b)) => presence(ctx, sides, path, (j, b), i),
         (Slot::Val(a), Slot::Val(b)) => {
-            let di = ctx.definition(&sides[i].merged, Some(a), path);
-            let dj = ctx.definition(&sides[j].merged, Some(b), path);
+            let (di, dj) = (defs[i].clone(), defs[j].clone());
             let at = |o: &Option<Origin>| {
                 o.as_ref()
                     .map(|o| ctx.place(o).to_string())

@@ -101,7 +101,15 @@ fn two_environments_classified_with_remediation() {
     let dir = project();
     let o = tuskc(
         dir.path(),
-        &["diff", "--env", "staging", "--env", "production", "--provider", "aws"],
+        &[
+            "diff",
+            "--env",
+            "staging",
+            "--env",
+            "production",
+            "--provider",
+            "aws",
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     insta::assert_snapshot!(stdout(&o));
@@ -112,7 +120,17 @@ fn json_report_has_every_finding_and_summary() {
     let dir = project();
     let o = tuskc(
         dir.path(),
-        &["diff", "-e", "staging", "-e", "production", "-p", "aws", "--format", "json"],
+        &[
+            "diff",
+            "-e",
+            "staging",
+            "-e",
+            "production",
+            "-p",
+            "aws",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     let r = json(&o);
@@ -153,10 +171,16 @@ fn json_report_has_every_finding_and_summary() {
 #[test]
 fn environments_under_every_provider_merge_identical_findings() {
     let dir = project();
-    let o = tuskc(dir.path(), &["diff", "--env", "staging", "--env", "production"]);
+    let o = tuskc(
+        dir.path(),
+        &["diff", "--env", "staging", "--env", "production"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.starts_with("Comparing staging and production (under aws, gcp)"), "{out}");
+    assert!(
+        out.starts_with("Comparing staging and production (under aws, gcp)"),
+        "{out}"
+    );
     // Reported once, for both providers.
     assert_eq!(out.matches("cache.debug_panel").count(), 2, "{out}"); // the header and the reason
     assert!(out.contains("staging/*"), "{out}");
@@ -167,7 +191,15 @@ fn two_providers_and_the_all_matrix() {
     let dir = project();
     let o = tuskc(
         dir.path(),
-        &["diff", "--provider", "aws", "--provider", "gcp", "--env", "production"],
+        &[
+            "diff",
+            "--provider",
+            "aws",
+            "--provider",
+            "gcp",
+            "--env",
+            "production",
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!("providers", stdout(&o));
@@ -190,7 +222,10 @@ fn the_example_has_no_drift_across_all_targets() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("\n0 drifts, "), "{}", stdout(&o));
     // Marked keys are declared: `vary cloud`, `@vary(...)` on values, and a schema field's `@vary`.
-    let o = tuskc(root, &["diff", "examples/shop", "--all", "--format", "json"]);
+    let o = tuskc(
+        root,
+        &["diff", "examples/shop", "--all", "--format", "json"],
+    );
     let r = json(&o);
     let reasons = |path: &str| -> String {
         r["findings"]
@@ -203,7 +238,9 @@ fn the_example_has_no_drift_across_all_targets() {
     };
     assert!(reasons("cloud.account_id").contains("`vary cloud`"));
     assert!(reasons("storage.replica_region").contains("`@vary` on `storage.replica_region`"));
-    assert!(reasons("storage.account").contains("schema field for `storage.account` is marked `@vary`"));
+    assert!(
+        reasons("storage.account").contains("schema field for `storage.account` is marked `@vary`")
+    );
 }
 
 #[test]
@@ -212,7 +249,10 @@ fn only_declared_differences_exit_zero() {
     let text = APP
         .replace("  debug_panel: true\n", "")
         .replace("  port: \"8080\"\n", "  port: 9090\n")
-        .replace("provider gcp {\n  [cloud]", "vary cloud\n\nprovider gcp {\n  [cloud]");
+        .replace(
+            "provider gcp {\n  [cloud]",
+            "vary cloud\n\nprovider gcp {\n  [cloud]",
+        );
     std::fs::write(dir.path().join("app.tsk"), text).unwrap();
     let o = tuskc(dir.path(), &["diff", "--all"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -223,11 +263,19 @@ fn only_declared_differences_exit_zero() {
 fn fix_is_a_dry_run_until_applied_and_changes_no_output() {
     let dir = project();
     let before_build = tuskc(dir.path(), &["build", "--all", "--out-dir", "before"]);
-    assert_eq!(before_build.status.code(), Some(0), "{}", stderr(&before_build));
+    assert_eq!(
+        before_build.status.code(),
+        Some(0),
+        "{}",
+        stderr(&before_build)
+    );
 
     let o = tuskc(dir.path(), &["diff", "--all", "--fix"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(dir.path().join("app.tsk")).unwrap(), APP);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.tsk")).unwrap(),
+        APP
+    );
     let out = stdout(&o);
     let patch = &out[out.find("--fix (dry run)").expect(&out)..];
     insta::assert_snapshot!("fix_patch", patch);
@@ -235,18 +283,32 @@ fn fix_is_a_dry_run_until_applied_and_changes_no_output() {
     let o = tuskc(dir.path(), &["diff", "--all", "--fix", "--apply"]);
     // The type difference (`app.port`) is not fixable: it stays drift.
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(stdout(&o).contains("--fix: marked 3 keys with @vary in 1 file(s)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("--fix: marked 3 keys with @vary in 1 file(s)"),
+        "{}",
+        stdout(&o)
+    );
     let o = tuskc(dir.path(), &["diff", "--all", "--format", "json"]);
     let r = json(&o);
     assert_eq!(r["summary"]["drift"], 1, "{r}");
-    assert_eq!(classes(&r).iter().find(|(_, c)| c == "drift").unwrap().0, "app.port");
+    assert_eq!(
+        classes(&r).iter().find(|(_, c)| c == "drift").unwrap().0,
+        "app.port"
+    );
 
     // Every target builds to the same bytes as before the fix.
     assert_eq!(
-        tuskc(dir.path(), &["build", "--all", "--out-dir", "after"]).status.code(),
+        tuskc(dir.path(), &["build", "--all", "--out-dir", "after"])
+            .status
+            .code(),
         Some(0)
     );
-    for target in ["staging/aws", "staging/gcp", "production/aws", "production/gcp"] {
+    for target in [
+        "staging/aws",
+        "staging/gcp",
+        "production/aws",
+        "production/gcp",
+    ] {
         let a = std::fs::read(dir.path().join("before").join(target).join("app.json")).unwrap();
         let b = std::fs::read(dir.path().join("after").join(target).join("app.json")).unwrap();
         assert_eq!(a, b, "{target}");
@@ -261,14 +323,36 @@ fn usage_errors_exit_two() {
     let dir = project();
     for (args, needle) in [
         (vec!["diff", "--env", "staging"], "compares two targets"),
-        (vec!["diff", "--env", "staging", "--env", "staging"], "two different targets"),
-        (vec!["diff", "--env", "stagign", "--env", "production"], "did you mean `staging`?"),
         (
-            vec!["drift", "--env", "production", "--provider", "aws", "--actual", "missing.json"],
+            vec!["diff", "--env", "staging", "--env", "staging"],
+            "two different targets",
+        ),
+        (
+            vec!["diff", "--env", "stagign", "--env", "production"],
+            "did you mean `staging`?",
+        ),
+        (
+            vec![
+                "drift",
+                "--env",
+                "production",
+                "--provider",
+                "aws",
+                "--actual",
+                "missing.json",
+            ],
             "cannot read `missing.json`",
         ),
         (
-            vec!["drift", "--env", "production", "--provider", "aws", "--actual", "app.tsk"],
+            vec![
+                "drift",
+                "--env",
+                "production",
+                "--provider",
+                "aws",
+                "--actual",
+                "app.tsk",
+            ],
             "cannot tell the format",
         ),
     ] {
@@ -282,16 +366,27 @@ fn usage_errors_exit_two() {
 #[test]
 fn a_project_with_errors_cannot_be_compared() {
     let dir = project();
-    std::fs::write(dir.path().join("app.tsk"), format!("{APP}\n[broken]\nx: missing.key\n")).unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        format!("{APP}\n[broken]\nx: missing.key\n"),
+    )
+    .unwrap();
     let o = tuskc(dir.path(), &["diff", "--all"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
-    assert!(stderr(&o).contains("cannot compare: fix the errors above first"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot compare: fix the errors above first"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Build production/aws in `format` as the "deployed" file, then edit it as a running system would drift.
 fn deployed(dir: &Path, format: &str, edit: &dyn Fn(String) -> String) -> String {
-    let o = tuskc(dir, &["build", "-e", "production", "-p", "aws", "-f", format]);
+    let o = tuskc(
+        dir,
+        &["build", "-e", "production", "-p", "aws", "-f", format],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let ext = match format {
         "dotenv" => "env",
@@ -312,13 +407,19 @@ fn deployed_json_drift_with_which_side_to_change() {
         v["legacy"] = serde_json::json!({ "enabled": true });
         serde_json::to_string_pretty(&v).unwrap()
     });
-    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &name]);
+    let o = tuskc(
+        dir.path(),
+        &["drift", "-e", "production", "-p", "aws", "--actual", &name],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     insta::assert_snapshot!("deployed_json", stdout(&o));
 
     // The deployed file equal to the build: no drift.
     let same = deployed(dir.path(), "json", &|s| s);
-    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &same]);
+    let o = tuskc(
+        dir.path(),
+        &["drift", "-e", "production", "-p", "aws", "--actual", &same],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
@@ -328,19 +429,48 @@ fn deployed_toml_yaml_and_dotenv() {
     for (format, from, to, path) in [
         ("toml", "ttl = 300", "ttl = 301", "cache.ttl"),
         ("yaml", "ttl: 300", "ttl: 302", "cache.ttl"),
-        ("dotenv", "CACHE_TTL=300", "CACHE_TTL=303", "CACHE_TTL (cache.ttl)"),
+        (
+            "dotenv",
+            "CACHE_TTL=300",
+            "CACHE_TTL=303",
+            "CACHE_TTL (cache.ttl)",
+        ),
     ] {
         let same = deployed(dir.path(), format, &|s| s);
-        let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &same]);
-        assert_eq!(o.status.code(), Some(0), "{format}: {}{}", stdout(&o), stderr(&o));
+        let o = tuskc(
+            dir.path(),
+            &["drift", "-e", "production", "-p", "aws", "--actual", &same],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{format}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
 
         let name = deployed(dir.path(), format, &|s| {
             assert!(s.contains(from), "{format}: {s}");
-            s.replace(from, to) + if format == "dotenv" { "EXTRA_FLAG=1\n" } else { "" }
+            s.replace(from, to)
+                + if format == "dotenv" {
+                    "EXTRA_FLAG=1\n"
+                } else {
+                    ""
+                }
         });
         let o = tuskc(
             dir.path(),
-            &["drift", "-e", "production", "-p", "aws", "--actual", &name, "--format", "json"],
+            &[
+                "drift",
+                "-e",
+                "production",
+                "-p",
+                "aws",
+                "--actual",
+                &name,
+                "--format",
+                "json",
+            ],
         );
         assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
         let r = json(&o);
@@ -350,9 +480,28 @@ fn deployed_toml_yaml_and_dotenv() {
         }
         assert_eq!(classes(&r), want, "{format}: {r}");
         let f = &r["findings"][0];
-        assert!(f["fix"][1].as_str().unwrap().contains("change it at app.tsk:8"), "{f}");
+        assert!(
+            f["fix"][1]
+                .as_str()
+                .unwrap()
+                .contains("change it at app.tsk:8"),
+            "{f}"
+        );
     }
-    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", "deployed.yaml", "--actual-format", "json"]);
+    let o = tuskc(
+        dir.path(),
+        &[
+            "drift",
+            "-e",
+            "production",
+            "-p",
+            "aws",
+            "--actual",
+            "deployed.yaml",
+            "--actual-format",
+            "json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("unreadable_deployed", stderr(&o));
 }
@@ -366,13 +515,30 @@ fn env_values_not_set_here_are_not_drift() {
     )
     .unwrap();
     let name = deployed(dir.path(), "json", &|s| s.replace("\"dev\"", "\"1.4.2\""));
-    let o = tuskc(dir.path(), &["drift", "-e", "production", "-p", "aws", "--actual", &name]);
+    let o = tuskc(
+        dir.path(),
+        &["drift", "-e", "production", "-p", "aws", "--actual", &name],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("comes from the environment variable `APP_RELEASE`"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("comes from the environment variable `APP_RELEASE`"),
+        "{}",
+        stdout(&o)
+    );
     // Given the variable, the value is compared.
     let o = tuskc(
         dir.path(),
-        &["drift", "-e", "production", "-p", "aws", "--actual", &name, "--var", "APP_RELEASE=1.4.1"],
+        &[
+            "drift",
+            "-e",
+            "production",
+            "-p",
+            "aws",
+            "--actual",
+            &name,
+            "--var",
+            "APP_RELEASE=1.4.1",
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
@@ -387,19 +553,42 @@ fn deployed_secrets_compared_never_printed() {
     let key = key.to_str().unwrap();
     let resolved = tuskc(
         root,
-        &["build", "examples/shop", "-e", "development", "-p", "aws", "--secrets", "resolve", "--identity", key],
+        &[
+            "build",
+            "examples/shop",
+            "-e",
+            "development",
+            "-p",
+            "aws",
+            "--secrets",
+            "resolve",
+            "--identity",
+            key,
+        ],
     );
     assert_eq!(resolved.status.code(), Some(0), "{}", stderr(&resolved));
     let text = stdout(&resolved);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let password = v["services"]["api"]["database"]["password"].as_str().unwrap().to_string();
+    let password = v["services"]["api"]["database"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!password.starts_with("secret://"));
     let good = dir.path().join("good.json");
     std::fs::write(&good, &text).unwrap();
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, text.replace(&password, "not-the-password")).unwrap();
     let drift = |file: &Path, identity: Option<&str>| {
-        let mut args = vec!["drift", "examples/shop", "-e", "development", "-p", "aws", "--actual", file.to_str().unwrap()];
+        let mut args = vec![
+            "drift",
+            "examples/shop",
+            "-e",
+            "development",
+            "-p",
+            "aws",
+            "--actual",
+            file.to_str().unwrap(),
+        ];
         if let Some(k) = identity {
             args.extend(["--identity", k]);
         }
@@ -409,13 +598,25 @@ fn deployed_secrets_compared_never_printed() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let o = drift(&bad, Some(key));
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("is not the value of secret `shop/api/db_password`"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("is not the value of secret `shop/api/db_password`"),
+        "{}",
+        stdout(&o)
+    );
     let o2 = drift(&good, None);
-    assert_eq!(o2.status.code(), Some(0), "unverified is not drift: {}", stdout(&o2));
+    assert_eq!(
+        o2.status.code(),
+        Some(0),
+        "unverified is not drift: {}",
+        stdout(&o2)
+    );
     assert!(stdout(&o2).contains("unverified"), "{}", stdout(&o2));
     for o in [o, o2] {
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert!(!all.contains(&password), "secret value printed");
-        assert!(!all.contains("not-the-password"), "deployed secret value printed");
+        assert!(
+            !all.contains("not-the-password"),
+            "deployed secret value printed"
+        );
     }
 }

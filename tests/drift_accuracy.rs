@@ -68,14 +68,30 @@ fn injection(envs: usize, providers: usize, services: usize) -> impl Strategy<Va
     let env = 0..envs;
     let provider = 0..providers;
     let mut kinds: Vec<BoxedStrategy<Injection>> = vec![
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::EnvOverride { svc, env }).boxed(),
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::VaryValue { svc, env }).boxed(),
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::Deleted { svc, env }).boxed(),
-        svc.clone().prop_map(|svc| Injection::Computed { svc }).boxed(),
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::SchemaVary { svc, env }).boxed(),
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::OnlyInEnv { svc, env }).boxed(),
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::TypeChange { svc, env }).boxed(),
-        (svc.clone(), env.clone()).prop_map(|(svc, env)| Injection::ReplacedWithout { svc, env }).boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::EnvOverride { svc, env })
+            .boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::VaryValue { svc, env })
+            .boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::Deleted { svc, env })
+            .boxed(),
+        svc.clone()
+            .prop_map(|svc| Injection::Computed { svc })
+            .boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::SchemaVary { svc, env })
+            .boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::OnlyInEnv { svc, env })
+            .boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::TypeChange { svc, env })
+            .boxed(),
+        (svc.clone(), env.clone())
+            .prop_map(|(svc, env)| Injection::ReplacedWithout { svc, env })
+            .boxed(),
     ];
     if providers > 1 {
         kinds.push(
@@ -98,15 +114,19 @@ fn injection(envs: usize, providers: usize, services: usize) -> impl Strategy<Va
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    (2..=3usize, 1..=3usize, 1..=4usize, 2..=6usize).prop_flat_map(|(envs, providers, services, params)| {
-        proptest::collection::vec(injection(envs, providers, services), 1..12).prop_map(move |injections| Spec {
-            envs,
-            providers,
-            services,
-            params,
-            injections,
-        })
-    })
+    (2..=3usize, 1..=3usize, 1..=4usize, 2..=6usize).prop_flat_map(
+        |(envs, providers, services, params)| {
+            proptest::collection::vec(injection(envs, providers, services), 1..12).prop_map(
+                move |injections| Spec {
+                    envs,
+                    providers,
+                    services,
+                    params,
+                    injections,
+                },
+            )
+        },
+    )
 }
 
 /// The project's text, and the key paths of injected drifts and declared variations.
@@ -140,7 +160,12 @@ fn render(spec: &Spec) -> (String, BTreeSet<String>, BTreeSet<String>) {
             }
             Injection::ProviderOverride { svc, provider } => {
                 writeln!(roots, "svc{svc}.{k}: \"base\"").unwrap();
-                writeln!(provider_blocks[provider], "  svc{svc}.{k}: \"{}\"", PROVIDERS[provider]).unwrap();
+                writeln!(
+                    provider_blocks[provider],
+                    "  svc{svc}.{k}: \"{}\"",
+                    PROVIDERS[provider]
+                )
+                .unwrap();
                 declared.insert(format!("svc{svc}.{k}"));
             }
             Injection::VaryValue { svc, env } => {
@@ -187,7 +212,11 @@ fn render(spec: &Spec) -> (String, BTreeSet<String>, BTreeSet<String>) {
         }
     }
     for (s, fields) in schema_fields.iter().enumerate() {
-        writeln!(top, "schema Svc{s} {{\n{fields}  ...\n}}\nbind svc{s}: Svc{s}").unwrap();
+        writeln!(
+            top,
+            "schema Svc{s} {{\n{fields}  ...\n}}\nbind svc{s}: Svc{s}"
+        )
+        .unwrap();
     }
     let mut text = top;
     text.push_str(&roots);
@@ -213,15 +242,20 @@ fn findings(text: &str) -> (Vec<(String, Class)>, Vec<(String, Class)>, String) 
     let sides: Vec<Side> = targets
         .iter()
         .filter_map(|t| {
-            session.build(&program, t, None, &inputs).map(|(merged, value)| Side {
-                target: t.clone(),
-                value,
-                merged,
-            })
+            session
+                .build(&program, t, None, &inputs)
+                .map(|(merged, value)| Side {
+                    target: t.clone(),
+                    value,
+                    merged,
+                })
         })
         .collect();
     let diags = tuskc::render::human(&session.take_diagnostics(), &session.sources, false);
-    assert!(!program.has_errors && sides.len() == targets.len(), "{diags}\n{text}");
+    assert!(
+        !program.has_errors && sides.len() == targets.len(),
+        "{diags}\n{text}"
+    );
     let ctx = Context::new(&program, &session.sources, &sides);
     let all = compare_targets(&ctx, &sides);
     let pair = [sides.first().unwrap(), sides.last().unwrap()];
@@ -235,7 +269,8 @@ fn findings(text: &str) -> (Vec<(String, Class)>, Vec<(String, Class)>, String) 
         .collect();
     let ctx2 = Context::new(&program, &session.sources, &pair_sides);
     let two = compare_targets(&ctx2, &pair_sides);
-    let strip = |fs: Vec<tuskc::drift::Finding>| fs.into_iter().map(|f| (f.path, f.class)).collect();
+    let strip =
+        |fs: Vec<tuskc::drift::Finding>| fs.into_iter().map(|f| (f.path, f.class)).collect();
     (strip(all), strip(two), diags)
 }
 
@@ -290,13 +325,26 @@ fn every_kind_at_once() {
             Injection::ReplacedWithout { svc, env: 0 },
         ]);
     }
-    let spec = Spec { envs: 3, providers: 3, services: 3, params: 6, injections };
+    let spec = Spec {
+        envs: 3,
+        providers: 3,
+        services: 3,
+        params: 6,
+        injections,
+    };
     let (text, drift, declared) = render(&spec);
     let (all, _, _) = findings(&text);
-    let reported: BTreeSet<String> = all.iter().filter(|(_, c)| *c == Class::Drift).map(|(p, _)| p.clone()).collect();
+    let reported: BTreeSet<String> = all
+        .iter()
+        .filter(|(_, c)| *c == Class::Drift)
+        .map(|(p, _)| p.clone())
+        .collect();
     assert_eq!(reported, drift, "{text}");
-    let declared_found: BTreeSet<String> =
-        all.iter().filter(|(_, c)| *c == Class::Declared).map(|(p, _)| p.clone()).collect();
+    let declared_found: BTreeSet<String> = all
+        .iter()
+        .filter(|(_, c)| *c == Class::Declared)
+        .map(|(p, _)| p.clone())
+        .collect();
     assert_eq!(declared_found, declared, "{text}");
     assert_eq!(drift.len(), 12);
 }
