@@ -42,18 +42,6 @@ enum Injection {
     ReplacedWithout { svc: usize, env: usize },
 }
 
-impl Injection {
-    fn is_drift(&self) -> bool {
-        matches!(
-            self,
-            Injection::OnlyInEnv { .. }
-                | Injection::OnlyInProvider { .. }
-                | Injection::TypeChange { .. }
-                | Injection::ReplacedWithout { .. }
-        )
-    }
-}
-
 #[derive(Clone, Debug)]
 struct Spec {
     envs: usize,
@@ -231,7 +219,10 @@ fn render(spec: &Spec) -> (String, BTreeSet<String>, BTreeSet<String>) {
 }
 
 /// Drift findings of every target against every other, and of the first and last target alone.
-fn findings(text: &str) -> (Vec<(String, Class)>, Vec<(String, Class)>, String) {
+/// (key path, class) of each finding.
+type Classes = Vec<(String, Class)>;
+
+fn findings(text: &str) -> (Classes, Classes, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gen.tsk");
     std::fs::write(&file, text).unwrap();
