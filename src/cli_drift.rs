@@ -280,6 +280,14 @@ fn diff_report(
 ) -> Option<Report> {
     if a.all {
         let targets = session.all_targets(program);
+        if targets.len() < 2 {
+            session.usage_error = true;
+            session.sink.push(
+                Diagnostic::error(Code::Usage, "this project has one target: nothing to compare")
+                    .help("declare environments (`env NAME { }`) or providers, or list them in tuskc.toml"),
+            );
+            return None;
+        }
         let sides = compile(session, program, &targets, inputs)?;
         let ctx = Context::new(program, &session.sources, &sides);
         let findings = compare_targets(&ctx, &sides);

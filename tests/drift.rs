@@ -320,6 +320,15 @@ fn fix_is_a_dry_run_until_applied_and_changes_no_output() {
 
 #[test]
 fn usage_errors_exit_two() {
+    let solo = tempfile::tempdir().unwrap();
+    std::fs::write(solo.path().join("single.tsk"), "a: 1\n").unwrap();
+    let o = tuskc(solo.path(), &["diff", "single.tsk", "--all"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("one target: nothing to compare"),
+        "{}",
+        stderr(&o)
+    );
     let dir = project();
     for (args, needle) in [
         (vec!["diff", "--env", "staging"], "compares two targets"),

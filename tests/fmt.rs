@@ -338,6 +338,7 @@ servers:
     -   "two"
 cache >
    ttl: "5m"
+   region:@vary( "eu" )
 <
 url: "https://"+$domain+"/"+( @environment=="production" ? "" : @environment )
 text: """
@@ -357,12 +358,14 @@ schema App {
   name: string( len 1..32 ,pattern "^[a-z]+$")
   port?: int(1..65535) = 8080
   old: string deprecated   "use name"
+  zone: string   @vary
   assert port > 0:"positive"
   ...: string
 }
 type Level = "debug"|"info"
 bind app: App
 parity provider app.name,app.port
+vary   app.zone ,cache
 env staging extends production provider aws { [app] name: "x" }
 provider aws {
 }

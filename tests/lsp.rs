@@ -437,6 +437,17 @@ fn hover_shows_types_docs_and_values_never_secrets() {
         .to_string();
     assert!(md.contains("never decrypts"), "{md}");
 
+    // `@vary` explains what drift detection makes of it.
+    let shop_tsk = dir.join("shop.tsk");
+    let vu = c.open(&shop_tsk);
+    let vtext = std::fs::read_to_string(&shop_tsk).unwrap();
+    let (l, ch) = pos(&vtext, "@vary(");
+    let md = c.at("textDocument/hover", &vu, l, ch + 2)["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(md.contains("`tuskc diff` reports its differences"), "{md}");
+
     // A schema name shows its declaration and doc.
     let schemas = dir.join("schemas.tsk");
     let su = c.open(&schemas);
