@@ -5,44 +5,17 @@
 #[path = "support/workload.rs"]
 mod workload;
 
+use std::path::Path;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use tuskc::drift::{compare_targets, Context, Side};
+use tuskc::drift::{compare_targets, Class, Context, Side};
 use tuskc::driver::Session;
+use tuskc::lower::Program;
 
-fn drift(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    workload::write(dir.path(), 100, 100);
-    let entry = dir.path().join("main.tsk");
-
-    // Everything `tuskc diff --all` does: parse, build all 9 targets, compare them all.
-    c.bench_function(
-        "diff --all, 100 services x 100 params, 9 targets (parse + build + compare)",
-        |b| {
-            b.iter(|| {
-                let mut session = Session::open(dir.path()).unwrap();
-                let program = session.load(&entry).unwrap();
-                let inputs = session.env_inputs(&[], &[], false);
-                let sides: Vec<Side> = session
-                    .all_targets(&program)
-                    .iter()
-                    .map(|t| {
-                        let (merged, value) = session.build(&program, t, None, &inputs).unwrap();
-                        Side {
-                            target: t.clone(),
-                            value,
-                            merged,
-                        }
-                    })
-                    .collect();
-                let ctx = Context::new(&program, &session.sources, &sides);
-                compare_targets(&ctx, &sides).len()
-            })
-        },
-    );
-
-    // The comparison alone, on targets already built.
-    let mut session = Session::open(dir.path()).unwrap();
-    let program = session.load(&entry).unwrap();
+/// Parse the project and build every target, as `tuskc diff --all` does.
+fn build_all(dir: &Path) -> (Session, Program, Vec<Side>) {
+    let mut session = Session::open(dir).unwrap();
+    let program = session.load(&dir.join("main.tsk")).unwrap();
     let inputs = session.env_inputs(&[], &[], false);
     let sides: Vec<Side> = session
         .all_targets(&program)
@@ -56,6 +29,27 @@ fn drift(c: &mut Criterion) {
             }
         })
         .collect();
+    (session, program, sides)
+}
+
+fn drift(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    workload::write(dir.path(), 100, 100);
+
+    // Everything `tuskc diff --all` does: parse, build all 9 targets, compare them all.
+    c.bench_function(
+        "diff --all, 100 services x 100 params, 9 targets (parse + build + compare)",
+        |b| {
+            b.iter(|| {
+                let (session, program, sides) = build_all(dir.path());
+                let ctx = Context::new(&program, &session.sources, &sides);
+                compare_targets(&ctx, &sides).len()
+            })
+        },
+    );
+
+    // The comparison alone, on targets already built.
+    let (mut session, program, sides) = build_all(dir.path());
     let diags = session.take_diagnostics();
     assert!(
         diags.is_empty(),
@@ -64,9 +58,7 @@ fn drift(c: &mut Criterion) {
     );
     let ctx = Context::new(&program, &session.sources, &sides);
     let findings = compare_targets(&ctx, &sides);
-    assert!(findings
-        .iter()
-        .all(|f| f.class != tuskc::drift::Class::Drift));
+    assert!(findings.iter().all(|f| f.class != Class::Drift));
     assert!(findings.len() > 1000, "{}", findings.len());
     c.bench_function("compare only, 100 services x 100 params, 9 targets", |b| {
         b.iter(|| compare_targets(&ctx, &sides).len())

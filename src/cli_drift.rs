@@ -203,17 +203,27 @@ struct Report {
     matrix: Option<Matrix>,
 }
 
-pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
-    let mut session = match Session::open(&a.path) {
-        Ok(s) => s,
-        Err(d) => return out.early(d),
-    };
-    let inputs = a.vars.read(&mut session);
+/// Open the project at `path` and load its one entry; the exit code when that fails (diagnostics printed).
+fn open_entry(
+    path: &Path,
+    vars: &EnvVarArgs,
+    out: &mut Output,
+) -> Result<(Session, EnvInputs, PathBuf, Program), u8> {
+    let mut session = Session::open(path).map_err(|d| out.early(d))?;
+    let inputs = vars.read(&mut session);
     let Some(entry) = single_entry(&mut session) else {
-        return out.finish(session);
+        return Err(out.finish(session));
     };
-    let Some(program) = session.load(&entry) else {
-        return out.finish(session);
+    match session.load(&entry) {
+        Some(program) => Ok((session, inputs, entry, program)),
+        None => Err(out.finish(session)),
+    }
+}
+
+pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
+    let (mut session, inputs, entry, program) = match open_entry(&a.path, &a.vars, out) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let Some(report) = diff_report(&mut session, &program, a, &inputs) else {
         return cannot_compare(out, session);
@@ -540,16 +550,9 @@ fn verify_fixes(
 }
 
 pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
-    let mut session = match Session::open(&a.path) {
-        Ok(s) => s,
-        Err(d) => return out.early(d),
-    };
-    let inputs = a.vars.read(&mut session);
-    let Some(entry) = single_entry(&mut session) else {
-        return out.finish(session);
-    };
-    let Some(program) = session.load(&entry) else {
-        return out.finish(session);
+    let (mut session, inputs, _, program) = match open_entry(&a.path, &a.vars, out) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let Some(target) = session.select_target(&program, a.env.as_deref(), a.provider.as_deref())
     else {

@@ -366,42 +366,41 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A `@delete` of `path` (or a key above it) in a layer that `side` has and `other` has not.
-    fn deletion(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
+    /// The layers `side` has and `other` has not.
+    fn own_layers(&self, side: usize, other: usize) -> impl Iterator<Item = &ObjectNode> {
         self.layers[side]
             .iter()
-            .filter(|id| !self.layers[other].contains(id))
+            .filter(move |id| !self.layers[other].contains(id))
             .filter_map(|id| self.program.layer(id))
-            .find_map(|layer| {
-                let mut obj: &ObjectNode = &layer.root;
-                for seg in path {
-                    match obj.fields.get(seg)? {
-                        Node::Delete(o) => return Some(o.clone()),
-                        Node::Object(o) => obj = o,
-                        Node::Leaf(_) => return None,
-                    }
+            .map(|layer| &layer.root)
+    }
+
+    /// A `@delete` of `path` (or a key above it) in a layer that `side` has and `other` has not.
+    fn deletion(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
+        self.own_layers(side, other).find_map(|mut obj| {
+            for seg in path {
+                match obj.fields.get(seg)? {
+                    Node::Delete(o) => return Some(o.clone()),
+                    Node::Object(o) => obj = o,
+                    Node::Leaf(_) => return None,
                 }
-                None
-            })
+            }
+            None
+        })
     }
 
     /// An object above `path` that a layer of `side` (not of `other`) replaced wholesale with `@replace`.
     fn replacement(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
-        self.layers[side]
-            .iter()
-            .filter(|id| !self.layers[other].contains(id))
-            .filter_map(|id| self.program.layer(id))
-            .find_map(|layer| {
-                let mut obj: &ObjectNode = &layer.root;
-                for seg in &path[..path.len().saturating_sub(1)] {
-                    match obj.fields.get(seg)? {
-                        Node::Object(o) if o.replace => return Some(o.origin.clone()),
-                        Node::Object(o) => obj = o,
-                        _ => return None,
-                    }
+        self.own_layers(side, other).find_map(|mut obj| {
+            for seg in &path[..path.len().saturating_sub(1)] {
+                match obj.fields.get(seg)? {
+                    Node::Object(o) if o.replace => return Some(o.origin.clone()),
+                    Node::Object(o) => obj = o,
+                    _ => return None,
                 }
-                None
-            })
+            }
+            None
+        })
     }
 
     /// Where a layer's block is written (the first one, if it is split), for "add it to `env production` at ...".
