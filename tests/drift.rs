@@ -390,6 +390,13 @@ fn a_project_with_errors_cannot_be_compared() {
     );
 }
 
+/// `tuskc drift -e production -p aws --actual FILE` with more arguments.
+fn drift_prod(dir: &Path, actual: &str, more: &[&str]) -> Output {
+    let mut args = vec!["drift", "-e", "production", "-p", "aws", "--actual", actual];
+    args.extend_from_slice(more);
+    tuskc(dir, &args)
+}
+
 /// Build production/aws in `format` as the "deployed" file, then edit it as a running system would drift.
 fn deployed(dir: &Path, format: &str, edit: &dyn Fn(String) -> String) -> String {
     let o = tuskc(
@@ -416,19 +423,13 @@ fn deployed_json_drift_with_which_side_to_change() {
         v["legacy"] = serde_json::json!({ "enabled": true });
         serde_json::to_string_pretty(&v).unwrap()
     });
-    let o = tuskc(
-        dir.path(),
-        &["drift", "-e", "production", "-p", "aws", "--actual", &name],
-    );
+    let o = drift_prod(dir.path(), &name, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     insta::assert_snapshot!("deployed_json", stdout(&o));
 
     // The deployed file equal to the build: no drift.
     let same = deployed(dir.path(), "json", &|s| s);
-    let o = tuskc(
-        dir.path(),
-        &["drift", "-e", "production", "-p", "aws", "--actual", &same],
-    );
+    let o = drift_prod(dir.path(), &same, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
@@ -446,10 +447,7 @@ fn deployed_toml_yaml_and_dotenv() {
         ),
     ] {
         let same = deployed(dir.path(), format, &|s| s);
-        let o = tuskc(
-            dir.path(),
-            &["drift", "-e", "production", "-p", "aws", "--actual", &same],
-        );
+        let o = drift_prod(dir.path(), &same, &[]);
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -467,20 +465,7 @@ fn deployed_toml_yaml_and_dotenv() {
                     ""
                 }
         });
-        let o = tuskc(
-            dir.path(),
-            &[
-                "drift",
-                "-e",
-                "production",
-                "-p",
-                "aws",
-                "--actual",
-                &name,
-                "--format",
-                "json",
-            ],
-        );
+        let o = drift_prod(dir.path(), &name, &["--format", "json"]);
         assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
         let r = json(&o);
         let mut want = vec![(path.to_string(), "drift".to_string())];
@@ -497,20 +482,7 @@ fn deployed_toml_yaml_and_dotenv() {
             "{f}"
         );
     }
-    let o = tuskc(
-        dir.path(),
-        &[
-            "drift",
-            "-e",
-            "production",
-            "-p",
-            "aws",
-            "--actual",
-            "deployed.yaml",
-            "--actual-format",
-            "json",
-        ],
-    );
+    let o = drift_prod(dir.path(), "deployed.yaml", &["--actual-format", "json"]);
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("unreadable_deployed", stderr(&o));
 }
@@ -524,10 +496,7 @@ fn env_values_not_set_here_are_not_drift() {
     )
     .unwrap();
     let name = deployed(dir.path(), "json", &|s| s.replace("\"dev\"", "\"1.4.2\""));
-    let o = tuskc(
-        dir.path(),
-        &["drift", "-e", "production", "-p", "aws", "--actual", &name],
-    );
+    let o = drift_prod(dir.path(), &name, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(
         stdout(&o).contains("comes from the environment variable `APP_RELEASE`"),
@@ -535,20 +504,7 @@ fn env_values_not_set_here_are_not_drift() {
         stdout(&o)
     );
     // Given the variable, the value is compared.
-    let o = tuskc(
-        dir.path(),
-        &[
-            "drift",
-            "-e",
-            "production",
-            "-p",
-            "aws",
-            "--actual",
-            &name,
-            "--var",
-            "APP_RELEASE=1.4.1",
-        ],
-    );
+    let o = drift_prod(dir.path(), &name, &["--var", "APP_RELEASE=1.4.1"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
 
