@@ -230,7 +230,7 @@ pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
     };
     let mut fixes = Vec::new();
     if a.fix {
-        match plan_fixes(&session, &program, &report.findings) {
+        match plan_fixes(&session, &report.findings) {
             Ok(f) => fixes = f,
             Err(d) => {
                 session.sink.push(d);
@@ -395,18 +395,12 @@ fn diff_report(
 struct FileFix {
     path: PathBuf,
     shown: String,
-    file: FileId,
     before: String,
     after: String,
 }
 
 /// The `@vary` edits of every fixable drift, grouped by file.
-fn plan_fixes(
-    session: &Session,
-    program: &Program,
-    findings: &[Finding],
-) -> Result<Vec<FileFix>, Diagnostic> {
-    let _ = program;
+fn plan_fixes(session: &Session, findings: &[Finding]) -> Result<Vec<FileFix>, Diagnostic> {
     let mut per_file: IndexMap<FileId, Vec<&VaryEdit>> = IndexMap::new();
     for f in findings.iter().filter(|f| f.class == Class::Drift) {
         if let Some(e) = &f.edit {
@@ -457,7 +451,6 @@ fn plan_fixes(
         fixes.push(FileFix {
             path: path.clone(),
             shown: src.name.clone(),
-            file,
             before: src.text.clone(),
             after,
         });
@@ -1094,7 +1087,6 @@ fn human(
 
 /// A unified diff of one file's change.
 fn patch(f: &FileFix) -> String {
-    let _ = f.file;
     similar::TextDiff::from_lines(&f.before, &f.after)
         .unified_diff()
         .context_radius(2)
