@@ -630,12 +630,12 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
         }
     }
     let edit = chosen.iter().find_map(|x| x.edit.clone());
-    if sides.len() > 2 && class == Class::Drift && kind != Kind::Value {
+    let dotted = v.path.join(".");
+    let reasons = if sides.len() > 2 && class == Class::Drift && kind != Kind::Value {
         // Across many targets the variants say who has what; one line says what is wrong.
         let absent = v.slots.iter().filter(|s| matches!(s, Slot::Absent)).count();
         let taking_part = v.slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
-        let dotted = v.path.join(".");
-        let reason = if kind == Kind::Missing {
+        vec![if kind == Kind::Missing {
             format!("`{dotted}` is absent in {absent} of the {taking_part} targets, and no layer of theirs removes it")
         } else {
             let types: IndexSet<&str> = variants.iter().filter_map(|x| x.type_name).collect();
@@ -643,43 +643,31 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
                 "`{dotted}` is not the same type in every target ({})",
                 types.into_iter().collect::<Vec<_>>().join(", ")
             )
-        };
-        return Finding {
-            path: dotted,
-            section: v.path.first().cloned().unwrap_or_default(),
-            kind,
-            class,
-            variants,
-            reasons: vec![reason],
-            fix,
-            fixable: edit.is_some(),
-            edit,
-        };
-    }
-    Finding {
-        path: v.path.join("."),
-        section: v.path.first().cloned().unwrap_or_default(),
-        kind,
-        class,
-        variants,
-        reasons: {
-            // Each reason may name several layers ("`env a` sets it at ...; `env b` ..."): list each clause once.
-            let mut clauses: Vec<String> = Vec::new();
-            let clauses_of = |x: &&Verdict| -> Vec<String> {
-                if x.class == Class::Declared {
-                    x.reason.split("; ").map(str::to_string).collect()
-                } else {
-                    vec![x.reason.clone()]
-                }
+        }]
+    } else {
+        // A declared reason may name several layers ("`env a` sets it at ...; `env b` ..."): each clause once.
+        let mut clauses: Vec<String> = Vec::new();
+        for x in &chosen {
+            let parts: Vec<&str> = if x.class == Class::Declared {
+                x.reason.split("; ").collect()
+            } else {
+                vec![x.reason.as_str()]
             };
-            for c in chosen.iter().flat_map(clauses_of) {
-                let c = c.as_str();
+            for c in parts {
                 if !c.is_empty() && !clauses.iter().any(|k| k == c) {
                     clauses.push(c.to_string());
                 }
             }
-            clauses
-        },
+        }
+        clauses
+    };
+    Finding {
+        path: dotted,
+        section: v.path.first().cloned().unwrap_or_default(),
+        kind,
+        class,
+        variants,
+        reasons,
         fix,
         fixable: edit.is_some(),
         edit,
