@@ -714,10 +714,10 @@ fn classify_pair(
     let shown = path.join(".");
     let (ti, tj) = (&sides[i].target, &sides[j].target);
     match (v.slots[i], v.slots[j]) {
-        (Slot::Val(a), Slot::Absent) => presence(ctx, sides, path, (i, a), j),
-        (Slot::Absent, Slot::Val(b)) => presence(ctx, sides, path, (j, b), i),
+        (Slot::Val(_), Slot::Absent) => presence(ctx, sides, path, (i, defs[i].as_ref()), j),
+        (Slot::Absent, Slot::Val(_)) => presence(ctx, sides, path, (j, defs[j].as_ref()), i),
         (Slot::Val(a), Slot::Val(b)) => {
-            let (di, dj) = (defs[i].clone(), defs[j].clone());
+            let (di, dj) = (&defs[i], &defs[j]);
             let at = |o: &Option<Origin>| {
                 o.as_ref()
                     .map(|o| ctx.place(o).to_string())
@@ -737,7 +737,7 @@ fn classify_pair(
                     )],
                 );
             }
-            match (&di, &dj) {
+            match (di, dj) {
                 (Some(x), Some(y)) if x.file == y.file && x.span == y.span => {
                     let text = ctx.sources.get(x.file).slice(x.span);
                     let why = if text.contains("@environment") || text.contains("@provider") {
@@ -752,7 +752,7 @@ fn classify_pair(
                 }
                 _ => {
                     let mut why = Vec::new();
-                    for (d, other) in [(&di, j), (&dj, i)] {
+                    for (d, other) in [(di, j), (dj, i)] {
                         if let Some(o) =
                             d.as_ref().filter(|o| !ctx.layers[other].contains(&o.layer))
                         {
@@ -772,8 +772,8 @@ fn classify_pair(
                             ),
                             vec![format!(
                                 "check the definitions at {} and {}",
-                                at(&di),
-                                at(&dj)
+                                at(di),
+                                at(dj)
                             )],
                         )
                     } else {
@@ -786,12 +786,12 @@ fn classify_pair(
     }
 }
 
-/// `path` is defined on side `p` (value `v`) and absent on side `a`.
+/// `path` is defined on side `p` (by `def`) and absent on side `a`.
 fn presence(
     ctx: &Context<'_>,
     sides: &[Side],
     path: &[String],
-    (p, v): (usize, &Value),
+    (p, def): (usize, Option<&Origin>),
     a: usize,
 ) -> Verdict {
     let shown = path.join(".");
@@ -803,9 +803,7 @@ fn presence(
             ctx.at(del.file, del.span)
         ));
     }
-    let def = ctx.definition(&sides[p].merged, Some(v), path);
     let set_at = def
-        .as_ref()
         .map(|o| format!(" at {}", ctx.place(o)))
         .unwrap_or_default();
     let reason = format!("{ta} has no `{shown}`; {tp} sets it{set_at}");
