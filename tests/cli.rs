@@ -2,25 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{stderr, stdout};
 
 fn tuskc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tuskc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("SHOP_RELEASE")
-        .env_remove("API_DB_PORT")
-        .env_remove("SMTP_HOST")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::tuskc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
 
 fn tempdir() -> tempfile::TempDir {

@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{stderr, stdout, tuskc_in as tuskc};
 
 const MANIFEST: &str = r#"[project]
 name = "drifty"
@@ -55,26 +58,6 @@ fn project() -> tempfile::TempDir {
     std::fs::write(dir.path().join("tuskc.toml"), MANIFEST).unwrap();
     std::fs::write(dir.path().join("app.tsk"), APP).unwrap();
     dir
-}
-
-fn tuskc(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tuskc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("TUSKC_IDENTITY")
-        .env_remove("SHOP_RELEASE")
-        .env_remove("API_DB_PORT")
-        .env_remove("SMTP_HOST")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn json(o: &Output) -> serde_json::Value {

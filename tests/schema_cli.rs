@@ -5,28 +5,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn tuskc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tuskc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("SHOP_RELEASE")
-        .env_remove("API_DB_PORT")
-        .env_remove("SMTP_HOST")
-        .env_remove("SMTP_PORT")
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{stderr, stdout, tuskc_in};
 
 fn tuskc(args: &[&str]) -> Output {
     tuskc_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

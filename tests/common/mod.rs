@@ -34,3 +34,27 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Run the real `tuskc` in `dir` with a clean environment: no colour, no identity, none of the example's `@env`
+/// variables (so results never depend on the shell the tests run from).
+pub fn tuskc_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("TUSKC_IDENTITY")
+        .env_remove("SHOP_RELEASE")
+        .env_remove("API_DB_PORT")
+        .env_remove("SMTP_HOST")
+        .env_remove("SMTP_PORT")
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
