@@ -353,42 +353,42 @@ fn diff_report(
             }
         }
     }
-    // Keep tree order: group by section, in the order sections first appear.
-    let mut order: IndexMap<String, Vec<Finding>> = IndexMap::new();
-    for f in merged {
-        order.entry(f.section.clone()).or_default().push(f);
-    }
     let (x, y) = &pairs[0];
     let title = if pairs.len() == 1 {
         format!("{x} and {y}")
-    } else if x.env != y.env {
-        format!(
-            "{} and {} (under {})",
-            x.env.as_deref().unwrap_or("-"),
-            y.env.as_deref().unwrap_or("-"),
-            pairs
-                .iter()
-                .map(|(t, _)| t.provider.as_deref().unwrap_or("-"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
     } else {
+        // The dimension compared, and the values of the other one it was compared under.
+        type Dimension = fn(&Target) -> Option<&str>;
+        let env: Dimension = |t| t.env.as_deref();
+        let provider: Dimension = |t| t.provider.as_deref();
+        let (compared, under, word) = if x.env != y.env {
+            (env, provider, "under")
+        } else {
+            (provider, env, "in")
+        };
+        let name = |t: &Target, d: Dimension| d(t).unwrap_or("-").to_string();
+        let others: Vec<String> = pairs.iter().map(|(t, _)| name(t, under)).collect();
         format!(
-            "{} and {} (in {})",
-            x.provider.as_deref().unwrap_or("-"),
-            y.provider.as_deref().unwrap_or("-"),
-            pairs
-                .iter()
-                .map(|(t, _)| t.env.as_deref().unwrap_or("-"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{} and {} ({word} {})",
+            name(x, compared),
+            name(y, compared),
+            others.join(", ")
         )
     };
     Some(Report {
         title,
-        findings: order.into_values().flatten().collect(),
+        findings: by_section(merged),
         matrix: None,
     })
+}
+
+/// Findings grouped by section, sections in the order they first appear (the configuration's key order).
+fn by_section(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut order: IndexMap<String, Vec<Finding>> = IndexMap::new();
+    for f in findings {
+        order.entry(f.section.clone()).or_default().push(f);
+    }
+    order.into_values().flatten().collect()
 }
 
 /// One file's proposed change.
@@ -607,13 +607,9 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
         let ctx = Context::new(&program, &session.sources, std::slice::from_ref(&side));
         compare_deployed(&ctx, &side, &compiled, &deployed)
     };
-    let mut order: IndexMap<String, Vec<Finding>> = IndexMap::new();
-    for f in findings {
-        order.entry(f.section.clone()).or_default().push(f);
-    }
     let report = Report {
         title: format!("{target} and the deployed {}", actual.name),
-        findings: order.into_values().flatten().collect(),
+        findings: by_section(findings),
         matrix: None,
     };
     let drifts = counts(&report.findings).drift;
