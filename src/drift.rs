@@ -998,31 +998,37 @@ pub fn compare_deployed(
                         continue;
                     }
                     if plain.is_none() {
-                        out.push(finding(
-                            &v.path, &shown, Kind::Value, Class::Unverified,
-                            vec![compiled_variant, deployed_variant],
+                        (
+                            Kind::Value,
+                            Class::Unverified,
                             format!("deployed `{shown}` holds a value for secret `{name}`, which cannot be compared without the store's identity"),
-                            vec![format!("pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed")],
-                        ));
-                        continue;
+                            vec!["pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed".to_string()],
+                        )
+                    } else {
+                        let env = side.target.env.as_deref();
+                        (
+                            Kind::Value,
+                            Class::Drift,
+                            format!(
+                                "deployed `{shown}` is not the value of secret `{name}` in the {} store (values not shown)",
+                                env.unwrap_or("project's")
+                            ),
+                            vec![
+                                format!("redeploy the build of {t} (built with --secrets resolve)"),
+                                format!(
+                                    "or, if the deployed value is right, store it: `tuskc secrets set {name} --env {}`",
+                                    env.unwrap_or("ENV")
+                                ),
+                            ],
+                        )
                     }
+                } else if let Some(var) = c.env.as_deref().filter(|var| (deployed.unset_env)(var)) {
                     (
                         Kind::Value,
-                        Class::Drift,
-                        format!("deployed `{shown}` is not the value of secret `{name}` in the {} store (values not shown)", side.target.env.as_deref().unwrap_or("project's")),
-                        vec![
-                            format!("redeploy the build of {t} (built with --secrets resolve)"),
-                            format!("or, if the deployed value is right, store it: `tuskc secrets set {name} --env {}`", side.target.env.as_deref().unwrap_or("ENV")),
-                        ],
-                    )
-                } else if let Some(var) = c.env.as_deref().filter(|var| (deployed.unset_env)(var)) {
-                    out.push(finding(
-                        &v.path, &shown, Kind::Value, Class::Declared,
-                        vec![compiled_variant, deployed_variant],
+                        Class::Declared,
                         format!("`{shown}` comes from the environment variable `{var}`, which is not set here (the deployed system's value cannot be checked)"),
                         vec![format!("pass --var {var}=VALUE or --env-file to compare it")],
-                    ));
-                    continue;
+                    )
                 } else {
                     let kind = if type_differs(c, d) {
                         Kind::Type
