@@ -3,6 +3,11 @@
 //! its source location, never its message, so no configuration value or secret can reach stderr through it.
 use std::process::ExitCode;
 
+// mimalloc: the compiler allocates many small, short-lived nodes and strings per target; mimalloc's size-class
+// free lists roughly halve the time glibc malloc spends on them (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A panic message could quote configuration, even a resolved secret: print where it happened, never what it said.
     std::panic::set_hook(Box::new(|info| {
