@@ -7,15 +7,14 @@
 //! wins (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
 //! configuration sets, in schema order.
 
-use indexmap::IndexMap;
-
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::eval::{binary_kind, BinaryError};
 use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{parse_env_text, Origin, Value, ValueKind};
+use crate::value::{parse_env_text, Map, Origin, Value, ValueKind};
+use std::sync::Arc;
 
 /// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
 /// validation already reports).
@@ -71,7 +70,7 @@ pub fn check_target(
                     span: b.span,
                     layer: b.layer.clone(),
                 };
-                let mut empty = Value::new(ValueKind::Object(IndexMap::new()), origin);
+                let mut empty = Value::new(ValueKind::Object(Map::default()), origin);
                 match checker.check(&mut empty, &b.ty, b.file, &shown, None) {
                     Ok(()) => set_path(root, &b.path, empty),
                     Err(errs)
@@ -106,7 +105,7 @@ fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> 
     let mut cur = v;
     for seg in path {
         cur = match &mut cur.kind {
-            ValueKind::Object(m) => m.get_mut(seg)?,
+            ValueKind::Object(m) => m.get_mut(seg.as_str())?,
             _ => return None,
         };
     }
@@ -125,11 +124,11 @@ fn set_path(root: &mut Value, path: &[String], v: Value) {
             return;
         };
         cur = m
-            .entry(seg.clone())
-            .or_insert_with(|| Value::new(ValueKind::Object(IndexMap::new()), origin));
+            .entry(Arc::from(seg.as_str()))
+            .or_insert_with(|| Value::new(ValueKind::Object(Map::default()), origin));
     }
     if let ValueKind::Object(m) = &mut cur.kind {
-        m.insert(last.clone(), v);
+        m.insert(Arc::from(last.as_str()), v);
     }
 }
 
@@ -278,7 +277,7 @@ impl<'a> Checker<'a> {
                 let mut errs = Vec::new();
                 for (k, val) in map.iter_mut() {
                     let sub = join(path, k);
-                    let mut kv = Value::new(ValueKind::String(k.clone()), val.origin.clone());
+                    let mut kv = Value::new(ValueKind::String(k.to_string()), val.origin.clone());
                     let key_decl = Decl {
                         file,
                         ty: key,
@@ -585,7 +584,7 @@ impl<'a> Checker<'a> {
         if let ValueKind::Object(map) = &mut v.kind {
             for f in &obj.fields {
                 let sub = join(path, &f.name.name);
-                match map.get_mut(&f.name.name) {
+                match map.get_mut(f.name.name.as_str()) {
                     Some(fv) => {
                         if let Some((msg, _)) = &f.deprecated {
                             let d = Diagnostic::warning(
@@ -629,11 +628,11 @@ impl<'a> Checker<'a> {
                 // Defaults were validated against their types; checking again converts `float` ints and fills
                 // nested defaults.
                 let _ = self.check(&mut dv, &f.ty, file, &sub, Some(f));
-                map.insert(f.name.name.clone(), dv);
+                map.insert(Arc::from(f.name.name.as_str()), dv);
             }
             let names: Vec<&str> = obj.fields.iter().map(|f| f.name.name.as_str()).collect();
             for (k, val) in map.iter_mut() {
-                if names.contains(&k.as_str()) {
+                if names.contains(&&**k) {
                     continue;
                 }
                 match &obj.extra {

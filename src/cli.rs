@@ -418,9 +418,11 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
         let mut failed: Vec<String> = Vec::new();
         for entry in session.project.entries.clone() {
-            let Some(program) = session.load(&entry) else {
+            let Some(mut program) = session.load(&entry) else {
                 continue;
             };
+            // Building needs the lowered layers, not the syntax trees they were lowered from.
+            program.asts = Vec::new();
             let targets = session.filtered_targets(
                 &program,
                 a.inputs.env.as_deref(),
@@ -713,7 +715,7 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
                 }
                 None => {
                     if let ValueKind::Object(m) = &cur.kind {
-                        if let Some(s) = did_you_mean(seg, m.keys().map(String::as_str)) {
+                        if let Some(s) = did_you_mean(seg, m.keys().map(|k| &**k)) {
                             let mut p = reached.clone();
                             p.push(s.to_string());
                             d = d.help(format!("did you mean `{}`?", p.join(".")));
@@ -741,7 +743,7 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
             (ValueKind::String(s), false) => format!("{s}\n"),
             _ => format!(
                 "{}\n",
-                serde_json::to_string_pretty(&to_json(value)).unwrap_or_default()
+                serde_json::to_string_pretty(&crate::emit::Json(value)).unwrap_or_default()
             ),
         };
         print!("{text}");
@@ -793,7 +795,7 @@ fn explain_text(
     let shown = if value.secret {
         value.describe()
     } else {
-        serde_json::to_string(&to_json(value)).unwrap_or_default()
+        serde_json::to_string(&crate::emit::Json(value)).unwrap_or_default()
     };
     let key = path.join(".");
     if format == MessageFormat::Json {

@@ -582,11 +582,11 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     }
     let (compiled, paths) = match actual.format {
         Format::Dotenv => {
-            let mut flat = IndexMap::new();
+            let mut flat = crate::value::Map::default();
             let mut paths = IndexMap::new();
             for (name, path, v) in dotenv_vars(&side.value) {
                 paths.insert(name.clone(), path);
-                flat.insert(name, v);
+                flat.insert(name.into(), v);
             }
             (
                 Value::new(ValueKind::Object(flat), side.value.origin.clone()),
@@ -718,7 +718,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             Ok(docs) => match docs.first() {
                 Some(doc) => from_yaml(doc, &origin),
                 None => Ok(Value::new(
-                    ValueKind::Object(IndexMap::new()),
+                    ValueKind::Object(crate::value::Map::default()),
                     origin.clone(),
                 )),
             },
@@ -728,7 +728,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             let vars = crate::driver::parse_env_file(&text, file, &mut session.sink);
             let map = vars
                 .into_iter()
-                .map(|(k, v)| (k, Value::new(ValueKind::String(v), origin.clone())))
+                .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin.clone())))
                 .collect();
             Ok(Value::new(ValueKind::Object(map), origin.clone()))
         }
@@ -779,7 +779,7 @@ fn from_json(j: &serde_json::Value, origin: &Origin) -> Value {
         J::Array(a) => ValueKind::Array(a.iter().map(|x| from_json(x, origin)).collect()),
         J::Object(m) => ValueKind::Object(
             m.iter()
-                .map(|(k, x)| (k.clone(), from_json(x, origin)))
+                .map(|(k, x)| (k.as_str().into(), from_json(x, origin)))
                 .collect(),
         ),
     };
@@ -797,7 +797,7 @@ fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
         T::Array(a) => ValueKind::Array(a.iter().map(|x| from_toml(x, origin)).collect()),
         T::Table(m) => ValueKind::Object(
             m.iter()
-                .map(|(k, x)| (k.clone(), from_toml(x, origin)))
+                .map(|(k, x)| (k.as_str().into(), from_toml(x, origin)))
                 .collect(),
         ),
     };
@@ -818,7 +818,7 @@ fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
                 .collect::<Result<_, _>>()?,
         ),
         Y::Hash(h) => {
-            let mut m = IndexMap::new();
+            let mut m = crate::value::Map::default();
             for (k, v) in h {
                 let key = match k {
                     Y::String(s) => s.clone(),
@@ -828,7 +828,7 @@ fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
                     Y::Null => "null".to_string(),
                     _ => return Err("a mapping key is not a scalar".into()),
                 };
-                m.insert(key, from_yaml(v, origin)?);
+                m.insert(key.into(), from_yaml(v, origin)?);
             }
             ValueKind::Object(m)
         }

@@ -161,7 +161,7 @@ fn variations<'v>(trees: &[&'v Value]) -> Vec<Variation<'v>> {
     out
 }
 
-fn object<'v>(s: &Slot<'v>) -> Option<&'v IndexMap<String, Value>> {
+fn object<'v>(s: &Slot<'v>) -> Option<&'v crate::value::Map<Value>> {
     match s {
         Slot::Val(v) => match &v.kind {
             ValueKind::Object(m) => Some(m),
@@ -206,7 +206,7 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation
             return;
         }
     }
-    let maps: Vec<Option<&'v IndexMap<String, Value>>> = slots.iter().map(object).collect();
+    let maps: Vec<Option<&'v crate::value::Map<Value>>> = slots.iter().map(object).collect();
     let mut child: Vec<Slot<'v>> = Vec::with_capacity(slots.len());
     // Usually every side has the same keys in the same order: walk them by position, without hashing.
     let first = maps.iter().flatten().next();
@@ -235,7 +235,7 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation
     // Otherwise compare key by key, in first-seen order; sides that are not objects sit out below this key.
     let mut keys: IndexSet<&'v str> = IndexSet::new();
     for m in maps.iter().flatten() {
-        keys.extend(m.keys().map(String::as_str));
+        keys.extend(m.keys().map(|k| &**k));
     }
     for key in keys {
         child.clear();
@@ -343,9 +343,9 @@ impl<'a> Context<'a> {
         let mut fields = &merged.root.fields;
         let mut found: Option<&MNode> = None;
         for seg in path {
-            match fields.get(seg) {
+            match fields.get(seg.as_str()) {
                 Some(MNode::Object(o)) => {
-                    found = fields.get(seg);
+                    found = fields.get(seg.as_str());
                     fields = &o.fields;
                 }
                 Some(leaf @ MNode::Leaf(_)) => {
@@ -379,7 +379,7 @@ impl<'a> Context<'a> {
     fn deletion(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
         self.own_layers(side, other).find_map(|mut obj| {
             for seg in path {
-                match obj.fields.get(seg)? {
+                match obj.fields.get(seg.as_str())? {
                     Node::Delete(o) => return Some(o.clone()),
                     Node::Object(o) => obj = o,
                     Node::Leaf(_) => return None,
@@ -393,7 +393,7 @@ impl<'a> Context<'a> {
     fn replacement(&self, path: &[String], side: usize, other: usize) -> Option<Origin> {
         self.own_layers(side, other).find_map(|mut obj| {
             for seg in &path[..path.len().saturating_sub(1)] {
-                match obj.fields.get(seg)? {
+                match obj.fields.get(seg.as_str())? {
                     Node::Object(o) if o.replace => return Some(o.origin.clone()),
                     Node::Object(o) => obj = o,
                     _ => return None,

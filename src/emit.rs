@@ -48,14 +48,173 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         ValueKind::String(s) => J::String(s.clone()),
         ValueKind::Secret(name) => J::String(secret_reference(name)),
         ValueKind::Array(a) => J::Array(a.iter().map(to_json).collect()),
-        ValueKind::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        ValueKind::Object(m) => {
+            J::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect())
+        }
     }
 }
 
+/// A value as serde sees it: serialised straight from the tree (no intermediate `serde_json::Value`, whose
+/// building and dropping cost twice the writing), with exactly the same text.
+pub struct Json<'a>(pub &'a Value);
+
+impl serde::Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match &self.0.kind {
+            ValueKind::Null => s.serialize_unit(),
+            ValueKind::Bool(b) => s.serialize_bool(*b),
+            ValueKind::Int(i) => s.serialize_i64(*i),
+            // As `serde_json::Number::from_f64`: a non-finite float (never produced by evaluation) is null.
+            ValueKind::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            ValueKind::Float(_) => s.serialize_unit(),
+            ValueKind::String(t) => s.serialize_str(t),
+            ValueKind::Secret(name) => s.serialize_str(&secret_reference(name)),
+            ValueKind::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for item in a {
+                    seq.serialize_element(&Json(item))?;
+                }
+                seq.end()
+            }
+            ValueKind::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, item) in m {
+                    map.serialize_entry(&**k, &Json(item))?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// Pretty JSON, two-space indent, the same text `serde_json::to_string_pretty` gives (a property test holds the two
+/// equal), written straight into one buffer: `build --all` spends most of its emitting time here.
 pub fn json_text(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(&to_json(v)).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut out = String::with_capacity(64 * 1024);
+    write_json(v, 0, &mut out);
+    out.push('\n');
+    out
+}
+
+fn write_json(v: &Value, indent: usize, out: &mut String) {
+    match &v.kind {
+        ValueKind::Null => out.push_str("null"),
+        ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ValueKind::Int(i) => push_int(*i, out),
+        // serde_json's own float text (shortest round-trip); a non-finite float is null, as in `to_json`.
+        ValueKind::Float(f) if f.is_finite() => {
+            out.push_str(&serde_json::to_string(f).unwrap_or_else(|_| "null".into()))
+        }
+        ValueKind::Float(_) => out.push_str("null"),
+        ValueKind::String(s) => json_string(s, out),
+        // `secret://name`: the prefix needs no escaping.
+        ValueKind::Secret(name) => {
+            out.push_str("\"secret://");
+            json_string_body(name, out);
+            out.push('"');
+        }
+        ValueKind::Array(a) if a.is_empty() => out.push_str("[]"),
+        ValueKind::Array(a) => {
+            out.push('[');
+            for (i, item) in a.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                push_indent(out, indent + 1);
+                write_json(item, indent + 1, out);
+            }
+            out.push('\n');
+            push_indent(out, indent);
+            out.push(']');
+        }
+        ValueKind::Object(m) if m.is_empty() => out.push_str("{}"),
+        ValueKind::Object(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                push_indent(out, indent + 1);
+                json_string(k, out);
+                out.push_str(": ");
+                write_json(item, indent + 1, out);
+            }
+            out.push('\n');
+            push_indent(out, indent);
+            out.push('}');
+        }
+    }
+}
+
+fn push_indent(out: &mut String, level: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut n = level * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// A JSON string literal with serde_json's escapes: `"` `\\` and the C0 controls (short forms where JSON has them,
+/// otherwise `\u00xx`); everything else, non-ASCII included, as is.
+fn json_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    json_string_body(s, out);
+    out.push('"');
+}
+
+fn json_string_body(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
+    // Most keys and values need no escape at all: one scan, one copy.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+/// Decimal digits of an integer without going through `fmt` (a hot path: every integer of every target).
+fn push_int(i: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    for &d in &buf[at..] {
+        out.push(d as char);
+    }
 }
 
 // ----- TOML -----
@@ -110,9 +269,9 @@ fn to_toml(v: &Value, path: &mut Vec<String>, errors: &mut Vec<Diagnostic>) -> O
         ValueKind::Object(m) => {
             let mut t = toml::Table::new();
             for (k, item) in m {
-                path.push(k.clone());
+                path.push(k.to_string());
                 if let Some(x) = to_toml(item, path, errors) {
-                    t.insert(k.clone(), x);
+                    t.insert(k.to_string(), x);
                 }
                 path.pop();
             }
@@ -145,7 +304,7 @@ pub fn yaml_text(v: &Value) -> String {
     out
 }
 
-fn yaml_object(m: &IndexMap<String, Value>, indent: usize, out: &mut String) {
+fn yaml_object(m: &crate::value::Map<Value>, indent: usize, out: &mut String) {
     for (k, v) in m {
         out.push_str(&" ".repeat(indent));
         out.push_str(&yaml_string(k));
@@ -277,7 +436,7 @@ fn flatten<'v>(
 ) {
     if let ValueKind::Object(m) = &v.kind {
         for (k, item) in m {
-            path.push(k.clone());
+            path.push(k.to_string());
             flatten(item, path, lines, errors);
             path.pop();
         }
@@ -320,7 +479,7 @@ fn dotenv_plain(v: &Value) -> String {
         ValueKind::String(s) => s.clone(),
         ValueKind::Secret(n) => secret_reference(n),
         ValueKind::Array(_) | ValueKind::Object(_) => {
-            serde_json::to_string(&to_json(v)).unwrap_or_default()
+            serde_json::to_string(&Json(v)).unwrap_or_default()
         }
     }
 }
@@ -331,7 +490,7 @@ pub fn dotenv_vars(v: &Value) -> Vec<(String, Vec<String>, Value)> {
     fn go(v: &Value, path: &mut Vec<String>, out: &mut IndexMap<String, (Vec<String>, Value)>) {
         if let ValueKind::Object(m) = &v.kind {
             for (k, item) in m {
-                path.push(k.clone());
+                path.push(k.to_string());
                 go(item, path, out);
                 path.pop();
             }

@@ -14,7 +14,10 @@ use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
 use crate::secrets::Lookup;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{format_float, parse_env_text, Origin, Value, ValueKind};
+use crate::value::{
+    format_float, map_with_capacity, parse_env_text, Map, Origin, Value, ValueKind,
+};
+use std::sync::Arc;
 
 /// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
 pub const MAX_EVAL_DEPTH: usize = 400;
@@ -142,7 +145,7 @@ impl<'a> Evaluator<'a> {
     /// An object's value from its definitions' values. `take`: move them out of the memo (the root, once every
     /// definition is evaluated: no copies); otherwise evaluate and copy (an object a reference points at).
     fn object_value(&mut self, obj: &MObject, take: bool) -> Option<Value> {
-        let mut out = IndexMap::with_capacity(obj.fields.len());
+        let mut out = map_with_capacity(obj.fields.len());
         let mut ok = true;
         for (k, node) in &obj.fields {
             let v = match node {
@@ -183,7 +186,7 @@ impl<'a> Evaluator<'a> {
     fn name_of(&self, id: usize) -> String {
         fn find(obj: &MObject, id: usize, path: &mut Vec<String>) -> bool {
             for (k, node) in &obj.fields {
-                path.push(k.clone());
+                path.push(k.to_string());
                 let found = match node {
                     MNode::Leaf(l) => l.id == id,
                     MNode::Object(o) => find(o, id, path),
@@ -321,7 +324,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Object { entries, .. } => {
                 // Objects nested inside expressions (arrays, conditionals): plain values, no merging.
-                let mut out: IndexMap<String, Value> = IndexMap::new();
+                let mut out: Map<Value> = Map::default();
                 let mut ok = true;
                 for entry in entries {
                     let EntryTarget::Key(k) = &entry.target else {
@@ -478,7 +481,7 @@ impl<'a> Evaluator<'a> {
         let mut shown = shown.to_string();
         for seg in path {
             let next = match &cur.kind {
-                ValueKind::Object(m) => m.get(&seg.name).cloned(),
+                ValueKind::Object(m) => m.get(seg.name.as_str()).cloned(),
                 ValueKind::Array(a) => seg
                     .name
                     .parse::<usize>()
@@ -499,7 +502,7 @@ impl<'a> Evaluator<'a> {
                         format!("`{shown}` is {}", cur.describe()),
                     );
                     if let ValueKind::Object(m) = &cur.kind {
-                        if let Some(s) = did_you_mean(&seg.name, m.keys().map(String::as_str)) {
+                        if let Some(s) = did_you_mean(&seg.name, m.keys().map(|k| &**k)) {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                     }
@@ -521,15 +524,15 @@ impl<'a> Evaluator<'a> {
             let Some(obj) = self.object_at(base) else {
                 continue;
             };
-            if !obj.fields.contains_key(first) {
+            if !obj.fields.contains_key(first.as_str()) {
                 continue;
             }
             let mut full: Vec<String> = base.to_vec();
-            let mut node = &obj.fields[first];
+            let mut node = &obj.fields[first.as_str()];
             full.push(first.clone());
             let mut rest = &path.segments[1..];
             while let (MNode::Object(o), Some(seg)) = (node, rest.first()) {
-                match o.fields.get(&seg.name) {
+                match o.fields.get(seg.name.as_str()) {
                     Some(n) => {
                         node = n;
                         full.push(seg.name.clone());
@@ -545,9 +548,7 @@ impl<'a> Evaluator<'a> {
                             seg.span,
                             "no such key in this target",
                         );
-                        if let Some(s) =
-                            did_you_mean(&seg.name, o.fields.keys().map(String::as_str))
-                        {
+                        if let Some(s) = did_you_mean(&seg.name, o.fields.keys().map(|k| &**k)) {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
                         self.sink.push(d);
@@ -569,10 +570,9 @@ impl<'a> Evaluator<'a> {
             format!("undefined reference `{dotted}`"),
         )
         .primary(ctx.file(), path.span, "no key of this name in this target");
-        let mut candidates: Vec<&str> =
-            self.merged.root.fields.keys().map(String::as_str).collect();
+        let mut candidates: Vec<&str> = self.merged.root.fields.keys().map(|k| &**k).collect();
         if let Some(o) = self.object_at(scope) {
-            candidates.extend(o.fields.keys().map(String::as_str));
+            candidates.extend(o.fields.keys().map(|k| &**k));
         }
         // Not the key being defined: suggesting it would only lead to a cycle.
         let own = self
@@ -596,7 +596,7 @@ impl<'a> Evaluator<'a> {
     fn object_at(&self, path: &[String]) -> Option<&'a MObject> {
         let mut cur: &'a MObject = &self.merged.root;
         for seg in path {
-            match cur.fields.get(seg)? {
+            match cur.fields.get(seg.as_str())? {
                 MNode::Object(o) => cur = o,
                 MNode::Leaf(_) => return None,
             }
@@ -998,7 +998,7 @@ fn display(v: &Value) -> Option<String> {
     })
 }
 
-fn set_path(map: &mut IndexMap<String, Value>, path: &[Ident], v: Value) {
+fn set_path(map: &mut Map<Value>, path: &[Ident], v: Value) {
     let Some((last, parents)) = path.split_last() else {
         return;
     };
@@ -1006,15 +1006,15 @@ fn set_path(map: &mut IndexMap<String, Value>, path: &[Ident], v: Value) {
     for seg in parents {
         let origin = v.origin.clone();
         let entry = cur
-            .entry(seg.name.clone())
-            .or_insert_with(|| Value::new(ValueKind::Object(IndexMap::new()), origin.clone()));
+            .entry(Arc::from(seg.name.as_str()))
+            .or_insert_with(|| Value::new(ValueKind::Object(Map::default()), origin.clone()));
         if !matches!(entry.kind, ValueKind::Object(_)) {
-            *entry = Value::new(ValueKind::Object(IndexMap::new()), origin);
+            *entry = Value::new(ValueKind::Object(Map::default()), origin);
         }
         let ValueKind::Object(m) = &mut entry.kind else {
             return;
         };
         cur = m;
     }
-    cur.insert(last.name.clone(), v);
+    cur.insert(Arc::from(last.name.as_str()), v);
 }

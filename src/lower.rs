@@ -17,7 +17,7 @@ use crate::schema::{Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::parse;
-use crate::value::{LayerId, Origin};
+use crate::value::{LayerId, Map, Origin};
 
 /// One definition: an expression to evaluate after merging, and where it was written.
 #[derive(Debug)]
@@ -41,7 +41,7 @@ pub enum Node {
 
 #[derive(Clone, Debug)]
 pub struct ObjectNode {
-    pub fields: IndexMap<String, Node>,
+    pub fields: Map<Node>,
     /// Where the object was opened (the key span; for the root, the file start).
     pub origin: Origin,
     /// `@replace({...})`: replaces the inherited object instead of merging into it.
@@ -51,7 +51,7 @@ pub struct ObjectNode {
 impl ObjectNode {
     pub fn new(origin: Origin) -> Self {
         ObjectNode {
-            fields: IndexMap::new(),
+            fields: Map::default(),
             origin,
             replace: false,
         }
@@ -90,6 +90,10 @@ pub struct Program {
     pub has_errors: bool,
     /// Keys expected to differ between targets (`vary a.b` and `key: @vary(value)`), for drift detection.
     pub vary: Vec<VaryMark>,
+    /// The base layer merged on its own: every target starts from a copy of it (`merge.rs`), so the largest layer is
+    /// merged once per program rather than once per target. Filled on first use; the layers never change after
+    /// lowering.
+    pub merged_base: std::sync::OnceLock<crate::merge::MObject>,
 }
 
 /// A key path marked as expected to vary, and where the mark is written.
@@ -701,15 +705,21 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
     };
     let mut cur = root;
     for (i, seg) in parents.iter().enumerate() {
-        let layer = cur.origin.layer.clone();
-        let entry = cur.fields.entry(seg.name.clone()).or_insert_with(|| {
-            Node::Object(ObjectNode::new(Origin {
-                file,
-                span: seg.span,
-                layer,
-            }))
-        });
-        match entry {
+        // Look up before inserting: most parents exist already, and a new key costs an allocation.
+        let at = match cur.fields.get_index_of(seg.name.as_str()) {
+            Some(at) => at,
+            None => {
+                let fresh = Node::Object(ObjectNode::new(Origin {
+                    file,
+                    span: seg.span,
+                    layer: cur.origin.layer.clone(),
+                }));
+                cur.fields
+                    .insert_full(Arc::from(seg.name.as_str()), fresh)
+                    .0
+            }
+        };
+        match &mut cur.fields[at] {
             Node::Object(o) => cur = o,
             Node::Leaf(l) => {
                 let shown: Vec<&str> = path[..=i].iter().map(|s| s.name.as_str()).collect();
@@ -744,9 +754,9 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
             }
         }
     }
-    match cur.fields.get_mut(&last.name) {
+    match cur.fields.get_mut(last.name.as_str()) {
         None => {
-            cur.fields.insert(last.name.clone(), node);
+            cur.fields.insert(Arc::from(last.name.as_str()), node);
         }
         Some(Node::Object(existing))
             if matches!(&node, Node::Object(n) if !n.replace) && !existing.replace =>
@@ -754,7 +764,7 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
             let Node::Object(new) = node else { return };
             for (k, v) in new.fields {
                 let seg = Ident {
-                    name: k,
+                    name: k.to_string(),
                     span: node_key_span(&v),
                 };
                 insert(existing, std::slice::from_ref(&seg), v, file, sink);
@@ -923,7 +933,7 @@ fn defines(obj: &ObjectNode, path: &[String]) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return true;
     };
-    match obj.fields.get(first) {
+    match obj.fields.get(first.as_str()) {
         Some(Node::Object(o)) => defines(o, rest),
         Some(Node::Leaf(_)) => true,
         Some(Node::Delete(_)) => rest.is_empty(),

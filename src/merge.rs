@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::lower::{Layer, LeafData, Node, ObjectNode, Program};
-use crate::value::{LayerId, Origin};
+use crate::value::{LayerId, Map, Origin};
 
 /// One build target. `None` means the project declares no environments (or providers).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,7 +49,7 @@ pub enum MNode {
 
 #[derive(Clone, Debug)]
 pub struct MObject {
-    pub fields: IndexMap<String, MNode>,
+    pub fields: Map<MNode>,
     pub origin: Origin,
     pub overrode: Vec<Origin>,
 }
@@ -65,10 +65,10 @@ pub struct Merged {
 impl Merged {
     /// The node at a key path, if the merged tree has one.
     pub fn node(&self, path: &[String]) -> Option<&MNode> {
-        let mut cur = self.root.fields.get(path.first()?)?;
+        let mut cur = self.root.fields.get(path.first()?.as_str())?;
         for seg in &path[1..] {
             cur = match cur {
-                MNode::Object(o) => o.fields.get(seg)?,
+                MNode::Object(o) => o.fields.get(seg.as_str())?,
                 MNode::Leaf(_) => return None,
             };
         }
@@ -112,18 +112,31 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
             span: Default::default(),
             layer: LayerId::Base,
         });
-    let mut root = MObject {
-        fields: IndexMap::new(),
-        origin: base_origin,
-        overrode: vec![],
-    };
+    let base = program.layer(&LayerId::Base);
+    let mut root = program
+        .merged_base
+        .get_or_init(|| {
+            let mut root = MObject {
+                fields: Map::default(),
+                origin: base_origin,
+                overrode: vec![],
+            };
+            if let Some(base) = base {
+                merge_object(&mut root, &base.root);
+            }
+            root
+        })
+        .clone();
     let mut vars: IndexMap<String, MergedLeaf> = IndexMap::new();
     let layers = layer_order(program, target)
         .into_iter()
         .filter_map(|id| program.layer(&id))
         .chain(overrides);
     for layer in layers {
-        merge_object(&mut root, &layer.root);
+        // The base layer's tree is already in `root`; its variables are merged with the others' below.
+        if layer.id != LayerId::Base {
+            merge_object(&mut root, &layer.root);
+        }
         for (name, leaf) in &layer.vars {
             let overrode = vars
                 .get(name)
@@ -187,7 +200,7 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode) {
                 existing => {
                     let overrode = existing.map(|e| node_history(e)).unwrap_or_default();
                     let mut fresh = MObject {
-                        fields: IndexMap::new(),
+                        fields: Map::default(),
                         origin: obj.origin.clone(),
                         overrode,
                     };

@@ -544,7 +544,7 @@ pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
                 .collect::<Option<_>>()?,
         ),
         ExprKind::Object { entries, .. } => {
-            let mut m = IndexMap::new();
+            let mut m = crate::value::Map::default();
             for en in entries {
                 let EntryTarget::Key(k) = &en.target else {
                     return None;
@@ -552,7 +552,10 @@ pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
                 if k.segments.len() != 1 {
                     return None;
                 }
-                m.insert(k.segments[0].name.clone(), const_value(&en.value, file)?);
+                m.insert(
+                    k.segments[0].name.as_str().into(),
+                    const_value(&en.value, file)?,
+                );
             }
             ValueKind::Object(m)
         }

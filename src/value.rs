@@ -11,6 +11,19 @@ use indexmap::IndexMap;
 
 use crate::source::{FileId, Span};
 
+/// An object key: shared, immutable text. The same key goes into every target's tree by a reference count, never a
+/// copy.
+pub type Key = Arc<str>;
+
+/// The compiler's ordered maps: insertion (source) order, and foldhash (several times faster than SipHash on short
+/// keys). Iteration order never depends on the hash, so output stays byte-identical from run to run.
+pub type Map<V> = IndexMap<Key, V, foldhash::fast::RandomState>;
+
+/// An empty [`Map`] with room for `n` entries.
+pub fn map_with_capacity<V>(n: usize) -> Map<V> {
+    Map::with_capacity_and_hasher(n, Default::default())
+}
+
 /// Which layer of the merge a definition belongs to. Precedence, lowest first: base, provider, env (parents first),
 /// env+provider (parents first), override (`--set`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,7 +66,7 @@ pub enum ValueKind {
     Float(f64),
     String(String),
     Array(Vec<Value>),
-    Object(IndexMap<String, Value>),
+    Object(Map<Value>),
     /// A reference to a secret by name (`@secret("shop/db_password")`); never holds the secret's value.
     Secret(String),
 }
@@ -140,7 +153,7 @@ impl Value {
         let mut cur = self;
         for seg in path {
             cur = match &cur.kind {
-                ValueKind::Object(m) => m.get(seg)?,
+                ValueKind::Object(m) => m.get(seg.as_str())?,
                 ValueKind::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
                 _ => return None,
             };

@@ -258,7 +258,7 @@ pub fn show_value(v: &Value) -> String {
     if v.secret || matches!(v.kind, crate::value::ValueKind::Secret(_)) {
         return v.describe();
     }
-    let json = serde_json::to_string(&crate::emit::to_json(v)).unwrap_or_default();
+    let json = serde_json::to_string(&crate::emit::Json(v)).unwrap_or_default();
     if json.chars().count() <= 80 {
         json
     } else {
@@ -269,7 +269,7 @@ pub fn show_value(v: &Value) -> String {
 fn find_node(root: &ObjectNode, path: &[String]) -> Option<(FileId, Span, LayerId)> {
     let mut cur = root;
     for (i, seg) in path.iter().enumerate() {
-        match cur.fields.get(seg)? {
+        match cur.fields.get(seg.as_str())? {
             Node::Object(o) => {
                 if i + 1 == path.len() {
                     return Some((o.origin.file, o.origin.span, o.origin.layer.clone()));

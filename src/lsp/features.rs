@@ -502,12 +502,12 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
             for l in p.layers.values() {
                 for (k, node) in &l.root.fields {
                     if let crate::lower::Node::Object(o) = node {
-                        if seen.insert(k.clone()) {
+                        if seen.insert(k.to_string()) {
                             out.push(item(
                                 k,
                                 CompletionItemKind::MODULE,
                                 None,
-                                Some((word_range, k.clone())),
+                                Some((word_range, k.to_string())),
                             ));
                         }
                         for (k2, n2) in &o.fields {
@@ -553,19 +553,19 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
         for l in p.layers.values() {
             let mut cur = Some(&l.root);
             for seg in &path {
-                cur = cur.and_then(|o| match o.fields.get(seg) {
+                cur = cur.and_then(|o| match o.fields.get(seg.as_str()) {
                     Some(crate::lower::Node::Object(x)) => Some(x),
                     _ => None,
                 });
             }
             if let Some(o) = cur {
                 for k in o.fields.keys() {
-                    if seen.insert(k.clone()) {
+                    if seen.insert(k.to_string()) {
                         out.push(item(
                             k,
                             CompletionItemKind::PROPERTY,
                             None,
-                            Some((word_range, k.clone())),
+                            Some((word_range, k.to_string())),
                         ));
                     }
                 }
