@@ -244,7 +244,7 @@ codes! {
     TrailingTokens = "0115", "unexpected text after a value",
         "Each `key: value` entry ends at the end of its line (or at `,`). Something follows the value on the same line.";
     NestingTooDeep = "0116", "nesting too deep",
-        "Blocks, arrays or expressions are nested more than 128 levels deep. tuskc stops parsing the file there rather than risk running out of stack.";
+        "Blocks, arrays or expressions are nested more than 128 levels deep, keys nest more than 128 levels (blocks, sections and dotted keys together), or one expression chains more than 1,000 operators. tuskc reports it rather than risk running out of stack or writing output that grows with the square of the depth.";
     QuotedDirective = "0120", "directive written inside quotes",
         "TuskLang files often write `\"@env('X')\"`. tuskc evaluates a string that is exactly one directive call as that directive, but the canonical form is unquoted: `@env(\"X\")`. `tuskc fmt` will rewrite it.";
     SchemaNotAllowed = "0117", "schema item not allowed here",
@@ -305,6 +305,8 @@ codes! {
         "A reference or `$variable.field` path steps into something that is not an object, or past its end.";
     EvalTooDeep = "0315", "reference chain too deep",
         "Evaluating a value followed more than 400 references in a row. tuskc stops there rather than risk running out of stack.";
+    ValueTooLarge = "0316", "value too large",
+        "A string grew past 16 MiB, an array past 1,000,000 items, or references copied more than 500,000 values into one target: usually a chain of keys that each refer to the next one twice (`a: \"${b}${b}\"`, `b: \"${c}${c}\"`...), which doubles the size at every step. tuskc stops there rather than run out of memory.";
     SchemaMismatch = "0501", "value does not match its type",
         "A value bound to a schema has the wrong type. The message shows the value, the layer and line that set it, and the schema field that declares the type.";
     MissingField = "0502", "required field missing",

@@ -21,6 +21,13 @@ use std::sync::Arc;
 
 /// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
 pub const MAX_EVAL_DEPTH: usize = 400;
+/// The longest string evaluation may build (interpolation, `+`).
+pub const MAX_TEXT: usize = 16 << 20;
+/// The longest array evaluation may build (`+`).
+pub const MAX_ITEMS: usize = 1_000_000;
+/// Values (nodes of arrays and objects, scalars) references may copy into one target: references that refer twice to
+/// a key that refers twice ... grow exponentially, and this stops them long before memory runs out.
+pub const MAX_COPIED: usize = 500_000;
 
 /// Where `@env` looks, in order: `--var`, `--env-file` (already merged into `vars` by the caller), then the process
 /// environment if allowed.
@@ -53,6 +60,8 @@ pub struct Evaluator<'a> {
     pub secrets: Option<&'a crate::secrets::SecretResolver>,
     memo: Vec<Slot>,
     stack: Vec<Frame>,
+    /// Values copied by references so far (see [`MAX_COPIED`]); past the limit, one error and no more copies.
+    copied: usize,
 }
 
 #[derive(Clone)]
@@ -118,6 +127,7 @@ impl<'a> Evaluator<'a> {
             secrets: None,
             memo: vec![Slot::Todo; merged.slots],
             stack: vec![],
+            copied: 0,
         }
     }
 
@@ -212,10 +222,34 @@ impl<'a> Evaluator<'a> {
     /// The value of a definition (a copy of the memoised one).
     fn eval_leaf(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) -> Option<Value> {
         self.force(leaf, via);
-        match &self.memo[leaf.id] {
-            Slot::Done(v) => Some(v.clone()),
-            _ => None,
+        let Slot::Done(v) = &self.memo[leaf.id] else {
+            return None;
+        };
+        if self.copied <= MAX_COPIED {
+            self.copied += weight(v, MAX_COPIED + 1 - self.copied);
+            if self.copied <= MAX_COPIED {
+                return Some(v.clone());
+            }
+            let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
+            self.sink.push(
+                Diagnostic::error(
+                    Code::ValueTooLarge,
+                    format!("references copy more than {MAX_COPIED} values into this target"),
+                )
+                .primary(file, span, "the limit was reached copying this value")
+                .help("a key probably refers to another more than once, and that one to another: the size doubles at each step"),
+            );
         }
+        None
+    }
+
+    fn too_large(&mut self, what: String, span: Span, ctx: &Ctx) -> Option<Value> {
+        self.sink.push(
+            Diagnostic::error(Code::ValueTooLarge, what)
+                .primary(ctx.file(), span, "built here")
+                .help("a key probably refers to another more than once, and that one to another: the size doubles at each step"),
+        );
+        None
     }
 
     /// Evaluate a definition into the memo, once.
@@ -432,6 +466,13 @@ impl<'a> Evaluator<'a> {
                         Some(v) => {
                             secret |= v.secret;
                             match display(&v) {
+                                Some(t) if s.len() + t.len() > MAX_TEXT => {
+                                    return self.too_large(
+                                        format!("a string longer than {} MiB", MAX_TEXT >> 20),
+                                        span,
+                                        ctx,
+                                    );
+                                }
                                 Some(t) => s.push_str(&t),
                                 None => {
                                     self.sink.push(
@@ -847,6 +888,25 @@ impl<'a> Evaluator<'a> {
         let b = self.eval(r, ctx);
         let (a, b) = (a?, b?);
         let secret = a.secret || b.secret;
+        if op == BinaryOp::Add {
+            match (&a.kind, &b.kind) {
+                (Array(x), Array(y)) if x.len() + y.len() > MAX_ITEMS => {
+                    return self.too_large(
+                        format!("an array of more than {MAX_ITEMS} items"),
+                        span,
+                        ctx,
+                    );
+                }
+                (String(x), String(y)) if x.len() + y.len() > MAX_TEXT => {
+                    return self.too_large(
+                        format!("a string longer than {} MiB", MAX_TEXT >> 20),
+                        span,
+                        ctx,
+                    );
+                }
+                _ => {}
+            }
+        }
         let kind = match binary_kind(op, &a, &b) {
             Ok(kind) => Some(kind),
             Err(BinaryError::Overflow) => return self.overflow(span, ctx),
@@ -1017,4 +1077,27 @@ fn set_path(map: &mut Map<Value>, path: &[Ident], v: Value) {
         cur = m;
     }
     cur.insert(Arc::from(last.name.as_str()), v);
+}
+
+/// How many values `v` holds (itself, and every item and field below it), counting no further than `limit`.
+fn weight(v: &Value, limit: usize) -> usize {
+    let mut n = 1;
+    let mut stack: Vec<&Value> = vec![v];
+    while let Some(v) = stack.pop() {
+        if n >= limit {
+            break;
+        }
+        match &v.kind {
+            ValueKind::Array(a) => {
+                n += a.len();
+                stack.extend(a);
+            }
+            ValueKind::Object(m) => {
+                n += m.len();
+                stack.extend(m.values());
+            }
+            _ => {}
+        }
+    }
+    n
 }

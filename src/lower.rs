@@ -17,6 +17,7 @@ use crate::schema::{Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::parse;
+use crate::syntax::parser::MAX_DEPTH;
 use crate::value::{LayerId, Map, Origin};
 
 /// One definition: an expression to evaluate after merging, and where it was written.
@@ -523,6 +524,9 @@ impl<'a> Lowerer<'a> {
             EntryTarget::Key(k) => {
                 let mut path: Vec<Ident> = prefix.to_vec();
                 path.extend(k.segments.iter().cloned());
+                if !self.depth_ok(path.len(), scope.file, k.span) {
+                    return;
+                }
                 let names: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
                 let node = self.lower_value(&e.value, scope, &names, k.span);
                 let layer = self
@@ -533,6 +537,23 @@ impl<'a> Lowerer<'a> {
                 insert(&mut layer.root, &path, node, scope.file, self.sink);
             }
         }
+    }
+
+    /// Keys may nest at most [`MAX_DEPTH`] levels, however they are written (blocks, sections, dotted keys or all
+    /// three): the pretty-printed output of deeper trees grows with the square of the depth.
+    fn depth_ok(&mut self, depth: usize, file: FileId, span: Span) -> bool {
+        if depth <= MAX_DEPTH as usize {
+            return true;
+        }
+        self.sink.push(
+            Diagnostic::error(
+                Code::NestingTooDeep,
+                format!("keys nest more than {MAX_DEPTH} levels deep"),
+            )
+            .primary(file, span, format!("this key is {depth} levels deep"))
+            .help("flatten the structure: no configuration needs this depth"),
+        );
+        false
     }
 
     fn define_var(&mut self, v: &Ident, value: &Expr, scope: &Scope, prefix: &[Ident]) {
@@ -601,6 +622,9 @@ impl<'a> Lowerer<'a> {
                         EntryTarget::Key(k) => {
                             let mut child = path.to_vec();
                             child.extend(k.segments.iter().map(|s| s.name.clone()));
+                            if !self.depth_ok(child.len(), scope.file, k.span) {
+                                continue;
+                            }
                             let node = self.lower_value(&e.value, scope, &child, k.span);
                             insert(&mut obj, &k.segments, node, scope.file, self.sink);
                         }

@@ -7,22 +7,117 @@
 use ariadne::{Color, Config, IndexType, Label as ALabel, Report, ReportKind};
 
 use crate::diagnostic::{Diagnostic, Severity};
+use std::collections::HashMap;
+
 use crate::source::{SourceMap, Span};
 
 /// Render for a terminal or a log. `color` only when writing to a terminal.
 pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();
+    let mut cache = FileCache {
+        sources,
+        files: HashMap::new(),
+    };
     for d in diags {
-        render_one(d, sources, color, &mut out);
+        render_one(d, sources, &mut cache, color, &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8>) {
+/// A source line longer than this is not quoted: the diagnostic names the place (`file:line:column`) instead, so a
+/// minified or generated file cannot flood the terminal with one line per label.
+pub const MAX_QUOTED_LINE: usize = 400;
+
+/// ariadne's view of each file, built once per rendering (building one indexes every line of the file: once per
+/// diagnostic, thousands of diagnostics in a large file took quadratic time).
+struct FileCache<'s> {
+    sources: &'s SourceMap,
+    files: HashMap<String, ariadne::Source<&'s str>>,
+}
+
+impl<'s> ariadne::Cache<String> for FileCache<'s> {
+    type Storage = &'s str;
+
+    fn fetch(&mut self, id: &String) -> Result<&ariadne::Source<&'s str>, impl std::fmt::Debug> {
+        if !self.files.contains_key(id) {
+            let Some((_, file)) = self.sources.files().find(|(_, f)| &f.name == id) else {
+                return Err(format!("no file named {id}"));
+            };
+            self.files
+                .insert(id.clone(), ariadne::Source::from(file.text.as_str()));
+        }
+        self.files
+            .get(id)
+            .ok_or_else(|| format!("no file named {id}"))
+    }
+
+    fn display<'a>(&self, id: &'a String) -> Option<impl std::fmt::Display + 'a> {
+        Some(id)
+    }
+}
+
+/// The length of the line around `span`, up to the span's end line.
+fn line_len(text: &str, span: Span) -> usize {
+    let start = (span.start as usize).min(text.len());
+    let end = (span.end as usize).clamp(start, text.len());
+    let from = text.as_bytes()[..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let to = text.as_bytes()[end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| end + i);
+    to - from
+}
+
+fn render_one(
+    d: &Diagnostic,
+    sources: &SourceMap,
+    cache: &mut FileCache<'_>,
+    color: bool,
+    out: &mut Vec<u8>,
+) {
     let kind = match d.severity {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
+    let too_long = d
+        .labels
+        .iter()
+        .any(|l| line_len(&sources.get(l.file).text, l.span) > MAX_QUOTED_LINE);
+    if too_long {
+        // The places, without quoting their lines.
+        let word = if d.severity == Severity::Error {
+            "Error"
+        } else {
+            "Warning"
+        };
+        out.extend_from_slice(format!("[{}] {word}: {}\n", d.code, d.message).as_bytes());
+        for l in &d.labels {
+            let file = sources.get(l.file);
+            let at = file.line_col(l.span.start);
+            let why = if line_len(&file.text, l.span) > MAX_QUOTED_LINE {
+                format!(" (line longer than {MAX_QUOTED_LINE} bytes, not quoted)")
+            } else {
+                String::new()
+            };
+            out.extend_from_slice(
+                format!(
+                    "    at {}:{}:{}: {}{why}\n",
+                    file.name, at.line, at.column, l.message
+                )
+                .as_bytes(),
+            );
+        }
+        for n in &d.notes {
+            out.extend_from_slice(format!("    Note: {n}\n").as_bytes());
+        }
+        if let Some(h) = &d.help {
+            out.extend_from_slice(format!("    Help: {h}\n").as_bytes());
+        }
+        return;
+    }
     let Some(primary) = d.primary_label() else {
         // No place in a file (command-line and I/O problems): a plain header with notes and help.
         let word = if d.severity == Severity::Error {
@@ -77,15 +172,7 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool, out: &mut Vec<u8
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
-    let mut files: Vec<_> = d.labels.iter().map(|l| l.file).collect();
-    files.sort();
-    files.dedup();
-    let cache = ariadne::sources(
-        files
-            .into_iter()
-            .map(|f| (name(f), sources.get(f).text.clone())),
-    );
-    if report.finish().write(cache, &mut *out).is_err() {
+    if report.finish().write(&mut *cache, &mut *out).is_err() {
         out.extend_from_slice(format!("[{}] {}\n", d.code, d.message).as_bytes());
     }
 }

@@ -21,6 +21,8 @@ use crate::source::{FileId, Span};
 
 /// Deepest nesting of blocks and expressions accepted; deeper input gets TSK0116 instead of a stack overflow.
 pub const MAX_DEPTH: u32 = 128;
+/// Operators in one chain (`a + b + c ...`): each is a level of the expression tree.
+pub const MAX_OPERATORS: u32 = 1000;
 
 /// Directives a string may hold in the TuskLang quoted form `"@env('X')"`.
 const QUOTABLE_DIRECTIVES: &[&str] = &["env", "secret", "file"];
@@ -547,7 +549,19 @@ impl<'a, 's> Parser<'a, 's> {
         let mut span = first.span;
         let mut segments = vec![first];
         while self.at(TokenKind::Dot) {
-            self.bump();
+            let dot = self.bump();
+            if segments.len() >= MAX_DEPTH as usize {
+                self.report(
+                    Diagnostic::error(
+                        Code::NestingTooDeep,
+                        format!("a key path of more than {MAX_DEPTH} segments"),
+                    )
+                    .primary(self.file, dot.span, "too many segments")
+                    .help("flatten the structure; the rest of the file was not parsed"),
+                );
+                self.pos = self.tokens.len() - 1;
+                return None;
+            }
             let seg = self.key_segment()?;
             span = span.to(seg.span);
             segments.push(seg);
@@ -854,6 +868,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     fn parse_binary(&mut self, min_prec: u8) -> Expr {
         let mut lhs = self.parse_unary();
+        let mut operators = 0;
         loop {
             let t = self.peek();
             let Some((op, prec)) = binary_op(t.kind) else {
@@ -861,6 +876,20 @@ impl<'a, 's> Parser<'a, 's> {
             };
             if prec < min_prec || (t.line_start && self.nesting == 0) {
                 break;
+            }
+            // Each operator of a chain is one level of the tree every later stage walks recursively.
+            operators += 1;
+            if operators > MAX_OPERATORS {
+                self.report(
+                    Diagnostic::error(
+                        Code::NestingTooDeep,
+                        format!("more than {MAX_OPERATORS} operators in one expression"),
+                    )
+                    .primary(self.file, t.span, "one operator too many")
+                    .help("split the expression into named parts; the rest of the file was not parsed"),
+                );
+                self.pos = self.tokens.len() - 1;
+                return Expr::error(lhs.span);
             }
             self.bump();
             let rhs = self.parse_binary(prec + 1);

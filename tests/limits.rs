@@ -1,0 +1,237 @@
+//! Hostile and degenerate input meets a limit with a clear diagnostic (never a stack overflow, a hang or memory
+//! exhaustion), and unusual but valid files (empty, BOM, CRLF, very long lines, huge arrays) build. Each case runs
+//! the real binary on a generated file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{stderr, stdout, tuskc_in};
+
+/// Build `text` as `f.tsk`; returns (exit code, stdout, stderr).
+fn build(text: impl AsRef<[u8]>) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.tsk"), text).unwrap();
+    let o = tuskc_in(dir.path(), &["build", "f.tsk"]);
+    (o.status.code(), stdout(&o), stderr(&o))
+}
+
+/// The run failed with exactly the given code, once, said in a few lines, and wrote nothing.
+fn fails_with(text: impl AsRef<[u8]>, code: &str, message: &str) {
+    let (status, out, err) = build(text);
+    assert_eq!(status, Some(1), "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains(&format!("[{code}]")), "{err}");
+    assert!(err.contains(message), "{err}");
+    assert!(err.len() < 4000, "the report is {} bytes", err.len());
+}
+
+#[test]
+fn a_hundred_thousand_open_braces() {
+    fails_with(
+        format!("a: {}\n", "{ b: ".repeat(100_000)),
+        "TSK0116",
+        "nesting deeper than 128 levels",
+    );
+}
+
+#[test]
+fn deep_arrays_and_parentheses() {
+    fails_with(
+        format!("a: {}\n", "[".repeat(100_000)),
+        "TSK0116",
+        "nesting deeper",
+    );
+    fails_with(
+        format!("a: {}1{}\n", "(".repeat(100_000), ")".repeat(100_000)),
+        "TSK0116",
+        "nesting deeper",
+    );
+    fails_with(
+        format!("a: {}1\n", "-".repeat(100_000)),
+        "TSK0116",
+        "nesting deeper",
+    );
+}
+
+#[test]
+fn key_paths_too_deep() {
+    // One dotted key of 100,000 segments.
+    fails_with(
+        format!("a{}: 1\n", ".a".repeat(100_000)),
+        "TSK0116",
+        "a key path of more than 128 segments",
+    );
+    // Blocks and dotted keys together: each alone is within the limits.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text.push_str("k { ");
+    }
+    text.push_str(&format!("x{}: 1", ".y".repeat(100)));
+    text.push_str(&" }".repeat(100));
+    fails_with(text, "TSK0116", "keys nest more than 128 levels deep");
+}
+
+#[test]
+fn long_operator_chains() {
+    fails_with(
+        format!("a: {}1\n", "1 + ".repeat(200_000)),
+        "TSK0116",
+        "more than 1000 operators in one expression",
+    );
+    // A long but reasonable chain is fine.
+    let (status, out, err) = build(format!("a: {}1\n", "1 + ".repeat(999)));
+    assert_eq!(status, Some(0), "{err}");
+    assert!(out.contains("\"a\": 1000"), "{out}");
+}
+
+#[test]
+fn deep_reference_chains() {
+    // Defined from the top: evaluating k0 needs 100,000 nested references.
+    let mut text: String = (0..100_000)
+        .map(|i| format!("k{i}: k{}\n", i + 1))
+        .collect();
+    text.push_str("k100000: 1\n");
+    let (status, _, err) = build(text);
+    assert_eq!(status, Some(1));
+    assert!(err.contains("[TSK0315]"), "{err}");
+    // Defined from the bottom: each step is already evaluated, so any length builds.
+    let mut text = String::from("k0: 1\n");
+    text.extend((1..20_000).map(|i| format!("k{i}: k{}\n", i - 1)));
+    let (status, out, err) = build(text);
+    assert_eq!(status, Some(0), "{err}");
+    assert!(out.contains("\"k19999\": 1"));
+}
+
+#[test]
+fn exponential_growth_through_references() {
+    // Strings: interpolation and `+`, through keys and through variables.
+    let interp: String = (1..64)
+        .map(|i| format!("a{i}: \"${{a{}}}${{a{}}}\"\n", i - 1, i - 1))
+        .collect();
+    fails_with(
+        format!("a0: \"xx\"\n{interp}"),
+        "TSK0316",
+        "a string longer than 16 MiB",
+    );
+    let vars: String = (1..64)
+        .map(|i| format!("$a{i}: \"${{$a{}}}${{$a{}}}\"\n", i - 1, i - 1))
+        .collect();
+    fails_with(
+        format!("$a0: \"xx\"\n{vars}x: $a63\n"),
+        "TSK0316",
+        "a string longer than 16 MiB",
+    );
+    let add: String = (1..64)
+        .map(|i| format!("a{i}: a{} + a{}\n", i - 1, i - 1))
+        .collect();
+    fails_with(
+        format!("a0: \"xx\"\n{add}"),
+        "TSK0316",
+        "a string longer than 16 MiB",
+    );
+    // Arrays and objects: copies made by references.
+    fails_with(
+        format!("a0: [1]\n{add}"),
+        "TSK0316",
+        "references copy more than 500000 values",
+    );
+    let objects: String = (1..64)
+        .map(|i| format!("a{i} {{ l: a{}, r: a{} }}\n", i - 1, i - 1))
+        .collect();
+    fails_with(
+        format!("a0 {{ x: 1 }}\n{objects}"),
+        "TSK0316",
+        "references copy more than 500000 values",
+    );
+}
+
+#[test]
+fn many_errors_are_all_reported_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.tsk"), "}\n".repeat(50_000)).unwrap();
+    let o = tuskc_in(dir.path(), &["build", "f.tsk"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.matches("[TSK0110]").count(), 50_000);
+    assert!(
+        err.trim_end().ends_with("50000 errors"),
+        "{}",
+        &err[err.len() - 200..]
+    );
+}
+
+#[test]
+fn long_lines_are_not_quoted_in_diagnostics() {
+    let (status, _, err) = build(format!("a: \"{}\" 1\n", "x".repeat(1_000_000)));
+    assert_eq!(status, Some(1));
+    assert!(err.contains("[TSK0115]"), "{err}");
+    assert!(err.contains("f.tsk:1:"), "{err}");
+    assert!(err.contains("not quoted"), "{err}");
+    assert!(err.len() < 2000, "the report is {} bytes", err.len());
+}
+
+#[test]
+fn very_long_lines_and_huge_arrays_build() {
+    let (status, out, err) = build(format!("a: \"{}\"\n", "x".repeat(20_000_000)));
+    assert_eq!(status, Some(0), "{err}");
+    assert_eq!(out.len(), 20_000_000 + "{\n  \"a\": \"\"\n}\n".len());
+    let items: Vec<String> = (0..200_000).map(|i| i.to_string()).collect();
+    let (status, out, err) = build(format!("a: [{}]\n", items.join(", ")));
+    assert_eq!(status, Some(0), "{err}");
+    assert!(out.contains("    199999\n  ]"));
+}
+
+#[test]
+fn empty_bom_and_crlf_files() {
+    assert_eq!(build(""), (Some(0), "{}\n".into(), String::new()));
+    assert_eq!(build("\n\n# only a comment\n").1, "{}\n");
+    let plain = build("a: 1\n[s]\nb: \"x\"\n");
+    assert_eq!(plain.0, Some(0));
+    assert_eq!(build("\u{feff}a: 1\n[s]\nb: \"x\"\n"), plain);
+    assert_eq!(build("a: 1\r\n[s]\r\nb: \"x\"\r\n"), plain);
+    assert_eq!(build("\u{feff}a: 1\r\n[s]\r\nb: \"x\""), plain);
+    // Line numbers count CRLF as one line end.
+    let (status, _, err) = build("a: 1\r\nb: 1 2\r\n");
+    assert_eq!(status, Some(1));
+    assert!(err.contains("f.tsk:2:"), "{err}");
+}
+
+#[test]
+fn non_utf8_files() {
+    let (status, out, err) = build(b"a: \"\xff\xfe\"\n");
+    assert_eq!(status, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("[TSK0004]"), "{err}");
+    assert!(
+        err.contains("is not UTF-8 (invalid byte at offset 4)"),
+        "{err}"
+    );
+    // A module that is not UTF-8 is reported at the `use` that loads it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tsk"), "use \"./m.tsk\"\nx: 1\n").unwrap();
+    std::fs::write(dir.path().join("m.tsk"), b"y: \xc3\x28\n").unwrap();
+    let o = tuskc_in(dir.path(), &["build", "main.tsk"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn import_cycles_through_symlinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("main.tsk"), "use \"./a.tsk\"\nx: 1\n").unwrap();
+    std::fs::write(d.join("a.tsk"), "use \"./link/a.tsk\"\ny: 2\n").unwrap();
+    std::os::unix::fs::symlink(".", d.join("link")).unwrap();
+    // A second loop: a symlinked file that points back at the entry.
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink("../main.tsk", d.join("sub/again.tsk")).unwrap();
+    std::fs::write(d.join("b.tsk"), "use \"./sub/again.tsk\"\n").unwrap();
+    for entry in ["main.tsk", "b.tsk"] {
+        let o = tuskc_in(d, &["build", entry]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{entry}: {err}");
+        assert!(err.contains("[TSK0211]"), "{entry}: {err}");
+        assert!(err.contains("import cycle"), "{entry}: {err}");
+    }
+}
