@@ -1,0 +1,24 @@
+//! Lexer and parser on arbitrary text: never a panic, and every diagnostic's span lies inside the text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tuskc::diagnostic::Sink;
+use tuskc::source::FileId;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut sink = Sink::new();
+    let lexed = tuskc::syntax::lexer::lex(text, 0, FileId(0), &mut sink);
+    for t in &lexed.tokens {
+        assert!(t.span.end as usize <= text.len());
+    }
+    let ast = tuskc::syntax::parser::parse(text, FileId(0), &mut sink);
+    std::hint::black_box(ast);
+    for d in sink.into_sorted() {
+        for l in &d.labels {
+            assert!(l.span.start <= l.span.end && l.span.end as usize <= text.len(), "{d:?}");
+        }
+    }
+});
