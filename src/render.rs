@@ -71,6 +71,37 @@ fn line_len(text: &str, span: Span) -> usize {
     to - from
 }
 
+fn plain(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
+    let word = if d.severity == Severity::Error {
+        "Error"
+    } else {
+        "Warning"
+    };
+    out.extend_from_slice(format!("[{}] {word}: {}\n", d.code, d.message).as_bytes());
+    for l in &d.labels {
+        let file = sources.get(l.file);
+        let at = file.line_col(l.span.start);
+        let why = if line_len(&file.text, l.span) > MAX_QUOTED_LINE {
+            format!(" (line longer than {MAX_QUOTED_LINE} bytes, not quoted)")
+        } else {
+            String::new()
+        };
+        out.extend_from_slice(
+            format!(
+                "    at {}:{}:{}: {}{why}\n",
+                file.name, at.line, at.column, l.message
+            )
+            .as_bytes(),
+        );
+    }
+    for n in &d.notes {
+        out.extend_from_slice(format!("    Note: {n}\n").as_bytes());
+    }
+    if let Some(h) = &d.help {
+        out.extend_from_slice(format!("    Help: {h}\n").as_bytes());
+    }
+}
+
 fn render_one(
     d: &Diagnostic,
     sources: &SourceMap,
@@ -86,53 +117,14 @@ fn render_one(
         .labels
         .iter()
         .any(|l| line_len(&sources.get(l.file).text, l.span) > MAX_QUOTED_LINE);
-    if too_long {
-        // The places, without quoting their lines.
-        let word = if d.severity == Severity::Error {
-            "Error"
-        } else {
-            "Warning"
-        };
-        out.extend_from_slice(format!("[{}] {word}: {}\n", d.code, d.message).as_bytes());
-        for l in &d.labels {
-            let file = sources.get(l.file);
-            let at = file.line_col(l.span.start);
-            let why = if line_len(&file.text, l.span) > MAX_QUOTED_LINE {
-                format!(" (line longer than {MAX_QUOTED_LINE} bytes, not quoted)")
-            } else {
-                String::new()
-            };
-            out.extend_from_slice(
-                format!(
-                    "    at {}:{}:{}: {}{why}\n",
-                    file.name, at.line, at.column, l.message
-                )
-                .as_bytes(),
-            );
+    let primary = match d.primary_label() {
+        Some(primary) if !too_long => primary,
+        // No place in a file (command-line and I/O problems), or lines too long to quote: a plain header, the
+        // places as `file:line:column`, notes and help.
+        _ => {
+            plain(d, sources, out);
+            return;
         }
-        for n in &d.notes {
-            out.extend_from_slice(format!("    Note: {n}\n").as_bytes());
-        }
-        if let Some(h) = &d.help {
-            out.extend_from_slice(format!("    Help: {h}\n").as_bytes());
-        }
-        return;
-    }
-    let Some(primary) = d.primary_label() else {
-        // No place in a file (command-line and I/O problems): a plain header with notes and help.
-        let word = if d.severity == Severity::Error {
-            "Error"
-        } else {
-            "Warning"
-        };
-        out.extend_from_slice(format!("[{}] {word}: {}\n", d.code, d.message).as_bytes());
-        for n in &d.notes {
-            out.extend_from_slice(format!("    Note: {n}\n").as_bytes());
-        }
-        if let Some(h) = &d.help {
-            out.extend_from_slice(format!("    Help: {h}\n").as_bytes());
-        }
-        return;
     };
     let name = |f| sources.get(f).name.clone();
     let clamp = |f, s: Span| {

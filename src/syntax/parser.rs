@@ -253,19 +253,26 @@ impl<'a, 's> Parser<'a, 's> {
         false
     }
 
+    /// A structure past a limit: report it and stop parsing the file (skip to its end).
+    fn too_deep(&mut self, message: String, span: Span, label: &str, help: &str) {
+        self.report(
+            Diagnostic::error(Code::NestingTooDeep, message)
+                .primary(self.file, span, label)
+                .help(help),
+        );
+        self.pos = self.tokens.len() - 1;
+    }
+
     fn enter(&mut self) -> bool {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let t = self.peek();
-            self.report(
-                Diagnostic::error(
-                    Code::NestingTooDeep,
-                    format!("nesting deeper than {MAX_DEPTH} levels"),
-                )
-                .primary(self.file, t.span, "too deeply nested")
-                .help("flatten the structure; the rest of the file was not parsed"),
+            self.too_deep(
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+                t.span,
+                "too deeply nested",
+                "flatten the structure; the rest of the file was not parsed",
             );
-            self.pos = self.tokens.len() - 1;
             self.depth -= 1;
             return false;
         }
@@ -551,15 +558,12 @@ impl<'a, 's> Parser<'a, 's> {
         while self.at(TokenKind::Dot) {
             let dot = self.bump();
             if segments.len() >= MAX_DEPTH as usize {
-                self.report(
-                    Diagnostic::error(
-                        Code::NestingTooDeep,
-                        format!("a key path of more than {MAX_DEPTH} segments"),
-                    )
-                    .primary(self.file, dot.span, "too many segments")
-                    .help("flatten the structure; the rest of the file was not parsed"),
+                self.too_deep(
+                    format!("a key path of more than {MAX_DEPTH} segments"),
+                    dot.span,
+                    "too many segments",
+                    "flatten the structure; the rest of the file was not parsed",
                 );
-                self.pos = self.tokens.len() - 1;
                 return None;
             }
             let seg = self.key_segment()?;
@@ -880,15 +884,12 @@ impl<'a, 's> Parser<'a, 's> {
             // Each operator of a chain is one level of the tree every later stage walks recursively.
             operators += 1;
             if operators > MAX_OPERATORS {
-                self.report(
-                    Diagnostic::error(
-                        Code::NestingTooDeep,
-                        format!("more than {MAX_OPERATORS} operators in one expression"),
-                    )
-                    .primary(self.file, t.span, "one operator too many")
-                    .help("split the expression into named parts; the rest of the file was not parsed"),
+                self.too_deep(
+                    format!("more than {MAX_OPERATORS} operators in one expression"),
+                    t.span,
+                    "one operator too many",
+                    "split the expression into named parts; the rest of the file was not parsed",
                 );
-                self.pos = self.tokens.len() - 1;
                 return Expr::error(lhs.span);
             }
             self.bump();
