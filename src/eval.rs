@@ -231,25 +231,28 @@ impl<'a> Evaluator<'a> {
                 return Some(v.clone());
             }
             let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
-            self.sink.push(
-                Diagnostic::error(
-                    Code::ValueTooLarge,
-                    format!("references copy more than {MAX_COPIED} values into this target"),
-                )
-                .primary(file, span, "the limit was reached copying this value")
-                .help("a key probably refers to another more than once, and that one to another: the size doubles at each step"),
+            self.value_too_large(
+                format!("references copy more than {MAX_COPIED} values into this target"),
+                file,
+                span,
+                "the limit was reached copying this value",
             );
         }
         None
     }
 
     fn too_large(&mut self, what: String, span: Span, ctx: &Ctx) -> Option<Value> {
+        self.value_too_large(what, ctx.file(), span, "built here");
+        None
+    }
+
+    /// TSK0316 at `span`.
+    fn value_too_large(&mut self, what: String, file: FileId, span: Span, label: &str) {
         self.sink.push(
             Diagnostic::error(Code::ValueTooLarge, what)
-                .primary(ctx.file(), span, "built here")
+                .primary(file, span, label)
                 .help("a key probably refers to another more than once, and that one to another: the size doubles at each step"),
         );
-        None
     }
 
     /// Evaluate a definition into the memo, once.

@@ -104,21 +104,20 @@ pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
 
 /// Merge the layers of `target`, then `overrides` (the `--set` layer) if any.
 pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> Merged {
-    let base_origin = program
-        .layer(&LayerId::Base)
-        .map(|l| l.root.origin.clone())
-        .unwrap_or_else(|| Origin {
-            file: crate::source::FileId(0),
-            span: Default::default(),
-            layer: LayerId::Base,
-        });
-    let base = program.layer(&LayerId::Base);
     let mut root = program
         .merged_base
         .get_or_init(|| {
+            let base = program.layer(&LayerId::Base);
             let mut root = MObject {
                 fields: Map::default(),
-                origin: base_origin,
+                origin: base.map_or_else(
+                    || Origin {
+                        file: crate::source::FileId(0),
+                        span: Default::default(),
+                        layer: LayerId::Base,
+                    },
+                    |l| l.root.origin.clone(),
+                ),
                 overrode: vec![],
             };
             if let Some(base) = base {
