@@ -68,7 +68,7 @@ pub fn check_target(
                 let origin = Origin {
                     file: b.file,
                     span: b.span,
-                    layer: b.layer.clone(),
+                    layer: b.layer,
                 };
                 let mut empty = Value::new(ValueKind::Object(Map::default()), origin);
                 match checker.check(&mut empty, &b.ty, b.file, &shown, None) {
@@ -119,7 +119,7 @@ fn set_path(root: &mut Value, path: &[String], v: Value) {
     };
     let mut cur = root;
     for seg in parents {
-        let origin = v.origin.clone();
+        let origin = v.origin;
         let ValueKind::Object(m) = &mut cur.kind else {
             return;
         };
@@ -270,14 +270,14 @@ impl<'a> Checker<'a> {
                 value,
                 constraints,
             } => {
-                let origin = v.origin.clone();
+                let origin = v.origin;
                 let ValueKind::Object(map) = &mut v.kind else {
                     return Err(vec![self.mismatch(v, decl, path)]);
                 };
                 let mut errs = Vec::new();
                 for (k, val) in map.iter_mut() {
                     let sub = join(path, k);
-                    let mut kv = Value::new(ValueKind::String(k.to_string()), val.origin.clone());
+                    let mut kv = Value::new(ValueKind::String(k.to_string()), val.origin);
                     let key_decl = Decl {
                         file,
                         ty: key,
@@ -575,7 +575,7 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Errors> {
-        let obj_origin = v.origin.clone();
+        let obj_origin = v.origin;
         if !matches!(v.kind, ValueKind::Object(_)) {
             return Err(vec![self.mismatch(v, decl, path)]);
         }
@@ -748,9 +748,9 @@ impl<'a> Checker<'a> {
         let origin = Origin {
             file,
             span: e.span,
-            layer: obj.origin.layer.clone(),
+            layer: obj.origin.layer,
         };
-        let mk = |kind| Ok(Value::new(kind, origin.clone()));
+        let mk = |kind| Ok(Value::new(kind, origin));
         match &e.kind {
             ExprKind::Null => mk(ValueKind::Null),
             ExprKind::Bool(b) => mk(ValueKind::Bool(*b)),
@@ -768,7 +768,7 @@ impl<'a> Checker<'a> {
                 Ok(obj
                     .get_path(&segs)
                     .cloned()
-                    .unwrap_or_else(|| Value::new(ValueKind::Null, origin.clone())))
+                    .unwrap_or_else(|| Value::new(ValueKind::Null, origin)))
             }
             ExprKind::Directive { name, args, .. }
                 if args.is_empty() && matches!(name.name.as_str(), "environment" | "provider") =>

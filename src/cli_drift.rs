@@ -589,7 +589,7 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
                 flat.insert(name.into(), v);
             }
             (
-                Value::new(ValueKind::Object(flat), side.value.origin.clone()),
+                Value::new(ValueKind::Object(flat), side.value.origin),
                 Some(paths),
             )
         }
@@ -704,7 +704,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
     let origin = Origin {
         file,
         span: Span::default(),
-        layer: crate::value::LayerId::Override,
+        layer: crate::value::LayerRef::OVERRIDE,
     };
     let parsed: Result<Value, String> = match format {
         Format::Json => serde_json::from_str::<serde_json::Value>(&text)
@@ -719,7 +719,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
                 Some(doc) => from_yaml(doc, &origin),
                 None => Ok(Value::new(
                     ValueKind::Object(crate::value::Map::default()),
-                    origin.clone(),
+                    origin,
                 )),
             },
             Err(e) => Err(e.to_string()),
@@ -728,9 +728,9 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             let vars = crate::driver::parse_env_file(&text, file, &mut session.sink);
             let map = vars
                 .into_iter()
-                .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin.clone())))
+                .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin)))
                 .collect();
-            Ok(Value::new(ValueKind::Object(map), origin.clone()))
+            Ok(Value::new(ValueKind::Object(map), origin))
         }
     };
     match parsed {
@@ -783,7 +783,7 @@ fn from_json(j: &serde_json::Value, origin: &Origin) -> Value {
                 .collect(),
         ),
     };
-    Value::new(kind, origin.clone())
+    Value::new(kind, *origin)
 }
 
 fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
@@ -801,7 +801,7 @@ fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
                 .collect(),
         ),
     };
-    Value::new(kind, origin.clone())
+    Value::new(kind, *origin)
 }
 
 fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
@@ -834,7 +834,7 @@ fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
         }
         Y::Alias(_) | Y::BadValue => return Err("aliases are not supported".into()),
     };
-    Ok(Value::new(kind, origin.clone()))
+    Ok(Value::new(kind, *origin))
 }
 
 /// YAML floats, including `.inf`, `-.inf` and `.nan`.

@@ -359,10 +359,10 @@ impl<'a> Context<'a> {
             }
         }
         match found {
-            Some(MNode::Leaf(l)) => Some(l.data.origin.clone()),
-            Some(MNode::Object(o)) => Some(o.origin.clone()),
+            Some(MNode::Leaf(l)) => Some(l.data.origin),
+            Some(MNode::Object(o)) => Some(o.origin),
             // Filled in from a schema default (or built by an expression): the value knows.
-            None => value.map(|v| v.origin.clone()),
+            None => value.map(|v| v.origin),
         }
     }
 
@@ -380,7 +380,7 @@ impl<'a> Context<'a> {
         self.own_layers(side, other).find_map(|mut obj| {
             for seg in path {
                 match obj.fields.get(seg.as_str())? {
-                    Node::Delete(o) => return Some(o.clone()),
+                    Node::Delete(o) => return Some(*o),
                     Node::Object(o) => obj = o,
                     Node::Leaf(_) => return None,
                 }
@@ -394,7 +394,7 @@ impl<'a> Context<'a> {
         self.own_layers(side, other).find_map(|mut obj| {
             for seg in &path[..path.len().saturating_sub(1)] {
                 match obj.fields.get(seg.as_str())? {
-                    Node::Object(o) if o.replace => return Some(o.origin.clone()),
+                    Node::Object(o) if o.replace => return Some(o.origin),
                     Node::Object(o) => obj = o,
                     _ => return None,
                 }
@@ -920,7 +920,7 @@ pub fn compare_deployed(
         };
         let layer_note = |o: &Origin, only: &str| -> String {
             let shared = o.layer != LayerId::Override
-                && match &o.layer {
+                && match &*o.layer {
                     LayerId::EnvProvider(..) => false,
                     LayerId::Env(_) => side.target.provider.is_some(),
                     _ => true,

@@ -92,7 +92,7 @@ impl<'l> Ctx<'l> {
         Origin {
             file: self.leaf.origin.file,
             span,
-            layer: self.leaf.origin.layer.clone(),
+            layer: self.leaf.origin.layer,
         }
     }
 }
@@ -178,7 +178,7 @@ impl<'a> Evaluator<'a> {
         let secret = out.values().any(|v| v.secret);
         ok.then(|| Value {
             kind: ValueKind::Object(out),
-            origin: obj.origin.clone(),
+            origin: obj.origin,
             secret,
             env: None,
         })
@@ -1067,10 +1067,10 @@ fn set_path(map: &mut Map<Value>, path: &[Ident], v: Value) {
     };
     let mut cur = map;
     for seg in parents {
-        let origin = v.origin.clone();
+        let origin = v.origin;
         let entry = cur
             .entry(Arc::from(seg.name.as_str()))
-            .or_insert_with(|| Value::new(ValueKind::Object(Map::default()), origin.clone()));
+            .or_insert_with(|| Value::new(ValueKind::Object(Map::default()), origin));
         if !matches!(entry.kind, ValueKind::Object(_)) {
             *entry = Value::new(ValueKind::Object(Map::default()), origin);
         }

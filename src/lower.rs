@@ -18,7 +18,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::parse;
 use crate::syntax::parser::MAX_DEPTH;
-use crate::value::{LayerId, Map, Origin};
+use crate::value::{LayerId, LayerRef, Map, Origin};
 
 /// One definition: an expression to evaluate after merging, and where it was written.
 #[derive(Debug)]
@@ -189,7 +189,7 @@ fn new_layer(id: LayerId, file: FileId) -> Layer {
     let origin = Origin {
         file,
         span: Span::default(),
-        layer: id.clone(),
+        layer: LayerRef::of(&id),
     };
     Layer {
         id,
@@ -213,7 +213,7 @@ struct Lowerer<'a> {
 #[derive(Clone)]
 struct Scope {
     file: FileId,
-    layer: LayerId,
+    layer: LayerRef,
     env: Option<Arc<str>>,
     provider: Option<Arc<str>>,
 }
@@ -239,7 +239,7 @@ impl<'a> Lowerer<'a> {
         let ast = parse(&self.sources.get(file).text, file, self.sink);
         let scope = Scope {
             file,
-            layer: LayerId::Base,
+            layer: LayerRef::BASE,
             env: None,
             provider: None,
         };
@@ -300,7 +300,7 @@ impl<'a> Lowerer<'a> {
                     };
                     let inner = Scope {
                         file: scope.file,
-                        layer,
+                        layer: layer.into(),
                         env: Some(env),
                         provider,
                     };
@@ -330,7 +330,7 @@ impl<'a> Lowerer<'a> {
                     };
                     let inner = Scope {
                         file: scope.file,
-                        layer,
+                        layer: layer.into(),
                         env: scope.env.clone(),
                         provider: Some(provider),
                     };
@@ -345,14 +345,14 @@ impl<'a> Lowerer<'a> {
         let layer = self
             .program
             .layers
-            .entry(scope.layer.clone())
-            .or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+            .entry((*scope.layer).clone())
+            .or_insert_with(|| new_layer((*scope.layer).clone(), scope.file));
         layer.bindings.push(Binding {
             path: path.iter().map(|s| s.name.clone()).collect(),
             ty: ty.clone(),
             file: scope.file,
             span,
-            layer: scope.layer.clone(),
+            layer: scope.layer,
         });
     }
 
@@ -396,7 +396,7 @@ impl<'a> Lowerer<'a> {
         let ast = parse(&self.sources.get(target).text, target, self.sink);
         let scope = Scope {
             file: target,
-            layer: LayerId::Base,
+            layer: LayerRef::BASE,
             env: None,
             provider: None,
         };
@@ -532,8 +532,8 @@ impl<'a> Lowerer<'a> {
                 let layer = self
                     .program
                     .layers
-                    .entry(scope.layer.clone())
-                    .or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+                    .entry((*scope.layer).clone())
+                    .or_insert_with(|| new_layer((*scope.layer).clone(), scope.file));
                 insert(&mut layer.root, &path, node, scope.file, self.sink);
             }
         }
@@ -562,7 +562,7 @@ impl<'a> Lowerer<'a> {
             origin: Origin {
                 file: scope.file,
                 span: value.span,
-                layer: scope.layer.clone(),
+                layer: scope.layer,
             },
             key_span: v.span,
             scope: prefix.iter().map(|s| s.name.clone()).collect(),
@@ -570,8 +570,8 @@ impl<'a> Lowerer<'a> {
         let layer = self
             .program
             .layers
-            .entry(scope.layer.clone())
-            .or_insert_with(|| new_layer(scope.layer.clone(), scope.file));
+            .entry((*scope.layer).clone())
+            .or_insert_with(|| new_layer((*scope.layer).clone(), scope.file));
         if let Some(first) = layer.vars.get(&v.name) {
             let (ff, fs) = (first.origin.file, first.key_span);
             let layer_name = scope.layer.to_string();
@@ -599,7 +599,7 @@ impl<'a> Lowerer<'a> {
         let origin = Origin {
             file: scope.file,
             span: value.span,
-            layer: scope.layer.clone(),
+            layer: scope.layer,
         };
         match &value.kind {
             ExprKind::Object { entries, .. } => {
@@ -736,7 +736,7 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
                 let fresh = Node::Object(ObjectNode::new(Origin {
                     file,
                     span: seg.span,
-                    layer: cur.origin.layer.clone(),
+                    layer: cur.origin.layer,
                 }));
                 cur.fields
                     .insert_full(Arc::from(seg.name.as_str()), fresh)
@@ -803,7 +803,7 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
                 ),
                 _ => (Code::DuplicateKey, format!("duplicate key `{}`", last.name)),
             };
-            let layer = cur.origin.layer.clone();
+            let layer = cur.origin.layer;
             sink.push(
                 Diagnostic::error(code, msg)
                     .primary(file, last.span, "defined again here")
@@ -841,7 +841,7 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
             origin: Origin {
                 file,
                 span: expr.span,
-                layer: LayerId::Override,
+                layer: LayerRef::OVERRIDE,
             },
             expr,
             key_span,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::lower::{Layer, LeafData, Node, ObjectNode, Program};
-use crate::value::{LayerId, Map, Origin};
+use crate::value::{LayerId, LayerRef, Map, Origin};
 
 /// One build target. `None` means the project declares no environments (or providers).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,9 +114,9 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
                     || Origin {
                         file: crate::source::FileId(0),
                         span: Default::default(),
-                        layer: LayerId::Base,
+                        layer: LayerRef::BASE,
                     },
-                    |l| l.root.origin.clone(),
+                    |l| l.root.origin,
                 ),
                 overrode: vec![],
             };
@@ -166,7 +166,7 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
 
 fn history(before: &[Origin], last: &Origin) -> Vec<Origin> {
     let mut h = before.to_vec();
-    h.push(last.clone());
+    h.push(*last);
     h
 }
 
@@ -200,7 +200,7 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode) {
                     let overrode = existing.map(|e| node_history(e)).unwrap_or_default();
                     let mut fresh = MObject {
                         fields: Map::default(),
-                        origin: obj.origin.clone(),
+                        origin: obj.origin,
                         overrode,
                     };
                     merge_object(&mut fresh, obj);

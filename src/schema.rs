@@ -15,7 +15,7 @@ use regex::Regex;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{LayerId, Origin, Value, ValueKind};
+use crate::value::{LayerRef, Origin, Value, ValueKind};
 
 /// Types every program knows without a declaration.
 pub const BUILTINS: &[&str] = &[
@@ -44,7 +44,7 @@ pub struct Binding {
     pub file: FileId,
     /// The `bind` item or section header.
     pub span: Span,
-    pub layer: LayerId,
+    pub layer: LayerRef,
 }
 
 /// Compiled `pattern` constraints, by their source text.
@@ -520,7 +520,7 @@ pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
     let origin = Origin {
         file,
         span: e.span,
-        layer: LayerId::SchemaDefault,
+        layer: LayerRef::SCHEMA_DEFAULT,
     };
     let kind = match &e.kind {
         ExprKind::Null => ValueKind::Null,

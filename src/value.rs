@@ -51,11 +51,78 @@ impl fmt::Display for LayerId {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A [`LayerId`] as a one-word copyable handle, so an [`Origin`] is 24 bytes and `Copy` (origins are in every node of
+/// every tree; a `LayerId` with its names is 40 bytes and clones reference counts). Compares, hashes and prints as the
+/// `LayerId` it points at. Each distinct `LayerId` is stored once per process and kept for its lifetime (a handful per
+/// project; the language server adds one per environment or provider name it ever sees).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LayerRef(&'static LayerId);
+
+impl LayerRef {
+    pub const BASE: LayerRef = LayerRef(&LayerId::Base);
+    pub const OVERRIDE: LayerRef = LayerRef(&LayerId::Override);
+    pub const SCHEMA_DEFAULT: LayerRef = LayerRef(&LayerId::SchemaDefault);
+
+    /// The handle of `id`.
+    pub fn of(id: &LayerId) -> LayerRef {
+        use std::collections::HashSet;
+        use std::sync::{Mutex, OnceLock};
+        match id {
+            LayerId::Base => return LayerRef::BASE,
+            LayerId::Override => return LayerRef::OVERRIDE,
+            LayerId::SchemaDefault => return LayerRef::SCHEMA_DEFAULT,
+            _ => {}
+        }
+        static NAMED: OnceLock<Mutex<HashSet<&'static LayerId>>> = OnceLock::new();
+        let mut set = NAMED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(known) = set.get(id) {
+            return LayerRef(known);
+        }
+        let stored: &'static LayerId = Box::leak(Box::new(id.clone()));
+        set.insert(stored);
+        LayerRef(stored)
+    }
+}
+
+impl From<LayerId> for LayerRef {
+    fn from(id: LayerId) -> Self {
+        LayerRef::of(&id)
+    }
+}
+
+impl std::ops::Deref for LayerRef {
+    type Target = LayerId;
+    fn deref(&self) -> &LayerId {
+        self.0
+    }
+}
+
+impl PartialEq<LayerId> for LayerRef {
+    fn eq(&self, other: &LayerId) -> bool {
+        self.0 == other
+    }
+}
+
+impl fmt::Debug for LayerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for LayerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub file: FileId,
     pub span: Span,
-    pub layer: LayerId,
+    pub layer: LayerRef,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -130,9 +130,9 @@ fn value_tree() -> impl Strategy<Value = tuskc::value::Value> {
     let origin = Origin {
         file: FileId(0),
         span: Default::default(),
-        layer: tuskc::value::LayerId::Base,
+        layer: tuskc::value::LayerRef::BASE,
     };
-    let o = origin.clone();
+    let o = origin;
     let leaf = prop_oneof![
         Just(ValueKind::Null),
         any::<bool>().prop_map(ValueKind::Bool),
@@ -141,16 +141,16 @@ fn value_tree() -> impl Strategy<Value = tuskc::value::Value> {
         text().prop_map(ValueKind::String),
         "[a-z/]{1,12}".prop_map(ValueKind::Secret),
     ]
-    .prop_map(move |k| Value::new(k, o.clone()));
+    .prop_map(move |k| Value::new(k, o));
     leaf.prop_recursive(4, 64, 6, move |inner| {
-        let o1 = origin.clone();
-        let o2 = origin.clone();
+        let o1 = origin;
+        let o2 = origin;
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5)
-                .prop_map(move |a| Value::new(ValueKind::Array(a), o1.clone())),
+                .prop_map(move |a| Value::new(ValueKind::Array(a), o1)),
             prop::collection::vec((text(), inner), 0..5).prop_map(move |kv| {
                 let m = kv.into_iter().map(|(k, v)| (k.into(), v)).collect();
-                Value::new(ValueKind::Object(m), o2.clone())
+                Value::new(ValueKind::Object(m), o2)
             }),
         ]
     })

@@ -224,7 +224,7 @@ impl Analysis {
                 (
                     leaf.origin.file,
                     leaf.key_span,
-                    leaf.origin.layer.clone(),
+                    (*leaf.origin.layer).clone(),
                     leaf.origin.span,
                 )
             })
@@ -272,14 +272,14 @@ fn find_node(root: &ObjectNode, path: &[String]) -> Option<(FileId, Span, LayerI
         match cur.fields.get(seg.as_str())? {
             Node::Object(o) => {
                 if i + 1 == path.len() {
-                    return Some((o.origin.file, o.origin.span, o.origin.layer.clone()));
+                    return Some((o.origin.file, o.origin.span, (*o.origin.layer).clone()));
                 }
                 cur = o;
             }
             Node::Leaf(l) => {
-                return Some((l.origin.file, l.key_span, l.origin.layer.clone()));
+                return Some((l.origin.file, l.key_span, (*l.origin.layer).clone()));
             }
-            Node::Delete(o) => return Some((o.file, o.span, o.layer.clone())),
+            Node::Delete(o) => return Some((o.file, o.span, (*o.layer).clone())),
         }
     }
     None

@@ -577,7 +577,7 @@ mod tests {
 #[cfg(test)]
 mod leak_tests {
     use super::*;
-    use crate::value::{LayerId, Origin};
+    use crate::value::{LayerRef, Origin};
 
     /// A resolved value prints no plaintext through `Debug` (as `{:?}` in logs or panics would use), nor through
     /// the description diagnostics use; an inline identity source hides its key.
@@ -586,7 +586,7 @@ mod leak_tests {
         let origin = Origin {
             file: FileId(0),
             span: Span { start: 0, end: 1 },
-            layer: LayerId::Base,
+            layer: LayerRef::BASE,
         };
         let v = Value {
             kind: ValueKind::String("CANARY-resolved".into()),
