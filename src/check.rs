@@ -13,7 +13,7 @@ use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{parse_env_text, Map, Origin, Value, ValueKind};
+use crate::value::{parse_env_text, Origin, Value, ValueKind};
 use std::sync::Arc;
 
 /// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
@@ -70,7 +70,7 @@ pub fn check_target(
                     span: b.span,
                     layer: b.layer,
                 };
-                let mut empty = Value::new(ValueKind::Object(Map::default()), origin);
+                let mut empty = Value::new(ValueKind::Object(Box::default()), origin);
                 match checker.check(&mut empty, &b.ty, b.file, &shown, None) {
                     Ok(()) => set_path(root, &b.path, empty),
                     Err(errs)
@@ -125,7 +125,7 @@ fn set_path(root: &mut Value, path: &[String], v: Value) {
         };
         cur = m
             .entry(Arc::from(seg.as_str()))
-            .or_insert_with(|| Value::new(ValueKind::Object(Map::default()), origin));
+            .or_insert_with(|| Value::new(ValueKind::Object(Box::default()), origin));
     }
     if let ValueKind::Object(m) = &mut cur.kind {
         m.insert(Arc::from(last.as_str()), v);

@@ -589,7 +589,7 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
                 flat.insert(name.into(), v);
             }
             (
-                Value::new(ValueKind::Object(flat), side.value.origin),
+                Value::new(ValueKind::Object(Box::new(flat)), side.value.origin),
                 Some(paths),
             )
         }
@@ -637,7 +637,7 @@ fn collect_secrets(reference: &Value, plain: &Value, out: &mut IndexMap<String, 
             out.insert(name.clone(), text.clone());
         }
         (ValueKind::Object(a), ValueKind::Object(b)) => {
-            for (k, v) in a {
+            for (k, v) in a.iter() {
                 if let Some(w) = b.get(k) {
                     collect_secrets(v, w, out);
                 }
@@ -718,7 +718,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             Ok(docs) => match docs.first() {
                 Some(doc) => from_yaml(doc, &origin),
                 None => Ok(Value::new(
-                    ValueKind::Object(crate::value::Map::default()),
+                    ValueKind::Object(Box::default()),
                     origin,
                 )),
             },
@@ -729,8 +729,8 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             let map = vars
                 .into_iter()
                 .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin)))
-                .collect();
-            Ok(Value::new(ValueKind::Object(map), origin))
+                .collect::<crate::value::Map<_>>();
+            Ok(Value::new(ValueKind::Object(Box::new(map)), origin))
         }
     };
     match parsed {
@@ -780,7 +780,8 @@ fn from_json(j: &serde_json::Value, origin: &Origin) -> Value {
         J::Object(m) => ValueKind::Object(
             m.iter()
                 .map(|(k, x)| (k.as_str().into(), from_json(x, origin)))
-                .collect(),
+                .collect::<crate::value::Map<_>>()
+                .into(),
         ),
     };
     Value::new(kind, *origin)
@@ -798,7 +799,8 @@ fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
         T::Table(m) => ValueKind::Object(
             m.iter()
                 .map(|(k, x)| (k.as_str().into(), from_toml(x, origin)))
-                .collect(),
+                .collect::<crate::value::Map<_>>()
+                .into(),
         ),
     };
     Value::new(kind, *origin)
@@ -830,7 +832,7 @@ fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
                 };
                 m.insert(key.into(), from_yaml(v, origin)?);
             }
-            ValueKind::Object(m)
+            ValueKind::Object(Box::new(m))
         }
         Y::Alias(_) | Y::BadValue => return Err("aliases are not supported".into()),
     };

@@ -79,7 +79,7 @@ impl serde::Serialize for Json<'_> {
             }
             ValueKind::Object(m) => {
                 let mut map = s.serialize_map(Some(m.len()))?;
-                for (k, item) in m {
+                for (k, item) in m.iter() {
                     map.serialize_entry(&**k, &Json(item))?;
                 }
                 map.end()
@@ -268,7 +268,7 @@ fn to_toml(v: &Value, path: &mut Vec<String>, errors: &mut Vec<Diagnostic>) -> O
         }
         ValueKind::Object(m) => {
             let mut t = toml::Table::new();
-            for (k, item) in m {
+            for (k, item) in m.iter() {
                 path.push(k.to_string());
                 if let Some(x) = to_toml(item, path, errors) {
                     t.insert(k.to_string(), x);
@@ -435,7 +435,7 @@ fn flatten<'v>(
     errors: &mut Vec<Diagnostic>,
 ) {
     if let ValueKind::Object(m) = &v.kind {
-        for (k, item) in m {
+        for (k, item) in m.iter() {
             path.push(k.to_string());
             flatten(item, path, lines, errors);
             path.pop();
@@ -489,7 +489,7 @@ fn dotenv_plain(v: &Value) -> String {
 pub fn dotenv_vars(v: &Value) -> Vec<(String, Vec<String>, Value)> {
     fn go(v: &Value, path: &mut Vec<String>, out: &mut IndexMap<String, (Vec<String>, Value)>) {
         if let ValueKind::Object(m) = &v.kind {
-            for (k, item) in m {
+            for (k, item) in m.iter() {
                 path.push(k.to_string());
                 go(item, path, out);
                 path.pop();

@@ -177,7 +177,7 @@ impl<'a> Evaluator<'a> {
         }
         let secret = out.values().any(|v| v.secret);
         ok.then(|| Value {
-            kind: ValueKind::Object(out),
+            kind: ValueKind::Object(Box::new(out)),
             origin: obj.origin,
             secret,
             env: None,
@@ -374,7 +374,7 @@ impl<'a> Evaluator<'a> {
                 }
                 let secret = out.values().any(|v| v.secret);
                 ok.then(|| Value {
-                    kind: ValueKind::Object(out),
+                    kind: ValueKind::Object(Box::new(out)),
                     origin: origin(),
                     secret,
                     env: None,
@@ -1070,9 +1070,9 @@ fn set_path(map: &mut Map<Value>, path: &[Ident], v: Value) {
         let origin = v.origin;
         let entry = cur
             .entry(Arc::from(seg.name.as_str()))
-            .or_insert_with(|| Value::new(ValueKind::Object(Map::default()), origin));
+            .or_insert_with(|| Value::new(ValueKind::Object(Box::default()), origin));
         if !matches!(entry.kind, ValueKind::Object(_)) {
-            *entry = Value::new(ValueKind::Object(Map::default()), origin);
+            *entry = Value::new(ValueKind::Object(Box::default()), origin);
         }
         let ValueKind::Object(m) = &mut entry.kind else {
             return;

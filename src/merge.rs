@@ -43,7 +43,8 @@ pub struct MergedLeaf {
 
 #[derive(Clone, Debug)]
 pub enum MNode {
-    Object(MObject),
+    /// Boxed: a leaf is 40 bytes, an object 112.
+    Object(Box<MObject>),
     Leaf(MergedLeaf),
 }
 
@@ -204,7 +205,7 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode) {
                         overrode,
                     };
                     merge_object(&mut fresh, obj);
-                    dst.fields.insert(key.clone(), MNode::Object(fresh));
+                    dst.fields.insert(key.clone(), MNode::Object(Box::new(fresh)));
                 }
             },
         }

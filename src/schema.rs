@@ -557,7 +557,7 @@ pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
                     const_value(&en.value, file)?,
                 );
             }
-            ValueKind::Object(m)
+            ValueKind::Object(Box::new(m))
         }
         ExprKind::Paren(inner) => return const_value(inner, file),
         ExprKind::Unary(UnaryOp::Neg, inner) => match const_value(inner, file)?.kind {
