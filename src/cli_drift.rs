@@ -717,10 +717,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         Format::Yaml => match yaml_rust2::YamlLoader::load_from_str(&text) {
             Ok(docs) => match docs.first() {
                 Some(doc) => from_yaml(doc, &origin),
-                None => Ok(Value::new(
-                    ValueKind::Object(Box::default()),
-                    origin,
-                )),
+                None => Ok(Value::new(ValueKind::Object(Box::default()), origin)),
             },
             Err(e) => Err(e.to_string()),
         },

@@ -30,6 +30,9 @@ pub struct LeafData {
     pub key_span: Span,
     /// The object path the definition sits in; bare references resolve from here outwards.
     pub scope: Vec<String>,
+    /// The definition's number: `0..Program::leaves` for the program's definitions, `0..` in the `--set` layer
+    /// (which merging numbers after the program's). The evaluator's memo slot, the same in every target.
+    pub id: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +98,8 @@ pub struct Program {
     /// merged once per program rather than once per target. Filled on first use; the layers never change after
     /// lowering.
     pub merged_base: std::sync::OnceLock<crate::merge::MObject>,
+    /// How many definitions (leaves and variables, every layer) the program has: their [`LeafData::id`]s.
+    pub leaves: usize,
 }
 
 /// A key path marked as expected to vary, and where the mark is written.
@@ -539,6 +544,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A new [`LeafData::id`].
+    fn next_leaf(&mut self) -> usize {
+        self.program.leaves += 1;
+        self.program.leaves - 1
+    }
+
     /// Keys may nest at most [`MAX_DEPTH`] levels, however they are written (blocks, sections, dotted keys or all
     /// three): the pretty-printed output of deeper trees grows with the square of the depth.
     fn depth_ok(&mut self, depth: usize, file: FileId, span: Span) -> bool {
@@ -557,6 +568,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn define_var(&mut self, v: &Ident, value: &Expr, scope: &Scope, prefix: &[Ident]) {
+        let id = self.next_leaf();
         let leaf = Arc::new(LeafData {
             expr: value.clone(),
             origin: Origin {
@@ -566,6 +578,7 @@ impl<'a> Lowerer<'a> {
             },
             key_span: v.span,
             scope: prefix.iter().map(|s| s.name.clone()).collect(),
+            id,
         });
         let layer = self
             .program
@@ -699,6 +712,7 @@ impl<'a> Lowerer<'a> {
                     origin,
                     key_span,
                     scope: path[..path.len().saturating_sub(1)].to_vec(),
+                    id: self.next_leaf(),
                 }))
             }
         }
@@ -831,7 +845,7 @@ fn node_key_place(n: &Node) -> (FileId, Span) {
 pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) -> Layer {
     let file = sets.first().map_or(FileId(0), |s| s.2);
     let mut layer = new_layer(LayerId::Override, file);
-    for (path, expr, file) in sets {
+    for (id, (path, expr, file)) in sets.into_iter().enumerate() {
         let scope: Vec<String> = path[..path.len().saturating_sub(1)]
             .iter()
             .map(|s| s.name.clone())
@@ -846,6 +860,7 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
             expr,
             key_span,
             scope,
+            id,
         });
         insert(&mut layer.root, &path, Node::Leaf(leaf), file, sink);
     }

@@ -37,14 +37,16 @@ pub struct MergedLeaf {
     pub data: Arc<LeafData>,
     /// Definitions this one replaced, oldest first.
     pub overrode: Vec<Origin>,
-    /// Index into the evaluator's memo table.
+    /// Index into the evaluator's memo table: the definition's [`LeafData::id`], after the program's definitions for
+    /// the `--set` layer.
     pub id: usize,
 }
 
 #[derive(Clone, Debug)]
 pub enum MNode {
-    /// Boxed: a leaf is 40 bytes, an object 112.
-    Object(Box<MObject>),
+    /// Shared, copy-on-write: every target starts from the merged base layer and copies only the objects its own
+    /// layers change (an untouched object is the same allocation in all targets).
+    Object(Arc<MObject>),
     Leaf(MergedLeaf),
 }
 
@@ -122,7 +124,7 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
                 overrode: vec![],
             };
             if let Some(base) = base {
-                merge_object(&mut root, &base.root);
+                merge_object(&mut root, &base.root, 0);
             }
             root
         })
@@ -132,10 +134,20 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
         .into_iter()
         .filter_map(|id| program.layer(&id))
         .chain(overrides);
+    let mut slots = program.leaves;
     for layer in layers {
+        // The `--set` layer numbers its own definitions: they come after the program's.
+        let offset = if layer.id == LayerId::Override {
+            slots = program.leaves
+                + last_id(&layer.root)
+                    .max(layer.vars.values().map(|l| l.id + 1).max().unwrap_or(0));
+            program.leaves
+        } else {
+            0
+        };
         // The base layer's tree is already in `root`; its variables are merged with the others' below.
         if layer.id != LayerId::Base {
-            merge_object(&mut root, &layer.root);
+            merge_object(&mut root, &layer.root, offset);
         }
         for (name, leaf) in &layer.vars {
             let overrode = vars
@@ -147,22 +159,25 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
                 MergedLeaf {
                     data: leaf.clone(),
                     overrode,
-                    id: 0,
+                    id: offset + leaf.id,
                 },
             );
         }
     }
-    let mut next = 0;
-    number(&mut root, &mut next);
-    for v in vars.values_mut() {
-        v.id = next;
-        next += 1;
-    }
-    Merged {
-        root,
-        vars,
-        slots: next,
-    }
+    Merged { root, vars, slots }
+}
+
+/// One more than the largest definition number in `obj` (0 if it has none).
+fn last_id(obj: &ObjectNode) -> usize {
+    obj.fields
+        .values()
+        .map(|node| match node {
+            Node::Leaf(l) => l.id + 1,
+            Node::Object(o) => last_id(o),
+            Node::Delete(_) => 0,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn history(before: &[Origin], last: &Origin) -> Vec<Origin> {
@@ -178,7 +193,7 @@ fn node_history(node: &MNode) -> Vec<Origin> {
     }
 }
 
-fn merge_object(dst: &mut MObject, src: &ObjectNode) {
+fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize) {
     for (key, node) in &src.fields {
         match node {
             Node::Delete(_) => {
@@ -191,12 +206,14 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode) {
                     MNode::Leaf(MergedLeaf {
                         data: leaf.clone(),
                         overrode,
-                        id: 0,
+                        id: offset + leaf.id,
                     }),
                 );
             }
             Node::Object(obj) => match dst.fields.get_mut(key) {
-                Some(MNode::Object(existing)) if !obj.replace => merge_object(existing, obj),
+                Some(MNode::Object(existing)) if !obj.replace => {
+                    merge_object(Arc::make_mut(existing), obj, offset)
+                }
                 existing => {
                     let overrode = existing.map(|e| node_history(e)).unwrap_or_default();
                     let mut fresh = MObject {
@@ -204,22 +221,11 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode) {
                         origin: obj.origin,
                         overrode,
                     };
-                    merge_object(&mut fresh, obj);
-                    dst.fields.insert(key.clone(), MNode::Object(Box::new(fresh)));
+                    merge_object(&mut fresh, obj, offset);
+                    dst.fields
+                        .insert(key.clone(), MNode::Object(Arc::new(fresh)));
                 }
             },
-        }
-    }
-}
-
-fn number(obj: &mut MObject, next: &mut usize) {
-    for node in obj.fields.values_mut() {
-        match node {
-            MNode::Leaf(l) => {
-                l.id = *next;
-                *next += 1;
-            }
-            MNode::Object(o) => number(o, next),
         }
     }
 }

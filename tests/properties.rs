@@ -149,7 +149,10 @@ fn value_tree() -> impl Strategy<Value = tuskc::value::Value> {
             prop::collection::vec(inner.clone(), 0..5)
                 .prop_map(move |a| Value::new(ValueKind::Array(a), o1)),
             prop::collection::vec((text(), inner), 0..5).prop_map(move |kv| {
-                let m = kv.into_iter().map(|(k, v)| (k.into(), v)).collect::<tuskc::value::Map<_>>();
+                let m = kv
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v))
+                    .collect::<tuskc::value::Map<_>>();
                 Value::new(ValueKind::Object(Box::new(m)), o2)
             }),
         ]
