@@ -119,8 +119,8 @@ fn pipeline(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     let mut session = Session::open(dir).unwrap();
-                    let mut program = session.load(&dir.join("main.tsk")).unwrap();
-                    program.asts = Vec::new();
+                    session.keep_syntax = false;
+                    let program = session.load(&dir.join("main.tsk")).unwrap();
                     let mut written = 0;
                     for t in session.all_targets(&program) {
                         let (_, v) = session.build(&program, &t, None, &inputs).unwrap();

@@ -417,12 +417,12 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     }
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
         let mut failed: Vec<String> = Vec::new();
+        // Building needs the lowered layers, not the syntax trees they were lowered from.
+        session.keep_syntax = false;
         for entry in session.project.entries.clone() {
-            let Some(mut program) = session.load(&entry) else {
+            let Some(program) = session.load(&entry) else {
                 continue;
             };
-            // Building needs the lowered layers, not the syntax trees they were lowered from.
-            program.asts = Vec::new();
             let targets = session.filtered_targets(
                 &program,
                 a.inputs.env.as_deref(),

@@ -33,6 +33,10 @@ pub struct Session {
     pub built: Vec<Target>,
     /// How `@secret` is answered (reference by default), with the project's stores and the identity.
     pub secrets: SecretResolver,
+    /// Keep each file's syntax tree in the loaded [`Program`] (`Program::asts`: the language server, `explain`,
+    /// drift's key spans and `fmt` read them). `build --all` turns it off: building needs only the lowered layers, and
+    /// dropping each tree once lowered keeps peak memory down.
+    pub keep_syntax: bool,
 }
 
 impl Session {
@@ -52,6 +56,7 @@ impl Session {
             usage_error: false,
             built: Vec::new(),
             secrets,
+            keep_syntax: true,
         })
     }
 
@@ -73,6 +78,7 @@ impl Session {
                 &mut self.sources,
                 &mut self.loader,
                 &mut self.sink,
+                self.keep_syntax,
             )),
             Err(d) => {
                 self.usage(d);

@@ -37,7 +37,8 @@ pub struct LeafData {
 
 #[derive(Clone, Debug)]
 pub enum Node {
-    Object(ObjectNode),
+    /// Boxed: a leaf is one pointer, an object node 96 bytes.
+    Object(Box<ObjectNode>),
     Leaf(Arc<LeafData>),
     /// `key: @delete`: remove the key inherited from lower layers.
     Delete(Origin),
@@ -154,12 +155,14 @@ pub trait ModuleLoader {
     ) -> Result<Arc<str>, Diagnostic>;
 }
 
-/// Lower the entry file and everything it uses.
+/// Lower the entry file and everything it uses. `keep_syntax`: keep each file's syntax tree in `Program::asts`
+/// (otherwise each is dropped as soon as it is lowered).
 pub fn lower_program(
     entry: FileId,
     sources: &mut SourceMap,
     loader: &mut dyn ModuleLoader,
     sink: &mut Sink,
+    keep_syntax: bool,
 ) -> Program {
     let errors_before = sink.error_count();
     let mut l = Lowerer {
@@ -169,6 +172,7 @@ pub fn lower_program(
         program: Program::default(),
         stack: Vec::new(),
         done: HashSet::new(),
+        keep_syntax,
     };
     l.program.entry = Some(entry);
     l.program
@@ -212,6 +216,8 @@ struct Lowerer<'a> {
     /// Files being lowered, with the `use` span that led into each (for cycle reports).
     stack: Vec<(FileId, Span)>,
     done: HashSet<FileId>,
+    /// Keep the syntax trees in `Program::asts`; otherwise each is dropped once lowered.
+    keep_syntax: bool,
 }
 
 /// Which block the items being lowered sit in.
@@ -236,7 +242,7 @@ impl<'a> Lowerer<'a> {
                 self.program.schemas.declare(d, file, self.sink);
             }
         }
-        self.program.asts.push(ast);
+        self.keep(ast);
     }
 
     fn lower_file(&mut self, file: FileId) {
@@ -251,7 +257,7 @@ impl<'a> Lowerer<'a> {
         self.stack.push((file, Span::default()));
         self.lower_items(&ast.items, &scope);
         self.stack.pop();
-        self.program.asts.push(ast);
+        self.keep(ast);
     }
 
     fn lower_items(&mut self, items: &[Item], scope: &Scope) {
@@ -408,7 +414,7 @@ impl<'a> Lowerer<'a> {
         self.stack.push((target, u.path_span));
         self.lower_items(&ast.items, &scope);
         self.stack.pop();
-        self.program.asts.push(ast);
+        self.keep(ast);
     }
 
     /// The file holding the `use` that led into `f` (the previous stack entry).
@@ -544,6 +550,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    fn keep(&mut self, ast: Ast) {
+        if self.keep_syntax {
+            self.program.asts.push(ast);
+        }
+    }
+
     /// A new [`LeafData::id`].
     fn next_leaf(&mut self) -> usize {
         self.program.leaves += 1;
@@ -643,7 +655,7 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                Node::Object(obj)
+                Node::Object(Box::new(obj))
             }
             ExprKind::Directive {
                 name, args, parens, ..
@@ -747,11 +759,11 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
         let at = match cur.fields.get_index_of(seg.name.as_str()) {
             Some(at) => at,
             None => {
-                let fresh = Node::Object(ObjectNode::new(Origin {
+                let fresh = Node::Object(Box::new(ObjectNode::new(Origin {
                     file,
                     span: seg.span,
                     layer: cur.origin.layer,
-                }));
+                })));
                 cur.fields
                     .insert_full(Arc::from(seg.name.as_str()), fresh)
                     .0

@@ -554,7 +554,7 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
             let mut cur = Some(&l.root);
             for seg in &path {
                 cur = cur.and_then(|o| match o.fields.get(seg.as_str()) {
-                    Some(crate::lower::Node::Object(x)) => Some(x),
+                    Some(crate::lower::Node::Object(x)) => Some(&**x),
                     _ => None,
                 });
             }
