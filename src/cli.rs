@@ -417,6 +417,7 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     }
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
         let mut failed: Vec<String> = Vec::new();
+        let mut staged = Staged::default();
         // Building needs the lowered layers, not the syntax trees they were lowered from.
         session.keep_syntax = false;
         for entry in session.project.entries.clone() {
@@ -444,11 +445,18 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                     overrides.as_ref(),
                     &inputs,
                     a.format,
-                    Some(&file),
+                    Dest::Staged(&file, &mut staged),
                 ) {
                     failed.push(format!("{} ({})", target, entry.display()));
                 }
             }
+        }
+        for (path, e) in staged.commit() {
+            session.usage_error = true;
+            session.sink.push(Diagnostic::error(
+                Code::Io,
+                format!("cannot write `{}`: {e}", path.display()),
+            ));
         }
         if !failed.is_empty() && out.format == MessageFormat::Human {
             eprintln!(
@@ -476,7 +484,7 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             overrides.as_ref(),
             &inputs,
             a.format,
-            a.output.as_deref(),
+            a.output.as_deref().map_or(Dest::Stdout, Dest::File),
         );
     }
     out.finish(session)
@@ -490,7 +498,7 @@ fn build_one(
     overrides: Option<&crate::lower::Layer>,
     inputs: &crate::eval::EnvInputs,
     format: Format,
-    file: Option<&Path>,
+    dest: Dest,
 ) -> bool {
     // A target fails on its own errors or its program's, never on another target's.
     let mark = session.sink.error_count();
@@ -508,34 +516,85 @@ fn build_one(
             return false;
         }
     };
-    match file {
-        None => {
+    let private = session.secrets.mode == SecretMode::Resolve;
+    let (path, written) = match dest {
+        Dest::Stdout => {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(text.as_bytes());
             let _ = stdout.flush();
-            true
+            return true;
         }
-        Some(path) => match write_output(
-            path,
-            text.as_bytes(),
-            session.secrets.mode == SecretMode::Resolve,
-        ) {
-            Ok(()) => true,
-            Err(e) => {
-                session.usage_error = true;
-                session.sink.push(Diagnostic::error(
-                    Code::Io,
-                    format!("cannot write `{}`: {e}", path.display()),
-                ));
-                false
+        Dest::File(path) => (path, write_output(path, text.as_bytes(), private)),
+        Dest::Staged(path, staged) => (path, staged.add(path, text.as_bytes(), private)),
+    };
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            session.usage_error = true;
+            session.sink.push(Diagnostic::error(
+                Code::Io,
+                format!("cannot write `{}`: {e}", path.display()),
+            ));
+            false
+        }
+    }
+}
+
+/// Where [`build_one`] puts a target's text.
+enum Dest<'a> {
+    Stdout,
+    /// Written atomically at once.
+    File(&'a Path),
+    /// Written to a temporary file now, moved into place by [`Staged::commit`].
+    Staged(&'a Path, &'a mut Staged),
+}
+
+/// The output files of `build --all`: each target's text goes to a temporary file beside its output as the target is
+/// built, and [`Staged::commit`] flushes them all to disk, then renames each over its output. Every file still appears
+/// atomically (readers see the old file or the new one), a target that fails is never staged (its previous output
+/// stays), and the disk is flushed once for all the targets rather than once per file.
+#[derive(Default)]
+struct Staged {
+    files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+}
+
+impl Staged {
+    fn add(&mut self, path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+        let tmp = write_temporary(path, bytes, output_permissions(path, private))?;
+        self.files.push((tmp, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Flush every staged file, then move each into place. The files that could not be written, with the error.
+    fn commit(self) -> Vec<(PathBuf, std::io::Error)> {
+        let mut failed = Vec::new();
+        let mut synced = Vec::new();
+        for (tmp, path) in self.files {
+            match tmp.as_file().sync_all() {
+                Ok(()) => synced.push((tmp, path)),
+                Err(e) => failed.push((path, e)),
             }
-        },
+        }
+        for (tmp, path) in synced {
+            if let Err(e) = tmp.persist(&path) {
+                failed.push((path, e.error));
+            }
+        }
+        failed
     }
 }
 
 /// Write an output file atomically. A file holding resolved secrets is readable by its owner only (0600); any other
 /// keeps the mode of the file it replaces, or gets 0644.
 pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    let tmp = write_temporary(path, bytes, output_permissions(path, private))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The mode an output file gets: 0600 if `private`, else the mode of the file it replaces, or 0644.
+fn output_permissions(path: &Path, private: bool) -> Option<std::fs::Permissions> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -544,12 +603,12 @@ pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
         } else {
             std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
         };
-        write_atomic_mode(path, bytes, Some(std::fs::Permissions::from_mode(mode)))
+        Some(std::fs::Permissions::from_mode(mode))
     }
     #[cfg(not(unix))]
     {
-        let _ = private;
-        write_atomic_mode(path, bytes, None)
+        let _ = (path, private);
+        None
     }
 }
 
@@ -559,11 +618,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_output(path, bytes, false)
 }
 
-fn write_atomic_mode(
+/// `bytes` in a new temporary file in `path`'s directory (created if missing), not yet flushed or renamed.
+fn write_temporary(
     path: &Path,
     bytes: &[u8],
     permissions: Option<std::fs::Permissions>,
-) -> std::io::Result<()> {
+) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -577,9 +637,7 @@ fn write_atomic_mode(
     }
     let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 fn check(a: &CheckArgs, out: &mut Output) -> u8 {
