@@ -1,8 +1,9 @@
 //! Evaluation: the merged definitions of one target to a value tree.
 //!
 //! Owns: the meaning of expressions, references, variables and directives. Invariants: references and variables are
-//! resolved against the *merged* tree (late binding), each definition is evaluated at most once per target (memo
-//! table), a cycle is reported once with every member, nothing undefined silently becomes "" or null, and the only
+//! resolved against the *merged* tree (late binding), each definition is evaluated at most twice per target (once
+//! into the tree; once more into the memo table if a reference reaches it after it moved into the tree; evaluation is
+//! pure, so both give the same value), a cycle is reported once with every member, nothing undefined silently becomes "" or null, and the only
 //! outside reads are the environment variables that `@env` names and the files that `@file` names (through the
 //! loader). An error yields `None` after reporting; callers propagate `None` without reporting again.
 
@@ -131,38 +132,33 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Evaluate the whole tree. `None` if any error was reported.
+    /// Evaluate the whole tree, in one pass in source order. `None` if any error was reported.
     pub fn evaluate_root(&mut self) -> Option<Value> {
-        let root = &self.merged.root;
-        self.force_all(root);
+        let value = self.object_value(&self.merged.root, true);
         // Variables nobody used are still checked, so a broken definition is never silently ignored.
         for leaf in self.merged.vars.values() {
             self.force(leaf, None);
         }
-        // Every definition is evaluated: move the values out of the memo into the tree.
-        self.object_value(root, true)
+        value
     }
 
-    fn force_all(&mut self, obj: &MObject) {
-        for node in obj.fields.values() {
-            match node {
-                MNode::Leaf(l) => self.force(l, None),
-                MNode::Object(o) => self.force_all(o),
-            }
-        }
-    }
-
-    /// An object's value from its definitions' values. `take`: move them out of the memo (the root, once every
-    /// definition is evaluated: no copies); otherwise evaluate and copy (an object a reference points at).
+    /// An object's value from its definitions' values. `take` (the tree being built): each definition is evaluated
+    /// and its value moved out of the memo into the tree, no copy; a reference reaching it later evaluates it again
+    /// (evaluation is pure: the same value, and any diagnostic it repeats is merged with the first). Otherwise (an
+    /// object a reference points at): evaluate and copy.
     fn object_value(&mut self, obj: &MObject, take: bool) -> Option<Value> {
         let mut out = map_with_capacity(obj.fields.len());
         let mut ok = true;
         for (k, node) in &obj.fields {
             let v = match node {
                 MNode::Leaf(l) if take => {
-                    match std::mem::replace(&mut self.memo[l.id], Slot::Failed) {
+                    self.force(l, None);
+                    match std::mem::replace(&mut self.memo[l.id], Slot::Todo) {
                         Slot::Done(v) => Some(v),
-                        _ => None,
+                        other => {
+                            self.memo[l.id] = other;
+                            None
+                        }
                     }
                 }
                 MNode::Leaf(l) => self.eval_leaf(l, None),
