@@ -59,17 +59,23 @@ pub struct Evaluator<'a> {
     pub inputs: &'a EnvInputs,
     /// Answers `@secret`: references by default; decrypted values with `--secrets resolve`.
     pub secrets: Option<&'a crate::secrets::SecretResolver>,
+    /// Where each definition is (one byte each, indexed by [`MergedLeaf::id`]).
     memo: Vec<Slot>,
+    /// The values of definitions in [`Slot::Done`]: those a reference needed before the tree took them. Most
+    /// definitions never come here (the tree takes their value as they are evaluated).
+    values: std::collections::HashMap<usize, Value, foldhash::fast::RandomState>,
     stack: Vec<Frame>,
     /// Values copied by references so far (see [`MAX_COPIED`]); past the limit, one error and no more copies.
     copied: usize,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Slot {
+    /// Not evaluated yet, or evaluated and moved into the tree.
     Todo,
     Busy,
-    Done(Value),
+    /// Evaluated; the value is in `Evaluator::values`.
+    Done,
     Failed,
 }
 
@@ -127,6 +133,7 @@ impl<'a> Evaluator<'a> {
             inputs,
             secrets: None,
             memo: vec![Slot::Todo; merged.slots],
+            values: Default::default(),
             stack: vec![],
             copied: 0,
         }
@@ -137,7 +144,9 @@ impl<'a> Evaluator<'a> {
         let value = self.object_value(&self.merged.root, true);
         // Variables nobody used are still checked, so a broken definition is never silently ignored.
         for leaf in self.merged.vars.values() {
-            self.force(leaf, None);
+            if self.memo[leaf.id] == Slot::Todo {
+                self.evaluate(leaf, None);
+            }
         }
         value
     }
@@ -151,16 +160,14 @@ impl<'a> Evaluator<'a> {
         let mut ok = true;
         for (k, node) in &obj.fields {
             let v = match node {
-                MNode::Leaf(l) if take => {
-                    self.force(l, None);
-                    match std::mem::replace(&mut self.memo[l.id], Slot::Todo) {
-                        Slot::Done(v) => Some(v),
-                        other => {
-                            self.memo[l.id] = other;
-                            None
-                        }
+                MNode::Leaf(l) if take => match self.memo[l.id] {
+                    Slot::Failed => None,
+                    Slot::Done => {
+                        self.memo[l.id] = Slot::Todo;
+                        self.values.remove(&l.id)
                     }
-                }
+                    Slot::Todo | Slot::Busy => self.evaluate(l, None),
+                },
                 MNode::Leaf(l) => self.eval_leaf(l, None),
                 MNode::Object(o) => self.object_value(o, take),
             };
@@ -217,10 +224,16 @@ impl<'a> Evaluator<'a> {
 
     /// The value of a definition (a copy of the memoised one).
     fn eval_leaf(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) -> Option<Value> {
-        self.force(leaf, via);
-        let Slot::Done(v) = &self.memo[leaf.id] else {
-            return None;
-        };
+        match self.memo[leaf.id] {
+            Slot::Failed => return None,
+            Slot::Done => {}
+            Slot::Todo | Slot::Busy => {
+                let v = self.evaluate(leaf, via)?;
+                self.values.insert(leaf.id, v);
+                self.memo[leaf.id] = Slot::Done;
+            }
+        }
+        let v = self.values.get(&leaf.id)?;
         if self.copied <= MAX_COPIED {
             self.copied += weight(v, MAX_COPIED + 1 - self.copied);
             if self.copied <= MAX_COPIED {
@@ -251,15 +264,12 @@ impl<'a> Evaluator<'a> {
         );
     }
 
-    /// Evaluate a definition into the memo, once.
-    fn force(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) {
-        match &self.memo[leaf.id] {
-            Slot::Done(_) | Slot::Failed => return,
-            Slot::Busy => {
-                self.report_cycle(leaf.id, via);
-                return;
-            }
-            Slot::Todo => {}
+    /// Evaluate a definition that is not being evaluated already (`Todo`; `Busy` is a cycle, reported here). Leaves
+    /// it `Todo` with its value returned (the caller keeps it), or `Failed`.
+    fn evaluate(&mut self, leaf: &MergedLeaf, via: Option<(FileId, Span)>) -> Option<Value> {
+        if self.memo[leaf.id] == Slot::Busy {
+            self.report_cycle(leaf.id, via);
+            return None;
         }
         if self.stack.len() >= MAX_EVAL_DEPTH {
             let name = self.name_of(leaf.id);
@@ -277,7 +287,7 @@ impl<'a> Evaluator<'a> {
                 .help("shorten the chain of keys that refer to each other"),
             );
             self.memo[leaf.id] = Slot::Failed;
-            return;
+            return None;
         }
         self.memo[leaf.id] = Slot::Busy;
         self.stack.push(Frame { id: leaf.id, via });
@@ -285,13 +295,15 @@ impl<'a> Evaluator<'a> {
         let v = self.eval(&leaf.data.expr, &ctx);
         self.stack.pop();
         // A cycle found further down already marked this slot failed.
-        if matches!(self.memo[leaf.id], Slot::Failed) {
-            return;
+        if self.memo[leaf.id] == Slot::Failed {
+            return None;
         }
-        self.memo[leaf.id] = match v {
-            Some(v) => Slot::Done(v),
-            None => Slot::Failed,
+        self.memo[leaf.id] = if v.is_some() {
+            Slot::Todo
+        } else {
+            Slot::Failed
         };
+        v
     }
 
     fn report_cycle(&mut self, id: usize, via: Option<(FileId, Span)>) {

@@ -28,8 +28,9 @@ pub struct LeafData {
     pub origin: Origin,
     /// The key (or `$variable`) span, for "first defined here" and `explain`.
     pub key_span: Span,
-    /// The object path the definition sits in; bare references resolve from here outwards.
-    pub scope: Vec<String>,
+    /// The object path the definition sits in; bare references resolve from here outwards. Shared by the
+    /// definitions of one object.
+    pub scope: Arc<[String]>,
     /// The definition's number: `0..Program::leaves` for the program's definitions, `0..` in the `--set` layer
     /// (which merging numbers after the program's). The evaluator's memo slot, the same in every target.
     pub id: usize,
@@ -173,6 +174,7 @@ pub fn lower_program(
         stack: Vec::new(),
         done: HashSet::new(),
         keep_syntax,
+        last_scope: None,
     };
     l.program.entry = Some(entry);
     l.program
@@ -218,6 +220,8 @@ struct Lowerer<'a> {
     done: HashSet<FileId>,
     /// Keep the syntax trees in `Program::asts`; otherwise each is dropped once lowered.
     keep_syntax: bool,
+    /// The scope of the last definition lowered (see [`Lowerer::scope_of`]).
+    last_scope: Option<Arc<[String]>>,
 }
 
 /// Which block the items being lowered sit in.
@@ -556,6 +560,19 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The shared [`LeafData::scope`] for `path`: the previous definition's when it sits in the same object (the
+    /// usual case), else a new one.
+    fn scope_of(&mut self, path: &[String]) -> Arc<[String]> {
+        match &self.last_scope {
+            Some(s) if **s == *path => s.clone(),
+            _ => {
+                let s: Arc<[String]> = path.into();
+                self.last_scope = Some(s.clone());
+                s
+            }
+        }
+    }
+
     /// A new [`LeafData::id`].
     fn next_leaf(&mut self) -> usize {
         self.program.leaves += 1;
@@ -589,7 +606,11 @@ impl<'a> Lowerer<'a> {
                 layer: scope.layer,
             },
             key_span: v.span,
-            scope: prefix.iter().map(|s| s.name.clone()).collect(),
+            scope: prefix
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>()
+                .into(),
             id,
         });
         let layer = self
@@ -723,7 +744,7 @@ impl<'a> Lowerer<'a> {
                     expr: value.clone(),
                     origin,
                     key_span,
-                    scope: path[..path.len().saturating_sub(1)].to_vec(),
+                    scope: self.scope_of(&path[..path.len().saturating_sub(1)]),
                     id: self.next_leaf(),
                 }))
             }
@@ -871,7 +892,7 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
             },
             expr,
             key_span,
-            scope,
+            scope: scope.into(),
             id,
         });
         insert(&mut layer.root, &path, Node::Leaf(leaf), file, sink);
