@@ -65,7 +65,7 @@ impl Span {
 }
 
 /// Where a file came from; decides how its path is shown and how `use` and `@file` resolve against it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FileKind {
     /// A file on disk, inside the project.
     Disk(PathBuf),
@@ -147,6 +147,9 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The first file of each kind, for [`SourceMap::find`] (a project of a thousand modules looks each up once per
+    /// `use`: a scan would be quadratic).
+    by_kind: std::collections::HashMap<FileKind, FileId>,
 }
 
 impl SourceMap {
@@ -154,17 +157,16 @@ impl SourceMap {
         SourceMap::default()
     }
     pub fn add(&mut self, kind: FileKind, name: String, text: String) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.by_kind.entry(kind.clone()).or_insert(id);
         self.files.push(SourceFile::new(kind, name, text));
-        FileId(self.files.len() as u32 - 1)
+        id
     }
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
     pub fn find(&self, kind: &FileKind) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| &f.kind == kind)
-            .map(|i| FileId(i as u32))
+        self.by_kind.get(kind).copied()
     }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
