@@ -87,7 +87,7 @@ pub struct Program {
     pub entry: Option<FileId>,
     /// Every file lowered, entry last (modules before the files that use them).
     pub asts: Vec<Ast>,
-    pub layers: IndexMap<LayerId, Layer>,
+    pub layers: IndexMap<LayerId, Layer, foldhash::fast::RandomState>,
     pub environments: IndexMap<String, Declaration>,
     pub providers: IndexMap<String, Declaration>,
     /// Every `schema`/`type` of the program and the `std/types` prelude, validated.
