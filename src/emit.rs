@@ -118,38 +118,48 @@ fn write_json(v: &Value, indent: usize, out: &mut String) {
         ValueKind::Array(a) => {
             out.push('[');
             for (i, item) in a.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                push_indent(out, indent + 1);
+                if i > 0 {
+                    out.push(',');
+                }
+                push_line(out, indent + 1);
                 write_json(item, indent + 1, out);
             }
-            out.push('\n');
-            push_indent(out, indent);
+            push_line(out, indent);
             out.push(']');
         }
         ValueKind::Object(m) if m.is_empty() => out.push_str("{}"),
         ValueKind::Object(m) => {
             out.push('{');
             for (i, (k, item)) in m.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                push_indent(out, indent + 1);
+                if i > 0 {
+                    out.push(',');
+                }
+                push_line(out, indent + 1);
                 json_string(k, out);
                 out.push_str(": ");
                 write_json(item, indent + 1, out);
             }
-            out.push('\n');
-            push_indent(out, indent);
+            push_line(out, indent);
             out.push('}');
         }
     }
 }
 
-fn push_indent(out: &mut String, level: usize) {
-    const SPACES: &str = "                                                                ";
-    let mut n = level * 2;
-    while n > 0 {
-        let k = n.min(SPACES.len());
-        out.push_str(&SPACES[..k]);
-        n -= k;
+/// A line break and the indentation of `level`, in one copy for the usual depths.
+fn push_line(out: &mut String, level: usize) {
+    const LINE: &str = concat!(
+        "\n",
+        "                                                                ",
+        "                                                                "
+    );
+    let n = 1 + level * 2;
+    if n <= LINE.len() {
+        out.push_str(&LINE[..n]);
+        return;
+    }
+    out.push_str(LINE);
+    for _ in LINE.len()..n {
+        out.push(' ');
     }
 }
 
@@ -162,10 +172,46 @@ fn json_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
+/// Whether a byte needs an escape in a JSON string.
+const ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Whether any byte of `s` needs an escape: eight bytes at a time (a byte below 0x20, `"` or `\\` in a word), the
+/// rest one by one. A word test may also fire past a real match, never without one; it only sends the text to the
+/// exact loop.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        let quote = x ^ (ONES * b'"' as u64);
+        let slash = x ^ (ONES * b'\\' as u64);
+        let hit = (x.wrapping_sub(ONES * 0x20) & !x)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash);
+        if hit & HIGH != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| ESCAPED[b as usize])
+}
+
 fn json_string_body(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     // Most keys and values need no escape at all: one scan, one copy.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(bytes) {
         out.push_str(s);
         return;
     }
@@ -212,9 +258,8 @@ fn push_int(i: i64, out: &mut String) {
     if i < 0 {
         out.push('-');
     }
-    for &d in &buf[at..] {
-        out.push(d as char);
-    }
+    // ASCII digits: always UTF-8.
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 // ----- TOML -----

@@ -120,7 +120,7 @@ proptest! {
 
 /// Text dense in what JSON must escape (controls, quote, backslash) next to plain and non-ASCII characters.
 fn text() -> impl Strategy<Value = String> {
-    "[\\x00-\\x20\"\\\\a-z\u{7f}\u{e9}\u{2028}\u{1F600}]{0,8}"
+    "[\\x00-\\x20\"\\\\a-z\u{7f}\u{e9}\u{2028}\u{1F600}]{0,20}"
 }
 
 /// Any value tree: scalars (every float, any text including control characters and non-ASCII), secrets, nested
