@@ -1,0 +1,14 @@
+//! The per-target trees stay small: `build --all` builds one per target, and their size is most of its memory
+//! traffic (docs/performance.md). Growing one of these types is a deliberate decision: change the bound here and say
+//! why in the commit.
+
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn tree_nodes_stay_small() {
+    use std::mem::size_of;
+    assert_eq!(size_of::<tuskc::value::Origin>(), 24);
+    assert!(size_of::<tuskc::value::Value>() <= 80);
+    assert!(size_of::<tuskc::merge::MNode>() <= 40);
+    assert!(size_of::<tuskc::merge::MergedLeaf>() <= 40);
+    assert!(size_of::<tuskc::lower::Node>() <= 32);
+}
