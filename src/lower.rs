@@ -537,12 +537,12 @@ impl<'a> Lowerer<'a> {
         match &e.target {
             EntryTarget::Variable(v) => self.define_var(v, &e.value, scope, prefix),
             EntryTarget::Key(k) => {
-                let mut path: Vec<Ident> = prefix.to_vec();
-                path.extend(k.segments.iter().cloned());
+                // Borrowed, not copied: a definition's path is looked at, and only its last key is kept.
+                let path: Vec<&Ident> = prefix.iter().chain(&k.segments).collect();
                 if !self.depth_ok(path.len(), scope.file, k.span) {
                     return;
                 }
-                let names: Vec<String> = path.iter().map(|s| s.name.clone()).collect();
+                let names: Vec<&str> = path.iter().map(|s| s.name.as_str()).collect();
                 let node = self.lower_value(&e.value, scope, &names, k.span);
                 let layer = self
                     .program
@@ -562,11 +562,13 @@ impl<'a> Lowerer<'a> {
 
     /// The shared [`LeafData::scope`] for `path`: the previous definition's when it sits in the same object (the
     /// usual case), else a new one.
-    fn scope_of(&mut self, path: &[String]) -> Arc<[String]> {
+    fn scope_of(&mut self, path: &[&str]) -> Arc<[String]> {
         match &self.last_scope {
-            Some(s) if **s == *path => s.clone(),
+            Some(s) if s.len() == path.len() && s.iter().zip(path).all(|(a, b)| a == b) => {
+                s.clone()
+            }
             _ => {
-                let s: Arc<[String]> = path.into();
+                let s: Arc<[String]> = path.iter().map(|p| p.to_string()).collect();
                 self.last_scope = Some(s.clone());
                 s
             }
@@ -635,13 +637,7 @@ impl<'a> Lowerer<'a> {
     /// The value of the key at `path` as a layer node: object literals become object nodes (so they deep-merge),
     /// `@delete` / `@replace` become merge instructions, everything else a leaf whose references resolve from the
     /// key's parent outwards.
-    fn lower_value(
-        &mut self,
-        value: &Expr,
-        scope: &Scope,
-        path: &[String],
-        key_span: Span,
-    ) -> Node {
+    fn lower_value(&mut self, value: &Expr, scope: &Scope, path: &[&str], key_span: Span) -> Node {
         let origin = Origin {
             file: scope.file,
             span: value.span,
@@ -659,7 +655,7 @@ impl<'a> Lowerer<'a> {
                             let at: Vec<Ident> = path
                                 .iter()
                                 .map(|n| Ident {
-                                    name: n.clone(),
+                                    name: n.to_string(),
                                     span: v.span,
                                 })
                                 .collect();
@@ -667,7 +663,7 @@ impl<'a> Lowerer<'a> {
                         }
                         EntryTarget::Key(k) => {
                             let mut child = path.to_vec();
-                            child.extend(k.segments.iter().map(|s| s.name.clone()));
+                            child.extend(k.segments.iter().map(|s| s.name.as_str()));
                             if !self.depth_ok(child.len(), scope.file, k.span) {
                                 continue;
                             }
@@ -693,7 +689,7 @@ impl<'a> Lowerer<'a> {
                 match args.as_slice() {
                     [arg] => {
                         self.program.vary.push(VaryMark {
-                            path: path.to_vec(),
+                            path: path.iter().map(|s| s.to_string()).collect(),
                             file: scope.file,
                             span: name.span,
                             declared: false,
@@ -752,7 +748,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// TSK0610: a literal string that looks like a credential (reported once, where it is written).
-    fn lint_plaintext_secret(&mut self, value: &Expr, path: &[String], file: FileId) {
+    fn lint_plaintext_secret(&mut self, value: &Expr, path: &[&str], file: FileId) {
         let (Some(key), ExprKind::Str { parts, .. }) = (path.last(), &value.kind) else {
             return;
         };
@@ -770,12 +766,20 @@ impl<'a> Lowerer<'a> {
 }
 
 /// Insert `node` at `path` under `root`, merging objects; one layer may not define a key twice.
-fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink: &mut Sink) {
+fn insert<I: std::borrow::Borrow<Ident>>(
+    root: &mut ObjectNode,
+    path: &[I],
+    node: Node,
+    file: FileId,
+    sink: &mut Sink,
+) {
     let Some((last, parents)) = path.split_last() else {
         return;
     };
+    let last = last.borrow();
     let mut cur = root;
     for (i, seg) in parents.iter().enumerate() {
+        let seg = seg.borrow();
         // Look up before inserting: most parents exist already, and a new key costs an allocation.
         let at = match cur.fields.get_index_of(seg.name.as_str()) {
             Some(at) => at,
@@ -793,7 +797,10 @@ fn insert(root: &mut ObjectNode, path: &[Ident], node: Node, file: FileId, sink:
         match &mut cur.fields[at] {
             Node::Object(o) => cur = o,
             Node::Leaf(l) => {
-                let shown: Vec<&str> = path[..=i].iter().map(|s| s.name.as_str()).collect();
+                let shown: Vec<&str> = path[..=i]
+                    .iter()
+                    .map(|s| s.borrow().name.as_str())
+                    .collect();
                 sink.push(
                     Diagnostic::error(
                         Code::KeyConflict,
