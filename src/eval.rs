@@ -466,7 +466,15 @@ impl<'a> Evaluator<'a> {
     }
 
     fn eval_string(&mut self, parts: &[StrPart], span: Span, ctx: &Ctx) -> Option<Value> {
-        let mut s = String::new();
+        // Sized for the literal text (all of it, for the usual string without `${...}`): one allocation.
+        let literal: usize = parts
+            .iter()
+            .map(|p| match p {
+                StrPart::Lit(t) => t.len(),
+                StrPart::Interp(_) => 0,
+            })
+            .sum();
+        let mut s = String::with_capacity(literal);
         let mut ok = true;
         let mut secret = false;
         for part in parts {
