@@ -1282,10 +1282,23 @@ impl<'a, 's> Parser<'a, 's> {
         let mut i = start;
         let bytes = text.as_bytes();
         while i < end {
-            let c = match text.get(i..end).and_then(|s| s.chars().next()) {
-                Some(c) => c,
-                None => break,
+            // Plain text up to the next `\\` or `$` (both ASCII, so the cut is a character boundary): one copy.
+            let Some(rest) = bytes.get(i..end) else {
+                break;
             };
+            let run = rest
+                .iter()
+                .position(|&b| b == b'\\' || b == b'$')
+                .map_or(end, |k| i + k);
+            if run > i {
+                match text.get(i..run) {
+                    Some(plain) => lit.push_str(plain),
+                    None => break,
+                }
+                i = run;
+                continue;
+            }
+            let c = char::from(bytes[i]);
             if c == '\\' {
                 let esc_start = i;
                 let next = text.get(i + 1..end).and_then(|s| s.chars().next());
@@ -1354,8 +1367,9 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 continue;
             }
+            // A `$` that opens no interpolation.
             lit.push(c);
-            i += c.len_utf8();
+            i += 1;
         }
         if !lit.is_empty() {
             // Adjacent literal runs (triple-string lines) join into one part.
