@@ -938,9 +938,16 @@ impl<'a, 's> Parser<'a, 's> {
     /// An integer literal, with the span of a `-` written before it.
     fn int_literal(&mut self, t: Token, minus: Option<Span>) -> Expr {
         let span = minus.map_or(t.span, |m| m.to(t.span));
-        let sign = if minus.is_some() { "-" } else { "" };
-        let digits: String = self.slice(t.span).chars().filter(|c| *c != '_').collect();
-        match format!("{sign}{digits}").parse::<i64>() {
+        let text = self.slice(t.span);
+        // The usual integer (no sign, no `_`) parses in place; the others through a cleaned copy.
+        let parsed = if minus.is_none() && !text.contains('_') {
+            text.parse::<i64>()
+        } else {
+            let sign = if minus.is_some() { "-" } else { "" };
+            let digits: String = text.chars().filter(|c| *c != '_').collect();
+            format!("{sign}{digits}").parse::<i64>()
+        };
+        match parsed {
             Ok(i) => Expr {
                 kind: ExprKind::Int(i),
                 span,
