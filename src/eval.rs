@@ -3,9 +3,10 @@
 //! Owns: the meaning of expressions, references, variables and directives. Invariants: references and variables are
 //! resolved against the *merged* tree (late binding), each definition is evaluated at most twice per target (once
 //! into the tree; once more into the memo table if a reference reaches it after it moved into the tree; evaluation is
-//! pure, so both give the same value), a cycle is reported once with every member, nothing undefined silently becomes "" or null, and the only
-//! outside reads are the environment variables that `@env` names and the files that `@file` names (through the
-//! loader). An error yields `None` after reporting; callers propagate `None` without reporting again.
+//! pure, so both give the same value), a cycle is reported once with every member, nothing undefined silently
+//! becomes "" or null, and the only outside reads are the environment variables that `@env` names and the files that
+//! `@file` names (through the loader). An error yields `None` after reporting; callers propagate `None` without
+//! reporting again.
 
 use indexmap::IndexMap;
 
