@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Severity};
 use crate::driver::Session;
-use crate::emit::{emit, to_json, Format};
+use crate::emit::{emit_sized, to_json, Format};
 use crate::lower::Program;
 use crate::merge::{MNode, Target};
 use crate::render;
@@ -509,7 +509,12 @@ fn build_one(
     if program.has_errors || session.sink.error_count() > mark {
         return false;
     }
-    let text = match emit(&value, format) {
+    // Targets of one project have texts of about the same length: the previous one sizes the buffer.
+    let size_hint = match &dest {
+        Dest::Staged(_, staged) => staged.last_len,
+        _ => 0,
+    };
+    let text = match emit_sized(&value, format, size_hint) {
         Ok(t) => t,
         Err(ds) => {
             session.sink.extend(ds);
@@ -525,7 +530,10 @@ fn build_one(
             return true;
         }
         Dest::File(path) => (path, write_output(path, text.as_bytes(), private)),
-        Dest::Staged(path, staged) => (path, staged.add(path, text.as_bytes(), private)),
+        Dest::Staged(path, staged) => {
+            staged.last_len = text.len();
+            (path, staged.add(path, text.as_bytes(), private))
+        }
     };
     match written {
         Ok(()) => true,
@@ -556,6 +564,8 @@ enum Dest<'a> {
 #[derive(Default)]
 struct Staged {
     files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    /// The length of the last text staged (the next target's is about the same).
+    last_len: usize,
 }
 
 impl Staged {

@@ -30,8 +30,14 @@ impl Format {
 
 /// Emit `v` in `format`. Every problem is reported; text only when there is none.
 pub fn emit(v: &Value, format: Format) -> Result<String, Vec<Diagnostic>> {
+    emit_sized(v, format, 0)
+}
+
+/// [`emit`], with the expected length of the text (`build --all`: the previous target's), so the JSON buffer is not
+/// regrown and copied as it fills.
+pub fn emit_sized(v: &Value, format: Format, size_hint: usize) -> Result<String, Vec<Diagnostic>> {
     match format {
-        Format::Json => Ok(json_text(v)),
+        Format::Json => Ok(json_text_sized(v, size_hint)),
         Format::Toml => toml_text(v),
         Format::Yaml => Ok(yaml_text(v)),
         Format::Dotenv => dotenv_text(v),
@@ -91,7 +97,11 @@ impl serde::Serialize for Json<'_> {
 /// Pretty JSON, two-space indent, the same text `serde_json::to_string_pretty` gives (a property test holds the two
 /// equal), written straight into one buffer: `build --all` spends most of its emitting time here.
 pub fn json_text(v: &Value) -> String {
-    let mut out = String::with_capacity(64 * 1024);
+    json_text_sized(v, 0)
+}
+
+fn json_text_sized(v: &Value, size_hint: usize) -> String {
+    let mut out = String::with_capacity(size_hint.max(64 * 1024));
     write_json(v, 0, &mut out);
     out.push('\n');
     out
