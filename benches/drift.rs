@@ -2,6 +2,10 @@
 //! under 100 ms on one core). Run with `cargo bench --bench drift`; figures are in docs/drift.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// The binary's allocator (src/main.rs), so the figures match what `tuskc` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/workload.rs"]
 mod workload;
 

@@ -4,6 +4,10 @@
 //! without the pipe. Run with `cargo bench --bench lsp`; figures are in docs/editors.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// The binary's allocator (src/main.rs), so the figures match what `tuskc` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
