@@ -452,11 +452,7 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             }
         }
         for (path, e) in staged.commit() {
-            session.usage_error = true;
-            session.sink.push(Diagnostic::error(
-                Code::Io,
-                format!("cannot write `{}`: {e}", path.display()),
-            ));
+            write_failed(&mut session, &path, &e);
         }
         if !failed.is_empty() && out.format == MessageFormat::Human {
             eprintln!(
@@ -538,14 +534,19 @@ fn build_one(
     match written {
         Ok(()) => true,
         Err(e) => {
-            session.usage_error = true;
-            session.sink.push(Diagnostic::error(
-                Code::Io,
-                format!("cannot write `{}`: {e}", path.display()),
-            ));
+            write_failed(session, path, &e);
             false
         }
     }
+}
+
+/// An output file could not be written: an I/O error, and exit code 2.
+fn write_failed(session: &mut Session, path: &Path, e: &std::io::Error) {
+    session.usage_error = true;
+    session.sink.push(Diagnostic::error(
+        Code::Io,
+        format!("cannot write `{}`: {e}", path.display()),
+    ));
 }
 
 /// Where [`build_one`] puts a target's text.
