@@ -196,6 +196,22 @@ pub fn lower_program(
     l.program
 }
 
+/// The layer `scope`'s definitions go into, created on first use. Looked up before the `LayerId` is copied: this
+/// runs once per definition.
+fn layer_of<'p>(program: &'p mut Program, scope: &Scope) -> &'p mut Layer {
+    let at = match program.layers.get_index_of(&*scope.layer) {
+        Some(at) => at,
+        None => {
+            let id = (*scope.layer).clone();
+            program
+                .layers
+                .insert_full(id.clone(), new_layer(id, scope.file))
+                .0
+        }
+    };
+    &mut program.layers[at]
+}
+
 fn new_layer(id: LayerId, file: FileId) -> Layer {
     let origin = Origin {
         file,
@@ -357,11 +373,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn bind(&mut self, scope: &Scope, path: &[Ident], ty: &TypeExpr, span: Span) {
-        let layer = self
-            .program
-            .layers
-            .entry((*scope.layer).clone())
-            .or_insert_with(|| new_layer((*scope.layer).clone(), scope.file));
+        let layer = layer_of(&mut self.program, scope);
         layer.bindings.push(Binding {
             path: path.iter().map(|s| s.name.clone()).collect(),
             ty: ty.clone(),
@@ -544,11 +556,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let names: Vec<&str> = path.iter().map(|s| s.name.as_str()).collect();
                 let node = self.lower_value(&e.value, scope, &names, k.span);
-                let layer = self
-                    .program
-                    .layers
-                    .entry((*scope.layer).clone())
-                    .or_insert_with(|| new_layer((*scope.layer).clone(), scope.file));
+                let layer = layer_of(&mut self.program, scope);
                 insert(&mut layer.root, &path, node, scope.file, self.sink);
             }
         }
@@ -608,18 +616,10 @@ impl<'a> Lowerer<'a> {
                 layer: scope.layer,
             },
             key_span: v.span,
-            scope: prefix
-                .iter()
-                .map(|s| s.name.clone())
-                .collect::<Vec<_>>()
-                .into(),
+            scope: prefix.iter().map(|s| s.name.clone()).collect(),
             id,
         });
-        let layer = self
-            .program
-            .layers
-            .entry((*scope.layer).clone())
-            .or_insert_with(|| new_layer((*scope.layer).clone(), scope.file));
+        let layer = layer_of(&mut self.program, scope);
         if let Some(first) = layer.vars.get(&v.name) {
             let (ff, fs) = (first.origin.file, first.key_span);
             let layer_name = scope.layer.to_string();
