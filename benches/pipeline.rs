@@ -4,8 +4,9 @@
 //! and the whole-process measurements are in docs/performance.md.
 //!
 //! Per target (development/aws): lex, parse, load (lex + parse + lower every file), merge, build (merge + evaluate +
-//! type-check), emit JSON. Per project: every target built and emitted (`build --all` without the file writes),
-//! `check` (every target built and checked, nothing emitted), and `diff` of two environments.
+//! type-check, the whole value tree), emit JSON from it, and the two in one streamed walk (`Session::build_text`, what
+//! `tuskc build` does). Per project: every target built and written (`build --all` without the file writes), `check`
+//! (every target built and checked, nothing emitted), and `diff` of two environments.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/workload.rs"]
@@ -114,22 +115,34 @@ fn pipeline(c: &mut Criterion) {
         g.bench_function("emit JSON, one target", |b| {
             b.iter(|| emit(&value, Format::Json).unwrap().len())
         });
+        g.bench_function("build and write JSON, one target (streamed)", |b| {
+            b.iter(|| {
+                session
+                    .build_text(&program, &t, None, &inputs, Format::Json, 0)
+                    .unwrap()
+                    .len()
+            })
+        });
         assert!(session.take_diagnostics().is_empty());
 
         let targets = session.all_targets(&program);
         assert_eq!(targets.len(), 9);
         g.throughput(Throughput::Elements((services * 100 * 9) as u64));
         g.bench_function(
-            BenchmarkId::new("all 9 targets (load + build + emit)", &size),
+            BenchmarkId::new("all 9 targets (load + build and write)", &size),
             |b| {
                 b.iter(|| {
                     let mut session = Session::open(dir).unwrap();
                     session.keep_syntax = false;
                     let program = session.load(&dir.join("main.tsk")).unwrap();
+                    let mut last = 0;
                     let mut written = 0;
                     for t in session.all_targets(&program) {
-                        let (_, v) = session.build(&program, &t, None, &inputs).unwrap();
-                        written += emit(&v, Format::Json).unwrap().len();
+                        let text = session
+                            .build_text(&program, &t, None, &inputs, Format::Json, last)
+                            .unwrap();
+                        last = text.len();
+                        written += last;
                     }
                     written
                 })

@@ -13,14 +13,14 @@ use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{parse_env_text, Origin, Value, ValueKind};
+use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
 use std::sync::Arc;
 
 /// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
 /// validation already reports).
 const MAX_TYPE_DEPTH: u32 = 64;
 
-type Errors = Vec<Diagnostic>;
+pub(crate) type Errors = Vec<Diagnostic>;
 
 /// Check one target's value against every binding that applies to it (in layer order). Defaults are filled in.
 pub fn check_target(
@@ -32,76 +32,15 @@ pub fn check_target(
     sink: &mut Sink,
 ) {
     let mut checker = Checker::new(schemas, sources, target);
+    let mut errs = Vec::new();
     for b in bindings {
-        let shown = if b.path.is_empty() {
-            "the configuration".to_string()
-        } else {
-            b.path.join(".")
-        };
-        match get_path_mut(root, &b.path) {
-            Some(v) => {
-                if let Err(errs) = checker.check(v, &b.ty, b.file, &shown, None) {
-                    sink.extend(errs);
-                }
-            }
-            None => {
-                let ty = sources.get(b.file).slice(b.ty.span).to_string();
-                // A parent that exists but is not an object cannot hold the bound key.
-                if let Some(depth) = (1..b.path.len()).find(|&n| {
-                    root.get_path(&b.path[..n])
-                        .is_some_and(|p| !matches!(p.kind, ValueKind::Object(_)))
-                }) {
-                    let parent = b.path[..depth].join(".");
-                    sink.push(
-                        Diagnostic::error(
-                            Code::BoundPathMissing,
-                            format!(
-                                "`{shown}` is bound to `{ty}`, but `{parent}` is not an object"
-                            ),
-                        )
-                        .primary(b.file, b.span, format!("`{shown}` must be a `{ty}`"))
-                        .help(format!("make `{parent}` an object, or bind another key")),
-                    );
-                    continue;
-                }
-                // A missing section whose fields all have defaults is created from them.
-                let origin = Origin {
-                    file: b.file,
-                    span: b.span,
-                    layer: b.layer,
-                };
-                let mut empty = Value::new(ValueKind::Object(Box::default()), origin);
-                match checker.check(&mut empty, &b.ty, b.file, &shown, None) {
-                    Ok(()) => set_path(root, &b.path, empty),
-                    Err(errs)
-                        if errs.iter().all(|e| {
-                            matches!(e.code, Code::AssertionFailed | Code::AssertionError)
-                        }) =>
-                    {
-                        // Defaults alone do not satisfy the schema (an assertion fails): report that.
-                        sink.extend(errs);
-                        set_path(root, &b.path, empty);
-                    }
-                    Err(errs) => {
-                        let mut d = Diagnostic::error(
-                            Code::BoundPathMissing,
-                            format!("`{shown}` is bound to `{ty}` but this target does not define it"),
-                        )
-                        .primary(b.file, b.span, format!("`{shown}` must be a `{ty}`"))
-                        .help(format!("define `{shown}` (for example in a `[{shown}]` section), or move the binding into the env/provider block that defines it"));
-                        for e in errs.iter().filter(|e| e.code == Code::MissingField).take(8) {
-                            d = d.note(e.message.clone());
-                        }
-                        sink.push(d);
-                    }
-                }
-            }
-        }
+        checker.check_binding(b, root, 0, &mut errs);
     }
+    sink.extend(errs);
     sink.extend(checker.warnings);
 }
 
-fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
+pub(crate) fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
     let mut cur = v;
     for seg in path {
         cur = match &mut cur.kind {
@@ -143,7 +82,7 @@ pub struct Checker<'a> {
 
 /// Where a type was declared: for the "declared here" label.
 #[derive(Clone, Copy)]
-struct Decl<'t> {
+pub(crate) struct Decl<'t> {
     file: FileId,
     ty: &'t TypeExpr,
     field: Option<&'t Field>,
@@ -172,8 +111,12 @@ impl<'a> Checker<'a> {
     }
 
     fn value_label(&self, d: Diagnostic, v: &Value, what: String) -> Diagnostic {
-        let at = self.set_at(&v.origin);
-        d.primary(v.origin.file, v.origin.span, format!("{what} ({at})"))
+        self.origin_label(d, &v.origin, what)
+    }
+
+    fn origin_label(&self, d: Diagnostic, o: &Origin, what: String) -> Diagnostic {
+        let at = self.set_at(o);
+        d.primary(o.file, o.span, format!("{what} ({at})"))
     }
 
     fn decl_label(&self, d: Diagnostic, decl: Decl, path: &str) -> Diagnostic {
@@ -202,6 +145,77 @@ impl<'a> Checker<'a> {
         );
         let d = self.value_label(d, v, format!("this is {}", v.describe()));
         self.decl_label(d, decl, path)
+    }
+
+    /// Check the value a binding names, `root` being the value at the first `from` segments of its path. A missing
+    /// section whose fields all have defaults is created from them (appended to its parent); otherwise a missing
+    /// section is an error.
+    pub(crate) fn check_binding(
+        &mut self,
+        b: &Binding,
+        root: &mut Value,
+        from: usize,
+        errs: &mut Errors,
+    ) {
+        let shown = if b.path.is_empty() {
+            "the configuration".to_string()
+        } else {
+            b.path.join(".")
+        };
+        let rel = &b.path[from.min(b.path.len())..];
+        if let Some(v) = get_path_mut(root, rel) {
+            if let Err(e) = self.check(v, &b.ty, b.file, &shown, None) {
+                errs.extend(e);
+            }
+            return;
+        }
+        let ty = self.sources.get(b.file).slice(b.ty.span).to_string();
+        // A parent that exists but is not an object cannot hold the bound key.
+        if let Some(depth) = (from.max(1)..b.path.len()).find(|&n| {
+            root.get_path(&b.path[from..n])
+                .is_some_and(|p| !matches!(p.kind, ValueKind::Object(_)))
+        }) {
+            let parent = b.path[..depth].join(".");
+            errs.push(
+                Diagnostic::error(
+                    Code::BoundPathMissing,
+                    format!("`{shown}` is bound to `{ty}`, but `{parent}` is not an object"),
+                )
+                .primary(b.file, b.span, format!("`{shown}` must be a `{ty}`"))
+                .help(format!("make `{parent}` an object, or bind another key")),
+            );
+            return;
+        }
+        // A missing section whose fields all have defaults is created from them.
+        let origin = Origin {
+            file: b.file,
+            span: b.span,
+            layer: b.layer,
+        };
+        let mut empty = Value::new(ValueKind::Object(Box::default()), origin);
+        match self.check(&mut empty, &b.ty, b.file, &shown, None) {
+            Ok(()) => set_path(root, rel, empty),
+            Err(e)
+                if e.iter()
+                    .all(|e| matches!(e.code, Code::AssertionFailed | Code::AssertionError)) =>
+            {
+                // Defaults alone do not satisfy the schema (an assertion fails): report that.
+                errs.extend(e);
+                set_path(root, rel, empty);
+            }
+            Err(e) => {
+                let mut d = Diagnostic::error(
+                    Code::BoundPathMissing,
+                    format!("`{shown}` is bound to `{ty}` but this target does not define it"),
+                )
+                .primary(b.file, b.span, format!("`{shown}` must be a `{ty}`"))
+                .help(format!("define `{shown}` (for example in a `[{shown}]` section), or move the binding into the env/provider block that defines it"));
+                for e in e.iter().filter(|e| e.code == Code::MissingField).take(8) {
+                    d = d.note(e.message.clone());
+                }
+                errs.push(d);
+            }
+        }
     }
 
     /// Check `v` against `ty` (declared in `file`). `field` is the schema field, when the type is a field's.
@@ -586,25 +600,7 @@ impl<'a> Checker<'a> {
                 let sub = join(path, &f.name.name);
                 match map.get_mut(f.name.name.as_str()) {
                     Some(fv) => {
-                        if let Some((msg, _)) = &f.deprecated {
-                            let d = Diagnostic::warning(
-                                Code::DeprecatedField,
-                                format!(
-                                    "`{sub}` is deprecated{}",
-                                    if msg.is_empty() {
-                                        String::new()
-                                    } else {
-                                        format!(": {msg}")
-                                    }
-                                ),
-                            );
-                            let d = self.value_label(d, fv, "set here".into());
-                            self.warnings.push(d.secondary(
-                                file,
-                                f.span,
-                                "marked `deprecated` here",
-                            ));
-                        }
+                        self.deprecated(f, &fv.origin, file, &sub);
                         if let Err(e) = self.check(fv, &f.ty, file, &sub, Some(f)) {
                             errs.extend(e);
                         }
@@ -613,12 +609,7 @@ impl<'a> Checker<'a> {
                         if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, file)) {
                             defaults.push((f, dv));
                         } else if f.default.is_none() && !f.optional {
-                            let at = self.set_at(&obj_origin);
-                            let d = Diagnostic::error(Code::MissingField, format!("`{path}` is missing required field `{}`", f.name.name))
-                                .primary(obj_origin.file, obj_origin.span, format!("`{path}` has no `{}` ({at})", f.name.name))
-                                .secondary(file, f.span, format!("`{}` is required here", f.name.name))
-                                .help(format!("set `{sub}`, give the field a default (`= value`), or make it optional (`{}?:`)", f.name.name));
-                            errs.push(d);
+                            errs.push(self.missing_field(f, &obj_origin, file, path));
                         }
                     }
                 }
@@ -643,25 +634,7 @@ impl<'a> Checker<'a> {
                             errs.extend(e);
                         }
                     }
-                    None => {
-                        let d = Diagnostic::error(
-                            Code::UnknownField,
-                            format!("unknown field `{k}` in `{path}`"),
-                        );
-                        let mut d = self.value_label(d, val, format!("`{k}` is not declared"));
-                        let start = decl_span(decl).start as usize;
-                        let open = Span::new(start, start + 1);
-                        d = d.secondary(
-                            decl.file,
-                            open,
-                            format!("`{path}` declares: {}", names.join(", ")),
-                        );
-                        d = match did_you_mean(k, names.iter().copied()) {
-                            Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help("declare the field in the schema, or write `...` in it to allow extra keys"),
-                        };
-                        errs.push(d);
-                    }
+                    None => errs.push(self.unknown_field(k, &val.origin, &names, decl, path)),
                 }
             }
         }
@@ -677,6 +650,80 @@ impl<'a> Checker<'a> {
             Ok(())
         } else {
             Err(errs)
+        }
+    }
+
+    /// TSK0508: a set field is marked `deprecated`.
+    fn deprecated(&mut self, f: &Field, at: &Origin, file: FileId, sub: &str) {
+        let Some((msg, _)) = &f.deprecated else {
+            return;
+        };
+        let d = Diagnostic::warning(
+            Code::DeprecatedField,
+            format!(
+                "`{sub}` is deprecated{}",
+                if msg.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {msg}")
+                }
+            ),
+        );
+        let d = self.origin_label(d, at, "set here".into());
+        self.warnings
+            .push(d.secondary(file, f.span, "marked `deprecated` here"));
+    }
+
+    fn missing_field(
+        &self,
+        f: &Field,
+        obj_origin: &Origin,
+        file: FileId,
+        path: &str,
+    ) -> Diagnostic {
+        let sub = join(path, &f.name.name);
+        let at = self.set_at(obj_origin);
+        Diagnostic::error(
+            Code::MissingField,
+            format!("`{path}` is missing required field `{}`", f.name.name),
+        )
+        .primary(
+            obj_origin.file,
+            obj_origin.span,
+            format!("`{path}` has no `{}` ({at})", f.name.name),
+        )
+        .secondary(file, f.span, format!("`{}` is required here", f.name.name))
+        .help(format!(
+            "set `{sub}`, give the field a default (`= value`), or make it optional (`{}?:`)",
+            f.name.name
+        ))
+    }
+
+    fn unknown_field(
+        &self,
+        k: &str,
+        at: &Origin,
+        names: &[&str],
+        decl: Decl,
+        path: &str,
+    ) -> Diagnostic {
+        let d = Diagnostic::error(
+            Code::UnknownField,
+            format!("unknown field `{k}` in `{path}`"),
+        );
+        let mut d = self.origin_label(d, at, format!("`{k}` is not declared"));
+        let start = decl_span(decl).start as usize;
+        let open = Span::new(start, start + 1);
+        d = d.secondary(
+            decl.file,
+            open,
+            format!("`{path}` declares: {}", names.join(", ")),
+        );
+        match did_you_mean(k, names.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => {
+                d.help("declare the field in the schema, or write `...` in it to allow extra keys")
+            }
         }
     }
 
@@ -916,6 +963,302 @@ impl<'a> Checker<'a> {
             Err(errs)
         }
     }
+}
+
+// ----- checking an object field by field (`stream.rs`) -----
+//
+// A streamed target never builds the objects it streams through, so the checks on such an object are split: each
+// field is checked on its own value as it is built (with the type the object's schema gives it), and what concerns
+// the object as a whole (required fields, defaults) once its fields are done. An object is streamed only when
+// every check on it splits that way without changing a result: its type is an object schema without `assert`s, a
+// map without constraints, or puts no requirement on it. Anything else (unions, constraints, assertions, a scalar
+// type where an object stands) is checked whole, by [`Checker::check`], on the value built for it. Each function
+// below mirrors a branch of `check_in` / `check_named` / `check_object`: a change there changes it here.
+
+/// The `##` docs of the named types a check passed through, innermost first: each adds a note to an error found
+/// beneath it, as `check_named` does when the error passes back through it.
+type Docs<'a> = std::rc::Rc<Vec<(&'a str, &'a str)>>;
+
+/// A check still to make: the value at one node against a type (what [`Checker::check`] takes), with what the
+/// enclosing checks add.
+#[derive(Clone)]
+pub(crate) struct Duty<'a> {
+    /// The position of the binding it comes from: several duties on one value run in this order, as checking
+    /// the whole tree runs the bindings in layer order.
+    pub order: usize,
+    ty: &'a TypeExpr,
+    file: FileId,
+    field: Option<&'a Field>,
+    path: String,
+    depth: u32,
+    docs: Docs<'a>,
+}
+
+impl<'a> Duty<'a> {
+    /// The check a binding asks for at its own path.
+    pub(crate) fn binding(order: usize, b: &'a Binding) -> Self {
+        Duty {
+            order,
+            ty: &b.ty,
+            file: b.file,
+            field: None,
+            path: if b.path.is_empty() {
+                "the configuration".to_string()
+            } else {
+                b.path.join(".")
+            },
+            depth: 0,
+            docs: Docs::default(),
+        }
+    }
+}
+
+/// How a duty on an object node splits over its fields.
+pub(crate) enum Shape<'a> {
+    /// Nothing to check here or beneath.
+    Free,
+    /// Cannot split: check the built value whole.
+    Whole,
+    Object {
+        obj: &'a ObjectType,
+        decl: Decl<'a>,
+        file: FileId,
+        path: String,
+        depth: u32,
+        docs: Docs<'a>,
+    },
+    Map {
+        key: &'a TypeExpr,
+        value: &'a TypeExpr,
+        file: FileId,
+        path: String,
+        depth: u32,
+        docs: Docs<'a>,
+    },
+}
+
+impl<'a> Checker<'a> {
+    /// How `d` splits over the fields of an object node (see the section comment).
+    pub(crate) fn shape(&self, d: &Duty<'a>) -> Shape<'a> {
+        let decl = Decl {
+            file: d.file,
+            ty: d.ty,
+            field: d.field,
+        };
+        self.shape_in(decl, d.ty, d.file, &d.path, d.depth, &d.docs)
+    }
+
+    fn shape_in(
+        &self,
+        decl: Decl<'a>,
+        ty: &'a TypeExpr,
+        file: FileId,
+        path: &str,
+        depth: u32,
+        docs: &Docs<'a>,
+    ) -> Shape<'a> {
+        match &ty.kind {
+            TypeKind::Error => Shape::Free,
+            TypeKind::Named { constraints, .. } if !constraints.is_empty() => Shape::Whole,
+            TypeKind::Named { name, .. } => match name.name.as_str() {
+                "any" => Shape::Free,
+                "null" | "string" | "secret" | "int" | "float" | "number" | "bool" => Shape::Whole,
+                other => {
+                    let Some(def) = self.schemas.get(other) else {
+                        return Shape::Free;
+                    };
+                    if depth >= MAX_TYPE_DEPTH {
+                        return Shape::Free;
+                    }
+                    let def_ty = &def.decl.ty;
+                    let inner = if matches!(def_ty.kind, TypeKind::Object(_)) {
+                        Decl {
+                            file: def.file,
+                            ty: def_ty,
+                            field: None,
+                        }
+                    } else {
+                        decl
+                    };
+                    let docs = match def.decl.doc.as_deref() {
+                        Some(doc) => {
+                            let mut inner_first = vec![(other, doc)];
+                            inner_first.extend(docs.iter().copied());
+                            Docs::new(inner_first)
+                        }
+                        None => docs.clone(),
+                    };
+                    self.shape_in(inner, def_ty, def.file, path, depth + 1, &docs)
+                }
+            },
+            TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
+                obj,
+                decl,
+                file,
+                path: path.to_string(),
+                depth,
+                docs: docs.clone(),
+            },
+            TypeKind::Map {
+                key,
+                value,
+                constraints,
+            } if constraints.is_empty() => Shape::Map {
+                key,
+                value,
+                file,
+                path: path.to_string(),
+                depth,
+                docs: docs.clone(),
+            },
+            _ => Shape::Whole,
+        }
+    }
+
+    /// The duty a split check puts on the field `key` of its object (whose value was set at `at`), if any. Errors
+    /// about the field's presence or its key go to `errs`.
+    pub(crate) fn field_duty(
+        &mut self,
+        shape: &Shape<'a>,
+        order: usize,
+        key: &str,
+        at: &Origin,
+        errs: &mut Errors,
+    ) -> Option<Duty<'a>> {
+        match shape {
+            Shape::Free | Shape::Whole => None,
+            Shape::Object {
+                obj,
+                decl,
+                file,
+                path,
+                depth,
+                docs,
+            } => {
+                if let Some(f) = obj.fields.iter().find(|f| f.name.name == key) {
+                    let sub = join(path, key);
+                    self.deprecated(f, at, *file, &sub);
+                    return Some(Duty {
+                        order,
+                        ty: &f.ty,
+                        file: *file,
+                        field: Some(f),
+                        path: sub,
+                        depth: *depth,
+                        docs: docs.clone(),
+                    });
+                }
+                match &obj.extra {
+                    Some(None) => None,
+                    Some(Some(t)) => Some(Duty {
+                        order,
+                        ty: t,
+                        file: *file,
+                        field: None,
+                        path: join(path, key),
+                        depth: *depth,
+                        docs: docs.clone(),
+                    }),
+                    None => {
+                        let names: Vec<&str> =
+                            obj.fields.iter().map(|f| f.name.name.as_str()).collect();
+                        let d = self.unknown_field(key, at, &names, *decl, path);
+                        errs.push(noted(d, docs));
+                        None
+                    }
+                }
+            }
+            Shape::Map {
+                key: key_ty,
+                value,
+                file,
+                path,
+                depth,
+                docs,
+            } => {
+                let sub = join(path, key);
+                let mut kv = Value::new(ValueKind::String(key.to_string()), *at);
+                let key_decl = Decl {
+                    file: *file,
+                    ty: key_ty,
+                    field: None,
+                };
+                self.depth = *depth;
+                if let Err(e) =
+                    self.check_in(&mut kv, key_decl, key_ty, *file, &format!("{sub} (key)"))
+                {
+                    errs.extend(e.into_iter().map(|d| noted(d, docs)));
+                }
+                self.depth = 0;
+                Some(Duty {
+                    order,
+                    ty: value,
+                    file: *file,
+                    field: None,
+                    path: sub,
+                    depth: *depth,
+                    docs: docs.clone(),
+                })
+            }
+        }
+    }
+
+    /// The end of a split object check: required fields missing from the object (set at `at`; `has` tells which
+    /// keys it has) are errors, missing fields with defaults get them (appended to `defaults`, in schema order).
+    pub(crate) fn finish_object(
+        &mut self,
+        shape: &Shape<'a>,
+        has: impl Fn(&str) -> bool,
+        at: &Origin,
+        defaults: &mut Vec<(Key, Value)>,
+        errs: &mut Errors,
+    ) {
+        let Shape::Object {
+            obj,
+            file,
+            path,
+            depth,
+            docs,
+            ..
+        } = shape
+        else {
+            return;
+        };
+        let mut added = Vec::new();
+        for f in &obj.fields {
+            let name = f.name.name.as_str();
+            if has(name) || defaults.iter().any(|(k, _)| &**k == name) {
+                continue;
+            }
+            if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, *file)) {
+                added.push((f, dv));
+            } else if f.default.is_none() && !f.optional {
+                errs.push(noted(self.missing_field(f, at, *file, path), docs));
+            }
+        }
+        for (f, mut dv) in added {
+            let sub = join(path, &f.name.name);
+            self.depth = *depth;
+            let _ = self.check(&mut dv, &f.ty, *file, &sub, Some(f));
+            self.depth = 0;
+            defaults.push((Key::from(f.name.name.as_str()), dv));
+        }
+    }
+
+    /// Run a duty on a built value.
+    pub(crate) fn run(&mut self, v: &mut Value, d: &Duty<'a>, errs: &mut Errors) {
+        self.depth = d.depth;
+        if let Err(e) = self.check(v, d.ty, d.file, &d.path, d.field) {
+            errs.extend(e.into_iter().map(|x| noted(x, &d.docs)));
+        }
+        self.depth = 0;
+    }
+}
+
+/// An error found beneath the named types of `docs`, with their notes.
+fn noted(d: Diagnostic, docs: &Docs) -> Diagnostic {
+    docs.iter()
+        .fold(d, |d, (name, doc)| d.with_doc(name, Some(doc)))
 }
 
 trait WithDoc {

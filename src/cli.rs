@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Severity};
 use crate::driver::Session;
-use crate::emit::{emit_sized, to_json, Format};
+use crate::emit::{to_json, Format};
 use crate::lower::Program;
 use crate::merge::{MNode, Target};
 use crate::render;
@@ -497,25 +497,14 @@ fn build_one(
     dest: Dest,
 ) -> bool {
     // A target fails on its own errors or its program's, never on another target's.
-    let mark = session.sink.error_count();
-    let built = session.build(program, target, overrides, inputs);
-    let Some((_, value)) = built else {
-        return false;
-    };
-    if program.has_errors || session.sink.error_count() > mark {
-        return false;
-    }
     // Targets of one project have texts of about the same length: the previous one sizes the buffer.
     let size_hint = match &dest {
         Dest::Staged(_, staged) => staged.last_len,
         _ => 0,
     };
-    let text = match emit_sized(&value, format, size_hint) {
-        Ok(t) => t,
-        Err(ds) => {
-            session.sink.extend(ds);
-            return false;
-        }
+    let Some(text) = session.build_text(program, target, overrides, inputs, format, size_hint)
+    else {
+        return false;
     };
     let private = session.secrets.mode == SecretMode::Resolve;
     let (path, written) = match dest {

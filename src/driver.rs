@@ -9,8 +9,9 @@ use std::path::Path;
 
 use indexmap::{IndexMap, IndexSet};
 
-use crate::check::check_target;
+use crate::check::{check_target, Checker};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::emit::{emit_sized, Format};
 use crate::eval::{EnvInputs, Evaluator};
 use crate::lower::{lower_program, override_layer, Layer, Program};
 use crate::merge::{layer_order, merge, Merged, Target};
@@ -324,6 +325,7 @@ impl Session {
     ) -> Option<(Merged, Value)> {
         let mark = self.sink.len();
         let merged = merge(program, target, overrides);
+        let bindings = bindings(program, target);
         let mut ev = Evaluator::new(
             &merged,
             &self.sources,
@@ -334,11 +336,6 @@ impl Session {
         );
         ev.secrets = Some(&self.secrets);
         let value = ev.evaluate_root().map(|mut v| {
-            let bindings: Vec<&Binding> = layer_order(program, target)
-                .iter()
-                .filter_map(|id| program.layer(id))
-                .flat_map(|l| &l.bindings)
-                .collect();
             check_target(
                 &program.schemas,
                 &bindings,
@@ -352,11 +349,64 @@ impl Session {
             }
             v
         });
+        self.built_target(mark, target);
+        value.map(|v| (merged, v))
+    }
+
+    fn built_target(&mut self, mark: usize, target: &Target) {
         self.sink.tag_targets(mark, &target.to_string());
         if !self.built.contains(target) {
             self.built.push(target.clone());
         }
-        value.map(|v| (merged, v))
+    }
+
+    /// Build one target and write it in `format`: [`Self::build`] then [`emit_sized`] (`size_hint`: the expected
+    /// length), except that JSON is streamed (`stream.rs`: each value evaluated, checked and written in one walk;
+    /// the same text and diagnostics, a fraction of the memory traffic). `None` if the target has
+    /// errors, its program has, or its value cannot be written in `format`: the diagnostics are in the sink.
+    pub fn build_text(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        format: Format,
+        size_hint: usize,
+    ) -> Option<String> {
+        let errors = self.sink.error_count();
+        let failed = |s: &Session| program.has_errors || s.sink.error_count() > errors;
+        if format == Format::Json {
+            let mark = self.sink.len();
+            let merged = merge(program, target, overrides);
+            let bindings = bindings(program, target);
+            let mut ev = Evaluator::new(
+                &merged,
+                &self.sources,
+                &mut self.loader,
+                &mut self.sink,
+                target,
+                inputs,
+            );
+            ev.secrets = Some(&self.secrets);
+            let checker = Checker::new(&program.schemas, &self.sources, target);
+            let redact = self.secrets.mode == SecretMode::Redact;
+            let (text, checks) =
+                crate::stream::json(&mut ev, &merged, checker, &bindings, redact, size_hint);
+            self.sink.extend(checks);
+            self.built_target(mark, target);
+            return text.filter(|_| !failed(self));
+        }
+        let (_, value) = self.build(program, target, overrides, inputs)?;
+        if failed(self) {
+            return None;
+        }
+        match emit_sized(&value, format, size_hint) {
+            Ok(text) => Some(text),
+            Err(ds) => {
+                self.sink.extend(ds);
+                None
+            }
+        }
     }
 
     /// The session's diagnostics, sorted and deduplicated, each noting the targets it was reported for.
@@ -465,4 +515,13 @@ pub fn parse_env_file(
         out.push((k.trim().to_string(), value));
     }
     out
+}
+
+/// The bindings that apply to a target, in the order they are checked (layer order).
+fn bindings<'p>(program: &'p Program, target: &Target) -> Vec<&'p Binding> {
+    layer_order(program, target)
+        .iter()
+        .filter_map(|id| program.layer(id))
+        .flat_map(|l| &l.bindings)
+        .collect()
 }

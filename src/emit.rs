@@ -107,7 +107,7 @@ fn json_text_sized(v: &Value, size_hint: usize) -> String {
     out
 }
 
-fn write_json(v: &Value, indent: usize, out: &mut String) {
+pub(crate) fn write_json(v: &Value, indent: usize, out: &mut String) {
     match &v.kind {
         ValueKind::Null => out.push_str("null"),
         ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -156,7 +156,7 @@ fn write_json(v: &Value, indent: usize, out: &mut String) {
 }
 
 /// A line break and the indentation of `level`, in one copy for the usual depths.
-fn push_line(out: &mut String, level: usize) {
+pub(crate) fn push_line(out: &mut String, level: usize) {
     const LINE: &str = concat!(
         "\n",
         "                                                                ",
@@ -175,7 +175,7 @@ fn push_line(out: &mut String, level: usize) {
 
 /// A JSON string literal with serde_json's escapes: `"` `\\` and the C0 controls (short forms where JSON has them,
 /// otherwise `\u00xx`); everything else, non-ASCII included, as is.
-fn json_string(s: &str, out: &mut String) {
+pub(crate) fn json_string(s: &str, out: &mut String) {
     out.reserve(s.len() + 2);
     out.push('"');
     json_string_body(s, out);

@@ -143,13 +143,42 @@ impl<'a> Evaluator<'a> {
     /// Evaluate the whole tree, in one pass in source order. `None` if any error was reported.
     pub fn evaluate_root(&mut self) -> Option<Value> {
         let value = self.object_value(&self.merged.root, true);
-        // Variables nobody used are still checked, so a broken definition is never silently ignored.
+        self.finish();
+        value
+    }
+
+    /// After the tree: variables nobody used are still evaluated, so a broken definition is never silently ignored.
+    pub(crate) fn finish(&mut self) {
         for leaf in self.merged.vars.values() {
             if self.memo[leaf.id] == Slot::Todo {
                 self.evaluate(leaf, None);
             }
         }
-        value
+    }
+
+    /// The value of one node of the tree being built (see [`Self::object_value`]), taken rather than copied: a
+    /// target streamed field by field (`stream.rs`) evaluates the nodes it does not stream through this.
+    pub(crate) fn take_node(&mut self, node: &MNode) -> Option<Value> {
+        match node {
+            MNode::Leaf(l) => self.take_leaf(l),
+            MNode::Object(o) => self.object_value(o, true),
+        }
+    }
+
+    /// The root object built whole, taken (the tree's value, as [`Self::evaluate_root`] builds it).
+    pub(crate) fn take_root(&mut self) -> Option<Value> {
+        self.object_value(&self.merged.root, true)
+    }
+
+    fn take_leaf(&mut self, l: &MergedLeaf) -> Option<Value> {
+        match self.memo[l.id] {
+            Slot::Failed => None,
+            Slot::Done => {
+                self.memo[l.id] = Slot::Todo;
+                self.values.remove(&l.id)
+            }
+            Slot::Todo | Slot::Busy => self.evaluate(l, None),
+        }
     }
 
     /// An object's value from its definitions' values. `take` (the tree being built): each definition is evaluated
@@ -161,14 +190,7 @@ impl<'a> Evaluator<'a> {
         let mut ok = true;
         for (k, node) in &obj.fields {
             let v = match node {
-                MNode::Leaf(l) if take => match self.memo[l.id] {
-                    Slot::Failed => None,
-                    Slot::Done => {
-                        self.memo[l.id] = Slot::Todo;
-                        self.values.remove(&l.id)
-                    }
-                    Slot::Todo | Slot::Busy => self.evaluate(l, None),
-                },
+                MNode::Leaf(l) if take => self.take_leaf(l),
                 MNode::Leaf(l) => self.eval_leaf(l, None),
                 MNode::Object(o) => self.object_value(o, take),
             };

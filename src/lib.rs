@@ -27,5 +27,6 @@ pub mod schema_diff;
 pub mod secrets;
 pub mod source;
 pub mod stdlib;
+mod stream;
 pub mod syntax;
 pub mod value;

@@ -75,3 +75,103 @@ fn cases() {
         insta::assert_snapshot!(run_case(path));
     });
 }
+
+/// Every target of `path` (a case file or a project directory) written as JSON twice: by building the whole value
+/// tree and emitting it, and by `Session::build_text`, which streams (src/stream.rs). Returns the two transcripts:
+/// each target's text (or "(failed)") and the rendered diagnostics.
+fn whole_and_streamed(path: &Path, vars: &[String], sets: &[String], redact: bool) -> [String; 2] {
+    [false, true].map(|streamed| {
+        let mut session = Session::open(path).unwrap();
+        if redact {
+            session.secrets.mode = tuskc::secrets::SecretMode::Redact;
+        }
+        let overrides = session.overrides(sets);
+        let inputs = session.env_inputs(vars, &[], false);
+        let entries = if path.is_dir() {
+            session.project.entries.clone()
+        } else {
+            vec![path.to_path_buf()]
+        };
+        let mut out = String::new();
+        for entry in entries {
+            let Some(program) = session.load(&entry) else {
+                out.push_str("(not loaded)\n");
+                continue;
+            };
+            for target in session.all_targets(&program) {
+                out.push_str(&format!("== {} {target} ==\n", entry.display()));
+                let text = if streamed {
+                    session.build_text(
+                        &program,
+                        &target,
+                        overrides.as_ref(),
+                        &inputs,
+                        Format::Json,
+                        0,
+                    )
+                } else {
+                    let errors = session.sink.error_count();
+                    session
+                        .build(&program, &target, overrides.as_ref(), &inputs)
+                        .filter(|_| !program.has_errors && session.sink.error_count() == errors)
+                        .map(|(_, v)| emit(&v, Format::Json).unwrap())
+                };
+                out.push_str(text.as_deref().unwrap_or("(failed)\n"));
+            }
+        }
+        let diags = session.take_diagnostics();
+        format!(
+            "{}{out}",
+            tuskc::render::human(&diags, &session.sources, false)
+        )
+    })
+}
+
+/// Streaming a target must not change a byte of its output or of its diagnostics: every case, fixture and example,
+/// with secrets as references and redacted. (tests/cases/schema/streaming.tsk exercises every way a check splits.)
+#[test]
+fn streamed_json_is_the_whole_tree_json() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() && p.file_name().is_some_and(|n| n != "lib") {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "tsk") {
+                out.push(p);
+            }
+        }
+    }
+    walk(Path::new("tests/cases"), &mut paths);
+    walk(Path::new("tests/fixtures/tusklang-corpus"), &mut paths);
+    for dir in [
+        "examples/shop",
+        "tests/fixtures/shop-broken",
+        "tests/fixtures/secrets-app",
+    ] {
+        paths.push(dir.into());
+    }
+    assert!(paths.len() > 40, "{paths:?}");
+    for path in paths {
+        let text = if path.is_file() {
+            std::fs::read_to_string(&path).unwrap()
+        } else {
+            String::new()
+        };
+        let vars: Vec<String> = header(&text, "vars")
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let sets: Vec<String> = header(&text, "set").iter().map(|s| s.to_string()).collect();
+        for redact in [false, true] {
+            let [whole, streamed] = whole_and_streamed(&path, &vars, &sets, redact);
+            assert!(whole.contains("=="), "{}: nothing built", path.display());
+            assert_eq!(whole, streamed, "{} (redact: {redact})", path.display());
+        }
+    }
+}

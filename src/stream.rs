@@ -1,0 +1,277 @@
+//! Streaming: one target evaluated, checked and written as JSON in a single walk of its merged tree.
+//!
+//! Owns: the order in which a streamed target's values are built, checked, written and dropped. Building a
+//! target's whole value tree, then checking it, then writing it, then dropping it walks a large project's tree
+//! four times, each time out of cache. Here each value is built, checked and written while it is in cache, and the
+//! objects the walk passes through are never built at all: only their fields' values are (a leaf, or an object
+//! that has to be checked whole), one at a time.
+//!
+//! Invariant: the text and the diagnostics are exactly those of `Session::build` followed by `emit::emit` (JSON):
+//! evaluation runs in the same order (the tree's source order), every check runs on the same value with the same
+//! result (`check.rs`, "checking an object field by field", splits a check over an object's fields only when
+//! nothing can differ; otherwise the object is built and checked whole), a binding's checks keep their order on
+//! each value, and when evaluation fails nothing is checked. `tests/cases.rs` holds the two equal for every case
+//! and example, and `tests/properties.rs` for generated schemas and configurations.
+//!
+//! An object is built whole (rather than streamed through) when a check on it does not split over its fields, or
+//! when a binding beneath it names a key it does not have (checking creates the key from the schema's defaults,
+//! or reports it missing, in the built object).
+
+use std::collections::HashMap;
+
+use crate::check::{Checker, Duty, Errors, Shape};
+use crate::emit::{json_string, push_line, write_json};
+use crate::eval::Evaluator;
+use crate::merge::{MNode, MObject, Merged};
+use crate::schema::Binding;
+use crate::secrets::redact;
+use crate::value::{Key, Value};
+
+/// Evaluate, check and write one target. The text is `None` when evaluation failed (its errors are in
+/// the evaluator's sink); the check errors and warnings are returned for the caller to report (none when
+/// evaluation failed: a target without a value is not checked).
+pub(crate) fn json<'a>(
+    ev: &mut Evaluator<'a>,
+    merged: &'a Merged,
+    checker: Checker<'a>,
+    bindings: &[&'a Binding],
+    redact: bool,
+    size_hint: usize,
+) -> (Option<String>, Errors) {
+    let mut trie = Trie::default();
+    for (order, b) in bindings.iter().enumerate() {
+        trie.insert(order, b);
+    }
+    let mut s = Stream {
+        ev,
+        checker,
+        errs: Vec::new(),
+        failed: false,
+        redact,
+        out: String::with_capacity(size_hint.max(64 * 1024)),
+    };
+    let duties: Vec<Duty<'a>> = trie.here();
+    match s.shapes(&duties).filter(|_| !trie.adds_to(&merged.root)) {
+        Some(shapes) => s.frame(&merged.root, shapes, Some(&trie), 0, 0),
+        None => {
+            let v = s.ev.take_root();
+            s.unit(v, duties, Some(&trie), 0, 0);
+        }
+    }
+    s.ev.finish();
+    if s.failed {
+        return (None, Vec::new());
+    }
+    s.out.push('\n');
+    let mut errs = s.errs;
+    errs.append(&mut s.checker.warnings);
+    (Some(s.out), errs)
+}
+
+/// The bindings by key path.
+#[derive(Default)]
+struct Trie<'a> {
+    /// Bindings of this node, with their positions in binding order.
+    here: Vec<(usize, &'a Binding)>,
+    kids: HashMap<&'a str, Trie<'a>, foldhash::fast::RandomState>,
+}
+
+impl<'a> Trie<'a> {
+    fn insert(&mut self, order: usize, b: &'a Binding) {
+        let mut cur = self;
+        for seg in &b.path {
+            cur = cur.kids.entry(seg.as_str()).or_default();
+        }
+        cur.here.push((order, b));
+    }
+
+    /// The duties the bindings of this node put on it.
+    fn here(&self) -> Vec<Duty<'a>> {
+        self.here
+            .iter()
+            .map(|(order, b)| Duty::binding(*order, b))
+            .collect()
+    }
+
+    /// Does a binding beneath this node name a key `obj` does not have? Checking it creates the key from the
+    /// schema's defaults (or reports it missing) in the built object, so `obj` is built whole.
+    fn adds_to(&self, obj: &MObject) -> bool {
+        self.kids.keys().any(|k| !obj.fields.contains_key(*k))
+    }
+
+    /// Every binding strictly beneath this node.
+    fn below(&self, out: &mut Vec<(usize, &'a Binding)>) {
+        for kid in self.kids.values() {
+            out.extend(kid.here.iter().copied());
+            kid.below(out);
+        }
+    }
+}
+
+struct Stream<'a, 'e> {
+    ev: &'e mut Evaluator<'a>,
+    checker: Checker<'a>,
+    /// Check errors, reported only if the whole target evaluates.
+    errs: Errors,
+    /// A value failed to evaluate: the target has none, so nothing more is checked or written.
+    failed: bool,
+    redact: bool,
+    out: String,
+}
+
+impl<'a> Stream<'a, '_> {
+    /// How each duty on an object splits over its fields; `None` if one cannot (the object is checked whole).
+    fn shapes(&self, duties: &[Duty<'a>]) -> Option<Vec<(usize, Shape<'a>)>> {
+        let mut out = Vec::with_capacity(duties.len());
+        for d in duties {
+            match self.checker.shape(d) {
+                Shape::Whole => return None,
+                Shape::Free => {}
+                s => out.push((d.order, s)),
+            }
+        }
+        Some(out)
+    }
+
+    /// An object streamed field by field: `level` is its depth in the tree, `indent` its JSON indentation.
+    fn frame(
+        &mut self,
+        o: &'a MObject,
+        shapes: Vec<(usize, Shape<'a>)>,
+        trie: Option<&Trie<'a>>,
+        level: usize,
+        indent: usize,
+    ) {
+        let mut empty = true;
+        for (k, node) in &o.fields {
+            let kid = trie.and_then(|t| t.kids.get(&**k));
+            // A definition's value is built first: its origin is what errors about the field point at.
+            let (value, at) = match node {
+                MNode::Leaf(_) => {
+                    let v = self.ev.take_node(node);
+                    let at = v.as_ref().map(|v| v.origin);
+                    (v, at)
+                }
+                MNode::Object(c) => (None, Some(c.origin)),
+            };
+            let mut duties = Vec::new();
+            if let (Some(at), false) = (at, self.failed) {
+                for (order, shape) in &shapes {
+                    if let Some(d) = self
+                        .checker
+                        .field_duty(shape, *order, k, &at, &mut self.errs)
+                    {
+                        duties.push(d);
+                    }
+                }
+            }
+            if let Some(t) = kid {
+                duties.extend(t.here());
+                duties.sort_by_key(|d| d.order);
+            }
+            if !self.failed {
+                self.out.push(if empty { '{' } else { ',' });
+                empty = false;
+                push_line(&mut self.out, indent + 1);
+                json_string(k, &mut self.out);
+                self.out.push_str(": ");
+            }
+            match node {
+                MNode::Leaf(_) => self.unit(value, duties, kid, level + 1, indent + 1),
+                MNode::Object(c) => match self
+                    .shapes(&duties)
+                    .filter(|_| !kid.is_some_and(|t| t.adds_to(c)))
+                {
+                    Some(shapes) => self.frame(c, shapes, kid, level + 1, indent + 1),
+                    None => {
+                        let v = self.ev.take_node(node);
+                        self.unit(v, duties, kid, level + 1, indent + 1);
+                    }
+                },
+            }
+        }
+        if self.failed {
+            return;
+        }
+        // Fields the object's schemas default, after the ones it sets. A default one check adds is a field like
+        // any other to the checks after it (as it is when they check the built object in turn).
+        let mut defaults: Vec<(Key, Value)> = Vec::new();
+        for (order, shape) in &shapes {
+            for (k, dv) in defaults.iter_mut() {
+                let at = dv.origin;
+                if let Some(d) = self
+                    .checker
+                    .field_duty(shape, *order, k, &at, &mut self.errs)
+                {
+                    self.checker.run(dv, &d, &mut self.errs);
+                }
+            }
+            self.checker.finish_object(
+                shape,
+                |name| o.fields.contains_key(name),
+                &o.origin,
+                &mut defaults,
+                &mut self.errs,
+            );
+        }
+        // Defaults are constants: never secrets, nothing to redact.
+        for (k, dv) in defaults {
+            self.out.push(if empty { '{' } else { ',' });
+            empty = false;
+            push_line(&mut self.out, indent + 1);
+            json_string(&k, &mut self.out);
+            self.out.push_str(": ");
+            write_json(&dv, indent + 1, &mut self.out);
+        }
+        if empty {
+            self.out.push_str("{}");
+        } else {
+            push_line(&mut self.out, indent);
+            self.out.push('}');
+        }
+    }
+
+    /// A value built whole: its duties and the bindings beneath it run on it in binding order, then it is written
+    /// and dropped.
+    fn unit(
+        &mut self,
+        v: Option<Value>,
+        duties: Vec<Duty<'a>>,
+        trie: Option<&Trie<'a>>,
+        level: usize,
+        indent: usize,
+    ) {
+        let Some(mut v) = v else {
+            self.failed = true;
+            return;
+        };
+        if self.failed {
+            return;
+        }
+        let mut below = Vec::new();
+        if let Some(t) = trie {
+            t.below(&mut below);
+        }
+        if below.is_empty() {
+            for d in &duties {
+                self.checker.run(&mut v, d, &mut self.errs);
+            }
+        } else {
+            // The duties on this value and the bindings beneath it, in binding order.
+            let mut steps: Vec<(usize, Result<Duty<'a>, &'a Binding>)> =
+                duties.into_iter().map(|d| (d.order, Ok(d))).collect();
+            steps.extend(below.into_iter().map(|(order, b)| (order, Err(b))));
+            steps.sort_by_key(|(order, _)| *order);
+            for (_, step) in &steps {
+                match step {
+                    Ok(d) => self.checker.run(&mut v, d, &mut self.errs),
+                    Err(b) => self.checker.check_binding(b, &mut v, level, &mut self.errs),
+                }
+            }
+        }
+        if self.redact {
+            redact(&mut v);
+        }
+        write_json(&v, indent, &mut self.out);
+    }
+}
