@@ -840,7 +840,7 @@ fn explain_text(
     for depth in (1..=path.len()).rev() {
         match merged.node(&path[..depth]) {
             Some(MNode::Leaf(l)) => {
-                defined = Some((&l.data.origin, &l.overrode, depth));
+                defined = Some((&merged.data(l).origin, &l.overrode, depth));
                 break;
             }
             Some(MNode::Object(o)) => {

@@ -359,7 +359,7 @@ impl<'a> Context<'a> {
             }
         }
         match found {
-            Some(MNode::Leaf(l)) => Some(l.data.origin),
+            Some(MNode::Leaf(l)) => Some(merged.data(l).origin),
             Some(MNode::Object(o)) => Some(o.origin),
             // Filled in from a schema default (or built by an expression): the value knows.
             None => value.map(|v| v.origin),
@@ -464,11 +464,11 @@ impl<'a> Context<'a> {
             return None;
         }
         if let Some(MNode::Leaf(l)) = merged.node(path) {
-            let text = file.slice(l.data.origin.span);
+            let text = file.slice(merged.data(l).origin.span);
             if !text.contains('\n') && !text.is_empty() {
                 return Some(VaryEdit::Wrap {
                     file: origin.file,
-                    span: l.data.origin.span,
+                    span: merged.data(l).origin.span,
                 });
             }
         }

@@ -262,7 +262,8 @@ impl<'a> Evaluator<'a> {
             if self.copied <= MAX_COPIED {
                 return Some(v.clone());
             }
-            let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
+            let at = self.merged.data(leaf).origin;
+            let (file, span) = via.unwrap_or((at.file, at.span));
             self.value_too_large(
                 format!("references copy more than {MAX_COPIED} values into this target"),
                 file,
@@ -296,7 +297,8 @@ impl<'a> Evaluator<'a> {
         }
         if self.stack.len() >= MAX_EVAL_DEPTH {
             let name = self.name_of(leaf.id);
-            let (file, span) = via.unwrap_or((leaf.data.origin.file, leaf.data.origin.span));
+            let at = self.merged.data(leaf).origin;
+            let (file, span) = via.unwrap_or((at.file, at.span));
             self.sink.push(
                 Diagnostic::error(
                     Code::EvalTooDeep,
@@ -314,8 +316,9 @@ impl<'a> Evaluator<'a> {
         }
         self.memo[leaf.id] = Slot::Busy;
         self.stack.push(Frame { id: leaf.id, via });
-        let ctx = Ctx { leaf: &leaf.data };
-        let v = self.eval(&leaf.data.expr, &ctx);
+        let data = self.merged.data(leaf);
+        let ctx = Ctx { leaf: data };
+        let v = self.eval(&data.expr, &ctx);
         self.stack.pop();
         // A cycle found further down already marked this slot failed.
         if self.memo[leaf.id] == Slot::Failed {

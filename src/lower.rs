@@ -71,6 +71,8 @@ pub struct Layer {
     pub vars: IndexMap<String, Arc<LeafData>>,
     /// `bind` / `[section: Type]` in this layer, in source order.
     pub bindings: Vec<Binding>,
+    /// The `--set` layer's definitions by id (it numbers its own; program layers' are in [`Program::defs`]).
+    pub defs: Vec<Arc<LeafData>>,
 }
 
 /// A declared environment or provider: where it was first named.
@@ -100,8 +102,9 @@ pub struct Program {
     /// merged once per program rather than once per target. Filled on first use; the layers never change after
     /// lowering.
     pub merged_base: std::sync::OnceLock<crate::merge::MObject>,
-    /// How many definitions (leaves and variables, every layer) the program has: their [`LeafData::id`]s.
-    pub leaves: usize,
+    /// Every definition (leaves and variables, every layer), by [`LeafData::id`]: merged trees name definitions by
+    /// number (`merge::Merged::data`), so a target's copy of an object copies numbers, not counted pointers.
+    pub defs: Arc<Vec<Arc<LeafData>>>,
 }
 
 /// A key path marked as expected to vary, and where the mark is written.
@@ -115,6 +118,11 @@ pub struct VaryMark {
 }
 
 impl Program {
+    /// How many definitions the program has: their ids are `0..leaves()`.
+    pub fn leaves(&self) -> usize {
+        self.defs.len()
+    }
+
     pub fn layer(&self, id: &LayerId) -> Option<&Layer> {
         self.layers.get(id)
     }
@@ -223,6 +231,7 @@ fn new_layer(id: LayerId, file: FileId) -> Layer {
         root: ObjectNode::new(origin),
         vars: IndexMap::new(),
         bindings: Vec::new(),
+        defs: Vec::new(),
     }
 }
 
@@ -583,10 +592,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// A new [`LeafData::id`].
-    fn next_leaf(&mut self) -> usize {
-        self.program.leaves += 1;
-        self.program.leaves - 1
+    /// A new definition, numbered and recorded in [`Program::defs`].
+    fn new_leaf(&mut self, make: impl FnOnce(usize) -> LeafData) -> Arc<LeafData> {
+        let defs = Arc::make_mut(&mut self.program.defs);
+        let leaf = Arc::new(make(defs.len()));
+        defs.push(leaf.clone());
+        leaf
     }
 
     /// Keys may nest at most [`MAX_DEPTH`] levels, however they are written (blocks, sections, dotted keys or all
@@ -607,8 +618,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn define_var(&mut self, v: &Ident, value: &Expr, scope: &Scope, prefix: &[Ident]) {
-        let id = self.next_leaf();
-        let leaf = Arc::new(LeafData {
+        let leaf = self.new_leaf(|id| LeafData {
             expr: value.clone(),
             origin: Origin {
                 file: scope.file,
@@ -736,12 +746,13 @@ impl<'a> Lowerer<'a> {
             }
             _ => {
                 self.lint_plaintext_secret(value, path, scope.file);
-                Node::Leaf(Arc::new(LeafData {
+                let scope = self.scope_of(&path[..path.len().saturating_sub(1)]);
+                Node::Leaf(self.new_leaf(|id| LeafData {
                     expr: value.clone(),
                     origin,
                     key_span,
-                    scope: self.scope_of(&path[..path.len().saturating_sub(1)]),
-                    id: self.next_leaf(),
+                    scope,
+                    id,
                 }))
             }
         }
@@ -902,6 +913,7 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
             scope: scope.into(),
             id,
         });
+        layer.defs.push(leaf.clone());
         insert(&mut layer.root, &path, Node::Leaf(leaf), file, sink);
     }
     layer

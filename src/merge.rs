@@ -32,9 +32,9 @@ impl std::fmt::Display for Target {
     }
 }
 
+/// A definition in a merged tree: its number (the definition itself is [`Merged::data`]) and what it replaced.
 #[derive(Clone, Debug)]
 pub struct MergedLeaf {
-    pub data: Arc<LeafData>,
     /// Definitions this one replaced, oldest first.
     pub overrode: Vec<Origin>,
     /// Index into the evaluator's memo table: the definition's [`LeafData::id`], after the program's definitions for
@@ -63,9 +63,31 @@ pub struct Merged {
     pub vars: IndexMap<String, MergedLeaf>,
     /// Number of leaves and variables (ids are `0..slots`).
     pub slots: usize,
+    defs: Defs,
+}
+
+/// The definitions a merged tree's numbers name: the program's, then the `--set` layer's.
+#[derive(Debug, Clone, Default)]
+struct Defs {
+    program: Arc<Vec<Arc<LeafData>>>,
+    set: Vec<Arc<LeafData>>,
+}
+
+impl Defs {
+    fn get(&self, id: usize) -> &LeafData {
+        match self.program.get(id) {
+            Some(d) => d,
+            None => &self.set[id - self.program.len()],
+        }
+    }
 }
 
 impl Merged {
+    /// The definition a merged leaf stands for.
+    pub fn data(&self, l: &MergedLeaf) -> &LeafData {
+        self.defs.get(l.id)
+    }
+
     /// The node at a key path, if the merged tree has one.
     pub fn node(&self, path: &[String]) -> Option<&MNode> {
         let mut cur = self.root.fields.get(path.first()?.as_str())?;
@@ -124,47 +146,59 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
                 overrode: vec![],
             };
             if let Some(base) = base {
-                merge_object(&mut root, &base.root, 0);
+                let defs = Defs {
+                    program: program.defs.clone(),
+                    set: Vec::new(),
+                };
+                merge_object(&mut root, &base.root, 0, &defs);
             }
             root
         })
         .clone();
+    let defs = Defs {
+        program: program.defs.clone(),
+        set: overrides.map(|l| l.defs.clone()).unwrap_or_default(),
+    };
     let mut vars: IndexMap<String, MergedLeaf> = IndexMap::new();
     let layers = layer_order(program, target)
         .into_iter()
         .filter_map(|id| program.layer(&id))
         .chain(overrides);
-    let mut slots = program.leaves;
+    let mut slots = program.leaves();
     for layer in layers {
         // The `--set` layer numbers its own definitions: they come after the program's.
         let offset = if layer.id == LayerId::Override {
-            slots = program.leaves
+            slots = program.leaves()
                 + last_id(&layer.root)
                     .max(layer.vars.values().map(|l| l.id + 1).max().unwrap_or(0));
-            program.leaves
+            program.leaves()
         } else {
             0
         };
         // The base layer's tree is already in `root`; its variables are merged with the others' below.
         if layer.id != LayerId::Base {
-            merge_object(&mut root, &layer.root, offset);
+            merge_object(&mut root, &layer.root, offset, &defs);
         }
         for (name, leaf) in &layer.vars {
             let overrode = vars
                 .get(name)
-                .map(|old| history(&old.overrode, &old.data.origin))
+                .map(|old| history(&old.overrode, &defs.get(old.id).origin))
                 .unwrap_or_default();
             vars.insert(
                 name.clone(),
                 MergedLeaf {
-                    data: leaf.clone(),
                     overrode,
                     id: offset + leaf.id,
                 },
             );
         }
     }
-    Merged { root, vars, slots }
+    Merged {
+        root,
+        vars,
+        slots,
+        defs,
+    }
 }
 
 /// One more than the largest definition number in `obj` (0 if it has none).
@@ -186,25 +220,28 @@ fn history(before: &[Origin], last: &Origin) -> Vec<Origin> {
     h
 }
 
-fn node_history(node: &MNode) -> Vec<Origin> {
+fn node_history(node: &MNode, defs: &Defs) -> Vec<Origin> {
     match node {
-        MNode::Leaf(l) => history(&l.overrode, &l.data.origin),
+        MNode::Leaf(l) => history(&l.overrode, &defs.get(l.id).origin),
         MNode::Object(o) => history(&o.overrode, &o.origin),
     }
 }
 
-fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize) {
+fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs) {
     for (key, node) in &src.fields {
         match node {
             Node::Delete(_) => {
                 dst.fields.shift_remove(key);
             }
             Node::Leaf(leaf) => {
-                let overrode = dst.fields.get(key).map(node_history).unwrap_or_default();
+                let overrode = dst
+                    .fields
+                    .get(key)
+                    .map(|n| node_history(n, defs))
+                    .unwrap_or_default();
                 dst.fields.insert(
                     key.clone(),
                     MNode::Leaf(MergedLeaf {
-                        data: leaf.clone(),
                         overrode,
                         id: offset + leaf.id,
                     }),
@@ -212,16 +249,16 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize) {
             }
             Node::Object(obj) => match dst.fields.get_mut(key) {
                 Some(MNode::Object(existing)) if !obj.replace => {
-                    merge_object(Arc::make_mut(existing), obj, offset)
+                    merge_object(Arc::make_mut(existing), obj, offset, defs)
                 }
                 existing => {
-                    let overrode = existing.map(|e| node_history(e)).unwrap_or_default();
+                    let overrode = existing.map(|e| node_history(e, defs)).unwrap_or_default();
                     let mut fresh = MObject {
                         fields: Map::default(),
                         origin: obj.origin,
                         overrode,
                     };
-                    merge_object(&mut fresh, obj, offset);
+                    merge_object(&mut fresh, obj, offset, defs);
                     dst.fields
                         .insert(key.clone(), MNode::Object(Arc::new(fresh)));
                 }
