@@ -420,7 +420,12 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         let mut staged = Staged::default();
         // Building needs the lowered layers, not the syntax trees they were lowered from.
         session.keep_syntax = false;
+        // The last entry's program is never dropped: the process ends right after, and freeing a large program
+        // node by node costs more than anything else the run does after its last target (5% of a 1000-service
+        // build). Earlier entries' programs are dropped as the next one loads.
+        let mut last: Option<Program> = None;
         for entry in session.project.entries.clone() {
+            drop(last.take());
             let Some(program) = session.load(&entry) else {
                 continue;
             };
@@ -450,7 +455,9 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                     failed.push(format!("{} ({})", target, entry.display()));
                 }
             }
+            last = Some(program);
         }
+        std::mem::forget(last);
         for (path, e) in staged.commit() {
             write_failed(&mut session, &path, &e);
         }
