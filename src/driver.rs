@@ -326,15 +326,17 @@ impl Session {
         let mark = self.sink.len();
         let merged = merge(program, target, overrides);
         let bindings = bindings(program, target);
-        let mut ev = Evaluator::new(
+        let mut ev = evaluator(
+            (
+                &self.sources,
+                &mut self.loader,
+                &mut self.sink,
+                &self.secrets,
+            ),
             &merged,
-            &self.sources,
-            &mut self.loader,
-            &mut self.sink,
             target,
             inputs,
         );
-        ev.secrets = Some(&self.secrets);
         let value = ev.evaluate_root().map(|mut v| {
             check_target(
                 &program.schemas,
@@ -379,15 +381,17 @@ impl Session {
             let mark = self.sink.len();
             let merged = merge(program, target, overrides);
             let bindings = bindings(program, target);
-            let mut ev = Evaluator::new(
+            let mut ev = evaluator(
+                (
+                    &self.sources,
+                    &mut self.loader,
+                    &mut self.sink,
+                    &self.secrets,
+                ),
                 &merged,
-                &self.sources,
-                &mut self.loader,
-                &mut self.sink,
                 target,
                 inputs,
             );
-            ev.secrets = Some(&self.secrets);
             let checker = Checker::new(&program.schemas, &self.sources, target);
             let redact = self.secrets.mode == SecretMode::Redact;
             let (text, checks) =
@@ -515,6 +519,23 @@ pub fn parse_env_file(
         out.push((k.trim().to_string(), value));
     }
     out
+}
+
+/// An evaluator for one target over the session's parts (passed apart, so the caller may still read its sources).
+fn evaluator<'a>(
+    (sources, loader, sink, secrets): (
+        &'a SourceMap,
+        &'a mut DiskLoader,
+        &'a mut Sink,
+        &'a SecretResolver,
+    ),
+    merged: &'a Merged,
+    target: &'a Target,
+    inputs: &'a EnvInputs,
+) -> Evaluator<'a> {
+    let mut ev = Evaluator::new(merged, sources, loader, sink, target, inputs);
+    ev.secrets = Some(secrets);
+    ev
 }
 
 /// The bindings that apply to a target, in the order they are checked (layer order).
