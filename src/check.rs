@@ -1,13 +1,14 @@
 //! Type checking: one target's value tree against the schemas bound to it.
 //!
 //! Owns: what it means for a value to have a type, `@env` text conversion to the declared type, filling defaults,
-//! and evaluating `assert`s. Runs after `eval` and before `emit`, once per target. Invariants: every error points at
+//! and evaluating `assert`s. Runs after `eval` and before `emit`, once per target, binding by binding
+//! (`Checker::check_binding`), or value by value as `stream.rs` builds them ("checking an object field by field"). Invariants: every error points at
 //! the value (with the layer and line that set it) *and* at the schema field that rejects it; values are shown with
 //! [`Value::describe`], so a secret is never printed; a union tries its members in order and the first that fits
 //! wins (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
 //! configuration sets, in schema order.
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::eval::{binary_kind, BinaryError};
 use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
@@ -21,24 +22,6 @@ use std::sync::Arc;
 const MAX_TYPE_DEPTH: u32 = 64;
 
 pub(crate) type Errors = Vec<Diagnostic>;
-
-/// Check one target's value against every binding that applies to it (in layer order). Defaults are filled in.
-pub fn check_target(
-    schemas: &Schemas,
-    bindings: &[&Binding],
-    root: &mut Value,
-    sources: &SourceMap,
-    target: &Target,
-    sink: &mut Sink,
-) {
-    let mut checker = Checker::new(schemas, sources, target);
-    let mut errs = Vec::new();
-    for b in bindings {
-        checker.check_binding(b, root, 0, &mut errs);
-    }
-    sink.extend(errs);
-    sink.extend(checker.warnings);
-}
 
 pub(crate) fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
     let mut cur = v;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use indexmap::{IndexMap, IndexSet};
 
-use crate::check::{check_target, Checker};
+use crate::check::Checker;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::emit::{emit_sized, Format};
 use crate::eval::{EnvInputs, Evaluator};
@@ -323,36 +323,62 @@ impl Session {
         overrides: Option<&Layer>,
         inputs: &EnvInputs,
     ) -> Option<(Merged, Value)> {
+        let redact = self.secrets.mode == SecretMode::Redact;
+        let (value, merged) = self.run_target(
+            program,
+            target,
+            overrides,
+            inputs,
+            |ev, _, bindings, mut checker| {
+                let Some(mut v) = ev.evaluate_root() else {
+                    return (None, Vec::new());
+                };
+                let mut checks = Vec::new();
+                for b in bindings {
+                    checker.check_binding(b, &mut v, 0, &mut checks);
+                }
+                checks.append(&mut checker.warnings);
+                if redact {
+                    crate::secrets::redact(&mut v);
+                }
+                (Some(v), checks)
+            },
+        );
+        value.map(|v| (merged, v))
+    }
+
+    /// Merge one target and hand `run` its evaluator, merged tree, bindings (in check order) and a checker; the
+    /// check diagnostics `run` returns are reported after the evaluator's, and all are tagged with the target.
+    fn run_target<R>(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        run: impl for<'x> FnOnce(
+            &mut Evaluator<'x>,
+            &'x Merged,
+            &[&'x Binding],
+            Checker<'x>,
+        ) -> (R, Vec<Diagnostic>),
+    ) -> (R, Merged) {
         let mark = self.sink.len();
         let merged = merge(program, target, overrides);
         let bindings = bindings(program, target);
-        let mut ev = evaluator(
-            (
-                &self.sources,
-                &mut self.loader,
-                &mut self.sink,
-                &self.secrets,
-            ),
+        let mut ev = Evaluator::new(
             &merged,
+            &self.sources,
+            &mut self.loader,
+            &mut self.sink,
             target,
             inputs,
         );
-        let value = ev.evaluate_root().map(|mut v| {
-            check_target(
-                &program.schemas,
-                &bindings,
-                &mut v,
-                &self.sources,
-                target,
-                &mut self.sink,
-            );
-            if self.secrets.mode == SecretMode::Redact {
-                crate::secrets::redact(&mut v);
-            }
-            v
-        });
+        ev.secrets = Some(&self.secrets);
+        let checker = Checker::new(&program.schemas, &self.sources, target);
+        let (r, checks) = run(&mut ev, &merged, &bindings, checker);
+        self.sink.extend(checks);
         self.built_target(mark, target);
-        value.map(|v| (merged, v))
+        (r, merged)
     }
 
     fn built_target(&mut self, mark: usize, target: &Target) {
@@ -378,26 +404,16 @@ impl Session {
         let errors = self.sink.error_count();
         let failed = |s: &Session| program.has_errors || s.sink.error_count() > errors;
         if format == Format::Json {
-            let mark = self.sink.len();
-            let merged = merge(program, target, overrides);
-            let bindings = bindings(program, target);
-            let mut ev = evaluator(
-                (
-                    &self.sources,
-                    &mut self.loader,
-                    &mut self.sink,
-                    &self.secrets,
-                ),
-                &merged,
-                target,
-                inputs,
-            );
-            let checker = Checker::new(&program.schemas, &self.sources, target);
             let redact = self.secrets.mode == SecretMode::Redact;
-            let (text, checks) =
-                crate::stream::json(&mut ev, &merged, checker, &bindings, redact, size_hint);
-            self.sink.extend(checks);
-            self.built_target(mark, target);
+            let (text, _) = self.run_target(
+                program,
+                target,
+                overrides,
+                inputs,
+                |ev, merged, bindings, checker| {
+                    crate::stream::json(ev, merged, checker, bindings, redact, size_hint)
+                },
+            );
             return text.filter(|_| !failed(self));
         }
         let (_, value) = self.build(program, target, overrides, inputs)?;
@@ -519,23 +535,6 @@ pub fn parse_env_file(
         out.push((k.trim().to_string(), value));
     }
     out
-}
-
-/// An evaluator for one target over the session's parts (passed apart, so the caller may still read its sources).
-fn evaluator<'a>(
-    (sources, loader, sink, secrets): (
-        &'a SourceMap,
-        &'a mut DiskLoader,
-        &'a mut Sink,
-        &'a SecretResolver,
-    ),
-    merged: &'a Merged,
-    target: &'a Target,
-    inputs: &'a EnvInputs,
-) -> Evaluator<'a> {
-    let mut ev = Evaluator::new(merged, sources, loader, sink, target, inputs);
-    ev.secrets = Some(secrets);
-    ev
 }
 
 /// The bindings that apply to a target, in the order they are checked (layer order).
