@@ -1098,18 +1098,21 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The duty a split check puts on the field `key` of its object (whose value was set at `at`), if any. Errors
-    /// about the field's presence or its key go to `errs`.
-    pub(crate) fn field_duty(
+    /// The duties a split check puts on the field `key` of its object (whose value was set at `at`), appended to
+    /// `out`: one, or none, or, when a broken schema declares the field twice, one per declaration in schema
+    /// order (as `check_object` checks it once per declaration). Errors about the field's presence or its key go
+    /// to `errs`.
+    pub(crate) fn field_duties(
         &mut self,
         shape: &Shape<'a>,
         order: usize,
         key: &str,
         at: &Origin,
         errs: &mut Errors,
-    ) -> Option<Duty<'a>> {
+        out: &mut Vec<Duty<'a>>,
+    ) {
         match shape {
-            Shape::Free | Shape::Whole => None,
+            Shape::Free | Shape::Whole => {}
             Shape::Object {
                 obj,
                 decl,
@@ -1118,10 +1121,11 @@ impl<'a> Checker<'a> {
                 depth,
                 docs,
             } => {
-                if let Some(f) = obj.fields.iter().find(|f| f.name.name == key) {
+                let before = out.len();
+                for f in obj.fields.iter().filter(|f| f.name.name == key) {
                     let sub = join(path, key);
                     self.deprecated(f, at, *file, &sub);
-                    return Some(Duty {
+                    out.push(Duty {
                         order,
                         ty: &f.ty,
                         file: *file,
@@ -1131,7 +1135,10 @@ impl<'a> Checker<'a> {
                         docs: docs.clone(),
                     });
                 }
-                match &obj.extra {
+                if out.len() > before {
+                    return;
+                }
+                let extra = match &obj.extra {
                     Some(None) => None,
                     Some(Some(t)) => Some(Duty {
                         order,
@@ -1149,7 +1156,8 @@ impl<'a> Checker<'a> {
                         errs.push(noted(d, docs));
                         None
                     }
-                }
+                };
+                out.extend(extra);
             }
             Shape::Map {
                 key: key_ty,
@@ -1173,7 +1181,7 @@ impl<'a> Checker<'a> {
                     errs.extend(e.into_iter().map(|d| noted(d, docs)));
                 }
                 self.depth = 0;
-                Some(Duty {
+                out.push(Duty {
                     order,
                     ty: value,
                     file: *file,
@@ -1181,7 +1189,7 @@ impl<'a> Checker<'a> {
                     path: sub,
                     depth: *depth,
                     docs: docs.clone(),
-                })
+                });
             }
         }
     }
@@ -1224,7 +1232,12 @@ impl<'a> Checker<'a> {
             self.depth = *depth;
             let _ = self.check(&mut dv, &f.ty, *file, &sub, Some(f));
             self.depth = 0;
-            defaults.push((Key::from(f.name.name.as_str()), dv));
+            // A field a broken schema declares twice: the later default replaces the earlier in place, as
+            // inserting into the built object does.
+            match defaults.iter_mut().find(|(k, _)| **k == *f.name.name) {
+                Some((_, slot)) => *slot = dv,
+                None => defaults.push((Key::from(f.name.name.as_str()), dv)),
+            }
         }
     }
 

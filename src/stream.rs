@@ -157,12 +157,8 @@ impl<'a> Stream<'a, '_> {
             let mut duties = Vec::new();
             if let (Some(at), false) = (at, self.failed) {
                 for (order, shape) in &shapes {
-                    if let Some(d) = self
-                        .checker
-                        .field_duty(shape, *order, k, &at, &mut self.errs)
-                    {
-                        duties.push(d);
-                    }
+                    self.checker
+                        .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
                 }
             }
             if let Some(t) = kid {
@@ -199,11 +195,11 @@ impl<'a> Stream<'a, '_> {
         for (order, shape) in &shapes {
             for (k, dv) in defaults.iter_mut() {
                 let at = dv.origin;
-                if let Some(d) = self
-                    .checker
-                    .field_duty(shape, *order, k, &at, &mut self.errs)
-                {
-                    self.checker.run(dv, &d, &mut self.errs);
+                let mut duties = Vec::new();
+                self.checker
+                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
+                for d in &duties {
+                    self.checker.run(dv, d, &mut self.errs);
                 }
             }
             self.checker.finish_object(
