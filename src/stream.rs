@@ -10,8 +10,8 @@
 //! evaluation runs in the same order (the tree's source order), every check runs on the same value with the same
 //! result (`check.rs`, "checking an object field by field", splits a check over an object's fields only when
 //! nothing can differ; otherwise the object is built and checked whole), a binding's checks keep their order on
-//! each value, and when evaluation fails nothing is checked. `tests/cases.rs` holds the two equal for every case
-//! and example, and `tests/properties.rs` for generated schemas and configurations.
+//! each value, and when evaluation fails nothing is checked. `tests/cases.rs` holds the two equal for every case,
+//! fixture and example, and the `stream` fuzz target (fuzz/) for arbitrary input.
 //!
 //! An object is built whole (rather than streamed through) when a check on it does not split over its fields, or
 //! when a binding beneath it names a key it does not have (checking creates the key from the schema's defaults,
