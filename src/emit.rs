@@ -7,6 +7,7 @@
 use indexmap::IndexMap;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::syntax::ast::{Expr, ExprKind, StrPart};
 use crate::value::{format_float, secret_reference, Value, ValueKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -152,6 +153,53 @@ pub(crate) fn write_json(v: &Value, indent: usize, out: &mut String) {
             push_line(out, indent);
             out.push('}');
         }
+    }
+}
+
+/// Is `e` a plain literal: null, a boolean, a number, a string without `${...}`, or an array of them? Its value
+/// is then known without evaluating it, and [`write_literal`] writes it.
+pub(crate) fn plain_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) => true,
+        ExprKind::Str { parts, .. } => parts.iter().all(|p| matches!(p, StrPart::Lit(_))),
+        ExprKind::Array { items, .. } => items.iter().all(plain_literal),
+        _ => false,
+    }
+}
+
+/// A [`plain_literal`] written exactly as [`write_json`] writes the value it evaluates to (no value built: the
+/// streamed build writes most definitions this way).
+pub(crate) fn write_literal(e: &Expr, indent: usize, out: &mut String) {
+    match &e.kind {
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Int(i) => push_int(*i, out),
+        ExprKind::Float(f) if f.is_finite() => {
+            out.push_str(&serde_json::to_string(f).unwrap_or_else(|_| "null".into()))
+        }
+        ExprKind::Str { parts, .. } => {
+            out.push('"');
+            for p in parts {
+                if let StrPart::Lit(t) = p {
+                    json_string_body(t, out);
+                }
+            }
+            out.push('"');
+        }
+        ExprKind::Array { items, .. } if items.is_empty() => out.push_str("[]"),
+        ExprKind::Array { items, .. } => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_line(out, indent + 1);
+                write_literal(item, indent + 1, out);
+            }
+            push_line(out, indent);
+            out.push(']');
+        }
+        // Null, a non-finite float (null in JSON, as `write_json` writes it), and nothing else reaches here.
+        _ => out.push_str("null"),
     }
 }
 

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use crate::check::{Checker, Duty, Errors, Shape};
-use crate::emit::{json_string, push_line, write_json};
+use crate::emit::{json_string, plain_literal, push_line, write_json, write_literal};
 use crate::eval::Evaluator;
 use crate::merge::{MNode, MObject, Merged};
 use crate::schema::Binding;
@@ -145,14 +145,22 @@ impl<'a> Stream<'a, '_> {
         let mut empty = true;
         for (k, node) in &o.fields {
             let kid = trie.and_then(|t| t.kids.get(&**k));
-            // A definition's value is built first: its origin is what errors about the field point at.
-            let (value, at) = match node {
-                MNode::Leaf(_) => {
-                    let v = self.ev.take_node(node);
-                    let at = v.as_ref().map(|v| v.origin);
-                    (v, at)
+            // A definition's value is built first: its origin is what errors about the field point at. A plain
+            // literal's value is known without evaluating it (the definition's origin is its value's), and one
+            // nothing checks is written straight from the expression, never built.
+            let merged: &'a Merged = self.ev.merged;
+            let (value, at, literal) = match node {
+                MNode::Leaf(l) => {
+                    let data = merged.data(l);
+                    if plain_literal(&data.expr) {
+                        (None, Some(data.origin), Some(&data.expr))
+                    } else {
+                        let v = self.ev.take_node(node);
+                        let at = v.as_ref().map(|v| v.origin);
+                        (v, at, None)
+                    }
                 }
-                MNode::Object(c) => (None, Some(c.origin)),
+                MNode::Object(c) => (None, Some(c.origin), None),
             };
             let mut duties = Vec::new();
             if let (Some(at), false) = (at, self.failed) {
@@ -173,7 +181,19 @@ impl<'a> Stream<'a, '_> {
                 self.out.push_str(": ");
             }
             match node {
-                MNode::Leaf(_) => self.unit(value, duties, kid, level + 1, indent + 1),
+                MNode::Leaf(_) => match literal {
+                    Some(e) if duties.is_empty() && kid.is_none() => {
+                        if !self.failed {
+                            write_literal(e, indent + 1, &mut self.out);
+                        }
+                    }
+                    // Evaluating a literal reports nothing and reads nothing: doing it now is the same as before.
+                    Some(_) => {
+                        let v = self.ev.take_node(node);
+                        self.unit(v, duties, kid, level + 1, indent + 1);
+                    }
+                    None => self.unit(value, duties, kid, level + 1, indent + 1),
+                },
                 MNode::Object(c) => match self
                     .shapes(&duties)
                     .filter(|_| !kid.is_some_and(|t| t.adds_to(c)))
