@@ -125,19 +125,7 @@ pub(crate) fn write_json(v: &Value, indent: usize, out: &mut String) {
             json_string_body(name, out);
             out.push('"');
         }
-        ValueKind::Array(a) if a.is_empty() => out.push_str("[]"),
-        ValueKind::Array(a) => {
-            out.push('[');
-            for (i, item) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_line(out, indent + 1);
-                write_json(item, indent + 1, out);
-            }
-            push_line(out, indent);
-            out.push(']');
-        }
+        ValueKind::Array(a) => json_array(a, indent, out, write_json),
         ValueKind::Object(m) if m.is_empty() => out.push_str("{}"),
         ValueKind::Object(m) => {
             out.push('{');
@@ -185,22 +173,29 @@ pub(crate) fn write_literal(e: &Expr, indent: usize, out: &mut String) {
             }
             out.push('"');
         }
-        ExprKind::Array { items, .. } if items.is_empty() => out.push_str("[]"),
-        ExprKind::Array { items, .. } => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_line(out, indent + 1);
-                write_literal(item, indent + 1, out);
-            }
-            push_line(out, indent);
-            out.push(']');
-        }
+        ExprKind::Array { items, .. } => json_array(items, indent, out, write_literal),
         // Null, a non-finite float (null in JSON, as `write_json` writes it), and nothing else reaches here.
         _ => out.push_str("null"),
     }
+}
+
+/// `[`, the items one per line at `indent + 1`, `]` (`[]` when empty): every JSON array's layout, whether written
+/// from a value or from a literal.
+fn json_array<T>(items: &[T], indent: usize, out: &mut String, item: fn(&T, usize, &mut String)) {
+    if items.is_empty() {
+        out.push_str("[]");
+        return;
+    }
+    out.push('[');
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_line(out, indent + 1);
+        item(it, indent + 1, out);
+    }
+    push_line(out, indent);
+    out.push(']');
 }
 
 /// A line break and the indentation of `level`, in one copy for the usual depths.
