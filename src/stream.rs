@@ -50,14 +50,9 @@ pub(crate) fn json<'a>(
         redact,
         out: String::with_capacity(size_hint.max(64 * 1024)),
     };
-    let duties: Vec<Duty<'a>> = trie.here();
-    match s.shapes(&duties).filter(|_| !trie.adds_to(&merged.root)) {
-        Some(shapes) => s.frame(&merged.root, shapes, Some(&trie), 0, 0),
-        None => {
-            let v = s.ev.take_root();
-            s.unit(v, duties, Some(&trie), 0, 0);
-        }
-    }
+    s.object(&merged.root, trie.here(), Some(&trie), 0, 0, |ev| {
+        ev.take_root()
+    });
     s.ev.finish();
     if s.failed {
         return (None, Vec::new());
@@ -133,6 +128,38 @@ impl<'a> Stream<'a, '_> {
         Some(out)
     }
 
+    /// An object node: streamed field by field when every duty on it splits and no binding beneath it adds a key,
+    /// else built whole (by `build`) and checked as a unit.
+    fn object(
+        &mut self,
+        o: &'a MObject,
+        duties: Vec<Duty<'a>>,
+        trie: Option<&Trie<'a>>,
+        level: usize,
+        indent: usize,
+        build: impl FnOnce(&mut Evaluator<'a>) -> Option<Value>,
+    ) {
+        match self
+            .shapes(&duties)
+            .filter(|_| !trie.is_some_and(|t| t.adds_to(o)))
+        {
+            Some(shapes) => self.frame(o, shapes, trie, level, indent),
+            None => {
+                let v = build(self.ev);
+                self.unit(v, duties, trie, level, indent);
+            }
+        }
+    }
+
+    /// `"key": ` on a new line inside an object being written, after its `{` or the previous field's `,`.
+    fn key(&mut self, first: &mut bool, k: &str, indent: usize) {
+        self.out.push(if *first { '{' } else { ',' });
+        *first = false;
+        push_line(&mut self.out, indent + 1);
+        json_string(k, &mut self.out);
+        self.out.push_str(": ");
+    }
+
     /// An object streamed field by field: `level` is its depth in the tree, `indent` its JSON indentation.
     fn frame(
         &mut self,
@@ -174,11 +201,7 @@ impl<'a> Stream<'a, '_> {
                 duties.sort_by_key(|d| d.order);
             }
             if !self.failed {
-                self.out.push(if empty { '{' } else { ',' });
-                empty = false;
-                push_line(&mut self.out, indent + 1);
-                json_string(k, &mut self.out);
-                self.out.push_str(": ");
+                self.key(&mut empty, k, indent);
             }
             match node {
                 MNode::Leaf(_) => match literal {
@@ -194,16 +217,9 @@ impl<'a> Stream<'a, '_> {
                     }
                     None => self.unit(value, duties, kid, level + 1, indent + 1),
                 },
-                MNode::Object(c) => match self
-                    .shapes(&duties)
-                    .filter(|_| !kid.is_some_and(|t| t.adds_to(c)))
-                {
-                    Some(shapes) => self.frame(c, shapes, kid, level + 1, indent + 1),
-                    None => {
-                        let v = self.ev.take_node(node);
-                        self.unit(v, duties, kid, level + 1, indent + 1);
-                    }
-                },
+                MNode::Object(c) => self.object(c, duties, kid, level + 1, indent + 1, |ev| {
+                    ev.take_node(node)
+                }),
             }
         }
         if self.failed {
@@ -232,11 +248,7 @@ impl<'a> Stream<'a, '_> {
         }
         // Defaults are constants: never secrets, nothing to redact.
         for (k, dv) in defaults {
-            self.out.push(if empty { '{' } else { ',' });
-            empty = false;
-            push_line(&mut self.out, indent + 1);
-            json_string(&k, &mut self.out);
-            self.out.push_str(": ");
+            self.key(&mut empty, &k, indent);
             write_json(&dv, indent + 1, &mut self.out);
         }
         if empty {
