@@ -143,6 +143,10 @@ pub struct Inputs {
     /// The age identity file that decrypts secrets (default: $TUSKC_IDENTITY, a path or the key itself).
     #[arg(long, value_name = "FILE")]
     pub identity: Option<PathBuf>,
+    /// Refuse a secrets store whose seal does not cover every value and recipient or does not verify (the
+    /// production setting). With `--secrets resolve` the seal's MAC is checked; otherwise only its fingerprints.
+    #[arg(long)]
+    pub require_sealed: bool,
 }
 
 /// Where `@env` variables come from.
@@ -310,6 +314,11 @@ impl Output {
         code
     }
 
+    /// Print a warning that has no place in a source file (the run goes on).
+    pub(crate) fn warn(&self, d: Diagnostic) {
+        self.render_with(std::slice::from_ref(&d), &crate::source::SourceMap::new());
+    }
+
     /// A progress or result line for people (stderr; not with `--message-format json`).
     pub(crate) fn say(&self, text: &str) {
         if self.format == MessageFormat::Human {
@@ -364,6 +373,7 @@ fn start(
         inputs.secrets,
         IdentitySource::from_flag_or_env(inputs.identity.as_deref()),
     );
+    session.secrets.require_sealed = inputs.require_sealed;
     let overrides = session.overrides(&inputs.sets);
     let env = inputs.vars.read(&mut session);
     Ok((session, overrides, env))

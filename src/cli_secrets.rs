@@ -1,10 +1,13 @@
 //! `tuskc secrets ...`: create and change the per-environment stores.
 //!
 //! Exit codes: 0 done; 1 the store's content is wrong (damaged, swapped or undecryptable values, a broken store
-//! file); 2 usage or I/O (unknown environment or secret, invalid recipient, missing store or identity). Invariants:
-//! a value is read from stdin or a no-echo prompt, never from the command line; plaintext goes only to the stdout
-//! of `get`; a command that fails writes nothing; the store is written atomically, and only the lines of the
-//! secrets that changed differ.
+//! file); 2 usage or I/O (unknown environment or secret, invalid recipient, missing store or identity, new
+//! recipients not confirmed). Invariants: a value is read from stdin or a no-echo prompt, never from the command
+//! line, and no argument that could be a value or a key is echoed; plaintext goes only to the stdout of `get`; a
+//! command that fails writes nothing; every change holds the store's lock from read to write and writes atomically,
+//! and only the lines of the secrets that changed (and the seal line) differ; a command re-seals the store only
+//! when it was sealed before (it vouches for its own change, never for someone else's), except `seal`, which shows
+//! what it vouches for; nothing is encrypted to a recipient the seal does not cover without a confirmation.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -16,7 +19,11 @@ use crate::cli::{write_output, Output};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
 use crate::secrets::store::{self, Entry, Recipient, Store};
-use crate::secrets::{crypto, open_entry, IdentitySource, StoreDir, StoreState};
+use crate::secrets::{
+    crypto, open_entry, seal, seal_problem, shown_argument, IdentitySource, StoreDir, StoreState,
+};
+
+const MERGE_HELP: &str = "Set up once per clone:\n  git config merge.tuskc-secrets.driver 'tuskc secrets merge %O %A %B'\nand commit a .gitattributes line:\n  secrets/*.tsk merge=tuskc-secrets\n\nExit codes:\n  0  merged (sealed if both sides were sealed and an identity was given)\n  1  the same secret or recipient changed differently on both sides: both are kept, and reading the store reports them\n  2  usage or I/O error";
 
 const EXIT_HELP: &str = "Exit codes:\n  0  done\n  1  the store's content is wrong (damaged, swapped or undecryptable values)\n  2  usage or I/O error (unknown environment or secret, invalid recipient, missing store or identity)";
 
@@ -55,6 +62,9 @@ pub enum SecretsCommand {
         name: String,
         #[command(flatten)]
         at: StoreArgs,
+        /// Encrypt to recipients added since the store was sealed without asking.
+        #[arg(long)]
+        yes: bool,
     },
     /// Decrypt NAME and print its value to stdout.
     #[command(after_help = EXIT_HELP)]
@@ -83,6 +93,32 @@ pub enum SecretsCommand {
     Rotate {
         #[command(flatten)]
         at: StoreArgs,
+        /// Encrypt to recipients added since the store was sealed without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Verify every value with your identity and seal the store: what it holds now is what you vouch for.
+    #[command(after_help = EXIT_HELP)]
+    Seal {
+        #[command(flatten)]
+        at: StoreArgs,
+        /// Seal recipients added since the last seal without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Git merge driver for stores: `tuskc secrets merge %O %A %B` merges per secret and recipient, writes the
+    /// result over OURS, and re-seals it when both sides were sealed and an identity is at hand.
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// The common ancestor's version (git's %O).
+        base: PathBuf,
+        /// Our version, replaced by the result (git's %A).
+        ours: PathBuf,
+        /// Their version (git's %B).
+        theirs: PathBuf,
+        /// The age identity file to verify and re-seal with (default: $TUSKC_IDENTITY).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// Add, remove or list the recipients of the environment's store.
     #[command(subcommand)]
@@ -117,6 +153,9 @@ pub enum RecipientsCommand {
         /// Only change the list; the values stay encrypted to the old recipients until `tuskc secrets rotate`.
         #[arg(long)]
         no_rotate: bool,
+        /// Encrypt to other recipients added since the store was sealed without asking.
+        #[arg(long)]
+        yes: bool,
     },
     /// Remove a recipient, then re-encrypt every value without it (needs an identity unless --no-rotate).
     #[command(after_help = EXIT_HELP)]
@@ -128,6 +167,9 @@ pub enum RecipientsCommand {
         /// Only change the list; the values stay readable by the removed key until `tuskc secrets rotate`.
         #[arg(long)]
         no_rotate: bool,
+        /// Encrypt to recipients added since the store was sealed without asking.
+        #[arg(long)]
+        yes: bool,
     },
     /// Print the recipients, one per line.
     #[command(after_help = EXIT_HELP)]
@@ -151,7 +193,7 @@ pub fn run(cmd: &SecretsCommand, out: &mut Output) -> u8 {
             recipients,
             generate_identity,
         } => init(at, recipients, generate_identity.as_ref(), out),
-        SecretsCommand::Set { name, at } => set(name, at, out),
+        SecretsCommand::Set { name, at, yes } => set(name, at, *yes, out),
         SecretsCommand::Get { name, at } => get(name, at, out),
         SecretsCommand::List { at } => Opened::new(at).and_then(|o| {
             let store = o.store()?;
@@ -159,13 +201,17 @@ pub fn run(cmd: &SecretsCommand, out: &mut Output) -> u8 {
             for name in store.entries.keys() {
                 let _ = writeln!(stdout, "{name}");
             }
+            o.warn_unsealed(&store, None, out);
             Ok(())
         }),
         SecretsCommand::Rm { name, at } => rm(name, at, out),
-        SecretsCommand::Rotate { at } => Opened::new(at).and_then(|o| {
-            let mut store = o.store()?;
-            let n = rotate(&o, &mut store)?;
-            o.write(&store)?;
+        SecretsCommand::Rotate { at, yes } => Opened::new(at).and_then(|o| {
+            let (mut store, _lock) = o.store_locked()?;
+            let ids = o.identities(out)?;
+            let sealed = o.sealed(&store, &ids);
+            o.confirm_recipients(&store, Some(&ids), *yes, None, out)?;
+            let n = rotate(&o, &mut store, &ids)?;
+            o.finish(&mut store, sealed.then_some(&ids[..]), out)?;
             out.say(&format!(
                 "re-encrypted {n} secret{} in `{}` to {} recipient{}",
                 plural(n),
@@ -175,6 +221,13 @@ pub fn run(cmd: &SecretsCommand, out: &mut Output) -> u8 {
             ));
             Ok(())
         }),
+        SecretsCommand::Seal { at, yes } => seal(at, *yes, out),
+        SecretsCommand::Merge {
+            base,
+            ours,
+            theirs,
+            identity,
+        } => merge(base, ours, theirs, identity.as_deref(), out),
         SecretsCommand::Recipients(c) => recipients(c, out),
         SecretsCommand::Export { name, at } => export(name, at),
         SecretsCommand::Import { name, at } => import(name, at, out),
@@ -183,6 +236,14 @@ pub fn run(cmd: &SecretsCommand, out: &mut Output) -> u8 {
         Ok(()) => 0,
         Err((d, code)) => out.fail(d, code),
     }
+}
+
+fn names(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn plural(n: usize) -> &'static str {
@@ -203,6 +264,17 @@ struct Opened {
 
 impl Opened {
     fn new(at: &StoreArgs) -> Result<Opened, Fail> {
+        // A value typed where the path goes (`tuskc secrets set NAME VALUE`) must not be echoed back.
+        if !at.path.exists() {
+            return Err(usage(
+                Diagnostic::error(
+                    Code::Usage,
+                    "the project path given to `tuskc secrets` does not exist (it is not shown: it may be a value)",
+                )
+                .note("`tuskc secrets set` reads the value from stdin or a no-echo prompt, never from the command line")
+                .help("give a .tsk file or a project directory, or none for the current directory; pipe a value in: `printf %s \"$VALUE\" | tuskc secrets set NAME --env ENV`"),
+            ));
+        }
         let mut session = Session::open(&at.path).map_err(usage)?;
         let env = at.env.as_str();
         if !store::valid_env(env) {
@@ -278,8 +350,159 @@ impl Opened {
         }
     }
 
-    fn identities(&self) -> Result<Vec<x25519::Identity>, Fail> {
-        self.identity.load().map_err(usage)
+    /// The store, read under its lock (held until the returned guard is dropped, after the write).
+    fn store_locked(&self) -> Result<(Store, std::fs::File), Fail> {
+        let lock = self.dir.lock(&self.env).map_err(|e| {
+            usage(Diagnostic::error(
+                Code::Io,
+                format!("cannot lock `{}`: {e}", self.shown),
+            ))
+        })?;
+        let store = self.store()?;
+        match lock {
+            Some(lock) => Ok((store, lock)),
+            // Created between the two calls: read it again under a lock.
+            None => self.store_locked(),
+        }
+    }
+
+    fn identities(&self, out: &Output) -> Result<Vec<x25519::Identity>, Fail> {
+        let (ids, exposed) = self.identity.load().map_err(usage)?;
+        if let Some(d) = exposed {
+            out.warn(d);
+        }
+        Ok(ids)
+    }
+
+    /// The identities, when one was given (`--identity` or `TUSKC_IDENTITY`); commands that work without one use it
+    /// to re-seal.
+    fn optional_identities(&self, out: &Output) -> Result<Option<Vec<x25519::Identity>>, Fail> {
+        match self.identity {
+            IdentitySource::None => Ok(None),
+            _ => self.identities(out).map(Some),
+        }
+    }
+
+    /// Whether the seal covers the store exactly and verifies with `ids`.
+    fn sealed(&self, store: &Store, ids: &[x25519::Identity]) -> bool {
+        seal::coverage(store).complete() && seal::verify(store, ids).is_ok()
+    }
+
+    /// The store's seal problem as a warning (reads), if any.
+    fn warn_unsealed(&self, store: &Store, ids: Option<&[x25519::Identity]>, out: &Output) {
+        if let Some(d) = seal_problem(store, &self.shown, ids, false) {
+            out.warn(d);
+        }
+    }
+
+    /// Write the changed store: re-sealed with `reseal` (the identities of someone who found it sealed before the
+    /// change), else with its old seal line, which no longer covers the change (said, with the way to seal it).
+    fn finish(
+        &self,
+        store: &mut Store,
+        reseal: Option<&[x25519::Identity]>,
+        out: &Output,
+    ) -> Result<(), Fail> {
+        if let Some(ids) = reseal {
+            match seal::seal(store, ids) {
+                Ok(s) => store.seal = Some(s),
+                Err(_) => self.say_unsealed(store, out),
+            }
+        } else if !seal::coverage(store).complete() {
+            self.say_unsealed(store, out);
+        }
+        self.write(store)
+    }
+
+    fn say_unsealed(&self, store: &Store, out: &Output) {
+        let c = seal::coverage(store);
+        if c.complete() {
+            return;
+        }
+        out.say(&format!(
+            "note: the store is not sealed{}; review the change and seal it with an identity: `tuskc secrets seal --env {}`",
+            if c.secrets.is_empty() {
+                String::new()
+            } else {
+                format!(" (not covered: {})", names(&c.secrets))
+            },
+            self.env
+        ));
+    }
+
+    /// List the recipients values will be encrypted to, marking those the seal does not cover (added since it was
+    /// sealed: by `recipients add --no-rotate`, a merge, or an edit). Encrypting to such a recipient needs a yes: on a
+    /// terminal a question, elsewhere `--yes`; otherwise TSK0617 and nothing changes. `exempt` is a recipient this
+    /// very command adds. With `ids` the seal's MAC is checked too, and a seal that does not verify covers nothing.
+    fn confirm_recipients(
+        &self,
+        store: &Store,
+        ids: Option<&[x25519::Identity]>,
+        yes: bool,
+        exempt: Option<&str>,
+        out: &Output,
+    ) -> Result<(), Fail> {
+        let covered = seal::coverage(store);
+        let forged = ids
+            .is_some_and(|ids| matches!(seal::verify(store, ids), Err(seal::SealFailure::BadMac)));
+        let unconfirmed: Vec<&Recipient> = store
+            .recipients
+            .iter()
+            .filter(|r| Some(r.key.as_str()) != exempt)
+            .filter(|r| forged || covered.recipients.contains(&r.key))
+            .collect();
+        out.say(&format!(
+            "encrypting to {} recipient{} of `{}`:",
+            store.recipients.len(),
+            plural(store.recipients.len()),
+            self.shown
+        ));
+        for r in &store.recipients {
+            let mark = if unconfirmed.iter().any(|u| u.key == r.key) {
+                "   [not covered by the seal: added since the store was sealed]"
+            } else {
+                ""
+            };
+            match &r.comment {
+                Some(c) => out.say(&format!("  {}  # {c}{mark}", r.key)),
+                None => out.say(&format!("  {}{mark}", r.key)),
+            }
+        }
+        if unconfirmed.is_empty() || yes {
+            return Ok(());
+        }
+        if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+            eprint!(
+                "encrypt to the {} recipient{} marked above? [y/N] ",
+                unconfirmed.len(),
+                plural(unconfirmed.len())
+            );
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+                return Ok(());
+            }
+        }
+        Err(usage(
+            Diagnostic::error(
+                Code::RecipientsUnconfirmed,
+                format!(
+                    "{} recipient{} of `{}` {} not covered by the store's seal; nothing was changed",
+                    unconfirmed.len(),
+                    plural(unconfirmed.len()),
+                    self.shown,
+                    if unconfirmed.len() == 1 { "is" } else { "are" }
+                ),
+            )
+            .note(format!(
+                "added since the store was sealed: {}",
+                names(&unconfirmed.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
+            ))
+            .help(format!(
+                "check that each belongs to someone who should read `{}` secrets, then run again with `--yes` (or on a terminal and answer y); remove a stranger with `tuskc secrets recipients rm KEY --env {}`",
+                self.env, self.env
+            )),
+        ))
     }
 
     fn write(&self, store: &Store) -> Result<(), Fail> {
@@ -353,12 +576,8 @@ fn parse_recipients(store: &Store) -> Result<Vec<x25519::Recipient>, Fail> {
 
 fn parse_recipient_arg(key: &str) -> Result<x25519::Recipient, Fail> {
     crypto::parse_recipient(key).map_err(|why| {
-        // Never echo what looks like a private key.
-        let shown = if key.trim().starts_with("AGE-SECRET-KEY-") {
-            "AGE-SECRET-KEY-…".to_string()
-        } else {
-            key.to_string()
-        };
+        // Never echo what may be a private key.
+        let shown = shown_argument(key);
         usage(
             Diagnostic::error(
                 Code::InvalidRecipient,
@@ -417,7 +636,7 @@ fn init(
         add(k, None);
     }
     if keys.is_empty() && generate.is_none() && !matches!(o.identity, IdentitySource::None) {
-        for id in o.identities()? {
+        for id in o.identities(out)? {
             add(id.to_public().to_string(), None);
         }
     }
@@ -458,7 +677,9 @@ fn init(
             file.display()
         ));
     }
-    let store = Store::new(&o.env, recipients);
+    let mut store = Store::new(&o.env, recipients);
+    // A store without values: its seal records the recipients it starts with (and proves nothing: docs/secrets.md).
+    store.seal = seal::seal(&store, &[]).ok();
     o.write(&store)?;
     out.say(&format!(
         "created `{}` with {} recipient{}",
@@ -520,15 +741,19 @@ fn read_value(name: &str) -> Result<Vec<u8>, Fail> {
     Ok(value)
 }
 
-fn set(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
+fn set(name: &str, at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> {
     check_name(name)?;
     let o = Opened::new(at)?;
-    let mut store = o.store()?;
+    let (mut store, _lock) = o.store_locked()?;
     let recipients = parse_recipients(&store)?;
+    let ids = o.optional_identities(out)?;
+    o.confirm_recipients(&store, ids.as_deref(), yes, None, out)?;
+    let sealed = ids.as_deref().filter(|ids| o.sealed(&store, ids));
     let value = read_value(name)?;
     let ct = encrypt(&value, &recipients, &o.env, name)?;
+    drop(value);
     let updated = store.put(name, &ct);
-    o.write(&store)?;
+    o.finish(&mut store, sealed, out)?;
     out.say(&format!(
         "{} `{name}` in `{}` (encrypted to {} recipient{})",
         if updated { "updated" } else { "added" },
@@ -543,8 +768,9 @@ fn get(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
     let o = Opened::new(at)?;
     let store = o.store()?;
     o.entry(&store, name)?;
-    let ids = o.identities()?;
+    let ids = o.identities(out)?;
     let d = o.open(&store, &ids, name)?;
+    o.warn_unsealed(&store, Some(&ids), out);
     if !d.bound {
         out.say(&format!(
             "warning: `{name}` is not bound to its name (encrypted by another age tool); `tuskc secrets rotate --env {}` binds it",
@@ -562,39 +788,41 @@ fn get(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
 
 fn rm(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
     let o = Opened::new(at)?;
-    let mut store = o.store()?;
+    let (mut store, _lock) = o.store_locked()?;
     o.entry(&store, name)?;
+    let ids = o.optional_identities(out)?;
+    let sealed = ids.as_deref().filter(|ids| o.sealed(&store, ids));
     store.entries.remove(name);
-    o.write(&store)?;
+    o.finish(&mut store, sealed, out)?;
     out.say(&format!("removed `{name}` from `{}`", o.shown));
     Ok(())
 }
 
 /// Decrypt every value, then re-encrypt each to the store's recipients with its binding. Any failure: nothing
-/// changes (every failing secret is reported).
-fn rotate(o: &Opened, store: &mut Store) -> Result<usize, Fail> {
+/// changes (every failing secret is reported, by name).
+fn rotate(o: &Opened, store: &mut Store, ids: &[x25519::Identity]) -> Result<usize, Fail> {
     let recipients = parse_recipients(store)?;
     if store.entries.is_empty() {
         return Ok(0);
     }
-    let ids = o.identities()?;
     let mut fresh = Vec::new();
-    let mut failures: Vec<Diagnostic> = Vec::new();
+    let mut failures: Vec<(String, Diagnostic)> = Vec::new();
     for name in store.entries.keys() {
-        match o.open(store, &ids, name) {
+        match o.open(store, ids, name) {
             Ok(d) => fresh.push((name.clone(), d.plaintext)),
-            Err((d, _)) => failures.push(d),
+            Err((d, _)) => failures.push((name.clone(), d)),
         }
     }
-    if let Some(first) = failures.first() {
+    if let Some((_, first)) = failures.first() {
         let mut d = first.clone();
         if failures.len() > 1 {
             d = d.note(format!(
-                "{} more secrets failed: {}",
+                "{} more secret{} failed: {}",
                 failures.len() - 1,
+                plural(failures.len() - 1),
                 failures[1..]
                     .iter()
-                    .map(|f| f.message.clone())
+                    .map(|(name, f)| format!("`{name}`: {}", f.message))
                     .collect::<Vec<_>>()
                     .join("; ")
             ));
@@ -606,6 +834,67 @@ fn rotate(o: &Opened, store: &mut Store) -> Result<usize, Fail> {
         store.put(name, &ct);
     }
     Ok(fresh.len())
+}
+
+/// `tuskc secrets seal`: every value must decrypt; the user sees what the seal newly covers and confirms new
+/// recipients.
+fn seal(at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> {
+    let o = Opened::new(at)?;
+    let (mut store, _lock) = o.store_locked()?;
+    let ids = o.identities(out)?;
+    let before = seal::coverage(&store);
+    if let Err(seal::SealFailure::BadMac) = seal::verify(&store, &ids) {
+        out.say("warning: the store's current seal does not verify: it was edited, or a sealed value was forged; check every value before sealing");
+    }
+    if !before.secrets.is_empty() {
+        out.say(&format!(
+            "not covered by the current seal (added or changed since): {}",
+            names(&before.secrets)
+        ));
+    }
+    o.confirm_recipients(&store, Some(&ids), yes, None, out)?;
+    let sealed = seal::seal(&store, &ids).map_err(|f| match f {
+        seal::SealFailure::Undecryptable(failed) => {
+            let mut d = Diagnostic::error(
+                Code::SealInvalid,
+                format!(
+                    "cannot seal `{}`: {} value{} do{} not decrypt with {}",
+                    o.shown,
+                    failed.len(),
+                    plural(failed.len()),
+                    if failed.len() == 1 { "es" } else { "" },
+                    o.identity.describe()
+                ),
+            );
+            for (name, why) in &failed {
+                let why = match why {
+                    crypto::DecryptFailure::NotARecipient => "not encrypted to this identity".to_string(),
+                    crypto::DecryptFailure::Damaged(w) => format!("damaged: {w}"),
+                    crypto::DecryptFailure::Misbound { env, name } => {
+                        format!("encrypted for `{name}` in `{env}`")
+                    }
+                };
+                d = d.note(format!("`{name}`: {why}"));
+            }
+            (
+                d.note("nothing was written")
+                    .help("sealing vouches for every value: restore or set again the ones that fail, then seal"),
+                1,
+            )
+        }
+        seal::SealFailure::BadMac => usage(Diagnostic::error(Code::SealInvalid, "cannot compute the seal")),
+    })?;
+    store.seal = Some(sealed);
+    o.write(&store)?;
+    out.say(&format!(
+        "sealed `{}`: {} secret{} and {} recipient{}",
+        o.shown,
+        store.entries.len(),
+        plural(store.entries.len()),
+        store.recipients.len(),
+        plural(store.recipients.len())
+    ));
+    Ok(())
 }
 
 fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
@@ -620,16 +909,31 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
                     None => writeln!(stdout, "{}", r.key),
                 };
             }
+            o.warn_unsealed(&store, None, out);
             Ok(())
         }
-        RecipientsCommand::Add { key, at, no_rotate } => {
+        RecipientsCommand::Add {
+            key,
+            at,
+            no_rotate,
+            yes,
+        } => {
             let key = parse_recipient_arg(key)?.to_string();
             let o = Opened::new(at)?;
-            let mut store = o.store()?;
+            let (mut store, _lock) = o.store_locked()?;
             if store.recipients.iter().any(|r| r.key == key) {
                 out.say(&format!("`{key}` is already a recipient of `{}`", o.shown));
                 return Ok(());
             }
+            let ids = if *no_rotate {
+                None
+            } else {
+                Some(o.identities(out)?)
+            };
+            if let Some(ids) = &ids {
+                o.confirm_recipients(&store, Some(ids), *yes, None, out)?;
+            }
+            let sealed = ids.as_deref().filter(|ids| o.sealed(&store, ids));
             store.recipients.push(Recipient {
                 key: key.clone(),
                 comment: None,
@@ -637,21 +941,31 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
             finish_recipients(
                 &o,
                 &mut store,
-                *no_rotate,
+                ids.as_deref(),
+                sealed,
                 out,
                 &format!("added `{key}` to"),
             )
         }
-        RecipientsCommand::Rm { key, at, no_rotate } => {
+        RecipientsCommand::Rm {
+            key,
+            at,
+            no_rotate,
+            yes,
+        } => {
             let o = Opened::new(at)?;
-            let mut store = o.store()?;
+            let (mut store, _lock) = o.store_locked()?;
             let before = store.recipients.len();
             store.recipients.retain(|r| r.key != key.trim());
             if store.recipients.len() == before {
                 return Err(usage(
                     Diagnostic::error(
                         Code::SecretsCommand,
-                        format!("`{key}` is not a recipient of `{}`", o.shown),
+                        format!(
+                            "`{}` is not a recipient of `{}`",
+                            shown_argument(key),
+                            o.shown
+                        ),
                     )
                     .help(format!(
                         "`tuskc secrets recipients list --env {}` lists them",
@@ -665,10 +979,24 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
                         .help("add the new recipient first, then remove this one"),
                 ));
             }
+            let ids = if *no_rotate {
+                None
+            } else {
+                Some(o.identities(out)?)
+            };
+            let mut sealed = None;
+            if let Some(ids) = &ids {
+                o.confirm_recipients(&store, Some(ids), *yes, None, out)?;
+                // Sealed before the removal: the seal covered the list with the removed key in it.
+                let mut was = store.clone();
+                was.recipients = o.store()?.recipients;
+                sealed = o.sealed(&was, ids).then_some(&ids[..]);
+            }
             finish_recipients(
                 &o,
                 &mut store,
-                *no_rotate,
+                ids.as_deref(),
+                sealed,
                 out,
                 &format!("removed `{}` from", key.trim()),
             )?;
@@ -678,19 +1006,20 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
     }
 }
 
+/// After a recipient change: re-encrypt with `ids` (none: `--no-rotate`), re-seal with `sealed`, write.
 fn finish_recipients(
     o: &Opened,
     store: &mut Store,
-    no_rotate: bool,
+    ids: Option<&[x25519::Identity]>,
+    sealed: Option<&[x25519::Identity]>,
     out: &Output,
     what: &str,
 ) -> Result<(), Fail> {
-    let n = if no_rotate {
-        None
-    } else {
-        Some(rotate(o, store)?)
+    let n = match ids {
+        Some(ids) => Some(rotate(o, store, ids)?),
+        None => None,
     };
-    o.write(store)?;
+    o.finish(store, sealed, out)?;
     out.say(&format!("{what} the recipients of `{}`", o.shown));
     match n {
         Some(n) => out.say(&format!("re-encrypted {n} secret{} to {} recipient{}", plural(n), store.recipients.len(), plural(store.recipients.len()))),
@@ -737,7 +1066,7 @@ fn export(name: &str, at: &StoreArgs) -> Result<(), Fail> {
 fn import(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
     check_name(name)?;
     let o = Opened::new(at)?;
-    let mut store = o.store()?;
+    let (mut store, _lock) = o.store_locked()?;
     let mut raw = Vec::new();
     std::io::stdin().read_to_end(&mut raw).map_err(|e| {
         usage(Diagnostic::error(
@@ -758,10 +1087,172 @@ fn import(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
         return Err(not_age());
     }
     store.put(name, &bytes);
-    o.write(&store)?;
+    // A value nobody here decrypted is never sealed by this command.
+    o.finish(&mut store, None, out)?;
     out.say(&format!(
         "imported `{name}` into `{}`; it is not bound to its name until `tuskc secrets rotate --env {}`",
         o.shown, o.env
     ));
+    Ok(())
+}
+
+/// `tuskc secrets merge BASE OURS THEIRS`: git's three versions of one store. Per secret and per recipient, a change
+/// made on one side is taken; the same one changed differently on both sides keeps both lines (which reading the
+/// store reports, TSK0603) and exits 1. The result replaces OURS. It is re-sealed only when both sides' seals cover
+/// them and verify with the identity: then every line of the result was vouched for on one side.
+fn merge(
+    base: &std::path::Path,
+    ours: &std::path::Path,
+    theirs: &std::path::Path,
+    identity: Option<&std::path::Path>,
+    out: &Output,
+) -> Result<(), Fail> {
+    let read = |path: &std::path::Path, may_be_empty: bool| -> Result<Option<Store>, Fail> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            usage(Diagnostic::error(
+                Code::Io,
+                format!("cannot read `{}`: {e}", path.display()),
+            ))
+        })?;
+        if may_be_empty && text.trim().is_empty() {
+            return Ok(None);
+        }
+        Store::parse(&text).map(Some).map_err(|errors| {
+            let mut d = Diagnostic::error(
+                Code::SecretStoreInvalid,
+                format!(
+                    "`{}` is not a secrets store tuskc can merge",
+                    path.display()
+                ),
+            );
+            for e in errors {
+                d = d.note(format!("line {}: {}", e.line, e.message));
+            }
+            (
+                d.help("resolve this file by hand, then run `tuskc secrets seal`"),
+                1,
+            )
+        })
+    };
+    // git gives an empty ancestor when both sides added the file.
+    let base = read(base, true)?;
+    let (Some(ours_store), Some(theirs_store)) = (read(ours, false)?, read(theirs, false)?) else {
+        return Err(usage(Diagnostic::error(
+            Code::Io,
+            "a side of the merge is empty",
+        )));
+    };
+    if ours_store.env != theirs_store.env {
+        return Err(usage(Diagnostic::error(
+            Code::SecretStoreInvalid,
+            format!(
+                "the two sides are stores of different environments (`{}` and `{}`)",
+                ours_store.env, theirs_store.env
+            ),
+        )));
+    }
+    let base = base.unwrap_or_else(|| Store::new(&ours_store.env, Vec::new()));
+    let mut merged = ours_store.clone();
+    let mut conflicts: Vec<String> = Vec::new();
+
+    // Secrets: a three-way choice per name.
+    let all: std::collections::BTreeSet<&String> = base
+        .entries
+        .keys()
+        .chain(ours_store.entries.keys())
+        .chain(theirs_store.entries.keys())
+        .collect();
+    let mut conflicted_lines: Vec<(String, Entry)> = Vec::new();
+    for name in all {
+        let text = |s: &Store| s.entries.get(name).map(|e| e.ciphertext.trim().to_string());
+        let (b, o, t) = (text(&base), text(&ours_store), text(&theirs_store));
+        if o == t || t == b {
+            continue; // ours already holds the result
+        }
+        if o == b {
+            match theirs_store.entries.get(name) {
+                Some(e) => {
+                    merged.entries.insert(name.clone(), e.clone());
+                }
+                None => {
+                    merged.entries.remove(name);
+                }
+            }
+            continue;
+        }
+        conflicts.push(name.clone());
+        if let Some(e) = theirs_store.entries.get(name) {
+            conflicted_lines.push((name.clone(), e.clone()));
+        }
+    }
+
+    // Recipients: additions and removals from their side, applied to ours.
+    let keys = |s: &Store| -> Vec<String> { s.recipients.iter().map(|r| r.key.clone()).collect() };
+    let (base_keys, their_keys) = (keys(&base), keys(&theirs_store));
+    for r in &theirs_store.recipients {
+        if !base_keys.contains(&r.key) && !merged.recipients.iter().any(|m| m.key == r.key) {
+            merged.recipients.push(r.clone());
+        }
+    }
+    merged
+        .recipients
+        .retain(|r| !base_keys.contains(&r.key) || their_keys.contains(&r.key));
+
+    // The seal: only when both sides were sealed, checked with an identity.
+    let source = IdentitySource::from_flag_or_env(identity);
+    let mut resealed = false;
+    if conflicts.is_empty() && !matches!(source, IdentitySource::None) {
+        let (ids, exposed) = source.load().map_err(usage)?;
+        if let Some(d) = exposed {
+            out.warn(d);
+        }
+        let sealed = |s: &Store| seal::coverage(s).complete() && seal::verify(s, &ids).is_ok();
+        if sealed(&ours_store) && sealed(&theirs_store) {
+            if let Ok(s) = seal::seal(&merged, &ids) {
+                merged.seal = Some(s);
+                resealed = true;
+            }
+        }
+    }
+    let mut text = merged.render();
+    // Both sides of a conflicting secret stay, theirs right after ours, for a person to choose.
+    for (name, entry) in &conflicted_lines {
+        let ours_line = format!("\"{name}\": \"");
+        if let Some(at) = text.find(&ours_line) {
+            let end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+            text.insert_str(end, &format!("\"{name}\": \"{}\"\n", entry.ciphertext));
+        } else {
+            text.push_str(&format!("\"{name}\": \"{}\"\n", entry.ciphertext));
+        }
+    }
+    crate::cli::write_output(ours, text.as_bytes(), false).map_err(|e| {
+        usage(Diagnostic::error(
+            Code::Io,
+            format!("cannot write `{}`: {e}", ours.display()),
+        ))
+    })?;
+    if !conflicts.is_empty() {
+        return Err((
+            Diagnostic::error(
+                Code::SecretStoreInvalid,
+                format!(
+                    "the `{}` store: {} changed differently on both sides",
+                    merged.env,
+                    names(&conflicts)
+                ),
+            )
+            .note("both values are kept in the file; reading the store reports them")
+            .help("keep one line of each (or set the secret again), then `tuskc secrets seal`"),
+            1,
+        ));
+    }
+    if resealed {
+        out.say(&format!("merged the `{}` store and sealed it", merged.env));
+    } else {
+        out.say(&format!(
+            "merged the `{}` store; it is not sealed (a side was not sealed, or no identity was given): review it and run `tuskc secrets seal --env {}`",
+            merged.env, merged.env
+        ));
+    }
     Ok(())
 }

@@ -367,6 +367,14 @@ codes! {
         "A recipient is an age X25519 public key, `age1` followed by 58 lowercase Bech32 characters, as `age-keygen -y KEYFILE` prints.";
     SecretsCommand = "0613", "secrets command cannot be carried out",
         "A `tuskc secrets` command was asked for something the store does not allow: initialising a store that exists, a secret name with characters other than letters, digits and `_ . / -`, removing the last recipient, an empty value, or an unknown secret name. The message says which.";
+    IdentityExposed = "0614", "identity file is readable by other users",
+        "The age identity file can be read by users other than its owner (its mode grants group or other read access), so anyone on the machine who can read it can decrypt every secret it is a recipient of. tuskc uses it and warns (ssh refuses such keys). Make it private: `chmod 600 FILE`.";
+    StoreUnsealed = "0615", "secrets store is not sealed",
+        "The store's seal (its `seal:` line) does not cover every value and recipient: a value was set or imported without an identity, a recipient was added with `--no-rotate`, a merge was made where `tuskc secrets merge` did not run, or a line was restored from history or copied from another store. Review the change in version control, then seal the store with an identity: `tuskc secrets seal --env ENV`. A warning, and an error with `--require-sealed` (the production setting). See docs/secrets.md#the-seal.";
+    SealInvalid = "0616", "secrets store seal does not verify",
+        "The seal's MAC, keyed by the file keys of the sealed values, does not match: the seal line was edited, or a sealed value was replaced by a forged one with the same fingerprint; or the identity cannot decrypt every sealed value, so the seal cannot be checked. Restore the store from a trusted revision; if every value is right, `tuskc secrets seal --env ENV` seals it again. A warning, and an error with `--require-sealed`.";
+    RecipientsUnconfirmed = "0617", "new recipients need confirmation",
+        "The store lists recipients that were added since it was last sealed (for example with `tuskc secrets recipients add KEY --no-rotate`, which needs no identity), and the command would encrypt values to them. On a terminal tuskc lists them and asks; elsewhere it changes nothing unless `--yes` is given. Check each key belongs to someone who should read this environment's secrets; remove the others with `tuskc secrets recipients rm KEY`.";
     FormatChangesMeaning = "0701", "the formatter would change the file's meaning",
         "`tuskc fmt` checks that the formatted file parses to the same configuration as the original before writing it. This check failed, so the file was left unchanged. This is a bug in tuskc: please report it with the file.";
     FormatUnformatted = "0702", "file is not formatted",

@@ -766,21 +766,17 @@ impl<'a> Evaluator<'a> {
                     .secrets
                     .map(|r| r.lookup(self.target, &secret_name, file, span))
                 {
-                    None | Some(Lookup::Reference(None)) => ValueKind::Secret(secret_name),
-                    Some(Lookup::Reference(Some(d))) => {
-                        self.sink.push(d);
+                    None => ValueKind::Secret(secret_name),
+                    Some(Lookup::Reference(notes)) => {
+                        notes.into_iter().for_each(|d| self.sink.push(d));
                         ValueKind::Secret(secret_name)
                     }
-                    Some(Lookup::Resolved(text, warning)) => {
-                        if let Some(d) = warning {
-                            self.sink.push(d);
-                        }
-                        ValueKind::String(text.to_string())
+                    Some(Lookup::Resolved(text, notes)) => {
+                        notes.into_iter().for_each(|d| self.sink.push(d));
+                        ValueKind::String(text.as_str().to_owned())
                     }
-                    Some(Lookup::Failed(d)) => {
-                        if let Some(d) = d {
-                            self.sink.push(d);
-                        }
+                    Some(Lookup::Failed(notes)) => {
+                        notes.into_iter().for_each(|d| self.sink.push(d));
                         return None;
                     }
                 };

@@ -51,7 +51,7 @@ impl Writer<'_> {
     fn eol(&mut self, indent: usize) {
         let c = self.style.comments.clone();
         let choice = self.pick(&c);
-        if choice % 4 == 0 {
+        if choice.is_multiple_of(4) {
             self.comment_no += 1;
             let sp = self.sp1();
             self.out.push_str(&format!("{sp}# t{}", self.comment_no));
@@ -94,7 +94,7 @@ impl Writer<'_> {
         match v {
             Value::Scalar(s) => {
                 let (a, b) = (self.sp(), self.sp1());
-                let sep = if self.n % 3 == 0 { "=" } else { ":" };
+                let sep = if self.n.is_multiple_of(3) { "=" } else { ":" };
                 let sep = if sep == "=" {
                     format!("{a}={b}")
                 } else {

@@ -85,6 +85,11 @@ impl Project {
                 &["secrets", "set", "api/token", "--env", env],
                 Some(TOKEN.as_bytes()),
             );
+            // Set without an identity, as a contributor would: sealed by someone who can read the store.
+            p.ok(
+                &["secrets", "seal", "--env", env, "--identity", &p.id(key)],
+                None,
+            );
         }
         p
     }
@@ -240,8 +245,15 @@ fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
         None,
     );
     let built = p.resolved("staging", &id);
-    assert_eq!(err(&built), "");
+    assert!(!err(&built).contains("not bound"), "{}", err(&built));
     assert!(out(&built).contains("\"password\": \"from-the-age-cli\""));
+    // The imported value is not sealed: rotate does not vouch for it, `seal` does.
+    assert!(err(&built).contains("[TSK0615]"), "{}", err(&built));
+    p.ok(
+        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        None,
+    );
+    assert_eq!(err(&p.resolved("staging", &id)), "");
 }
 
 #[test]
@@ -458,6 +470,10 @@ fn every_failure_is_a_clear_error_and_writes_nothing() {
             + &std::fs::read_to_string(&p.production.file).unwrap(),
     )
     .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&both, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     p.replace_line_value(
         "staging",
         "db_password",
@@ -768,6 +784,7 @@ fn rotation_and_recipient_changes_keep_every_value() {
             "staging",
             "--identity",
             &staging,
+            "--yes",
         ],
         None,
     );

@@ -12,8 +12,10 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::str::FromStr;
 
+use age::secrecy::ExposeSecret;
 use age::x25519;
 use age_core::format::{FileKey, Stanza};
+use zeroize::Zeroizing;
 
 /// The tag of the binding stanza.
 pub const BIND_TAG: &str = "tuskc-bind";
@@ -71,11 +73,14 @@ pub fn is_age_file(bytes: &[u8]) -> bool {
 }
 
 /// Decrypt a passphrase-protected identity file (scrypt recipient).
-pub fn decrypt_with_passphrase(bytes: &[u8], passphrase: &str) -> Result<Vec<u8>, String> {
+pub fn decrypt_with_passphrase(
+    bytes: &[u8],
+    passphrase: &str,
+) -> Result<Zeroizing<Vec<u8>>, String> {
     let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_string()));
     let reader = age::armor::ArmoredReader::new(bytes);
     let decryptor = age::Decryptor::new(reader).map_err(|e| format!("not an age file ({e})"))?;
-    let mut out = Vec::new();
+    let mut out = Zeroizing::new(Vec::new());
     decryptor
         .decrypt(std::iter::once(&id as &dyn age::Identity))
         .map_err(|e| match e {
@@ -157,10 +162,30 @@ impl age::Identity for BindingReader {
     }
 }
 
-/// A decrypted value and whether it carried the binding (values encrypted by plain `age` do not).
+/// Wraps a real identity and keeps a copy of the file key it unwraps, which the store's seal is keyed with
+/// (`seal.rs`). Used only when the whole file then decrypts, so the header MAC has proved the key authentic.
+struct KeyCapture<'a> {
+    inner: &'a x25519::Identity,
+    key: RefCell<Option<Zeroizing<[u8; 16]>>>,
+}
+
+impl age::Identity for KeyCapture<'_> {
+    fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+        let unwrapped = self.inner.unwrap_stanza(stanza);
+        if let Some(Ok(key)) = &unwrapped {
+            *self.key.borrow_mut() = Some(Zeroizing::new(*key.expose_secret()));
+        }
+        unwrapped
+    }
+}
+
+/// A decrypted value, whether it carried the binding (values encrypted by plain `age` do not), and its file key
+/// (random per value, known only to those who can decrypt it: what the store's seal is keyed with). Both secret
+/// parts are wiped when dropped.
 pub struct Decrypted {
-    pub plaintext: Vec<u8>,
+    pub plaintext: Zeroizing<Vec<u8>>,
     pub bound: bool,
+    pub file_key: Zeroizing<[u8; 16]>,
 }
 
 /// Decrypt one stored value and check its binding against `env` and `name`.
@@ -179,27 +204,40 @@ pub fn decrypt(
     let binding = BindingReader {
         seen: RefCell::new(None),
     };
+    let captures: Vec<KeyCapture> = identities
+        .iter()
+        .map(|inner| KeyCapture {
+            inner,
+            key: RefCell::new(None),
+        })
+        .collect();
     let ids = std::iter::once(&binding as &dyn age::Identity)
-        .chain(identities.iter().map(|i| i as &dyn age::Identity));
+        .chain(captures.iter().map(|i| i as &dyn age::Identity));
     let mut stream = decryptor.decrypt(ids).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => DecryptFailure::NotARecipient,
         age::DecryptError::InvalidMac => damaged("its header fails authentication (header MAC)"),
         _ => damaged("its recipient stanzas are malformed"),
     })?;
-    let mut plaintext = Vec::new();
+    let mut plaintext = Zeroizing::new(Vec::new());
     stream
         .read_to_end(&mut plaintext)
         .map_err(|_| damaged("its payload fails authentication"))?;
+    let file_key = captures
+        .iter()
+        .find_map(|c| c.key.borrow_mut().take())
+        .ok_or_else(|| damaged("its file key was not unwrapped by a known identity"))?;
     // The header MAC was verified before the payload key was derived, so the recorded stanza is authentic.
     let seen = binding.seen.into_inner();
     match seen.as_deref() {
         None => Ok(Decrypted {
             plaintext,
             bound: false,
+            file_key,
         }),
         Some([e, n]) if e == env && n == name => Ok(Decrypted {
             plaintext,
             bound: true,
+            file_key,
         }),
         Some([e, n]) => Err(DecryptFailure::Misbound {
             env: e.clone(),
@@ -210,14 +248,13 @@ pub fn decrypt(
 }
 
 /// A new identity: the file text (as `age-keygen` writes it, without the clock) and its public key.
-pub fn generate_identity() -> (String, String) {
-    use age::secrecy::ExposeSecret;
+pub fn generate_identity() -> (Zeroizing<String>, String) {
     let id = x25519::Identity::generate();
     let public = id.to_public().to_string();
-    let text = format!(
+    let text = Zeroizing::new(format!(
         "# tuskc identity (age X25519). Keep this file private; never commit it.\n# public key: {public}\n{}\n",
         id.to_string().expose_secret()
-    );
+    ));
     (text, public)
 }
 
@@ -233,7 +270,7 @@ mod tests {
         let r = parse_recipient(&public).unwrap();
         let ct = encrypt(b"hunter2", std::slice::from_ref(&r), "prod", "db").unwrap();
         let d = decrypt(&ct, &ids, "prod", "db").unwrap();
-        assert_eq!(d.plaintext, b"hunter2");
+        assert_eq!(&d.plaintext[..], b"hunter2");
         assert!(d.bound);
         assert_eq!(
             decrypt(&ct, &ids, "prod", "other").err(),

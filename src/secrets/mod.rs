@@ -8,6 +8,7 @@
 //! identity is reported once per target, at the first `@secret` that needed it.
 
 pub mod crypto;
+pub mod seal;
 pub mod store;
 
 use std::cell::{OnceCell, RefCell};
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use age::x25519;
+use zeroize::Zeroizing;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::merge::Target;
@@ -44,62 +46,103 @@ pub const IDENTITY_VAR: &str = "TUSKC_IDENTITY";
 /// The environment variable holding the passphrase of a passphrase-protected identity file.
 pub const PASSPHRASE_VAR: &str = "TUSKC_IDENTITY_PASSPHRASE";
 
-/// Where the identity comes from: `--identity FILE`, else `TUSKC_IDENTITY` (a path, or the key itself).
+/// Where the identity comes from: `--identity FILE`, else `TUSKC_IDENTITY` (a path, or the key file's text itself).
 #[derive(Clone, Default)]
 pub enum IdentitySource {
     #[default]
     None,
-    File(PathBuf),
-    /// The identity text from the environment variable (never printed).
-    Inline(String),
+    /// A file named on the command line (`from_env: false`) or by `TUSKC_IDENTITY` (`from_env: true`, and then its
+    /// path is never printed: a variable meant to hold a key may hold a mangled one).
+    File { path: PathBuf, from_env: bool },
+    /// Identity text from the environment variable or the flag (never printed).
+    Inline(Zeroizing<String>),
 }
 
 impl std::fmt::Debug for IdentitySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             IdentitySource::None => f.write_str("None"),
-            IdentitySource::File(p) => write!(f, "File({p:?})"),
+            IdentitySource::File { from_env: true, .. } => {
+                f.write_str("File(<from the environment>)")
+            }
+            IdentitySource::File { path, .. } => write!(f, "File({path:?})"),
             IdentitySource::Inline(_) => f.write_str("Inline(<hidden>)"),
         }
     }
 }
 
+/// Whether user-supplied text may be key material rather than a path or a public key: it holds an age secret key
+/// (anywhere, in any case: a whole `age-keygen` file pasted into a CI variable starts with `# created: ...`), or
+/// more than one line. Such text is used as a key where a key is wanted, and never echoed.
+pub fn looks_like_key_material(text: &str) -> bool {
+    text.to_ascii_uppercase().contains("AGE-SECRET-KEY-") || text.contains('\n')
+}
+
+/// User-supplied text as messages may show it: itself, or a placeholder when it may be key material.
+pub fn shown_argument(text: &str) -> String {
+    if looks_like_key_material(text) {
+        "AGE-SECRET-KEY-… (not shown)".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
 impl IdentitySource {
-    /// The flag wins; otherwise the environment variable; otherwise none.
+    /// The flag wins; otherwise the environment variable; otherwise none. Text that may be key material is taken as
+    /// the identity itself, wherever it came from.
     pub fn from_flag_or_env(flag: Option<&Path>) -> Self {
         if let Some(p) = flag {
-            return IdentitySource::File(p.to_path_buf());
+            let text = p.to_string_lossy();
+            if looks_like_key_material(&text) {
+                return IdentitySource::Inline(Zeroizing::new(text.into_owned()));
+            }
+            return IdentitySource::File {
+                path: p.to_path_buf(),
+                from_env: false,
+            };
         }
         match std::env::var(IDENTITY_VAR) {
-            Ok(v) if v.trim_start().starts_with("AGE-SECRET-KEY-") => IdentitySource::Inline(v),
-            Ok(v) if !v.trim().is_empty() => IdentitySource::File(PathBuf::from(v)),
+            Ok(v) if looks_like_key_material(&v) => IdentitySource::Inline(Zeroizing::new(v)),
+            Ok(v) if !v.trim().is_empty() => IdentitySource::File {
+                path: PathBuf::from(v),
+                from_env: true,
+            },
             _ => IdentitySource::None,
         }
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             IdentitySource::None => "no identity".into(),
-            IdentitySource::File(p) => format!("`{}`", p.display()),
-            IdentitySource::Inline(_) => format!("the identity in ${IDENTITY_VAR}"),
+            IdentitySource::File { from_env: true, .. } => {
+                format!("the identity file named by ${IDENTITY_VAR}")
+            }
+            IdentitySource::File { path, .. } => format!("`{}`", path.display()),
+            IdentitySource::Inline(_) => "the identity given inline".to_string(),
         }
     }
 
-    /// Read and parse the identities. Errors are TSK0604/TSK0605 and never quote the file.
-    pub fn load(&self) -> Result<Vec<x25519::Identity>, Diagnostic> {
-        let bytes = match self {
+    /// Read and parse the identities, with a warning when the file is readable by other users. Errors are
+    /// TSK0604/TSK0605 and never quote the file, nor the variable's content.
+    pub fn load(&self) -> Result<Loaded, Diagnostic> {
+        let mut warning = None;
+        let bytes: Zeroizing<Vec<u8>> = match self {
             IdentitySource::None => {
                 return Err(Diagnostic::error(Code::IdentityMissing, "decrypting secrets needs an age identity")
-                    .help(format!("pass `--identity FILE` (a file `age-keygen` wrote) or set {IDENTITY_VAR} to its path")))
+                    .help(format!("pass `--identity FILE` (a file `age-keygen` wrote) or set {IDENTITY_VAR} to its path or its text")))
             }
-            IdentitySource::Inline(text) => text.clone().into_bytes(),
-            IdentitySource::File(p) => std::fs::read(p).map_err(|e| {
-                Diagnostic::error(
-                    Code::IdentityInvalid,
-                    format!("cannot read the identity file `{}`: {}", p.display(), io_reason(&e)),
-                )
-                .help(format!("pass `--identity FILE` or set {IDENTITY_VAR} to an existing file"))
-            })?,
+            IdentitySource::Inline(text) => Zeroizing::new(text.as_bytes().to_vec()),
+            IdentitySource::File { path, .. } => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    Diagnostic::error(
+                        Code::IdentityInvalid,
+                        format!("cannot read {}: {}", self.describe_file(), io_reason(&e)),
+                    )
+                    .help(format!("pass `--identity FILE`, or set {IDENTITY_VAR} to an existing file or to the key file's text"))
+                })?;
+                warning = self.permission_warning(path);
+                Zeroizing::new(bytes)
+            }
         };
         let invalid = |why: String| {
             Diagnostic::error(Code::IdentityInvalid, format!("{} cannot be used: {why}", self.describe()))
@@ -115,18 +158,64 @@ impl IdentitySource {
         } else {
             bytes
         };
-        let text = String::from_utf8(bytes).map_err(|_| invalid("it is not UTF-8 text".into()))?;
-        crypto::parse_identities(&text).map_err(invalid)
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| invalid("it is not UTF-8 text".into()))?;
+        let ids = crypto::parse_identities(text).map_err(invalid)?;
+        Ok((ids, warning))
+    }
+
+    /// "the identity file `PATH`", or the variable's name when the path came from it.
+    fn describe_file(&self) -> String {
+        match self {
+            IdentitySource::File {
+                path,
+                from_env: false,
+            } => {
+                format!("the identity file `{}`", path.display())
+            }
+            _ => self.describe(),
+        }
+    }
+
+    /// TSK0614 when an identity file can be read by users other than its owner (ssh refuses such keys; tuskc warns).
+    #[cfg(unix)]
+    fn permission_warning(&self, path: &Path) -> Option<Diagnostic> {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            let fix = match self {
+                IdentitySource::File {
+                    from_env: false, ..
+                } => format!("chmod 600 {}", path.display()),
+                _ => format!("chmod 600 \"${IDENTITY_VAR}\""),
+            };
+            Diagnostic::warning(
+                Code::IdentityExposed,
+                format!(
+                    "{} is readable by other users (mode {mode:o})",
+                    self.describe_file()
+                ),
+            )
+            .note("anyone who can read it can decrypt every secret it is a recipient of")
+            .help(format!("make it private: `{fix}`"))
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn permission_warning(&self, _path: &Path) -> Option<Diagnostic> {
+        None
     }
 }
 
-fn passphrase() -> Option<String> {
+fn passphrase() -> Option<Zeroizing<String>> {
     if let Ok(p) = std::env::var(PASSPHRASE_VAR) {
-        return Some(p);
+        return Some(Zeroizing::new(p));
     }
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password("passphrase for the tuskc identity: ").ok();
+        return rpassword::prompt_password("passphrase for the tuskc identity: ")
+            .ok()
+            .map(Zeroizing::new);
     }
     None
 }
@@ -163,6 +252,28 @@ impl StoreDir {
         crate::project::normalize(&self.display.join(format!("{env}.tsk")))
             .display()
             .to_string()
+    }
+
+    /// Lock the store file of `env` for a read-modify-write (an exclusive advisory lock, waited for), so two
+    /// `tuskc secrets` commands never lose each other's change. The store is replaced by renaming a new file over it,
+    /// so after the lock is granted the path is checked to still name the locked file; if another writer replaced it
+    /// meanwhile, the new file is locked instead. `Ok(None)`: the store does not exist.
+    pub fn lock(&self, env: &str) -> std::io::Result<Option<std::fs::File>> {
+        let path = self.file(env);
+        for _ in 0..1000 {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            file.lock()?;
+            if same_file(&file, &path) {
+                return Ok(Some(file));
+            }
+        }
+        Err(std::io::Error::other(
+            "the store kept being replaced while waiting for its lock",
+        ))
     }
 
     /// Read and parse the store of `env`.
@@ -214,27 +325,51 @@ impl StoreDir {
     }
 }
 
-/// What the evaluator does with one `@secret("name")`.
+/// Whether the open `file` is still the one at `path` (not replaced by a rename since it was opened).
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &std::fs::File, path: &Path) -> bool {
+    // Elsewhere a file cannot be renamed over while it is open, so the path still names it.
+    path.exists()
+}
+
+/// What the evaluator does with one `@secret("name")`. Each carries the diagnostics to report at that site (a
+/// missing name, an unbound value, an unsealed store, a world-readable identity; each store-wide one once per target).
 pub enum Lookup {
-    /// Emit the reference (reference and redact modes); maybe with a warning to report.
-    Reference(Option<Diagnostic>),
-    /// The decrypted value; maybe with a warning (an unbound ciphertext).
-    Resolved(Rc<str>, Option<Diagnostic>),
-    /// The secret cannot be had; the diagnostic is `None` when this target was already told why.
-    Failed(Option<Diagnostic>),
+    /// Emit the reference (reference and redact modes).
+    Reference(Vec<Diagnostic>),
+    /// The decrypted value (wiped from memory when the last copy of the cache's handle is dropped).
+    Resolved(Rc<Zeroizing<String>>, Vec<Diagnostic>),
+    /// The secret cannot be had; the list is empty when this target was already told why.
+    Failed(Vec<Diagnostic>),
 }
 
 /// A decrypted value (and whether it was bound), or why not; cached per (environment, name).
-type Decryption = Result<(Rc<str>, bool), Diagnostic>;
+type Decryption = Result<(Rc<Zeroizing<String>>, bool), Diagnostic>;
+
+/// Identities as loaded, with the warning about a file others can read.
+type Loaded = (Vec<x25519::Identity>, Option<Diagnostic>);
 
 /// Answers the evaluator's `@secret` questions for a whole run, caching stores and decrypted values.
 pub struct SecretResolver {
     pub mode: SecretMode,
     pub stores: StoreDir,
+    /// `--require-sealed`: a store whose seal does not cover it exactly, or does not verify, is an error.
+    pub require_sealed: bool,
     identity: IdentitySource,
-    ids: OnceCell<Result<Vec<x25519::Identity>, Diagnostic>>,
+    ids: OnceCell<Result<Loaded, Diagnostic>>,
     cache: RefCell<HashMap<String, Rc<StoreState>>>,
     values: RefCell<HashMap<(String, String), Decryption>>,
+    /// Each store's seal problem (`None`: sealed), found once per run.
+    seals: RefCell<HashMap<String, Option<Diagnostic>>>,
     /// Whole-store and identity problems already reported, per target.
     told: RefCell<HashSet<(String, String)>>,
 }
@@ -244,15 +379,118 @@ pub fn store_env(target: &Target) -> &str {
     target.env.as_deref().unwrap_or("default")
 }
 
+/// TSK0615/TSK0616 for a store whose seal does not cover it exactly or does not verify (with `ids`); `None` when
+/// sealed. Without identities only the fingerprints are compared (nothing proven). Names, never values.
+pub fn seal_problem(
+    store: &Store,
+    shown: &str,
+    ids: Option<&[x25519::Identity]>,
+    required: bool,
+) -> Option<Diagnostic> {
+    let env = &store.env;
+    let severity = |d: Diagnostic| {
+        if required {
+            d
+        } else {
+            Diagnostic {
+                severity: crate::diagnostic::Severity::Warning,
+                ..d
+            }
+        }
+    };
+    let covered = seal::coverage(store);
+    if !covered.complete() {
+        let mut d = Diagnostic::error(
+            Code::StoreUnsealed,
+            if covered.unsealed_store {
+                format!("the `{env}` secrets store `{shown}` has never been sealed")
+            } else {
+                format!("the seal of the `{env}` secrets store `{shown}` does not cover all of it")
+            },
+        );
+        if !covered.unsealed_store {
+            if !covered.secrets.is_empty() {
+                d = d.note(format!(
+                    "secrets added or changed since it was sealed: {}",
+                    quoted_list(&covered.secrets)
+                ));
+            }
+            if !covered.recipients.is_empty() {
+                d = d.note(format!(
+                    "recipients added since it was sealed: {}",
+                    quoted_list(&covered.recipients)
+                ));
+            }
+            if covered.gone_secrets > 0 {
+                d = d.note(format!(
+                    "{} sealed secret value{} no longer in the store (removed, replaced, or restored from history)",
+                    covered.gone_secrets,
+                    if covered.gone_secrets == 1 { " is" } else { "s are" }
+                ));
+            }
+            if covered.gone_recipients > 0 {
+                d = d.note(format!(
+                    "{} sealed recipient{} been removed",
+                    covered.gone_recipients,
+                    if covered.gone_recipients == 1 {
+                        " has"
+                    } else {
+                        "s have"
+                    }
+                ));
+            }
+        }
+        d = d.note("a value set without an identity, a merge made where `tuskc secrets merge` did not run, a line restored from history or copied from another store all look like this");
+        return Some(severity(d.help(format!(
+            "review the changes (`git log -p {shown}`), then seal them with an identity: `tuskc secrets seal --env {env}`"
+        ))));
+    }
+    let ids = ids?;
+    match seal::verify(store, ids) {
+        Ok(()) => None,
+        Err(seal::SealFailure::BadMac) => Some(severity(
+            Diagnostic::error(
+                Code::SealInvalid,
+                format!("the seal of the `{env}` secrets store `{shown}` does not verify"),
+            )
+            .note("the seal line was edited, or a sealed value was replaced by a forged one: the store may have been tampered with")
+            .help(format!("restore `{shown}` from a trusted revision; if every value is right, `tuskc secrets seal --env {env}` seals it again")),
+        )),
+        // Values this identity cannot read fail where they are used; the seal is worth a word only when demanded.
+        Err(seal::SealFailure::Undecryptable(_)) if !required => None,
+        Err(seal::SealFailure::Undecryptable(failed)) => Some(severity(
+            Diagnostic::error(
+                Code::SealInvalid,
+                format!("the seal of the `{env}` secrets store `{shown}` cannot be checked with this identity"),
+            )
+            .note(format!(
+                "checking it decrypts every sealed value, and these do not decrypt: {}",
+                quoted_list(&failed.into_iter().map(|(n, _)| n).collect::<Vec<_>>())
+            ))
+            .help(format!("use an identity that can read every value of `{env}`, or have someone who can run `tuskc secrets rotate --env {env}`")),
+        )),
+    }
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl SecretResolver {
     pub fn new(mode: SecretMode, stores: StoreDir, identity: IdentitySource) -> Self {
         SecretResolver {
             mode,
             stores,
+            require_sealed: false,
             identity,
             ids: OnceCell::new(),
             cache: RefCell::new(HashMap::new()),
             values: RefCell::new(HashMap::new()),
+            seals: RefCell::new(HashMap::new()),
             told: RefCell::new(HashSet::new()),
         }
     }
@@ -286,10 +524,24 @@ impl SecretResolver {
         })
     }
 
+    /// The store's seal problem, if any (checked once per run; with the identity when resolving).
+    fn seal_of(&self, store: &Store, ids: Option<&[x25519::Identity]>) -> Option<Diagnostic> {
+        if let Some(found) = self.seals.borrow().get(&store.env) {
+            return found.clone();
+        }
+        let shown = self.stores.display_file(&store.env);
+        let found = seal_problem(store, &shown, ids, self.require_sealed);
+        self.seals
+            .borrow_mut()
+            .insert(store.env.clone(), found.clone());
+        found
+    }
+
     /// The evaluator's question: what does `@secret(name)` at `file`/`span` give in `target`?
     pub fn lookup(&self, target: &Target, name: &str, file: FileId, span: Span) -> Lookup {
         let env = store_env(target);
         let state = self.store(env);
+        let once = |what: &str, d: &Diagnostic| self.once(target, what, d, file, span);
         let store = match (&*state, self.mode) {
             (StoreState::Absent, SecretMode::Resolve) => {
                 let shown = self.stores.display_file(env);
@@ -298,14 +550,14 @@ impl SecretResolver {
                     format!("environment `{env}` has no secrets store: `{shown}` does not exist"),
                 )
                 .help(format!("create it with `tuskc secrets init --env {env} --recipient AGE_PUBLIC_KEY`, then `tuskc secrets set NAME --env {env}`"));
-                return Lookup::Failed(self.once(target, &format!("store:{env}"), &d, file, span));
+                return Lookup::Failed(once(&format!("store:{env}"), &d).into_iter().collect());
             }
-            (StoreState::Absent, _) => return Lookup::Reference(None),
+            (StoreState::Absent, _) => return Lookup::Reference(Vec::new()),
             (StoreState::Broken(d), SecretMode::Resolve) => {
-                return Lookup::Failed(self.once(target, &format!("store:{env}"), d, file, span))
+                return Lookup::Failed(once(&format!("store:{env}"), d).into_iter().collect())
             }
             (StoreState::Broken(d), _) => {
-                return Lookup::Reference(self.once(target, &format!("store:{env}"), d, file, span))
+                return Lookup::Reference(once(&format!("store:{env}"), d).into_iter().collect())
             }
             (StoreState::Ready(s), _) => s,
         };
@@ -324,17 +576,41 @@ impl SecretResolver {
             }
             if self.mode != SecretMode::Resolve {
                 d.severity = crate::diagnostic::Severity::Warning;
-                return Lookup::Reference(Some(d));
+                return Lookup::Reference(vec![d]);
             }
-            return Lookup::Failed(Some(d));
+            return Lookup::Failed(vec![d]);
         };
         if self.mode != SecretMode::Resolve {
-            return Lookup::Reference(None);
+            // Without keys only the fingerprints can be compared: checked when asked to (`--require-sealed`).
+            let seal = self
+                .require_sealed
+                .then(|| self.seal_of(store, None))
+                .flatten()
+                .and_then(|d| once(&format!("seal:{env}"), &d));
+            return match seal {
+                Some(d) if d.severity == crate::diagnostic::Severity::Error => {
+                    Lookup::Failed(vec![d])
+                }
+                seal => Lookup::Reference(seal.into_iter().collect()),
+            };
         }
-        let ids = match self.ids.get_or_init(|| self.identity.load()) {
-            Ok(ids) => ids,
-            Err(d) => return Lookup::Failed(self.once(target, "identity", d, file, span)),
+        let (ids, exposed) = match self.ids.get_or_init(|| self.identity.load()) {
+            Ok((ids, exposed)) => (ids, exposed),
+            Err(d) => return Lookup::Failed(once("identity", d).into_iter().collect()),
         };
+        let mut notes: Vec<Diagnostic> = Vec::new();
+        if let Some(d) = exposed {
+            notes.extend(once("identity-mode", d));
+        }
+        if let Some(d) = self.seal_of(store, Some(ids)) {
+            if let Some(d) = once(&format!("seal:{env}"), &d) {
+                if d.severity == crate::diagnostic::Severity::Error {
+                    notes.push(d);
+                    return Lookup::Failed(notes);
+                }
+                notes.push(d);
+            }
+        }
         let mut values = self.values.borrow_mut();
         let opened = values
             .entry((env.to_string(), name.to_string()))
@@ -342,21 +618,23 @@ impl SecretResolver {
         let opened = &*opened;
         match opened {
             Ok((text, bound)) => {
-                let warning = (!bound).then(|| {
-                    Diagnostic::warning(Code::SecretUnbound, format!("secret `{name}` in the `{env}` store is not bound to its name"))
+                if !bound {
+                    notes.push(Diagnostic::warning(Code::SecretUnbound, format!("secret `{name}` in the `{env}` store is not bound to its name"))
                         .primary(file, span, "resolved from a ciphertext without tuskc's binding")
                         .note("it was encrypted by another age tool; a swap with another ciphertext would go unnoticed")
-                        .help(format!("bind it: `tuskc secrets rotate --env {env}`"))
-                });
-                Lookup::Resolved(text.clone(), warning)
+                        .help(format!("bind it: `tuskc secrets rotate --env {env}`")));
+                }
+                Lookup::Resolved(text.clone(), notes)
             }
             Err(d) if d.code == Code::SecretDecrypt => {
-                Lookup::Failed(self.once(target, &format!("decrypt:{env}"), d, file, span))
+                notes.extend(once(&format!("decrypt:{env}"), d));
+                Lookup::Failed(notes)
             }
             Err(d) => {
                 let mut d = d.clone();
                 d.labels.clear();
-                Lookup::Failed(Some(d.primary(file, span, "cannot be resolved")))
+                notes.push(d.primary(file, span, "cannot be resolved"));
+                Lookup::Failed(notes)
             }
         }
     }
@@ -371,11 +649,11 @@ impl SecretResolver {
         let env = &store.env;
         let shown = self.stores.display_file(env);
         let d = open_entry(store, entry, ids, name, &shown, &self.identity)?;
-        let text = String::from_utf8(d.plaintext).map_err(|_| {
+        let text = std::str::from_utf8(&d.plaintext).map_err(|_| {
             Diagnostic::error(Code::SecretNotText, format!("secret `{name}` in the `{env}` store is not UTF-8 text"))
                 .help(format!("store binary material base64-encoded: `base64 FILE | tuskc secrets set {name} --env {env}`"))
         })?;
-        Ok((Rc::from(text), d.bound))
+        Ok((Rc::new(Zeroizing::new(text.to_string())), d.bound))
     }
 }
 
@@ -408,8 +686,11 @@ pub fn open_entry(
                 format!("{} cannot decrypt the `{env}` secrets", identity.describe()),
             );
             d = if listed {
-                d.note(format!("your public key is listed in `{shown}`, but `{name}` was encrypted before it was added"))
-                    .help(format!("someone who can decrypt must run `tuskc secrets rotate --env {env}`"))
+                // age's X25519 stanzas do not say whom they are for, so a value encrypted to other keys (before
+                // yours was added, or imported for other recipients) and a damaged stanza look the same.
+                d.note(format!("your public key is listed in `{shown}`, but no recipient stanza of `{name}` opens with it"))
+                    .note(format!("`{name}` was encrypted to other keys (before yours was added, or imported for other recipients), or its recipient stanza is damaged"))
+                    .help(format!("if someone can read it, they run `tuskc secrets rotate --env {env}`; if nobody can, set it again: `tuskc secrets set {name} --env {env}` (or remove it with `tuskc secrets rm`)"))
             } else {
                 d.note(format!(
                     "your public key ({}) is not one of the {} recipients of `{shown}`",
@@ -451,6 +732,10 @@ pub fn redact(v: &mut Value) {
 /// a known credential shape, or a credential-like key name holding random-looking text.
 pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
     let v = value.trim();
+    // An age file (a store's line, base64 of `age-encryption.org/v1...`, or armored) is ciphertext, not plaintext.
+    if v.starts_with(AGE_BASE64) || v.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
+        return None;
+    }
     let upper_alnum = |s: &str| {
         s.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -502,6 +787,9 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// The base64 of `age-encryption.org/v1`: how every stored value begins.
+const AGE_BASE64: &str = "YWdlLWVuY3J5cHRpb24ub3JnL3Yx";
 
 /// Key names like `password`, `db_password`, `apiKey`, `auth-token`, `signing_key` (not a bare `key`).
 fn credential_name(key: &str) -> bool {
@@ -571,6 +859,12 @@ mod tests {
         assert!(looks_like_secret("key", "b3f1c9a07d2e4f6a8b0c").is_none());
         assert!(looks_like_secret("keyspace", "b3f1c9a07d2e4f6a8b0c").is_none());
         assert!(looks_like_secret("region", "eu-west-1-abcdefgh").is_none());
+        // A store's ciphertext line is not a plaintext secret (the editor opens store files too).
+        assert!(looks_like_secret(
+            "shop/db_password",
+            "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBIq8Zk3vQ2mR7pLwXy"
+        )
+        .is_none());
     }
 }
 
@@ -601,7 +895,7 @@ mod leak_tests {
         for text in [format!("{v:?}"), format!("{holder:?}"), v.describe()] {
             assert!(!text.contains("CANARY"), "{text}");
         }
-        let inline = IdentitySource::Inline("AGE-SECRET-KEY-1CANARY".into());
+        let inline = IdentitySource::Inline(Zeroizing::new("AGE-SECRET-KEY-1CANARY".into()));
         assert!(!format!("{inline:?}").contains("CANARY"));
         let mut redacted = holder.clone();
         redact(&mut redacted);

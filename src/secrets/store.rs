@@ -4,6 +4,7 @@
 //! # tuskc secrets store for environment "production". ...
 //! format: 1
 //! environment: "production"
+//! seal: "1 <MAC> r:<fingerprints> s:<fingerprints>"
 //! recipients:
 //!   - "age1..."  # alice
 //!
@@ -21,6 +22,8 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+
+use super::seal::Seal;
 
 /// The version of the store format this build reads and writes.
 pub const FORMAT: u32 = 1;
@@ -66,6 +69,8 @@ pub struct Store {
     pub recipients: Vec<Recipient>,
     /// Sorted by name: the file's order is deterministic and merge-friendly.
     pub entries: BTreeMap<String, Entry>,
+    /// What someone who could decrypt every value vouched for (`seal.rs`); `None`: never sealed.
+    pub seal: Option<Seal>,
 }
 
 /// A problem in a store file, with its 1-based line (0: the file as a whole).
@@ -97,6 +102,7 @@ impl Store {
             env: env.to_string(),
             recipients,
             entries: BTreeMap::new(),
+            seal: None,
         }
     }
 
@@ -123,6 +129,7 @@ impl Store {
         let mut saw_format = false;
         let mut recipients = Vec::new();
         let mut entries = BTreeMap::new();
+        let mut seal = None;
         let mut in_recipients = false;
         let mut in_secrets = false;
         let mut pending: Vec<String> = Vec::new();
@@ -220,12 +227,19 @@ impl Store {
                         shorten(value)
                     )),
                 },
+                "seal" => match unquote(value).and_then(Seal::parse) {
+                    Some(s) => seal = Some(s),
+                    None => err(format!(
+                        "`seal` is not a seal this tuskc reads, found `{}`",
+                        shorten(value)
+                    )),
+                },
                 "recipients" if value.is_empty() => in_recipients = true,
                 "recipients" => {
                     err("list recipients one per line below `recipients:` as `  - \"age1...\"`".into())
                 }
                 other => err(format!(
-                    "unknown field `{}` (expected `format`, `environment`, `recipients` or `[secrets]`)",
+                    "unknown field `{}` (expected `format`, `environment`, `seal`, `recipients` or `[secrets]`)",
                     shorten(other)
                 )),
             }
@@ -242,6 +256,7 @@ impl Store {
                 env,
                 recipients,
                 entries,
+                seal,
             }),
             (None, _) => {
                 errors.push(StoreError {
@@ -263,9 +278,12 @@ impl Store {
              # Safe to commit. Manage with `tuskc secrets <command> --env {env}`; decrypt one with\n\
              # `tuskc secrets export NAME --env {env} | age -d -i KEYFILE`.\n\
              format: {FORMAT}\n\
-             environment: \"{env}\"\n\
-             recipients:\n"
+             environment: \"{env}\"\n"
         );
+        if let Some(seal) = &self.seal {
+            s.push_str(&format!("seal: \"{}\"\n", seal.render()));
+        }
+        s.push_str("recipients:\n");
         for r in &self.recipients {
             match &r.comment {
                 Some(c) => s.push_str(&format!("  - \"{}\"  # {c}\n", r.key)),
