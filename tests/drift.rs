@@ -672,7 +672,10 @@ fn deploy_resolved(
     );
     assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
     let text = std::fs::read_to_string(root.join(&name)).unwrap();
-    assert!(text.contains(SEALED_TOKEN), "{format}: not resolved: {text}");
+    assert!(
+        text.contains(SEALED_TOKEN),
+        "{format}: not resolved: {text}"
+    );
     std::fs::write(root.join(&name), edit(text)).unwrap();
     name
 }
@@ -707,12 +710,7 @@ fn values_derived_from_secrets_round_trip_without_drift() {
             "{format}: {}",
             stdout(&o)
         );
-        let o = drift_sealed(
-            &root,
-            &name,
-            &["--identity", &key, "--format", "json"],
-            &[],
-        );
+        let o = drift_sealed(&root, &name, &["--identity", &key, "--format", "json"], &[]);
         assert_eq!(o.status.code(), Some(0), "{format}: {}", stdout(&o));
         let r = json(&o);
         assert_eq!(classes(&r), vec![], "{format}: {r}");
@@ -759,8 +757,7 @@ fn a_changed_value_derived_from_a_secret_is_drift_and_never_shown() {
     for f in r["findings"].as_array().unwrap() {
         assert_eq!(f["kind"], "value", "{f}");
         assert_eq!(
-            f["variants"][1]["value"],
-            "a hidden value (it is, or looks like, a secret)",
+            f["variants"][1]["value"], "a hidden value (it is, or looks like, a secret)",
             "{f}"
         );
     }
@@ -776,7 +773,10 @@ fn a_changed_value_derived_from_a_secret_is_drift_and_never_shown() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(
         classes(&json(&o)),
-        vec![("DATABASE_URL (database.url)".to_string(), "drift".to_string())]
+        vec![(
+            "DATABASE_URL (database.url)".to_string(),
+            "drift".to_string()
+        )]
     );
 }
 
@@ -815,6 +815,10 @@ fn values_derived_from_secrets_are_unverified_without_an_identity() {
     for more in [&[][..], &["--identity", key.as_str()][..]] {
         let o = drift_sealed(&root, "refs.json", more, &[]);
         assert_eq!(o.status.code(), Some(0), "{more:?}: {}", stdout(&o));
-        assert!(stdout(&o).contains("0 drifts, 0 declared\n"), "{}", stdout(&o));
+        assert!(
+            stdout(&o).contains("0 drifts, 0 declared\n"),
+            "{}",
+            stdout(&o)
+        );
     }
 }
