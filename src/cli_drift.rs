@@ -565,42 +565,45 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     let Some(side) = sides.pop() else {
         return cannot_compare(out, session);
     };
-    // Decrypted secrets, when an identity is at hand: the same target built in resolve mode, read at each reference.
-    let mut secrets: IndexMap<String, String> = IndexMap::new();
+    // With an identity at hand, the same target built in resolve mode: the values secrets went into, to compare.
+    let mut resolved: Option<Value> = None;
     let identity = IdentitySource::from_flag_or_env(a.identity.as_deref());
     if !matches!(identity, IdentitySource::None) && has_secret(&side.value) {
         session.set_secrets(SecretMode::Resolve, identity);
         let mark = session.sink.error_count();
-        let resolved = session.build(&program, &target, None, &inputs);
+        let built = session.build(&program, &target, None, &inputs);
         if session.sink.error_count() > mark {
             return cannot_compare(out, session);
         }
-        if let Some((_, plain)) = resolved {
-            collect_secrets(&side.value, &plain, &mut secrets);
-        }
+        resolved = built.map(|(_, plain)| plain);
         session.set_secrets(SecretMode::Reference, IdentitySource::None);
     }
-    let (compiled, paths) = match actual.format {
+    // Both trees shaped as the deployed file is: dotenv flattens them to variables.
+    let (compiled, resolved, paths) = match actual.format {
         Format::Dotenv => {
-            let mut flat = crate::value::Map::default();
-            let mut paths = IndexMap::new();
-            for (name, path, v) in dotenv_vars(&side.value) {
-                paths.insert(name.clone(), path);
-                flat.insert(name.into(), v);
-            }
-            (
-                Value::new(ValueKind::Object(Box::new(flat)), side.value.origin),
-                Some(paths),
-            )
+            let flatten = |tree: &Value| {
+                let mut flat = crate::value::Map::default();
+                let mut paths = IndexMap::new();
+                for (name, path, v) in dotenv_vars(tree) {
+                    paths.insert(name.clone(), path);
+                    flat.insert(name.into(), v);
+                }
+                (
+                    Value::new(ValueKind::Object(Box::new(flat)), tree.origin),
+                    paths,
+                )
+            };
+            let (compiled, paths) = flatten(&side.value);
+            (compiled, resolved.map(|r| flatten(&r).0), Some(paths))
         }
-        _ => (side.value.clone(), None),
+        _ => (side.value.clone(), resolved, None),
     };
     let unset = |var: &str| inputs.lookup(var).is_none();
     let deployed = Deployed {
         name: &actual.name,
         value: &actual.value,
         unset_env: &unset,
-        secrets: &secrets,
+        resolved: resolved.as_ref(),
         paths: paths.as_ref(),
     };
     let findings = {
@@ -622,34 +625,14 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     }
 }
 
+/// Whether a secret went into any value of the tree.
 fn has_secret(v: &Value) -> bool {
-    match &v.kind {
-        ValueKind::Secret(_) => true,
-        ValueKind::Object(m) => m.values().any(has_secret),
-        ValueKind::Array(a) => a.iter().any(has_secret),
-        _ => false,
-    }
-}
-
-fn collect_secrets(reference: &Value, plain: &Value, out: &mut IndexMap<String, String>) {
-    match (&reference.kind, &plain.kind) {
-        (ValueKind::Secret(name), ValueKind::String(text)) => {
-            out.insert(name.clone(), text.clone());
+    v.secret
+        || match &v.kind {
+            ValueKind::Object(m) => m.values().any(has_secret),
+            ValueKind::Array(a) => a.iter().any(has_secret),
+            _ => false,
         }
-        (ValueKind::Object(a), ValueKind::Object(b)) => {
-            for (k, v) in a.iter() {
-                if let Some(w) = b.get(k) {
-                    collect_secrets(v, w, out);
-                }
-            }
-        }
-        (ValueKind::Array(a), ValueKind::Array(b)) => {
-            for (v, w) in a.iter().zip(b) {
-                collect_secrets(v, w, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The deployed configuration, read into a value tree.

@@ -32,7 +32,7 @@ pub struct Side {
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     Drift,
-    /// A deployed secret that could not be compared (no identity to decrypt the store).
+    /// A deployed secret, or a value derived from one, that could not be compared (no identity to decrypt the store).
     Unverified,
     Declared,
 }
@@ -517,6 +517,23 @@ fn show(v: &Value) -> String {
     v.describe_within(100)
 }
 
+/// Whether `deployed` is what `build` writes for `compiled` with secrets as references (`secret://name`, also
+/// inside arrays and objects).
+fn written_by_reference(compiled: &Value, deployed: &Value) -> bool {
+    match (&compiled.kind, &deployed.kind) {
+        (ValueKind::Secret(name), ValueKind::String(s)) => *s == secret_reference(name),
+        (ValueKind::Array(a), ValueKind::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| written_by_reference(x, y))
+        }
+        (ValueKind::Object(a), ValueKind::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, x)| b.get(k).is_some_and(|y| written_by_reference(x, y)))
+        }
+        _ => compiled.same(deployed),
+    }
+}
+
 fn type_differs(a: &Value, b: &Value) -> bool {
     let numeric = |v: &Value| matches!(v.kind, ValueKind::Int(_) | ValueKind::Float(_));
     a.type_name() != b.type_name() && !(numeric(a) && numeric(b))
@@ -859,8 +876,10 @@ pub struct Deployed<'a> {
     pub value: &'a Value,
     /// `@env` variables that were not set while compiling (their deployed values cannot be checked here).
     pub unset_env: &'a dyn Fn(&str) -> bool,
-    /// Decrypted secrets by name (`--identity`); compared for equality, never shown.
-    pub secrets: &'a IndexMap<String, String>,
+    /// The same target built with `--secrets resolve` (`--identity`), shaped as the compiled tree is (dotenv:
+    /// flattened the same way); `None` without an identity. Read only where the compiled value is secret-derived,
+    /// and only compared for equality, never shown.
+    pub resolved: Option<&'a Value>,
     /// Dotenv: the key path each variable name came from.
     pub paths: Option<&'a IndexMap<String, Vec<String>>>,
 }
@@ -987,31 +1006,36 @@ pub fn compare_deployed(
                 )
             }
             (Some(c), Some(d)) => {
-                // A secret: the reference itself, or the decrypted value compared for equality (never shown).
-                if let ValueKind::Secret(name) = &c.kind {
-                    let reference =
-                        matches!(&d.kind, ValueKind::String(s) if *s == secret_reference(name));
-                    let plain = deployed.secrets.get(name);
-                    let equal = reference
-                        || matches!((&d.kind, plain), (ValueKind::String(s), Some(p)) if s == p);
-                    if equal {
+                // Anything a secret went into: what `build` writes by reference, or what `--secrets resolve`
+                // builds, compared for equality; neither side is ever shown.
+                if c.secret {
+                    let resolved = deployed.resolved.map(|r| r.get_path(&v.path));
+                    if written_by_reference(c, d) || resolved.flatten().is_some_and(|r| r.same(d)) {
                         continue;
                     }
-                    if plain.is_none() {
-                        (
-                            Kind::Value,
-                            Class::Unverified,
-                            format!("deployed `{shown}` holds a value for secret `{name}`, which cannot be compared without the store's identity"),
-                            vec!["pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed".to_string()],
-                        )
+                    let env = side.target.env.as_deref();
+                    let store = env.unwrap_or("project's");
+                    let kind = if type_differs(c, d) && !matches!(c.kind, ValueKind::Secret(_)) {
+                        Kind::Type
                     } else {
-                        let env = side.target.env.as_deref();
-                        (
-                            Kind::Value,
+                        Kind::Value
+                    };
+                    let what = match &c.kind {
+                        ValueKind::Secret(name) => format!("a value for secret `{name}`"),
+                        _ => "a value derived from a secret".to_string(),
+                    };
+                    match (&c.kind, resolved) {
+                        (_, None) => (
+                            kind,
+                            Class::Unverified,
+                            format!("deployed `{shown}` holds {what}, which cannot be compared without the store's identity"),
+                            vec!["pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed".to_string()],
+                        ),
+                        (ValueKind::Secret(name), Some(_)) => (
+                            kind,
                             Class::Drift,
                             format!(
-                                "deployed `{shown}` is not the value of secret `{name}` in the {} store (values not shown)",
-                                env.unwrap_or("project's")
+                                "deployed `{shown}` is not the value of secret `{name}` in the {store} store (values not shown)"
                             ),
                             vec![
                                 format!("redeploy the build of {t} (built with --secrets resolve)"),
@@ -1020,7 +1044,25 @@ pub fn compare_deployed(
                                     env.unwrap_or("ENV")
                                 ),
                             ],
-                        )
+                        ),
+                        (_, Some(_)) => (
+                            kind,
+                            Class::Drift,
+                            format!(
+                                "deployed `{shown}` is not the value tuskc derives from the {store} store's secrets (values not shown)"
+                            ),
+                            vec![
+                                format!("redeploy the build of {t} (built with --secrets resolve)"),
+                                match &def {
+                                    Some(o) => format!(
+                                        "or, if the deployed value is right, change it at {} (or the secrets it uses){}",
+                                        ctx.at(o.file, o.span),
+                                        layer_note(o, "set it")
+                                    ),
+                                    None => "or, if the deployed value is right, change it (or the secrets it uses) in the source".into(),
+                                },
+                            ],
+                        ),
                     }
                 } else if let Some(var) = c.env.as_deref().filter(|var| (deployed.unset_env)(var)) {
                     (

@@ -568,3 +568,257 @@ fn deployed_secrets_compared_never_printed() {
         );
     }
 }
+
+/// Point 7 of issue 17: a project with a production store and values derived from its secrets in every way a
+/// value can be (interpolation, concatenation, lists holding a secret or an interpolation, an object holding them).
+const SEALED_MANIFEST: &str = r#"[project]
+name = "sealed"
+entries = ["app.tsk"]
+environments = ["production"]
+"#;
+
+const SEALED_APP: &str = r#"[database]
+host: "db.internal"
+password: @secret("db_password")
+url: "postgres://app:${password}@db/app"
+
+[api]
+token: @secret("api/token")
+header: "Bearer " + token
+tokens: [token, "static"]
+hooks: ["https://hooks.example/${token}", "https://example.com"]
+auth { user: "app", pass: database.password, basic: "app:" + token }
+timeout: 30
+"#;
+
+const SEALED_DB: &str = "CANARY-drift-db-5e1f";
+const SEALED_TOKEN: &str = "CANARY-drift-token-77aa";
+
+/// The sealed project in a temporary directory (`app/`), its production store holding both secrets, and the path of
+/// the identity that decrypts it.
+fn sealed() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("tuskc.toml"), SEALED_MANIFEST).unwrap();
+    std::fs::write(root.join("app.tsk"), SEALED_APP).unwrap();
+    let key = tmp.path().join("production.key");
+    let key = key.to_str().unwrap().to_string();
+    let o = tuskc(
+        &root,
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "production",
+            "--generate-identity",
+            &key,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (name, value) in [("db_password", SEALED_DB), ("api/token", SEALED_TOKEN)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
+            .args(["secrets", "set", name, "--env", "production"])
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .env_remove("TUSKC_IDENTITY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    (tmp, root, key)
+}
+
+/// `build -e production -f FORMAT --secrets resolve --identity KEY -o deployed.EXT`, then `edit` the file as a
+/// running system would drift; its name.
+fn deploy_resolved(
+    root: &Path,
+    key: &str,
+    format: &str,
+    edit: &dyn Fn(String) -> String,
+) -> String {
+    let ext = match format {
+        "dotenv" => "env",
+        f => f,
+    };
+    let name = format!("deployed.{ext}");
+    let o = tuskc(
+        root,
+        &[
+            "build",
+            "-e",
+            "production",
+            "-f",
+            format,
+            "--secrets",
+            "resolve",
+            "--identity",
+            key,
+            "-o",
+            &name,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+    let text = std::fs::read_to_string(root.join(&name)).unwrap();
+    assert!(
+        text.contains(SEALED_TOKEN),
+        "{format}: not resolved: {text}"
+    );
+    std::fs::write(root.join(&name), edit(text)).unwrap();
+    name
+}
+
+/// `drift -e production --actual FILE` with more arguments; stdout and stderr never hold a secret's value.
+fn drift_sealed(root: &Path, actual: &str, more: &[&str], hidden: &[&str]) -> Output {
+    let mut args = vec!["drift", "-e", "production", "--actual", actual];
+    args.extend_from_slice(more);
+    let o = tuskc(root, &args);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    for h in [SEALED_DB, SEALED_TOKEN].iter().chain(hidden) {
+        assert!(!all.contains(h), "`{h}` printed by drift {more:?}: {all}");
+    }
+    o
+}
+
+#[test]
+fn values_derived_from_secrets_round_trip_without_drift() {
+    let (_tmp, root, key) = sealed();
+    for format in ["json", "yaml", "toml", "dotenv"] {
+        let name = deploy_resolved(&root, &key, format, &|s| s);
+        let o = drift_sealed(&root, &name, &["--identity", &key], &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{format}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(
+            stdout(&o).contains("0 drifts, 0 declared\n"),
+            "{format}: {}",
+            stdout(&o)
+        );
+        let o = drift_sealed(&root, &name, &["--identity", &key, "--format", "json"], &[]);
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stdout(&o));
+        let r = json(&o);
+        assert_eq!(classes(&r), vec![], "{format}: {r}");
+    }
+}
+
+#[test]
+fn a_changed_value_derived_from_a_secret_is_drift_and_never_shown() {
+    let (_tmp, root, key) = sealed();
+    // The URL's host and the first token of the list change; the plaintext around them stays.
+    let moved = "@db-moved/app";
+    let name = deploy_resolved(&root, &key, "json", &|s| {
+        let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        v["database"]["url"] = format!("postgres://app:{SEALED_DB}{moved}").into();
+        v["api"]["tokens"][0] = format!("{SEALED_TOKEN}-old").into();
+        v["api"]["auth"]["basic"] = format!("app:{SEALED_TOKEN}-old").into();
+        serde_json::to_string_pretty(&v).unwrap()
+    });
+    let o = drift_sealed(&root, &name, &["--identity", &key], &[moved, "-old"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("deployed `database.url` is not the value tuskc derives from the production store's secrets (values not shown)"),
+        "{text}"
+    );
+    assert!(text.contains("3 drifts, 0 declared\n"), "{text}");
+    let o = drift_sealed(
+        &root,
+        &name,
+        &["--identity", &key, "--format", "json"],
+        &[moved, "-old"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let r = json(&o);
+    assert_eq!(
+        classes(&r),
+        vec![
+            ("database.url".to_string(), "drift".to_string()),
+            ("api.tokens".to_string(), "drift".to_string()),
+            ("api.auth.basic".to_string(), "drift".to_string()),
+        ],
+        "{r}"
+    );
+    for f in r["findings"].as_array().unwrap() {
+        assert_eq!(f["kind"], "value", "{f}");
+        assert_eq!(
+            f["variants"][1]["value"], "a hidden value (it is, or looks like, a secret)",
+            "{f}"
+        );
+    }
+
+    // The same edit in dotenv: the variable is drift, hidden the same way.
+    let name = deploy_resolved(&root, &key, "dotenv", &|s| s.replace("@db/app", moved));
+    let o = drift_sealed(
+        &root,
+        &name,
+        &["--identity", &key, "--format", "json"],
+        &[moved],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        classes(&json(&o)),
+        vec![(
+            "DATABASE_URL (database.url)".to_string(),
+            "drift".to_string()
+        )]
+    );
+}
+
+#[test]
+fn values_derived_from_secrets_are_unverified_without_an_identity() {
+    let (_tmp, root, key) = sealed();
+    let name = deploy_resolved(&root, &key, "json", &|s| s);
+    let o = drift_sealed(&root, &name, &["--format", "json"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let r = json(&o);
+    let unverified = |path: &str| (path.to_string(), "unverified".to_string());
+    assert_eq!(
+        classes(&r),
+        vec![
+            unverified("database.password"),
+            unverified("database.url"),
+            unverified("api.token"),
+            unverified("api.header"),
+            unverified("api.tokens"),
+            unverified("api.hooks"),
+            unverified("api.auth.pass"),
+            unverified("api.auth.basic"),
+        ],
+        "{r}"
+    );
+    assert!(
+        r["findings"][1]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("holds a value derived from a secret, which cannot be compared without the store's identity"),
+        "{r}"
+    );
+    // A file written with references (plain `build`) matches as it is, with or without an identity.
+    let o = tuskc(&root, &["build", "-e", "production", "-o", "refs.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for more in [&[][..], &["--identity", key.as_str()][..]] {
+        let o = drift_sealed(&root, "refs.json", more, &[]);
+        assert_eq!(o.status.code(), Some(0), "{more:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("0 drifts, 0 declared\n"),
+            "{}",
+            stdout(&o)
+        );
+    }
+}
