@@ -235,7 +235,11 @@ impl<'a> Checker<'a> {
                     return Ok(()); // reported by validation
                 };
                 let at = v.origin;
-                if let Some(d) = secret_content(v, ContentUse::LiteralType, at.file, at.span) {
+                if let Some(mut d) = secret_content(v, ContentUse::LiteralType, at.file, at.span) {
+                    let set = self.set_at(&at);
+                    for l in &mut d.labels {
+                        l.message = format!("{} ({set})", l.message);
+                    }
                     return Err(vec![self.decl_label(d, decl, path)]);
                 }
                 self.coerce_env(v, &lit.kind);

@@ -11,7 +11,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::schema::{const_value, Binding, Schemas};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
-use crate::value::{Value, ValueKind};
+use crate::value::Value;
 
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
