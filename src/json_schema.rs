@@ -11,7 +11,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::schema::{const_value, Binding, Schemas};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
-use crate::value::Value;
+use crate::value::{Value, ValueKind};
 
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -378,7 +378,12 @@ pub fn validate(
         } else {
             pointer.clone()
         };
-        let shown_value = at.describe();
+        // An object or array holding a secret is shown by its shape (its masked text is in the message).
+        let shown_value = match &at.kind {
+            ValueKind::Object(m) => format!("an object with {} keys", m.len()),
+            ValueKind::Array(a) => format!("an array of {} items", a.len()),
+            _ => at.describe(),
+        };
         let message = e.to_string();
         let f = sources.get(at.origin.file);
         let lc = f.line_col(at.origin.span.start);
