@@ -884,7 +884,12 @@ impl<'a> Checker<'a> {
                 match binary_kind(*op, &a, &b) {
                     Ok(kind) => mk(kind),
                     Err(BinaryError::SecretContent) => {
-                        let (v, at) = if a.is_secret() { (&a, l.span) } else { (&b, r.span) };
+                        let (v, at) = if a.is_secret() {
+                            (&a, l.span)
+                        } else {
+                            (&b, r.span)
+                        };
+                        // `binary_kind` found a secret operand, so this is always the TSK0317 error.
                         secret_used(v, ContentUse::Operator(*op), file, at)?;
                         mk(ValueKind::Null)
                     }
@@ -897,14 +902,12 @@ impl<'a> Checker<'a> {
                             b.type_name()
                         ),
                     )),
-                    Err(BinaryError::DivisionByZero) => Err(AssertFailure::Unreadable(
-                        r.span,
-                        "division by zero".into(),
-                    )),
-                    Err(BinaryError::Overflow) => Err(AssertFailure::Unreadable(
-                        e.span,
-                        "number overflow".into(),
-                    )),
+                    Err(BinaryError::DivisionByZero) => {
+                        Err(AssertFailure::Unreadable(r.span, "division by zero".into()))
+                    }
+                    Err(BinaryError::Overflow) => {
+                        Err(AssertFailure::Unreadable(e.span, "number overflow".into()))
+                    }
                 }
             }
             // `$variables` and other directives were rejected by schema validation.

@@ -915,7 +915,8 @@ impl<'a> Evaluator<'a> {
         ctx: &Ctx,
     ) -> Option<String> {
         let v = self.eval(e, ctx)?;
-        if let Some(d) = secret_content(&v, ContentUse::SelectInput(directive), ctx.file(), e.span) {
+        if let Some(d) = secret_content(&v, ContentUse::SelectInput(directive), ctx.file(), e.span)
+        {
             self.sink.push(d);
             return None;
         }
@@ -1002,7 +1003,11 @@ impl<'a> Evaluator<'a> {
             }
             Err(BinaryError::Types) => None,
             Err(BinaryError::SecretContent) => {
-                let (v, at) = if a.is_secret() { (&a, l.span) } else { (&b, r.span) };
+                let (v, at) = if a.is_secret() {
+                    (&a, l.span)
+                } else {
+                    (&b, r.span)
+                };
                 self.sink
                     .extend(secret_content(v, ContentUse::Operator(op), ctx.file(), at));
                 return None;

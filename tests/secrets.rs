@@ -1169,7 +1169,14 @@ fn secret_values_never_leak() {
     .unwrap();
     for mode in [&[][..], &redact[..], &resolve[..]] {
         runs.push(with(
-            &["check", "listed.tsk", "-e", "staging", "--json-schema", "nested.json"],
+            &[
+                "check",
+                "listed.tsk",
+                "-e",
+                "staging",
+                "--json-schema",
+                "nested.json",
+            ],
             mode,
         ));
     }
@@ -1338,7 +1345,10 @@ fn a_guess_gets_the_same_answer_right_or_wrong() {
             let mut answers = Vec::new();
             for guess in [TOKEN, DB, "wrong"] {
                 let var = format!("GUESS={guess}");
-                for mode in [&["--secrets", "reference"][..], &["--secrets", "resolve", "--identity", &id][..]] {
+                for mode in [
+                    &["--secrets", "reference"][..],
+                    &["--secrets", "resolve", "--identity", &id][..],
+                ] {
                     let mut args = vec![command, file.as_str(), "-e", "staging", "--var", &var];
                     args.extend(mode);
                     let o = p.tuskc(&args, None);
@@ -1349,7 +1359,11 @@ fn a_guess_gets_the_same_answer_right_or_wrong() {
             assert_eq!(*code, Some(1), "{expr}: {stderr}");
             assert!(stderr.contains("[TSK0317]"), "{expr}: {stderr}");
             for (c, o, e, args) in &answers[1..] {
-                assert_eq!((c, o, e), (code, stdout, stderr), "{args} answers differently");
+                assert_eq!(
+                    (c, o, e),
+                    (code, stdout, stderr),
+                    "{args} answers differently"
+                );
             }
         }
     }
@@ -1360,7 +1374,10 @@ fn a_guess_gets_the_same_answer_right_or_wrong() {
             r#"{{"properties":{{"api":{{"properties":{{"token":{{"const":{guess:?}}}}}}}}}}}"#
         );
         std::fs::write(p.root.join("guess.json"), schema).unwrap();
-        for mode in [&["--secrets", "reference"][..], &["--secrets", "resolve", "--identity", &id][..]] {
+        for mode in [
+            &["--secrets", "reference"][..],
+            &["--secrets", "resolve", "--identity", &id][..],
+        ] {
             let mut args = vec!["check", "-e", "staging", "--json-schema", "guess.json"];
             args.extend(mode);
             let o = p.tuskc(&args, None);

@@ -112,15 +112,24 @@ const USES: &[(&str, &str)] = &[
     ("x: tok\nbind x: G | \"other\"", "TSK0317"),
     ("x: tok\nbind x: int | G", "TSK0317"),
     ("x: [tok]\nbind x: [G]", "TSK0317"),
-    ("schema S {\n  v: string\n  assert v == G : \"guessed\"\n}\n[s: S]\nv: tok", "TSK0317"),
-    ("schema S {\n  v: string\n  assert v ? true : false\n}\n[s: S]\nv: tok", "TSK0317"),
+    (
+        "schema S {\n  v: string\n  assert v == G : \"guessed\"\n}\n[s: S]\nv: tok",
+        "TSK0317",
+    ),
+    (
+        "schema S {\n  v: string\n  assert v ? true : false\n}\n[s: S]\nv: tok",
+        "TSK0317",
+    ),
     // Allowed: passed whole or joined into a string; type-only outcomes.
     ("x: \"pre-\" + tok + 1", "ok"),
     ("x: \"${tok}/\" + G", "ok"),
     ("x: [tok] + [G]", "ok"),
     ("x: tok\nbind x: string | G", "ok"),
     ("x: tok\nbind x: secret", "ok"),
-    ("x: tok\nbind x: string(len 3..5, pattern \"^a\", format hostname)", "ok"),
+    (
+        "x: tok\nbind x: string(len 3..5, pattern \"^a\", format hostname)",
+        "ok",
+    ),
     ("x: @env(\"UNSET\", tok)\nbind x: int", "TSK0501"),
     ("x: tok\nbind x: int", "TSK0501"),
     ("x: tok + [1]", "TSK0307"),
@@ -171,7 +180,10 @@ fn compile(
     }
     failed |= session.sink.has_errors();
     let diags = session.take_diagnostics();
-    (failed, tuskc::render::human(&diags, &session.sources, false))
+    (
+        failed,
+        tuskc::render::human(&diags, &session.sources, false),
+    )
 }
 
 proptest! {
