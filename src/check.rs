@@ -9,7 +9,7 @@
 //! configuration sets, in schema order.
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
-use crate::eval::{binary_kind, BinaryError};
+use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
 use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
@@ -234,6 +234,14 @@ impl<'a> Checker<'a> {
                 let Some(lit) = const_value(e, file) else {
                     return Ok(()); // reported by validation
                 };
+                let at = v.origin;
+                if let Some(mut d) = secret_content(v, ContentUse::LiteralType, at.file, at.span) {
+                    let set = self.set_at(&at);
+                    for l in &mut d.labels {
+                        l.message = format!("{} ({set})", l.message);
+                    }
+                    return Err(vec![self.decl_label(d, decl, path)]);
+                }
                 self.coerce_env(v, &lit.kind);
                 if v.same(&lit) {
                     Ok(())
@@ -396,7 +404,7 @@ impl<'a> Checker<'a> {
 
     /// `@env` text converted to the kind a type wants, when it parses. Returns nothing either way.
     fn coerce_env(&self, v: &mut Value, want: &ValueKind) {
-        if let (ValueKind::String(s), Some(_)) = (&v.kind, &v.env) {
+        if let (ValueKind::String(s), Some(_)) = (&v.kind, v.env_var()) {
             if let Some(k) = parse_env_text(s, want) {
                 v.kind = k;
             }
@@ -412,7 +420,7 @@ impl<'a> Checker<'a> {
         decl: Decl,
         path: &str,
     ) -> Option<Diagnostic> {
-        let (ValueKind::String(s), Some(var)) = (&v.kind, &v.env) else {
+        let (ValueKind::String(s), Some(var)) = (&v.kind, v.env_var()) else {
             return None;
         };
         match parse_env_text(s, want) {
@@ -504,6 +512,11 @@ impl<'a> Checker<'a> {
                 Ok(()) => {
                     *v = attempt;
                     return Ok(());
+                }
+                // Whether this member fits depends on a secret's content, so which member wins would too.
+                Err(e) if e.iter().any(|d| d.code == Code::SecretContent) => {
+                    self.warnings.truncate(warnings);
+                    return Err(e);
                 }
                 Err(e) => {
                     self.warnings.truncate(warnings);
@@ -765,7 +778,8 @@ impl<'a> Checker<'a> {
             )
             .primary(file, a.cond.span, format!("this is {}", other.describe()))
             .help("an assertion must evaluate to true or false; compare explicitly")),
-            Err((span, why)) => Err(Diagnostic::error(
+            Err(AssertFailure::Secret(d)) => Err(d),
+            Err(AssertFailure::Unreadable(span, why)) => Err(Diagnostic::error(
                 Code::AssertionError,
                 format!("assertion `{cond_text}` cannot be evaluated"),
             )
@@ -774,7 +788,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Evaluate an assertion over the object's fields (after defaults). A field that is not set reads as null.
-    fn eval_assert(&self, e: &Expr, obj: &Value, file: FileId) -> Result<Value, (Span, String)> {
+    fn eval_assert(&self, e: &Expr, obj: &Value, file: FileId) -> Result<Value, AssertFailure> {
         let origin = Origin {
             file,
             span: e.span,
@@ -787,7 +801,7 @@ impl<'a> Checker<'a> {
             ExprKind::Int(i) => mk(ValueKind::Int(*i)),
             ExprKind::Float(f) => mk(ValueKind::Float(*f)),
             ExprKind::Str { .. } | ExprKind::Array { .. } | ExprKind::Object { .. } => {
-                const_value(e, file).ok_or((
+                const_value(e, file).ok_or(AssertFailure::Unreadable(
                     e.span,
                     "only constant strings, arrays and objects are allowed in assertions".into(),
                 ))
@@ -812,24 +826,41 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Unary(op, inner) => {
                 let x = self.eval_assert(inner, obj, file)?;
+                let used = match op {
+                    UnaryOp::Not => ContentUse::Not,
+                    UnaryOp::Neg => ContentUse::Negate,
+                };
+                secret_used(&x, used, file, inner.span)?;
                 match (op, &x.kind) {
                     (UnaryOp::Not, ValueKind::Bool(b)) => mk(ValueKind::Bool(!b)),
                     (UnaryOp::Neg, ValueKind::Int(i)) => mk(ValueKind::Int(
-                        i.checked_neg().ok_or((e.span, "overflow".to_string()))?,
+                        i.checked_neg()
+                            .ok_or(AssertFailure::Unreadable(e.span, "overflow".to_string()))?,
                     )),
                     (UnaryOp::Neg, ValueKind::Float(f)) => mk(ValueKind::Float(-f)),
-                    _ => Err((inner.span, format!("this is {}", x.describe()))),
+                    _ => Err(AssertFailure::Unreadable(
+                        inner.span,
+                        format!("this is {}", x.describe()),
+                    )),
                 }
             }
-            ExprKind::Ternary(c, a, b) => match self.eval_assert(c, obj, file)?.kind {
-                ValueKind::Bool(true) => self.eval_assert(a, obj, file),
-                ValueKind::Bool(false) => self.eval_assert(b, obj, file),
-                _ => Err((c.span, "the condition is not a boolean".into())),
-            },
+            ExprKind::Ternary(c, a, b) => {
+                let cond = self.eval_assert(c, obj, file)?;
+                secret_used(&cond, ContentUse::Condition, file, c.span)?;
+                match cond.kind {
+                    ValueKind::Bool(true) => self.eval_assert(a, obj, file),
+                    ValueKind::Bool(false) => self.eval_assert(b, obj, file),
+                    _ => Err(AssertFailure::Unreadable(
+                        c.span,
+                        "the condition is not a boolean".into(),
+                    )),
+                }
+            }
             ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), l, r) => {
                 let a = self.eval_assert(l, obj, file)?;
+                secret_used(&a, ContentUse::Operator(*op), file, l.span)?;
                 let ValueKind::Bool(ab) = a.kind else {
-                    return Err((
+                    return Err(AssertFailure::Unreadable(
                         l.span,
                         format!("`{}` needs booleans; this is {}", op.symbol(), a.describe()),
                     ));
@@ -838,9 +869,10 @@ impl<'a> Checker<'a> {
                     return mk(ValueKind::Bool(ab));
                 }
                 let b = self.eval_assert(r, obj, file)?;
+                secret_used(&b, ContentUse::Operator(*op), file, r.span)?;
                 match b.kind {
                     ValueKind::Bool(bb) => mk(ValueKind::Bool(bb)),
-                    _ => Err((
+                    _ => Err(AssertFailure::Unreadable(
                         r.span,
                         format!("`{}` needs booleans; this is {}", op.symbol(), b.describe()),
                     )),
@@ -851,7 +883,17 @@ impl<'a> Checker<'a> {
                 let b = self.eval_assert(r, obj, file)?;
                 match binary_kind(*op, &a, &b) {
                     Ok(kind) => mk(kind),
-                    Err(BinaryError::Types) => Err((
+                    Err(BinaryError::SecretContent) => {
+                        let (v, at) = if a.is_secret() {
+                            (&a, l.span)
+                        } else {
+                            (&b, r.span)
+                        };
+                        // `binary_kind` found a secret operand, so this is always the TSK0317 error.
+                        secret_used(v, ContentUse::Operator(*op), file, at)?;
+                        mk(ValueKind::Null)
+                    }
+                    Err(BinaryError::Types) => Err(AssertFailure::Unreadable(
                         e.span,
                         format!(
                             "cannot apply `{}` to {} and {}",
@@ -860,12 +902,19 @@ impl<'a> Checker<'a> {
                             b.type_name()
                         ),
                     )),
-                    Err(BinaryError::DivisionByZero) => Err((r.span, "division by zero".into())),
-                    Err(BinaryError::Overflow) => Err((e.span, "number overflow".into())),
+                    Err(BinaryError::DivisionByZero) => {
+                        Err(AssertFailure::Unreadable(r.span, "division by zero".into()))
+                    }
+                    Err(BinaryError::Overflow) => {
+                        Err(AssertFailure::Unreadable(e.span, "number overflow".into()))
+                    }
                 }
             }
             // `$variables` and other directives were rejected by schema validation.
-            _ => Err((e.span, "not allowed in an assertion".into())),
+            _ => Err(AssertFailure::Unreadable(
+                e.span,
+                "not allowed in an assertion".into(),
+            )),
         }
     }
 
@@ -945,6 +994,22 @@ impl<'a> Checker<'a> {
         } else {
             Err(errs)
         }
+    }
+}
+
+/// Why an assertion has no value.
+enum AssertFailure {
+    /// It reads something assertions cannot (TSK0516): where, and why.
+    Unreadable(Span, String),
+    /// It needs a secret's content (TSK0317).
+    Secret(Diagnostic),
+}
+
+/// [`secret_content`] inside an assertion.
+fn secret_used(v: &Value, used: ContentUse, file: FileId, span: Span) -> Result<(), AssertFailure> {
+    match secret_content(v, used, file, span) {
+        Some(d) => Err(AssertFailure::Secret(d)),
+        None => Ok(()),
     }
 }
 

@@ -806,9 +806,7 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
     // A decrypted value is printed only by `get --reveal`; otherwise it is masked like `--secrets redact`.
     let masked;
     let value = if session.secrets.mode == SecretMode::Resolve && (explain || !a.reveal) {
-        let mut copy = value.clone();
-        crate::secrets::redact(&mut copy);
-        masked = copy;
+        masked = crate::secrets::masked(value);
         &masked
     } else {
         value

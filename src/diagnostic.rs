@@ -307,6 +307,8 @@ codes! {
         "Evaluating a value followed more than 400 references in a row. tuskc stops there rather than risk running out of stack.";
     ValueTooLarge = "0316", "value too large",
         "A string grew past 16 MiB, an array past 1,000,000 items, or references copied more than 500,000 values into one target: usually a chain of keys that each refer to the next one twice (`a: \"${b}${b}\"`, `b: \"${c}${c}\"`...), which doubles the size at every step. tuskc stops there rather than run out of memory.";
+    SecretContent = "0317", "operation needs a secret's content",
+        "A value a secret went into (`@secret(\"name\")`, or anything computed from one) may be passed whole or joined into a string (`+`, `${...}`); the result is secret too. Anything whose result or success would depend on the secret's content is an error in every `--secrets` mode, so that no outcome (an error, a chosen branch, `check`'s exit code) tells anything about the value: comparing it (`==`, `<`), arithmetic, `!`, `&&`, `||`, the condition of `? :`, naming the input of `@env`, `@file` or `@secret` with it, and checking it against a literal type or enum (`\"a\" | \"b\"`) or in an `assert`. Compare or compute in the deploy step that reads the secret, or make the choice a setting that is not secret.";
     SchemaMismatch = "0501", "value does not match its type",
         "A value bound to a schema has the wrong type. The message shows the value, the layer and line that set it, and the schema field that declares the type.";
     MissingField = "0502", "required field missing",

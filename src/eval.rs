@@ -422,6 +422,14 @@ impl<'a> Evaluator<'a> {
             } => self.eval_directive(name, args, *parens, e.span, ctx),
             ExprKind::Unary(op, inner) => {
                 let v = self.eval(inner, ctx)?;
+                let used = match op {
+                    UnaryOp::Not => ContentUse::Not,
+                    UnaryOp::Neg => ContentUse::Negate,
+                };
+                if let Some(d) = secret_content(&v, used, ctx.file(), inner.span) {
+                    self.sink.push(d);
+                    return None;
+                }
                 let secret = v.secret;
                 let kind = match (op, &v.kind) {
                     (UnaryOp::Not, ValueKind::Bool(b)) => ValueKind::Bool(!b),
@@ -456,6 +464,10 @@ impl<'a> Evaluator<'a> {
             ExprKind::Binary(op, l, r) => self.eval_binary(*op, l, r, e.span, ctx),
             ExprKind::Ternary(c, a, b) => {
                 let cond = self.eval(c, ctx)?;
+                if let Some(d) = secret_content(&cond, ContentUse::Condition, ctx.file(), c.span) {
+                    self.sink.push(d);
+                    return None;
+                }
                 match cond.kind {
                     ValueKind::Bool(true) => self.eval(a, ctx),
                     ValueKind::Bool(false) => self.eval(b, ctx),
@@ -728,7 +740,7 @@ impl<'a> Evaluator<'a> {
                 if args.is_empty() || args.len() > 2 {
                     return arity(self, "@env(\"NAME\") or @env(\"NAME\", default)");
                 }
-                let var = self.string_arg(&args[0], "the variable name", ctx)?;
+                let var = self.string_arg(&args[0], "the variable name", "env", ctx)?;
                 match self.inputs.lookup(&var) {
                     Some(text) => {
                         let default = match args.get(1) {
@@ -739,8 +751,9 @@ impl<'a> Evaluator<'a> {
                     }
                     None => match args.get(1) {
                         // A text default is `@env` text too: a schema converts it like the variable's value.
+                        // A secret default is passed whole: never converted, so never read.
                         Some(d) => self.eval(d, ctx).map(|v| match v.kind {
-                            ValueKind::String(_) => Value {
+                            ValueKind::String(_) if !v.secret => Value {
                                 env: Some(var.as_str().into()),
                                 ..v
                             },
@@ -761,7 +774,9 @@ impl<'a> Evaluator<'a> {
                 if args.len() != 1 {
                     return arity(self, "@secret(\"name\")");
                 }
-                let secret_name = self.string_arg(&args[0], "the secret name", ctx)?;
+                let secret_name = self.string_arg(&args[0], "the secret name", "secret", ctx)?;
+                // A resolved value keeps the secret's name, so it is described and typed as the reference is.
+                let name: Arc<str> = secret_name.as_str().into();
                 let kind = match self
                     .secrets
                     .map(|r| r.lookup(self.target, &secret_name, file, span))
@@ -785,14 +800,14 @@ impl<'a> Evaluator<'a> {
                     kind,
                     origin: ctx.origin(span),
                     secret: true,
-                    env: None,
+                    env: Some(name),
                 })
             }
             "file" => {
                 if args.len() != 1 {
                     return arity(self, "@file(\"path\")");
                 }
-                let path = self.string_arg(&args[0], "the file path", ctx)?;
+                let path = self.string_arg(&args[0], "the file path", "file", ctx)?;
                 match self
                     .loader
                     .read_data(self.sources, file, &path, args[0].span)
@@ -886,8 +901,21 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn string_arg(&mut self, e: &Expr, what: &str, ctx: &Ctx) -> Option<String> {
+    /// An argument that selects an input (`@env`'s variable, `@secret`'s name, `@file`'s path): a string that no
+    /// secret went into.
+    fn string_arg(
+        &mut self,
+        e: &Expr,
+        what: &str,
+        directive: &'static str,
+        ctx: &Ctx,
+    ) -> Option<String> {
         let v = self.eval(e, ctx)?;
+        if let Some(d) = secret_content(&v, ContentUse::SelectInput(directive), ctx.file(), e.span)
+        {
+            self.sink.push(d);
+            return None;
+        }
         match v.kind {
             ValueKind::String(s) => Some(s),
             _ => {
@@ -912,6 +940,10 @@ impl<'a> Evaluator<'a> {
         // Short-circuit operators evaluate the right side only when needed.
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             let a = self.eval(l, ctx)?;
+            if let Some(d) = secret_content(&a, ContentUse::Operator(op), ctx.file(), l.span) {
+                self.sink.push(d);
+                return None;
+            }
             let ab = match a.kind {
                 Bool(b) => b,
                 _ => return self.not_bool(&a, l.span, &format!("`{}`", op.symbol()), ctx),
@@ -920,6 +952,10 @@ impl<'a> Evaluator<'a> {
                 return Some(Value::new(Bool(ab), ctx.origin(span)));
             }
             let b = self.eval(r, ctx)?;
+            if let Some(d) = secret_content(&b, ContentUse::Operator(op), ctx.file(), r.span) {
+                self.sink.push(d);
+                return None;
+            }
             return match b.kind {
                 Bool(bb) => Some(Value::new(Bool(bb), ctx.origin(span))),
                 _ => self.not_bool(&b, r.span, &format!("`{}`", op.symbol()), ctx),
@@ -962,6 +998,16 @@ impl<'a> Evaluator<'a> {
                 return None;
             }
             Err(BinaryError::Types) => None,
+            Err(BinaryError::SecretContent) => {
+                let (v, at) = if a.is_secret() {
+                    (&a, l.span)
+                } else {
+                    (&b, r.span)
+                };
+                self.sink
+                    .extend(secret_content(v, ContentUse::Operator(op), ctx.file(), at));
+                return None;
+            }
         };
         match kind {
             Some(kind) => Some(Value {
@@ -990,6 +1036,8 @@ impl<'a> Evaluator<'a> {
 /// Why [`binary_kind`] produced no value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryError {
+    /// An operand is secret-derived and the operator needs its content ([`secret_content`]).
+    SecretContent,
     Overflow,
     DivisionByZero,
     /// The operator does not apply to these types.
@@ -1005,6 +1053,11 @@ pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, Bina
         Float(f) => Some(*f),
         _ => None,
     };
+    // Joining (`+`) is the one operator whose outcome never depends on a secret's content: text is concatenated,
+    // arrays are appended, and anything else is a type error in every mode.
+    if op != BinaryOp::Add && (a.is_secret() || b.is_secret()) {
+        return Err(BinaryError::SecretContent);
+    }
     let kind = match op {
         BinaryOp::Eq => Some(Bool(a.same(b))),
         BinaryOp::Ne => Some(Bool(!a.same(b))),
@@ -1084,6 +1137,59 @@ pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, Bina
         }
     }
     kind.ok_or(BinaryError::Types)
+}
+
+/// Something done with a value whose outcome would depend on the value's content (see [`secret_content`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentUse {
+    /// A binary operator other than `+`: comparison, arithmetic, `&&`/`||`.
+    Operator(BinaryOp),
+    /// Unary `-`.
+    Negate,
+    /// Unary `!`.
+    Not,
+    /// The condition of `? :`.
+    Condition,
+    /// The argument of a directive that selects an input (`env`, `secret`, `file`).
+    SelectInput(&'static str),
+    /// A literal type or enum in a schema (`"a" | "b"`).
+    LiteralType,
+}
+
+/// The one rule for values a secret went into (docs/language.md, "What may be done with a secret"): such a value
+/// may be passed whole, or joined into a string (`+`, interpolation; the result is secret too). Anything whose
+/// result or success would depend on its content — comparing it, computing with it, branching on it, choosing an
+/// input by it, matching it against a literal type — is TSK0317 in every mode (reference, redact, resolve), so
+/// an outcome never tells anything about a secret's value, and `check` answers the same with or without keys.
+/// `None` when `v` is not secret-derived; otherwise the error, pointing at `span` (where `v` was written), naming
+/// the secret and never showing its value.
+pub fn secret_content(v: &Value, used: ContentUse, file: FileId, span: Span) -> Option<Diagnostic> {
+    if !v.is_secret() {
+        return None;
+    }
+    let what = match used {
+        ContentUse::Operator(op) => format!("`{}`", op.symbol()),
+        ContentUse::Negate => "`-`".to_string(),
+        ContentUse::Not => "`!`".to_string(),
+        ContentUse::Condition => "the condition of `? :`".to_string(),
+        ContentUse::SelectInput(d) => format!("choosing the input of `@{d}`"),
+        ContentUse::LiteralType => "a literal type".to_string(),
+    };
+    let help = match used {
+        ContentUse::SelectInput(_) => {
+            "name the input literally; a secret never chooses what is read"
+        }
+        _ => "do this in the deploy step that reads the secret, or make the choice a setting that is not secret",
+    };
+    Some(
+        Diagnostic::error(
+            Code::SecretContent,
+            format!("{what} needs the content of {}", v.describe()),
+        )
+        .primary(file, span, format!("this is {}", v.describe()))
+        .note("a value a secret went into can only be passed whole or joined into a string, in every `--secrets` mode")
+        .help(help),
+    )
 }
 
 /// How a scalar reads inside a string. Secrets show as their reference, never a value.

@@ -344,14 +344,16 @@ pub fn compile(schema_text: &str, name: &str) -> Result<jsonschema::Validator, D
 }
 
 /// Validate one target's resolved output. Each error points at the value's origin (the deepest value the JSON
-/// pointer reaches).
+/// pointer reaches). The validator sees the output with every secret-derived leaf masked ([`crate::secrets::masked`]),
+/// in every `--secrets` mode: its messages quote that instance, so they never show a secret, and its verdict never
+/// depends on a secret's content (as tuskc's own constraints skip secrets), so a JSON Schema cannot test a guess.
 pub fn validate(
     validator: &jsonschema::Validator,
     value: &Value,
     schema_name: &str,
     sources: &SourceMap,
 ) -> Vec<Diagnostic> {
-    let instance = crate::emit::to_json(value);
+    let instance = crate::emit::to_json(&crate::secrets::masked(value));
     let mut out = Vec::new();
     for e in validator.iter_errors(&instance) {
         let pointer = e.instance_path().to_string();
@@ -376,19 +378,13 @@ pub fn validate(
         } else {
             pointer.clone()
         };
-        // The validator's message quotes the instance; never let it quote a secret.
-        // Containers holding a secret show only references in the instance; a scalar derived from one is hidden.
-        let container = matches!(at.kind, ValueKind::Object(_) | ValueKind::Array(_));
+        // An object or array holding a secret is shown by its shape (its masked text is in the message).
         let shown_value = match &at.kind {
             ValueKind::Object(m) => format!("an object with {} keys", m.len()),
             ValueKind::Array(a) => format!("an array of {} items", a.len()),
             _ => at.describe(),
         };
-        let message = if (at.secret && !container) || matches!(at.kind, ValueKind::Secret(_)) {
-            format!("the value is rejected by `{schema_name}`")
-        } else {
-            e.to_string()
-        };
+        let message = e.to_string();
         let f = sources.get(at.origin.file);
         let lc = f.line_col(at.origin.span.start);
         let mut d = Diagnostic::error(Code::JsonSchemaViolation, format!("{shown}: {message}"))

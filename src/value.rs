@@ -145,8 +145,10 @@ pub struct Value {
     pub origin: Origin,
     /// A secret went into this value (directly or through an expression).
     pub secret: bool,
-    /// The environment variable this text came from (`@env("PORT")`), so a schema can convert it to the declared
-    /// type and name the variable when it does not parse.
+    /// Where this text came from by name. Without `secret`: the environment variable (`@env("PORT")`), so a schema
+    /// can convert it to the declared type and name the variable when it does not parse ([`Value::env_var`]). With
+    /// `secret`: the name of the secret this value is, whole (a resolved `@secret("name")`), so it is described and
+    /// typed as in reference mode ([`Value::secret_name`]); a secret-derived value is never converted.
     pub env: Option<Arc<str>>,
 }
 
@@ -174,7 +176,31 @@ impl Value {
         }
     }
 
+    /// A value a secret went into: the reference itself, a resolved secret, or anything computed from one.
+    pub fn is_secret(&self) -> bool {
+        self.secret || matches!(self.kind, ValueKind::Secret(_))
+    }
+
+    /// The secret this value is, whole (in every mode: a reference, or its resolved value); `None` for values
+    /// computed from secrets and for everything else.
+    pub fn secret_name(&self) -> Option<&str> {
+        match &self.kind {
+            ValueKind::Secret(name) => Some(name),
+            ValueKind::String(_) if self.secret => self.env.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The environment variable this text came from (`@env`); never a secret's.
+    pub fn env_var(&self) -> Option<&Arc<str>> {
+        self.env.as_ref().filter(|_| !self.secret)
+    }
+
+    /// The type's name in messages: a secret (reference or resolved) is `secret` in every mode.
     pub fn type_name(&self) -> &'static str {
+        if self.secret_name().is_some() {
+            return "secret";
+        }
         match self.kind {
             ValueKind::Null => "null",
             ValueKind::Bool(_) => "bool",
@@ -194,8 +220,11 @@ impl Value {
 
     /// [`Value::describe`], cutting strings after `chars` characters (reports that set values side by side).
     pub fn describe_within(&self, chars: usize) -> String {
+        if let Some(name) = self.secret_name() {
+            return format!("@secret({name:?})");
+        }
         match &self.kind {
-            ValueKind::Secret(name) => format!("@secret({name:?})"),
+            ValueKind::Secret(_) => "a secret".to_string(),
             _ if self.secret => "a value derived from a secret".to_string(),
             ValueKind::Null => "null".into(),
             ValueKind::Bool(b) => b.to_string(),

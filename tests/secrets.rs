@@ -1130,10 +1130,90 @@ fn secret_values_never_leak() {
         ],
         &resolve,
     ));
+    // What needs a secret's content (TSK0317): directive arguments, comparisons, conditions, arithmetic, overflow,
+    // literal types and asserts; and JSON Schema violations whose instance holds secrets in objects and arrays. In
+    // every mode, every format, with and without `-o` (whose file must not be written, or hold no secret).
+    std::fs::write(
+        p.root.join("taint.tsk"),
+        "use \"app.tsk\"\n[taint]\nenv_arg: @env(api.token)\nenv_default: @env(api.token, 5)\n\
+         file_arg: @file(database.password)\nsecret_arg: @secret(api.token)\n\
+         interpolated: @env(\"X_${database.password}\")\n\
+         guess: api.token == \"CANARY\" ? \"yes\" : \"no\"\nlt: database.password < \"m\"\n\
+         cond: database.url ? 1 : 2\nminus: api.token - 1\noverflow: api.token * 9223372036854775807\n\
+         div: database.password / 0\nneg: -api.header\nnot: !api.token\nboth: [api.token] == [database.password]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.root.join("taint_schema.tsk"),
+        "use \"app.tsk\"\nschema Api {\n  token: secret\n  ...\n  assert token != \"CANARY\" : \"guessed\"\n}\n\
+         bind api: Api\nbind database.password: \"CANARY\" | \"other\"\nbind database.url: int | \"x\"\n",
+    )
+    .unwrap();
+    std::fs::write(p.root.join("array.json"), r#"{"type":"array"}"#).unwrap();
+    std::fs::write(
+        p.root.join("nested.json"),
+        r#"{"properties":{"database":{"type":"array"},"api":{"required":["nope"]},"list":{"maxItems":0}}}"#,
+    )
+    .unwrap();
+    let redact = ["--secrets", "redact"];
+    for mode in [&[][..], &redact[..], &resolve[..]] {
+        for file in ["taint.tsk", "taint_schema.tsk"] {
+            for extra in [
+                &[][..],
+                &["--message-format", "json"][..],
+                &["-f", "yaml", "-o", "out.yaml"][..],
+                &["-o", "out.json"][..],
+            ] {
+                let mut run = with(&["build", file, "-e", "staging"], extra);
+                run.extend(mode.iter().map(|s| s.to_string()));
+                runs.push(run);
+            }
+            runs.push(with(&["check", file], mode));
+            runs.push(with(&["check", file, "--message-format", "json"], mode));
+        }
+        for schema in ["array.json", "nested.json"] {
+            runs.push(with(&["check", "--json-schema", schema], mode));
+            runs.push(with(
+                &["check", "--json-schema", schema, "--message-format", "json"],
+                mode,
+            ));
+        }
+    }
+    std::fs::write(
+        p.root.join("listed.tsk"),
+        "use \"app.tsk\"\nlist: [database.password, { t: api.token }]\n",
+    )
+    .unwrap();
+    for mode in [&[][..], &redact[..], &resolve[..]] {
+        runs.push(with(
+            &[
+                "check",
+                "listed.tsk",
+                "-e",
+                "staging",
+                "--json-schema",
+                "nested.json",
+            ],
+            mode,
+        ));
+    }
     let mut diagnosed = 0;
+    let mut content = 0;
     for args in &runs {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = p.tuskc(&args, None);
+        if err(&o).contains("TSK0317") {
+            content += 1;
+        }
+        for written in ["out.json", "out.yaml"] {
+            if let Ok(text) = std::fs::read_to_string(p.root.join(written)) {
+                std::fs::remove_file(p.root.join(written)).unwrap();
+                assert!(
+                    !text.contains(DB) && !text.contains(TOKEN),
+                    "{args:?} wrote a secret to {written}"
+                );
+            }
+        }
         for canary in [DB, TOKEN] {
             assert!(
                 !out(&o).contains(canary),
@@ -1167,6 +1247,10 @@ fn secret_values_never_leak() {
     assert!(
         diagnosed >= 12,
         "the error paths were not exercised ({diagnosed} runs printed diagnostics)"
+    );
+    assert!(
+        content >= 36,
+        "the uses of a secret's content were not exercised ({content} runs reported TSK0317)"
     );
     // ... and they do appear where asked for, so the checks above look at real values.
     assert!(out(&p.ok(
@@ -1250,4 +1334,73 @@ fn the_example_resolves_its_development_secrets() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("[TSK0601]"));
+}
+
+/// `check` and `build` cannot answer "is my guess right": with a right and a wrong guess, in reference and resolve
+/// mode, a comparison, a condition, arithmetic or a JSON Schema `const` on a secret give the same exit code and
+/// the same diagnostics (issue 17; docs/language.md, "What may be done with a secret").
+#[test]
+fn a_guess_gets_the_same_answer_right_or_wrong() {
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    let uses = [
+        "api.token == @env(\"GUESS\")",
+        "@env(\"GUESS\") != database.password",
+        "api.token == @env(\"GUESS\") ? \"yes\" : \"no\"",
+        "api.token < @env(\"GUESS\")",
+        "[api.token] == [@env(\"GUESS\")]",
+        "api.token - 1",
+    ];
+    for (i, expr) in uses.iter().enumerate() {
+        let file = format!("guess{i}.tsk");
+        std::fs::write(
+            p.root.join(&file),
+            format!("use \"app.tsk\"\n[guess]\nanswer: {expr}\n"),
+        )
+        .unwrap();
+        for command in ["check", "build"] {
+            let mut answers = Vec::new();
+            for guess in [TOKEN, DB, "wrong"] {
+                let var = format!("GUESS={guess}");
+                for mode in [
+                    &["--secrets", "reference"][..],
+                    &["--secrets", "resolve", "--identity", &id][..],
+                ] {
+                    let mut args = vec![command, file.as_str(), "-e", "staging", "--var", &var];
+                    args.extend(mode);
+                    let o = p.tuskc(&args, None);
+                    answers.push((o.status.code(), out(&o), err(&o), args.join(" ")));
+                }
+            }
+            let (code, stdout, stderr, _) = &answers[0];
+            assert_eq!(*code, Some(1), "{expr}: {stderr}");
+            assert!(stderr.contains("[TSK0317]"), "{expr}: {stderr}");
+            for (c, o, e, args) in &answers[1..] {
+                assert_eq!(
+                    (c, o, e),
+                    (code, stdout, stderr),
+                    "{args} answers differently"
+                );
+            }
+        }
+    }
+    // A JSON Schema sees every secret as `********`: `const` cannot test a guess either.
+    let mut answers = Vec::new();
+    for guess in [TOKEN, "wrong"] {
+        let schema = format!(
+            r#"{{"properties":{{"api":{{"properties":{{"token":{{"const":{guess:?}}}}}}}}}}}"#
+        );
+        std::fs::write(p.root.join("guess.json"), schema).unwrap();
+        for mode in [
+            &["--secrets", "reference"][..],
+            &["--secrets", "resolve", "--identity", &id][..],
+        ] {
+            let mut args = vec!["check", "-e", "staging", "--json-schema", "guess.json"];
+            args.extend(mode);
+            let o = p.tuskc(&args, None);
+            answers.push((o.status.code(), err(&o).replace(guess, "GUESS")));
+        }
+    }
+    assert_eq!(answers[0].0, Some(1), "{}", answers[0].1);
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:#?}");
 }

@@ -75,3 +75,145 @@ proptest! {
         prop_assert_eq!(valid_name(&n), ok);
     }
 }
+
+// ----- what may be done with a secret (docs/language.md, "What may be done with a secret") -----
+
+use tuskc::driver::Session;
+use tuskc::secrets::{crypto, IdentitySource, SecretMode};
+
+/// Uses of the secret `tok` (`G` is the guess, a string literal), each with what every mode must report: a code
+/// that must appear, or "ok" for a use that is allowed.
+const USES: &[(&str, &str)] = &[
+    ("x: tok == G", "TSK0317"),
+    ("x: G != tok", "TSK0317"),
+    ("x: tok < G", "TSK0317"),
+    ("x: G >= tok", "TSK0317"),
+    ("x: tok - 1", "TSK0317"),
+    ("x: 2 * tok", "TSK0317"),
+    ("x: tok / 0", "TSK0317"),
+    ("x: tok % 0", "TSK0317"),
+    ("x: tok * 9223372036854775807", "TSK0317"),
+    ("x: -tok", "TSK0317"),
+    ("x: !tok", "TSK0317"),
+    ("x: tok && true", "TSK0317"),
+    ("x: false || tok", "TSK0317"),
+    ("x: tok == G ? \"yes\" : \"no\"", "TSK0317"),
+    ("x: tok ? 1 : 2", "TSK0317"),
+    ("x: @env(tok)", "TSK0317"),
+    ("x: @env(tok, 5)", "TSK0317"),
+    ("x: @env(\"${tok}\")", "TSK0317"),
+    ("x: @file(tok)", "TSK0317"),
+    ("x: @secret(tok)", "TSK0317"),
+    ("x: @secret(\"a/\" + tok)", "TSK0317"),
+    ("x: \"${tok}\" == G", "TSK0317"),
+    ("x: [tok] == [G]", "TSK0317"),
+    ("x: { a: tok } != { a: G }", "TSK0317"),
+    ("x: tok\nbind x: G", "TSK0317"),
+    ("x: tok\nbind x: G | \"other\"", "TSK0317"),
+    ("x: tok\nbind x: int | G", "TSK0317"),
+    ("x: [tok]\nbind x: [G]", "TSK0317"),
+    (
+        "schema S {\n  v: string\n  assert v == G : \"guessed\"\n}\n[s: S]\nv: tok",
+        "TSK0317",
+    ),
+    (
+        "schema S {\n  v: string\n  assert v ? true : false\n}\n[s: S]\nv: tok",
+        "TSK0317",
+    ),
+    // Allowed: passed whole or joined into a string; type-only outcomes.
+    ("x: \"pre-\" + tok + 1", "ok"),
+    ("x: \"${tok}/\" + G", "ok"),
+    ("x: [tok] + [G]", "ok"),
+    ("x: tok\nbind x: string | G", "ok"),
+    ("x: tok\nbind x: secret", "ok"),
+    (
+        "x: tok\nbind x: string(len 3..5, pattern \"^a\", format hostname)",
+        "ok",
+    ),
+    ("x: @env(\"UNSET\", tok)\nbind x: int", "TSK0501"),
+    ("x: tok\nbind x: int", "TSK0501"),
+    ("x: tok + [1]", "TSK0307"),
+    ("x: tok + null", "TSK0307"),
+];
+
+/// Values a secret or a guess may have: words, numbers and booleans as text, the empty string.
+fn secret_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9]{0,6}",
+        Just("0".to_string()),
+        Just("5".to_string()),
+        Just("true".to_string()),
+        Just("9223372036854775807".to_string()),
+    ]
+}
+
+/// Compile `source` (with `tok: @secret("tok")`) in `mode`; with `value`, the store holds it as `tok`. Whether it
+/// failed, and the diagnostics as `check` renders them.
+fn compile(
+    dir: &std::path::Path,
+    source: &str,
+    mode: SecretMode,
+    value: &str,
+    identity: &(String, String),
+) -> (bool, String) {
+    let recipient = crypto::parse_recipient(&identity.1).unwrap();
+    let ciphertext = crypto::encrypt(value.as_bytes(), &[recipient], "default", "tok").unwrap();
+    let mut store = Store::new(
+        "default",
+        vec![Recipient {
+            key: identity.1.clone(),
+            comment: None,
+        }],
+    );
+    store.put("tok", &ciphertext);
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    std::fs::write(dir.join("secrets/default.tsk"), store.render()).unwrap();
+    let file = dir.join("app.tsk");
+    std::fs::write(&file, format!("tok: @secret(\"tok\")\n{source}\n")).unwrap();
+    let mut session = Session::open(&file).unwrap();
+    session.set_secrets(mode, IdentitySource::Inline(identity.0.clone()));
+    let inputs = session.env_inputs(&[], &[], false);
+    let program = session.load(&file).unwrap();
+    let mut failed = false;
+    for target in session.all_targets(&program) {
+        failed |= session.build(&program, &target, None, &inputs).is_none();
+    }
+    failed |= session.sink.has_errors();
+    let diags = session.take_diagnostics();
+    (
+        failed,
+        tuskc::render::human(&diags, &session.sources, false),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// Whatever is done with a secret, and whatever its value: reference, redact and resolve mode, with the guess
+    /// right and with it wrong, fail or succeed together with the same diagnostics, so no outcome tells anything
+    /// about the value.
+    #[test]
+    fn secret_uses_answer_the_same_for_every_value(
+        pick in any::<prop::sample::Index>(),
+        guess in secret_text(),
+        other in secret_text(),
+    ) {
+        let (template, expect) = USES[pick.index(USES.len())];
+        let source = template.replace('G', &format!("{guess:?}"));
+        let tmp = tempfile::tempdir().unwrap();
+        let identity = crypto::generate_identity();
+        let reference = compile(tmp.path(), &source, SecretMode::Reference, &guess, &identity);
+        prop_assert_eq!(reference.0, expect != "ok", "{}:\n{}", source, reference.1);
+        if expect != "ok" {
+            prop_assert!(reference.1.contains(&format!("[{expect}]")), "{}:\n{}", source, reference.1);
+        }
+        for (mode, value) in [
+            (SecretMode::Redact, guess.as_str()),
+            (SecretMode::Resolve, guess.as_str()),
+            (SecretMode::Resolve, other.as_str()),
+        ] {
+            let got = compile(tmp.path(), &source, mode, value, &identity);
+            prop_assert_eq!(&got, &reference, "{} in {:?} with {:?}", source, mode, value);
+        }
+    }
+}

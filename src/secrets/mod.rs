@@ -728,6 +728,16 @@ pub fn redact(v: &mut Value) {
     }
 }
 
+/// `value` as it may be shown to people: a copy with every leaf a secret went into masked, as `--secrets redact`
+/// writes it, and the rest as it is. Every message, report or printout that shows a value (or a JSON Schema
+/// instance) takes it from here, so a resolved secret is never shown and a reference shows the same as a resolved
+/// value.
+pub fn masked(value: &Value) -> Value {
+    let mut copy = value.clone();
+    redact(&mut copy);
+    copy
+}
+
 /// Why a literal `value` at key `key` looks like a credential that belongs in the store (TSK0610), if it does:
 /// a known credential shape, or a credential-like key name holding random-looking text.
 pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
