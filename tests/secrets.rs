@@ -1404,3 +1404,672 @@ fn a_guess_gets_the_same_answer_right_or_wrong() {
     assert_eq!(answers[0].0, Some(1), "{}", answers[0].1);
     assert!(answers.iter().all(|a| *a == answers[0]), "{answers:#?}");
 }
+
+/// Issue 17 point 1: key material handed to tuskc where a path or a public key goes is used as a key where a key is
+/// wanted, and never echoed (the common CI habit: the whole `age-keygen` file pasted into TUSKC_IDENTITY).
+#[test]
+fn key_material_is_never_echoed() {
+    let p = Project::new();
+    let key_text = std::fs::read_to_string(&p.staging.file).unwrap();
+    assert!(key_text.starts_with("# created:"), "{key_text}");
+    let secret_line = key_text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_string();
+    let build = ["build", "-e", "staging", "--secrets", "resolve"];
+    // The whole key file in the variable works.
+    let o = p.tuskc_env(&build, None, &[("TUSKC_IDENTITY", &key_text)]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains(DB));
+    // So does the key text given to --identity.
+    let mut args = build.to_vec();
+    args.extend(["--identity", key_text.as_str()]);
+    let o = p.tuskc(&args, None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // A mangled key file (a character lost in the paste), and other text: errors that show none of it.
+    let mangled = key_text.replace(&secret_line, &secret_line[..secret_line.len() - 1]);
+    let body = &secret_line["AGE-SECRET-KEY-".len()..];
+    // One character mistyped: the checksum fails.
+    let pos = "AGE-SECRET-KEY-".len() + 10;
+    let swapped = if &secret_line[pos..=pos] == "Q" {
+        "P"
+    } else {
+        "Q"
+    };
+    let typo = format!(
+        "{}{swapped}{}",
+        &secret_line[..pos],
+        &secret_line[pos + 1..]
+    );
+    for (value, json) in [
+        (mangled.as_str(), false),
+        (mangled.as_str(), true),
+        ("# created: 2026\n# public key: age1xyz\n", false),
+        (typo.as_str(), false),
+    ] {
+        let mut args = build.to_vec();
+        if json {
+            args.extend(["--message-format", "json"]);
+        }
+        let o = p.tuskc_env(&args, None, &[("TUSKC_IDENTITY", value)]);
+        assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+        assert!(err(&o).contains("TSK0605"), "{}", err(&o));
+        for shown in [out(&o), err(&o)] {
+            assert!(
+                !shown.contains(&body[..20])
+                    && !shown.to_lowercase().contains(&body[..20].to_lowercase()),
+                "{shown}"
+            );
+            assert!(!shown.contains("# created"), "{shown}");
+        }
+    }
+    // A path in the variable that does not exist is not shown either (it may be a mangled key).
+    let o = p.tuskc_env(&build, None, &[("TUSKC_IDENTITY", "S3CR3T-NOT-A-PATH")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!err(&o).contains("S3CR3T-NOT-A-PATH"), "{}", err(&o));
+    assert!(err(&o).contains("named by $TUSKC_IDENTITY"), "{}", err(&o));
+    // `recipients rm` and `recipients add` with a private key: refused, not echoed.
+    for verb in ["rm", "add"] {
+        let o = p.tuskc(
+            &[
+                "secrets",
+                "recipients",
+                verb,
+                &secret_line,
+                "--env",
+                "staging",
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert!(!err(&o).contains(body), "{verb}: {}", err(&o));
+    }
+    // A value typed where the path goes is not echoed, and nothing is stored.
+    let before = std::fs::read_to_string(p.store("staging")).unwrap();
+    let o = p.tuskc(
+        &[
+            "secrets",
+            "set",
+            "db_password",
+            "S3CR3T-VALUE-9",
+            "--env",
+            "staging",
+        ],
+        Some(b"x"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!err(&o).contains("S3CR3T-VALUE-9"), "{}", err(&o));
+    assert!(
+        err(&o).contains("never from the command line"),
+        "{}",
+        err(&o)
+    );
+    assert_eq!(std::fs::read_to_string(p.store("staging")).unwrap(), before);
+}
+
+/// `build --secrets resolve --require-sealed`, with nothing written, else a warning naming the change.
+fn sealed_build(p: &Project, id: &str) -> (Output, bool) {
+    let dest = p.root.join("sealed.json");
+    let _ = std::fs::remove_file(&dest);
+    let o = p.tuskc(
+        &[
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "--identity",
+            id,
+            "--require-sealed",
+            "-o",
+            dest.to_str().unwrap(),
+        ],
+        None,
+    );
+    (o, dest.exists())
+}
+
+/// Issue 17 point 6: a line restored from history, a line copied from another store with the same environment, name
+/// and recipients, and a value added by someone without a key all decrypt, but none is covered by the seal:
+/// `--require-sealed` refuses them, other reads name them, `tuskc secrets seal` vouches for them again.
+#[test]
+fn the_seal_catches_rollback_copies_and_forgeries() {
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(written && err(&o).is_empty(), "{}", err(&o));
+
+    // Rollback: the old line of db_password after a sealed change.
+    let old = p.line_value("staging", "db_password");
+    p.ok(
+        &[
+            "secrets",
+            "set",
+            "db_password",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        Some(b"rotated-password"),
+    );
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a set with an identity re-seals: {}",
+        err(&o)
+    );
+    assert!(written);
+    p.replace_line_value("staging", "db_password", &old);
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(!written);
+    assert!(err(&o).contains("[TSK0615] Error"), "{}", err(&o));
+    assert!(err(&o).contains("`db_password`"), "{}", err(&o));
+    assert!(!err(&o).contains(DB), "{}", err(&o));
+    // Without --require-sealed the old value is used, with a warning naming it.
+    let o = p.ok_resolved("staging", &id);
+    assert!(out(&o).contains(DB));
+    assert!(err(&o).contains("[TSK0615] Warning"), "{}", err(&o));
+    // The reference-mode check compares fingerprints only, and still sees it.
+    let o = p.tuskc(&["check", "-e", "staging", "--require-sealed"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("TSK0615"), "{}", err(&o));
+
+    // Sealing vouches for what the store holds now.
+    let o = p.ok(
+        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        None,
+    );
+    assert!(
+        err(&o).contains("`db_password`"),
+        "seal names what it newly covers: {}",
+        err(&o)
+    );
+    assert_eq!(sealed_build(&p, &id).0.status.code(), Some(0));
+
+    // A line copied from another project whose store has the same environment, name and recipient.
+    let other = tempfile::tempdir().unwrap();
+    for f in ["tuskc.toml", "app.tsk"] {
+        std::fs::copy(p.root.join(f), other.path().join(f)).unwrap();
+    }
+    let in_other = |args: &[&str], stdin: Option<&[u8]>| {
+        let o = run(
+            Command::new(env!("CARGO_BIN_EXE_tuskc"))
+                .args(args)
+                .current_dir(other.path())
+                .env_remove("TUSKC_IDENTITY"),
+            stdin,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    };
+    in_other(
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "staging",
+            "--recipient",
+            &p.staging.public,
+        ],
+        None,
+    );
+    in_other(
+        &["secrets", "set", "db_password", "--env", "staging"],
+        Some(b"other-project-password"),
+    );
+    let text = std::fs::read_to_string(other.path().join("secrets/staging.tsk")).unwrap();
+    let copied = text
+        .lines()
+        .find_map(|l| l.strip_prefix("\"db_password\": \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    p.replace_line_value("staging", "db_password", &copied);
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(!written && err(&o).contains("TSK0615"), "{}", err(&o));
+    p.ok(
+        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        None,
+    );
+
+    // A value added by a contributor without a key is stored, unsealed until someone with a key seals it.
+    p.ok(
+        &["secrets", "set", "api/token", "--env", "staging"],
+        Some(b"proposed-token"),
+    );
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(!written && err(&o).contains("`api/token`"), "{}", err(&o));
+    p.ok(
+        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        None,
+    );
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(written);
+
+    // An edited seal line is TSK0616 (it does not verify), and `seal` refuses a store it cannot read whole.
+    let text = std::fs::read_to_string(p.store("staging")).unwrap();
+    let seal_line = text.lines().find(|l| l.starts_with("seal: ")).unwrap();
+    let mac = seal_line.split(' ').nth(2).unwrap();
+    let forged_mac: String = mac
+        .chars()
+        .map(|c| if c == 'A' { 'B' } else { 'A' })
+        .collect();
+    std::fs::write(p.store("staging"), text.replace(mac, &forged_mac)).unwrap();
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(!written && err(&o).contains("[TSK0616]"), "{}", err(&o));
+    insta::assert_snapshot!("seal_does_not_verify", p.clean(&err(&o)));
+    let o = p.tuskc(
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &p.id(&p.production),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(
+        err(&o).contains("`api/token`") && err(&o).contains("`db_password`"),
+        "{}",
+        err(&o)
+    );
+}
+
+/// Issue 17 point 5: a recipient added without an identity (`--no-rotate`) is listed and marked by `set` and
+/// `rotate`, which change nothing without a yes; with `--yes` they encrypt to it.
+#[test]
+fn recipients_added_since_the_seal_need_a_yes() {
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    p.ok(
+        &[
+            "secrets",
+            "recipients",
+            "add",
+            &p.stranger.public,
+            "--env",
+            "staging",
+            "--no-rotate",
+        ],
+        None,
+    );
+    let before = std::fs::read_to_string(p.store("staging")).unwrap();
+    for args in [
+        vec!["secrets", "set", "new_one", "--env", "staging"],
+        vec![
+            "secrets",
+            "set",
+            "new_one",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        vec!["secrets", "rotate", "--env", "staging", "--identity", &id],
+        vec!["secrets", "seal", "--env", "staging", "--identity", &id],
+    ] {
+        let o = p.tuskc(&args, Some(b"value"));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        let e = p.clean(&err(&o));
+        assert!(e.contains("[TSK0617]"), "{e}");
+        assert!(
+            e.contains("<stranger public key>   [not covered by the seal"),
+            "{args:?}: {e}"
+        );
+        assert!(e.contains("<staging public key>\n"), "{e}");
+        assert_eq!(std::fs::read_to_string(p.store("staging")).unwrap(), before);
+    }
+    insta::assert_snapshot!(
+        "unconfirmed_recipient",
+        p.clean(&err(&p.tuskc(
+            &["secrets", "set", "x", "--env", "staging"],
+            Some(b"v")
+        )))
+    );
+    // With --yes the value is encrypted to the new recipient too.
+    p.ok(
+        &["secrets", "set", "new_one", "--env", "staging", "--yes"],
+        Some(b"for-everyone"),
+    );
+    let o = p.ok(
+        &[
+            "secrets",
+            "get",
+            "new_one",
+            "--env",
+            "staging",
+            "--identity",
+            &p.id(&p.stranger),
+        ],
+        None,
+    );
+    assert_eq!(out(&o), "for-everyone");
+    // Sealing with a yes covers the recipient; then no question is asked.
+    p.ok(
+        &[
+            "secrets",
+            "rotate",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
+        None,
+    );
+    p.ok(
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
+        None,
+    );
+    p.ok(
+        &["secrets", "set", "another", "--env", "staging"],
+        Some(b"v"),
+    );
+}
+
+/// Issue 17 point 6, merges: two branches that each set a secret and seal conflict on the seal line only; with
+/// `tuskc secrets merge` as the git merge driver they merge, and the result is sealed.
+#[test]
+fn the_merge_driver_merges_sealed_branches_and_reseals() {
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    git(&p.root, &["init", "-q", "-b", "main"]);
+    git(&p.root, &["add", "."]);
+    git(&p.root, &["commit", "-qm", "base"]);
+    git(&p.root, &["checkout", "-qb", "alice"]);
+    p.ok(
+        &[
+            "secrets",
+            "set",
+            "alpha",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        Some(b"a"),
+    );
+    git(&p.root, &["commit", "-qam", "alpha"]);
+    git(&p.root, &["checkout", "-q", "main"]);
+    p.ok(
+        &[
+            "secrets",
+            "set",
+            "zeta",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        Some(b"z"),
+    );
+    git(&p.root, &["commit", "-qam", "zeta"]);
+    // Without the driver: a conflict, and only on the seal line.
+    let o = run(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "merge",
+                "-q",
+                "--no-edit",
+                "alice",
+            ])
+            .current_dir(&p.root),
+        None,
+    );
+    assert!(!o.status.success());
+    let text = std::fs::read_to_string(p.store("staging")).unwrap();
+    let mut inside = false;
+    let mut conflicted = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("<<<<<<<") || line.starts_with("=======") {
+            inside = true;
+        } else if line.starts_with(">>>>>>>") {
+            inside = false;
+        } else if inside {
+            conflicted.push(line);
+        }
+    }
+    assert_eq!(conflicted.len(), 2, "{text}");
+    assert!(conflicted.iter().all(|l| l.starts_with("seal: ")), "{text}");
+    git(&p.root, &["merge", "--abort"]);
+    // With the driver, as docs/secrets.md sets it up.
+    std::fs::write(
+        p.root.join(".gitattributes"),
+        "secrets/*.tsk merge=tuskc-secrets\n",
+    )
+    .unwrap();
+    let driver = format!("{} secrets merge %O %A %B", env!("CARGO_BIN_EXE_tuskc"));
+    git(&p.root, &["config", "merge.tuskc-secrets.driver", &driver]);
+    let o = run(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "merge",
+                "-q",
+                "--no-edit",
+                "alice",
+            ])
+            .env("TUSKC_IDENTITY", &id)
+            .current_dir(&p.root),
+        None,
+    );
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    let names = p.ok(&["secrets", "list", "--env", "staging"], None);
+    assert_eq!(out(&names), "alpha\napi/token\ndb_password\nzeta\n");
+    let (o, written) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(written);
+    // The same merge where the driver has no identity: clean, but unsealed until someone seals it.
+    git(&p.root, &["reset", "-q", "--hard", "HEAD~1"]);
+    let o = run(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "merge",
+                "-q",
+                "--no-edit",
+                "alice",
+            ])
+            .env_remove("TUSKC_IDENTITY")
+            .current_dir(&p.root),
+        None,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let (o, _) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("`alpha`"), "{}", err(&o));
+    // Both sides changing one secret differently: both lines kept, exit 1, and the store reports it.
+    git(&p.root, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(&p.root, &["checkout", "-qb", "bob"]);
+    p.ok(
+        &["secrets", "set", "zeta", "--env", "staging"],
+        Some(b"bob"),
+    );
+    git(&p.root, &["commit", "-qam", "bob"]);
+    git(&p.root, &["checkout", "-q", "main"]);
+    p.ok(
+        &["secrets", "set", "zeta", "--env", "staging"],
+        Some(b"main"),
+    );
+    git(&p.root, &["commit", "-qam", "main"]);
+    let o = run(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "merge",
+                "-q",
+                "--no-edit",
+                "bob",
+            ])
+            .current_dir(&p.root),
+        None,
+    );
+    assert!(!o.status.success());
+    let o = p.tuskc(&["secrets", "list", "--env", "staging"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("`zeta` is stored twice"), "{}", err(&o));
+}
+
+/// Issue 17 point 8: parallel changes to one store lose nothing, and the store stays sealed.
+#[test]
+fn parallel_sets_lose_no_update() {
+    let p = Project::new();
+    let id = p.id(&p.staging);
+    let children: Vec<_> = (0..12)
+        .map(|i| {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
+                .args([
+                    "secrets",
+                    "set",
+                    &format!("parallel/s{i}"),
+                    "--env",
+                    "staging",
+                    "--identity",
+                    &id,
+                ])
+                .current_dir(&p.root)
+                .env_remove("TUSKC_IDENTITY")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("value-{i}").as_bytes())
+                .unwrap();
+            child
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let names = out(&p.ok(&["secrets", "list", "--env", "staging"], None));
+    for i in 0..12 {
+        assert!(names.contains(&format!("parallel/s{i}\n")), "{names}");
+        let o = p.ok(
+            &[
+                "secrets",
+                "get",
+                &format!("parallel/s{i}"),
+                "--env",
+                "staging",
+                "--identity",
+                &id,
+            ],
+            None,
+        );
+        assert_eq!(out(&o), format!("value-{i}"));
+        assert!(
+            !err(&o).contains("TSK0615") && !err(&o).contains("TSK0616"),
+            "{}",
+            err(&o)
+        );
+    }
+}
+
+/// Issue 17 point 9: the smaller things.
+#[test]
+fn identity_files_others_can_read_and_undecryptable_values_are_explained() {
+    let p = Project::new();
+    // An identity file others can read: used, with a warning (once).
+    let open = p.root.join("open.key");
+    std::fs::copy(&p.staging.file, &open).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let o = p.ok_resolved("staging", open.to_str().unwrap());
+    assert_eq!(err(&o).matches("[TSK0614]").count(), 1, "{}", err(&o));
+    assert!(
+        err(&o).contains("mode 644") && err(&o).contains("chmod 600"),
+        "{}",
+        err(&o)
+    );
+    insta::assert_snapshot!(
+        "identity_exposed",
+        err(&o).replace(&p.root.display().to_string(), "<project>")
+    );
+    // A value imported for other recipients: not "encrypted before your key was added".
+    let foreign = run(
+        Command::new("age").args(["-r", &p.production.public]),
+        Some(b"for production only"),
+    );
+    p.ok(
+        &["secrets", "import", "foreign", "--env", "staging"],
+        Some(&foreign.stdout),
+    );
+    p.ok(
+        &["secrets", "import", "foreign2", "--env", "staging"],
+        Some(&foreign.stdout),
+    );
+    let id = p.id(&p.staging);
+    let o = p.tuskc(
+        &[
+            "secrets",
+            "get",
+            "foreign",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        !err(&o).contains("encrypted before it was added"),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        err(&o).contains("imported for other recipients"),
+        "{}",
+        err(&o)
+    );
+    // A rotation that fails names every secret that failed.
+    let o = p.tuskc(
+        &["secrets", "rotate", "--env", "staging", "--identity", &id],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("1 more secret failed: `foreign2`"),
+        "{}",
+        err(&o)
+    );
+}

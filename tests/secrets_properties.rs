@@ -154,7 +154,7 @@ fn compile(
     source: &str,
     mode: SecretMode,
     value: &str,
-    identity: &(String, String),
+    identity: &(zeroize::Zeroizing<String>, String),
 ) -> (bool, String) {
     let recipient = crypto::parse_recipient(&identity.1).unwrap();
     let ciphertext = crypto::encrypt(value.as_bytes(), &[recipient], "default", "tok").unwrap();
