@@ -343,10 +343,28 @@ pub fn compile(schema_text: &str, name: &str) -> Result<jsonschema::Validator, D
         })
 }
 
+/// Whether `keyword` judges the text of `at`, a value a secret went into (which the validator sees masked).
+fn about_content(at: &Value, keyword: &str) -> bool {
+    at.secret
+        && !matches!(at.kind, ValueKind::Object(_) | ValueKind::Array(_))
+        && matches!(
+            keyword,
+            "const"
+                | "enum"
+                | "pattern"
+                | "format"
+                | "minLength"
+                | "maxLength"
+                | "contentEncoding"
+                | "contentMediaType"
+        )
+}
+
 /// Validate one target's resolved output. Each error points at the value's origin (the deepest value the JSON
 /// pointer reaches). The validator sees the output with every secret-derived leaf masked ([`crate::secrets::masked`]),
 /// in every `--secrets` mode: its messages quote that instance, so they never show a secret, and its verdict never
-/// depends on a secret's content (as tuskc's own constraints skip secrets), so a JSON Schema cannot test a guess.
+/// depends on a secret's content, so a JSON Schema cannot test a guess. Keywords about a masked scalar's text
+/// (`pattern`, `format`, `const`, lengths, ...) are not checked on it, as tuskc's own constraints skip secrets.
 pub fn validate(
     validator: &jsonschema::Validator,
     value: &Value,
@@ -372,6 +390,11 @@ pub fn validate(
                 }
                 None => break,
             }
+        }
+        // A keyword about a secret-derived scalar's text saw only the mask: like tuskc's own constraints, it is not
+        // checked on secrets (its type still is: the mask is text, as the value is in every mode).
+        if reached == segs.len() && about_content(at, e.kind().keyword()) {
+            continue;
         }
         let shown = if pointer.is_empty() {
             "/".to_string()
