@@ -209,7 +209,7 @@ pub fn run(cmd: &SecretsCommand, out: &mut Output) -> u8 {
             let (mut store, _lock) = o.store_locked()?;
             let ids = o.identities(out)?;
             let sealed = o.sealed(&store, &ids);
-            o.confirm_recipients(&store, Some(&ids), *yes, None, out)?;
+            o.confirm_recipients(&store, Some(&ids), *yes, "encrypting to", out)?;
             let n = rotate(&o, &mut store, &ids)?;
             o.finish(&mut store, sealed.then_some(&ids[..]), out)?;
             out.say(&format!(
@@ -432,14 +432,13 @@ impl Opened {
 
     /// List the recipients values will be encrypted to, marking those the seal does not cover (added since it was
     /// sealed: by `recipients add --no-rotate`, a merge, or an edit). Encrypting to such a recipient needs a yes: on a
-    /// terminal a question, elsewhere `--yes`; otherwise TSK0617 and nothing changes. `exempt` is a recipient this
-    /// very command adds. With `ids` the seal's MAC is checked too, and a seal that does not verify covers nothing.
+    /// terminal a question, elsewhere `--yes`; otherwise TSK0617 and nothing changes. With `ids` the seal's MAC is checked too, and a seal that does not verify covers nothing.
     fn confirm_recipients(
         &self,
         store: &Store,
         ids: Option<&[x25519::Identity]>,
         yes: bool,
-        exempt: Option<&str>,
+        doing: &str,
         out: &Output,
     ) -> Result<(), Fail> {
         let covered = seal::coverage(store);
@@ -448,20 +447,23 @@ impl Opened {
         let unconfirmed: Vec<&Recipient> = store
             .recipients
             .iter()
-            .filter(|r| Some(r.key.as_str()) != exempt)
             .filter(|r| forged || covered.recipients.contains(&r.key))
             .collect();
         out.say(&format!(
-            "encrypting to {} recipient{} of `{}`:",
+            "{doing} {} recipient{} of `{}`:",
             store.recipients.len(),
             plural(store.recipients.len()),
             self.shown
         ));
         for r in &store.recipients {
-            let mark = if unconfirmed.iter().any(|u| u.key == r.key) {
-                "   [not covered by the seal: added since the store was sealed]"
-            } else {
+            let mark = if !unconfirmed.iter().any(|u| u.key == r.key) {
                 ""
+            } else if covered.unsealed_store {
+                "   [not covered: the store has never been sealed]"
+            } else if forged {
+                "   [not covered: the seal does not verify]"
+            } else {
+                "   [not covered by the seal: added since the store was sealed]"
             };
             match &r.comment {
                 Some(c) => out.say(&format!("  {}  # {c}{mark}", r.key)),
@@ -473,7 +475,7 @@ impl Opened {
         }
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
             eprint!(
-                "encrypt to the {} recipient{} marked above? [y/N] ",
+                "go on {doing} the {} recipient{} marked above? [y/N] ",
                 unconfirmed.len(),
                 plural(unconfirmed.len())
             );
@@ -495,7 +497,7 @@ impl Opened {
                 ),
             )
             .note(format!(
-                "added since the store was sealed: {}",
+                "not covered: {}",
                 names(&unconfirmed.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
             ))
             .help(format!(
@@ -747,7 +749,7 @@ fn set(name: &str, at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> 
     let (mut store, _lock) = o.store_locked()?;
     let recipients = parse_recipients(&store)?;
     let ids = o.optional_identities(out)?;
-    o.confirm_recipients(&store, ids.as_deref(), yes, None, out)?;
+    o.confirm_recipients(&store, ids.as_deref(), yes, "encrypting to", out)?;
     let sealed = ids.as_deref().filter(|ids| o.sealed(&store, ids));
     let value = read_value(name)?;
     let ct = encrypt(&value, &recipients, &o.env, name)?;
@@ -846,13 +848,15 @@ fn seal(at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> {
     if let Err(seal::SealFailure::BadMac) = seal::verify(&store, &ids) {
         out.say("warning: the store's current seal does not verify: it was edited, or a sealed value was forged; check every value before sealing");
     }
-    if !before.secrets.is_empty() {
+    if before.unsealed_store {
+        out.say("the store has never been sealed: sealing vouches for every secret and recipient it holds");
+    } else if !before.secrets.is_empty() {
         out.say(&format!(
             "not covered by the current seal (added or changed since): {}",
             names(&before.secrets)
         ));
     }
-    o.confirm_recipients(&store, Some(&ids), yes, None, out)?;
+    o.confirm_recipients(&store, Some(&ids), yes, "sealing for", out)?;
     let sealed = seal::seal(&store, &ids).map_err(|f| match f {
         seal::SealFailure::Undecryptable(failed) => {
             let mut d = Diagnostic::error(
@@ -931,7 +935,7 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
                 Some(o.identities(out)?)
             };
             if let Some(ids) = &ids {
-                o.confirm_recipients(&store, Some(ids), *yes, None, out)?;
+                o.confirm_recipients(&store, Some(ids), *yes, "encrypting to", out)?;
             }
             let sealed = ids.as_deref().filter(|ids| o.sealed(&store, ids));
             store.recipients.push(Recipient {
@@ -986,7 +990,7 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
             };
             let mut sealed = None;
             if let Some(ids) = &ids {
-                o.confirm_recipients(&store, Some(ids), *yes, None, out)?;
+                o.confirm_recipients(&store, Some(ids), *yes, "encrypting to", out)?;
                 // Sealed before the removal: the seal covered the list with the removed key in it.
                 let mut was = store.clone();
                 was.recipients = o.store()?.recipients;
