@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use age::x25519;
 use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
 
 use crate::cli::{write_output, Output};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
@@ -693,7 +694,7 @@ fn init(
 }
 
 /// The value to store: a no-echo prompt (twice) on a terminal, else all of stdin less one trailing newline.
-fn read_value(name: &str) -> Result<Vec<u8>, Fail> {
+fn read_value(name: &str) -> Result<Zeroizing<Vec<u8>>, Fail> {
     let io = |e: std::io::Error| {
         usage(Diagnostic::error(
             Code::Io,
@@ -701,22 +702,24 @@ fn read_value(name: &str) -> Result<Vec<u8>, Fail> {
         ))
     };
     let value = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("value for `{name}`: ")).map_err(io)?;
-        let again = rpassword::prompt_password("again: ").map_err(io)?;
+        let first =
+            Zeroizing::new(rpassword::prompt_password(format!("value for `{name}`: ")).map_err(io)?);
+        let again = Zeroizing::new(rpassword::prompt_password("again: ").map_err(io)?);
         if first != again {
             return Err(usage(Diagnostic::error(
                 Code::SecretsCommand,
                 "the two entries differ; nothing was stored",
             )));
         }
-        first.into_bytes()
+        Zeroizing::new(first.as_bytes().to_vec())
     } else {
-        let mut buf = Vec::new();
+        let mut buf = Zeroizing::new(Vec::new());
         std::io::stdin().read_to_end(&mut buf).map_err(io)?;
+        let len = buf.len();
         if buf.ends_with(b"\r\n") {
-            buf.truncate(buf.len() - 2);
+            buf.truncate(len - 2);
         } else if buf.ends_with(b"\n") {
-            buf.truncate(buf.len() - 1);
+            buf.truncate(len - 1);
         }
         buf
     };

@@ -25,12 +25,18 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Client {
     fn start(dir: &Path, options: Value) -> Client {
+        Client::start_with(dir, options, &[])
+    }
+
+    /// The server with extra environment variables.
+    fn start_with(dir: &Path, options: Value, env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
             .arg("lsp")
             .current_dir(dir)
             .env("TUSKC_LSP_TEST_HOOKS", "1")
             .env_remove("API_DB_PORT")
             .env_remove("SHOP_RELEASE")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -755,5 +761,50 @@ fn any_document_state_gets_an_answer() {
         json!({ "textDocument": { "uri": au } }),
     );
     assert!(r.get("error").is_none(), "{r}");
+    c.shutdown();
+}
+
+/// Issue 17: the server never decrypts, even with an identity at hand: no hover, diagnostic, symbol or formatting
+/// answer holds a secret's value, also for values derived from one; and a store file opened in the editor is not
+/// flagged as plaintext secrets (TSK0610).
+#[test]
+fn the_server_never_shows_a_secret_even_with_an_identity_at_hand() {
+    let (_tmp, dir) = shop();
+    let key = dir.join("keys/development.agekey");
+    let api = dir.join("services/api.tsk");
+    let mut text = std::fs::read_to_string(&api).unwrap();
+    text.push_str("\n[derived]\nurl: \"postgres://app:${services.api.database.password}@db/app\"\n");
+    std::fs::write(&api, &text).unwrap();
+    let mut c = Client::start_with(&dir, json!({}), &[("TUSKC_IDENTITY", key.to_str().unwrap())]);
+    let u = c.open(&api);
+    let mut seen = serde_json::to_string(&c.diagnostics(&u, |_| true)).unwrap();
+    for needle in ["password:", "url: \"postgres", "@secret"] {
+        let (l, ch) = pos(&text, needle);
+        seen.push_str(&c.at("textDocument/hover", &u, l, ch + 1).to_string());
+    }
+    seen.push_str(
+        &c.request(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": { "uri": u } }),
+        )
+        .to_string(),
+    );
+    seen.push_str(
+        &c.request(
+            "textDocument/formatting",
+            json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } }),
+        )
+        .to_string(),
+    );
+    // The development store's value (the example's committed demo secret) is never shown.
+    assert!(!seen.contains("dev-db-password"), "{seen}");
+    // The store itself, opened in the editor: its ciphertexts are not plaintext secrets.
+    let store = dir.join("secrets/development.tsk");
+    let s = c.open(&store);
+    let diags = c.diagnostics(&s, |_| true);
+    assert!(
+        !serde_json::to_string(&diags).unwrap().contains("TSK0610"),
+        "{diags:#?}"
+    );
     c.shutdown();
 }

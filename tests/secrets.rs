@@ -1197,11 +1197,21 @@ fn secret_values_never_leak() {
             mode,
         ));
     }
+    // `--all` where every target fails: nothing is written, and no staged file stays behind.
+    let stranger = p.id(&p.stranger);
+    runs.push(with(
+        &["build", "--all", "--out-dir", "dist", "--secrets", "resolve", "--identity", &stranger],
+        &[],
+    ));
     let mut diagnosed = 0;
     let mut content = 0;
+    // Every run gets its own temporary directory, which must hold no plaintext afterwards.
+    let tmpdir = p.root.parent().unwrap().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let tmp = tmpdir.to_str().unwrap().to_string();
     for args in &runs {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = p.tuskc(&args, None);
+        let o = p.tuskc_env(&args, None, &[("TMPDIR", &tmp)]);
         if err(&o).contains("TSK0317") {
             content += 1;
         }
@@ -1228,6 +1238,19 @@ fn secret_values_never_leak() {
         }
         if !err(&o).is_empty() {
             diagnosed += 1;
+        }
+    }
+    // No file left behind, in the project (outputs, staging files of `-o` and `--all`) or the temporary directory,
+    // holds a value.
+    for dir in [&p.root, &tmpdir] {
+        for file in walk_files(dir) {
+            let bytes = std::fs::read(&file).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(DB) && !text.contains(TOKEN),
+                "{} holds a secret",
+                file.display()
+            );
         }
     }
     let o = p.tuskc(
@@ -2096,4 +2119,21 @@ fn identity_files_others_can_read_and_undecryptable_values_are_explained() {
         "{}",
         err(&o)
     );
+}
+
+/// Every file below `dir`.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
 }

@@ -192,6 +192,9 @@ pub enum SealFailure {
     /// The MAC does not match: the seal line was edited, or a sealed line was replaced by one with the same
     /// fingerprint.
     BadMac,
+    /// Something the seal covers is gone from the store (removed, or replaced by another line): the MAC cannot be
+    /// checked, and nothing the seal says can be trusted ([`Coverage`] names what changed).
+    Incomplete,
 }
 
 /// The MAC over the given recipients and secrets (each with its decrypted file key).
@@ -284,22 +287,18 @@ pub fn seal(store: &Store, ids: &[x25519::Identity]) -> Result<Seal, SealFailure
     })
 }
 
-/// Check the seal's MAC over what it covers (the covered secrets and recipients still in the store). A store without
-/// a seal verifies trivially (its [`Coverage`] says it is unsealed); a sealed secret or recipient that is gone makes
-/// the MAC fail only through `Coverage` (it is not computed over what is absent).
+/// Check the seal's MAC over what it covers: the covered secrets and recipients, all still in the store (something
+/// sealed that is gone is [`SealFailure::Incomplete`]). A store without a seal verifies trivially (its [`Coverage`]
+/// says it is unsealed). What the MAC proves is only as strong as the file keys it is keyed with: see [`anchored`].
 pub fn verify(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure> {
     let Some(seal) = &store.seal else {
         return Ok(());
     };
     let covered = coverage(store);
     if covered.gone_secrets > 0 || covered.gone_recipients > 0 {
-        // Something sealed is missing: the MAC cannot match, and Coverage already names the change.
-        return Ok(());
+        return Err(SealFailure::Incomplete);
     }
-    let names = store
-        .entries
-        .keys()
-        .filter(|n| !covered.secrets.contains(n));
+    let names = store.entries.keys().filter(|n| !covered.secrets.contains(n));
     let keys = file_keys(store, names, ids)?;
     let recipients: Vec<&str> = store
         .recipients
@@ -314,6 +313,48 @@ pub fn verify(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure
     mac(&store.env, &recipients, &keys)?
         .verify_slice(&tag)
         .map_err(|_| SealFailure::BadMac)
+}
+
+/// Whether the seal covers the whole store exactly and its MAC verifies with `ids`: what `--require-sealed` demands,
+/// and what a command checks before it re-seals (it vouches only for its own change).
+pub fn sealed(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure> {
+    if !coverage(store).complete() {
+        return Err(SealFailure::Incomplete);
+    }
+    verify(store, ids)
+}
+
+/// Whether a verified seal proves anything: its MAC is keyed by at least one value's file key, which a writer
+/// without a key cannot know. A seal that covers no secret (an empty store, or a seal line with an empty `s:`) is
+/// keyed by nothing secret, so anyone can write one.
+pub fn anchored(store: &Store) -> bool {
+    let covered = coverage(store);
+    store
+        .entries
+        .keys()
+        .any(|n| !covered.unsealed_store && !covered.secrets.contains(n))
+}
+
+/// The recipients a verified, anchored seal covers (checked with `ids`); without identities, those its fingerprints
+/// cover, which proves nothing (anyone who can write the file can edit them).
+pub fn trusted_recipients(store: &Store, ids: Option<&[x25519::Identity]>) -> Vec<String> {
+    let covered = coverage(store);
+    let by_fingerprint = || {
+        store
+            .recipients
+            .iter()
+            .map(|r| r.key.clone())
+            .filter(|k| !covered.recipients.contains(k))
+            .collect()
+    };
+    match ids {
+        None if covered.unsealed_store => Vec::new(),
+        None => by_fingerprint(),
+        // A store without values has nothing to key a MAC with: its fingerprints are all there is.
+        Some(_) if store.entries.is_empty() && !covered.unsealed_store => by_fingerprint(),
+        Some(ids) if anchored(store) && verify(store, ids).is_ok() => by_fingerprint(),
+        Some(_) => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -392,8 +433,25 @@ mod tests {
         });
         let c = coverage(&s);
         assert_eq!(c.recipients, vec![other]);
-        // What the seal does cover still verifies.
+        // What the seal does cover still verifies, and vouches for the first recipient only.
         verify(&s, &ids).unwrap();
+        assert_eq!(trusted_recipients(&s, Some(&ids)).len(), 1);
+        // A seal edited to cover no secret is keyed by nothing secret: it vouches for no recipient.
+        let mut unanchored = s.clone();
+        let mut line = unanchored.seal.clone().unwrap();
+        line.secrets.clear();
+        line.recipients = s.recipients.iter().map(|r| recipient_fingerprint(&r.key)).collect();
+        unanchored.seal = Some(line);
+        assert!(!anchored(&unanchored));
+        assert!(trusted_recipients(&unanchored, Some(&ids)).is_empty());
+        // A bogus fingerprint of a "gone" secret does not make the rest trusted either.
+        let mut gone = s.clone();
+        let mut line = gone.seal.clone().unwrap();
+        line.secrets.push("0123456789ab".into());
+        line.recipients = s.recipients.iter().map(|r| recipient_fingerprint(&r.key)).collect();
+        gone.seal = Some(line);
+        assert_eq!(verify(&gone, &ids), Err(SealFailure::Incomplete));
+        assert!(trusted_recipients(&gone, Some(&ids)).is_empty());
     }
 
     #[test]
