@@ -889,7 +889,9 @@ fn seal(at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> {
                 1,
             )
         }
-        seal::SealFailure::BadMac => usage(Diagnostic::error(Code::SealInvalid, "cannot compute the seal")),
+        seal::SealFailure::BadMac | seal::SealFailure::Incomplete => {
+            usage(Diagnostic::error(Code::SealInvalid, "cannot compute the seal"))
+        }
     })?;
     store.seal = Some(sealed);
     o.write(&store)?;

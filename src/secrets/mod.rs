@@ -448,7 +448,7 @@ pub fn seal_problem(
     let ids = ids?;
     match seal::verify(store, ids) {
         Ok(()) => None,
-        Err(seal::SealFailure::BadMac) => Some(severity(
+        Err(seal::SealFailure::BadMac | seal::SealFailure::Incomplete) => Some(severity(
             Diagnostic::error(
                 Code::SealInvalid,
                 format!("the seal of the `{env}` secrets store `{shown}` does not verify"),
