@@ -219,9 +219,42 @@ pub struct KeyArgs {
     pub reveal: bool,
 }
 
+/// A command line clap rejects. Its message quotes the offending argument; for `tuskc secrets` that argument may be a
+/// value or a key typed in the wrong place (`secrets set NAME . VALUE`), so there only the kind of mistake and the
+/// usage are printed.
+fn command_line_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let secrets = std::env::args().skip(1).any(|a| a == "secrets");
+    let shown = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !secrets || shown {
+        e.exit();
+    }
+    let what = match e.kind() {
+        ErrorKind::UnknownArgument => "an argument `tuskc secrets` does not take",
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "an invalid value",
+        ErrorKind::MissingRequiredArgument => "a required argument is missing",
+        ErrorKind::InvalidSubcommand => "an unknown subcommand",
+        _ => "an invalid command line",
+    };
+    eprintln!(
+        "error: {what} (arguments are not shown: one may be a value or a key)\n\n\
+         `tuskc secrets` reads values from stdin or a no-echo prompt, never from the command line.\n\
+         For usage, run `tuskc secrets --help` or `tuskc secrets SUBCOMMAND --help`."
+    );
+    ExitCode::from(2)
+}
+
 /// Run the command line; returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return command_line_error(e),
+    };
     let mut out = Output::new(&cli);
     let code = match &cli.command {
         Command::Build(a) => build(a, &mut out),
@@ -607,6 +640,14 @@ pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
     let tmp = write_temporary(path, bytes, output_permissions(path, private))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Create `path` atomically with `bytes`, failing if it exists (also if another process creates it meanwhile).
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temporary(path, bytes, output_permissions(path, false))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
     Ok(())
 }
 

@@ -21,10 +21,11 @@ use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
 use crate::secrets::store::{self, Entry, Recipient, Store};
 use crate::secrets::{
-    crypto, open_entry, seal, seal_problem, shown_argument, IdentitySource, StoreDir, StoreState,
+    crypto, looks_like_key_material, open_entry, quoted_list, seal, seal_problem, shown_argument,
+    IdentitySource, StoreDir, StoreState,
 };
 
-const MERGE_HELP: &str = "Set up once per clone:\n  git config merge.tuskc-secrets.driver 'tuskc secrets merge %O %A %B'\nand commit a .gitattributes line:\n  secrets/*.tsk merge=tuskc-secrets\n\nExit codes:\n  0  merged (sealed if both sides were sealed and an identity was given)\n  1  the same secret or recipient changed differently on both sides: both are kept, and reading the store reports them\n  2  usage or I/O error";
+const MERGE_HELP: &str = "Set up once per clone:\n  git config merge.tuskc-secrets.driver 'tuskc secrets merge %O %A %B'\nand commit a .gitattributes line:\n  secrets/*.tsk merge=tuskc-secrets\n\nExit codes:\n  0  merged (sealed if both sides were sealed with the same recipients and an identity was given)\n  1  the same secret changed differently on both sides: both lines are kept (ours first), and reading the store reports them\n  2  usage or I/O error";
 
 const EXIT_HELP: &str = "Exit codes:\n  0  done\n  1  the store's content is wrong (damaged, swapped or undecryptable values)\n  2  usage or I/O error (unknown environment or secret, invalid recipient, missing store or identity)";
 
@@ -239,14 +240,6 @@ pub fn run(cmd: &SecretsCommand, out: &mut Output) -> u8 {
     }
 }
 
-fn names(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -386,7 +379,7 @@ impl Opened {
 
     /// Whether the seal covers the store exactly and verifies with `ids`.
     fn sealed(&self, store: &Store, ids: &[x25519::Identity]) -> bool {
-        seal::coverage(store).complete() && seal::verify(store, ids).is_ok()
+        seal::sealed(store, ids).is_ok()
     }
 
     /// The store's seal problem as a warning (reads), if any.
@@ -425,7 +418,7 @@ impl Opened {
             if c.secrets.is_empty() {
                 String::new()
             } else {
-                format!(" (not covered: {})", names(&c.secrets))
+                format!(" (not covered: {})", quoted_list(&c.secrets))
             },
             self.env
         ));
@@ -433,7 +426,8 @@ impl Opened {
 
     /// List the recipients values will be encrypted to, marking those the seal does not cover (added since it was
     /// sealed: by `recipients add --no-rotate`, a merge, or an edit). Encrypting to such a recipient needs a yes: on a
-    /// terminal a question, elsewhere `--yes`; otherwise TSK0617 and nothing changes. With `ids` the seal's MAC is checked too, and a seal that does not verify covers nothing.
+    /// terminal a question, elsewhere `--yes`; otherwise TSK0617 and nothing changes. With `ids` the seal must verify
+    /// and be anchored ([`seal::trusted_recipients`]), else it vouches for no recipient.
     fn confirm_recipients(
         &self,
         store: &Store,
@@ -442,14 +436,44 @@ impl Opened {
         doing: &str,
         out: &Output,
     ) -> Result<(), Fail> {
-        let covered = seal::coverage(store);
-        let forged = ids
-            .is_some_and(|ids| matches!(seal::verify(store, ids), Err(seal::SealFailure::BadMac)));
+        self.confirm_recipients_of(store, store, ids, yes, doing, out)
+    }
+
+    /// [`Self::confirm_recipients`] for a store that this command has already changed from `before` (whose seal is
+    /// the one to trust).
+    fn confirm_recipients_of(
+        &self,
+        before: &Store,
+        store: &Store,
+        ids: Option<&[x25519::Identity]>,
+        yes: bool,
+        doing: &str,
+        out: &Output,
+    ) -> Result<(), Fail> {
+        let covered = seal::coverage(before);
+        let trusted = seal::trusted_recipients(before, ids);
         let unconfirmed: Vec<&Recipient> = store
             .recipients
             .iter()
-            .filter(|r| forged || covered.recipients.contains(&r.key))
+            .filter(|r| !trusted.contains(&r.key))
             .collect();
+        // Why the seal does not vouch for a recipient (the same for all but those added since it was made).
+        let why = if covered.unsealed_store {
+            "the store has no seal"
+        } else if !seal::anchored(before) && !before.entries.is_empty() {
+            "the seal covers no value yet, so it vouches for no recipient"
+        } else if covered.gone_secrets > 0 || covered.gone_recipients > 0 {
+            "sealed values or recipients were changed or removed since, so the seal cannot be checked"
+        } else if ids.is_some_and(|ids| {
+            matches!(
+                seal::verify(before, ids),
+                Err(seal::SealFailure::Undecryptable(_))
+            )
+        }) {
+            "the seal cannot be checked with this identity"
+        } else {
+            "the seal does not verify"
+        };
         out.say(&format!(
             "{doing} {} recipient{} of `{}`:",
             store.recipients.len(),
@@ -458,13 +482,11 @@ impl Opened {
         ));
         for r in &store.recipients {
             let mark = if !unconfirmed.iter().any(|u| u.key == r.key) {
-                ""
-            } else if covered.unsealed_store {
-                "   [not covered: the store has never been sealed]"
-            } else if forged {
-                "   [not covered: the seal does not verify]"
+                String::new()
+            } else if covered.recipients.contains(&r.key) && !covered.unsealed_store {
+                "   [not covered by the seal: added since the store was sealed]".to_string()
             } else {
-                "   [not covered by the seal: added since the store was sealed]"
+                format!("   [not covered: {why}]")
             };
             match &r.comment {
                 Some(c) => out.say(&format!("  {}  # {c}{mark}", r.key)),
@@ -499,7 +521,7 @@ impl Opened {
             )
             .note(format!(
                 "not covered: {}",
-                names(&unconfirmed.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
+                quoted_list(&unconfirmed.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
             ))
             .help(format!(
                 "check that each belongs to someone who should read `{}` secrets, then run again with `--yes` (or on a terminal and answer y); remove a stranger with `tuskc secrets recipients rm KEY --env {}`",
@@ -521,7 +543,11 @@ impl Opened {
         store.entries.get(name).ok_or_else(|| {
             let mut d = Diagnostic::error(
                 Code::SecretNotFound,
-                format!("secret `{name}` is not in the `{}` store", self.env),
+                format!(
+                    "secret `{}` is not in the `{}` store",
+                    shown_argument(name),
+                    self.env
+                ),
             );
             if let Some(s) = did_you_mean(name, store.entries.keys().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
@@ -546,17 +572,23 @@ impl Opened {
     }
 }
 
+/// A name given on the command line must be a valid secret name, and not key material; an invalid one is not echoed
+/// (it may be a value typed where the name goes, `set db_password=hunter2`, or a key).
 fn check_name(name: &str) -> Result<(), Fail> {
-    if store::valid_name(name) {
+    if store::valid_name(name) && !looks_like_key_material(name) {
         return Ok(());
     }
-    Err(usage(
-        Diagnostic::error(
-            Code::SecretsCommand,
-            format!("`{name}` is not a valid secret name"),
-        )
-        .help("use letters, digits and `_ . / -`, starting with a letter, digit or `_` (e.g. `shop/db_password`)"),
-    ))
+    let mut d = Diagnostic::error(
+        Code::SecretsCommand,
+        "the secret name given is not valid (it is not shown, in case it is a value or a key)",
+    )
+    .help("use letters, digits and `_ . / -`, starting with a letter, digit or `_` (e.g. `shop/db_password`)");
+    if looks_like_key_material(name) {
+        d = d.note("it holds an age private key: a secret's name is stored in the clear");
+    } else if name.contains('=') {
+        d = d.note("`NAME=VALUE` is not accepted: the value is read from stdin or a no-echo prompt, never from the command line");
+    }
+    Err(usage(d))
 }
 
 fn parse_recipients(store: &Store) -> Result<Vec<x25519::Recipient>, Fail> {
@@ -568,7 +600,10 @@ fn parse_recipients(store: &Store) -> Result<Vec<x25519::Recipient>, Fail> {
                 (
                     Diagnostic::error(
                         Code::InvalidRecipient,
-                        format!("the store lists an invalid recipient `{}`: {why}", r.key),
+                        format!(
+                            "the store lists an invalid recipient `{}`: {why}",
+                            shown_argument(&r.key)
+                        ),
                     ),
                     1,
                 )
@@ -579,12 +614,16 @@ fn parse_recipients(store: &Store) -> Result<Vec<x25519::Recipient>, Fail> {
 
 fn parse_recipient_arg(key: &str) -> Result<x25519::Recipient, Fail> {
     crypto::parse_recipient(key).map_err(|why| {
-        // Never echo what may be a private key.
-        let shown = shown_argument(key);
+        // Echoed only when it was meant as a public key: other text may be a private key or a value.
+        let shown = if key.trim().starts_with("age1") && !looks_like_key_material(key) {
+            format!("`{}`", key.trim())
+        } else {
+            "the argument (not shown)".to_string()
+        };
         usage(
             Diagnostic::error(
                 Code::InvalidRecipient,
-                format!("`{shown}` is not a recipient: {why}"),
+                format!("{shown} is not a recipient: {why}"),
             )
             .help("a recipient is an age public key: `age-keygen -y KEYFILE` prints it"),
         )
@@ -683,7 +722,13 @@ fn init(
     let mut store = Store::new(&o.env, recipients);
     // A store without values: its seal records the recipients it starts with (and proves nothing: docs/secrets.md).
     store.seal = seal::seal(&store, &[]).ok();
-    o.write(&store)?;
+    // Never over a store another command created meanwhile.
+    crate::cli::write_new(&o.dir.file(&o.env), store.render().as_bytes()).map_err(|e| {
+        usage(Diagnostic::error(
+            Code::Io,
+            format!("cannot create `{}`: {e}", o.shown),
+        ))
+    })?;
     out.say(&format!(
         "created `{}` with {} recipient{}",
         o.shown,
@@ -694,7 +739,7 @@ fn init(
 }
 
 /// The value to store: a no-echo prompt (twice) on a terminal, else all of stdin less one trailing newline.
-fn read_value(name: &str) -> Result<Zeroizing<Vec<u8>>, Fail> {
+fn read_value(name: &str, env: &str) -> Result<Zeroizing<Vec<u8>>, Fail> {
     let io = |e: std::io::Error| {
         usage(Diagnostic::error(
             Code::Io,
@@ -702,8 +747,9 @@ fn read_value(name: &str) -> Result<Zeroizing<Vec<u8>>, Fail> {
         ))
     };
     let value = if std::io::stdin().is_terminal() {
-        let first =
-            Zeroizing::new(rpassword::prompt_password(format!("value for `{name}`: ")).map_err(io)?);
+        let first = Zeroizing::new(
+            rpassword::prompt_password(format!("value for `{name}`: ")).map_err(io)?,
+        );
         let again = Zeroizing::new(rpassword::prompt_password("again: ").map_err(io)?);
         if first != again {
             return Err(usage(Diagnostic::error(
@@ -730,7 +776,7 @@ fn read_value(name: &str) -> Result<Zeroizing<Vec<u8>>, Fail> {
                 format!("the value for `{name}` is empty; nothing was stored"),
             )
             .help(format!(
-                "pipe the value in: `printf %s \"$VALUE\" | tuskc secrets set {name} --env ENV`"
+                "pipe the value in: `printf %s \"$VALUE\" | tuskc secrets set {name} --env {env}`"
             )),
         ));
     }
@@ -749,12 +795,27 @@ fn read_value(name: &str) -> Result<Zeroizing<Vec<u8>>, Fail> {
 fn set(name: &str, at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> {
     check_name(name)?;
     let o = Opened::new(at)?;
-    let (mut store, _lock) = o.store_locked()?;
-    let recipients = parse_recipients(&store)?;
+    // Confirm and read the value without the lock (a prompt may wait for a person), then lock, and go on only if the
+    // recipients are still the ones confirmed.
+    let seen = o.store()?;
     let ids = o.optional_identities(out)?;
-    o.confirm_recipients(&store, ids.as_deref(), yes, "encrypting to", out)?;
+    o.confirm_recipients(&seen, ids.as_deref(), yes, "encrypting to", out)?;
+    let value = read_value(name, &o.env)?;
+    let (mut store, _lock) = o.store_locked()?;
+    if store.recipients != seen.recipients {
+        return Err(usage(
+            Diagnostic::error(
+                Code::SecretsCommand,
+                format!(
+                    "the recipients of `{}` changed while the value was read; nothing was stored",
+                    o.shown
+                ),
+            )
+            .help("run the command again"),
+        ));
+    }
+    let recipients = parse_recipients(&store)?;
     let sealed = ids.as_deref().filter(|ids| o.sealed(&store, ids));
-    let value = read_value(name)?;
     let ct = encrypt(&value, &recipients, &o.env, name)?;
     drop(value);
     let updated = store.put(name, &ct);
@@ -847,17 +908,9 @@ fn seal(at: &StoreArgs, yes: bool, out: &Output) -> Result<(), Fail> {
     let o = Opened::new(at)?;
     let (mut store, _lock) = o.store_locked()?;
     let ids = o.identities(out)?;
-    let before = seal::coverage(&store);
-    if let Err(seal::SealFailure::BadMac) = seal::verify(&store, &ids) {
-        out.say("warning: the store's current seal does not verify: it was edited, or a sealed value was forged; check every value before sealing");
-    }
-    if before.unsealed_store {
-        out.say("the store has never been sealed: sealing vouches for every secret and recipient it holds");
-    } else if !before.secrets.is_empty() {
-        out.say(&format!(
-            "not covered by the current seal (added or changed since): {}",
-            names(&before.secrets)
-        ));
+    // Say what sealing now vouches for that the current seal did not.
+    if let Some(d) = seal_problem(&store, &o.shown, Some(&ids), false) {
+        out.warn(d);
     }
     o.confirm_recipients(&store, Some(&ids), yes, "sealing for", out)?;
     let sealed = seal::seal(&store, &ids).map_err(|f| match f {
@@ -964,9 +1017,11 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
         } => {
             let o = Opened::new(at)?;
             let (mut store, _lock) = o.store_locked()?;
-            let before = store.recipients.len();
+            let was = store.clone();
             store.recipients.retain(|r| r.key != key.trim());
-            if store.recipients.len() == before {
+            if store.recipients.len() == was.recipients.len() {
+                // A private key (or other text) given where a public key goes: say what it is, do not echo it.
+                parse_recipient_arg(key)?;
                 return Err(usage(
                     Diagnostic::error(
                         Code::SecretsCommand,
@@ -995,10 +1050,8 @@ fn recipients(cmd: &RecipientsCommand, out: &Output) -> Result<(), Fail> {
             };
             let mut sealed = None;
             if let Some(ids) = &ids {
-                o.confirm_recipients(&store, Some(ids), *yes, "encrypting to", out)?;
+                o.confirm_recipients_of(&was, &store, Some(ids), *yes, "encrypting to", out)?;
                 // Sealed before the removal: the seal covered the list with the removed key in it.
-                let mut was = store.clone();
-                was.recipients = o.store()?.recipients;
                 sealed = o.sealed(&was, ids).then_some(&ids[..]);
             }
             finish_recipients(
@@ -1075,7 +1128,7 @@ fn export(name: &str, at: &StoreArgs) -> Result<(), Fail> {
 fn import(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
     check_name(name)?;
     let o = Opened::new(at)?;
-    let (mut store, _lock) = o.store_locked()?;
+    o.store()?;
     let mut raw = Vec::new();
     std::io::stdin().read_to_end(&mut raw).map_err(|e| {
         usage(Diagnostic::error(
@@ -1083,6 +1136,8 @@ fn import(name: &str, at: &StoreArgs, out: &Output) -> Result<(), Fail> {
             format!("cannot read stdin: {e}"),
         ))
     })?;
+    // Locked only once the input is read: stdin may be slow.
+    let (mut store, _lock) = o.store_locked()?;
     // De-armor into the binary age file, then check that its header parses.
     let mut bytes = Vec::new();
     let read = age::armor::ArmoredReader::new(&raw[..]).read_to_end(&mut bytes);
@@ -1215,8 +1270,21 @@ fn merge(
         if let Some(d) = exposed {
             out.warn(d);
         }
-        let sealed = |s: &Store| seal::coverage(s).complete() && seal::verify(s, &ids).is_ok();
-        if sealed(&ours_store) && sealed(&theirs_store) {
+        // Each value of the result was encrypted to its side's recipients: re-sealing is right only when both sides
+        // (and so the result) have the same ones; otherwise values may be readable by a removed key, or unreadable
+        // by an added one, until someone rotates.
+        let same = |a: &Store, b: &Store| {
+            let mut x = keys(a);
+            let mut y = keys(b);
+            x.sort();
+            y.sort();
+            x == y
+        };
+        let agree = same(&ours_store, &theirs_store) && same(&ours_store, &merged);
+        if agree
+            && seal::sealed(&ours_store, &ids).is_ok()
+            && seal::sealed(&theirs_store, &ids).is_ok()
+        {
             if let Ok(s) = seal::seal(&merged, &ids) {
                 merged.seal = Some(s);
                 resealed = true;
@@ -1247,7 +1315,7 @@ fn merge(
                 format!(
                     "the `{}` store: {} changed differently on both sides",
                     merged.env,
-                    names(&conflicts)
+                    quoted_list(&conflicts)
                 ),
             )
             .note("both values are kept in the file; reading the store reports them")
@@ -1259,8 +1327,8 @@ fn merge(
         out.say(&format!("merged the `{}` store and sealed it", merged.env));
     } else {
         out.say(&format!(
-            "merged the `{}` store; it is not sealed (a side was not sealed, or no identity was given): review it and run `tuskc secrets seal --env {}`",
-            merged.env, merged.env
+            "merged the `{}` store; it is not sealed (a side was not sealed, the sides' recipients differ, or no identity was given): review it, run `tuskc secrets rotate --env {}` if the recipients changed, then `tuskc secrets seal --env {}`",
+            merged.env, merged.env, merged.env
         ));
     }
     Ok(())

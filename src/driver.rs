@@ -167,7 +167,8 @@ impl Session {
         } else {
             ("provider", Code::UnknownProvider, "--provider")
         };
-        let mut d = Diagnostic::error(code, format!("unknown {what} `{name}` (from {flag})"));
+        let shown = crate::secrets::shown_argument(name);
+        let mut d = Diagnostic::error(code, format!("unknown {what} `{shown}` (from {flag})"));
         d = if declared.is_empty() {
             d.note(format!("this project declares no {what}s; omit {flag}"))
         } else {
@@ -304,7 +305,10 @@ impl Session {
                 }
                 _ => self.usage(Diagnostic::error(
                     Code::Usage,
-                    format!("`--var {var}` needs the form NAME=VALUE"),
+                    format!(
+                        "`--var {}` needs the form NAME=VALUE",
+                        crate::secrets::shown_argument(var)
+                    ),
                 )),
             }
         }

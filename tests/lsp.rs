@@ -773,9 +773,15 @@ fn the_server_never_shows_a_secret_even_with_an_identity_at_hand() {
     let key = dir.join("keys/development.agekey");
     let api = dir.join("services/api.tsk");
     let mut text = std::fs::read_to_string(&api).unwrap();
-    text.push_str("\n[derived]\nurl: \"postgres://app:${services.api.database.password}@db/app\"\n");
+    text.push_str(
+        "\n[derived]\nurl: \"postgres://app:${services.api.database.password}@db/app\"\n",
+    );
     std::fs::write(&api, &text).unwrap();
-    let mut c = Client::start_with(&dir, json!({}), &[("TUSKC_IDENTITY", key.to_str().unwrap())]);
+    let mut c = Client::start_with(
+        &dir,
+        json!({}),
+        &[("TUSKC_IDENTITY", key.to_str().unwrap())],
+    );
     let u = c.open(&api);
     let mut seen = serde_json::to_string(&c.diagnostics(&u, |_| true)).unwrap();
     for needle in ["password:", "url: \"postgres", "@secret"] {

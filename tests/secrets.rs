@@ -85,9 +85,18 @@ impl Project {
                 &["secrets", "set", "api/token", "--env", env],
                 Some(TOKEN.as_bytes()),
             );
-            // Set without an identity, as a contributor would: sealed by someone who can read the store.
+            // Set without an identity, as a contributor would: sealed by someone who can read the store, who confirms
+            // the recipients (the seal `init` made covers no value, so it vouches for none of them).
             p.ok(
-                &["secrets", "seal", "--env", env, "--identity", &p.id(key)],
+                &[
+                    "secrets",
+                    "seal",
+                    "--env",
+                    env,
+                    "--identity",
+                    &p.id(key),
+                    "--yes",
+                ],
                 None,
             );
         }
@@ -241,7 +250,15 @@ fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
     insta::assert_snapshot!("unbound_warning", p.clean(&err(&built)));
     // rotate binds it; the warning is gone and the value kept.
     p.ok(
-        &["secrets", "rotate", "--env", "staging", "--identity", &id],
+        &[
+            "secrets",
+            "rotate",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
         None,
     );
     let built = p.resolved("staging", &id);
@@ -250,7 +267,15 @@ fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
     // The imported value is not sealed: rotate does not vouch for it, `seal` does.
     assert!(err(&built).contains("[TSK0615]"), "{}", err(&built));
     p.ok(
-        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
         None,
     );
     assert_eq!(err(&p.resolved("staging", &id)), "");
@@ -1200,7 +1225,16 @@ fn secret_values_never_leak() {
     // `--all` where every target fails: nothing is written, and no staged file stays behind.
     let stranger = p.id(&p.stranger);
     runs.push(with(
-        &["build", "--all", "--out-dir", "dist", "--secrets", "resolve", "--identity", &stranger],
+        &[
+            "build",
+            "--all",
+            "--out-dir",
+            "dist",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &stranger,
+        ],
         &[],
     ));
     let mut diagnosed = 0;
@@ -1532,6 +1566,67 @@ fn key_material_is_never_echoed() {
         assert_eq!(o.status.code(), Some(2), "{}", err(&o));
         assert!(!err(&o).contains(body), "{verb}: {}", err(&o));
     }
+    // Key material or a value typed where a name, an environment, a variable or a recipient goes: not echoed.
+    let hostile: Vec<Vec<&str>> = vec![
+        vec!["secrets", "set", &secret_line, "--env", "staging"],
+        vec![
+            "secrets",
+            "set",
+            "db_password=S3CR3T-VALUE-9",
+            "--env",
+            "staging",
+        ],
+        vec![
+            "secrets",
+            "set",
+            "db_password",
+            ".",
+            "S3CR3T-VALUE-9",
+            "--env",
+            "staging",
+        ],
+        vec![
+            "secrets",
+            "import",
+            "db_password",
+            ".",
+            "S3CR3T-VALUE-9",
+            "--env",
+            "staging",
+        ],
+        vec!["secrets", "get", &secret_line, "--env", "staging"],
+        vec![
+            "secrets",
+            "recipients",
+            "add",
+            "S3CR3T-VALUE-9",
+            "--env",
+            "staging",
+        ],
+        vec!["build", "-e", &secret_line],
+        vec!["build", "-e", "staging", "--var", &secret_line],
+        vec![
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "--identity",
+            body,
+        ],
+    ];
+    for args in &hostile {
+        let before = std::fs::read_to_string(p.store("staging")).unwrap();
+        let o = p.tuskc(args, Some(b"x"));
+        assert_ne!(o.status.code(), Some(0), "{args:?}");
+        for shown in [out(&o), err(&o)] {
+            assert!(
+                !shown.contains(body) && !shown.contains("S3CR3T-VALUE-9"),
+                "{args:?}: {shown}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(p.store("staging")).unwrap(), before);
+    }
     // A value typed where the path goes is not echoed, and nothing is stored.
     let before = std::fs::read_to_string(p.store("staging")).unwrap();
     let o = p.tuskc(
@@ -1628,7 +1723,15 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
 
     // Sealing vouches for what the store holds now.
     let o = p.ok(
-        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
         None,
     );
     assert!(
@@ -1680,7 +1783,15 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(!written && err(&o).contains("TSK0615"), "{}", err(&o));
     p.ok(
-        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
         None,
     );
 
@@ -1693,7 +1804,15 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(!written && err(&o).contains("`api/token`"), "{}", err(&o));
     p.ok(
-        &["secrets", "seal", "--env", "staging", "--identity", &id],
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
         None,
     );
     let (o, written) = sealed_build(&p, &id);
@@ -1721,6 +1840,7 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
             "staging",
             "--identity",
             &p.id(&p.production),
+            "--yes",
         ],
         None,
     );
@@ -1776,6 +1896,69 @@ fn recipients_added_since_the_seal_need_a_yes() {
         assert!(e.contains("<staging public key>\n"), "{e}");
         assert_eq!(std::fs::read_to_string(p.store("staging")).unwrap(), before);
     }
+    // A seal line edited to cover the stranger (its fingerprint added) is caught once an identity checks the MAC,
+    // also when the editor makes the MAC uncheckable (a bogus sealed value that is "gone") or keys it by nothing
+    // (no sealed value at all).
+    let fingerprint = |key: &str| {
+        use sha2::Digest as _;
+        let d = sha2::Sha256::new()
+            .chain_update(b"r\0staging\0")
+            .chain_update(key.as_bytes())
+            .finalize();
+        d[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let seal_line = before
+        .lines()
+        .find(|l| l.starts_with("seal: "))
+        .unwrap()
+        .to_string();
+    let stranger_fp = fingerprint(&p.stranger.public);
+    let with_stranger = seal_line.replace(" r:", &format!(" r:{stranger_fp},"));
+    let bogus_gone = with_stranger.replace(" s:", " s:0123456789ab,");
+    // What anyone can compute: a seal keyed by no value's file key, covering both recipients and no secret.
+    let no_secrets = {
+        use base64::Engine as _;
+        use hmac::Mac as _;
+        type H = hmac::Hmac<sha2::Sha256>;
+        let mut kdf = H::new_from_slice(b"tuskc-seal-v1 key").unwrap();
+        kdf.update(b"staging\0");
+        let key = kdf.finalize().into_bytes();
+        let mut m = H::new_from_slice(&key).unwrap();
+        m.update(b"tuskc-seal-v1\0staging\0");
+        let mut keys = [p.staging.public.clone(), p.stranger.public.clone()];
+        keys.sort();
+        for k in &keys {
+            m.update(b"r\0");
+            m.update(k.as_bytes());
+            m.update(b"\0");
+        }
+        let mac = base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes());
+        format!(
+            "seal: \"1 {mac} r:{},{stranger_fp} s:\"",
+            fingerprint(&p.staging.public)
+        )
+    };
+    for forged in [&bogus_gone, &no_secrets] {
+        std::fs::write(p.store("staging"), before.replace(&seal_line, forged)).unwrap();
+        let o = p.tuskc(
+            &[
+                "secrets",
+                "set",
+                "new_one",
+                "--env",
+                "staging",
+                "--identity",
+                &id,
+            ],
+            Some(b"value"),
+        );
+        assert_eq!(o.status.code(), Some(2), "{forged}: {}", err(&o));
+        assert!(err(&o).contains("[TSK0617]"), "{}", err(&o));
+    }
+    std::fs::write(p.store("staging"), &before).unwrap();
     insta::assert_snapshot!(
         "unconfirmed_recipient",
         p.clean(&err(&p.tuskc(

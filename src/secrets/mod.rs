@@ -134,9 +134,28 @@ impl IdentitySource {
             IdentitySource::Inline(text) => Zeroizing::new(text.as_bytes().to_vec()),
             IdentitySource::File { path, .. } => {
                 let bytes = std::fs::read(path).map_err(|e| {
+                    // A path that names nothing may be a key pasted without its prefix: not echoed.
+                    // Shown only when it reads as a path (a separator or an extension).
+                    let looks_like_path = |p: &Path| {
+                        let t = p.to_string_lossy();
+                        t.contains(std::path::MAIN_SEPARATOR) || t.contains('/') || t.contains('.')
+                    };
+                    let what = if e.kind() == std::io::ErrorKind::NotFound {
+                        match self {
+                            IdentitySource::File {
+                                path,
+                                from_env: false,
+                            } if !looks_like_path(path) => {
+                                "the identity file given to --identity (not shown)".to_string()
+                            }
+                            _ => self.describe_file(),
+                        }
+                    } else {
+                        self.describe_file()
+                    };
                     Diagnostic::error(
                         Code::IdentityInvalid,
-                        format!("cannot read {}: {}", self.describe_file(), io_reason(&e)),
+                        format!("cannot read {what}: {}", io_reason(&e)),
                     )
                     .help(format!("pass `--identity FILE`, or set {IDENTITY_VAR} to an existing file or to the key file's text"))
                 })?;
@@ -403,7 +422,7 @@ pub fn seal_problem(
         let mut d = Diagnostic::error(
             Code::StoreUnsealed,
             if covered.unsealed_store {
-                format!("the `{env}` secrets store `{shown}` has never been sealed")
+                format!("the `{env}` secrets store `{shown}` has no seal (it was never sealed, or its seal line was removed)")
             } else {
                 format!("the seal of the `{env}` secrets store `{shown}` does not cover all of it")
             },
@@ -472,7 +491,8 @@ pub fn seal_problem(
     }
 }
 
-fn quoted_list(items: &[String]) -> String {
+/// Names as a message lists them: `a`, `b`.
+pub(crate) fn quoted_list(items: &[String]) -> String {
     items
         .iter()
         .map(|i| format!("`{i}`"))
@@ -754,7 +774,7 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
-    let shapes: [(bool, &'static str); 6] = [
+    let shapes: [(bool, &'static str); 7] = [
         (
             v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v),
             "it has the shape of an AWS access key ID",
@@ -782,6 +802,10 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
         (
             v.contains("-----BEGIN") && v.contains("PRIVATE KEY"),
             "it holds a private key block",
+        ),
+        (
+            v.to_ascii_uppercase().contains("AGE-SECRET-KEY-1"),
+            "it holds an age private key",
         ),
     ];
     if let Some((_, why)) = shapes.iter().find(|(hit, _)| *hit) {
@@ -862,6 +886,7 @@ mod tests {
         assert!(looks_like_secret("signing_key", "b3f1c9a07d2e4f6a8b0c").is_some());
         assert!(looks_like_secret("anything", "AKIAIOSFODNN7EXAMPLE").is_some());
         assert!(looks_like_secret("note", "-----BEGIN RSA PRIVATE KEY-----\nabc").is_some());
+        assert!(looks_like_secret("k2", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQ").is_some());
         // Not flagged: short, placeholders, low entropy, URLs, ordinary key names.
         assert!(looks_like_secret("password", "changeme").is_none());
         assert!(looks_like_secret("password", "aaaaaaaaaaaaaaaa").is_none());

@@ -30,7 +30,7 @@ use super::crypto;
 use super::store::{Entry, Store};
 
 /// The version of the seal line this build writes and reads.
-pub const VERSION: &str = "1";
+pub(crate) const VERSION: &str = "1";
 
 /// The parsed seal line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,21 +87,27 @@ fn short(digest: &[u8]) -> String {
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The fingerprint of a recipient (its public key).
-pub fn recipient_fingerprint(key: &str) -> String {
+/// The fingerprint of a recipient (its public key) in the store of `env`. The environment is in it so that a seal
+/// line copied from another environment's store covers nothing here (fingerprints prove nothing: anyone can compute
+/// them; this only stops copies made without thought).
+pub(crate) fn recipient_fingerprint(env: &str, key: &str) -> String {
     short(
         &Sha256::new()
             .chain_update(b"r\0")
+            .chain_update(env.as_bytes())
+            .chain_update(b"\0")
             .chain_update(key.as_bytes())
             .finalize(),
     )
 }
 
-/// The fingerprint of a stored secret: its name and its stored text.
-pub fn secret_fingerprint(name: &str, entry: &Entry) -> String {
+/// The fingerprint of a stored secret of the store of `env`: its name and its stored text.
+pub(crate) fn secret_fingerprint(env: &str, name: &str, entry: &Entry) -> String {
     short(
         &Sha256::new()
             .chain_update(b"s\0")
+            .chain_update(env.as_bytes())
+            .chain_update(b"\0")
             .chain_update(name.as_bytes())
             .chain_update(b"\0")
             .chain_update(entry.ciphertext.trim().as_bytes())
@@ -148,12 +154,12 @@ pub fn coverage(store: &Store) -> Coverage {
     let entry_fps: Vec<String> = store
         .entries
         .iter()
-        .map(|(n, e)| secret_fingerprint(n, e))
+        .map(|(n, e)| secret_fingerprint(&store.env, n, e))
         .collect();
     let recipient_fps: Vec<String> = store
         .recipients
         .iter()
-        .map(|r| recipient_fingerprint(&r.key))
+        .map(|r| recipient_fingerprint(&store.env, &r.key))
         .collect();
     Coverage {
         unsealed_store: false,
@@ -277,12 +283,12 @@ pub fn seal(store: &Store, ids: &[x25519::Identity]) -> Result<Seal, SealFailure
         recipients: store
             .recipients
             .iter()
-            .map(|r| recipient_fingerprint(&r.key))
+            .map(|r| recipient_fingerprint(&store.env, &r.key))
             .collect(),
         secrets: store
             .entries
             .iter()
-            .map(|(n, e)| secret_fingerprint(n, e))
+            .map(|(n, e)| secret_fingerprint(&store.env, n, e))
             .collect(),
     })
 }
@@ -298,7 +304,10 @@ pub fn verify(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure
     if covered.gone_secrets > 0 || covered.gone_recipients > 0 {
         return Err(SealFailure::Incomplete);
     }
-    let names = store.entries.keys().filter(|n| !covered.secrets.contains(n));
+    let names = store
+        .entries
+        .keys()
+        .filter(|n| !covered.secrets.contains(n));
     let keys = file_keys(store, names, ids)?;
     let recipients: Vec<&str> = store
         .recipients
@@ -407,7 +416,7 @@ mod tests {
         seal_line.secrets = s
             .entries
             .iter()
-            .map(|(n, e)| secret_fingerprint(n, e))
+            .map(|(n, e)| secret_fingerprint("prod", n, e))
             .collect();
         forged.seal = Some(seal_line);
         assert!(coverage(&forged).complete());
@@ -440,7 +449,11 @@ mod tests {
         let mut unanchored = s.clone();
         let mut line = unanchored.seal.clone().unwrap();
         line.secrets.clear();
-        line.recipients = s.recipients.iter().map(|r| recipient_fingerprint(&r.key)).collect();
+        line.recipients = s
+            .recipients
+            .iter()
+            .map(|r| recipient_fingerprint("prod", &r.key))
+            .collect();
         unanchored.seal = Some(line);
         assert!(!anchored(&unanchored));
         assert!(trusted_recipients(&unanchored, Some(&ids)).is_empty());
@@ -448,7 +461,11 @@ mod tests {
         let mut gone = s.clone();
         let mut line = gone.seal.clone().unwrap();
         line.secrets.push("0123456789ab".into());
-        line.recipients = s.recipients.iter().map(|r| recipient_fingerprint(&r.key)).collect();
+        line.recipients = s
+            .recipients
+            .iter()
+            .map(|r| recipient_fingerprint("prod", &r.key))
+            .collect();
         gone.seal = Some(line);
         assert_eq!(verify(&gone, &ids), Err(SealFailure::Incomplete));
         assert!(trusted_recipients(&gone, Some(&ids)).is_empty());

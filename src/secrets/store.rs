@@ -340,6 +340,10 @@ fn unquote_key(k: &str) -> Option<&str> {
 
 /// Problem texts quote at most 60 characters of a line (a ciphertext line is long and says nothing).
 fn shorten(s: &str) -> String {
+    // A private key pasted into the file is not quoted back.
+    if super::looks_like_key_material(s) {
+        return super::shown_argument(s);
+    }
     let cut: String = s.chars().take(60).collect();
     if cut.len() < s.len() {
         format!("{cut}…")
