@@ -2169,6 +2169,71 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
     let o = p.tuskc(&["secrets", "list", "--env", "staging"], None);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(err(&o).contains("`zeta` is stored twice"), "{}", err(&o));
+    git(&p.root, &["merge", "--abort"]);
+    // The sides' recipients differ (one added a key and re-encrypted, the other added a value for the old list):
+    // merged, but not sealed, since the new value is not encrypted to the added key.
+    p.ok(
+        &[
+            "secrets",
+            "seal",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+            "--yes",
+        ],
+        None,
+    );
+    git(&p.root, &["commit", "-qam", "sealed"]);
+    git(&p.root, &["checkout", "-qb", "carol"]);
+    p.ok(
+        &[
+            "secrets",
+            "recipients",
+            "add",
+            &p.stranger.public,
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        None,
+    );
+    git(&p.root, &["commit", "-qam", "carol"]);
+    git(&p.root, &["checkout", "-q", "main"]);
+    p.ok(
+        &[
+            "secrets",
+            "set",
+            "omega",
+            "--env",
+            "staging",
+            "--identity",
+            &id,
+        ],
+        Some(b"o"),
+    );
+    git(&p.root, &["commit", "-qam", "omega"]);
+    let o = run(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "merge",
+                "-q",
+                "--no-edit",
+                "carol",
+            ])
+            .env("TUSKC_IDENTITY", &id)
+            .current_dir(&p.root),
+        None,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("recipients differ"), "{}", err(&o));
+    let (o, _) = sealed_build(&p, &id);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
 }
 
 /// Issue 17 point 8: parallel changes to one store lose nothing, and the store stays sealed.
