@@ -368,7 +368,7 @@ codes! {
     InvalidRecipient = "0612", "invalid recipient",
         "A recipient is an age X25519 public key, `age1` followed by 58 lowercase Bech32 characters, as `age-keygen -y KEYFILE` prints.";
     SecretsCommand = "0613", "secrets command cannot be carried out",
-        "A `tuskc secrets` command was asked for something the store does not allow: initialising a store that exists, a secret name with characters other than letters, digits and `_ . / -`, removing the last recipient, an empty value, or an unknown secret name. The message says which.";
+        "A `tuskc secrets` command was asked for something the store does not allow: initialising a store that exists, a secret name with characters other than letters, digits and `_ . / -`, removing the last recipient, an empty value, or a store whose recipients changed while a value was typed. The message says which. (An unknown secret name is TSK0602.)";
     IdentityExposed = "0614", "identity file is readable by other users",
         "The age identity file can be read by users other than its owner (its mode grants group or other read access), so anyone on the machine who can read it can decrypt every secret it is a recipient of. tuskc uses it and warns (ssh refuses such keys). Make it private: `chmod 600 FILE`.";
     StoreUnsealed = "0615", "secrets store is not sealed",

@@ -5,7 +5,8 @@
 //! It wraps nothing (age implementations skip stanzas they do not know, so `age -d` reads these files), but the
 //! header MAC, keyed by the file key, covers it: nobody without the file key can change it, so a ciphertext moved
 //! to another name or environment is detected on decryption. Invariants: no home-made cryptography (the `age`
-//! crate does all of it); plaintext is returned only to the caller that asked, never put into an error.
+//! crate does all of it; the store's seal in `seal.rs` is a standard HMAC-SHA256 keyed from the file keys age
+//! unwraps); plaintext and file keys are returned only to the caller that asked, never put into an error.
 
 use std::cell::RefCell;
 use std::collections::HashSet;

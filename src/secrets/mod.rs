@@ -338,7 +338,7 @@ impl StoreDir {
                         format!("{shown}:{}: {}", e.line, e.message)
                     });
                 }
-                StoreState::Broken(d.help("restore the file from version control; `tuskc secrets` commands write it"))
+                StoreState::Broken(d.help("restore the file from version control; `tuskc secrets` commands write it. After a merge: a secret stored twice keeps one of its two lines (the first is ours, the second theirs); conflict markers mean the merge is not finished (`git merge --abort`, or set up `tuskc secrets merge` as the merge driver: docs/secrets.md#merging)"))
             }
         }
     }
