@@ -166,6 +166,9 @@ fn compile(
         }],
     );
     store.put("tok", &ciphertext);
+    // Sealed, as a store in use is: an unsealed one would add a warning in resolve mode only.
+    let ids = crypto::parse_identities(&identity.0).unwrap();
+    store.seal = Some(tuskc::secrets::seal::seal(&store, &ids).unwrap());
     std::fs::create_dir_all(dir.join("secrets")).unwrap();
     std::fs::write(dir.join("secrets/default.tsk"), store.render()).unwrap();
     let file = dir.join("app.tsk");
