@@ -568,7 +568,7 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     // With an identity at hand, the same target built in resolve mode: the values secrets went into, to compare.
     let mut resolved: Option<Value> = None;
     let identity = IdentitySource::from_flag_or_env(a.identity.as_deref());
-    if !matches!(identity, IdentitySource::None) && has_secret(&side.value) {
+    if !matches!(identity, IdentitySource::None) && side.value.holds_secret() {
         session.set_secrets(SecretMode::Resolve, identity);
         let mark = session.sink.error_count();
         let built = session.build(&program, &target, None, &inputs);
@@ -623,16 +623,6 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     } else {
         u8::from(drifts > 0)
     }
-}
-
-/// Whether a secret went into any value of the tree.
-fn has_secret(v: &Value) -> bool {
-    v.secret
-        || match &v.kind {
-            ValueKind::Object(m) => m.values().any(has_secret),
-            ValueKind::Array(a) => a.iter().any(has_secret),
-            _ => false,
-        }
 }
 
 /// The deployed configuration, read into a value tree.
@@ -986,6 +976,8 @@ fn human(
             crate::drift::Kind::Missing => "missing",
             crate::drift::Kind::Undeclared => "undeclared",
             crate::drift::Kind::Type => "type differs",
+            // An unverified value was not compared: nothing says it differs.
+            crate::drift::Kind::Value if f.class == Class::Unverified => "value not compared",
             crate::drift::Kind::Value => "value differs",
         };
         s.push_str(&format!(

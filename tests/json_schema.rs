@@ -143,7 +143,14 @@ plain: ["x", "x"]
     for mode in ["reference", "redact"] {
         let o = common::tuskc_in(
             dir.path(),
-            &["check", "c.tsk", "--json-schema", "s.json", "--secrets", mode],
+            &[
+                "check",
+                "c.tsk",
+                "--json-schema",
+                "s.json",
+                "--secrets",
+                mode,
+            ],
         );
         let err = common::stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{err}");
