@@ -683,10 +683,20 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         Format::Json => serde_json::from_str::<serde_json::Value>(&text)
             .map(|j| from_json(&j, &origin))
             .map_err(|e| e.to_string()),
+        // toml's own message quotes the line, which may hold a secret: the message and the line number only.
         Format::Toml => text
             .parse::<toml::Table>()
             .map(|t| from_toml(&toml::Value::Table(t), &origin))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| {
+                let line = e.span().map_or(0, |s| {
+                    text.as_bytes()[..s.start.min(text.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                });
+                format!("{} (line {line})", e.message().trim_end())
+            }),
         Format::Yaml => match yaml_rust2::YamlLoader::load_from_str(&text) {
             Ok(docs) => match docs.first() {
                 Some(doc) => from_yaml(doc, &origin),
@@ -714,7 +724,12 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             session.sink.push(
                 Diagnostic::error(
                     Code::DeployedUnreadable,
-                    format!("`{name}` holds {}, not an object of keys", value.describe()),
+                    // Its type only: the text may be a secret.
+                    format!(
+                        "`{name}` holds {} {}, not an object of keys",
+                        crate::drift::article(value.type_name()),
+                        value.type_name()
+                    ),
                 )
                 .help(
                     "export the deployed configuration as one object (what `tuskc build` writes)",

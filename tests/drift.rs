@@ -885,3 +885,33 @@ fn unverified_values_are_not_said_to_differ() {
     );
     assert!(!text.contains("differs"), "{text}");
 }
+
+/// A deployed file that cannot be used is reported without its content: toml's own message quotes the line, and a
+/// file whose whole content is one value would be described by its text. Either may be a secret.
+#[test]
+fn unusable_deployed_files_are_reported_without_their_content() {
+    let dir = project();
+    let canary = "CANARY-unreadable-9c2e";
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!("[database]\npassword = {canary}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("one.json"), format!("\"{canary}\"")).unwrap();
+    for (file, said) in [
+        (
+            "bad.toml",
+            "cannot be read as toml: string values must be quoted",
+        ),
+        (
+            "one.json",
+            "`one.json` holds a string, not an object of keys",
+        ),
+    ] {
+        let o = drift_prod(dir.path(), file, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!all.contains(canary), "{file}: {all}");
+        assert!(all.contains(said), "{file}: {all}");
+    }
+}
