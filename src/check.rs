@@ -235,7 +235,12 @@ impl<'a> Checker<'a> {
                     return Ok(()); // reported by validation
                 };
                 let at = v.origin;
-                if let Some(mut d) = secret_content(v, ContentUse::LiteralType, at.file, at.span) {
+                // A secret is never null, a number or a bool: only a string literal needs its content to decide.
+                // Against any other literal it simply does not fit (and a union goes on to its next member).
+                let needs_content = matches!(lit.kind, ValueKind::String(_));
+                if let Some(mut d) = secret_content(v, ContentUse::LiteralType, at.file, at.span)
+                    .filter(|_| needs_content)
+                {
                     let set = self.set_at(&at);
                     for l in &mut d.labels {
                         l.message = format!("{} ({set})", l.message);
@@ -325,7 +330,7 @@ impl<'a> Checker<'a> {
             "null" => matches!(v.kind, ValueKind::Null),
             "string" => matches!(v.kind, ValueKind::String(_) | ValueKind::Secret(_)),
             "secret" => {
-                if matches!(v.kind, ValueKind::Secret(_)) || v.secret {
+                if v.is_secret() {
                     true
                 } else {
                     let d = Diagnostic::error(
@@ -487,6 +492,9 @@ impl<'a> Checker<'a> {
                     d = d.help(format!("did you mean {best:?}?"));
                 }
             }
+        }
+        if v.is_secret() {
+            d = d.help("a secret is text, never null, a number or a bool: add `secret` to the type if it may be one");
         }
         d
     }
@@ -927,7 +935,7 @@ impl<'a> Checker<'a> {
         path: &str,
     ) -> Result<(), Errors> {
         // A secret's value is not known at compile time (and must not be shown): constraints cannot apply.
-        if v.secret || matches!(v.kind, ValueKind::Secret(_)) {
+        if v.is_secret() {
             return Ok(());
         }
         let mut errs = Vec::new();

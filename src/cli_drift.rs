@@ -568,7 +568,7 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     // With an identity at hand, the same target built in resolve mode: the values secrets went into, to compare.
     let mut resolved: Option<Value> = None;
     let identity = IdentitySource::from_flag_or_env(a.identity.as_deref());
-    if !matches!(identity, IdentitySource::None) && has_secret(&side.value) {
+    if !matches!(identity, IdentitySource::None) && side.value.holds_secret() {
         session.set_secrets(SecretMode::Resolve, identity);
         let mark = session.sink.error_count();
         let built = session.build(&program, &target, None, &inputs);
@@ -623,16 +623,6 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     } else {
         u8::from(drifts > 0)
     }
-}
-
-/// Whether a secret went into any value of the tree.
-fn has_secret(v: &Value) -> bool {
-    v.secret
-        || match &v.kind {
-            ValueKind::Object(m) => m.values().any(has_secret),
-            ValueKind::Array(a) => a.iter().any(has_secret),
-            _ => false,
-        }
 }
 
 /// The deployed configuration, read into a value tree.
@@ -693,10 +683,20 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         Format::Json => serde_json::from_str::<serde_json::Value>(&text)
             .map(|j| from_json(&j, &origin))
             .map_err(|e| e.to_string()),
+        // toml's own message quotes the line, which may hold a secret: the message and the line number only.
         Format::Toml => text
             .parse::<toml::Table>()
             .map(|t| from_toml(&toml::Value::Table(t), &origin))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| {
+                let line = e.span().map_or(0, |s| {
+                    text.as_bytes()[..s.start.min(text.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                });
+                format!("{} (line {line})", e.message().trim_end())
+            }),
         Format::Yaml => match yaml_rust2::YamlLoader::load_from_str(&text) {
             Ok(docs) => match docs.first() {
                 Some(doc) => from_yaml(doc, &origin),
@@ -724,7 +724,12 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             session.sink.push(
                 Diagnostic::error(
                     Code::DeployedUnreadable,
-                    format!("`{name}` holds {}, not an object of keys", value.describe()),
+                    // Its type only: the text may be a secret.
+                    format!(
+                        "`{name}` holds {} {}, not an object of keys",
+                        crate::drift::article(value.type_name()),
+                        value.type_name()
+                    ),
                 )
                 .help(
                     "export the deployed configuration as one object (what `tuskc build` writes)",
@@ -986,6 +991,8 @@ fn human(
             crate::drift::Kind::Missing => "missing",
             crate::drift::Kind::Undeclared => "undeclared",
             crate::drift::Kind::Type => "type differs",
+            // An unverified value was not compared: nothing says it differs.
+            crate::drift::Kind::Value if f.class == Class::Unverified => "value not compared",
             crate::drift::Kind::Value => "value differs",
         };
         s.push_str(&format!(

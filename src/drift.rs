@@ -517,6 +517,70 @@ fn show(v: &Value) -> String {
     v.describe_within(100)
 }
 
+/// How a report shows a deployed value it may not show.
+const HIDDEN: &str = "a hidden value (it is, or looks like, a secret)";
+
+/// What a report may show of a deployed value: [`show`], or [`HIDDEN`] when tuskc's value at its key is secret
+/// (`secret`), or when the value is, holds or looks like a credential ([`reveals`]). The one rule for every place
+/// `tuskc drift` shows a deployed value, in every report format. `key` is the value's key; `plaintexts` what this
+/// target's secrets resolved to (with an identity; empty without one).
+fn shown_deployed(d: &Value, key: &str, secret: bool, plaintexts: &[&str]) -> String {
+    if secret || reveals(d, key, plaintexts) {
+        HIDDEN.to_string()
+    } else {
+        show(d)
+    }
+}
+
+/// Whether a deployed value (at `key`), or any value inside it, equals or contains a value a secret of this target
+/// resolved to, looks like a credential (the shapes TSK0610 knows), or is a URL with a password in its userinfo.
+/// A deployed file is the running system's: a secret may sit at any key there, declared or not.
+fn reveals(d: &Value, key: &str, plaintexts: &[&str]) -> bool {
+    let holds_plaintext = |text: &str| plaintexts.iter().any(|p| text.contains(p));
+    match &d.kind {
+        ValueKind::String(s) => {
+            holds_plaintext(s)
+                || crate::secrets::looks_like_secret(key, s).is_some()
+                || url_with_password(s)
+        }
+        ValueKind::Int(i) => holds_plaintext(&i.to_string()),
+        ValueKind::Float(x) => holds_plaintext(&crate::value::format_float(*x)),
+        ValueKind::Array(items) => items.iter().any(|item| reveals(item, key, plaintexts)),
+        ValueKind::Object(map) => map.iter().any(|(k, v)| reveals(v, k, plaintexts)),
+        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Secret(_) => false,
+    }
+}
+
+/// Whether `text` holds a URL with a password in its userinfo: `scheme://user:password@host`.
+fn url_with_password(text: &str) -> bool {
+    text.match_indices("://").any(|(at, _)| {
+        let scheme = text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let authority = text[at + 3..]
+            .split(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .next()
+            .unwrap_or_default();
+        scheme
+            && authority
+                .rsplit_once('@')
+                .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                .is_some_and(|(_, password)| !password.is_empty())
+    })
+}
+
+/// The texts of the values secrets went into in a tree built with `--secrets resolve` (empty texts left out: they
+/// are in every text).
+fn secret_texts<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match &v.kind {
+        ValueKind::String(s) if v.secret && !s.is_empty() => out.push(s),
+        ValueKind::Array(items) => items.iter().for_each(|item| secret_texts(item, out)),
+        ValueKind::Object(map) => map.values().for_each(|item| secret_texts(item, out)),
+        _ => {}
+    }
+}
+
 /// Whether `deployed` is what `build` writes for `compiled` with secrets as references (`secret://name`, also
 /// inside arrays and objects).
 fn written_by_reference(compiled: &Value, deployed: &Value) -> bool {
@@ -861,7 +925,7 @@ fn presence(
     }
 }
 
-fn article(word: &str) -> &'static str {
+pub(crate) fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
@@ -893,6 +957,10 @@ pub fn compare_deployed(
 ) -> Vec<Finding> {
     let t = side.target.to_string();
     let mut out = Vec::new();
+    let mut plaintexts = Vec::new();
+    if let Some(r) = deployed.resolved {
+        secret_texts(r, &mut plaintexts);
+    }
     for v in variations(&[compiled, deployed.value]) {
         // The key path in the source (dotenv names map back to one).
         let source_path: Vec<String> = match (deployed.paths, v.path.as_slice()) {
@@ -912,17 +980,7 @@ pub fn compare_deployed(
             _ => continue,
         };
         let secret = c.is_some_and(|c| c.secret);
-        let show_deployed = |d: &Value| -> String {
-            let looks_secret = match &d.kind {
-                ValueKind::String(s) => crate::secrets::looks_like_secret(key, s).is_some(),
-                _ => false,
-            };
-            if secret || looks_secret {
-                "a hidden value (it is, or looks like, a secret)".to_string()
-            } else {
-                show(d)
-            }
-        };
+        let show_deployed = |d: &Value| shown_deployed(d, key, secret, &plaintexts);
         let def = c.and_then(|c| ctx.definition(&side.merged, Some(c), &source_path));
         let def_at = def.as_ref().map(|o| ctx.place(o));
         let compiled_variant = Variant {
@@ -1186,4 +1244,31 @@ pub fn odd_ones_out(f: &Finding) -> Vec<&str> {
         .filter(|v| ties > 1 || v.targets.len() < largest)
         .flat_map(|v| v.targets.iter().map(String::as_str))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_with_password;
+
+    #[test]
+    fn urls_with_a_password_in_their_userinfo() {
+        for yes in [
+            "postgres://api:pw@db",
+            "redis://:pw@cache:6379/0",
+            "DSN=mysql://u:p@h/db?x=1",
+            "see https://example.com and amqp://guest:guest@mq",
+        ] {
+            assert!(url_with_password(yes), "{yes}");
+        }
+        for no in [
+            "https://example.com/a:b@c",
+            "postgres://api@db",
+            "postgres://api:@db",
+            "https://host?u=a:b@c",
+            "://a:b@c",
+            "user:pass@host",
+        ] {
+            assert!(!url_with_password(no), "{no}");
+        }
+    }
 }

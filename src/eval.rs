@@ -775,6 +775,11 @@ impl<'a> Evaluator<'a> {
                     return arity(self, "@secret(\"name\")");
                 }
                 let secret_name = self.string_arg(&args[0], "the secret name", "secret", ctx)?;
+                if !crate::secrets::store::valid_name(&secret_name) {
+                    self.sink
+                        .push(invalid_secret_name(&secret_name, file, args[0].span));
+                    return None;
+                }
                 // A resolved value keeps the secret's name, so it is described and typed as the reference is.
                 let name: Arc<str> = secret_name.as_str().into();
                 let kind = match self
@@ -1190,6 +1195,35 @@ pub fn secret_content(v: &Value, used: ContentUse, file: FileId, span: Span) -> 
         .note("a value a secret went into can only be passed whole or joined into a string, in every `--secrets` mode")
         .help(help),
     )
+}
+
+/// `@secret`'s argument is not a name a store can hold (TSK0305, in every mode). The name is echoed unless it may
+/// be key material (a key pasted where the name goes).
+fn invalid_secret_name(name: &str, file: FileId, span: Span) -> Diagnostic {
+    let (message, label) = if crate::secrets::looks_like_key_material(name) {
+        (
+            "the secret name is not valid".to_string(),
+            "not a secret name (not shown: it may be key material)".to_string(),
+        )
+    } else if name.is_empty() {
+        (
+            "the secret name is empty".to_string(),
+            "an empty name".to_string(),
+        )
+    } else if name.len() > 200 {
+        (
+            format!("the secret name is {} bytes long", name.len()),
+            "at most 200 bytes".to_string(),
+        )
+    } else {
+        (
+            format!("`{}` is not a valid secret name", name.escape_debug()),
+            "not a valid secret name".to_string(),
+        )
+    };
+    Diagnostic::error(Code::DirectiveArguments, message)
+        .primary(file, span, label)
+        .help("a secret name has letters, digits and `_ . / -`, starts with a letter, digit or `_`, and is at most 200 bytes (e.g. `shop/db_password`)")
 }
 
 /// How a scalar reads inside a string. Secrets show as their reference, never a value.

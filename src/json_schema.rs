@@ -343,28 +343,36 @@ pub fn compile(schema_text: &str, name: &str) -> Result<jsonschema::Validator, D
         })
 }
 
-/// Whether `keyword` judges the text of `at`, a value a secret went into (which the validator sees masked).
+/// Whether `keyword` judges the content of a secret inside `at` (which the validator sees masked): the text of a
+/// secret-derived scalar, or the items of an array holding a secret (two different secrets have the same mask, and
+/// which items `contains` matches depends on their content).
 fn about_content(at: &Value, keyword: &str) -> bool {
-    at.secret
-        && !matches!(at.kind, ValueKind::Object(_) | ValueKind::Array(_))
-        && matches!(
-            keyword,
-            "const"
-                | "enum"
-                | "pattern"
-                | "format"
-                | "minLength"
-                | "maxLength"
-                | "contentEncoding"
-                | "contentMediaType"
-        )
+    match &at.kind {
+        ValueKind::Object(_) => false,
+        ValueKind::Array(_) => matches!(keyword, "uniqueItems" | "contains") && at.holds_secret(),
+        _ => {
+            at.secret
+                && matches!(
+                    keyword,
+                    "const"
+                        | "enum"
+                        | "pattern"
+                        | "format"
+                        | "minLength"
+                        | "maxLength"
+                        | "contentEncoding"
+                        | "contentMediaType"
+                )
+        }
+    }
 }
 
 /// Validate one target's resolved output. Each error points at the value's origin (the deepest value the JSON
 /// pointer reaches). The validator sees the output with every secret-derived leaf masked ([`crate::secrets::masked`]),
 /// in every `--secrets` mode: its messages quote that instance, so they never show a secret, and its verdict never
 /// depends on a secret's content, so a JSON Schema cannot test a guess. Keywords about a masked scalar's text
-/// (`pattern`, `format`, `const`, lengths, ...) are not checked on it, as tuskc's own constraints skip secrets.
+/// (`pattern`, `format`, `const`, lengths, ...), and `uniqueItems` and `contains` (with `minContains`/`maxContains`)
+/// on an array holding a secret, are not checked there, as tuskc's own constraints skip secrets.
 pub fn validate(
     validator: &jsonschema::Validator,
     value: &Value,

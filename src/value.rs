@@ -181,6 +181,16 @@ impl Value {
         self.secret || matches!(self.kind, ValueKind::Secret(_))
     }
 
+    /// Whether a secret went into this value or anything inside it (an array or object holding one).
+    pub fn holds_secret(&self) -> bool {
+        self.is_secret()
+            || match &self.kind {
+                ValueKind::Array(items) => items.iter().any(Value::holds_secret),
+                ValueKind::Object(map) => map.values().any(Value::holds_secret),
+                _ => false,
+            }
+    }
+
     /// The secret this value is, whole (in every mode: a reference, or its resolved value); `None` for values
     /// computed from secrets and for everything else.
     pub fn secret_name(&self) -> Option<&str> {

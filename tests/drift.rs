@@ -822,3 +822,96 @@ fn values_derived_from_secrets_are_unverified_without_an_identity() {
         );
     }
 }
+
+/// A deployed file is the running system's: a secret's value may sit at any key there. With an identity, a deployed
+/// value that equals or contains a value a secret of the target resolved to is hidden wherever it is (an undeclared
+/// variable, a plain key); with or without one, so is text shaped like a credential, a URL with a password included.
+/// In the human and the JSON report.
+#[test]
+fn deployed_values_holding_a_secret_or_a_credential_are_hidden_at_any_key() {
+    let (_tmp, root, key) = sealed();
+    let name = deploy_resolved(&root, &key, "dotenv", &|s| {
+        format!(
+            "{}\nLEGACY_DATABASE_URL=postgres://api:{SEALED_DB}@db\nAPI_DB_PASS={SEALED_DB}\nCACHE_URL=redis://cache:hunter2x@cache:6379/0\nCACHE_HOST=cache.internal\n",
+            s.replace("API_TIMEOUT=30", &format!("API_TIMEOUT={SEALED_TOKEN}"))
+        )
+    });
+    for more in [
+        &["--identity", key.as_str()][..],
+        &["--identity", key.as_str(), "--format", "json"][..],
+    ] {
+        // drift_sealed fails if either secret's value is printed.
+        let o = drift_sealed(&root, &name, more, &["hunter2x"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let text = stdout(&o);
+        for hidden in [
+            "LEGACY_DATABASE_URL",
+            "API_DB_PASS",
+            "CACHE_URL",
+            "API_TIMEOUT",
+        ] {
+            assert!(text.contains(hidden), "{hidden} not reported: {text}");
+        }
+        assert_eq!(
+            text.matches("a hidden value (it is, or looks like, a secret)")
+                .count(),
+            // API_TIMEOUT: in its variant and its reason.
+            5,
+            "{text}"
+        );
+        // A plain deployed value is still shown.
+        assert!(text.contains("cache.internal"), "{text}");
+    }
+    // Without an identity nothing tells that `API_TIMEOUT` holds the token, but the credential shape still hides
+    // the URLs with a password.
+    let o = tuskc(&root, &["drift", "-e", "production", "--actual", &name]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.contains("hunter2x"), "{text}");
+    assert!(!text.contains("postgres://api:"), "{text}");
+}
+
+/// Without an identity a secret-derived value was not compared: the report does not say it differs.
+#[test]
+fn unverified_values_are_not_said_to_differ() {
+    let (_tmp, root, key) = sealed();
+    let name = deploy_resolved(&root, &key, "json", &|s| s);
+    let o = drift_sealed(&root, &name, &[], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("unverified database.password  (value not compared)"),
+        "{text}"
+    );
+    assert!(!text.contains("differs"), "{text}");
+}
+
+/// A deployed file that cannot be used is reported without its content: toml's own message quotes the line, and a
+/// file whose whole content is one value would be described by its text. Either may be a secret.
+#[test]
+fn unusable_deployed_files_are_reported_without_their_content() {
+    let dir = project();
+    let canary = "CANARY-unreadable-9c2e";
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!("[database]\npassword = {canary}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("one.json"), format!("\"{canary}\"")).unwrap();
+    for (file, said) in [
+        (
+            "bad.toml",
+            "cannot be read as toml: string values must be quoted",
+        ),
+        (
+            "one.json",
+            "`one.json` holds a string, not an object of keys",
+        ),
+    ] {
+        let o = drift_prod(dir.path(), file, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!all.contains(canary), "{file}: {all}");
+        assert!(all.contains(said), "{file}: {all}");
+    }
+}

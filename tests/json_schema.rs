@@ -3,6 +3,8 @@
 
 use tuskc::driver::Session;
 
+mod common;
+
 const SCHEMAS: &str = r#"
 ## Everything JSON Schema can say.
 schema All {
@@ -111,4 +113,52 @@ token: "t-" + @secret("tok")
     // The secret-derived token is never quoted.
     assert!(!text.contains("t-secret"), "{text}");
     insta::assert_snapshot!(text);
+}
+
+/// The validator sees every secret as the same mask, so `uniqueItems` and `contains` on an array holding a secret
+/// would judge the masks (two different secrets "equal", a `const` never found): they are not checked there, in
+/// every mode. On arrays without secrets they still are. Through the real binary.
+#[test]
+fn unique_items_and_contains_skip_arrays_holding_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.tsk"),
+        r#"[app]
+tokens: [@secret("a"), @secret("b")]
+nested: [{ t: @secret("a") }, { t: @secret("b") }]
+mixed: ["x", "Bearer " + @secret("c")]
+plain: ["x", "x"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.json"),
+        r#"{"properties":{"app":{"properties":{
+            "tokens":{"type":"array","uniqueItems":true,"contains":{"const":"sk-live"},"minContains":2},
+            "nested":{"uniqueItems":true,"contains":{"const":{"t":"guess"}}},
+            "mixed":{"uniqueItems":true,"contains":{"const":"Bearer guess"},"maxContains":0},
+            "plain":{"uniqueItems":true,"contains":{"const":"y"}}}}}}"#,
+    )
+    .unwrap();
+    for mode in ["reference", "redact"] {
+        let o = common::tuskc_in(
+            dir.path(),
+            &[
+                "check",
+                "c.tsk",
+                "--json-schema",
+                "s.json",
+                "--secrets",
+                mode,
+            ],
+        );
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        // Only the plain array's two violations.
+        assert_eq!(err.matches("[TSK0513]").count(), 2, "{mode}: {err}");
+        assert!(err.contains("/app/plain: "), "{err}");
+        for key in ["tokens", "nested", "mixed"] {
+            assert!(!err.contains(&format!("/app/{key}")), "{mode}: {err}");
+        }
+    }
 }
