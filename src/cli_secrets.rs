@@ -575,7 +575,7 @@ impl Opened {
 /// A name given on the command line must be a valid secret name, and not key material; an invalid one is not echoed
 /// (it may be a value typed where the name goes, `set db_password=hunter2`, or a key).
 fn check_name(name: &str) -> Result<(), Fail> {
-    if store::valid_name(name) && !looks_like_key_material(name) {
+    if store::valid_name(name) {
         return Ok(());
     }
     let mut d = Diagnostic::error(

@@ -533,15 +533,13 @@ fn shown_deployed(d: &Value, key: &str, secret: bool, plaintexts: &[&str]) -> St
 }
 
 /// Whether a deployed value (at `key`), or any value inside it, equals or contains a value a secret of this target
-/// resolved to, looks like a credential (the shapes TSK0610 knows), or is a URL with a password in its userinfo.
+/// resolved to, or looks like a credential (what TSK0610 flags, a URL with a password in its userinfo among them).
 /// A deployed file is the running system's: a secret may sit at any key there, declared or not.
 fn reveals(d: &Value, key: &str, plaintexts: &[&str]) -> bool {
     let holds_plaintext = |text: &str| plaintexts.iter().any(|p| text.contains(p));
     match &d.kind {
         ValueKind::String(s) => {
-            holds_plaintext(s)
-                || crate::secrets::looks_like_secret(key, s).is_some()
-                || url_with_password(s)
+            holds_plaintext(s) || crate::secrets::looks_like_secret(key, s).is_some()
         }
         ValueKind::Int(i) => holds_plaintext(&i.to_string()),
         ValueKind::Float(x) => holds_plaintext(&crate::value::format_float(*x)),
@@ -549,25 +547,6 @@ fn reveals(d: &Value, key: &str, plaintexts: &[&str]) -> bool {
         ValueKind::Object(map) => map.iter().any(|(k, v)| reveals(v, k, plaintexts)),
         ValueKind::Null | ValueKind::Bool(_) | ValueKind::Secret(_) => false,
     }
-}
-
-/// Whether `text` holds a URL with a password in its userinfo: `scheme://user:password@host`.
-fn url_with_password(text: &str) -> bool {
-    text.match_indices("://").any(|(at, _)| {
-        let scheme = text[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
-        let authority = text[at + 3..]
-            .split(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
-            .next()
-            .unwrap_or_default();
-        scheme
-            && authority
-                .rsplit_once('@')
-                .and_then(|(userinfo, _)| userinfo.split_once(':'))
-                .is_some_and(|(_, password)| !password.is_empty())
-    })
 }
 
 /// The texts of the values secrets went into in a tree built with `--secrets resolve` (empty texts left out: they
@@ -1244,31 +1223,4 @@ pub fn odd_ones_out(f: &Finding) -> Vec<&str> {
         .filter(|v| ties > 1 || v.targets.len() < largest)
         .flat_map(|v| v.targets.iter().map(String::as_str))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::url_with_password;
-
-    #[test]
-    fn urls_with_a_password_in_their_userinfo() {
-        for yes in [
-            "postgres://api:pw@db",
-            "redis://:pw@cache:6379/0",
-            "DSN=mysql://u:p@h/db?x=1",
-            "see https://example.com and amqp://guest:guest@mq",
-        ] {
-            assert!(url_with_password(yes), "{yes}");
-        }
-        for no in [
-            "https://example.com/a:b@c",
-            "postgres://api@db",
-            "postgres://api:@db",
-            "https://host?u=a:b@c",
-            "://a:b@c",
-            "user:pass@host",
-        ] {
-            assert!(!url_with_password(no), "{no}");
-        }
-    }
 }

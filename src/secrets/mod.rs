@@ -774,7 +774,7 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
-    let shapes: [(bool, &'static str); 7] = [
+    let shapes: [(bool, &'static str); 8] = [
         (
             v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v),
             "it has the shape of an AWS access key ID",
@@ -807,6 +807,7 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
             v.to_ascii_uppercase().contains("AGE-SECRET-KEY-1"),
             "it holds an age private key",
         ),
+        (url_with_password(v), "it is a URL with a password in it"),
     ];
     if let Some((_, why)) = shapes.iter().find(|(hit, _)| *hit) {
         return Some(why);
@@ -824,6 +825,25 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
 
 /// The base64 of `age-encryption.org/v1`: how every stored value begins.
 const AGE_BASE64: &str = "YWdlLWVuY3J5cHRpb24ub3JnL3Yx";
+
+/// Whether `text` holds a URL with a password in its userinfo: `scheme://user:password@host`.
+pub(crate) fn url_with_password(text: &str) -> bool {
+    text.match_indices("://").any(|(at, _)| {
+        let scheme = text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let authority = text[at + 3..]
+            .split(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+            .next()
+            .unwrap_or_default();
+        scheme
+            && authority
+                .rsplit_once('@')
+                .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                .is_some_and(|(_, password)| !password.is_empty())
+    })
+}
 
 /// Key names like `password`, `db_password`, `apiKey`, `auth-token`, `signing_key` (not a bare `key`).
 fn credential_name(key: &str) -> bool {
@@ -878,6 +898,28 @@ fn entropy(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_with_a_password_in_their_userinfo() {
+        for yes in [
+            "postgres://api:pw@db",
+            "redis://:pw@cache:6379/0",
+            "DSN=mysql://u:p@h/db?x=1",
+            "see https://example.com and amqp://guest:guest@mq",
+        ] {
+            assert!(url_with_password(yes), "{yes}");
+        }
+        for no in [
+            "https://example.com/a:b@c",
+            "postgres://api@db",
+            "postgres://api:@db",
+            "https://host?u=a:b@c",
+            "://a:b@c",
+            "user:pass@host",
+        ] {
+            assert!(!url_with_password(no), "{no}");
+        }
+    }
 
     #[test]
     fn plaintext_secret_heuristic() {

@@ -80,9 +80,13 @@ pub struct StoreError {
     pub message: String,
 }
 
-/// Secret names: letters, digits and `_ . / -`, starting with a letter, digit or `_`; at most 200 bytes. They
-/// appear unquoted in the age header's binding stanza, so they must be plain visible ASCII.
+/// Secret names: letters, digits and `_ . / -`, starting with a letter, digit or `_`; at most 200 bytes; never
+/// key material. They appear unquoted in the age header's binding stanza, so they must be plain visible ASCII.
 pub fn valid_name(name: &str) -> bool {
+    // Names are stored and printed in the clear: an age private key is never one.
+    if super::looks_like_key_material(name) {
+        return false;
+    }
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric() || b == b'_')
         && name.len() <= 200
@@ -417,5 +421,6 @@ mod tests {
         assert!(!valid_name("a b"));
         assert!(!valid_name("é"));
         assert!(!valid_env("a/b"));
+        assert!(!valid_name("AGE-SECRET-KEY-1QQQQQQQQQQQQQQ"));
     }
 }
