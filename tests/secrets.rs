@@ -87,18 +87,7 @@ impl Project {
             );
             // Set without an identity, as a contributor would: sealed by someone who can read the store, who confirms
             // the recipients (the seal `init` made covers no value, so it vouches for none of them).
-            p.ok(
-                &[
-                    "secrets",
-                    "seal",
-                    "--env",
-                    env,
-                    "--identity",
-                    &p.id(key),
-                    "--yes",
-                ],
-                None,
-            );
+            p.seal(env, &p.id(key));
         }
         p
     }
@@ -124,6 +113,14 @@ impl Project {
         let o = self.tuskc(args, stdin);
         assert_eq!(o.status.code(), Some(0), "tuskc {args:?}: {}", err(&o));
         o
+    }
+
+    /// `secrets seal --env ENV --identity ID --yes`, which must succeed.
+    fn seal(&self, env: &str, id: &str) -> Output {
+        self.ok(
+            &["secrets", "seal", "--env", env, "--identity", id, "--yes"],
+            None,
+        )
     }
 
     /// `build -e ENV --secrets resolve --identity ID` to stdout.
@@ -266,18 +263,7 @@ fn tuskc_encrypts_what_age_decrypts_and_reads_what_age_encrypts() {
     assert!(out(&built).contains("\"password\": \"from-the-age-cli\""));
     // The imported value is not sealed: rotate does not vouch for it, `seal` does.
     assert!(err(&built).contains("[TSK0615]"), "{}", err(&built));
-    p.ok(
-        &[
-            "secrets",
-            "seal",
-            "--env",
-            "staging",
-            "--identity",
-            &id,
-            "--yes",
-        ],
-        None,
-    );
+    p.seal("staging", &id);
     assert_eq!(err(&p.resolved("staging", &id)), "");
 }
 
@@ -965,6 +951,22 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     );
     assert!(o.status.success(), "git {args:?}: {}", err(&o));
     o
+}
+
+/// `git merge BRANCH` as a command to run (it may fail: a conflict).
+fn git_merge(branch: &str) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.args([
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "merge",
+        "-q",
+        "--no-edit",
+        branch,
+    ]);
+    cmd
 }
 
 /// Two people adding different secrets on two branches merge without conflict, and a diff names the secret.
@@ -1722,18 +1724,7 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
     assert!(err(&o).contains("TSK0615"), "{}", err(&o));
 
     // Sealing vouches for what the store holds now.
-    let o = p.ok(
-        &[
-            "secrets",
-            "seal",
-            "--env",
-            "staging",
-            "--identity",
-            &id,
-            "--yes",
-        ],
-        None,
-    );
+    let o = p.seal("staging", &id);
     assert!(
         err(&o).contains("`db_password`"),
         "seal names what it newly covers: {}",
@@ -1782,18 +1773,7 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
     let (o, written) = sealed_build(&p, &id);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(!written && err(&o).contains("TSK0615"), "{}", err(&o));
-    p.ok(
-        &[
-            "secrets",
-            "seal",
-            "--env",
-            "staging",
-            "--identity",
-            &id,
-            "--yes",
-        ],
-        None,
-    );
+    p.seal("staging", &id);
 
     // A value added by a contributor without a key is stored, unsealed until someone with a key seals it.
     p.ok(
@@ -1803,18 +1783,7 @@ fn the_seal_catches_rollback_copies_and_forgeries() {
     let (o, written) = sealed_build(&p, &id);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(!written && err(&o).contains("`api/token`"), "{}", err(&o));
-    p.ok(
-        &[
-            "secrets",
-            "seal",
-            "--env",
-            "staging",
-            "--identity",
-            &id,
-            "--yes",
-        ],
-        None,
-    );
+    p.seal("staging", &id);
     let (o, written) = sealed_build(&p, &id);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(written);
@@ -1997,18 +1966,7 @@ fn recipients_added_since_the_seal_need_a_yes() {
         ],
         None,
     );
-    p.ok(
-        &[
-            "secrets",
-            "seal",
-            "--env",
-            "staging",
-            "--identity",
-            &id,
-            "--yes",
-        ],
-        None,
-    );
+    p.seal("staging", &id);
     p.ok(
         &["secrets", "set", "another", "--env", "staging"],
         Some(b"v"),
@@ -2053,21 +2011,7 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
     );
     git(&p.root, &["commit", "-qam", "zeta"]);
     // Without the driver: a conflict, and only on the seal line.
-    let o = run(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "merge",
-                "-q",
-                "--no-edit",
-                "alice",
-            ])
-            .current_dir(&p.root),
-        None,
-    );
+    let o = run(git_merge("alice").current_dir(&p.root), None);
     assert!(!o.status.success());
     let text = std::fs::read_to_string(p.store("staging")).unwrap();
     let mut inside = false;
@@ -2093,17 +2037,7 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
     let driver = format!("{} secrets merge %O %A %B", env!("CARGO_BIN_EXE_tuskc"));
     git(&p.root, &["config", "merge.tuskc-secrets.driver", &driver]);
     let o = run(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "merge",
-                "-q",
-                "--no-edit",
-                "alice",
-            ])
+        git_merge("alice")
             .env("TUSKC_IDENTITY", &id)
             .current_dir(&p.root),
         None,
@@ -2117,17 +2051,7 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
     // The same merge where the driver has no identity: clean, but unsealed until someone seals it.
     git(&p.root, &["reset", "-q", "--hard", "HEAD~1"]);
     let o = run(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "merge",
-                "-q",
-                "--no-edit",
-                "alice",
-            ])
+        git_merge("alice")
             .env_remove("TUSKC_IDENTITY")
             .current_dir(&p.root),
         None,
@@ -2150,21 +2074,7 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
         Some(b"main"),
     );
     git(&p.root, &["commit", "-qam", "main"]);
-    let o = run(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "merge",
-                "-q",
-                "--no-edit",
-                "bob",
-            ])
-            .current_dir(&p.root),
-        None,
-    );
+    let o = run(git_merge("bob").current_dir(&p.root), None);
     assert!(!o.status.success());
     let o = p.tuskc(&["secrets", "list", "--env", "staging"], None);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
@@ -2172,18 +2082,7 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
     git(&p.root, &["merge", "--abort"]);
     // The sides' recipients differ (one added a key and re-encrypted, the other added a value for the old list):
     // merged, but not sealed, since the new value is not encrypted to the added key.
-    p.ok(
-        &[
-            "secrets",
-            "seal",
-            "--env",
-            "staging",
-            "--identity",
-            &id,
-            "--yes",
-        ],
-        None,
-    );
+    p.seal("staging", &id);
     git(&p.root, &["commit", "-qam", "sealed"]);
     git(&p.root, &["checkout", "-qb", "carol"]);
     p.ok(
@@ -2215,17 +2114,7 @@ fn the_merge_driver_merges_sealed_branches_and_reseals() {
     );
     git(&p.root, &["commit", "-qam", "omega"]);
     let o = run(
-        Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "merge",
-                "-q",
-                "--no-edit",
-                "carol",
-            ])
+        git_merge("carol")
             .env("TUSKC_IDENTITY", &id)
             .current_dir(&p.root),
         None,

@@ -929,6 +929,8 @@ mod tests {
         assert!(looks_like_secret("anything", "AKIAIOSFODNN7EXAMPLE").is_some());
         assert!(looks_like_secret("note", "-----BEGIN RSA PRIVATE KEY-----\nabc").is_some());
         assert!(looks_like_secret("k2", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQ").is_some());
+        assert!(looks_like_secret("dsn", "postgres://app:hunter2@db/app").is_some());
+        assert!(looks_like_secret("dsn", "postgres://app@db/app").is_none());
         // Not flagged: short, placeholders, low entropy, URLs, ordinary key names.
         assert!(looks_like_secret("password", "changeme").is_none());
         assert!(looks_like_secret("password", "aaaaaaaaaaaaaaaa").is_none());
