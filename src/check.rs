@@ -337,8 +337,10 @@ impl<'a> Checker<'a> {
                         Code::SecretRequired,
                         format!("`{path}` is a secret and must come from `@secret(...)`"),
                     );
-                    // The plain value may itself be a leaked secret: never print it.
-                    let d = self.value_label(d, v, format!("a plain {}", v.type_name()));
+                    // The plain value may itself be a leaked secret: never print it, nor quote its line.
+                    let d = self
+                        .value_label(d, v, format!("a plain {}", v.type_name()))
+                        .unquoted();
                     let d = self.decl_label(d, decl, path);
                     return Err(vec![d.help(
                         "store the value in the secrets store and write `@secret(\"name\")`; do not keep it in the configuration",

@@ -34,6 +34,9 @@ pub struct Diagnostic {
     /// The targets (`env/provider`) whose build reported this; empty for problems not tied to a target (syntax,
     /// lowering). The same problem in several targets is reported once with all of them.
     pub targets: Vec<String>,
+    /// The labelled source may hold a secret (a literal that looks like a credential, a line of an env file): its
+    /// places are named as `file:line:column`, never quoted.
+    pub unquoted: bool,
 }
 
 impl Diagnostic {
@@ -46,6 +49,7 @@ impl Diagnostic {
             notes: vec![],
             help: None,
             targets: vec![],
+            unquoted: false,
         }
     }
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
@@ -53,6 +57,11 @@ impl Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)
         }
+    }
+    /// Never quote the labelled source (it may hold a secret): see [`Diagnostic::unquoted`].
+    pub fn unquoted(mut self) -> Self {
+        self.unquoted = true;
+        self
     }
     pub fn primary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
         self.labels.push(Label {

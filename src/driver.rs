@@ -507,11 +507,14 @@ pub fn parse_env_file(
         let Some((k, v)) = body.split_once('=') else {
             let lead = line.len() - line.trim_start().len();
             sink.push(
-                Diagnostic::error(Code::Usage, "env file line is not NAME=VALUE").primary(
-                    file,
-                    Span::new(start + lead, start + lead + trimmed.len()),
-                    "expected NAME=VALUE",
-                ),
+                Diagnostic::error(Code::Usage, "env file line is not NAME=VALUE")
+                    .primary(
+                        file,
+                        Span::new(start + lead, start + lead + trimmed.len()),
+                        "expected NAME=VALUE",
+                    )
+                    .help("write `NAME=VALUE` (or `export NAME=VALUE`); `#` starts a comment line")
+                    .unquoted(),
             );
             continue;
         };

@@ -770,7 +770,8 @@ impl<'a> Lowerer<'a> {
             self.sink.push(
                 Diagnostic::warning(Code::PlaintextSecret, format!("`{}` looks like a plaintext secret", path.join(".")))
                     .primary(file, value.span, why)
-                    .help("store it: `tuskc secrets set NAME --env ENV`, write `@secret(\"NAME\")`, and rotate the credential: it is in version control"),
+                    .help("store it: `tuskc secrets set NAME --env ENV`, write `@secret(\"NAME\")`, and rotate the credential: it is in version control")
+                    .unquoted(),
             );
         }
     }

@@ -78,10 +78,15 @@ fn plain(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
         "Warning"
     };
     out.extend_from_slice(format!("[{}] {word}: {}\n", d.code, d.message).as_bytes());
+    if d.unquoted && !d.labels.is_empty() {
+        out.extend_from_slice(b"    (the source is not quoted: it may hold a secret)\n");
+    }
     for l in &d.labels {
         let file = sources.get(l.file);
         let at = file.line_col(l.span.start);
-        let why = if line_len(&file.text, l.span) > MAX_QUOTED_LINE {
+        let why = if d.unquoted {
+            String::new()
+        } else if line_len(&file.text, l.span) > MAX_QUOTED_LINE {
             format!(" (line longer than {MAX_QUOTED_LINE} bytes, not quoted)")
         } else {
             String::new()
@@ -113,10 +118,10 @@ fn render_one(
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
-    let too_long = d
-        .labels
-        .iter()
-        .any(|l| line_len(&sources.get(l.file).text, l.span) > MAX_QUOTED_LINE);
+    let too_long = d.unquoted
+        || d.labels
+            .iter()
+            .any(|l| line_len(&sources.get(l.file).text, l.span) > MAX_QUOTED_LINE);
     let primary = match d.primary_label() {
         Some(primary) if !too_long => primary,
         // No place in a file (command-line and I/O problems), or lines too long to quote: a plain header, the

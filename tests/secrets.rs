@@ -1568,8 +1568,11 @@ fn key_material_is_never_echoed() {
         assert_eq!(o.status.code(), Some(2), "{}", err(&o));
         assert!(!err(&o).contains(body), "{verb}: {}", err(&o));
     }
-    // Key material or a value typed where a name, an environment, a variable or a recipient goes: not echoed.
+    // Key material or a value typed where a name, an environment, a variable or a recipient goes, or a malformed line
+    // of an env file: not echoed.
+    std::fs::write(p.root.join("bad.env"), "DB_PASSWORD S3CR3T-VALUE-9\n").unwrap();
     let hostile: Vec<Vec<&str>> = vec![
+        vec!["build", "-e", "staging", "--env-file", "bad.env"],
         vec!["secrets", "set", &secret_line, "--env", "staging"],
         vec![
             "secrets",
