@@ -18,11 +18,24 @@ pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
         sources,
         files: HashMap::new(),
     };
-    for d in diags {
+    for d in diags.iter().take(MAX_RENDERED) {
         render_one(d, sources, &mut cache, color, &mut out);
+    }
+    if diags.len() > MAX_RENDERED {
+        out.extend_from_slice(
+            format!(
+                "... and {} more diagnostics, not shown (`--message-format json` prints every one)\n",
+                diags.len() - MAX_RENDERED
+            )
+            .as_bytes(),
+        );
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// At most this many diagnostics are rendered for people in one run; the rest are counted. Past a few hundred nobody
+/// reads them, and a machine reads `--message-format json`, which stays complete.
+pub const MAX_RENDERED: usize = 200;
 
 /// A source line longer than this is not quoted: the diagnostic names the place (`file:line:column`) instead, so a
 /// minified or generated file cannot flood the terminal with one line per label.
@@ -56,19 +69,12 @@ impl<'s> ariadne::Cache<String> for FileCache<'s> {
     }
 }
 
-/// The length of the line around `span`, up to the span's end line.
-fn line_len(text: &str, span: Span) -> usize {
-    let start = (span.start as usize).min(text.len());
-    let end = (span.end as usize).clamp(start, text.len());
-    let from = text.as_bytes()[..start]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let to = text.as_bytes()[end..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| end + i);
-    to - from
+/// The length of the lines around `span`, from its start line's start to its end line's end (by the line index:
+/// rescanning a long line for each of thousands of diagnostics on it was quadratic).
+fn line_len(file: &crate::source::SourceFile, span: Span) -> usize {
+    let from = file.line_range(span.start).start;
+    let to = file.line_range(span.end).end;
+    to.saturating_sub(from)
 }
 
 fn plain(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
@@ -86,7 +92,7 @@ fn plain(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
         let at = file.line_col(l.span.start);
         let why = if d.unquoted {
             String::new()
-        } else if line_len(&file.text, l.span) > MAX_QUOTED_LINE {
+        } else if line_len(file, l.span) > MAX_QUOTED_LINE {
             format!(" (line longer than {MAX_QUOTED_LINE} bytes, not quoted)")
         } else {
             String::new()
@@ -121,7 +127,7 @@ fn render_one(
     let too_long = d.unquoted
         || d.labels
             .iter()
-            .any(|l| line_len(&sources.get(l.file).text, l.span) > MAX_QUOTED_LINE);
+            .any(|l| line_len(sources.get(l.file), l.span) > MAX_QUOTED_LINE);
     let primary = match d.primary_label() {
         Some(primary) if !too_long => primary,
         // No place in a file (command-line and I/O problems), or lines too long to quote: a plain header, the

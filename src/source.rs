@@ -82,7 +82,14 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<u32>,
+    /// Every [`CHAR_SAMPLE`] bytes (floored to a character boundary): the byte offset and the number of characters
+    /// before it. A column is then counted over at most one sample's bytes, so thousands of diagnostics on one long
+    /// line cost linear time, not quadratic (empty when the text is ASCII: a column is then a byte difference).
+    char_samples: Vec<(u32, u32)>,
 }
+
+/// The distance between [`SourceFile`]'s character-count samples, in bytes.
+const CHAR_SAMPLE: usize = 1024;
 
 /// A 1-based line and column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -100,12 +107,54 @@ impl SourceFile {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i as u32 + 1),
         );
+        let mut char_samples = Vec::new();
+        if !text.is_ascii() {
+            let mut chars = 0u32;
+            let mut at = 0usize;
+            while at < text.len() {
+                char_samples.push((at as u32, chars));
+                let next = floor_char_boundary(&text, at + CHAR_SAMPLE).max(at + 1);
+                let next = ceil_char_boundary(&text, next);
+                chars += text.get(at..next).map_or(0, |s| s.chars().count()) as u32;
+                at = next;
+            }
+        }
         SourceFile {
             kind,
             name,
             text,
             line_starts,
+            char_samples,
         }
+    }
+
+    /// The number of characters before byte `offset` (a character boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        if self.char_samples.is_empty() {
+            return offset;
+        }
+        let i = self
+            .char_samples
+            .partition_point(|&(at, _)| at as usize <= offset)
+            .saturating_sub(1);
+        let (at, chars) = self.char_samples.get(i).copied().unwrap_or((0, 0));
+        chars as usize
+            + self
+                .text
+                .get(at as usize..offset)
+                .map_or(0, |s| s.chars().count())
+    }
+
+    /// The byte range of the line around `offset`, without its line break.
+    pub fn line_range(&self, offset: u32) -> Range<usize> {
+        let offset = offset.min(self.text.len() as u32);
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line] as usize;
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&next| next as usize - 1);
+        start..end.max(start)
     }
 
     /// 1-based line and column (column counted in Unicode scalar values) of a byte offset.
@@ -114,7 +163,9 @@ impl SourceFile {
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line] as usize;
         let end = floor_char_boundary(&self.text, offset as usize);
-        let column = self.text.get(start..end).map_or(0, |s| s.chars().count());
+        let column = self
+            .chars_before(end)
+            .saturating_sub(self.chars_before(start));
         LineCol {
             line: line as u32 + 1,
             column: column as u32 + 1,
@@ -133,6 +184,14 @@ impl SourceFile {
             _ => None,
         }
     }
+}
+
+fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -193,5 +252,31 @@ mod tests {
         assert_eq!(f.line_col(6), LineCol { line: 2, column: 3 });
         // Inside a multibyte char: clamps to its start.
         assert_eq!(f.line_col(2), LineCol { line: 1, column: 2 });
+    }
+}
+
+#[cfg(test)]
+mod column_tests {
+    use super::*;
+
+    /// Columns from the samples equal a plain count, at every offset of texts with multibyte characters and lines
+    /// longer than a sample.
+    #[test]
+    fn sampled_columns_equal_counted_columns() {
+        let long: String = "aé€😀 ".repeat(700);
+        for text in [
+            String::new(),
+            "plain\nascii\n".to_string(),
+            format!("{long}\n{long}x\né\n"),
+            format!("é{}", "b".repeat(3000)),
+        ] {
+            let f = SourceFile::new(FileKind::Stdlib("t".into()), "t".into(), text.clone());
+            for offset in 0..=text.len() {
+                let end = floor_char_boundary(&text, offset);
+                let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+                let want = text[start..end].chars().count() as u32 + 1;
+                assert_eq!(f.line_col(offset as u32).column, want, "offset {offset}");
+            }
+        }
     }
 }
