@@ -459,6 +459,11 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         return out.finish(session);
     }
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
+        if let Some(clash) = output_name_clash(&session.project.entries, a.format) {
+            session.usage_error = true;
+            session.sink.push(clash);
+            return out.finish(session);
+        }
         let mut failed: Vec<String> = Vec::new();
         let mut staged = Staged::default();
         // Building needs the lowered layers, not the syntax trees they were lowered from.
@@ -477,15 +482,12 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                 a.inputs.env.as_deref(),
                 a.inputs.provider.as_deref(),
             );
-            let stem = entry
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "config".into());
+            let name = output_name(&entry, a.format);
             for target in targets {
                 let file = dir
                     .join(target.env.as_deref().unwrap_or("default"))
                     .join(target.provider.as_deref().unwrap_or("default"))
-                    .join(format!("{stem}.{}", a.format.extension()));
+                    .join(&name);
                 if !build_one(
                     &mut session,
                     &program,
@@ -534,6 +536,46 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         );
     }
     out.finish(session)
+}
+
+/// The file name an entry's output gets in each target's directory of `build --all --out-dir`: the entry's name with
+/// the format's extension.
+fn output_name(entry: &Path, format: Format) -> String {
+    let stem = entry
+        .file_stem()
+        .map_or_else(|| "config".into(), |s| s.to_string_lossy());
+    format!("{stem}.{}", format.extension())
+}
+
+/// Two entries whose outputs would have the same name (`a/config.tsk`, `b/config.tsk`), or names that differ only in
+/// case (one file on macOS and Windows): refused before anything is built, as one would silently overwrite the other.
+/// The layout stays `<env>/<provider>/<name>` for every project rather than changing when a name is added.
+fn output_name_clash(entries: &[PathBuf], format: Format) -> Option<Diagnostic> {
+    let mut seen: std::collections::HashMap<String, &PathBuf> = std::collections::HashMap::new();
+    for entry in entries {
+        let name = output_name(entry, format);
+        match seen.entry(name.to_lowercase()) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(entry);
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let first = first.get();
+                return Some(
+                    Diagnostic::error(
+                        Code::OutputClash,
+                        format!(
+                            "entries `{}` and `{}` would both be written to `<env>/<provider>/{name}`",
+                            first.display(),
+                            entry.display()
+                        ),
+                    )
+                    .note("nothing was built or written")
+                    .help("rename one of the entry files, or build each into its own directory with `tuskc build FILE --all --out-dir DIR`"),
+                );
+            }
+        }
+    }
+    None
 }
 
 /// Build and emit one target; write to `file` atomically, or to stdout. Nothing is written on any error.

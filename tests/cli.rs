@@ -476,6 +476,40 @@ mod output_places {
     }
 }
 
+/// Two entries named alike would be written to one file: refused before anything is built or written.
+#[test]
+fn build_all_refuses_entries_with_the_same_output_name() {
+    let proj = tempdir();
+    for (dir, text) in [("a", "a: 1\n"), ("b", "b: 2\n")] {
+        std::fs::create_dir(proj.path().join(dir)).unwrap();
+        std::fs::write(proj.path().join(dir).join("config.tsk"), text).unwrap();
+    }
+    std::fs::write(
+        proj.path().join("tuskc.toml"),
+        "[project]\nentries = [\"a/config.tsk\", \"b/config.tsk\"]\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(proj.path(), &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!proj.path().join("out").exists());
+    insta::assert_snapshot!(stderr(&o));
+    // Names that differ only in case are one file on macOS and Windows.
+    std::fs::rename(
+        proj.path().join("b/config.tsk"),
+        proj.path().join("b/Config.tsk"),
+    )
+    .unwrap();
+    std::fs::write(
+        proj.path().join("tuskc.toml"),
+        "[project]\nentries = [\"a/config.tsk\", \"b/Config.tsk\"]\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(proj.path(), &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[TSK0005]"), "{}", stderr(&o));
+    assert!(!proj.path().join("out").exists());
+}
+
 #[test]
 fn get_prints_one_value() {
     let o = tuskc(&[
