@@ -463,6 +463,11 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         return out.finish(session);
     }
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
+        if let Some(clash) = output_name_clash(&session.project.entries, a.format) {
+            session.usage_error = true;
+            session.sink.push(clash);
+            return out.finish(session);
+        }
         let mut failed: Vec<String> = Vec::new();
         let mut staged = Staged::default();
         // Building needs the lowered layers, not the syntax trees they were lowered from.
@@ -481,15 +486,12 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                 a.inputs.env.as_deref(),
                 a.inputs.provider.as_deref(),
             );
-            let stem = entry
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "config".into());
+            let name = output_name(&entry, a.format);
             for target in targets {
                 let file = dir
                     .join(target.env.as_deref().unwrap_or("default"))
                     .join(target.provider.as_deref().unwrap_or("default"))
-                    .join(format!("{stem}.{}", a.format.extension()));
+                    .join(&name);
                 if !build_one(
                     &mut session,
                     &program,
@@ -540,6 +542,46 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     out.finish(session)
 }
 
+/// The file name an entry's output gets in each target's directory of `build --all --out-dir`: the entry's name with
+/// the format's extension.
+fn output_name(entry: &Path, format: Format) -> String {
+    let stem = entry
+        .file_stem()
+        .map_or_else(|| "config".into(), |s| s.to_string_lossy());
+    format!("{stem}.{}", format.extension())
+}
+
+/// Two entries whose outputs would have the same name (`a/config.tsk`, `b/config.tsk`), or names that differ only in
+/// case (one file on macOS and Windows): refused before anything is built, as one would silently overwrite the other.
+/// The layout stays `<env>/<provider>/<name>` for every project rather than changing when a name is added.
+fn output_name_clash(entries: &[PathBuf], format: Format) -> Option<Diagnostic> {
+    let mut seen: std::collections::HashMap<String, &PathBuf> = std::collections::HashMap::new();
+    for entry in entries {
+        let name = output_name(entry, format);
+        match seen.entry(name.to_lowercase()) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(entry);
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let first = first.get();
+                return Some(
+                    Diagnostic::error(
+                        Code::OutputClash,
+                        format!(
+                            "entries `{}` and `{}` would both be written to `<env>/<provider>/{name}`",
+                            first.display(),
+                            entry.display()
+                        ),
+                    )
+                    .note("nothing was built or written")
+                    .help("rename one of the entry files, or build each into its own directory with `tuskc build FILE --all --out-dir DIR`"),
+                );
+            }
+        }
+    }
+    None
+}
+
 /// Build and emit one target; write to `file` atomically, or to stdout. Nothing is written on any error.
 fn build_one(
     session: &mut Session,
@@ -586,10 +628,11 @@ fn build_one(
 /// An output file could not be written: an I/O error, and exit code 2.
 fn write_failed(session: &mut Session, path: &Path, e: &std::io::Error) {
     session.usage_error = true;
-    session.sink.push(Diagnostic::error(
-        Code::Io,
-        format!("cannot write `{}`: {e}", path.display()),
-    ));
+    session.sink.push(
+        Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display())).help(
+            "write to a regular file (or a symlink to one) in a writable directory, a FIFO or a character device",
+        ),
+    );
 }
 
 /// Where [`build_one`] puts a target's text.
@@ -604,18 +647,32 @@ enum Dest<'a> {
 /// The output files of `build --all`: each target's text goes to a temporary file beside its output as the target is
 /// built, and [`Staged::commit`] flushes them all to disk, then renames each over its output. Every file still appears
 /// atomically (readers see the old file or the new one), a target that fails is never staged (its previous output
-/// stays), and the disk is flushed once for all the targets rather than once per file.
+/// stays), and the disk is flushed once for all the targets rather than once per file. An output that is a FIFO or a
+/// device (see [`OutputPlace`]) keeps its text in memory and is written at the commit, in the same order.
 #[derive(Default)]
 struct Staged {
-    files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    /// Each output as the user named it, and what will be written where.
+    files: Vec<(PathBuf, Pending)>,
     /// The length of the last text staged (the next target's is about the same).
     last_len: usize,
 }
 
+/// A staged output: a temporary file to rename over the resolved path, or the bytes to write through.
+enum Pending {
+    Replace(tempfile::NamedTempFile, PathBuf),
+    Through(Vec<u8>, PathBuf),
+}
+
 impl Staged {
     fn add(&mut self, path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
-        let tmp = write_temporary(path, bytes, output_permissions(path, private))?;
-        self.files.push((tmp, path.to_path_buf()));
+        let pending = match output_place(path)? {
+            OutputPlace::Replace(file) => Pending::Replace(
+                write_temporary(&file, bytes, output_permissions(&file, private))?,
+                file,
+            ),
+            OutputPlace::Through(file) => Pending::Through(bytes.to_vec(), file),
+        };
+        self.files.push((path.to_path_buf(), pending));
         Ok(())
     }
 
@@ -623,28 +680,134 @@ impl Staged {
     fn commit(self) -> Vec<(PathBuf, std::io::Error)> {
         let mut failed = Vec::new();
         let mut synced = Vec::new();
-        for (tmp, path) in self.files {
-            match tmp.as_file().sync_all() {
-                Ok(()) => synced.push((tmp, path)),
-                Err(e) => failed.push((path, e)),
+        for (path, pending) in self.files {
+            match &pending {
+                Pending::Replace(tmp, _) => match tmp.as_file().sync_all() {
+                    Ok(()) => synced.push((path, pending)),
+                    Err(e) => failed.push((path, e)),
+                },
+                Pending::Through(..) => synced.push((path, pending)),
             }
         }
-        for (tmp, path) in synced {
-            if let Err(e) = tmp.persist(&path) {
-                failed.push((path, e.error));
+        for (path, pending) in synced {
+            let written = match pending {
+                Pending::Replace(tmp, file) => replace_with(tmp, &file),
+                Pending::Through(bytes, file) => write_through(&file, &bytes),
+            };
+            if let Err(e) = written {
+                failed.push((path, e));
             }
         }
         failed
     }
 }
 
-/// Write an output file atomically. A file holding resolved secrets is readable by its owner only (0600); any other
-/// keeps the mode of the file it replaces, or gets 0644.
-pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
-    let tmp = write_temporary(path, bytes, output_permissions(path, private))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+/// Where an output path's bytes go, decided before anything is written.
+enum OutputPlace {
+    /// A regular file, or nothing yet, at this path with every symlink resolved: replaced atomically through a
+    /// temporary file beside it (a symlink stays a link and its target gets the new text).
+    Replace(PathBuf),
+    /// A FIFO, a character device (`/dev/null`, a terminal) or a name for an open descriptor (`/dev/stdout`,
+    /// `/dev/fd/N`, `/proc/self/fd/N`): written directly, never renamed over (renaming would put a regular file in the
+    /// device's place, or write a file the reader never sees).
+    Through(PathBuf),
+}
+
+/// How many symlinks [`names_open_descriptor`] follows (Linux's own limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// Decide where an output named `path` is written. A directory, a block device, a socket and a symlink to nothing are
+/// refused: `cp` refuses to write through a dangling symlink too, as what the link should name is a guess.
+fn output_place(path: &Path) -> std::io::Result<OutputPlace> {
+    let refused = |why: &str| std::io::Error::other(why.to_string());
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(path) {
+                Ok(_) => Err(refused(
+                    "it is a symlink to a file that does not exist (create the file it names, or remove the link)",
+                )),
+                Err(_) => Ok(OutputPlace::Replace(path.to_path_buf())),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(refused("it is a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_fifo() {
+            return Ok(OutputPlace::Through(path.to_path_buf()));
+        }
+    }
+    if !kind.is_file() {
+        return Err(refused(
+            "it is not a regular file, a FIFO or a character device",
+        ));
+    }
+    if names_open_descriptor(path) {
+        return Ok(OutputPlace::Through(path.to_path_buf()));
+    }
+    Ok(OutputPlace::Replace(std::fs::canonicalize(path)?))
+}
+
+/// Whether `path` (or a symlink on the way from it) names an open file descriptor, as `/dev/stdout` does: its
+/// "target" is whatever the descriptor has open, so the file behind it is written, not replaced.
+fn names_open_descriptor(path: &Path) -> bool {
+    let mut at = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        if at.starts_with("/proc") || at.starts_with("/dev/fd") {
+            return true;
+        }
+        match std::fs::read_link(&at) {
+            // A relative link is relative to the link's directory; an absolute one replaces the path.
+            Ok(to) => at = at.parent().map_or_else(|| to.clone(), |dir| dir.join(&to)),
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// Write `bytes` to a FIFO, a device or an open descriptor's file, appending as a shell's `>>` would (for `/dev/stdout`
+/// redirected to a file, the shell has already truncated it, or means it to grow).
+fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+    file.write_all(bytes)?;
+    file.flush()
+}
+
+/// Rename a flushed temporary file over `file`, which must still be a regular file or nothing: never over a device, a
+/// FIFO or a directory that took its place since [`output_place`] looked.
+fn replace_with(tmp: tempfile::NamedTempFile, file: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(file) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(std::io::Error::other(
+                "it is no longer a regular file; nothing was renamed over it",
+            ))
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    tmp.persist(file).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Write an output file: atomically (temporary file + rename) over a regular file or where none is, through a symlink
+/// to its target, and directly into a FIFO or a character device (see [`OutputPlace`]). A file holding resolved
+/// secrets is readable by its owner only (0600); any other keeps the mode of the file it replaces, or gets 0644. The
+/// one way every command writes a file it was asked to write.
+pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    match output_place(path)? {
+        OutputPlace::Through(file) => write_through(&file, bytes),
+        OutputPlace::Replace(file) => {
+            let tmp = write_temporary(&file, bytes, output_permissions(&file, private))?;
+            tmp.as_file().sync_all()?;
+            replace_with(tmp, &file)
+        }
+    }
 }
 
 /// Create `path` atomically with `bytes`, failing if it exists (also if another process creates it meanwhile).
@@ -674,8 +837,8 @@ fn output_permissions(path: &Path, private: bool) -> Option<std::fs::Permissions
     }
 }
 
-/// Write through a temporary file in the same directory, then rename over the target: readers see the old file or
-/// the new one, never a torn one. The file gets the mode of the file it replaces, or 0644.
+/// [`write_output`] for a file that holds no resolved secret (readers see the old file or the new one, never a torn
+/// one; the file keeps the mode of the one it replaces, or gets 0644).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_output(path, bytes, false)
 }

@@ -232,6 +232,8 @@ codes! {
         "A `--set`, `--var`, `--env-file` or key-path argument could not be understood. The message says which and why.";
     InvalidUtf8 = "0004", "file is not UTF-8",
         "tuskc reads UTF-8 text only. Re-encode the file (for example with `iconv -t UTF-8`).";
+    OutputClash = "0005", "two entries have the same output file",
+        "`tuskc build --all --out-dir DIR` writes each entry's output to `DIR/<env>/<provider>/<entry name>.<format>`. Two entries with the same file name in different directories (`a/config.tsk`, `b/config.tsk`), or names that differ only in case, would be written to the same file, one overwriting the other; tuskc refuses before building anything. Rename one of the entries, or build each into its own directory (`tuskc build FILE --all --out-dir DIR`).";
     UnexpectedChar = "0101", "unexpected character",
         "The lexer found a character that starts no token of the language. Remove it, or quote it inside a string.";
     UnterminatedString = "0102", "unterminated string",

@@ -271,6 +271,245 @@ fn output_file_is_not_written_on_error() {
         .contains("db.internal"));
 }
 
+/// `-o` and `--out-dir` write through to what a path names: a device or a FIFO gets the text directly (never a regular
+/// file renamed over it), a symlink's target is replaced atomically (the link stays a link), and a directory or a
+/// symlink to nothing is refused with nothing written.
+#[cfg(unix)]
+mod output_places {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
+    fn project() -> tempfile::TempDir {
+        let dir = tempdir();
+        std::fs::write(dir.path().join("app.tsk"), "port: 8080\n").unwrap();
+        dir
+    }
+
+    fn build_to(dir: &Path, output: &Path) -> Output {
+        common::tuskc_in(dir, &["build", "app.tsk", "-o", output.to_str().unwrap()])
+    }
+
+    fn is_char_device(p: &Path) -> bool {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_char_device())
+    }
+
+    /// Files in `dir` other than `keep` (a temporary file left behind, or an output written in the wrong place).
+    fn others(dir: &Path, keep: &[&str]) -> Vec<PathBuf> {
+        walk(dir)
+            .into_iter()
+            .filter(|p| !keep.iter().any(|k| p.ends_with(k)))
+            .collect()
+    }
+
+    #[test]
+    fn dev_null_stays_a_character_device() {
+        // CI runs as root, where renaming over /dev/null would replace the system's; only run where it is a device.
+        if !is_char_device(Path::new("/dev/null")) {
+            return;
+        }
+        let dir = project();
+        let o = build_to(dir.path(), Path::new("/dev/null"));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(is_char_device(Path::new("/dev/null")));
+    }
+
+    #[test]
+    fn a_character_device_is_written_not_replaced() {
+        // A device of our own (root only, as in CI): the same path as /dev/null, safe to get wrong.
+        let dir = project();
+        let null = dir.path().join("null");
+        let made = std::process::Command::new("mknod")
+            .args([null.to_str().unwrap(), "c", "1", "3"])
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            return;
+        }
+        let o = build_to(dir.path(), &null);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(is_char_device(&null), "the device was replaced");
+    }
+
+    #[test]
+    fn a_fifo_gets_the_text() {
+        let dir = project();
+        let fifo = dir.path().join("out.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let o = build_to(dir.path(), &fifo);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // Checked before joining: a FIFO renamed over would leave the reader waiting for a writer forever.
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo(),
+            "the FIFO was replaced"
+        );
+        assert_eq!(reader.join().unwrap(), "{\n  \"port\": 8080\n}\n");
+    }
+
+    #[test]
+    fn dev_stdout_is_standard_output() {
+        let dir = project();
+        // `/dev/fd/1` first: a regression fails here, where renaming cannot touch the system's files.
+        let o = build_to(dir.path(), Path::new("/dev/fd/1"));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "{\n  \"port\": 8080\n}\n");
+        // As root a rename would replace the system's `/dev/stdout`: only where it is the usual link, checked after.
+        let stdout_link = || std::fs::read_link("/dev/stdout").ok();
+        let before = stdout_link();
+        if before.is_none() {
+            return;
+        }
+        let o = build_to(dir.path(), Path::new("/dev/stdout"));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "{\n  \"port\": 8080\n}\n");
+        assert_eq!(stdout_link(), before);
+    }
+
+    #[test]
+    fn a_symlink_target_is_replaced_atomically_and_the_link_stays() {
+        let dir = project();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let target = elsewhere.join("real.json");
+        std::fs::write(&target, "old\n").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let before = std::fs::metadata(&target).unwrap().ino();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let link = out.join("link.json");
+        std::os::unix::fs::symlink("../elsewhere/real.json", &link).unwrap();
+        let o = build_to(dir.path(), &link);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            Path::new("../elsewhere/real.json")
+        );
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "{\n  \"port\": 8080\n}\n"
+        );
+        let after = std::fs::metadata(&target).unwrap();
+        // A new file renamed into place (readers never see a torn one), with the mode of the one it replaced.
+        assert_ne!(after.ino(), before);
+        assert_eq!(after.permissions().mode() & 0o777, 0o640);
+        assert!(others(&out, &["link.json"]).is_empty());
+        assert!(others(&elsewhere, &["real.json"]).is_empty());
+    }
+
+    #[test]
+    fn build_all_writes_through_a_symlink_in_the_out_dir() {
+        let dir = project();
+        let target = dir.path().join("real.json");
+        std::fs::write(&target, "old\n").unwrap();
+        let out = dir.path().join("out");
+        let place = out.join("default").join("default");
+        std::fs::create_dir_all(&place).unwrap();
+        std::os::unix::fs::symlink(&target, place.join("app.json")).unwrap();
+        let o = common::tuskc_in(
+            dir.path(),
+            &["build", "app.tsk", "--all", "--out-dir", "out"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(std::fs::symlink_metadata(place.join("app.json"))
+            .unwrap()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "{\n  \"port\": 8080\n}\n"
+        );
+    }
+
+    #[test]
+    fn fmt_rewrites_a_symlinked_file_in_place() {
+        let dir = project();
+        let real = dir.path().join("real.tsk");
+        std::fs::write(&real, "port:   8080\n").unwrap();
+        let link = dir.path().join("link.tsk");
+        std::os::unix::fs::symlink("real.tsk", &link).unwrap();
+        let o = common::tuskc_in(dir.path(), &["fmt", "link.tsk"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "port: 8080\n");
+    }
+
+    #[test]
+    fn a_dangling_symlink_is_refused() {
+        let dir = project();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("missing/real.json", &link).unwrap();
+        let o = build_to(dir.path(), &link);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("[TSK0001]") && stderr(&o).contains("does not exist"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert!(!dir.path().join("missing").exists());
+        assert!(others(dir.path(), &["app.tsk", "link.json"]).is_empty());
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = project();
+        let out = dir.path().join("out.json");
+        std::fs::create_dir(&out).unwrap();
+        let o = build_to(dir.path(), &out);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("[TSK0001]") && stderr(&o).contains("is a directory"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(walk(&out).is_empty());
+        assert!(others(dir.path(), &["app.tsk"]).is_empty());
+    }
+}
+
+/// Two entries named alike would be written to one file: refused before anything is built or written.
+#[test]
+fn build_all_refuses_entries_with_the_same_output_name() {
+    let proj = tempdir();
+    for (dir, text) in [("a", "a: 1\n"), ("b", "b: 2\n")] {
+        std::fs::create_dir(proj.path().join(dir)).unwrap();
+        std::fs::write(proj.path().join(dir).join("config.tsk"), text).unwrap();
+    }
+    std::fs::write(
+        proj.path().join("tuskc.toml"),
+        "[project]\nentries = [\"a/config.tsk\", \"b/config.tsk\"]\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(proj.path(), &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!proj.path().join("out").exists());
+    insta::assert_snapshot!(stderr(&o));
+    // Names that differ only in case are one file on macOS and Windows.
+    std::fs::rename(
+        proj.path().join("b/config.tsk"),
+        proj.path().join("b/Config.tsk"),
+    )
+    .unwrap();
+    std::fs::write(
+        proj.path().join("tuskc.toml"),
+        "[project]\nentries = [\"a/config.tsk\", \"b/Config.tsk\"]\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(proj.path(), &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[TSK0005]"), "{}", stderr(&o));
+    assert!(!proj.path().join("out").exists());
+}
+
 #[test]
 fn get_prints_one_value() {
     let o = tuskc(&[

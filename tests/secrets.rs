@@ -351,6 +351,29 @@ fn resolved_files_are_private_and_others_are_not() {
         None,
     );
     assert_eq!(mode(&resolved), 0o600);
+    // Through a symlink, the file it names becomes private (the link itself has no mode of its own).
+    let shared = p.root.join("shared.json");
+    std::fs::write(&shared, "old\n").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = p.root.join("out/link.json");
+    std::os::unix::fs::symlink(&shared, &link).unwrap();
+    p.ok(
+        &[
+            "build",
+            "-e",
+            "staging",
+            "--secrets",
+            "resolve",
+            "--identity",
+            &id,
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(mode(&shared), 0o600);
+    assert!(std::fs::read_to_string(&shared).unwrap().contains(DB));
     // Overwriting a resolved file with a resolved build keeps it private; a plain build keeps the old mode.
     std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o640)).unwrap();
     p.ok(
