@@ -377,38 +377,38 @@ impl DiskLoader {
                     "leaves the project directory",
                 ))
             }
-            Place::Inside(Some(c)) => Ok(c),
-            Place::Inside(None) => Err(()),
+            Place::Inside(Some(c)) => c,
+            Place::Inside(None) => {
+                let mut d =
+                    Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` not found"))
+                        .primary(
+                            from,
+                            span,
+                            format!(
+                                "no file at {}",
+                                normalize(&display_dir.join(path)).display()
+                            ),
+                        );
+                let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
+                    .map(|r| {
+                        r.filter_map(|e| e.ok())
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let wanted = Path::new(path)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                if what == "@file" {
+                    d.code = Code::FileDirective;
+                }
+                return Err(d);
+            }
         };
-        let canonical = canonical.map_err(|()| {
-            let mut d = Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` not found"))
-                .primary(
-                    from,
-                    span,
-                    format!(
-                        "no file at {}",
-                        normalize(&display_dir.join(path)).display()
-                    ),
-                );
-            let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
-                .map(|r| {
-                    r.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let wanted = Path::new(path)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
-            if what == "@file" {
-                d.code = Code::FileDirective;
-            }
-            d
-        })?;
         Ok((canonical, normalize(&display_dir.join(path))))
     }
 
