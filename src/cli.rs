@@ -872,7 +872,7 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     };
     let validator = match &a.json_schema {
         None => None,
-        Some(file) => match std::fs::read_to_string(file) {
+        Some(file) => match crate::user_file::read_to_string(file) {
             Ok(text) => match crate::json_schema::compile(&text, &file.display().to_string()) {
                 Ok(v) => Some((v, file.display().to_string())),
                 Err(d) => {

@@ -658,7 +658,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         );
         return None;
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::user_file::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
             session.usage_error = true;

@@ -57,7 +57,7 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
                 }
                 ("<stdin>".to_string(), bytes)
             }
-            Some(p) => match std::fs::read(p) {
+            Some(p) => match crate::user_file::read(p) {
                 Ok(bytes) => (p.display().to_string(), bytes),
                 Err(e) => {
                     io_error = true;

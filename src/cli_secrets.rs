@@ -1172,7 +1172,7 @@ fn merge(
     out: &Output,
 ) -> Result<(), Fail> {
     let read = |path: &std::path::Path, may_be_empty: bool| -> Result<Option<Store>, Fail> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::user_file::read_to_string(path).map_err(|e| {
             usage(Diagnostic::error(
                 Code::Io,
                 format!("cannot read `{}`: {e}", path.display()),

@@ -225,7 +225,7 @@ macro_rules! codes {
 
 codes! {
     Io = "0001", "file cannot be read",
-        "A file named on the command line, by `use` or by the manifest could not be read. Check the path and permissions.";
+        "A file named on the command line, by `use` or by the manifest could not be read. Check the path and permissions; tuskc reads regular files only (never a FIFO, socket or device).";
     Manifest = "0002", "invalid project manifest",
         "`tuskc.toml` could not be parsed or names something that does not exist. See docs/language.md#projects.";
     Usage = "0003", "invalid command-line value",
@@ -273,7 +273,7 @@ codes! {
     ImportCycle = "0211", "import cycle",
         "Modules `use` each other in a cycle. Move the shared part into a module that both use.";
     PathOutsideProject = "0212", "path outside the project",
-        "`use` and `@file` may only read files inside the project directory, so a build depends only on the project.";
+        "`use`, `@file` and entries (the manifest's `entries`, or `.tsk` files found in the project directory) may only name files inside the project directory, symlinks resolved, so a build depends only on the project. A path outside is refused whether or not anything is there.";
     UnknownEnvironment = "0220", "unknown environment",
         "The environment is not declared. Declare it with an `env NAME { }` block or in `tuskc.toml`, or fix the spelling.";
     UnknownProvider = "0221", "unknown provider",
@@ -305,7 +305,7 @@ codes! {
     Overflow = "0309", "number overflow",
         "Integer arithmetic left the 64-bit range, or float arithmetic became infinite. Use a float for large integers; keep floats finite.";
     FileDirective = "0310", "@file cannot read the file",
-        "`@file(\"path\")` reads a UTF-8 file inside the project, relative to the file that names it.";
+        "`@file(\"path\")` reads a regular UTF-8 file inside the project, relative to the file that names it.";
     MisplacedDirective = "0311", "directive used in the wrong place",
         "`@delete` and `@replace(...)` are whole values of a key in an overlay; they cannot be part of a larger expression.";
     BadInterpolation = "0312", "value cannot be interpolated",

@@ -281,7 +281,7 @@ impl Session {
     ) -> EnvInputs {
         let mut map: IndexMap<String, String> = IndexMap::new();
         for path in env_files {
-            match std::fs::read_to_string(path) {
+            match crate::user_file::read_to_string(path) {
                 Ok(text) => {
                     let file = self.sources.add(
                         FileKind::CommandLine(path.display().to_string()),

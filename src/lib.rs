@@ -29,4 +29,5 @@ pub mod source;
 pub mod stdlib;
 mod stream;
 pub mod syntax;
+pub mod user_file;
 pub mod value;

@@ -121,6 +121,38 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Where a path is relative to a project (see [`place`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Inside the project: its canonical path, or `None` when nothing is there.
+    Inside(Option<PathBuf>),
+    /// Outside the project, whether or not something is there (which is not told).
+    Outside,
+}
+
+/// Where `path` is relative to the project whose canonical directory is `root`: the one confinement rule for
+/// entries, `use` and `@file`. Symlinks are resolved first; a path that does not exist is placed by its deepest
+/// existing ancestor, so a missing file outside the project is outside, never "not found" with names from out there.
+pub fn place(root: &Path, path: &Path) -> Place {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let (real, exists) = match std::fs::canonicalize(&path) {
+        Ok(real) => (real, true),
+        Err(_) => {
+            let placed = path.ancestors().skip(1).find_map(|ancestor| {
+                let real = std::fs::canonicalize(ancestor).ok()?;
+                let rest = path.strip_prefix(ancestor).ok()?;
+                Some(normalize(&real.join(rest)))
+            });
+            (placed.unwrap_or_else(|| normalize(&path)), false)
+        }
+    };
+    match (real.starts_with(root), exists) {
+        (false, _) => Place::Outside,
+        (true, true) => Place::Inside(Some(real)),
+        (true, false) => Place::Inside(None),
+    }
+}
+
 /// Find the project for a path the user named (a `.tsk` file or a project directory).
 pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
@@ -135,11 +167,12 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
     };
     // A file's project is the nearest directory upwards holding a manifest; without one, the file's directory.
     let mut display_root = normalize(&dir);
+    // `exists`, not `is_file`: a manifest that is not a regular file (a FIFO) is reported when read, not ignored.
     let mut has_manifest = false;
     if named_file.is_some() {
         let mut cur = display_root.clone();
         for _ in 0..32 {
-            if cur.join(MANIFEST).is_file() {
+            if cur.join(MANIFEST).exists() {
                 display_root = cur;
                 has_manifest = true;
                 break;
@@ -154,12 +187,12 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
             cur = up;
         }
     } else {
-        has_manifest = display_root.join(MANIFEST).is_file();
+        has_manifest = display_root.join(MANIFEST).exists();
     }
     let root = std::fs::canonicalize(&display_root).map_err(|e| io_error(&display_root, &e))?;
     let manifest = if has_manifest {
         let mpath = display_root.join(MANIFEST);
-        let text = std::fs::read_to_string(&mpath).map_err(|e| io_error(&mpath, &e))?;
+        let text = crate::user_file::read_to_string(&mpath).map_err(|e| io_error(&mpath, &e))?;
         toml::from_str::<Manifest>(&text).map_err(|e| {
             Diagnostic::error(
                 Code::Manifest,
@@ -204,8 +237,13 @@ pub fn default_entries(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     let mut used = std::collections::HashSet::new();
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else {
+        // A file leaving the project stays an entry (loading it reports TSK0212) but is not read here.
+        if place(&root, f) == Place::Outside {
+            continue;
+        }
+        let Ok(text) = crate::user_file::read_to_string(f) else {
             continue;
         };
         // `use` is a top-level item on a line of its own: parse just those lines, not the whole file.
@@ -267,13 +305,17 @@ impl DiskLoader {
         sources: &mut SourceMap,
         display: &Path,
     ) -> Result<FileId, Diagnostic> {
-        let canonical = match std::fs::canonicalize(display) {
-            Ok(c) => c,
+        let canonical = match place(&self.root, display) {
+            Place::Outside => return Err(self.outside("entry", &display.display().to_string())),
+            Place::Inside(Some(c)) => c,
             // An editor buffer not saved to disk yet.
-            Err(_) if display.is_absolute() && self.overlay.contains_key(display) => {
+            Place::Inside(None) if display.is_absolute() && self.overlay.contains_key(display) => {
                 display.to_path_buf()
             }
-            Err(e) => return Err(io_error(display, &e)),
+            Place::Inside(None) => {
+                let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+                return Err(io_error(display, &e));
+            }
         };
         if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
             return Ok(id);
@@ -285,7 +327,7 @@ impl DiskLoader {
                 text,
             ));
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| io_error(display, &e))?;
+        let bytes = crate::user_file::read(&canonical).map_err(|e| io_error(display, &e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             Diagnostic::error(
                 Code::InvalidUtf8,
@@ -326,42 +368,63 @@ impl DiskLoader {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let joined = dir.join(path);
-        let canonical = std::fs::canonicalize(&joined).map_err(|_| {
-            let mut d = Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` not found"))
-                .primary(
+        let canonical = match place(&self.root, &joined) {
+            // Nothing about files outside (not even whether one exists) is told.
+            Place::Outside => {
+                return Err(self.outside(what, path).primary(
                     from,
                     span,
-                    format!(
-                        "no file at {}",
-                        normalize(&display_dir.join(path)).display()
-                    ),
-                );
-            let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
-                .map(|r| {
-                    r.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let wanted = Path::new(path)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
-                d = d.help(format!("did you mean `{s}`?"));
+                    "leaves the project directory",
+                ))
             }
-            if what == "@file" {
-                d.code = Code::FileDirective;
+            Place::Inside(Some(c)) => c,
+            Place::Inside(None) => {
+                let mut d =
+                    Diagnostic::error(Code::UseNotFound, format!("{what} `{path}` not found"))
+                        .primary(
+                            from,
+                            span,
+                            format!(
+                                "no file at {}",
+                                normalize(&display_dir.join(path)).display()
+                            ),
+                        );
+                let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
+                    .map(|r| {
+                        r.filter_map(|e| e.ok())
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let wanted = Path::new(path)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                if what == "@file" {
+                    d.code = Code::FileDirective;
+                }
+                return Err(d);
             }
-            d
-        })?;
-        if !canonical.starts_with(&self.root) {
-            return Err(Diagnostic::error(Code::PathOutsideProject, format!("{what} `{path}` is outside the project"))
-                .primary(from, span, "leaves the project directory")
-                .note(format!("the project directory is {}", self.display_root.display()))
-                .help("move the file into the project, or put a tuskc.toml in a directory that contains both"));
-        }
+        };
         Ok((canonical, normalize(&display_dir.join(path))))
+    }
+
+    /// TSK0212 for the `what` (entry, module, `@file`) at `path`, which leaves the project.
+    fn outside(&self, what: &str, path: &str) -> Diagnostic {
+        Diagnostic::error(
+            Code::PathOutsideProject,
+            format!("{what} `{path}` is outside the project"),
+        )
+        .note(format!(
+            "the project directory is {}",
+            self.display_root.display()
+        ))
+        .help(
+            "move the file into the project, or put a tuskc.toml in a directory that contains both",
+        )
     }
 }
 
@@ -405,7 +468,7 @@ impl ModuleLoader for DiskLoader {
                 text,
             ));
         }
-        let bytes = std::fs::read(&canonical)
+        let bytes = crate::user_file::read(&canonical)
             .map_err(|e| io_error(&display, &e).primary(from, span, "cannot read"))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Diagnostic::error(
@@ -432,7 +495,7 @@ impl ModuleLoader for DiskLoader {
         if let Some(t) = self.data.get(&canonical) {
             return Ok(t.clone());
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| {
+        let bytes = crate::user_file::read(&canonical).map_err(|e| {
             let mut d = io_error(&display, &e).primary(from, span, "cannot read");
             d.code = Code::FileDirective;
             d

@@ -717,3 +717,43 @@ fn docs_list_every_code() {
         );
     }
 }
+
+/// Entries are confined to the project as `use` and `@file` are (TSK0212): listed in the manifest (`..`, an absolute
+/// path, a symlink leaving the project) or found in the directory, a file outside is neither read nor quoted.
+#[cfg(unix)]
+#[test]
+fn entries_outside_the_project_are_refused() {
+    let top = tempdir();
+    std::fs::write(top.path().join("x.tsk"), "leaked: \"from outside\"\n").unwrap();
+    let p = top.path().join("p");
+    std::fs::create_dir(&p).unwrap();
+    std::fs::write(
+        p.join("tuskc.toml"),
+        "[project]\nentries = [\"../x.tsk\", \"/etc/passwd\", \"link.tsk\", \"../nothere.tsk\"]\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../x.tsk", p.join("link.tsk")).unwrap();
+    let o = common::tuskc_in(&p, &["check", "."]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        !err.contains("from outside") && !err.contains("root:"),
+        "{err}"
+    );
+    insta::assert_snapshot!(err);
+    let out = common::tuskc_in(&p, &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!p.join("out").exists());
+    // Without a manifest, a symlink in the directory leaving the project is refused as an entry too.
+    let q = top.path().join("q");
+    std::fs::create_dir(&q).unwrap();
+    std::os::unix::fs::symlink("../x.tsk", q.join("a.tsk")).unwrap();
+    let o = common::tuskc_in(&q, &["build", "."]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("[TSK0212] Error: entry `a.tsk` is outside the project"),
+        "{err}"
+    );
+    assert!(!stdout(&o).contains("from outside"));
+}

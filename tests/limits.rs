@@ -279,3 +279,208 @@ fn import_cycles_through_symlinks() {
         assert!(err.contains("import cycle"), "{entry}: {err}");
     }
 }
+
+/// Run the real binary in `dir` like `tuskc_in`, but kill it after 20 s and fail: a read that blocks (on a FIFO)
+/// fails the test instead of hanging the run.
+#[cfg(unix)]
+fn tuskc_within_20s(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("TUSKC_IDENTITY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!(
+                "`tuskc {}` still running after 20 s: blocked reading a FIFO?",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// `args` run in `dir` ends (within 20 s) with `code`, naming `file` as not a regular file under the diagnostic code.
+#[cfg(unix)]
+fn refuses_fifo(dir: &std::path::Path, args: &[&str], exit: i32, code: &str, file: &str) {
+    let o = tuskc_within_20s(dir, args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(exit), "{args:?}: {err}");
+    assert!(err.contains(&format!("[{code}]")), "{args:?}: {err}");
+    assert!(err.contains(file), "{args:?}: {err}");
+    assert!(
+        err.contains("not a regular file (it is a named pipe)"),
+        "{args:?}: {err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sources_that_are_fifos_are_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mkfifo(&d.join("fifo"));
+    mkfifo(&d.join("pipe.tsk"));
+    std::os::unix::fs::symlink("pipe.tsk", d.join("link.tsk")).unwrap();
+    std::fs::write(d.join("data.tsk"), "a: @file(\"fifo\")\n").unwrap();
+    std::fs::write(d.join("uses.tsk"), "use \"./link\"\nb: 1\n").unwrap();
+    refuses_fifo(d, &["build", "data.tsk"], 1, "TSK0310", "`fifo`");
+    refuses_fifo(d, &["build", "uses.tsk"], 1, "TSK0001", "`link.tsk`");
+    refuses_fifo(d, &["build", "pipe.tsk"], 2, "TSK0001", "`pipe.tsk`");
+    // A directory with a FIFO named like a source: `fmt --check` reports it and still checks the rest.
+    let f = tempfile::tempdir().unwrap();
+    mkfifo(&f.path().join("x.tsk"));
+    std::fs::write(f.path().join("y.tsk"), "a: 1\n").unwrap();
+    refuses_fifo(f.path(), &["fmt", "--check", "."], 2, "TSK0001", "x.tsk");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_and_its_entries_that_are_fifos_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tuskc.toml"),
+        "[project]\nentries = [\"pipe.tsk\"]\n",
+    )
+    .unwrap();
+    mkfifo(&d.join("pipe.tsk"));
+    refuses_fifo(d, &["check", "."], 2, "TSK0001", "pipe.tsk");
+    let m = tempfile::tempdir().unwrap();
+    mkfifo(&m.path().join("tuskc.toml"));
+    std::fs::write(m.path().join("a.tsk"), "a: 1\n").unwrap();
+    refuses_fifo(m.path(), &["check", "."], 2, "TSK0001", "tuskc.toml");
+}
+
+#[cfg(unix)]
+#[test]
+fn command_line_files_that_are_fifos_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.tsk"), "env prod {}\na: 1\n").unwrap();
+    mkfifo(&d.join("fifo"));
+    mkfifo(&d.join("deployed.json"));
+    refuses_fifo(
+        d,
+        &["build", "a.tsk", "--env-file", "fifo"],
+        2,
+        "TSK0001",
+        "`fifo`",
+    );
+    refuses_fifo(
+        d,
+        &["check", "a.tsk", "--json-schema", "fifo"],
+        2,
+        "TSK0001",
+        "`fifo`",
+    );
+    refuses_fifo(
+        d,
+        &["drift", "a.tsk", "-e", "prod", "--actual", "deployed.json"],
+        2,
+        "TSK0001",
+        "`deployed.json`",
+    );
+    refuses_fifo(
+        d,
+        &["secrets", "merge", "fifo", "fifo", "fifo"],
+        2,
+        "TSK0001",
+        "`fifo`",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn secrets_stores_and_identities_that_are_fifos_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("a.tsk"),
+        "env prod {}\nenv dev {}\na: @secret(\"x\")\n",
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("secrets")).unwrap();
+    mkfifo(&d.join("secrets/prod.tsk"));
+    mkfifo(&d.join("fifo"));
+    let store = "`secrets/prod.tsk`";
+    refuses_fifo(d, &["build", "a.tsk", "-e", "prod"], 1, "TSK0001", store);
+    refuses_fifo(
+        d,
+        &["secrets", "list", "--env", "prod"],
+        2,
+        "TSK0001",
+        store,
+    );
+    // `rm` locks the store before reading it.
+    refuses_fifo(
+        d,
+        &["secrets", "rm", "x", "--env", "prod"],
+        2,
+        "TSK0001",
+        store,
+    );
+    // An identity file: a real store holding `x`, read with a FIFO as the identity.
+    let key = d.join("k.key");
+    let status = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let recipient = std::process::Command::new("age-keygen")
+        .arg("-y")
+        .arg(&key)
+        .output()
+        .unwrap();
+    let recipient = String::from_utf8(recipient.stdout).unwrap();
+    let init = tuskc_in(
+        d,
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "dev",
+            "--recipient",
+            recipient.trim(),
+        ],
+    );
+    assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));
+    let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"))
+        .args(["secrets", "set", "x", "--env", "dev"])
+        .current_dir(d)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut set.stdin.take().unwrap(), b"value").unwrap();
+    assert!(set.wait().unwrap().success());
+    refuses_fifo(
+        d,
+        &["secrets", "get", "x", "--env", "dev", "--identity", "fifo"],
+        2,
+        "TSK0605",
+        "`fifo`",
+    );
+}

@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::driver::Session;
 use crate::lower::{Node, ObjectNode, Program};
 use crate::merge::Target;
-use crate::project::discover;
+use crate::project::{discover, place, Place};
 use crate::source::{FileId, FileKind, Span};
 use crate::syntax::ast::Ast;
 use crate::value::{LayerId, Value};
@@ -99,7 +99,11 @@ pub fn analyze(
             .entries
             .iter()
             .filter(|e| {
-                let text = std::fs::read_to_string(e).unwrap_or_default();
+                // An entry leaving the project is not read (nor compiled: it would only be refused).
+                if place(&session.project.root, e) == Place::Outside {
+                    return false;
+                }
+                let text = crate::user_file::read_to_string(e).unwrap_or_default();
                 open_here.iter().any(|d| {
                     d.file_name()
                         .is_some_and(|n| text.contains(n.to_string_lossy().as_ref()))

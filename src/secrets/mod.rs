@@ -133,7 +133,7 @@ impl IdentitySource {
             }
             IdentitySource::Inline(text) => Zeroizing::new(text.as_bytes().to_vec()),
             IdentitySource::File { path, .. } => {
-                let bytes = std::fs::read(path).map_err(|e| {
+                let bytes = crate::user_file::read(path).map_err(|e| {
                     // A path that names nothing may be a key pasted without its prefix: not echoed.
                     // Shown only when it reads as a path (a separator or an extension).
                     let looks_like_path = |p: &Path| {
@@ -280,7 +280,7 @@ impl StoreDir {
     pub fn lock(&self, env: &str) -> std::io::Result<Option<std::fs::File>> {
         let path = self.file(env);
         for _ in 0..1000 {
-            let file = match std::fs::File::open(&path) {
+            let file = match crate::user_file::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
@@ -298,7 +298,7 @@ impl StoreDir {
     /// Read and parse the store of `env`.
     pub fn read(&self, env: &str) -> StoreState {
         let shown = self.display_file(env);
-        let text = match std::fs::read(self.file(env)) {
+        let text = match crate::user_file::read(&self.file(env)) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
