@@ -331,7 +331,7 @@ codes! {
     AssertionFailed = "0505", "schema assertion failed",
         "An `assert` in the schema evaluated to false for this target. The message is the assertion's own; the labels show the values it read.";
     EnvCoercion = "0506", "environment variable has the wrong type",
-        "`@env` values are text. When the schema declares a number, boolean or other type, tuskc converts the text, and reports the variable by name when it does not parse (`PORT=\"eighty\"` for an `int`). Booleans accept true/false, 1/0, yes/no, on/off.";
+        "`@env` values are text. When the schema declares a number, boolean or other type, or the default is one (`@env(\"PORT\", 8080)` is an `int`), tuskc converts the text, and reports the variable by name when it does not parse (`PORT=\"eighty\"` for an `int`). Booleans accept true/false, 1/0, yes/no, on/off.";
     SecretRequired = "0507", "secret field holds a plain value",
         "A field of type `secret` must be set with `@secret(\"name\")`, never a literal, so that the value never sits in the configuration source.";
     DeprecatedField = "0508", "deprecated field is set",

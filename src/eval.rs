@@ -342,24 +342,33 @@ impl<'a> Evaluator<'a> {
             .map(|f| self.name_of(f.id))
             .collect();
         names.push(name.clone());
+        let itself = names.len() == 2;
         let mut d = Diagnostic::error(
             Code::Cycle,
-            format!("reference cycle: {}", names.join(" → ")),
+            if itself {
+                format!("reference cycle: `{name}` refers to itself")
+            } else {
+                format!("reference cycle: {}", names.join(" → "))
+            },
         );
         if let Some((f, s)) = via {
-            d = d.primary(
-                f,
-                s,
-                format!("`{}` refers back to `{name}`", names[names.len() - 2]),
-            );
+            let label = if itself {
+                "the value of this key cannot be itself".to_string()
+            } else {
+                format!("`{}` refers back to `{name}`", names[names.len() - 2])
+            };
+            d = d.primary(f, s, label);
         }
         for w in self.stack[pos + 1..].iter() {
             if let Some((f, s)) = w.via {
                 d = d.secondary(f, s, format!("refers to `{}`", self.name_of(w.id)));
             }
         }
-        self.sink
-            .push(d.help("break the cycle: one of these values must not depend on the others"));
+        self.sink.push(d.help(if itself {
+            "give the key a value of its own, or refer to another key"
+        } else {
+            "break the cycle: one of these values must not depend on the others"
+        }));
         for f in &self.stack[pos..] {
             self.memo[f.id] = Slot::Failed;
         }
@@ -889,17 +898,24 @@ impl<'a> Evaluator<'a> {
             }),
             None => {
                 let ty = default.map_or("string", |d| d.type_name());
+                let a = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
                 self.sink.push(
                     Diagnostic::error(
-                        Code::TypeMismatch,
+                        Code::EnvCoercion,
                         format!("environment variable `{var}` is not a valid {ty}"),
                     )
                     .primary(
                         ctx.file(),
                         span,
-                        format!("{var}={text:?}, but the default is {ty}"),
+                        format!("{var}={text:?}, but the default is {a} {ty}"),
                     )
-                    .help(format!("set {var} to a {ty}, or make the default a string")),
+                    .help(format!(
+                        "set {var} to {a} {ty}, or make the default a string"
+                    )),
                 );
                 None
             }
@@ -1112,7 +1128,8 @@ pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, Bina
                     BinaryOp::Sub => x.checked_sub(*y),
                     BinaryOp::Mul => x.checked_mul(*y),
                     BinaryOp::Div => x.checked_div(*y),
-                    _ => x.checked_rem(*y),
+                    // The remainder of any integer by -1 is 0; only the quotient of i64::MIN by -1 overflows.
+                    _ => Some(x.checked_rem(*y).unwrap_or(0)),
                 };
                 match n {
                     Some(n) => Some(Int(n)),

@@ -1268,7 +1268,7 @@ impl<'a, 's> Parser<'a, 's> {
         self.report(
             Diagnostic::warning(Code::QuotedDirective, format!("`@{}` is written inside quotes", name.name))
                 .primary(self.file, span, "evaluated as a directive, not as text")
-                .help(format!("write it without quotes: `{canonical}` (`tuskc fmt` does this)"))
+                .help(format!("write it without quotes: `{canonical}`"))
                 .note("a string that is exactly one directive call is evaluated, as TuskLang does; any other string is literal"),
         );
         Some(Expr {
