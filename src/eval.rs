@@ -68,6 +68,9 @@ pub struct Evaluator<'a> {
     stack: Vec<Frame>,
     /// Values copied by references so far (see [`MAX_COPIED`]); past the limit, one error and no more copies.
     copied: usize,
+    /// How many `${...}` interpolations are being evaluated (a reference there that names nothing was probably meant
+    /// as text, or as an environment variable).
+    interpolating: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -137,6 +140,7 @@ impl<'a> Evaluator<'a> {
             values: Default::default(),
             stack: vec![],
             copied: 0,
+            interpolating: 0,
         }
     }
 
@@ -528,7 +532,10 @@ impl<'a> Evaluator<'a> {
             match part {
                 StrPart::Lit(t) => s.push_str(t),
                 StrPart::Interp(e) => {
-                    match self.eval(e, ctx) {
+                    self.interpolating += 1;
+                    let v = self.eval(e, ctx);
+                    self.interpolating -= 1;
+                    match v {
                         Some(v) => {
                             secret |= v.secret;
                             match display(&v) {
@@ -689,11 +696,15 @@ impl<'a> Evaluator<'a> {
             .unwrap_or_default();
         let own = own.rsplit('.').next().unwrap_or("");
         candidates.retain(|c| *c != own);
+        // Inside `${...}` the text would be written `\${...}`, and a shell habit (`${HOME}`) means the variable.
+        let literally = if self.interpolating > 0 {
+            format!("if you meant the text, escape it: `\\${{{dotted}}}`; for the environment variable, `${{@env('{dotted}')}}`")
+        } else {
+            format!("if you meant the text, quote it: \"{dotted}\"")
+        };
         d = match did_you_mean(first, candidates) {
-            Some(s) => d.help(format!(
-                "did you mean `{s}`? If you meant the text, quote it: \"{dotted}\""
-            )),
-            None => d.help(format!("if you meant the text, quote it: \"{dotted}\"")),
+            Some(s) => d.help(format!("did you mean `{s}`? If not, {literally}")),
+            None => d.help(literally),
         };
         self.sink
             .push(d.note("bare names refer to other keys; strings must be quoted"));
