@@ -1020,8 +1020,17 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         value
     };
     if !explain {
+        // Like `build`: a target that failed a check prints nothing, so `X=$(tuskc get ...)` never captures a value
+        // the exit code disowns.
+        if session.sink.has_errors() {
+            return out.finish(session);
+        }
+        // Strings raw, everything else as JSON; a secret reference is a string (`build` writes it as one).
         let text = match (&value.kind, a.json) {
             (ValueKind::String(s), false) => format!("{s}\n"),
+            (ValueKind::Secret(name), false) => {
+                format!("{}\n", crate::value::secret_reference(name))
+            }
             _ => format!(
                 "{}\n",
                 serde_json::to_string_pretty(&crate::emit::Json(value)).unwrap_or_default()

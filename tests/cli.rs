@@ -581,6 +581,49 @@ fn get_prints_nothing_from_a_program_with_errors() {
     }
 }
 
+/// A failed check prints no value (`X=$(tuskc get ...)` must not capture one the exit code disowns), and strings are
+/// printed raw, a secret reference among them; everything else is JSON, and `--json` makes strings JSON too.
+#[test]
+fn get_prints_nothing_when_a_check_fails_and_strings_raw() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "schema App {\n  port: int(1..65535)\n}\n[app: App]\nport: 70000\n",
+    )
+    .unwrap();
+    for key in ["app.port", "app"] {
+        let o = common::tuskc_in(dir.path(), &["get", key, "app.tsk"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            "",
+            "get {key} printed a value that failed its check"
+        );
+        assert!(stderr(&o).contains("[TSK0504]"), "{}", stderr(&o));
+    }
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "pw: @secret(\"db/pw\")\nname: \"x\"\nn: 3\nall: { pw: @secret(\"db/pw\") }\n",
+    )
+    .unwrap();
+    for (key, json, printed) in [
+        ("pw", false, "secret://db/pw\n"),
+        ("name", false, "x\n"),
+        ("n", false, "3\n"),
+        ("all", false, "{\n  \"pw\": \"secret://db/pw\"\n}\n"),
+        ("pw", true, "\"secret://db/pw\"\n"),
+        ("name", true, "\"x\"\n"),
+    ] {
+        let mut args = vec!["get", key, "app.tsk"];
+        if json {
+            args.push("--json");
+        }
+        let o = common::tuskc_in(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), printed, "get {key} (--json: {json})");
+    }
+}
+
 #[test]
 fn explain_shows_layer_file_line_and_what_was_overridden() {
     let o = tuskc(&[
