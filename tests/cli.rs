@@ -800,3 +800,43 @@ fn entries_outside_the_project_are_refused() {
     );
     assert!(!stdout(&o).contains("from outside"));
 }
+
+/// A directory whose `.tsk` files are all in subdirectories has no entry: an error (exit 2) that says where tuskc
+/// looked and how to name entries, never "checked 0 targets: no errors".
+#[test]
+fn a_directory_without_entries_is_an_error() {
+    let proj = tempdir();
+    std::fs::create_dir_all(proj.path().join("services/api")).unwrap();
+    std::fs::write(proj.path().join("services/web.tsk"), "a: 1\n").unwrap();
+    std::fs::write(proj.path().join("services/api/api.tsk"), "b: 2\n").unwrap();
+    std::fs::create_dir(proj.path().join(".hidden")).unwrap();
+    std::fs::write(proj.path().join(".hidden/h.tsk"), "c: 3\n").unwrap();
+    let o = common::tuskc_in(proj.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("checked 0"), "{}", stderr(&o));
+    insta::assert_snapshot!(stderr(&o));
+    let o = common::tuskc_in(proj.path(), &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[TSK0002]"), "{}", stderr(&o));
+    assert!(!proj.path().join("out").exists());
+    // Named from outside, the examples are paths as the user would type them; an empty directory has none.
+    let top = proj.path().parent().unwrap();
+    let name = proj.path().file_name().unwrap().to_str().unwrap();
+    let o = common::tuskc_in(top, &["check", name]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "found below it: {name}/services/web.tsk, {name}/services/api/api.tsk"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let empty = tempdir();
+    let o = common::tuskc_in(empty.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[TSK0002] Error: no .tsk entry file in `.`"),
+        "{}",
+        stderr(&o)
+    );
+}
