@@ -417,21 +417,57 @@ fn start(
 }
 
 /// The one entry a single-target command means.
+/// A project with no entry is a usage error (exit 2) for every command that compiles entries, never "checked 0
+/// targets": the message says where tuskc looked, that subdirectories are not searched, and how to name entries,
+/// with `.tsk` files found below as examples.
+fn no_entry(session: &mut Session) {
+    let dir = &session.project.display_root;
+    let below = crate::project::tsk_files_below(dir, 3);
+    let mut d = Diagnostic::error(
+        Code::Manifest,
+        format!("no .tsk entry file in `{}`", dir.display()),
+    )
+    .note(format!(
+        "entries are the .tsk files directly in `{}` that no other file there `use`s; subdirectories are not searched",
+        dir.display()
+    ));
+    d = match below.first() {
+        Some(first) => {
+            let names: Vec<String> = below
+                .iter()
+                .map(|p| crate::project::normalize(&dir.join(p)).display().to_string())
+                .collect();
+            d.note(format!("found below it: {}", names.join(", ")))
+                .help(format!(
+                    "name the file (`{}`), or list the entries in {}: `entries = [\"{}\"]` under `[project]`",
+                    names[0],
+                    crate::project::MANIFEST,
+                    first.display()
+                ))
+        }
+        None => d.help(format!(
+            "name a .tsk file, or list the entries in {}: `entries = [\"app.tsk\"]` under `[project]`",
+            crate::project::MANIFEST
+        )),
+    };
+    session.usage_error = true;
+    session.sink.push(d);
+}
+
+/// Refuse a project with no entry before building or checking "all" of them (see [`no_entry`]).
+fn has_entries(session: &mut Session) -> bool {
+    if session.project.entries.is_empty() {
+        no_entry(session);
+        return false;
+    }
+    true
+}
+
 pub(crate) fn single_entry(session: &mut Session) -> Option<PathBuf> {
     match session.project.entries.as_slice() {
         [one] => Some(one.clone()),
         [] => {
-            session.usage_error = true;
-            session.sink.push(
-                Diagnostic::error(
-                    Code::Manifest,
-                    format!(
-                        "no .tsk entry file in `{}`",
-                        session.project.display_root.display()
-                    ),
-                )
-                .help("name a .tsk file, or list `entries` in tuskc.toml"),
-            );
+            no_entry(session);
             None
         }
         many => {
@@ -463,6 +499,9 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         return out.finish(session);
     }
     if let (true, Some(dir)) = (a.all, &a.out_dir) {
+        if !has_entries(&mut session) {
+            return out.finish(session);
+        }
         if let Some(clash) = output_name_clash(&session.project.entries, a.format) {
             session.usage_error = true;
             session.sink.push(clash);
@@ -891,6 +930,9 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             }
         },
     };
+    if !has_entries(&mut session) {
+        return out.finish(session);
+    }
     let mut checked = 0;
     let mut failed = Vec::new();
     for entry in session.project.entries.clone() {
@@ -1020,8 +1062,17 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         value
     };
     if !explain {
+        // Like `build`: a target that failed a check prints nothing, so `X=$(tuskc get ...)` never captures a value
+        // the exit code disowns.
+        if session.sink.has_errors() {
+            return out.finish(session);
+        }
+        // Strings raw, everything else as JSON; a secret reference is a string (`build` writes it as one).
         let text = match (&value.kind, a.json) {
             (ValueKind::String(s), false) => format!("{s}\n"),
+            (ValueKind::Secret(name), false) => {
+                format!("{}\n", crate::value::secret_reference(name))
+            }
             _ => format!(
                 "{}\n",
                 serde_json::to_string_pretty(&crate::emit::Json(value)).unwrap_or_default()

@@ -227,7 +227,7 @@ codes! {
     Io = "0001", "file cannot be read",
         "A file named on the command line, by `use` or by the manifest could not be read. Check the path and permissions; tuskc reads regular files only (never a FIFO, socket or device).";
     Manifest = "0002", "invalid project manifest",
-        "`tuskc.toml` could not be parsed or names something that does not exist. See docs/language.md#projects.";
+        "`tuskc.toml` could not be parsed or names something that does not exist, or the project has no entry to compile (or several where the command needs one). Without `entries` in the manifest, the entries are the `.tsk` files directly in the project directory that no other file there `use`s; subdirectories are not searched. Name the file on the command line, or list the entries in `tuskc.toml` (`entries = [\"services/api.tsk\"]` under `[project]`). See docs/language.md#projects.";
     Usage = "0003", "invalid command-line value",
         "A `--set`, `--var`, `--env-file` or key-path argument could not be understood. The message says which and why.";
     InvalidUtf8 = "0004", "file is not UTF-8",

@@ -271,6 +271,55 @@ pub fn default_entries(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Up to `limit` `.tsk` files in the subdirectories of `dir` (which [`default_entries`] does not search), relative
+/// to `dir`, nearest first and sorted within a level: examples for the message that a directory has no entry. Only
+/// names are read; symlinks and hidden directories are not entered, and the walk stops after a few levels and a
+/// bounded number of directories, so a large tree costs little.
+pub fn tsk_files_below(dir: &Path, limit: usize) -> Vec<PathBuf> {
+    const MAX_DEPTH: usize = 3;
+    const MAX_DIRS: usize = 256;
+    let mut found = Vec::new();
+    let mut level = vec![PathBuf::new()];
+    let mut visited = 0;
+    for depth in 0..=MAX_DEPTH {
+        let mut next = Vec::new();
+        let mut files = Vec::new();
+        for rel in &level {
+            if visited == MAX_DIRS {
+                break;
+            }
+            visited += 1;
+            let Ok(read) = std::fs::read_dir(dir.join(rel)) else {
+                continue;
+            };
+            for e in read.filter_map(|e| e.ok()) {
+                let Ok(kind) = e.file_type() else {
+                    continue;
+                };
+                let name = e.file_name();
+                let path = rel.join(&name);
+                if kind.is_dir() && !name.to_string_lossy().starts_with('.') {
+                    next.push(path);
+                } else if depth > 0
+                    && kind.is_file()
+                    && path.extension().is_some_and(|x| x == "tsk")
+                {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        found.extend(files);
+        if found.len() >= limit || next.is_empty() {
+            break;
+        }
+        next.sort();
+        level = next;
+    }
+    found.truncate(limit);
+    found
+}
+
 /// Reads project files from disk, confined to the project root.
 #[derive(Debug)]
 pub struct DiskLoader {

@@ -581,6 +581,49 @@ fn get_prints_nothing_from_a_program_with_errors() {
     }
 }
 
+/// A failed check prints no value (`X=$(tuskc get ...)` must not capture one the exit code disowns), and strings are
+/// printed raw, a secret reference among them; everything else is JSON, and `--json` makes strings JSON too.
+#[test]
+fn get_prints_nothing_when_a_check_fails_and_strings_raw() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "schema App {\n  port: int(1..65535)\n}\n[app: App]\nport: 70000\n",
+    )
+    .unwrap();
+    for key in ["app.port", "app"] {
+        let o = common::tuskc_in(dir.path(), &["get", key, "app.tsk"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(
+            stdout(&o),
+            "",
+            "get {key} printed a value that failed its check"
+        );
+        assert!(stderr(&o).contains("[TSK0504]"), "{}", stderr(&o));
+    }
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "pw: @secret(\"db/pw\")\nname: \"x\"\nn: 3\nall: { pw: @secret(\"db/pw\") }\n",
+    )
+    .unwrap();
+    for (key, json, printed) in [
+        ("pw", false, "secret://db/pw\n"),
+        ("name", false, "x\n"),
+        ("n", false, "3\n"),
+        ("all", false, "{\n  \"pw\": \"secret://db/pw\"\n}\n"),
+        ("pw", true, "\"secret://db/pw\"\n"),
+        ("name", true, "\"x\"\n"),
+    ] {
+        let mut args = vec!["get", key, "app.tsk"];
+        if json {
+            args.push("--json");
+        }
+        let o = common::tuskc_in(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), printed, "get {key} (--json: {json})");
+    }
+}
+
 #[test]
 fn explain_shows_layer_file_line_and_what_was_overridden() {
     let o = tuskc(&[
@@ -756,4 +799,44 @@ fn entries_outside_the_project_are_refused() {
         "{err}"
     );
     assert!(!stdout(&o).contains("from outside"));
+}
+
+/// A directory whose `.tsk` files are all in subdirectories has no entry: an error (exit 2) that says where tuskc
+/// looked and how to name entries, never "checked 0 targets: no errors".
+#[test]
+fn a_directory_without_entries_is_an_error() {
+    let proj = tempdir();
+    std::fs::create_dir_all(proj.path().join("services/api")).unwrap();
+    std::fs::write(proj.path().join("services/web.tsk"), "a: 1\n").unwrap();
+    std::fs::write(proj.path().join("services/api/api.tsk"), "b: 2\n").unwrap();
+    std::fs::create_dir(proj.path().join(".hidden")).unwrap();
+    std::fs::write(proj.path().join(".hidden/h.tsk"), "c: 3\n").unwrap();
+    let o = common::tuskc_in(proj.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("checked 0"), "{}", stderr(&o));
+    insta::assert_snapshot!(stderr(&o));
+    let o = common::tuskc_in(proj.path(), &["build", ".", "--all", "--out-dir", "out"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[TSK0002]"), "{}", stderr(&o));
+    assert!(!proj.path().join("out").exists());
+    // Named from outside, the examples are paths as the user would type them; an empty directory has none.
+    let top = proj.path().parent().unwrap();
+    let name = proj.path().file_name().unwrap().to_str().unwrap();
+    let o = common::tuskc_in(top, &["check", name]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "found below it: {name}/services/web.tsk, {name}/services/api/api.tsk"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let empty = tempdir();
+    let o = common::tuskc_in(empty.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[TSK0002] Error: no .tsk entry file in `.`"),
+        "{}",
+        stderr(&o)
+    );
 }
