@@ -402,10 +402,22 @@ pub fn yaml_text(v: &Value) -> String {
     out
 }
 
+/// The longest key written as `key: value`. Readers refuse an implicit key over 1024 characters (YAML 1.2 §7.4.2;
+/// PyYAML and ruamel.yaml alike), so a longer one is written explicitly: `? key` then `: value` on the next line.
+const LONGEST_IMPLICIT_KEY: usize = 1000;
+
 fn yaml_object(m: &crate::value::Map<Value>, indent: usize, out: &mut String) {
     for (k, v) in m {
+        let key = yaml_string(k);
         out.push_str(&" ".repeat(indent));
-        out.push_str(&yaml_string(k));
+        if key.len() > LONGEST_IMPLICIT_KEY && key.chars().count() > LONGEST_IMPLICIT_KEY {
+            out.push_str("? ");
+            out.push_str(&key);
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+        } else {
+            out.push_str(&key);
+        }
         out.push(':');
         yaml_child(v, indent, out);
     }
@@ -461,7 +473,7 @@ fn yaml_scalar(v: &Value) -> String {
         ValueKind::Null => "null".into(),
         ValueKind::Bool(b) => b.to_string(),
         ValueKind::Int(i) => i.to_string(),
-        ValueKind::Float(f) => format_float(*f),
+        ValueKind::Float(f) => yaml_float(*f),
         ValueKind::String(s) => yaml_string(s),
         ValueKind::Secret(name) => yaml_string(&secret_reference(name)),
         ValueKind::Array(_) => "[]".into(),
@@ -483,8 +495,61 @@ fn yaml_string(s: &str) -> String {
     if plain {
         s.to_string()
     } else {
-        // A JSON string is a valid YAML double-quoted scalar.
-        serde_json::to_string(s).unwrap_or_default()
+        yaml_quoted(s)
+    }
+}
+
+/// A double-quoted scalar, escaped as JSON escapes (so ordinary text reads the same in both) and further: DEL, the
+/// C1 controls (NEL among them), LS, PS, the BOM and U+FFFE/U+FFFF. A YAML 1.1 reader refuses a file holding DEL or
+/// C1 raw, NEL/LS/PS raw are line breaks that a reader folds into a space, and a BOM may be dropped.
+fn yaml_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\0'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{fffe}'
+            | '\u{ffff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A float that YAML 1.1 and 1.2 readers both take as a float. YAML 1.1 wants a `.` in the mantissa and a sign on
+/// the exponent (PyYAML reads `1e16` as a string), so the shortest round-trip text `1e16` is written `1.0e+16`.
+fn yaml_float(f: f64) -> String {
+    if !f.is_finite() {
+        // Evaluation refuses non-finite floats; should one come, YAML has a name for it.
+        return if f.is_nan() {
+            ".nan"
+        } else if f > 0.0 {
+            ".inf"
+        } else {
+            "-.inf"
+        }
+        .to_string();
+    }
+    let text = format_float(f);
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let point = if mantissa.contains('.') { "" } else { ".0" };
+            let sign = if exponent.starts_with('-') { "" } else { "+" };
+            format!("{mantissa}{point}e{sign}{exponent}")
+        }
+        None => text,
     }
 }
 
