@@ -19,6 +19,27 @@ use super::lexer::{lex, Token, TokenKind};
 use crate::diagnostic::{Code, Diagnostic, Sink};
 use crate::source::{FileId, Span};
 
+/// An indentation width in words: `1 column`, `4 columns`.
+fn columns(n: u32) -> String {
+    if n == 1 {
+        "1 column".to_string()
+    } else {
+        format!("{n} columns")
+    }
+}
+
+/// Tokens that close a block or bracket end an indented block wherever they sit on their line.
+fn closes_a_block(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::Eof
+            | TokenKind::RBrace
+            | TokenKind::RBracket
+            | TokenKind::RParen
+            | TokenKind::Lt
+    )
+}
+
 /// Deepest nesting of blocks and expressions accepted; deeper input gets TSK0116 instead of a stack overflow.
 pub const MAX_DEPTH: u32 = 128;
 /// Operators in one chain (`a + b + c ...`): each is a level of the expression tree.
@@ -41,7 +62,9 @@ pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
         last_error: None,
         aborted: false,
         nesting: 0,
+        levels: Vec::new(),
     };
+    p.check_tabs();
     let items = p.parse_items(Ctx::Top, End::Eof);
     Ast {
         file,
@@ -65,6 +88,7 @@ pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
         last_error: None,
         aborted: false,
         nesting: 1,
+        levels: Vec::new(),
     };
     let e = p.parse_expr();
     let at_end = p.peek().kind == TokenKind::Eof;
@@ -86,8 +110,13 @@ enum End {
     Brace(Span),
     /// Until a line-starting `<` closing the `>` at this span.
     Angle(Span),
-    /// While line-starting tokens sit at exactly this column.
-    Indent(u32),
+    /// While line-starting tokens sit at exactly `col`: an indented block whose first line is `start`, owned by a
+    /// key (or `-`) at column `parent`. A line between `parent` and `col` matches no enclosing level (TSK0113).
+    Indent {
+        col: u32,
+        parent: u32,
+        start: Span,
+    },
 }
 
 struct Parser<'a, 's> {
@@ -105,6 +134,9 @@ struct Parser<'a, 's> {
     aborted: bool,
     /// Depth of `(`/`[` around the current expression: inside them, newlines do not end expressions.
     nesting: u32,
+    /// The indented blocks around the current position, innermost last, as (block column, owner's column): the
+    /// levels a line may be indented to. A `{...}` or `>...<` block starts afresh (its entries may sit anywhere).
+    levels: Vec<(u32, u32)>,
 }
 
 fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
@@ -284,15 +316,117 @@ impl<'a, 's> Parser<'a, 's> {
 
     // ----- items -----
 
-    fn at_end(&mut self, end: End) -> bool {
+    /// A tab in the indentation of a line holding a token is TSK0113 (the layout counts columns, and a tab has no
+    /// agreed width). Blank and comment-only lines are not looked at. Reported once per file, at the first such line,
+    /// with the count of the others; parsing goes on counting a tab as one column.
+    fn check_tabs(&mut self) {
+        let mut tabbed = self
+            .tokens
+            .iter()
+            .filter(|t| t.line_start && t.kind != TokenKind::Eof)
+            .filter_map(|t| {
+                let begin = t.span.start.checked_sub(t.col)?;
+                let indent = self.text.get(begin as usize..t.span.start as usize)?;
+                let at = indent.find('\t')? as u32;
+                Some(Span {
+                    start: begin + at,
+                    end: begin + at + 1,
+                })
+            });
+        let Some(first) = tabbed.next() else { return };
+        let others = tabbed.count();
+        let mut d = Diagnostic::error(Code::BadIndentation, "tab in indentation")
+            .primary(self.file, first, "a tab here")
+            .help("indent with spaces only");
+        if others > 0 {
+            let lines = if others == 1 { "line is" } else { "lines are" };
+            d = d.note(format!(
+                "{others} more {lines} indented with tabs in this file"
+            ));
+        }
+        self.report(d);
+    }
+
+    /// A line-starting token that dedents from the indented block `(col, parent, start)` to a column between the
+    /// block's and its owner's. Reports it (once per block and column: `tolerated`) and keeps the line in the
+    /// block, the innermost one that can hold it.
+    fn report_no_level(
+        &mut self,
+        t: Token,
+        col: u32,
+        parent: u32,
+        start: Span,
+        tolerated: &mut Option<u32>,
+    ) {
+        if *tolerated == Some(t.col) {
+            return;
+        }
+        *tolerated = Some(t.col);
+        self.report(
+            Diagnostic::error(
+                Code::BadIndentation,
+                "line is indented to no enclosing level",
+            )
+            .primary(
+                self.file,
+                t.span,
+                format!(
+                    "indented {}, expected {}",
+                    columns(t.col),
+                    self.valid_columns(None)
+                ),
+            )
+            .secondary(
+                self.file,
+                start,
+                format!("this block is indented {col} columns"),
+            )
+            .help(format!(
+                "indent it {col} columns to keep it in this block, or {parent} to end the block"
+            ))
+            .note("it was read as a line of this block"),
+        );
+    }
+
+    /// The columns a line may sit at here: every enclosing indented block's and its owner's (and `extra`), widest
+    /// first, as text (`4, 2 or 0`).
+    fn valid_columns(&self, extra: Option<u32>) -> String {
+        let mut cols: Vec<u32> = self
+            .levels
+            .iter()
+            .flat_map(|&(c, p)| [c, p])
+            .chain(extra)
+            .collect();
+        cols.sort_unstable_by(|a, b| b.cmp(a));
+        cols.dedup();
+        let cols: Vec<String> = cols.iter().map(u32::to_string).collect();
+        match cols.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            Some((last, _)) => last.clone(),
+            None => String::new(),
+        }
+    }
+
+    fn at_end(&mut self, end: End, tolerated: &mut Option<u32>) -> bool {
         let t = self.peek();
         match end {
             End::Eof => t.kind == TokenKind::Eof,
             End::Brace(_) => matches!(t.kind, TokenKind::RBrace | TokenKind::Eof),
             End::Angle(_) => t.kind == TokenKind::Eof || (t.kind == TokenKind::Lt && t.line_start),
-            End::Indent(col) => {
-                if t.kind == TokenKind::Eof || !t.line_start || t.col < col {
+            End::Indent { col, parent, start } => {
+                if t.kind == TokenKind::Eof || !t.line_start || t.col <= parent {
                     return true;
+                }
+                if t.col < col {
+                    // Closing delimiters end the block wherever they sit; anything else would silently change
+                    // parent, so it is an error and stays in this block.
+                    if closes_a_block(t.kind) {
+                        return true;
+                    }
+                    if t.kind != TokenKind::Error {
+                        self.report_no_level(t, col, parent, start, tolerated);
+                    }
+                    return false;
                 }
                 if t.col > col && t.kind != TokenKind::Error {
                     self.report(
@@ -311,7 +445,15 @@ impl<'a, 's> Parser<'a, 's> {
         if !self.enter() {
             return items;
         }
-        while !self.at_end(end) {
+        let outer = match end {
+            End::Indent { col, parent, .. } => {
+                self.levels.push((col, parent));
+                None
+            }
+            _ => Some(std::mem::take(&mut self.levels)),
+        };
+        let mut tolerated = None;
+        while !self.at_end(end, &mut tolerated) {
             let before = self.pos;
             let t = self.peek();
             match t.kind {
@@ -387,6 +529,12 @@ impl<'a, 's> Parser<'a, 's> {
             }
             if self.pos == before {
                 self.bump();
+            }
+        }
+        match outer {
+            Some(levels) => self.levels = levels,
+            None => {
+                self.levels.pop();
             }
         }
         if let End::Angle(open) = end {
@@ -744,7 +892,12 @@ impl<'a, 's> Parser<'a, 's> {
         }
         if t.kind != TokenKind::Eof && t.col > key_col {
             if self.entry_ahead(0) {
-                let items = self.parse_items(Ctx::Object, End::Indent(t.col));
+                let end = End::Indent {
+                    col: t.col,
+                    parent: key_col,
+                    start: t.span,
+                };
+                let items = self.parse_items(Ctx::Object, end);
                 return self.object(items, ObjectStyle::Indented, t.span);
             }
             return self.parse_expr();
@@ -799,7 +952,12 @@ impl<'a, 's> Parser<'a, 's> {
                     // `- name: x` followed by aligned `port: 1` lines: an object item (YAML style).
                     let first = self.parse_entry();
                     let mut items: Vec<Item> = first.into_iter().map(Item::Entry).collect();
-                    items.extend(self.parse_items(Ctx::Object, End::Indent(next.col)));
+                    let end = End::Indent {
+                        col: next.col,
+                        parent: t.col,
+                        start: next.span,
+                    };
+                    items.extend(self.parse_items(Ctx::Object, end));
                     self.object(items, ObjectStyle::Indented, next.span)
                 } else {
                     let e = self.parse_expr();
@@ -807,6 +965,24 @@ impl<'a, 's> Parser<'a, 's> {
                     e
                 };
             items.push(item);
+        }
+        // A line after the list indented past its key cannot be an item; it would silently join the list's parent.
+        let t = self.peek();
+        if t.line_start && t.col > key_col && t.kind != TokenKind::Error && !closes_a_block(t.kind)
+        {
+            self.report(
+                Diagnostic::error(Code::BadIndentation, "line is indented to no enclosing level")
+                    .primary(
+                        self.file,
+                        t.span,
+                        format!("indented {}, expected {}", columns(t.col), self.valid_columns(Some(key_col))),
+                    )
+                    .secondary(self.file, start, format!("this list's `-` items are at {col} columns"))
+                    .help(format!(
+                        "start it with `- ` to make it an item, or indent it {key_col} columns to end the list"
+                    ))
+                    .note("it was read as a line of the block holding the list"),
+            );
         }
         self.leave();
         let span = start.to(self.prev_span());
@@ -1232,6 +1408,7 @@ impl<'a, 's> Parser<'a, 's> {
             last_error: None,
             aborted: false,
             nesting: 1,
+            levels: Vec::new(),
         };
         let e = sub.parse_primary();
         let complete = sub.at(TokenKind::Eof);
@@ -1401,6 +1578,7 @@ impl<'a, 's> Parser<'a, 's> {
             last_error: None,
             aborted: false,
             nesting: 1,
+            levels: Vec::new(),
         };
         if sub.at(TokenKind::Eof) {
             sub.report(
