@@ -9,7 +9,9 @@
 //! - an entry ends at the end of its line (or at `,` / `;` / a closing `}`); a binary operator at the start of a line
 //!   does not continue the previous line's expression unless inside `(...)` or `[...]`;
 //! - `key:` with nothing after it on the line takes the following more-indented lines: `child: value` lines form an
-//!   object, `- item` lines form an array;
+//!   object, `- item` lines form an array; a line ending such a block goes back to an enclosing level (the owner's
+//!   column or an outer block's), else TSK0113 and the line stays in the innermost block that can hold it;
+//! - columns count spaces: a tab in a line's indentation is TSK0113 (once per file); blank and comment lines never count;
 //! - `key >` ... `<` is a block closed by a `<` that starts a line.
 
 mod types;
