@@ -541,7 +541,12 @@ pub fn parse_env_file(
                 let mut close = None;
                 let mut chars = text[inner..].char_indices();
                 while let Some((i, c)) = chars.next() {
-                    if c == '\\' && chars.clone().next().is_some_and(|(_, n)| n == q || n == '\\') {
+                    if c == '\\'
+                        && chars
+                            .clone()
+                            .next()
+                            .is_some_and(|(_, n)| n == q || n == '\\')
+                    {
                         chars.next();
                     } else if c == q {
                         close = Some(inner + i);
