@@ -554,26 +554,52 @@ fn yaml_float(f: f64) -> String {
 }
 
 // ----- dotenv -----
+//
+// One dialect, the subset bash (`set -a; . file`), python-dotenv and dotenvy read alike; python-dotenv is the
+// normative reader and `driver::parse_env_file` reads it back. Names are `[A-Z0-9_]`, not starting with a digit.
+// Values are bare when made only of `[A-Za-z0-9_./:@%+,-]`; else in single quotes (literal for every reader) when
+// they hold no `'` or `\`; else in double quotes with `\\` and `\"` when they hold no `$` or backtick (which bash
+// would expand). What none of these spell the same for all readers is refused (TSK0403): NUL, CR (python reads it as
+// a line break), `${` (python-dotenv expands it even in single quotes), and a `'` or `\` together with `$` or `` ` ``.
 
-/// `KEY=value` lines: the key path upper-cased and joined with `_`; arrays as JSON; null as an empty value.
+/// `KEY=value` lines: the key path upper-cased and joined with `_`; arrays and objects (empty ones too) as JSON; null
+/// as an empty value.
 fn dotenv_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
-    let mut lines: IndexMap<String, (String, &Value, String)> = IndexMap::new();
     let mut errors = Vec::new();
-    flatten(v, &mut Vec::new(), &mut lines, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut out = String::new();
-    for (name, (text, _, _)) in &lines {
-        out.push_str(name);
-        out.push('=');
-        out.push_str(text);
-        out.push('\n');
+    for (name, path, leaf) in dotenv_leaves(v, &mut errors) {
+        let plain = dotenv_plain(leaf);
+        match dotenv_quote(&plain) {
+            Ok(text) => {
+                out.push_str(&name);
+                out.push('=');
+                out.push_str(&text);
+                out.push('\n');
+            }
+            Err(why) => errors.push(
+                Diagnostic::error(
+                    Code::Unrepresentable,
+                    format!("the value of `{}` cannot be written as dotenv", path.join(".")),
+                )
+                .primary(leaf.origin.file, leaf.origin.span, format!("it holds {why}"))
+                .help(
+                    "bash and python-dotenv read no spelling of it alike: change the value, or emit JSON, TOML or YAML",
+                ),
+            ),
+        }
     }
-    Ok(out)
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
-fn dotenv_name(path: &[String]) -> String {
+/// The dotenv name of a key path; `None` when a key has no faithful name (empty, or not ASCII).
+fn dotenv_name(path: &[String]) -> Option<String> {
+    if path.is_empty() || path.iter().any(|k| k.is_empty() || !k.is_ascii()) {
+        return None;
+    }
     let mut name: String = path
         .join("_")
         .chars()
@@ -588,47 +614,66 @@ fn dotenv_name(path: &[String]) -> String {
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }
-    name
+    Some(name)
 }
 
-fn flatten<'v>(
+/// The variables of dotenv output in order: name, key path and leaf (a scalar, an array or an empty object). A key
+/// with no dotenv name, or a second key with a name already taken, is a diagnostic in `errors` and no variable.
+fn dotenv_leaves<'v>(
     v: &'v Value,
-    path: &mut Vec<String>,
-    lines: &mut IndexMap<String, (String, &'v Value, String)>,
     errors: &mut Vec<Diagnostic>,
-) {
-    if let ValueKind::Object(m) = &v.kind {
-        for (k, item) in m.iter() {
-            path.push(k.to_string());
-            flatten(item, path, lines, errors);
-            path.pop();
+) -> Vec<(String, Vec<String>, &'v Value)> {
+    fn go<'v>(
+        v: &'v Value,
+        path: &mut Vec<String>,
+        out: &mut IndexMap<String, (Vec<String>, &'v Value)>,
+        errors: &mut Vec<Diagnostic>,
+    ) {
+        if let ValueKind::Object(m) = &v.kind {
+            if !m.is_empty() || path.is_empty() {
+                for (k, item) in m.iter() {
+                    path.push(k.to_string());
+                    go(item, path, out, errors);
+                    path.pop();
+                }
+                return;
+            }
         }
-        return;
+        let dotted = path.join(".");
+        let Some(name) = dotenv_name(path) else {
+            let key = path.last().map(String::as_str).unwrap_or_default();
+            errors.push(
+                Diagnostic::error(
+                    Code::Unrepresentable,
+                    format!("the key {key:?} has no dotenv name"),
+                )
+                .primary(v.origin.file, v.origin.span, format!("`{dotted}` set here"))
+                .help("dotenv names are ASCII letters, digits and `_`: rename the key, or emit JSON, TOML or YAML"),
+            );
+            return;
+        };
+        if let Some((first_path, first)) = out.get(&name) {
+            let first_path = first_path.join(".");
+            errors.push(
+                Diagnostic::error(
+                    Code::DotenvCollision,
+                    format!("`{dotted}` and `{first_path}` both become `{name}` in dotenv"),
+                )
+                .primary(v.origin.file, v.origin.span, format!("`{dotted}` set here"))
+                .secondary(
+                    first.origin.file,
+                    first.origin.span,
+                    format!("`{first_path}` set here"),
+                )
+                .help("rename one of the keys, or emit JSON, TOML or YAML"),
+            );
+            return;
+        }
+        out.insert(name, (path.clone(), v));
     }
-    let name = dotenv_name(path);
-    let plain = dotenv_plain(v);
-    let text = match &v.kind {
-        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Int(_) | ValueKind::Float(_) => plain,
-        _ => dotenv_quote(&plain),
-    };
-    let dotted = path.join(".");
-    if let Some((_, first, first_path)) = lines.get(&name) {
-        errors.push(
-            Diagnostic::error(
-                Code::DotenvCollision,
-                format!("`{dotted}` and `{first_path}` both become `{name}` in dotenv"),
-            )
-            .primary(v.origin.file, v.origin.span, format!("`{dotted}` set here"))
-            .secondary(
-                first.origin.file,
-                first.origin.span,
-                format!("`{first_path}` set here"),
-            )
-            .help("rename one of the keys, or emit JSON, TOML or YAML"),
-        );
-        return;
-    }
-    lines.insert(name, (text, v, dotted));
+    let mut out = IndexMap::new();
+    go(v, &mut Vec::new(), &mut out, errors);
+    out.into_iter().map(|(k, (p, v))| (k, p, v)).collect()
 }
 
 /// A value as a dotenv reader sees it (unquoted): scalars as text, a secret as its reference, arrays and objects as
@@ -648,50 +693,52 @@ fn dotenv_plain(v: &Value) -> String {
 }
 
 /// The variables dotenv output holds, in order: name, key path, and the value as a dotenv reader sees it (a string
-/// keeping the leaf's origin and marks; a secret stays a reference). A name two keys share keeps the first.
+/// keeping the leaf's origin and marks; a secret stays a reference). Keys dotenv output refuses are left out.
 pub fn dotenv_vars(v: &Value) -> Vec<(String, Vec<String>, Value)> {
-    fn go(v: &Value, path: &mut Vec<String>, out: &mut IndexMap<String, (Vec<String>, Value)>) {
-        if let ValueKind::Object(m) = &v.kind {
-            for (k, item) in m.iter() {
-                path.push(k.to_string());
-                go(item, path, out);
-                path.pop();
-            }
-            return;
-        }
-        let text = match &v.kind {
-            ValueKind::Secret(_) => v.clone(),
-            _ => Value {
-                kind: ValueKind::String(dotenv_plain(v)),
-                ..v.clone()
-            },
-        };
-        out.entry(dotenv_name(path)).or_insert((path.clone(), text));
-    }
-    let mut out = IndexMap::new();
-    go(v, &mut Vec::new(), &mut out);
-    out.into_iter().map(|(k, (p, v))| (k, p, v)).collect()
+    dotenv_leaves(v, &mut Vec::new())
+        .into_iter()
+        .map(|(name, path, leaf)| {
+            let text = match &leaf.kind {
+                ValueKind::Secret(_) => leaf.clone(),
+                _ => Value {
+                    kind: ValueKind::String(dotenv_plain(leaf)),
+                    ..leaf.clone()
+                },
+            };
+            (name, path, text)
+        })
+        .collect()
 }
 
-fn dotenv_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,-".contains(&b))
+/// The dialect's spelling of a value, or what in it no spelling carries to every reader.
+fn dotenv_quote(s: &str) -> Result<String, &'static str> {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_./:@%+,-".contains(&b))
     {
-        return s.to_string();
+        return Ok(s.to_string());
+    }
+    if s.contains('\0') {
+        return Err("a NUL character, which no environment variable can hold");
+    }
+    if s.contains('\r') {
+        return Err("a carriage return, which python-dotenv reads as a line break");
+    }
+    if s.contains("${") {
+        return Err("`${`, which python-dotenv expands even in quotes");
+    }
+    if !s.contains(['\'', '\\']) {
+        return Ok(format!("'{s}'"));
+    }
+    if s.contains(['$', '`']) {
+        return Err("a quote or backslash together with `$` or a backtick, which bash expands in double quotes");
     }
     let mut q = String::from("\"");
     for c in s.chars() {
-        match c {
-            '"' => q.push_str("\\\""),
-            '\\' => q.push_str("\\\\"),
-            '$' => q.push_str("\\$"),
-            '`' => q.push_str("\\`"),
-            '\n' => q.push_str("\\n"),
-            '\r' => q.push_str("\\r"),
-            c => q.push(c),
+        if c == '"' || c == '\\' {
+            q.push('\\');
         }
+        q.push(c);
     }
     q.push('"');
-    q
+    Ok(q)
 }

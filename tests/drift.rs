@@ -915,3 +915,45 @@ fn unusable_deployed_files_are_reported_without_their_content() {
         assert!(all.contains(said), "{file}: {all}");
     }
 }
+
+/// Issue 18.9: `drift --actual x.env` read `"a\rb"` back as `arb`; it reads the dialect's escapes as python-dotenv.
+#[test]
+fn dotenv_actual_reads_a_carriage_return_escape_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("deployed.env"), "CRLF=\"a\\rb\"\n").unwrap();
+    std::fs::write(dir.path().join("same.tsk"), "crlf: \"a\\rb\"\n").unwrap();
+    std::fs::write(dir.path().join("other.tsk"), "crlf: \"arb\"\n").unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "deployed.env", "same.tsk"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 drifts"), "{}", stdout(&o));
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "deployed.env", "other.tsk"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("1 drift,"), "{}", stdout(&o));
+}
+
+/// dotenv output read back by `drift --actual` is the build: quotes, backslashes, `$`, backticks, newlines, an
+/// empty object and null round-trip with no drift.
+#[test]
+fn dotenv_build_then_drift_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "lines: \"a\\nb\\n\"\nquote: \"it's \\\\ \\\"here\\\"\"\nmoney: \"$5 `x` # not a comment\"\nempty: {}\nnothing: null\nlist: [\"a'b\", 1]\n",
+    )
+    .unwrap();
+    let o = tuskc(dir.path(), &["build", "-f", "dotenv", "app.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::write(dir.path().join("deployed.env"), stdout(&o)).unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "deployed.env", "app.tsk"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 drifts"), "{}", stdout(&o));
+}
