@@ -732,6 +732,12 @@ fn dotenv_quote(s: &str) -> Result<String, &'static str> {
     if s.contains(['$', '`']) {
         return Err("a quote or backslash together with `$` or a backtick, which bash expands in double quotes");
     }
+    if s.ends_with('\\') {
+        // Written `"...\\"`, python-dotenv takes the last `\"` for an escaped quote and reads on into the next line.
+        return Err(
+            "a backslash at its end, which python-dotenv reads as escaping the closing quote",
+        );
+    }
     let mut q = String::from("\"");
     for c in s.chars() {
         if c == '"' || c == '\\' {
