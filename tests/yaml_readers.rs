@@ -7,13 +7,14 @@
 //! under `CI=true` it fails them. One python process per reader reads all the files of a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use tuskc::driver::Session;
 use tuskc::emit::{emit, json_text, yaml_text, Format};
 use tuskc::value::{Origin, Value, ValueKind};
 
@@ -72,14 +73,12 @@ fn readers_available() -> bool {
         .args(["-c", "import yaml, ruamel.yaml"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found {
-        let why = format!(
+    common::tool_available(
+        found,
+        &format!(
             "needs {PYTHON} with PyYAML and ruamel.yaml (Debian: python3-yaml python3-ruamel.yaml; .ci/test installs them)"
-        );
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("skipped: this test {why}");
-    }
-    found
+        ),
+    )
 }
 
 /// Writes each (name, YAML, JSON) into `dir` and loads them with both readers, one process each: their complaints.
@@ -125,75 +124,18 @@ fn read_back(dir: &Path, outputs: &[(String, String, String)]) -> Vec<String> {
     complaints
 }
 
-/// `#! key: a b` header lines of a case (as tests/cases.rs reads them).
-fn header(text: &str, key: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            l.strip_prefix("#! ")
-                .and_then(|l| l.strip_prefix(key))
-                .and_then(|l| l.strip_prefix(':'))
-        })
-        .flat_map(|l| l.split_whitespace())
-        .map(str::to_string)
-        .collect()
-}
-
-fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() && p.file_name().is_some_and(|n| n != "lib") {
-            case_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "tsk") {
-            out.push(p);
-        }
-    }
-}
-
 /// Every target that builds without errors, of every case, corpus fixture and of the example project: its YAML and
 /// its JSON.
 fn built_outputs() -> Vec<(String, String, String)> {
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
-    let mut paths = Vec::new();
-    case_files(Path::new("tests/cases"), &mut paths);
-    case_files(Path::new("tests/fixtures/tusklang-corpus"), &mut paths);
-    paths.push("examples/shop".into());
-    let mut outputs = Vec::new();
-    for path in paths {
-        let text = if path.is_file() {
-            std::fs::read_to_string(&path).unwrap()
-        } else {
-            String::new()
-        };
-        let mut session = Session::open(&path).unwrap();
-        let overrides = session.overrides(&header(&text, "set"));
-        let inputs = session.env_inputs(&header(&text, "vars"), &[], false);
-        let entries = if path.is_dir() {
-            session.project.entries.clone()
-        } else {
-            vec![path.clone()]
-        };
-        for entry in entries {
-            let Some(program) = session.load(&entry) else {
-                continue;
-            };
-            for target in session.all_targets(&program) {
-                let errors = session.sink.error_count();
-                let built = session.build(&program, &target, overrides.as_ref(), &inputs);
-                if let Some((_, v)) =
-                    built.filter(|_| !program.has_errors && session.sink.error_count() == errors)
-                {
-                    if let (Ok(yaml), Ok(json)) = (emit(&v, Format::Yaml), emit(&v, Format::Json)) {
-                        outputs.push((format!("{} {target}", entry.display()), yaml, json));
-                    }
-                }
-            }
-        }
-    }
-    outputs
+    common::built_values()
+        .into_iter()
+        .filter_map(
+            |(name, v)| match (emit(&v, Format::Yaml), emit(&v, Format::Json)) {
+                (Ok(yaml), Ok(json)) => Some((name, yaml, json)),
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 #[test]

@@ -58,3 +58,84 @@ pub fn stdout(o: &std::process::Output) -> String {
 pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Whether a tool a test drives is there. Missing: a failure under `CI=true` (CI installs it), else a skip that says
+/// why (`why` names the tool and how to get it).
+pub fn tool_available(found: bool, why: &str) -> bool {
+    if !found {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("skipped: this test {why}");
+    }
+    found
+}
+
+/// `#! key: a b` header lines of a case: the words after `key:` (how tests/cases.rs steers a case).
+pub fn case_header(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            l.strip_prefix("#! ")
+                .and_then(|l| l.strip_prefix(key))
+                .and_then(|l| l.strip_prefix(':'))
+        })
+        .flat_map(|l| l.split_whitespace())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `.tsk` files below `dir` (but `lib/` folders, which cases `use`), sorted.
+pub fn case_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() && p.file_name().is_some_and(|n| n != "lib") {
+            case_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "tsk") {
+            out.push(p);
+        }
+    }
+}
+
+/// Every target that builds without errors, of every case, corpus fixture and of the example project: its name and
+/// its value tree (what the output-format readers' tests write in each format).
+pub fn built_values() -> Vec<(String, tuskc::value::Value)> {
+    use std::path::Path;
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let mut paths = Vec::new();
+    case_files(Path::new("tests/cases"), &mut paths);
+    case_files(Path::new("tests/fixtures/tusklang-corpus"), &mut paths);
+    paths.push("examples/shop".into());
+    let mut values = Vec::new();
+    for path in paths {
+        let text = if path.is_file() {
+            std::fs::read_to_string(&path).unwrap()
+        } else {
+            String::new()
+        };
+        let mut session = Session::open(&path).unwrap();
+        let overrides = session.overrides(&case_header(&text, "set"));
+        let inputs = session.env_inputs(&case_header(&text, "vars"), &[], false);
+        let entries = if path.is_dir() {
+            session.project.entries.clone()
+        } else {
+            vec![path.clone()]
+        };
+        for entry in entries {
+            let Some(program) = session.load(&entry) else {
+                continue;
+            };
+            for target in session.all_targets(&program) {
+                let errors = session.sink.error_count();
+                let built = session.build(&program, &target, overrides.as_ref(), &inputs);
+                if let Some((_, v)) =
+                    built.filter(|_| !program.has_errors && session.sink.error_count() == errors)
+                {
+                    values.push((format!("{} {target}", entry.display()), v));
+                }
+            }
+        }
+    }
+    values
+}
