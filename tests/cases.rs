@@ -5,35 +5,25 @@
 //! read), `#! format: toml|yaml|dotenv|json` (emit format), `#! set: KEY=VALUE` (a --set override).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
+
+use common::case_header as header;
 
 use tuskc::driver::Session;
 use tuskc::emit::{emit, Format};
 
-fn header<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
-    text.lines()
-        .filter_map(|l| {
-            l.strip_prefix("#! ")
-                .and_then(|l| l.strip_prefix(key))
-                .and_then(|l| l.strip_prefix(':'))
-        })
-        .flat_map(|l| l.split_whitespace())
-        .collect()
-}
-
 pub fn run_case(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    let format = match header(&text, "format").first().copied() {
+    let format = match header(&text, "format").first().map(String::as_str) {
         Some("toml") => Format::Toml,
         Some("yaml") => Format::Yaml,
         Some("dotenv") => Format::Dotenv,
         _ => Format::Json,
     };
-    let vars: Vec<String> = header(&text, "vars")
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let sets: Vec<String> = header(&text, "set").iter().map(|s| s.to_string()).collect();
+    let vars = header(&text, "vars");
+    let sets = header(&text, "set");
     let rel = path
         .strip_prefix(env!("CARGO_MANIFEST_DIR"))
         .unwrap_or(path);
@@ -133,22 +123,8 @@ fn whole_and_streamed(path: &Path, vars: &[String], sets: &[String], redact: boo
 fn streamed_json_is_the_whole_tree_json() {
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
     let mut paths: Vec<std::path::PathBuf> = Vec::new();
-    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() && p.file_name().is_some_and(|n| n != "lib") {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "tsk") {
-                out.push(p);
-            }
-        }
-    }
-    walk(Path::new("tests/cases"), &mut paths);
-    walk(Path::new("tests/fixtures/tusklang-corpus"), &mut paths);
+    common::case_files(Path::new("tests/cases"), &mut paths);
+    common::case_files(Path::new("tests/fixtures/tusklang-corpus"), &mut paths);
     for dir in [
         "examples/shop",
         "tests/fixtures/shop-broken",
@@ -163,11 +139,8 @@ fn streamed_json_is_the_whole_tree_json() {
         } else {
             String::new()
         };
-        let vars: Vec<String> = header(&text, "vars")
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let sets: Vec<String> = header(&text, "set").iter().map(|s| s.to_string()).collect();
+        let vars = header(&text, "vars");
+        let sets = header(&text, "set");
         for redact in [false, true] {
             let [whole, streamed] = whole_and_streamed(&path, &vars, &sets, redact);
             assert!(whole.contains("=="), "{}: nothing built", path.display());

@@ -192,24 +192,11 @@ fn build_all_writes_every_target_atomically() {
         }
     }
     // No temporary files are left behind.
-    let leftovers: Vec<PathBuf> = walk(&out)
+    let leftovers: Vec<PathBuf> = common::files_below(&out)
         .into_iter()
         .filter(|p| !p.ends_with("shop.json"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]
@@ -295,7 +282,7 @@ mod output_places {
 
     /// Files in `dir` other than `keep` (a temporary file left behind, or an output written in the wrong place).
     fn others(dir: &Path, keep: &[&str]) -> Vec<PathBuf> {
-        walk(dir)
+        common::files_below(dir)
             .into_iter()
             .filter(|p| !keep.iter().any(|k| p.ends_with(k)))
             .collect()
@@ -471,7 +458,7 @@ mod output_places {
             "{}",
             stderr(&o)
         );
-        assert!(walk(&out).is_empty());
+        assert!(common::files_below(&out).is_empty());
         assert!(others(dir.path(), &["app.tsk"]).is_empty());
     }
 }
@@ -725,7 +712,7 @@ fn help_documents_exit_codes() {
 fn every_code_has_a_snapshot() {
     let mut all = String::new();
     for dir in ["tests/snapshots"] {
-        for f in walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
+        for f in common::files_below(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
             all.push_str(&std::fs::read_to_string(f).unwrap());
         }
     }

@@ -9,9 +9,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -176,42 +175,8 @@ fn read_back(dir: &Path, outputs: &[(String, String, String)]) -> Vec<String> {
             ));
         }
     }
-    let mut child = Command::new(PYTHON)
-        .args(["-c", READER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if !out.status.success() {
-        complaints.push(format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    complaints.extend(common::python_complaint(PYTHON, READER, &[], &list));
     complaints
-}
-
-/// Every target of every case, corpus fixture and the example project that builds and that dotenv can hold: its
-/// dotenv and its JSON.
-fn built_outputs() -> Vec<(String, String, String)> {
-    common::built_values()
-        .into_iter()
-        .filter_map(
-            |(name, v)| match (emit(&v, Format::Dotenv), emit(&v, Format::Json)) {
-                (Ok(env), Ok(json)) => Some((name, env, json)),
-                _ => None,
-            },
-        )
-        .collect()
 }
 
 #[test]
@@ -219,7 +184,7 @@ fn every_case_reads_back_the_same_in_python_dotenv_bash_dotenvy_and_tuskc() {
     if !readers_available() {
         return;
     }
-    let outputs = built_outputs();
+    let outputs = common::built_outputs(Format::Dotenv);
     assert!(outputs.len() > 50, "only {} targets built", outputs.len());
     let dir = tempfile::tempdir().unwrap();
     let complaints = read_back(dir.path(), &outputs);

@@ -4,6 +4,8 @@
 //! user did not ask for it in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -1302,7 +1304,7 @@ fn secret_values_never_leak() {
     // No file left behind, in the project (outputs, staging files of `-o` and `--all`) or the temporary directory,
     // holds a value.
     for dir in [&p.root, &tmpdir] {
-        for file in walk_files(dir) {
+        for file in common::files_below(dir) {
             let bytes = std::fs::read(&file).unwrap();
             let text = String::from_utf8_lossy(&bytes);
             assert!(
@@ -2282,21 +2284,4 @@ fn identity_files_others_can_read_and_undecryptable_values_are_explained() {
         "{}",
         err(&o)
     );
-}
-
-/// Every file below `dir`.
-fn walk_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files
 }

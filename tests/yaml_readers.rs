@@ -9,13 +9,12 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use tuskc::emit::{emit, json_text, yaml_text, Format};
+use tuskc::emit::{json_text, yaml_text, Format};
 use tuskc::value::{Origin, Value, ValueKind};
 
 /// The system python: the one Debian's reader packages install into (a `python3` on PATH may be another).
@@ -99,43 +98,9 @@ fn read_back(dir: &Path, outputs: &[(String, String, String)]) -> Vec<String> {
     }
     let mut complaints = Vec::new();
     for reader in ["pyyaml", "ruamel"] {
-        let mut child = Command::new(PYTHON)
-            .args(["-c", READER, reader])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(list.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        if !out.status.success() {
-            complaints.push(format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        complaints.extend(common::python_complaint(PYTHON, READER, &[reader], &list));
     }
     complaints
-}
-
-/// Every target that builds without errors, of every case, corpus fixture and of the example project: its YAML and
-/// its JSON.
-fn built_outputs() -> Vec<(String, String, String)> {
-    common::built_values()
-        .into_iter()
-        .filter_map(
-            |(name, v)| match (emit(&v, Format::Yaml), emit(&v, Format::Json)) {
-                (Ok(yaml), Ok(json)) => Some((name, yaml, json)),
-                _ => None,
-            },
-        )
-        .collect()
 }
 
 #[test]
@@ -143,7 +108,7 @@ fn every_case_reads_back_the_same_in_yaml_1_1_and_1_2_readers() {
     if !readers_available() {
         return;
     }
-    let outputs = built_outputs();
+    let outputs = common::built_outputs(Format::Yaml);
     assert!(outputs.len() > 50, "only {} targets built", outputs.len());
     let dir = tempfile::tempdir().unwrap();
     let complaints = read_back(dir.path(), &outputs);

@@ -139,3 +139,59 @@ pub fn built_values() -> Vec<(String, tuskc::value::Value)> {
     }
     values
 }
+
+/// Every file below `dir`, at any depth (unordered).
+pub fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_below(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Every target [`built_values`] gives that `format` can hold: its name, its text in `format`, and its JSON.
+pub fn built_outputs(format: tuskc::emit::Format) -> Vec<(String, String, String)> {
+    use tuskc::emit::{emit, Format};
+    built_values()
+        .into_iter()
+        .filter_map(
+            |(name, v)| match (emit(&v, format), emit(&v, Format::Json)) {
+                (Ok(text), Ok(json)) => Some((name, text, json)),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// Run `python -c script args...` with `input` on stdin: `None` when it exits 0, else what it printed.
+pub fn python_complaint(python: &str, script: &str, args: &[&str], input: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (!out.status.success()).then(|| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
