@@ -460,13 +460,13 @@ impl Opened {
         // Why the seal does not vouch for a recipient (the same for all but those added since it was made).
         let why = if covered.unsealed_store {
             "the store has no seal"
-        } else if !seal::anchored(before) && !before.entries.is_empty() {
+        } else if !seal::anchored_by(before, &covered) && !before.entries.is_empty() {
             "the seal covers no value yet, so it vouches for no recipient"
         } else if covered.gone_secrets > 0 || covered.gone_recipients > 0 {
             "sealed values or recipients were changed or removed since, so the seal cannot be checked"
         } else if ids.is_some_and(|ids| {
             matches!(
-                seal::verify(before, ids),
+                seal::verify_covered(before, ids, &covered),
                 Err(seal::SealFailure::Undecryptable(_))
             )
         }) {

@@ -465,7 +465,7 @@ pub fn seal_problem(
         ))));
     }
     let ids = ids?;
-    match seal::verify(store, ids) {
+    match seal::verify_covered(store, ids, &covered) {
         Ok(()) => None,
         Err(seal::SealFailure::BadMac | seal::SealFailure::Incomplete) => Some(severity(
             Diagnostic::error(

@@ -295,12 +295,20 @@ pub fn seal(store: &Store, ids: &[x25519::Identity]) -> Result<Seal, SealFailure
 
 /// Check the seal's MAC over what it covers: the covered secrets and recipients, all still in the store (something
 /// sealed that is gone is [`SealFailure::Incomplete`]). A store without a seal verifies trivially (its [`Coverage`]
-/// says it is unsealed). What the MAC proves is only as strong as the file keys it is keyed with: see [`anchored`].
+/// says it is unsealed). What the MAC proves is only as strong as the file keys it is keyed with: see [`anchored_by`].
 pub fn verify(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure> {
+    verify_covered(store, ids, &coverage(store))
+}
+
+/// [`verify`] with the store's [`Coverage`] already computed (fingerprinting hashes every entry).
+pub(crate) fn verify_covered(
+    store: &Store,
+    ids: &[x25519::Identity],
+    covered: &Coverage,
+) -> Result<(), SealFailure> {
     let Some(seal) = &store.seal else {
         return Ok(());
     };
-    let covered = coverage(store);
     if covered.gone_secrets > 0 || covered.gone_recipients > 0 {
         return Err(SealFailure::Incomplete);
     }
@@ -327,21 +335,18 @@ pub fn verify(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure
 /// Whether the seal covers the whole store exactly and its MAC verifies with `ids`: what `--require-sealed` demands,
 /// and what a command checks before it re-seals (it vouches only for its own change).
 pub fn sealed(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure> {
-    if !coverage(store).complete() {
+    let covered = coverage(store);
+    if !covered.complete() {
         return Err(SealFailure::Incomplete);
     }
-    verify(store, ids)
+    verify_covered(store, ids, &covered)
 }
 
 /// Whether a verified seal proves anything: its MAC is keyed by at least one value's file key, which a writer
 /// without a key cannot know. A seal that covers no secret (an empty store, or a seal line with an empty `s:`) is
 /// keyed by nothing secret, so anyone can write one.
-pub fn anchored(store: &Store) -> bool {
-    let covered = coverage(store);
-    store
-        .entries
-        .keys()
-        .any(|n| !covered.unsealed_store && !covered.secrets.contains(n))
+pub(crate) fn anchored_by(store: &Store, covered: &Coverage) -> bool {
+    !covered.unsealed_store && store.entries.keys().any(|n| !covered.secrets.contains(n))
 }
 
 /// The recipients a verified, anchored seal covers (checked with `ids`); without identities, those its fingerprints
@@ -361,7 +366,11 @@ pub fn trusted_recipients(store: &Store, ids: Option<&[x25519::Identity]>) -> Ve
         None => by_fingerprint(),
         // A store without values has nothing to key a MAC with: its fingerprints are all there is.
         Some(_) if store.entries.is_empty() && !covered.unsealed_store => by_fingerprint(),
-        Some(ids) if anchored(store) && verify(store, ids).is_ok() => by_fingerprint(),
+        Some(ids)
+            if anchored_by(store, &covered) && verify_covered(store, ids, &covered).is_ok() =>
+        {
+            by_fingerprint()
+        }
         Some(_) => Vec::new(),
     }
 }
@@ -455,7 +464,7 @@ mod tests {
             .map(|r| recipient_fingerprint("prod", &r.key))
             .collect();
         unanchored.seal = Some(line);
-        assert!(!anchored(&unanchored));
+        assert!(!anchored_by(&unanchored, &coverage(&unanchored)));
         assert!(trusted_recipients(&unanchored, Some(&ids)).is_empty());
         // A bogus fingerprint of a "gone" secret does not make the rest trusted either.
         let mut gone = s.clone();
