@@ -85,7 +85,8 @@ pub struct SourceFile {
     /// Every [`CHAR_SAMPLE`] bytes (floored to a character boundary): the byte offset and the number of characters
     /// before it. A column is then counted over at most one sample's bytes, so thousands of diagnostics on one long
     /// line cost linear time, not quadratic (empty when the text is ASCII: a column is then a byte difference).
-    char_samples: Vec<(u32, u32)>,
+    /// Made on the first column asked for: a build that reports nothing never pays for it.
+    char_samples: std::sync::OnceLock<Vec<(u32, u32)>>,
 }
 
 /// The distance between [`SourceFile`]'s character-count samples, in bytes.
@@ -107,37 +108,45 @@ impl SourceFile {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i as u32 + 1),
         );
-        let mut char_samples = Vec::new();
-        if !text.is_ascii() {
-            let mut chars = 0u32;
-            let mut at = 0usize;
-            while at < text.len() {
-                char_samples.push((at as u32, chars));
-                let next = floor_char_boundary(&text, at + CHAR_SAMPLE).max(at + 1);
-                let next = ceil_char_boundary(&text, next);
-                chars += text.get(at..next).map_or(0, |s| s.chars().count()) as u32;
-                at = next;
-            }
-        }
         SourceFile {
             kind,
             name,
             text,
             line_starts,
-            char_samples,
+            char_samples: std::sync::OnceLock::new(),
         }
+    }
+
+    /// See [`SourceFile::char_samples`].
+    fn char_samples(&self) -> &[(u32, u32)] {
+        self.char_samples.get_or_init(|| {
+            let text = &self.text;
+            let mut samples = Vec::new();
+            if !text.is_ascii() {
+                let mut chars = 0u32;
+                let mut at = 0usize;
+                while at < text.len() {
+                    samples.push((at as u32, chars));
+                    let next = floor_char_boundary(text, at + CHAR_SAMPLE).max(at + 1);
+                    let next = ceil_char_boundary(text, next);
+                    chars += text.get(at..next).map_or(0, |s| s.chars().count()) as u32;
+                    at = next;
+                }
+            }
+            samples
+        })
     }
 
     /// The number of characters before byte `offset` (a character boundary).
     fn chars_before(&self, offset: usize) -> usize {
-        if self.char_samples.is_empty() {
+        let samples = self.char_samples();
+        if samples.is_empty() {
             return offset;
         }
-        let i = self
-            .char_samples
+        let i = samples
             .partition_point(|&(at, _)| at as usize <= offset)
             .saturating_sub(1);
-        let (at, chars) = self.char_samples.get(i).copied().unwrap_or((0, 0));
+        let (at, chars) = samples.get(i).copied().unwrap_or((0, 0));
         chars as usize
             + self
                 .text
