@@ -505,25 +505,20 @@ fn yaml_string(s: &str) -> String {
 fn yaml_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\0'..='\u{1f}'
-            | '\u{7f}'..='\u{9f}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{feff}'
-            | '\u{fffe}'
-            | '\u{ffff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    // JSON's escapes (a quoted YAML scalar is a superset of a JSON string), plus `\uXXXX` for what YAML readers
+    // refuse or take for a line break raw.
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        ) {
+            json_string_body(&s[start..i], &mut out);
+            out.push_str(&format!("\\u{:04x}", c as u32));
+            start = i + c.len_utf8();
         }
     }
+    json_string_body(&s[start..], &mut out);
     out.push('"');
     out
 }
