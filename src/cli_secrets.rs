@@ -361,11 +361,7 @@ impl Opened {
     }
 
     fn identities(&self, out: &Output) -> Result<Vec<x25519::Identity>, Fail> {
-        let (ids, exposed) = self.identity.load().map_err(usage)?;
-        if let Some(d) = exposed {
-            out.warn(d);
-        }
-        Ok(ids)
+        load_identities(&self.identity, out)
     }
 
     /// The identities, when one was given (`--identity` or `TUSKC_IDENTITY`); commands that work without one use it
@@ -574,6 +570,15 @@ impl Opened {
 
 /// A name given on the command line must be a valid secret name, and not key material; an invalid one is not echoed
 /// (it may be a value typed where the name goes, `set db_password=hunter2`, or a key).
+/// The identities of `source`; a file other users can read is used, with its warning printed.
+fn load_identities(source: &IdentitySource, out: &Output) -> Result<Vec<x25519::Identity>, Fail> {
+    let (ids, exposed) = source.load().map_err(usage)?;
+    if let Some(d) = exposed {
+        out.warn(d);
+    }
+    Ok(ids)
+}
+
 fn check_name(name: &str) -> Result<(), Fail> {
     if store::valid_name(name) {
         return Ok(());
@@ -1266,10 +1271,7 @@ fn merge(
     let source = IdentitySource::from_flag_or_env(identity);
     let mut resealed = false;
     if conflicts.is_empty() && !matches!(source, IdentitySource::None) {
-        let (ids, exposed) = source.load().map_err(usage)?;
-        if let Some(d) = exposed {
-            out.warn(d);
-        }
+        let ids = load_identities(&source, out)?;
         // Each value of the result was encrypted to its side's recipients: re-sealing is right only when both sides
         // (and so the result) have the same ones; otherwise values may be readable by a removed key, or unreadable
         // by an added one, until someone rotates.
