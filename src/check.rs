@@ -6,7 +6,9 @@
 //! the value (with the layer and line that set it) *and* at the schema field that rejects it; values are shown with
 //! [`Value::describe`], so a secret is never printed; a union tries its members in order and the first that fits
 //! wins (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
-//! configuration sets, in schema order.
+//! configuration sets, in schema order. A value that failed to evaluate (`ValueKind::Error`, its error already
+//! reported) is never checked, nor is a binding beneath it or an `assert` that reads it: each would only repeat
+//! that error, and the rest of the target is checked as usual.
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
@@ -146,6 +148,9 @@ impl<'a> Checker<'a> {
             b.path.join(".")
         };
         let rel = &b.path[from.min(b.path.len())..];
+        if failed_on(root, rel) {
+            return; // the value failed to evaluate, and its error is reported
+        }
         if let Some(v) = get_path_mut(root, rel) {
             if let Err(e) = self.check(v, &b.ty, b.file, &shown, None) {
                 errs.extend(e);
@@ -224,6 +229,9 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Errors> {
+        if v.failed() {
+            return Ok(()); // its evaluation error is reported; a check would only repeat it
+        }
         match &ty.kind {
             TypeKind::Error => Ok(()),
             TypeKind::Named { name, constraints } => {
@@ -789,6 +797,8 @@ impl<'a> Checker<'a> {
             .primary(file, a.cond.span, format!("this is {}", other.describe()))
             .help("an assertion must evaluate to true or false; compare explicitly")),
             Err(AssertFailure::Secret(d)) => Err(d),
+            // It reads a value that failed to evaluate (reported): whether it holds is unknown.
+            Err(AssertFailure::Failed) => Ok(()),
             Err(AssertFailure::Unreadable(span, why)) => Err(Diagnostic::error(
                 Code::AssertionError,
                 format!("assertion `{cond_text}` cannot be evaluated"),
@@ -819,6 +829,9 @@ impl<'a> Checker<'a> {
             ExprKind::Paren(inner) => self.eval_assert(inner, obj, file),
             ExprKind::Reference(path) => {
                 let segs: Vec<String> = path.segments.iter().map(|s| s.name.clone()).collect();
+                if failed_on(obj, &segs) {
+                    return Err(AssertFailure::Failed);
+                }
                 Ok(obj
                     .get_path(&segs)
                     .cloned()
@@ -1013,6 +1026,23 @@ enum AssertFailure {
     Unreadable(Span, String),
     /// It needs a secret's content (TSK0317).
     Secret(Diagnostic),
+    /// It reads a value that failed to evaluate.
+    Failed,
+}
+
+/// Does following `path` from `v` meet a value that failed to evaluate (at the end, or where the path goes on)?
+fn failed_on(v: &Value, path: &[String]) -> bool {
+    let mut cur = v;
+    for seg in path {
+        if cur.failed() {
+            return true;
+        }
+        match cur.get_path(std::slice::from_ref(seg)) {
+            Some(next) => cur = next,
+            None => return false,
+        }
+    }
+    cur.failed()
 }
 
 /// [`secret_content`] inside an assertion.

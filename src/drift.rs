@@ -545,7 +545,7 @@ fn reveals(d: &Value, key: &str, plaintexts: &[&str]) -> bool {
         ValueKind::Float(x) => holds_plaintext(&crate::value::format_float(*x)),
         ValueKind::Array(items) => items.iter().any(|item| reveals(item, key, plaintexts)),
         ValueKind::Object(map) => map.iter().any(|(k, v)| reveals(v, k, plaintexts)),
-        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Secret(_) => false,
+        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Secret(_) | ValueKind::Error => false,
     }
 }
 

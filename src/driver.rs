@@ -319,7 +319,8 @@ impl Session {
     }
 
     /// Merge, evaluate and type-check one target. Diagnostics it reports are tagged with the target, so the same
-    /// problem in several targets is reported once, naming them all.
+    /// problem in several targets is reported once, naming them all. `None` when a value failed to evaluate: the
+    /// target has no value (its other values were still evaluated and checked, their errors reported too).
     pub fn build(
         &mut self,
         program: &Program,
@@ -327,16 +328,29 @@ impl Session {
         overrides: Option<&Layer>,
         inputs: &EnvInputs,
     ) -> Option<(Merged, Value)> {
+        let (merged, value, failed) =
+            self.build_around_failures(program, target, overrides, inputs);
+        (!failed).then_some((merged, value))
+    }
+
+    /// [`Self::build`], keeping the tree of a target whose evaluation failed: each definition that failed is a
+    /// [`crate::value::ValueKind::Error`] in it, and the flag says whether there is one (the language server shows
+    /// the values that did evaluate; nothing may emit such a tree).
+    pub fn build_around_failures(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+    ) -> (Merged, Value, bool) {
         let redact = self.secrets.mode == SecretMode::Redact;
-        let (value, merged) = self.run_target(
+        let ((value, failed), merged) = self.run_target(
             program,
             target,
             overrides,
             inputs,
             |ev, _, bindings, mut checker| {
-                let Some(mut v) = ev.evaluate_root() else {
-                    return (None, Vec::new());
-                };
+                let mut v = ev.evaluate_root();
                 let mut checks = Vec::new();
                 for b in bindings {
                     checker.check_binding(b, &mut v, 0, &mut checks);
@@ -345,10 +359,10 @@ impl Session {
                 if redact {
                     crate::secrets::redact(&mut v);
                 }
-                (Some(v), checks)
+                ((v, ev.failed()), checks)
             },
         );
-        value.map(|v| (merged, v))
+        (merged, value, failed)
     }
 
     /// Merge one target and hand `run` its evaluator, merged tree, bindings (in check order) and a checker; the

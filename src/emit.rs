@@ -54,6 +54,8 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         ValueKind::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
         ValueKind::String(s) => J::String(s.clone()),
         ValueKind::Secret(name) => J::String(secret_reference(name)),
+        // Never emitted (a target holding a failed value writes nothing): null, like a non-finite float.
+        ValueKind::Error => J::Null,
         ValueKind::Array(a) => J::Array(a.iter().map(to_json).collect()),
         ValueKind::Object(m) => {
             J::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect())
@@ -74,7 +76,7 @@ impl serde::Serialize for Json<'_> {
             ValueKind::Int(i) => s.serialize_i64(*i),
             // As `serde_json::Number::from_f64`: a non-finite float (never produced by evaluation) is null.
             ValueKind::Float(f) if f.is_finite() => s.serialize_f64(*f),
-            ValueKind::Float(_) => s.serialize_unit(),
+            ValueKind::Float(_) | ValueKind::Error => s.serialize_unit(),
             ValueKind::String(t) => s.serialize_str(t),
             ValueKind::Secret(name) => s.serialize_str(&secret_reference(name)),
             ValueKind::Array(a) => {
@@ -117,7 +119,7 @@ pub(crate) fn write_json(v: &Value, indent: usize, out: &mut String) {
         ValueKind::Float(f) if f.is_finite() => {
             out.push_str(&serde_json::to_string(f).unwrap_or_else(|_| "null".into()))
         }
-        ValueKind::Float(_) => out.push_str("null"),
+        ValueKind::Float(_) | ValueKind::Error => out.push_str("null"),
         ValueKind::String(s) => json_string(s, out),
         // `secret://name`: the prefix needs no escaping.
         ValueKind::Secret(name) => {
@@ -348,6 +350,8 @@ fn to_toml(v: &Value, path: &mut Vec<String>, errors: &mut Vec<Diagnostic>) -> O
             );
             return None;
         }
+        // Never emitted (a target holding a failed value writes nothing); its error is already reported.
+        ValueKind::Error => return None,
         ValueKind::Bool(b) => T::Boolean(*b),
         ValueKind::Int(i) => T::Integer(*i),
         ValueKind::Float(f) => T::Float(*f),
@@ -470,7 +474,7 @@ fn yaml_child(v: &Value, indent: usize, out: &mut String) {
 
 fn yaml_scalar(v: &Value) -> String {
     match &v.kind {
-        ValueKind::Null => "null".into(),
+        ValueKind::Null | ValueKind::Error => "null".into(),
         ValueKind::Bool(b) => b.to_string(),
         ValueKind::Int(i) => i.to_string(),
         ValueKind::Float(f) => yaml_float(*f),
@@ -675,7 +679,7 @@ fn dotenv_leaves<'v>(
 /// JSON.
 fn dotenv_plain(v: &Value) -> String {
     match &v.kind {
-        ValueKind::Null => String::new(),
+        ValueKind::Null | ValueKind::Error => String::new(),
         ValueKind::Bool(b) => b.to_string(),
         ValueKind::Int(i) => i.to_string(),
         ValueKind::Float(f) => format_float(*f),

@@ -6,7 +6,9 @@
 //! pure, so both give the same value), a cycle is reported once with every member, nothing undefined silently
 //! becomes "" or null, and the only outside reads are the environment variables that `@env` names and the files that
 //! `@file` names (through the loader). An error yields `None` after reporting; callers propagate `None` without
-//! reporting again.
+//! reporting again, so a value computed from a failed one fails silently. In the target's tree a failed definition
+//! is a [`ValueKind::Error`] (never inside a value a reference copies), so one mistake costs only its own
+//! definition: every other value is still evaluated, and checked.
 
 use indexmap::IndexMap;
 
@@ -71,6 +73,8 @@ pub struct Evaluator<'a> {
     /// How many `${...}` interpolations are being evaluated (a reference there that names nothing was probably meant
     /// as text, or as an environment variable).
     interpolating: usize,
+    /// A definition of the tree failed: its place holds a [`ValueKind::Error`], and the target has no value to emit.
+    failed: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -141,12 +145,19 @@ impl<'a> Evaluator<'a> {
             stack: vec![],
             copied: 0,
             interpolating: 0,
+            failed: false,
         }
     }
 
-    /// Evaluate the whole tree, in one pass in source order. `None` if any error was reported.
-    pub fn evaluate_root(&mut self) -> Option<Value> {
-        let value = self.object_value(&self.merged.root, true);
+    /// Whether a definition of the tree failed to evaluate (the tree holds a [`ValueKind::Error`] in its place).
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Evaluate the whole tree, in one pass in source order. A definition that fails is reported and leaves a
+    /// [`ValueKind::Error`] in its place ([`Self::failed`]), so the rest is still evaluated and checked.
+    pub fn evaluate_root(&mut self) -> Value {
+        let value = self.tree_object(&self.merged.root);
         self.finish();
         value
     }
@@ -160,43 +171,66 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The value of one node of the tree being built (see [`Self::object_value`]), taken rather than copied: a
+    /// The value of one node of the tree being built (see [`Self::tree_object`]), taken rather than copied: a
     /// target streamed field by field (`stream.rs`) evaluates the nodes it does not stream through this.
-    pub(crate) fn take_node(&mut self, node: &MNode) -> Option<Value> {
+    pub(crate) fn take_node(&mut self, node: &MNode) -> Value {
         match node {
             MNode::Leaf(l) => self.take_leaf(l),
-            MNode::Object(o) => self.object_value(o, true),
+            MNode::Object(o) => self.tree_object(o),
         }
     }
 
     /// The root object built whole, taken (the tree's value, as [`Self::evaluate_root`] builds it).
-    pub(crate) fn take_root(&mut self) -> Option<Value> {
-        self.object_value(&self.merged.root, true)
+    pub(crate) fn take_root(&mut self) -> Value {
+        self.tree_object(&self.merged.root)
     }
 
-    fn take_leaf(&mut self, l: &MergedLeaf) -> Option<Value> {
-        match self.memo[l.id] {
+    /// A definition's value for the tree; if it fails, a [`ValueKind::Error`] at the definition (its error
+    /// reported once, by evaluation).
+    fn take_leaf(&mut self, l: &MergedLeaf) -> Value {
+        let v = match self.memo[l.id] {
             Slot::Failed => None,
             Slot::Done => {
                 self.memo[l.id] = Slot::Todo;
                 self.values.remove(&l.id)
             }
             Slot::Todo | Slot::Busy => self.evaluate(l, None),
+        };
+        v.unwrap_or_else(|| {
+            self.failed = true;
+            Value::new(ValueKind::Error, self.merged.data(l).origin)
+        })
+    }
+
+    /// An object of the tree being built: every definition's value moved in, a failed one as a
+    /// [`ValueKind::Error`].
+    fn tree_object(&mut self, obj: &MObject) -> Value {
+        let mut out = map_with_capacity(obj.fields.len());
+        for (k, node) in &obj.fields {
+            let v = self.take_node(node);
+            out.insert(k.clone(), v);
+        }
+        let secret = out.values().any(|v| v.secret);
+        Value {
+            kind: ValueKind::Object(Box::new(out)),
+            origin: obj.origin,
+            secret,
+            env: None,
         }
     }
 
-    /// An object's value from its definitions' values. `take` (the tree being built): each definition is evaluated
-    /// and its value moved out of the memo into the tree, no copy; a reference reaching it later evaluates it again
-    /// (evaluation is pure: the same value, and any diagnostic it repeats is merged with the first). Otherwise (an
-    /// object a reference points at): evaluate and copy.
-    fn object_value(&mut self, obj: &MObject, take: bool) -> Option<Value> {
+    /// The value of an object a reference points at: each definition evaluated and copied; `None` (silently: the
+    /// failure is reported where it happened) if one fails. The tree itself is built by [`Self::tree_object`], which
+    /// moves each definition's value out of the memo into the tree, no copy; a reference reaching it later
+    /// evaluates it again (evaluation is pure: the same value, and any diagnostic it repeats is merged with the
+    /// first).
+    fn object_value(&mut self, obj: &MObject) -> Option<Value> {
         let mut out = map_with_capacity(obj.fields.len());
         let mut ok = true;
         for (k, node) in &obj.fields {
             let v = match node {
-                MNode::Leaf(l) if take => self.take_leaf(l),
                 MNode::Leaf(l) => self.eval_leaf(l, None),
-                MNode::Object(o) => self.object_value(o, take),
+                MNode::Object(o) => self.object_value(o),
             };
             match v {
                 Some(v) => {
@@ -217,7 +251,7 @@ impl<'a> Evaluator<'a> {
     fn eval_node(&mut self, node: &MNode, via: Option<(FileId, Span)>) -> Option<Value> {
         match node {
             MNode::Leaf(l) => self.eval_leaf(l, via),
-            MNode::Object(o) => self.object_value(o, false),
+            MNode::Object(o) => self.object_value(o),
         }
     }
 
@@ -1263,7 +1297,7 @@ fn display(v: &Value) -> Option<String> {
         ValueKind::Bool(b) => b.to_string(),
         ValueKind::Null => "null".to_string(),
         ValueKind::Secret(name) => crate::value::secret_reference(name),
-        ValueKind::Array(_) | ValueKind::Object(_) => return None,
+        ValueKind::Array(_) | ValueKind::Object(_) | ValueKind::Error => return None,
     })
 }
 

@@ -10,7 +10,8 @@
 //! evaluation runs in the same order (the tree's source order), every check runs on the same value with the same
 //! result (`check.rs`, "checking an object field by field", splits a check over an object's fields only when
 //! nothing can differ; otherwise the object is built and checked whole), a binding's checks keep their order on
-//! each value, and when evaluation fails nothing is checked. `tests/cases.rs` holds the two equal for every case,
+//! each value, and a value that failed to evaluate is checked as the whole tree checks it (skipped: see
+//! `ValueKind::Error`) while the rest goes on being checked, only no longer written. `tests/cases.rs` holds the two equal for every case,
 //! fixture and example, and the `stream` fuzz target (fuzz/) for arbitrary input.
 //!
 //! An object is built whole (rather than streamed through) when a check on it does not split over its fields, or
@@ -27,9 +28,9 @@ use crate::schema::Binding;
 use crate::secrets::redact;
 use crate::value::{Key, Value};
 
-/// Evaluate, check and write one target. The text is `None` when evaluation failed (its errors are in
-/// the evaluator's sink); the check errors and warnings are returned for the caller to report (none when
-/// evaluation failed: a target without a value is not checked).
+/// Evaluate, check and write one target. The text is `None` when a value failed to evaluate (its errors are in
+/// the evaluator's sink); the check errors and warnings are returned for the caller to report (those of every
+/// other value too when one failed, as the whole tree's check finds them).
 pub(crate) fn json<'a>(
     ev: &mut Evaluator<'a>,
     merged: &'a Merged,
@@ -46,7 +47,6 @@ pub(crate) fn json<'a>(
         ev,
         checker,
         errs: Vec::new(),
-        failed: false,
         redact,
         out: String::with_capacity(size_hint.max(64 * 1024)),
     };
@@ -54,12 +54,12 @@ pub(crate) fn json<'a>(
         ev.take_root()
     });
     s.ev.finish();
-    if s.failed {
-        return (None, Vec::new());
-    }
-    s.out.push('\n');
     let mut errs = s.errs;
     errs.append(&mut s.checker.warnings);
+    if s.ev.failed() {
+        return (None, errs);
+    }
+    s.out.push('\n');
     (Some(s.out), errs)
 }
 
@@ -106,10 +106,7 @@ impl<'a> Trie<'a> {
 struct Stream<'a, 'e> {
     ev: &'e mut Evaluator<'a>,
     checker: Checker<'a>,
-    /// Check errors, reported only if the whole target evaluates.
     errs: Errors,
-    /// A value failed to evaluate: the target has none, so nothing more is checked or written.
-    failed: bool,
     redact: bool,
     out: String,
 }
@@ -137,7 +134,7 @@ impl<'a> Stream<'a, '_> {
         trie: Option<&Trie<'a>>,
         level: usize,
         indent: usize,
-        build: impl FnOnce(&mut Evaluator<'a>) -> Option<Value>,
+        build: impl FnOnce(&mut Evaluator<'a>) -> Value,
     ) {
         match self
             .shapes(&duties)
@@ -180,33 +177,31 @@ impl<'a> Stream<'a, '_> {
                 MNode::Leaf(l) => {
                     let data = merged.data(l);
                     if plain_literal(&data.expr) {
-                        (None, Some(data.origin), Some(&data.expr))
+                        (None, data.origin, Some(&data.expr))
                     } else {
                         let v = self.ev.take_node(node);
-                        let at = v.as_ref().map(|v| v.origin);
-                        (v, at, None)
+                        let at = v.origin;
+                        (Some(v), at, None)
                     }
                 }
-                MNode::Object(c) => (None, Some(c.origin), None),
+                MNode::Object(c) => (None, c.origin, None),
             };
             let mut duties = Vec::new();
-            if let (Some(at), false) = (at, self.failed) {
-                for (order, shape) in &shapes {
-                    self.checker
-                        .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
-                }
+            for (order, shape) in &shapes {
+                self.checker
+                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
             }
             if let Some(t) = kid {
                 duties.extend(t.here());
                 duties.sort_by_key(|d| d.order);
             }
-            if !self.failed {
+            if !self.ev.failed() {
                 self.key(&mut empty, k, indent);
             }
             match node {
                 MNode::Leaf(_) => match literal {
                     Some(e) if duties.is_empty() && kid.is_none() => {
-                        if !self.failed {
+                        if !self.ev.failed() {
                             write_literal(e, indent + 1, &mut self.out);
                         }
                     }
@@ -215,15 +210,15 @@ impl<'a> Stream<'a, '_> {
                         let v = self.ev.take_node(node);
                         self.unit(v, duties, kid, level + 1, indent + 1);
                     }
-                    None => self.unit(value, duties, kid, level + 1, indent + 1),
+                    None => {
+                        let v = value.unwrap_or_else(|| self.ev.take_node(node));
+                        self.unit(v, duties, kid, level + 1, indent + 1)
+                    }
                 },
                 MNode::Object(c) => self.object(c, duties, kid, level + 1, indent + 1, |ev| {
                     ev.take_node(node)
                 }),
             }
-        }
-        if self.failed {
-            return;
         }
         // Fields the object's schemas default, after the ones it sets. A default one check adds is a field like
         // any other to the checks after it (as it is when they check the built object in turn).
@@ -246,6 +241,9 @@ impl<'a> Stream<'a, '_> {
                 &mut self.errs,
             );
         }
+        if self.ev.failed() {
+            return;
+        }
         // Defaults are constants: never secrets, nothing to redact.
         for (k, dv) in defaults {
             self.key(&mut empty, &k, indent);
@@ -263,19 +261,12 @@ impl<'a> Stream<'a, '_> {
     /// and dropped.
     fn unit(
         &mut self,
-        v: Option<Value>,
+        mut v: Value,
         duties: Vec<Duty<'a>>,
         trie: Option<&Trie<'a>>,
         level: usize,
         indent: usize,
     ) {
-        let Some(mut v) = v else {
-            self.failed = true;
-            return;
-        };
-        if self.failed {
-            return;
-        }
         let mut below = Vec::new();
         if let Some(t) = trie {
             t.below(&mut below);
@@ -296,6 +287,9 @@ impl<'a> Stream<'a, '_> {
                     Err(b) => self.checker.check_binding(b, &mut v, level, &mut self.errs),
                 }
             }
+        }
+        if self.ev.failed() {
+            return;
         }
         if self.redact {
             redact(&mut v);

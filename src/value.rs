@@ -137,6 +137,11 @@ pub enum ValueKind {
     Object(Box<Map<Value>>),
     /// A reference to a secret by name (`@secret("shop/db_password")`); never holds the secret's value.
     Secret(String),
+    /// A definition that failed to evaluate (its error already reported), standing in its place in the target's
+    /// tree so the rest of the target is still evaluated and checked. Checks skip it, and so does everything that
+    /// reads it (an `assert`, a binding beneath it); a target holding one is never emitted. Holds nothing: no
+    /// error may depend on what it would have been.
+    Error,
 }
 
 #[derive(Clone, PartialEq)]
@@ -181,6 +186,11 @@ impl Value {
         self.secret || matches!(self.kind, ValueKind::Secret(_))
     }
 
+    /// A definition that failed to evaluate (see [`ValueKind::Error`]).
+    pub fn failed(&self) -> bool {
+        matches!(self.kind, ValueKind::Error)
+    }
+
     /// Whether a secret went into this value or anything inside it (an array or object holding one).
     pub fn holds_secret(&self) -> bool {
         self.is_secret()
@@ -220,6 +230,7 @@ impl Value {
             ValueKind::Array(_) => "array",
             ValueKind::Object(_) => "object",
             ValueKind::Secret(_) => "secret",
+            ValueKind::Error => "error",
         }
     }
 
@@ -235,6 +246,7 @@ impl Value {
         }
         match &self.kind {
             ValueKind::Secret(_) => "a secret".to_string(),
+            ValueKind::Error => "a value that failed to evaluate".to_string(),
             _ if self.secret => "a value derived from a secret".to_string(),
             ValueKind::Null => "null".into(),
             ValueKind::Bool(b) => b.to_string(),

@@ -44,8 +44,9 @@ pub struct Analysis {
     pub root: PathBuf,
     pub session: Session,
     pub programs: Vec<Program>,
-    /// Every target built: the program it belongs to, the target, its value (secrets masked).
-    pub built: Vec<(usize, Target, Option<Value>)>,
+    /// Every target built: the program it belongs to, the target, its value (secrets masked; a definition that
+    /// failed to evaluate is a `ValueKind::Error` in it, the rest evaluated as usual).
+    pub built: Vec<(usize, Target, Value)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -139,9 +140,7 @@ pub fn analyze(
     for (i, program) in programs.iter().enumerate() {
         for target in session.filtered_targets(program, env.as_deref(), provider.as_deref()) {
             // Reference mode: a secret is `@secret("name")`, never a value; hover shows it by `Value::describe`.
-            let value = session
-                .build(program, &target, None, &inputs)
-                .map(|(_, v)| v);
+            let (_, value, _) = session.build_around_failures(program, &target, None, &inputs);
             built.push((i, target, value));
         }
     }
@@ -242,10 +241,9 @@ impl Analysis {
             if *i != program {
                 continue;
             }
-            let shown = match value.as_ref().map(|v| v.get_path(path)) {
-                None => "(target failed)".to_string(),
-                Some(None) => "(not set)".to_string(),
-                Some(Some(v)) => show_value(v),
+            let shown = match value.get_path(path) {
+                None => "(not set)".to_string(),
+                Some(v) => show_value(v),
             };
             let name = target.to_string();
             match groups.iter_mut().find(|(s, _)| *s == shown) {
@@ -259,7 +257,10 @@ impl Analysis {
 
 /// A value for hover: compact JSON when short, else a description; secrets by reference only.
 pub fn show_value(v: &Value) -> String {
-    if v.secret || matches!(v.kind, crate::value::ValueKind::Secret(_)) {
+    if v.failed() {
+        return "(failed to evaluate)".to_string();
+    }
+    if v.secret || matches!(v.kind, crate::value::ValueKind::Secret(_)) || holds_failure(v) {
         return v.describe();
     }
     let json = serde_json::to_string(&crate::emit::Json(v)).unwrap_or_default();
@@ -267,6 +268,16 @@ pub fn show_value(v: &Value) -> String {
         json
     } else {
         v.describe()
+    }
+}
+
+/// Whether a value that failed to evaluate is inside `v` (its JSON would show it as null).
+fn holds_failure(v: &Value) -> bool {
+    match &v.kind {
+        crate::value::ValueKind::Error => true,
+        crate::value::ValueKind::Object(map) => map.values().any(holds_failure),
+        crate::value::ValueKind::Array(items) => items.iter().any(holds_failure),
+        _ => false,
     }
 }
 
