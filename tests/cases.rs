@@ -148,3 +148,69 @@ fn streamed_json_is_the_whole_tree_json() {
         }
     }
 }
+
+/// The schema diagnostics (TSK05xx) one compile of `path` reports, streamed (`build_text`) or whole (`build`): code,
+/// message and primary place.
+fn schema_diagnostics(path: &Path, streamed: bool) -> Vec<(String, String, Option<(u32, u32)>)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut session = Session::open(path).unwrap();
+    let overrides = session.overrides(&header(&text, "set"));
+    let inputs = session.env_inputs(&header(&text, "vars"), &[], false);
+    let Some(program) = session.load(path) else {
+        return Vec::new();
+    };
+    for target in session.all_targets(&program) {
+        if streamed {
+            let o = overrides.as_ref();
+            session.build_text(&program, &target, o, &inputs, Format::Json, 0);
+        } else {
+            session.build(&program, &target, overrides.as_ref(), &inputs);
+        }
+    }
+    session
+        .take_diagnostics()
+        .into_iter()
+        .filter(|d| d.code.as_str().starts_with("TSK05"))
+        .map(|d| {
+            let at = d.labels.iter().find(|l| l.primary);
+            let at = at.map(|l| (l.file.0, l.span.start));
+            (d.code.as_str().to_string(), d.message, at)
+        })
+        .collect()
+}
+
+/// Adding an independent mistake to a case (a new section whose key refers to nothing) never removes a schema
+/// diagnostic the case had, in the whole-tree check or the streamed build: a value that fails to evaluate hides
+/// nothing else of its target (issue 18, point 19). Cases whose root schema is closed (the new section is then an
+/// unknown field, which rightly stops the root's `assert`s) are left out.
+#[test]
+fn an_undefined_reference_hides_no_schema_diagnostic() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("cases");
+    common::copy_dir(Path::new("tests/cases"), &root);
+    let mut paths = Vec::new();
+    common::case_files(&root, &mut paths);
+    let mut compared = 0;
+    for path in paths {
+        for streamed in [false, true] {
+            let before = schema_diagnostics(&path, streamed);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("{text}\n[zz_point19]\nbroken: zz_undefined_19\n")).unwrap();
+            let after = schema_diagnostics(&path, streamed);
+            std::fs::write(&path, &text).unwrap();
+            if after.iter().any(|(_, m, _)| m.contains("zz_point19")) {
+                continue;
+            }
+            compared += usize::from(!before.is_empty());
+            for d in &before {
+                assert!(
+                    after.contains(d),
+                    "{} (streamed: {streamed}): {d:?} is gone once another value fails",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(compared >= 10, "only {compared} cases with schema diagnostics compared");
+}

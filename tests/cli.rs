@@ -62,6 +62,49 @@ fn check_reports_every_mistake_and_exits_1() {
     assert!(err.contains("16 errors"), "{err}");
 }
 
+/// Issue 18, point 19: a value that fails to evaluate no longer hides the schema errors of the rest of its target.
+/// `check`, `build` (JSON, streamed) and `build` (YAML, the whole tree) all report the same five mistakes, each
+/// once, in source order, and write nothing.
+#[test]
+fn five_independent_mistakes_report_five_in_check_and_build() {
+    let case = "tests/cases/errors/eval_around_failures.tsk";
+    let dir = tempdir();
+    let json_out = dir.path().join("out.json");
+    let yaml_out = dir.path().join("out.yaml");
+    let runs = [
+        vec!["check", case],
+        vec!["build", case, "-o", json_out.to_str().unwrap()],
+        vec!["build", case, "--format", "yaml", "-o", yaml_out.to_str().unwrap()],
+    ];
+    for args in runs {
+        let mut args = args.clone();
+        args.extend(["--message-format", "json"]);
+        let o = tuskc(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let found: Vec<(String, u64)> = stderr(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|d| d["severity"] == "error")
+            .map(|d| {
+                let code = d["code"].as_str().unwrap().to_string();
+                (code, d["range"]["start"]["line"].as_u64().unwrap())
+            })
+            .collect();
+        let want: Vec<(String, u64)> = [
+            ("TSK0504", 16),
+            ("TSK0501", 17),
+            ("TSK0501", 18),
+            ("TSK0301", 19),
+            ("TSK0302", 20),
+        ]
+        .iter()
+        .map(|(c, l)| (c.to_string(), *l))
+        .collect();
+        assert_eq!(found, want, "{args:?}");
+    }
+    assert!(!json_out.exists() && !yaml_out.exists());
+}
+
 #[test]
 fn check_clean_project_exits_0() {
     let o = tuskc(&["check", "examples/shop"]);

@@ -343,6 +343,47 @@ fn secondary_labels_become_related_information() {
     c.shutdown();
 }
 
+/// Issue 18, point 19: a value that fails to evaluate hides nothing else. The editor gets all five mistakes of
+/// the case file, and hover on a key that evaluated shows its value (not "target failed"); on the failed key it
+/// says so.
+#[test]
+fn five_mistakes_give_five_diagnostics_and_hover_still_shows_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("app.tsk");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/errors/eval_around_failures.tsk"),
+    )
+    .unwrap();
+    std::fs::write(&f, &text).unwrap();
+    let mut c = Client::start(tmp.path(), json!({}));
+    let u = c.open(&f);
+    let diags = c.diagnostics(&u, |d| !d.is_empty());
+    let lines: Vec<u64> = diags
+        .iter()
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        codes(&diags),
+        ["TSK0504", "TSK0501", "TSK0501", "TSK0301", "TSK0302"],
+        "{diags:#?}"
+    );
+    assert_eq!(lines, [15, 16, 17, 18, 19], "{diags:#?}");
+
+    let hover = |c: &mut Client, needle: &str| {
+        let (l, ch) = pos(&text, needle);
+        c.at("textDocument/hover", &u, l, ch + 1)["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let md = hover(&mut c, "host: \"example.com\"");
+    assert!(md.contains("`-/-`: `\"example.com\"`"), "{md}");
+    assert!(!md.contains("failed"), "{md}");
+    let md = hover(&mut c, "name: $undefined_var");
+    assert!(md.contains("`-/-`: `(failed to evaluate)`"), "{md}");
+    c.shutdown();
+}
+
 #[test]
 fn cross_file_errors_land_in_the_file_they_are_in() {
     let (_tmp, dir) = shop();
