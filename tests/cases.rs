@@ -149,9 +149,12 @@ fn streamed_json_is_the_whole_tree_json() {
     }
 }
 
+/// A diagnostic as compared across compiles: code, message and primary place (file number, byte).
+type Found = (String, String, Option<(u32, u32)>);
+
 /// The schema diagnostics (TSK05xx) one compile of `path` reports, streamed (`build_text`) or whole (`build`): code,
 /// message and primary place.
-fn schema_diagnostics(path: &Path, streamed: bool) -> Vec<(String, String, Option<(u32, u32)>)> {
+fn schema_diagnostics(path: &Path, streamed: bool) -> Vec<Found> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut session = Session::open(path).unwrap();
     let overrides = session.overrides(&header(&text, "set"));
@@ -196,7 +199,11 @@ fn an_undefined_reference_hides_no_schema_diagnostic() {
         for streamed in [false, true] {
             let before = schema_diagnostics(&path, streamed);
             let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(&path, format!("{text}\n[zz_point19]\nbroken: zz_undefined_19\n")).unwrap();
+            std::fs::write(
+                &path,
+                format!("{text}\n[zz_point19]\nbroken: zz_undefined_19\n"),
+            )
+            .unwrap();
             let after = schema_diagnostics(&path, streamed);
             std::fs::write(&path, &text).unwrap();
             if after.iter().any(|(_, m, _)| m.contains("zz_point19")) {
@@ -212,5 +219,8 @@ fn an_undefined_reference_hides_no_schema_diagnostic() {
             }
         }
     }
-    assert!(compared >= 10, "only {compared} cases with schema diagnostics compared");
+    assert!(
+        compared >= 10,
+        "only {compared} cases with schema diagnostics compared"
+    );
 }

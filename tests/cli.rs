@@ -74,7 +74,14 @@ fn five_independent_mistakes_report_five_in_check_and_build() {
     let runs = [
         vec!["check", case],
         vec!["build", case, "-o", json_out.to_str().unwrap()],
-        vec!["build", case, "--format", "yaml", "-o", yaml_out.to_str().unwrap()],
+        vec![
+            "build",
+            case,
+            "--format",
+            "yaml",
+            "-o",
+            yaml_out.to_str().unwrap(),
+        ],
     ];
     for args in runs {
         let mut args = args.clone();
