@@ -1,8 +1,8 @@
 //! Merging: the layers of one target into one tree of definitions.
 //!
 //! Owns: precedence and merge rules. For a target (environment × provider) the layers apply in this order, later
-//! winning: base, provider, each environment of the `extends` chain (root ancestor first), each env+provider block of
-//! that chain (root ancestor first), `--set` overrides. Objects deep-merge; scalars and arrays replace; `@delete`
+//! winning: base, provider, then for each environment of the `extends` chain (root ancestor first) its `env` block and
+//! its env+provider block, then `--set` overrides. Objects deep-merge; scalars and arrays replace; `@delete`
 //! removes; `@replace({...})` replaces an object wholesale. Invariants: a key keeps the position where it was first
 //! defined (new keys from later layers come after); every definition remembers the definitions it overrode.
 //! Nothing is evaluated here: references are resolved after merging (late binding), in `eval.rs`.
@@ -116,13 +116,13 @@ pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
         .iter()
         .map(|e| Arc::from(e.as_str()))
         .collect();
-    order.extend(chain.iter().map(|e| LayerId::Env(e.clone())));
-    if let Some(p) = &provider {
-        order.extend(
-            chain
-                .iter()
-                .map(|e| LayerId::EnvProvider(e.clone(), p.clone())),
-        );
+    // A more specific environment wins over its parent, and within one environment its provider block wins over its
+    // body: `env stg extends prod` overrides what `env prod provider aws` sets.
+    for e in &chain {
+        order.push(LayerId::Env(e.clone()));
+        if let Some(p) = &provider {
+            order.push(LayerId::EnvProvider(e.clone(), p.clone()));
+        }
     }
     order
 }
