@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::lower::{Layer, LeafData, Node, ObjectNode, Program};
-use crate::value::{LayerId, LayerRef, Map, Origin};
+use crate::value::{Key, LayerId, LayerRef, Map, Origin};
 
 /// One build target. `None` means the project declares no environments (or providers).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +55,9 @@ pub struct MObject {
     pub fields: Map<MNode>,
     pub origin: Origin,
     pub overrode: Vec<Origin>,
+    /// Keys an `@delete` removed and no later layer defined again, with the `@delete`'s origin (see
+    /// [`Merged::deleted_by`]).
+    pub deleted: Vec<(Key, Origin)>,
 }
 
 #[derive(Debug)]
@@ -86,6 +89,26 @@ impl Merged {
     /// The definition a merged leaf stands for.
     pub fn data(&self, l: &MergedLeaf) -> &LeafData {
         self.defs.get(l.id)
+    }
+
+    /// The `@delete` that removed `path` (or an object it lies in) from this target, if that is why the tree lacks it:
+    /// the one answer for references to a deleted key and for `explain`.
+    pub fn deleted_by(&self, path: &[String]) -> Option<Origin> {
+        let mut cur = &self.root;
+        for seg in path {
+            match cur.fields.get(seg.as_str()) {
+                Some(MNode::Object(o)) => cur = o,
+                Some(MNode::Leaf(_)) => return None,
+                None => {
+                    return cur
+                        .deleted
+                        .iter()
+                        .find(|(k, _)| **k == **seg)
+                        .map(|(_, o)| *o)
+                }
+            }
+        }
+        None
     }
 
     /// The node at a key path, if the merged tree has one.
@@ -144,6 +167,7 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
                     |l| l.root.origin,
                 ),
                 overrode: vec![],
+                deleted: vec![],
             };
             if let Some(base) = base {
                 let defs = Defs {
@@ -229,9 +253,14 @@ fn node_history(node: &MNode, defs: &Defs) -> Vec<Origin> {
 
 fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs) {
     for (key, node) in &src.fields {
+        if !dst.deleted.is_empty() {
+            // Defined again (or deleted again) by this layer.
+            dst.deleted.retain(|(k, _)| k != key);
+        }
         match node {
-            Node::Delete(_) => {
+            Node::Delete(origin) => {
                 dst.fields.shift_remove(key);
+                dst.deleted.push((key.clone(), *origin));
             }
             Node::Leaf(leaf) => {
                 let overrode = dst
@@ -257,6 +286,7 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                         fields: Map::default(),
                         origin: obj.origin,
                         overrode,
+                        deleted: vec![],
                     };
                     merge_object(&mut fresh, obj, offset, defs);
                     dst.fields
