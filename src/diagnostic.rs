@@ -407,7 +407,7 @@ codes! {
     Unrepresentable = "0403", "value cannot be represented in this format",
         "The output format cannot hold this value: a non-finite float in JSON or TOML, or in dotenv a key with no dotenv name (empty, or not ASCII) or a value no spelling of the dotenv dialect carries alike to bash and python-dotenv (a NUL, a carriage return, `${`, or a quote or backslash together with `$` or a backtick; see docs/language.md, Output formats).";
     KeyNotFound = "0404", "key not found",
-        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have.";
+        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have. When an `@delete` removed it from this target, the message names the layer and line of the `@delete`.";
 }
 
 impl std::fmt::Display for Code {

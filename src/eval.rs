@@ -119,6 +119,14 @@ const DIRECTIVES: &[&str] = &[
     "vary",
 ];
 
+/// "deleted by env production at main.tsk:63": how a reference error and `explain` name the `@delete` that removed a
+/// key ([`Merged::deleted_by`]).
+pub fn deleted_by_text(sources: &SourceMap, at: &Origin) -> String {
+    let f = sources.get(at.file);
+    let line = f.line_col(at.span.start).line;
+    format!("deleted by {} at {}:{line}", at.layer, f.name)
+}
+
 impl<'a> Evaluator<'a> {
     pub fn new(
         merged: &'a Merged,
@@ -731,12 +739,10 @@ impl<'a> Evaluator<'a> {
     fn deleted_reference(&self, path: &[String], file: FileId, span: Span) -> Option<Diagnostic> {
         let at = self.merged.deleted_by(path)?;
         let dotted = path.join(".");
-        let f = self.sources.get(at.file);
-        let line = f.line_col(at.span.start).line;
         Some(
             Diagnostic::error(
                 Code::UndefinedReference,
-                format!("`{dotted}` was deleted by {} at {}:{line}", at.layer, f.name),
+                format!("`{dotted}` was {}", deleted_by_text(self.sources, &at)),
             )
             .primary(file, span, "refers to a key this target deleted")
             .secondary(at.file, at.span, format!("`{dotted}` deleted here"))

@@ -150,6 +150,78 @@ pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
     order
 }
 
+/// What the layers of `target` below layer `by` define at `path`, as sub-key paths (dotted, `""` for a value at
+/// `path` itself) with their definitions, in merge order: the object an `@replace` (or an object over a value) in
+/// `by` replaced, for `explain`. The same rules as [`merge_object`], restricted to one path.
+pub fn defined_below(
+    program: &Program,
+    target: &Target,
+    by: &LayerId,
+    path: &[String],
+) -> Vec<(String, Arc<LeafData>)> {
+    let mut out: IndexMap<String, Arc<LeafData>> = IndexMap::new();
+    for id in layer_order(program, target) {
+        if &id == by {
+            break;
+        }
+        let Some(layer) = program.layer(&id) else {
+            continue;
+        };
+        let mut node = None;
+        let mut cur = &layer.root;
+        for (i, seg) in path.iter().enumerate() {
+            match cur.fields.get(seg.as_str()) {
+                Some(Node::Object(o)) if i + 1 < path.len() => cur = o,
+                found => {
+                    node = found.filter(|_| i + 1 == path.len());
+                    break;
+                }
+            }
+        }
+        match node {
+            Some(Node::Object(o)) => {
+                if o.replace {
+                    out.clear();
+                }
+                out.shift_remove("");
+                collect_below(o, "", &mut out);
+            }
+            Some(Node::Leaf(l)) => {
+                out.clear();
+                out.insert(String::new(), l.clone());
+            }
+            Some(Node::Delete(_)) => out.clear(),
+            None => {}
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn collect_below(obj: &ObjectNode, prefix: &str, out: &mut IndexMap<String, Arc<LeafData>>) {
+    for (key, node) in &obj.fields {
+        let at = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let inside = format!("{at}.");
+        match node {
+            Node::Leaf(l) => {
+                out.retain(|k, _| !k.starts_with(&inside));
+                out.insert(at, l.clone());
+            }
+            Node::Object(o) => {
+                out.shift_remove(&at);
+                if o.replace {
+                    out.retain(|k, _| !k.starts_with(&inside));
+                }
+                collect_below(o, &at, out);
+            }
+            Node::Delete(_) => out.retain(|k, _| k != &at && !k.starts_with(&inside)),
+        }
+    }
+}
+
 /// Merge the layers of `target`, then `overrides` (the `--set` layer) if any.
 pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> Merged {
     let mut root = program
