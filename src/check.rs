@@ -175,7 +175,7 @@ impl<'a> Checker<'a> {
             span: b.span,
             layer: b.layer,
         };
-        match self.from_defaults(&b.ty, b.file, &shown, None, origin) {
+        match self.made_from_defaults(&b.ty, b.file, &shown, None, origin) {
             Ok((created, e)) => {
                 errs.extend(e);
                 set_path(root, rel, created);
@@ -198,7 +198,7 @@ impl<'a> Checker<'a> {
     /// A missing object of type `ty` created from its defaults: the object, with the assertion failures the defaults
     /// alone cause (reported, the object still created); `Err` with the reasons when a required field has no
     /// default. The one rule for a missing bound section and a missing object field.
-    fn from_defaults(
+    fn made_from_defaults(
         &mut self,
         ty: &TypeExpr,
         file: FileId,
@@ -220,7 +220,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A required field without a default, missing from its object: when its type is an object type (inline or a
-    /// named schema), created from that type's defaults ([`Self::from_defaults`]); `None` when it cannot be.
+    /// named schema), created from that type's defaults ([`Self::made_from_defaults`]); `None` when it cannot be.
     fn missing_from_defaults(
         &mut self,
         f: &Field,
@@ -243,7 +243,7 @@ impl<'a> Checker<'a> {
             span: f.span,
             layer: crate::value::LayerRef::SCHEMA_DEFAULT,
         };
-        self.from_defaults(&f.ty, file, &join(path, &f.name.name), Some(f), origin)
+        self.made_from_defaults(&f.ty, file, &join(path, &f.name.name), Some(f), origin)
             .ok()
     }
 
