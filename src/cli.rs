@@ -1169,7 +1169,11 @@ fn explain_text(
                 crate::merge::defined_below(program, target, &by.layer, &path[..d])
                     .into_iter()
                     .filter(|(k, _)| {
-                        within.is_empty() || *k == within || k.starts_with(&format!("{within}."))
+                        // A whole value below (`primary: $base`) is what keys over it replaced.
+                        within.is_empty()
+                            || k.is_empty()
+                            || *k == within
+                            || k.starts_with(&format!("{within}."))
                     })
                     .map(|(k, def)| {
                         let full = path[..d]

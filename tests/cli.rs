@@ -684,6 +684,20 @@ env production {
             stderr(&o)
         ));
     }
+    // Keys set over a whole value below (`primary: $base`): that value is what they replaced.
+    std::fs::write(
+        dir.path().join("whole.tsk"),
+        "$base: { host: \"db\", port: 1 }\nprimary: $base\nenv production { primary.port: 5 }\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(
+        dir.path(),
+        &["explain", "primary.port", "whole.tsk", "-e", "production"],
+    );
+    all.push_str(&format!(
+        "$ tuskc explain primary.port (whole.tsk)\n{}",
+        stdout(&o)
+    ));
     insta::assert_snapshot!(all);
     let json = |key: &str| -> serde_json::Value {
         let o = common::tuskc_in(
