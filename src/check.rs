@@ -180,16 +180,10 @@ impl<'a> Checker<'a> {
             span: b.span,
             layer: b.layer,
         };
-        let mut empty = Value::new(ValueKind::Object(Box::default()), origin);
-        match self.check(&mut empty, &b.ty, b.file, &shown, None) {
-            Ok(()) => set_path(root, rel, empty),
-            Err(e)
-                if e.iter()
-                    .all(|e| matches!(e.code, Code::AssertionFailed | Code::AssertionError)) =>
-            {
-                // Defaults alone do not satisfy the schema (an assertion fails): report that.
+        match self.made_from_defaults(&b.ty, b.file, &shown, None, origin) {
+            Ok((created, e)) => {
                 errs.extend(e);
-                set_path(root, rel, empty);
+                set_path(root, rel, created);
             }
             Err(e) => {
                 let mut d = Diagnostic::error(
@@ -204,6 +198,58 @@ impl<'a> Checker<'a> {
                 errs.push(d);
             }
         }
+    }
+
+    /// A missing object of type `ty` created from its defaults: the object, with the assertion failures the defaults
+    /// alone cause (reported, the object still created); `Err` with the reasons when a required field has no
+    /// default. The one rule for a missing bound section and a missing object field.
+    fn made_from_defaults(
+        &mut self,
+        ty: &TypeExpr,
+        file: FileId,
+        path: &str,
+        field: Option<&Field>,
+        origin: Origin,
+    ) -> Result<(Value, Errors), Errors> {
+        let mut empty = Value::new(ValueKind::Object(Box::default()), origin);
+        match self.check(&mut empty, ty, file, path, field) {
+            Ok(()) => Ok((empty, Vec::new())),
+            Err(e)
+                if e.iter()
+                    .all(|e| matches!(e.code, Code::AssertionFailed | Code::AssertionError)) =>
+            {
+                Ok((empty, e))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A required field without a default, missing from its object: when its type is an object type (inline or a
+    /// named schema), created from that type's defaults ([`Self::made_from_defaults`]); `None` when it cannot be.
+    fn missing_from_defaults(
+        &mut self,
+        f: &Field,
+        file: FileId,
+        path: &str,
+    ) -> Option<(Value, Errors)> {
+        let object = match &f.ty.kind {
+            TypeKind::Object(_) => true,
+            TypeKind::Named { name, .. } => self
+                .schemas
+                .get(&name.name)
+                .is_some_and(|d| matches!(d.decl.ty.kind, TypeKind::Object(_))),
+            _ => false,
+        };
+        if !object {
+            return None;
+        }
+        let origin = Origin {
+            file,
+            span: f.span,
+            layer: crate::value::LayerRef::SCHEMA_DEFAULT,
+        };
+        self.made_from_defaults(&f.ty, file, &join(path, &f.name.name), Some(f), origin)
+            .ok()
     }
 
     /// Check `v` against `ty` (declared in `file`). `field` is the schema field, when the type is a field's.
@@ -621,18 +667,26 @@ impl<'a> Checker<'a> {
                     }
                     None => {
                         if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, file)) {
-                            defaults.push((f, dv));
+                            defaults.push((f, dv, true));
                         } else if f.default.is_none() && !f.optional {
-                            errs.push(self.missing_field(f, &obj_origin, file, path));
+                            match self.missing_from_defaults(f, file, path) {
+                                Some((dv, e)) => {
+                                    errs.extend(e);
+                                    defaults.push((f, dv, false));
+                                }
+                                None => errs.push(self.missing_field(f, &obj_origin, file, path)),
+                            }
                         }
                     }
                 }
             }
-            for (f, mut dv) in defaults {
+            for (f, mut dv, recheck) in defaults {
                 let sub = join(path, &f.name.name);
                 // Defaults were validated against their types; checking again converts `float` ints and fills
-                // nested defaults.
-                let _ = self.check(&mut dv, &f.ty, file, &sub, Some(f));
+                // nested defaults (an object made from defaults is checked already).
+                if recheck {
+                    let _ = self.check(&mut dv, &f.ty, file, &sub, Some(f));
+                }
                 map.insert(Arc::from(f.name.name.as_str()), dv);
             }
             let names: Vec<&str> = obj.fields.iter().map(|f| f.name.name.as_str()).collect();
@@ -1327,16 +1381,27 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, *file)) {
-                added.push((f, dv));
+                added.push((f, dv, true));
             } else if f.default.is_none() && !f.optional {
-                errs.push(noted(self.missing_field(f, at, *file, path), docs));
+                self.depth = *depth;
+                let created = self.missing_from_defaults(f, *file, path);
+                self.depth = 0;
+                match created {
+                    Some((dv, e)) => {
+                        errs.extend(e.into_iter().map(|x| noted(x, docs)));
+                        added.push((f, dv, false));
+                    }
+                    None => errs.push(noted(self.missing_field(f, at, *file, path), docs)),
+                }
             }
         }
-        for (f, mut dv) in added {
+        for (f, mut dv, recheck) in added {
             let sub = join(path, &f.name.name);
-            self.depth = *depth;
-            let _ = self.check(&mut dv, &f.ty, *file, &sub, Some(f));
-            self.depth = 0;
+            if recheck {
+                self.depth = *depth;
+                let _ = self.check(&mut dv, &f.ty, *file, &sub, Some(f));
+                self.depth = 0;
+            }
             // A field a broken schema declares twice: the later default replaces the earlier in place, as
             // inserting into the built object does.
             match defaults.iter_mut().find(|(k, _)| **k == *f.name.name) {

@@ -1025,6 +1025,20 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
     }
     let Some(value) = root.get_path(&path) else {
         session.usage_error = true;
+        if let Some(at) = merged.deleted_by(&path) {
+            let d = Diagnostic::error(
+                Code::KeyNotFound,
+                format!(
+                    "`{}` is not a key of target {target}: {}",
+                    a.key,
+                    crate::eval::deleted_by_text(&session.sources, &at)
+                ),
+            )
+            .primary(at.file, at.span, format!("`{}` deleted here", a.key))
+            .help("remove the `@delete`, or define the key again in a later layer");
+            session.sink.push(d);
+            return out.finish(session);
+        }
         let mut d = Diagnostic::error(
             Code::KeyNotFound,
             format!("`{}` is not a key of target {target}", a.key),
@@ -1081,7 +1095,9 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         print!("{text}");
         return out.finish(session);
     }
-    let text = explain_text(&session, &merged, &path, value, out.format);
+    let text = explain_text(
+        &session, &program, &target, &merged, &path, value, out.format,
+    );
     print!("{text}");
     out.finish(session)
 }
@@ -1104,6 +1120,8 @@ fn origin_json(session: &Session, o: &Origin) -> serde_json::Value {
 
 fn explain_text(
     session: &Session,
+    program: &Program,
+    target: &Target,
     merged: &crate::merge::Merged,
     path: &[String],
     value: &Value,
@@ -1124,10 +1142,57 @@ fn explain_text(
             None => {}
         }
     }
-    let shown = if value.secret {
-        value.describe()
-    } else {
-        serde_json::to_string(&crate::emit::Json(value)).unwrap_or_default()
+    let depth = defined.map_or(0, |(.., d)| d);
+    // A value computed from variables: each variable, where its value for this target was set and what that
+    // replaced.
+    let mut variables: Vec<(String, Origin, Option<Origin>)> = Vec::new();
+    if let Some(MNode::Leaf(l)) = merged.node(&path[..depth]) {
+        let mut names = Vec::new();
+        expr_variables(&merged.data(l).expr, &mut names);
+        for name in names {
+            if let Some(var) = merged.vars.get(&name) {
+                variables.push((name, merged.data(var).origin, var.overrode.last().copied()));
+            }
+        }
+    }
+    // Set inside an object that replaced what lower layers defined (`@replace`, or keys over a whole value): that
+    // object's path, the replacing definition, and what the layers below it defined there (under `path`).
+    let replaced = (1..=depth)
+        .rev()
+        .find_map(|d| match merged.node(&path[..d]) {
+            Some(MNode::Object(o)) if !o.overrode.is_empty() => Some((d, o.origin)),
+            _ => None,
+        })
+        .map(|(d, by)| {
+            let within = path[d..].join(".");
+            let below: Vec<(String, Origin)> =
+                crate::merge::defined_below(program, target, &by.layer, &path[..d])
+                    .into_iter()
+                    .filter(|(k, _)| {
+                        // A whole value below (`primary: $base`) is what keys over it replaced.
+                        within.is_empty()
+                            || k.is_empty()
+                            || *k == within
+                            || k.starts_with(&format!("{within}."))
+                    })
+                    .map(|(k, def)| {
+                        let full = path[..d]
+                            .iter()
+                            .cloned()
+                            .chain((!k.is_empty()).then_some(k));
+                        (full.collect::<Vec<_>>().join("."), def.origin)
+                    })
+                    .collect();
+            (path[..d].join("."), by, below)
+        });
+    // An object or array with a secret inside shows its other values, the secret masked (`secrets::masked`).
+    let shown = match &value.kind {
+        _ if !value.secret => serde_json::to_string(&crate::emit::Json(value)).unwrap_or_default(),
+        ValueKind::Object(_) | ValueKind::Array(_) => {
+            serde_json::to_string(&crate::emit::Json(&crate::secrets::masked(value)))
+                .unwrap_or_default()
+        }
+        _ => value.describe(),
     };
     let key = path.join(".");
     if format == MessageFormat::Json {
@@ -1138,9 +1203,27 @@ fn explain_text(
             "defined": defined.map(|(o, ..)| origin_json(session, o)),
             "defined_by": defined.map(|(.., d)| path[..d].join(".")),
             "overrode": defined.map(|(_, h, _)| h.iter().rev().map(|o| origin_json(session, o)).collect::<Vec<_>>()),
+            "variables": variables.iter().map(|(name, at, over)| serde_json::json!({
+                "name": name,
+                "defined": origin_json(session, at),
+                "overrode": over.map(|o| origin_json(session, &o)),
+            })).collect::<Vec<_>>(),
+            "replaced": replaced.as_ref().map(|(object, by, below)| serde_json::json!({
+                "object": object,
+                "by": origin_json(session, by),
+                "below": below.iter().map(|(k, o)| serde_json::json!({
+                    "key": k,
+                    "defined": origin_json(session, o),
+                })).collect::<Vec<_>>(),
+            })),
         });
         return format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default());
     }
+    // Source text quoted only when it is one line.
+    let one_line = |o: &Origin| {
+        let src = session.sources.get(o.file).slice(o.span);
+        (!src.contains('\n')).then_some(src)
+    };
     let mut s = format!("{key} = {shown}\n");
     if value.origin.layer == crate::value::LayerId::SchemaDefault {
         s.push_str(&format!(
@@ -1150,7 +1233,6 @@ fn explain_text(
         return s;
     }
     if let Some((o, history, depth)) = defined {
-        let src = session.sources.get(o.file).slice(o.span);
         let within = if depth < path.len() {
             format!(" (inside `{}`)", path[..depth].join("."))
         } else {
@@ -1161,20 +1243,50 @@ fn explain_text(
             o.layer,
             place(session, o)
         ));
-        if !src.is_empty() && !src.contains('\n') {
+        if let Some(src) = one_line(o).filter(|src| !src.is_empty()) {
             s.push_str(&format!("    {src}\n"));
         }
-        if history.is_empty() {
+        for (name, at, over) in &variables {
+            let src = one_line(at)
+                .map(|src| format!(": {src}"))
+                .unwrap_or_default();
+            let over = over
+                .map(|h| format!(" (over the {} layer's, at {})", h.layer, place(session, &h)))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "  through `${name}`, set in the {} layer at {}{src}{over}\n",
+                at.layer,
+                place(session, at)
+            ));
+        }
+        if let Some((object, by, below)) = &replaced {
+            s.push_str(&format!(
+                "  `{object}` replaced by the {} layer at {}; below it, {}\n",
+                by.layer,
+                place(session, by),
+                if below.is_empty() {
+                    format!("`{key}` was not set")
+                } else {
+                    "it was:".to_string()
+                }
+            ));
+            for (k, o) in below {
+                let src = one_line(o).unwrap_or("(several lines)");
+                s.push_str(&format!(
+                    "    {k} = {src}  ({} layer at {})\n",
+                    o.layer,
+                    place(session, o)
+                ));
+            }
+        } else if history.is_empty() {
             s.push_str("  overrides nothing\n");
-        } else {
+        }
+        if !history.is_empty() {
             s.push_str("  overrides:\n");
             for h in history.iter().rev() {
-                let src = session.sources.get(h.file).slice(h.span);
-                let src = if src.contains('\n') {
-                    String::new()
-                } else {
-                    format!(": {src}")
-                };
+                let src = one_line(h)
+                    .map(|src| format!(": {src}"))
+                    .unwrap_or_default();
                 s.push_str(&format!(
                     "    {} layer at {}{src}\n",
                     h.layer,
@@ -1184,6 +1296,50 @@ fn explain_text(
         }
     }
     s
+}
+
+/// The `$variables` an expression names, each once, in source order.
+fn expr_variables(e: &crate::syntax::ast::Expr, out: &mut Vec<String>) {
+    use crate::syntax::ast::{EntryTarget, ExprKind, StrPart};
+    match &e.kind {
+        ExprKind::Variable { name, .. } => {
+            if !out.contains(&name.name) {
+                out.push(name.name.clone());
+            }
+        }
+        ExprKind::Str { parts, .. } => {
+            for p in parts {
+                if let StrPart::Interp(x) = p {
+                    expr_variables(x, out);
+                }
+            }
+        }
+        ExprKind::Array { items, .. } => items.iter().for_each(|x| expr_variables(x, out)),
+        ExprKind::Object { entries, .. } => {
+            for en in entries {
+                if let EntryTarget::Key(_) = en.target {
+                    expr_variables(&en.value, out);
+                }
+            }
+        }
+        ExprKind::Directive { args, .. } => args.iter().for_each(|x| expr_variables(x, out)),
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) => expr_variables(x, out),
+        ExprKind::Binary(_, a, b) => {
+            expr_variables(a, out);
+            expr_variables(b, out);
+        }
+        ExprKind::Ternary(a, b, c) => {
+            expr_variables(a, out);
+            expr_variables(b, out);
+            expr_variables(c, out);
+        }
+        ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Reference(_)
+        | ExprKind::Error => {}
+    }
 }
 
 fn explain_code(code: Option<&str>) -> u8 {

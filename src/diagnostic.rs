@@ -286,10 +286,14 @@ codes! {
         "The project declares environments or providers, so a build must say which: pass `--env` / `--provider`, or set `default_env` / `default_provider` in `tuskc.toml`.";
     NestedBlock = "0225", "nested `env` or `provider` block",
         "An `env` block may hold `provider` blocks (and the reverse), but not another block of its own kind.";
+    DeleteRemovesNothing = "0230", "`@delete` removes nothing",
+        "`key: @delete` removes a key that a lower layer defines (the base, a provider, a parent environment; see the layer order in docs/language.md). This one names a key that no layer below it defines, or sits in the base layer, which has nothing below it, so it changes no target: most often a misspelt key. Fix the key (the hint suggests a close one), or remove the line.";
+    OverlayReplacesValue = "0231", "overlay replaces a whole value",
+        "An overlay sets keys inside a key (`primary.port: 5`) that a lower layer defines as one value, such as an expression (`primary: $base`) or a scalar. Merging works on definitions, not on computed values, so the overlay's keys replace that value whole and its other keys are lost. Repeat the other keys in the overlay, or define the key in the lower layer as a `{ ... }` block (whose keys deep-merge).";
     UndefinedVariable = "0301", "undefined variable",
         "No layer of this target defines the `$variable`. Define it, or fix the spelling.";
     UndefinedReference = "0302", "undefined reference",
-        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it.";
+        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it. When an overlay's `@delete` removed the key in this target, the message names the layer and the line of the `@delete`.";
     Cycle = "0303", "reference cycle",
         "Values refer to each other in a cycle, so none of them can be computed. The message lists the whole cycle.";
     UnknownDirective = "0304", "unknown directive",
@@ -403,7 +407,7 @@ codes! {
     Unrepresentable = "0403", "value cannot be represented in this format",
         "The output format cannot hold this value: a non-finite float in JSON or TOML, or in dotenv a key with no dotenv name (empty, or not ASCII) or a value no spelling of the dotenv dialect carries alike to bash and python-dotenv (a NUL, a carriage return, `${`, or a quote or backslash together with `$` or a backtick; see docs/language.md, Output formats).";
     KeyNotFound = "0404", "key not found",
-        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have.";
+        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have. When an `@delete` removed it from this target, the message names the layer and line of the `@delete`.";
 }
 
 impl std::fmt::Display for Code {

@@ -123,6 +123,14 @@ const DIRECTIVES: &[&str] = &[
     "vary",
 ];
 
+/// "deleted by env production at main.tsk:63": how a reference error and `explain` name the `@delete` that removed a
+/// key ([`Merged::deleted_by`]).
+pub fn deleted_by_text(sources: &SourceMap, at: &Origin) -> String {
+    let f = sources.get(at.file);
+    let line = f.line_col(at.span.start).line;
+    format!("deleted by {} at {}:{line}", at.layer, f.name)
+}
+
 impl<'a> Evaluator<'a> {
     pub fn new(
         merged: &'a Merged,
@@ -687,6 +695,12 @@ impl<'a> Evaluator<'a> {
                         rest = &rest[1..];
                     }
                     None => {
+                        let mut gone = full.clone();
+                        gone.push(seg.name.clone());
+                        if let Some(d) = self.deleted_reference(&gone, ctx.file(), seg.span) {
+                            self.sink.push(d);
+                            return None;
+                        }
                         let mut d = Diagnostic::error(
                             Code::UndefinedReference,
                             format!("`{}` has no key `{}`", full.join("."), seg.name),
@@ -711,6 +725,15 @@ impl<'a> Evaluator<'a> {
                 origin: ctx.origin(path.span),
                 ..v
             });
+        }
+        // Deleted by an overlay: say so rather than suggest quoting (innermost scope first, as the lookup goes).
+        let written: Vec<String> = path.segments.iter().map(|s| s.name.clone()).collect();
+        for k in (0..=scope.len()).rev() {
+            let full = [&scope[..k], &written[..]].concat();
+            if let Some(d) = self.deleted_reference(&full, ctx.file(), path.span) {
+                self.sink.push(d);
+                return None;
+            }
         }
         let dotted = path.dotted();
         let mut d = Diagnostic::error(
@@ -743,6 +766,24 @@ impl<'a> Evaluator<'a> {
         self.sink
             .push(d.note("bare names refer to other keys; strings must be quoted"));
         None
+    }
+
+    /// TSK0302 for a reference to `path` when an `@delete` removed it from this target (`Merged::deleted_by`): which
+    /// layer deleted it and where, with a label at the `@delete`.
+    fn deleted_reference(&self, path: &[String], file: FileId, span: Span) -> Option<Diagnostic> {
+        let at = self.merged.deleted_by(path)?;
+        let dotted = path.join(".");
+        Some(
+            Diagnostic::error(
+                Code::UndefinedReference,
+                format!("`{dotted}` was {}", deleted_by_text(self.sources, &at)),
+            )
+            .primary(file, span, "refers to a key this target deleted")
+            .secondary(at.file, at.span, format!("`{dotted}` deleted here"))
+            .help(format!(
+                "remove the `@delete`, define `{dotted}` again in a later layer, or stop referring to it"
+            )),
+        )
     }
 
     fn object_at(&self, path: &[String]) -> Option<&'a MObject> {

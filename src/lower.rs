@@ -200,6 +200,10 @@ pub fn lower_program(
     l.program.schemas.validate(&bindings, l.sources, l.sink);
     check_parity(&l.program, l.sink);
     check_vary(&l.program, l.sink);
+    // Lowering puts a stand-in `@delete` where a directive was malformed: warn about overlays only once it is clean.
+    if l.sink.error_count() == errors_before {
+        check_overlays(&l.program, l.sink);
+    }
     l.program.has_errors = l.sink.error_count() > errors_before;
     l.program
 }
@@ -653,6 +657,25 @@ impl<'a> Lowerer<'a> {
             span: value.span,
             layer: scope.layer,
         };
+        // A deletion is placed at its whole entry, `key: @delete`: warnings and "deleted here" labels name the key.
+        let entry = if key_span.start < key_span.end && key_span.end <= value.span.start {
+            Span {
+                start: key_span.start,
+                end: value.span.end,
+            }
+        } else {
+            value.span
+        };
+        if let Some(delete) = lower_delete(
+            value,
+            Origin {
+                span: entry,
+                ..origin
+            },
+            self.sink,
+        ) {
+            return delete;
+        }
         match &value.kind {
             ExprKind::Object { entries, .. } => {
                 let mut obj = ObjectNode::new(Origin {
@@ -683,17 +706,6 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Node::Object(Box::new(obj))
-            }
-            ExprKind::Directive {
-                name, args, parens, ..
-            } if name.name == "delete" => {
-                if *parens || !args.is_empty() {
-                    self.sink.push(
-                        Diagnostic::error(Code::DirectiveArguments, "`@delete` takes no arguments")
-                            .primary(scope.file, value.span, "write `key: @delete`"),
-                    );
-                }
-                Node::Delete(origin)
             }
             ExprKind::Directive { name, args, .. } if name.name == "vary" => {
                 match args.as_slice() {
@@ -893,22 +905,52 @@ fn node_key_place(n: &Node) -> (FileId, Span) {
     }
 }
 
-/// The `--set path=value` layer: each value replaces whatever the path held (objects are not merged).
+/// `key: @delete` (in an overlay or a `--set`): the merge instruction that removes the inherited key.
+fn lower_delete(value: &Expr, origin: Origin, sink: &mut Sink) -> Option<Node> {
+    let ExprKind::Directive {
+        name, args, parens, ..
+    } = &value.kind
+    else {
+        return None;
+    };
+    if name.name != "delete" {
+        return None;
+    }
+    if *parens || !args.is_empty() {
+        sink.push(
+            Diagnostic::error(Code::DirectiveArguments, "`@delete` takes no arguments").primary(
+                origin.file,
+                value.span,
+                "write `key: @delete`",
+            ),
+        );
+    }
+    Some(Node::Delete(origin))
+}
+
+/// The `--set path=value` layer: each value replaces whatever the path held (objects are not merged); `@delete`
+/// removes it, as in an overlay.
 pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) -> Layer {
     let file = sets.first().map_or(FileId(0), |s| s.2);
     let mut layer = new_layer(LayerId::Override, file);
-    for (id, (path, expr, file)) in sets.into_iter().enumerate() {
+    for (path, expr, file) in sets {
+        let origin = Origin {
+            file,
+            span: expr.span,
+            layer: LayerRef::OVERRIDE,
+        };
+        if let Some(delete) = lower_delete(&expr, origin, sink) {
+            insert(&mut layer.root, &path, delete, file, sink);
+            continue;
+        }
+        let id = layer.defs.len();
         let scope: Vec<String> = path[..path.len().saturating_sub(1)]
             .iter()
             .map(|s| s.name.clone())
             .collect();
         let key_span = path.last().map_or(Span::default(), |s| s.span);
         let leaf = Arc::new(LeafData {
-            origin: Origin {
-                file,
-                span: expr.span,
-                layer: LayerRef::OVERRIDE,
-            },
+            origin,
             expr,
             key_span,
             scope: scope.into(),
@@ -1031,6 +1073,125 @@ fn defines(obj: &ObjectNode, path: &[String]) -> bool {
         Some(Node::Delete(_)) => rest.is_empty(),
         None => false,
     }
+}
+
+/// Warnings about overlays that do not do what they say, found once per program by comparing each layer with the
+/// layers that may lie below it in some target ([`lies_below`]): TSK0230, an `@delete` of a key no lower layer
+/// defines (or in the base layer); TSK0231, keys set inside a key that a lower layer defines as one value (an
+/// expression such as `$base`, or a scalar), which replace that value whole instead of merging into it.
+fn check_overlays(program: &Program, sink: &mut Sink) {
+    for layer in program.layers.values() {
+        let lowers: Vec<&Layer> = program
+            .layers
+            .values()
+            .filter(|l| lies_below(program, &l.id, &layer.id))
+            .collect();
+        overlay_walk(&layer.root, &mut Vec::new(), layer, &lowers, sink);
+    }
+}
+
+/// Whether layer `lower` comes before layer `upper` in some target's layer order (`merge::layer_order`).
+fn lies_below(program: &Program, lower: &LayerId, upper: &LayerId) -> bool {
+    let ancestor = |env: &str, of: &str| {
+        let chain = program.env_chain(of);
+        chain[..chain.len().saturating_sub(1)]
+            .iter()
+            .any(|a| a == env)
+    };
+    match (upper, lower) {
+        (LayerId::Base, _) | (_, LayerId::Override | LayerId::SchemaDefault) => false,
+        (_, LayerId::Base) => true,
+        (LayerId::Env(_), LayerId::Provider(_)) => true,
+        (LayerId::Env(e), LayerId::Env(a) | LayerId::EnvProvider(a, _)) => ancestor(a, e),
+        (LayerId::EnvProvider(_, p), LayerId::Provider(q)) => p == q,
+        (LayerId::EnvProvider(e, _), LayerId::Env(a)) => a == e || ancestor(a, e),
+        (LayerId::EnvProvider(e, p), LayerId::EnvProvider(a, q)) => p == q && ancestor(a, e),
+        _ => false,
+    }
+}
+
+fn overlay_walk(
+    obj: &ObjectNode,
+    path: &mut Vec<String>,
+    layer: &Layer,
+    lowers: &[&Layer],
+    sink: &mut Sink,
+) {
+    for (key, node) in &obj.fields {
+        path.push(key.to_string());
+        match node {
+            Node::Delete(at) if !lowers.iter().any(|l| defines(&l.root, path)) => {
+                let dotted = path.join(".");
+                let (message, label) = if layer.id == LayerId::Base {
+                    (
+                        format!("`@delete` of `{dotted}` in the base layer removes nothing"),
+                        "the base layer has no layer below it".to_string(),
+                    )
+                } else {
+                    (
+                        format!(
+                            "`@delete` of `{dotted}` removes nothing: no layer below {} defines it",
+                            layer.id
+                        ),
+                        format!("`{dotted}` is not defined below this layer"),
+                    )
+                };
+                let d = Diagnostic::warning(Code::DeleteRemovesNothing, message)
+                    .primary(at.file, at.span, label);
+                // Keys the lower layers define at the same level.
+                let parent = &path[..path.len() - 1];
+                let siblings: Vec<&str> = lowers
+                    .iter()
+                    .filter_map(|l| object_node_at(&l.root, parent))
+                    .flat_map(|o| o.fields.keys().map(|k| &**k))
+                    .collect();
+                sink.push(match did_you_mean(key, siblings) {
+                    Some(s) => d.help(format!(
+                        "did you mean `{}`? If not, remove this line",
+                        [parent, &[s.to_string()]].concat().join(".")
+                    )),
+                    None => d.help("`@delete` removes a key a lower layer defines; fix the key, or remove this line"),
+                });
+            }
+            Node::Object(o) if !o.replace => {
+                let value = lowers.iter().find_map(|l| match node_at(&l.root, path) {
+                    Some(Node::Leaf(leaf)) => Some(leaf),
+                    _ => None,
+                });
+                if let Some(leaf) = value {
+                    let dotted = path.join(".");
+                    sink.push(
+                        Diagnostic::warning(
+                            Code::OverlayReplacesValue,
+                            format!("keys set inside `{dotted}` replace its value from {} whole", leaf.origin.layer),
+                        )
+                        .primary(o.origin.file, o.origin.span, format!("these keys replace `{dotted}`; its other keys are lost"))
+                        .secondary(leaf.origin.file, leaf.key_span, format!("`{dotted}` is one value here, not a `{{ ... }}` block"))
+                        .help(format!("repeat `{dotted}`'s other keys here, or write `{dotted}` as a `{{ ... }}` block in the lower layer so the keys merge")),
+                    );
+                }
+                overlay_walk(o, path, layer, lowers, sink);
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
+fn node_at<'a>(obj: &'a ObjectNode, path: &[String]) -> Option<&'a Node> {
+    let (last, parent) = path.split_last()?;
+    object_node_at(obj, parent)?.fields.get(last.as_str())
+}
+
+fn object_node_at<'a>(obj: &'a ObjectNode, path: &[String]) -> Option<&'a ObjectNode> {
+    let mut cur = obj;
+    for seg in path {
+        match cur.fields.get(seg.as_str())? {
+            Node::Object(o) => cur = o,
+            _ => return None,
+        }
+    }
+    Some(cur)
 }
 
 /// A dotted key path and where its key is written.

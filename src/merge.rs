@@ -1,8 +1,8 @@
 //! Merging: the layers of one target into one tree of definitions.
 //!
 //! Owns: precedence and merge rules. For a target (environment × provider) the layers apply in this order, later
-//! winning: base, provider, each environment of the `extends` chain (root ancestor first), each env+provider block of
-//! that chain (root ancestor first), `--set` overrides. Objects deep-merge; scalars and arrays replace; `@delete`
+//! winning: base, provider, then for each environment of the `extends` chain (root ancestor first) its `env` block and
+//! its env+provider block, then `--set` overrides. Objects deep-merge; scalars and arrays replace; `@delete`
 //! removes; `@replace({...})` replaces an object wholesale. Invariants: a key keeps the position where it was first
 //! defined (new keys from later layers come after); every definition remembers the definitions it overrode.
 //! Nothing is evaluated here: references are resolved after merging (late binding), in `eval.rs`.
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::lower::{Layer, LeafData, Node, ObjectNode, Program};
-use crate::value::{LayerId, LayerRef, Map, Origin};
+use crate::value::{Key, LayerId, LayerRef, Map, Origin};
 
 /// One build target. `None` means the project declares no environments (or providers).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +55,9 @@ pub struct MObject {
     pub fields: Map<MNode>,
     pub origin: Origin,
     pub overrode: Vec<Origin>,
+    /// Keys an `@delete` removed and no later layer defined again, with the `@delete`'s origin (see
+    /// [`Merged::deleted_by`]).
+    pub deleted: Vec<(Key, Origin)>,
 }
 
 #[derive(Debug)]
@@ -88,6 +91,26 @@ impl Merged {
         self.defs.get(l.id)
     }
 
+    /// The `@delete` that removed `path` (or an object it lies in) from this target, if that is why the tree lacks it:
+    /// the one answer for references to a deleted key and for `explain`.
+    pub fn deleted_by(&self, path: &[String]) -> Option<Origin> {
+        let mut cur = &self.root;
+        for seg in path {
+            match cur.fields.get(seg.as_str()) {
+                Some(MNode::Object(o)) => cur = o,
+                Some(MNode::Leaf(_)) => return None,
+                None => {
+                    return cur
+                        .deleted
+                        .iter()
+                        .find(|(k, _)| **k == **seg)
+                        .map(|(_, o)| *o)
+                }
+            }
+        }
+        None
+    }
+
     /// The node at a key path, if the merged tree has one.
     pub fn node(&self, path: &[String]) -> Option<&MNode> {
         let mut cur = self.root.fields.get(path.first()?.as_str())?;
@@ -116,15 +139,87 @@ pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
         .iter()
         .map(|e| Arc::from(e.as_str()))
         .collect();
-    order.extend(chain.iter().map(|e| LayerId::Env(e.clone())));
-    if let Some(p) = &provider {
-        order.extend(
-            chain
-                .iter()
-                .map(|e| LayerId::EnvProvider(e.clone(), p.clone())),
-        );
+    // A more specific environment wins over its parent, and within one environment its provider block wins over its
+    // body: `env stg extends prod` overrides what `env prod provider aws` sets.
+    for e in &chain {
+        order.push(LayerId::Env(e.clone()));
+        if let Some(p) = &provider {
+            order.push(LayerId::EnvProvider(e.clone(), p.clone()));
+        }
     }
     order
+}
+
+/// What the layers of `target` below layer `by` define at `path`, as sub-key paths (dotted, `""` for a value at
+/// `path` itself) with their definitions, in merge order: the object an `@replace` (or an object over a value) in
+/// `by` replaced, for `explain`. The same rules as [`merge_object`], restricted to one path.
+pub fn defined_below(
+    program: &Program,
+    target: &Target,
+    by: &LayerId,
+    path: &[String],
+) -> Vec<(String, Arc<LeafData>)> {
+    let mut out: IndexMap<String, Arc<LeafData>> = IndexMap::new();
+    for id in layer_order(program, target) {
+        if &id == by {
+            break;
+        }
+        let Some(layer) = program.layer(&id) else {
+            continue;
+        };
+        let mut node = None;
+        let mut cur = &layer.root;
+        for (i, seg) in path.iter().enumerate() {
+            match cur.fields.get(seg.as_str()) {
+                Some(Node::Object(o)) if i + 1 < path.len() => cur = o,
+                found => {
+                    node = found.filter(|_| i + 1 == path.len());
+                    break;
+                }
+            }
+        }
+        match node {
+            Some(Node::Object(o)) => {
+                if o.replace {
+                    out.clear();
+                }
+                out.shift_remove("");
+                collect_below(o, "", &mut out);
+            }
+            Some(Node::Leaf(l)) => {
+                out.clear();
+                out.insert(String::new(), l.clone());
+            }
+            Some(Node::Delete(_)) => out.clear(),
+            None => {}
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn collect_below(obj: &ObjectNode, prefix: &str, out: &mut IndexMap<String, Arc<LeafData>>) {
+    for (key, node) in &obj.fields {
+        let at = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let inside = format!("{at}.");
+        match node {
+            Node::Leaf(l) => {
+                out.retain(|k, _| !k.starts_with(&inside));
+                out.insert(at, l.clone());
+            }
+            Node::Object(o) => {
+                out.shift_remove(&at);
+                if o.replace {
+                    out.retain(|k, _| !k.starts_with(&inside));
+                }
+                collect_below(o, &at, out);
+            }
+            Node::Delete(_) => out.retain(|k, _| k != &at && !k.starts_with(&inside)),
+        }
+    }
 }
 
 /// Merge the layers of `target`, then `overrides` (the `--set` layer) if any.
@@ -144,6 +239,7 @@ pub fn merge(program: &Program, target: &Target, overrides: Option<&Layer>) -> M
                     |l| l.root.origin,
                 ),
                 overrode: vec![],
+                deleted: vec![],
             };
             if let Some(base) = base {
                 let defs = Defs {
@@ -229,9 +325,14 @@ fn node_history(node: &MNode, defs: &Defs) -> Vec<Origin> {
 
 fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs) {
     for (key, node) in &src.fields {
+        if !dst.deleted.is_empty() {
+            // Defined again (or deleted again) by this layer.
+            dst.deleted.retain(|(k, _)| k != key);
+        }
         match node {
-            Node::Delete(_) => {
+            Node::Delete(origin) => {
                 dst.fields.shift_remove(key);
+                dst.deleted.push((key.clone(), *origin));
             }
             Node::Leaf(leaf) => {
                 let overrode = dst
@@ -257,6 +358,7 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                         fields: Map::default(),
                         origin: obj.origin,
                         overrode,
+                        deleted: vec![],
                     };
                     merge_object(&mut fresh, obj, offset, defs);
                     dst.fields

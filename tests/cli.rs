@@ -690,6 +690,90 @@ fn explain_shows_layer_file_line_and_what_was_overridden() {
     assert_eq!(j["overrode"][0]["layer"], "env production");
 }
 
+/// Issue 18, point 14: `explain` after `@replace` shows what was replaced, a deleted key names its `@delete`, a value
+/// through a variable names where the variable's value was set, and an object holding a secret shows its other keys
+/// (the secret masked).
+#[test]
+fn explain_replaced_deleted_variable_and_mixed_secret() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        r#"$log_level: "info"
+[database]
+host: "db"
+port: 5432
+[app]
+flag: true
+creds { user: "svc", password: @secret("db/pw") }
+[logging]
+level: $log_level
+env production {
+  $log_level: "warn"
+  database: @replace({ host: "prod-db" })
+  app.flag: @delete
+}
+"#,
+    )
+    .unwrap();
+    let mut all = String::new();
+    for key in [
+        "database",
+        "database.host",
+        "app.flag",
+        "logging.level",
+        "app.creds",
+    ] {
+        let o = common::tuskc_in(
+            dir.path(),
+            &["explain", key, "main.tsk", "-e", "production"],
+        );
+        all.push_str(&format!(
+            "$ tuskc explain {key} (exit {:?})\n{}{}",
+            o.status.code(),
+            stdout(&o),
+            stderr(&o)
+        ));
+    }
+    // Keys set over a whole value below (`primary: $base`): that value is what they replaced.
+    std::fs::write(
+        dir.path().join("whole.tsk"),
+        "$base: { host: \"db\", port: 1 }\nprimary: $base\nenv production { primary.port: 5 }\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(
+        dir.path(),
+        &["explain", "primary.port", "whole.tsk", "-e", "production"],
+    );
+    all.push_str(&format!(
+        "$ tuskc explain primary.port (whole.tsk)\n{}",
+        stdout(&o)
+    ));
+    insta::assert_snapshot!(all);
+    let json = |key: &str| -> serde_json::Value {
+        let o = common::tuskc_in(
+            dir.path(),
+            &[
+                "explain",
+                key,
+                "main.tsk",
+                "-e",
+                "production",
+                "--message-format",
+                "json",
+            ],
+        );
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let j = json("logging.level");
+    assert_eq!(j["variables"][0]["name"], "log_level");
+    assert_eq!(j["variables"][0]["defined"]["layer"], "env production");
+    assert_eq!(j["variables"][0]["overrode"]["layer"], "base");
+    let j = json("database");
+    assert_eq!(j["replaced"]["object"], "database");
+    assert_eq!(j["replaced"]["below"][1]["key"], "database.port");
+    assert_eq!(j["replaced"]["below"][1]["defined"]["source"], "5432");
+}
+
 #[test]
 fn set_var_and_env_file_inputs() {
     let dir = tempdir();

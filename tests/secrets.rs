@@ -1127,6 +1127,19 @@ fn secret_values_never_leak() {
             &resolve,
         ),
         with(&["explain", "api.header", "-e", "staging"], &resolve),
+        // An object with a secret inside: its other keys shown, the secret masked.
+        with(&["explain", "database", "-e", "staging"], &resolve),
+        with(
+            &[
+                "explain",
+                "database",
+                "-e",
+                "staging",
+                "--message-format",
+                "json",
+            ],
+            &resolve,
+        ),
         with(&["get", "database.nope", "-e", "staging"], &resolve),
         with(&["secrets", "list", "--env", "staging"], &[]),
         with(&["secrets", "recipients", "list", "--env", "staging"], &[]),
