@@ -36,7 +36,9 @@ fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
     let mut input = child.stdin.take().unwrap();
     // A command that refuses its arguments exits without reading stdin: the pipe may close under the write.
     match input.write_all(stdin.unwrap_or_default()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing stdin of {cmd:?}: {e}"),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            panic!("writing stdin of {cmd:?}: {e}")
+        }
         _ => {}
     }
     drop(input);
