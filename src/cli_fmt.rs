@@ -202,8 +202,11 @@ fn collect(dir: &Path, files: &mut Vec<Option<PathBuf>>, sink: &mut Sink) {
     for entry in walk {
         match entry {
             Ok(e) => {
-                let is_file = e.file_type().is_some_and(|t| t.is_file());
-                if is_file && e.file_name().to_string_lossy().ends_with(".tsk") {
+                // Not only regular files: a FIFO named like a source is reported when read, never skipped quietly.
+                let named = e
+                    .file_type()
+                    .is_some_and(|t| !t.is_dir() && !t.is_symlink());
+                if named && e.file_name().to_string_lossy().ends_with(".tsk") {
                     files.push(Some(crate::project::normalize(e.path())));
                 }
             }
