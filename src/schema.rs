@@ -586,16 +586,18 @@ pub const FORMATS: &[Format] = &[
         name: "hostname",
         schema: || json!({ "format": "hostname" }),
     },
-    // An absolute RFC 3986 URI (fluent-uri's parser, through `jsonschema`) with an authority part (`scheme://`):
-    // `localhost:8080` is a valid URI with the scheme `localhost`, and never what a `url` field means.
+    // An absolute RFC 3986 URI (fluent-uri's parser, through `jsonschema`) with `://` after its scheme and a host or
+    // a path after that: `localhost:8080` is a valid URI with the scheme `localhost`, and `https://` one with nothing
+    // in it, never what a `url` field means; `file:///etc/hosts` is a URL.
     Format {
         name: "url",
-        schema: || json!({ "format": "uri", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*://" }),
+        schema: || json!({ "format": "uri", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*://[^?#]" }),
     },
-    // RFC 5321 addresses (the `email_address` crate, through `jsonschema`).
+    // RFC 5321 addresses (the `email_address` crate, through `jsonschema`) whose domain has a dot or is a bracketed
+    // address literal: `ops@localhost` is a valid address but no one's mail in a configuration.
     Format {
         name: "email",
-        schema: || json!({ "format": "email" }),
+        schema: || json!({ "format": "email", "pattern": r"@([^@]*\.[^@]*|\[[^@]*\])$" }),
     },
     Format {
         name: "ipv4",
@@ -705,6 +707,8 @@ mod tests {
             ("url", "file:///etc/hosts", "http://[::1"),
             ("url", "http://[::1]:8080/", "localhost:8080"),
             ("email", "ops@example.com", "ops@"),
+            ("email", "ops@[10.0.0.1]", "ops@localhost"),
+            ("url", "file:///etc/hosts", "https://"),
             ("ipv4", "10.0.0.1", "10.0.0.256"),
             ("ipv6", "::1", "1::2::3"),
             ("ip", "::1", "localhost"),
