@@ -705,10 +705,9 @@ enum Pending {
 impl Staged {
     fn add(&mut self, path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
         let pending = match output_place(path)? {
-            OutputPlace::Replace(file) => Pending::Replace(
-                write_temporary(&file, bytes, output_permissions(&file, private))?,
-                file,
-            ),
+            OutputPlace::Replace(file) => {
+                Pending::Replace(write_temporary(&file, bytes, private)?, file)
+            }
             OutputPlace::Through(file) => Pending::Through(bytes.to_vec(), file),
         };
         self.files.push((path.to_path_buf(), pending));
@@ -842,7 +841,7 @@ pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
     match output_place(path)? {
         OutputPlace::Through(file) => write_through(&file, bytes),
         OutputPlace::Replace(file) => {
-            let tmp = write_temporary(&file, bytes, output_permissions(&file, private))?;
+            let tmp = write_temporary(&file, bytes, private)?;
             tmp.as_file().sync_all()?;
             replace_with(tmp, &file)
         }
@@ -851,28 +850,37 @@ pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
 
 /// Create `path` atomically with `bytes`, failing if it exists (also if another process creates it meanwhile).
 pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = write_temporary(path, bytes, output_permissions(path, false))?;
+    let tmp = write_temporary(path, bytes, false)?;
     tmp.as_file().sync_all()?;
     tmp.persist_noclobber(path).map_err(|e| e.error)?;
     Ok(())
 }
 
-/// The mode an output file gets: 0600 if `private`, else the mode of the file it replaces, or 0644.
-fn output_permissions(path: &Path, private: bool) -> Option<std::fs::Permissions> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if private {
-            0o600
-        } else {
-            std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
-        };
-        Some(std::fs::Permissions::from_mode(mode))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, private);
-        None
+/// The mode an output file at `path` gets: 0600 if `private`; else exactly the mode of the file it replaces
+/// (`exact`: set on the open temporary file, where the umask does not apply, so a 0664 file stays 0664); else 0644
+/// less the umask, as any new file.
+#[cfg(unix)]
+struct OutputMode {
+    mode: u32,
+    exact: bool,
+}
+
+#[cfg(unix)]
+fn output_mode(path: &Path, private: bool) -> OutputMode {
+    use std::os::unix::fs::PermissionsExt;
+    let replaced = std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777);
+    match (private, replaced) {
+        (true, _) => OutputMode {
+            mode: 0o600,
+            exact: false,
+        },
+        (false, Some(mode)) => OutputMode { mode, exact: true },
+        (false, None) => OutputMode {
+            mode: 0o644,
+            exact: false,
+        },
     }
 }
 
@@ -882,11 +890,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_output(path, bytes, false)
 }
 
-/// `bytes` in a new temporary file in `path`'s directory (created if missing), not yet flushed or renamed.
+/// `bytes` in a new temporary file in `path`'s directory (created if missing), with the mode the output at `path`
+/// gets ([`output_mode`]), not yet flushed or renamed. Every output file is made here.
 fn write_temporary(
     path: &Path,
     bytes: &[u8],
-    permissions: Option<std::fs::Permissions>,
+    private: bool,
 ) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
@@ -895,11 +904,24 @@ fn write_temporary(
     std::fs::create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".tuskc-").suffix(".tmp");
-    // The temporary file is created with the final mode, so a private file is never readable by others.
-    if let Some(p) = permissions {
-        builder.permissions(p);
-    }
+    // The temporary file is created with the final mode (less the umask), so a private file is never readable by
+    // others; a replaced file's mode is then set exactly, past the umask.
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = output_mode(path, private);
+        builder.permissions(std::fs::Permissions::from_mode(mode.mode));
+        mode
+    };
+    #[cfg(not(unix))]
+    let _ = private;
     let mut tmp = builder.tempfile_in(dir)?;
+    #[cfg(unix)]
+    if mode.exact {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode.mode))?;
+    }
     tmp.write_all(bytes)?;
     Ok(tmp)
 }

@@ -1,7 +1,8 @@
 //! `tuskc fmt [--check] [PATHS]`: the command-line side of `fmt.rs`.
 //!
-//! Paths are `.tsk` files, directories (searched recursively for `.tsk` files, skipping hidden directories, `target`
-//! and `node_modules`), or `-` (standard input to standard output). Files are rewritten atomically, keeping their
+//! Paths are `.tsk` files, directories (searched recursively for `.tsk` files by [`collect`]: symlinks are not
+//! followed, and hidden directories, `target`, `node_modules` and what `.gitignore`/`.ignore` files exclude are
+//! skipped), or `-` (standard input to standard output). Each file is formatted once, however many paths name it. Files are rewritten atomically, keeping their
 //! mode, and only when their text changes. Exit codes: 0 nothing to do or all formatted; 1 `--check` found files
 //! that would change, or a file has syntax errors (it is left alone); 2 a path cannot be read or written.
 
@@ -29,7 +30,7 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
             continue;
         }
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => collect(p, &mut files),
+            Ok(m) if m.is_dir() => collect(p, &mut files, &mut sink),
             Ok(_) => files.push(Some(p.clone())),
             Err(e) => {
                 io_error = true;
@@ -40,6 +41,12 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
             }
         }
     }
+    // The same file named twice (`fmt . sub`, or a file and its directory) is formatted once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| match f {
+        Some(p) => seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        None => true,
+    });
     let mut changed = Vec::new();
     let mut unchanged = 0usize;
     let mut broken = 0usize;
@@ -172,24 +179,41 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
     }
 }
 
-/// `.tsk` files under `dir`, sorted, skipping hidden directories, `target` and `node_modules`.
-fn collect(dir: &Path, files: &mut Vec<Option<PathBuf>>) {
-    let Ok(read) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                collect(&p, files);
+/// `.tsk` files under `dir`, in file-name order, depth first. Symlinks are not followed (a link to a directory is a
+/// loop or leads elsewhere; a link to a file is formatted through its own name, or is not the user's to rewrite);
+/// hidden directories, `target` and `node_modules` are skipped, and so is what `.gitignore` (in a git repository or
+/// not), `.git/info/exclude` and `.ignore` files exclude. The user's global git excludes are not read: what is
+/// formatted depends on the tree, not on the machine. A directory that cannot be read is a warning.
+fn collect(dir: &Path, files: &mut Vec<Option<PathBuf>>, sink: &mut Sink) {
+    let walk = ignore::WalkBuilder::new(dir)
+        .follow_links(false)
+        .hidden(false)
+        .git_global(false)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|e| {
+            let skipped_dir = e.file_type().is_some_and(|t| t.is_dir()) && {
+                let name = e.file_name().to_string_lossy();
+                name.starts_with('.') || name == "target" || name == "node_modules"
+            };
+            e.depth() == 0 || !skipped_dir
+        })
+        .build();
+    for entry in walk {
+        match entry {
+            Ok(e) => {
+                // Not only regular files: a FIFO named like a source is reported when read, never skipped quietly.
+                let named = e
+                    .file_type()
+                    .is_some_and(|t| !t.is_dir() && !t.is_symlink());
+                if named && e.file_name().to_string_lossy().ends_with(".tsk") {
+                    files.push(Some(crate::project::normalize(e.path())));
+                }
             }
-        } else if name.ends_with(".tsk") {
-            files.push(Some(crate::project::normalize(&p)));
+            Err(e) => sink.push(Diagnostic::warning(
+                Code::Io,
+                format!("skipped while searching `{}`: {e}", dir.display()),
+            )),
         }
     }
 }

@@ -1,10 +1,14 @@
 //! `tuskc schema export` and `tuskc schema diff`: the command-line side of `json_schema.rs` and `schema_diff.rs`.
 //!
-//! A side of `schema diff` named by a git revision is read with the real `git` (`git archive`), extracted into a
-//! temporary directory, and loaded from there like any project, so `use` between files works at that revision too.
+//! A side of `schema diff` named by a git revision is read with the real `git`: the project's directory at that
+//! revision (`git ls-tree` + `git cat-file --batch`, so `.gitattributes` such as `export-ignore` change nothing and
+//! no `tar` is run) is written into a temporary directory, confined to it, and loaded from there like any project,
+//! so `use` between files works at that revision too. A symlink in the tree is written as a symlink when it points
+//! inside the project's directory; one pointing elsewhere is skipped with a warning (the project reads nothing
+//! outside its root anyway, and at a revision "elsewhere" would be today's disk).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use crate::cli::{single_entry, write_atomic, MessageFormat, Output};
@@ -160,10 +164,6 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             format!("`{}` is outside the git repository", file.display()),
         ));
     };
-    let tar = match git(&["archive", "--format=tar", &commit], &here) {
-        Ok(t) => t,
-        Err(e) => return Err(fail(out, format!("git archive {rev} failed: {e}"))),
-    };
     let dir = match tempfile::Builder::new().prefix("tuskc-rev-").tempdir() {
         Ok(d) => d,
         Err(e) => {
@@ -173,8 +173,20 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             ))
         }
     };
-    if let Err(e) = untar(&tar, dir.path()) {
-        return Err(fail(out, format!("cannot extract {rev}: {e}")));
+    let project_dir = match project_dir_at(&commit, &rel, &top) {
+        Ok(d) => d,
+        Err(e) => return Err(fail(out, format!("cannot read {rev}: {e}"))),
+    };
+    match checkout(&commit, &project_dir, &top, dir.path()) {
+        Ok(skipped) => {
+            for link in skipped {
+                out.warn(Diagnostic::warning(
+                    Code::Io,
+                    format!("`{}` at {rev} is a symlink leading outside the project's directory; it is not read", link.display()),
+                ));
+            }
+        }
+        Err(e) => return Err(fail(out, format!("cannot read {rev}: {e}"))),
     }
     let at = dir.path().join(&rel);
     if !at.exists() {
@@ -191,21 +203,192 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
     })
 }
 
-/// Extract a tar archive (as `git archive` writes it) with the system `tar`.
-fn untar(bytes: &[u8], into: &Path) -> std::io::Result<()> {
-    let mut child = Command::new("tar")
-        .args(["-x", "-f", "-", "-C"])
-        .arg(into)
-        .stdin(std::process::Stdio::piped())
-        .spawn()?;
-    if let Some(stdin) = child.stdin.as_mut() {
-        stdin.write_all(bytes)?;
+/// The project directory `rel` (a file or directory inside the repository, relative to its top `top`) belongs to
+/// at `commit`, as [`crate::project::discover`] finds it on disk: a directory itself; for a file, the nearest
+/// directory upwards holding a manifest at that commit, else the file's own directory.
+fn project_dir_at(commit: &str, rel: &Path, top: &Path) -> Result<PathBuf, String> {
+    let is_dir = rel.as_os_str().is_empty()
+        || ls_tree(commit, rel, top, false)?
+            .first()
+            .is_some_and(|e| e.kind == "tree");
+    if is_dir {
+        return Ok(rel.to_path_buf());
     }
-    let status = child.wait()?;
-    if status.success() {
-        Ok(())
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    for dir in parent.ancestors() {
+        let manifest = dir.join(crate::project::MANIFEST);
+        if !ls_tree(commit, &manifest, top, false)?.is_empty() {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    Ok(parent.to_path_buf())
+}
+
+/// One entry of `git ls-tree -z`.
+struct TreeEntry {
+    mode: String,
+    kind: String,
+    object: String,
+    path: PathBuf,
+}
+
+/// `git ls-tree -z [-r] COMMIT -- PATH` from the repository's top (paths relative to it; the empty path is the
+/// whole tree).
+fn ls_tree(
+    commit: &str,
+    path: &Path,
+    top: &Path,
+    recursive: bool,
+) -> Result<Vec<TreeEntry>, String> {
+    let spec = if path.as_os_str().is_empty() {
+        ".".to_string()
     } else {
-        Err(std::io::Error::other(format!("tar exited with {status}")))
+        path.to_string_lossy().into_owned()
+    };
+    let mut args = vec!["ls-tree", "-z", "--full-tree"];
+    if recursive {
+        args.push("-r");
+    }
+    args.extend([commit, "--", &spec]);
+    let listing = git(&args, top)?;
+    let mut entries = Vec::new();
+    for record in listing.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        // `<mode> SP <type> SP <object> TAB <path>`; the path is raw bytes with `-z`.
+        let text = String::from_utf8_lossy(record);
+        let Some((head, path)) = text.split_once('\t') else {
+            return Err(format!("unexpected `git ls-tree` line {text:?}"));
+        };
+        let mut fields = head.split(' ');
+        let (Some(mode), Some(kind), Some(object)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(format!("unexpected `git ls-tree` line {text:?}"));
+        };
+        entries.push(TreeEntry {
+            mode: mode.to_string(),
+            kind: kind.to_string(),
+            object: object.to_string(),
+            path: PathBuf::from(path),
+        });
+    }
+    Ok(entries)
+}
+
+/// A path from a tree, as a relative path of plain names, or `None` (`..`, `.`, absolute): never written.
+fn confined(path: &Path) -> Option<&Path> {
+    (path.components().count() > 0 && path.components().all(|c| matches!(c, Component::Normal(_))))
+        .then_some(path)
+}
+
+/// Does the symlink at `link` (relative, confined), pointing at `target`, stay inside `inside` (relative)? Judged
+/// on the names alone, as the link sits in the tree.
+fn link_stays_inside(link: &Path, target: &Path, inside: &Path) -> bool {
+    if target.is_absolute() {
+        return false;
+    }
+    let mut at: Vec<Component> = link
+        .parent()
+        .unwrap_or(Path::new(""))
+        .components()
+        .collect();
+    for c in target.components() {
+        match c {
+            Component::Normal(_) => at.push(c),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if at.pop().is_none() {
+                    return false;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+    }
+    at.iter().collect::<PathBuf>().starts_with(inside)
+}
+
+/// Write the files of `dir` (relative to the repository's top `top`) at `commit` into `into`, at the same relative
+/// paths, and mark `into` as the repository's top (an empty `.git`), so the project is discovered there as in the
+/// working tree. Returns the symlinks skipped because they lead outside `dir`.
+fn checkout(commit: &str, dir: &Path, top: &Path, into: &Path) -> Result<Vec<PathBuf>, String> {
+    let io = |what: &Path, e: std::io::Error| format!("cannot write `{}`: {e}", what.display());
+    std::fs::create_dir_all(into.join(".git")).map_err(|e| io(into, e))?;
+    std::fs::create_dir_all(into.join(dir)).map_err(|e| io(into, e))?;
+    let mut files = Vec::new();
+    for e in ls_tree(commit, dir, top, true)? {
+        // Submodules (`commit` entries) have no content in this repository.
+        if e.kind != "blob" {
+            continue;
+        }
+        let Some(path) = confined(&e.path) else {
+            return Err(format!("the tree holds an unsafe path {:?}", e.path));
+        };
+        files.push((e.mode, e.object, path.to_path_buf()));
+    }
+    let objects: String = files.iter().map(|(_, o, _)| format!("{o}\n")).collect();
+    let batch = cat_file_batch(objects.into_bytes(), top)?;
+    let mut rest = batch.as_slice();
+    let mut skipped = Vec::new();
+    for (mode, _, path) in &files {
+        // `<object> SP <type> SP <size> LF <content> LF`
+        let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            return Err("`git cat-file --batch` ended early".into());
+        };
+        let header = String::from_utf8_lossy(&rest[..nl]).into_owned();
+        let size: usize = header
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("unexpected `git cat-file` header {header:?}"))?;
+        let Some(content) = rest.get(nl + 1..nl + 1 + size) else {
+            return Err("`git cat-file --batch` ended early".into());
+        };
+        rest = rest.get(nl + 2 + size..).unwrap_or_default();
+        let dest = into.join(path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        if mode == "120000" {
+            let target = PathBuf::from(String::from_utf8_lossy(content).into_owned());
+            if !link_stays_inside(path, &target, dir) {
+                skipped.push(path.clone());
+                continue;
+            }
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(&target, &dest).map_err(|e| io(&dest, e))?;
+            #[cfg(not(unix))]
+            skipped.push(path.clone());
+        } else {
+            std::fs::write(&dest, content).map_err(|e| io(&dest, e))?;
+        }
+    }
+    Ok(skipped)
+}
+
+/// The objects named one per line in `request`, through one `git cat-file --batch`.
+fn cat_file_batch(request: Vec<u8>, top: &Path) -> Result<Vec<u8>, String> {
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(top)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    // Written from another thread: git answers while it reads, and a full pipe each way would stall both.
+    let writer = child.stdin.take().map(|mut stdin| {
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&request);
+        })
+    });
+    let outp = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    if outp.status.success() {
+        Ok(outp.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&outp.stderr).trim().to_string())
     }
 }
 
@@ -253,4 +436,40 @@ pub fn diff(old: &str, new: &str, project: &Path, out: &mut Output) -> u8 {
         );
     }
     u8::from(breaking > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_paths_are_confined() {
+        assert!(confined(Path::new("a/b.tsk")).is_some());
+        for bad in ["../a.tsk", "a/../../b", "/etc/passwd", "./a", ""] {
+            assert!(confined(Path::new(bad)).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn symlinks_must_stay_inside_the_project() {
+        let inside = Path::new("deploy/config");
+        let ok = |link: &str, target: &str| {
+            link_stays_inside(Path::new(link), Path::new(target), inside)
+        };
+        assert!(ok("deploy/config/a.tsk", "b.tsk"));
+        assert!(ok("deploy/config/sub/a.tsk", "../b.tsk"));
+        assert!(!ok("deploy/config/a.tsk", "../b.tsk"));
+        assert!(!ok("deploy/config/a.tsk", "../../../../etc/passwd"));
+        assert!(!ok("deploy/config/a.tsk", "/etc/passwd"));
+        assert!(link_stays_inside(
+            Path::new("a.tsk"),
+            Path::new("sub/b.tsk"),
+            Path::new("")
+        ));
+        assert!(!link_stays_inside(
+            Path::new("a.tsk"),
+            Path::new("../b.tsk"),
+            Path::new("")
+        ));
+    }
 }

@@ -276,25 +276,33 @@ impl Exporter<'_> {
                     let p = json!({ "pattern": regex });
                     all_of.push(if *negated { json!({ "not": p }) } else { p });
                 }
-                ConstraintKind::Format(f) => match f.name.as_str() {
-                    "hostname" | "email" | "ipv4" | "ipv6" | "uuid" => j["format"] = json!(f.name),
-                    "url" => j["format"] = json!("uri"),
-                    "ip" => all_of
-                        .push(json!({ "anyOf": [{ "format": "ipv4" }, { "format": "ipv6" }] })),
-                    other => {
-                        // No standard format with tuskc's meaning: the same rule as a pattern.
-                        j["x-tuskc-format"] = json!(other);
-                        if let Some(p) = format_pattern(other) {
-                            all_of.push(json!({ "pattern": p }));
+                ConstraintKind::Format(f) => {
+                    if let Some(format) = crate::schema::format(&f.name) {
+                        let fragment = (format.schema)();
+                        let standard = fragment == json!({ "format": f.name });
+                        if !standard {
+                            // Not JSON Schema's format of that name: named for readers, checked by the fragment.
+                            j["x-tuskc-format"] = json!(f.name);
+                        }
+                        match fragment.get("format") {
+                            Some(name) if standard && j.get("format").is_none() => {
+                                j["format"] = name.clone();
+                            }
+                            _ => all_of.push(fragment),
                         }
                     }
-                },
+                }
                 ConstraintKind::Unique => j["uniqueItems"] = json!(true),
             }
         }
         match all_of.len() {
             0 => {}
-            1 if j.get("pattern").is_none() && all_of[0].get("pattern").is_some() => {
+            // A lone `{"pattern": ...}` (and nothing else) needs no `allOf`.
+            1 if j.get("pattern").is_none()
+                && all_of[0]
+                    .as_object()
+                    .is_some_and(|o| o.len() == 1 && o.contains_key("pattern")) =>
+            {
                 j["pattern"] = all_of[0]["pattern"].clone();
             }
             _ => j["allOf"] = Json::Array(all_of),
@@ -310,19 +318,6 @@ fn number(v: f64) -> Json {
     }
 }
 
-/// ECMA-262-compatible patterns for tuskc's own formats.
-fn format_pattern(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "duration" => r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d|w))+$",
-        "bytesize" => r"^[0-9]+(\.[0-9]+)? ?([kKMGTP]i?B?|B)?$",
-        "semver" => {
-            r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
-        }
-        "cidr" => r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$",
-        _ => return None,
-    })
-}
-
 /// A validator for an application's JSON Schema (offline: no remote `$ref`s), or why it cannot be used.
 pub fn compile(schema_text: &str, name: &str) -> Result<jsonschema::Validator, Diagnostic> {
     let schema: Json = serde_json::from_str(schema_text).map_err(|e| {
@@ -331,8 +326,7 @@ pub fn compile(schema_text: &str, name: &str) -> Result<jsonschema::Validator, D
             format!("`{name}` is not JSON: {e}"),
         )
     })?;
-    jsonschema::options()
-        .should_validate_formats(true)
+    crate::schema::format_validator_options()
         .build(&schema)
         .map_err(|e| {
             Diagnostic::error(

@@ -366,3 +366,100 @@ provider aws {
     assert!(sink.is_empty(), "{:?}", sink.into_sorted());
     insta::assert_snapshot!(out.unwrap());
 }
+
+/// The real binary under umask 022, which narrows a 0664 file created with that mode to 0644.
+#[cfg(unix)]
+fn tuskc_umask_022(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_tuskc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// A replaced file keeps its mode exactly, past the umask: `fmt` and `build -o` (one writer for every command).
+#[cfg(unix)]
+#[test]
+fn replaced_files_keep_group_write_past_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let f = tmp.path().join("x.tsk");
+    std::fs::write(&f, "a:1\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let o = tuskc_umask_022(tmp.path(), &["fmt", "x.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "a: 1\n");
+    assert_eq!(mode(&f), 0o664);
+
+    let out = tmp.path().join("out.json");
+    std::fs::write(&out, "old\n").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let o = tuskc_umask_022(tmp.path(), &["build", "x.tsk", "-o", "out.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\n  \"a\": 1\n}\n");
+    assert_eq!(mode(&out), 0o664);
+
+    // A new file is 0644 less the umask, as before.
+    let o = tuskc_umask_022(tmp.path(), &["build", "x.tsk", "-o", "new.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(mode(&tmp.path().join("new.json")), 0o644);
+}
+
+/// `fmt DIR` does not follow symlinks: a `ln -s ..` loop finishes, and each file is formatted once (also when two
+/// paths name it). A file outside the tree reached by a link is not the user's to rewrite and is left alone.
+#[cfg(unix)]
+#[test]
+fn fmt_walk_does_not_follow_symlinks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("proj");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.tsk"), "a:1\n").unwrap();
+    std::fs::write(dir.join("sub/b.tsk"), "b:1\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+    std::fs::write(tmp.path().join("outside.tsk"), "o:1\n").unwrap();
+    std::os::unix::fs::symlink("../outside.tsk", dir.join("link.tsk")).unwrap();
+    let o = tuskc(&dir, &["fmt", "--check", ".", "sub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "a.tsk\nsub/b.tsk\n");
+    let o = tuskc(&dir, &["fmt"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("formatted 2 files, 0 already formatted"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("outside.tsk")).unwrap(),
+        "o:1\n"
+    );
+    // Named on the command line, a link is followed as any path is.
+    let o = tuskc(&dir, &["fmt", "link.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("outside.tsk")).unwrap(),
+        "o: 1\n"
+    );
+}
+
+/// `.gitignore`d files are not formatted by `fmt DIR` (in a git repository or not); named explicitly they are.
+#[test]
+fn fmt_walk_skips_gitignored_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("gen")).unwrap();
+    std::fs::write(dir.join(".gitignore"), "gen/\nscratch.tsk\n").unwrap();
+    std::fs::write(dir.join("a.tsk"), "a:1\n").unwrap();
+    std::fs::write(dir.join("scratch.tsk"), "s:1\n").unwrap();
+    std::fs::write(dir.join("gen/out.tsk"), "g:1\n").unwrap();
+    let o = tuskc(dir, &["fmt", "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "a.tsk\n");
+    let o = tuskc(dir, &["fmt", "--check", "scratch.tsk"]);
+    assert_eq!(text(&o.stdout), "scratch.tsk\n");
+}

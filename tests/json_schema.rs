@@ -162,3 +162,157 @@ plain: ["x", "x"]
         }
     }
 }
+
+/// A tusk string literal holding exactly `s`.
+fn tusk_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' | '\\' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `check`'s verdict on `s` as a `string(format NAME)`, and the verdict of `check --json-schema` on the schema
+/// `schema export` writes for the same project: (tuskc, jsonschema).
+fn format_verdicts(name: &str, s: &str) -> (bool, bool) {
+    thread_local! {
+        static DIR: tempfile::TempDir = tempfile::tempdir().unwrap();
+    }
+    DIR.with(|dir| {
+        let file = dir.path().join("f.tsk");
+        std::fs::write(
+            &file,
+            format!("bind v: string(format {name})\nv: {}\n", tusk_string(s)),
+        )
+        .unwrap();
+        let mut session = Session::open(&file).unwrap();
+        let program = session.load(&file).unwrap();
+        let inputs = session.env_inputs(&[], &[], false);
+        let target = session.all_targets(&program).remove(0);
+        let built = session.build(&program, &target, None, &inputs);
+        let mut diags = session.take_diagnostics();
+        // Warnings (a URL with a password in it looks like a credential) are not verdicts.
+        diags.retain(|d| d.severity == tuskc::diagnostic::Severity::Error);
+        assert!(
+            diags.iter().all(|d| d.code.as_str() == "TSK0504"),
+            "{name} {s:?}: {diags:?}"
+        );
+        let (_, value) = built.unwrap();
+        let bindings: Vec<&tuskc::schema::Binding> = program
+            .layer(&tuskc::value::LayerId::Base)
+            .unwrap()
+            .bindings
+            .iter()
+            .collect();
+        let doc =
+            tuskc::json_schema::export(&program.schemas, &bindings, None, "f", &session.sources);
+        let validator = tuskc::json_schema::compile(&doc.to_string(), "f.json").unwrap();
+        let violations =
+            tuskc::json_schema::validate(&validator, &value, "f.json", &session.sources);
+        (diags.is_empty(), violations.is_empty())
+    })
+}
+
+/// Strings near each format: valid samples, near misses, and random edits of both.
+fn near_formats() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    const SEEDS: &[&str] = &[
+        "https://example.com/x?y=1#z",
+        "file:///etc/hosts",
+        "http://[::1]:8080/",
+        "http://[::1",
+        "localhost:8080",
+        "mailto:ops@example.com",
+        "http://user@host/p%20q",
+        "http://a b/",
+        "ops@example.com",
+        "\"quoted local\"@example.com",
+        "ops@[10.0.0.1]",
+        "ops@@example.com",
+        "db-1.example.com",
+        "xn--bcher-kva.example",
+        "ab--c.example",
+        "example.com.",
+        "10.0.0.1",
+        "010.0.0.1",
+        "::ffff:10.0.0.1",
+        "fe80::1%eth0",
+        "1::2::3",
+        "10.0.0.0/16",
+        "2001:db8::/32",
+        "1.0.0-rc.1+build.5",
+        "1.0.0-01",
+        "1.0.0-0a",
+        "01.0.0",
+        "1.2",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "123E4567-E89B-12D3-A456-42661417400G",
+        "1h30m",
+        "512MiB",
+        "",
+    ];
+    let seed = proptest::sample::select(SEEDS);
+    let edit = (
+        0usize..64,
+        0u8..3,
+        proptest::sample::select(
+            &[
+                ':', '/', '@', '.', '[', ']', '%', '-', '+', '#', '?', '0', '9', 'a', 'Z', 'é',
+                ' ', '"', '\\',
+            ][..],
+        ),
+    );
+    (seed, proptest::collection::vec(edit, 0..4)).prop_map(|(seed, edits)| {
+        let mut chars: Vec<char> = seed.chars().collect();
+        for (at, kind, c) in edits {
+            let at = at % (chars.len() + 1);
+            match kind {
+                0 => chars.insert(at, c),
+                1 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                _ if at < chars.len() => chars[at] = c,
+                _ => chars.push(c),
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// `check` and `check --json-schema` on the exported schema give the same verdict on every format.
+    #[test]
+    fn format_checks_agree_with_the_exported_schema(
+        s in near_formats(),
+        name in proptest::sample::select(&[
+            "hostname", "url", "email", "ipv4", "ipv6", "ip", "cidr", "semver", "duration", "bytesize", "uuid",
+        ][..]),
+    ) {
+        let (tuskc, jsonschema) = format_verdicts(name, &s);
+        proptest::prop_assert_eq!(tuskc, jsonschema, "{} {:?}", name, s);
+    }
+}
+
+/// The cases the issue names, and each format's table entry used by both sides.
+#[test]
+fn format_verdicts_on_named_cases() {
+    for (name, s, ok) in [
+        ("url", "file:///etc/hosts", true),
+        ("url", "http://[::1", false),
+        ("url", "localhost:8080", false),
+        ("semver", "1.0.0-01", false),
+        ("semver", "1.0.0-0a", true),
+    ] {
+        assert_eq!(format_verdicts(name, s), (ok, ok), "{name} {s:?}");
+    }
+}

@@ -315,3 +315,84 @@ fn schema_diff_between_files_and_git_revisions() {
         stderr(&o)
     );
 }
+
+/// A revision is read from git's tree, not through `git archive`: a schema file marked `export-ignore` is still
+/// there, and a project in a subdirectory (with its manifest and a module it `use`s) is read as it was, with nothing
+/// else of the repository written. A symlink leading out of the project is not followed (a warning names it).
+#[test]
+fn schema_diff_reads_the_revision_tree_not_an_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let project = d.join("deploy/config");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(d.join(".gitattributes"), "schemas.tsk export-ignore\n").unwrap();
+    std::fs::write(
+        project.join("tuskc.toml"),
+        "[project]\nentries = [\"app.tsk\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("schemas.tsk"),
+        V1.split("[database").next().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("app.tsk"),
+        "use \"schemas.tsk\"\n[database: Database]\nhost: \"db.internal\"\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("outside.tsk"), "schema Outside { a: int }\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../../outside.tsk", project.join("escape.tsk")).unwrap();
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "v1"]);
+
+    // The working tree and HEAD are the same project: no changes, from the top and from inside the project.
+    let o = tuskc_in(
+        d,
+        &[
+            "schema",
+            "diff",
+            "HEAD",
+            "deploy/config",
+            "--path",
+            "deploy/config",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "0 changes: 0 breaking, 0 compatible\n");
+    #[cfg(unix)]
+    assert!(
+        stderr(&o).contains("deploy/config/escape.tsk` at HEAD is a symlink leading outside"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tuskc_in(&project, &["schema", "diff", "HEAD:app.tsk", "app.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "0 changes: 0 breaking, 0 compatible\n");
+
+    // A breaking change in the export-ignored module is seen against the revision.
+    std::fs::write(
+        project.join("schemas.tsk"),
+        V3_BREAKING.split("type Extra").next().unwrap(),
+    )
+    .unwrap();
+    let o = tuskc_in(
+        d,
+        &[
+            "schema",
+            "diff",
+            "HEAD",
+            "deploy/config",
+            "--path",
+            "deploy/config",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("breaking    Database.port: range tightened"),
+        "{}",
+        stdout(&o)
+    );
+}
