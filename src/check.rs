@@ -93,6 +93,50 @@ impl<'a> Checker<'a> {
         format!("set in {} at {}:{}", o.layer, f.name, lc.line)
     }
 
+    /// Where `key` is written for the definition set at `at`: `at` is a value's place (`key: value`,
+    /// `key = value`) or already its key's (an object's). The key is read back from the text before the value and
+    /// kept only when it spells `key`; a value that came from elsewhere (through a reference) keeps its own place.
+    fn key_span(&self, at: &Origin, key: &str) -> Span {
+        if spells_key(self.text(at.file, at.span), key) {
+            return at.span;
+        }
+        let text = self.sources.get(at.file).text.as_str();
+        let Some(before) = text.get(..at.span.start as usize) else {
+            return at.span;
+        };
+        let Some(before) = before
+            .trim_end_matches([' ', '\t'])
+            .strip_suffix([':', '='])
+        else {
+            return at.span;
+        };
+        let before = before.trim_end_matches([' ', '\t']);
+        let end = before.len();
+        let from = match before.strip_suffix('"') {
+            // The opening quote: the nearest `"` not escaped by an odd run of backslashes.
+            Some(inner) => {
+                let mut upto = inner.len();
+                loop {
+                    let Some(q) = inner[..upto].rfind('"') else {
+                        return at.span;
+                    };
+                    let slashes = inner[..q].bytes().rev().take_while(|&b| b == b'\\').count();
+                    if slashes % 2 == 0 {
+                        break q;
+                    }
+                    upto = q;
+                }
+            }
+            None => before
+                .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                .len(),
+        };
+        match text.get(from..end) {
+            Some(written) if spells_key(written, key) => Span::new(from, end),
+            _ => at.span,
+        }
+    }
+
     fn value_label(&self, d: Diagnostic, v: &Value, what: String) -> Diagnostic {
         self.origin_label(d, &v.origin, what)
     }
@@ -717,7 +761,11 @@ impl<'a> Checker<'a> {
             Code::UnknownField,
             format!("unknown field `{k}` in `{path}`"),
         );
-        let mut d = self.origin_label(d, at, format!("`{k}` is not declared"));
+        let at = Origin {
+            span: self.key_span(at, k),
+            ..*at
+        };
+        let mut d = self.origin_label(d, &at, format!("`{k}` is not declared"));
         let start = decl_span(decl).start as usize;
         let open = Span::new(start, start + 1);
         d = d.secondary(
@@ -1384,6 +1432,41 @@ pub fn within(x: f64, b: &Bounds) -> bool {
         .max
         .is_none_or(|(m, excl)| if excl { x < m } else { x <= m });
     lo && hi
+}
+
+/// Does the key token `written` (a name, a number or a quoted string) spell `key`?
+fn spells_key(written: &str, key: &str) -> bool {
+    let Some(inner) = written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) else {
+        return written == key;
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('u') => {
+                let rest = chars.as_str();
+                let Some(hex) = rest.strip_prefix('{').and_then(|r| r.split_once('}')) else {
+                    return false;
+                };
+                let Some(ch) = u32::from_str_radix(hex.0, 16).ok().and_then(char::from_u32) else {
+                    return false;
+                };
+                out.push(ch);
+                chars = hex.1.chars();
+            }
+            Some(other) => out.push(other),
+            None => return false,
+        }
+    }
+    out == key
 }
 
 fn join(path: &str, key: &str) -> String {
