@@ -431,8 +431,12 @@ impl<'a> Evaluator<'a> {
             ExprKind::Variable { name, path } => self.eval_variable(name, path, ctx),
             ExprKind::Reference(path) => self.eval_reference(path, ctx),
             ExprKind::Directive {
-                name, args, parens, ..
-            } => self.eval_directive(name, args, *parens, e.span, ctx),
+                name,
+                args,
+                parens,
+                implied_default,
+                ..
+            } => self.eval_directive(name, args, *parens, *implied_default, e.span, ctx),
             ExprKind::Unary(op, inner) => {
                 let v = self.eval(inner, ctx)?;
                 let used = match op {
@@ -727,6 +731,7 @@ impl<'a> Evaluator<'a> {
         name: &Ident,
         args: &[Expr],
         parens: bool,
+        implied_default: bool,
         span: Span,
         ctx: &Ctx,
     ) -> Option<Value> {
@@ -772,13 +777,22 @@ impl<'a> Evaluator<'a> {
                     None => match args.get(1) {
                         // A text default is `@env` text too: a schema converts it like the variable's value.
                         // A secret default is passed whole: never converted, so never read.
-                        Some(d) => self.eval(d, ctx).map(|v| match v.kind {
-                            ValueKind::String(_) if !v.secret => Value {
-                                env: Some(var.as_str().into()),
-                                ..v
-                            },
-                            _ => v,
-                        }),
+                        Some(d) => {
+                            if implied_default {
+                                self.sink.push(
+                                    Diagnostic::warning(Code::EnvVarEmpty, format!("environment variable `{var}` is not set: built as \"\""))
+                                        .primary(file, span, "the quoted TuskLang form builds an unset variable to \"\"")
+                                        .help(format!("set {var} in the environment or pass `--var {var}=VALUE`, or write `@env(\"{var}\", \"\")` to mean \"\" (`tuskc fmt` rewrites the quoted form to it)")),
+                                );
+                            }
+                            self.eval(d, ctx).map(|v| match v.kind {
+                                ValueKind::String(_) if !v.secret => Value {
+                                    env: Some(var.as_str().into()),
+                                    ..v
+                                },
+                                _ => v,
+                            })
+                        }
                         None => {
                             self.sink.push(
                                 Diagnostic::error(Code::EnvVarMissing, format!("environment variable `{var}` is not set"))
