@@ -8,7 +8,7 @@
 //! wins (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
 //! configuration sets, in schema order.
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
 use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
 use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
@@ -187,7 +187,7 @@ impl<'a> Checker<'a> {
         let shown = if b.path.is_empty() {
             "the configuration".to_string()
         } else {
-            b.path.join(".")
+            show_path(b.path.iter().map(String::as_str))
         };
         let rel = &b.path[from.min(b.path.len())..];
         if let Some(v) = get_path_mut(root, rel) {
@@ -202,7 +202,7 @@ impl<'a> Checker<'a> {
             root.get_path(&b.path[from..n])
                 .is_some_and(|p| !matches!(p.kind, ValueKind::Object(_)))
         }) {
-            let parent = b.path[..depth].join(".");
+            let parent = show_path(b.path[..depth].iter().map(String::as_str));
             errs.push(
                 Diagnostic::error(
                     Code::BoundPathMissing,
@@ -759,13 +759,13 @@ impl<'a> Checker<'a> {
     ) -> Diagnostic {
         let d = Diagnostic::error(
             Code::UnknownField,
-            format!("unknown field `{k}` in `{path}`"),
+            format!("unknown field `{}` in `{path}`", show_key(k)),
         );
         let at = Origin {
             span: self.key_span(at, k),
             ..*at
         };
-        let mut d = self.origin_label(d, &at, format!("`{k}` is not declared"));
+        let mut d = self.origin_label(d, &at, format!("`{}` is not declared", show_key(k)));
         let start = decl_span(decl).start as usize;
         let open = Span::new(start, start + 1);
         d = d.secondary(
@@ -815,7 +815,8 @@ impl<'a> Checker<'a> {
                     let segs: Vec<String> = r.segments.iter().map(|s| s.name.clone()).collect();
                     if let Some(val) = obj.get_path(&segs) {
                         let at = self.set_at(&val.origin);
-                        let text = format!("`{}` is {} ({at})", r.dotted(), val.describe());
+                        let shown = show_path(r.segments.iter().map(|s| s.name.as_str()));
+                        let text = format!("`{shown}` is {} ({at})", val.describe());
                         d = if labelled {
                             d.secondary(val.origin.file, val.origin.span, text)
                         } else {
@@ -1111,7 +1112,7 @@ impl<'a> Duty<'a> {
             path: if b.path.is_empty() {
                 "the configuration".to_string()
             } else {
-                b.path.join(".")
+                show_path(b.path.iter().map(String::as_str))
             },
             depth: 0,
             docs: Docs::default(),
@@ -1469,10 +1470,11 @@ fn spells_key(written: &str, key: &str) -> bool {
     out == key
 }
 
+/// The path of `key` in the object at `path`, as messages show it (`show_key`).
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "the configuration" {
-        key.to_string()
+        show_key(key).into_owned()
     } else {
-        format!("{path}.{key}")
+        format!("{path}.{}", show_key(key))
     }
 }

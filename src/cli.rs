@@ -1027,7 +1027,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         session.usage_error = true;
         let mut d = Diagnostic::error(
             Code::KeyNotFound,
-            format!("`{}` is not a key of target {target}", a.key),
+            format!(
+                "`{}` is not a key of target {target}",
+                crate::diagnostic::show_key(&a.key)
+            ),
         );
         // Suggest from the deepest object the path reaches.
         let mut cur = &root;
@@ -1043,7 +1046,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
                         if let Some(s) = did_you_mean(seg, m.keys().map(|k| &**k)) {
                             let mut p = reached.clone();
                             p.push(s.to_string());
-                            d = d.help(format!("did you mean `{}`?", p.join(".")));
+                            d = d.help(format!(
+                                "did you mean `{}`?",
+                                crate::diagnostic::show_path(p.iter().map(String::as_str))
+                            ));
                         }
                     }
                     break;

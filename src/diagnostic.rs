@@ -414,6 +414,32 @@ impl std::fmt::Display for Code {
     }
 }
 
+/// A key as messages show it: as written when every character prints as itself, else as its quoted literal
+/// (`"a\nb"`, the way it is written in a file), so a key holding a line break or a control character can neither
+/// break a message's line nor pass for another key. Every message that names a key or a path shows it through this.
+pub fn show_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        std::borrow::Cow::Owned(crate::syntax::ast::quote(key))
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    }
+}
+
+/// A key path as messages show it: each key by [`show_key`], joined by `.`.
+pub fn show_path<'k>(keys: impl IntoIterator<Item = &'k str>) -> String {
+    let mut out = String::new();
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&show_key(k));
+    }
+    out
+}
+
 /// "Did you mean `x`?" for near-miss names: the closest candidate by Jaro-Winkler, if close enough.
 pub fn did_you_mean<'a>(
     name: &str,

@@ -10,7 +10,7 @@
 
 use indexmap::IndexMap;
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
 use crate::lower::{LeafData, ModuleLoader};
 use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
 use crate::secrets::Lookup;
@@ -240,7 +240,7 @@ impl<'a> Evaluator<'a> {
         }
         let mut path = Vec::new();
         if find(&self.merged.root, id, &mut path) {
-            return path.join(".");
+            return show_path(path.iter().map(String::as_str));
         }
         self.merged
             .vars
@@ -612,7 +612,7 @@ impl<'a> Evaluator<'a> {
                 None => {
                     let mut d = Diagnostic::error(
                         Code::BadPath,
-                        format!("`{shown}` has no `{}`", seg.name),
+                        format!("`{shown}` has no `{}`", show_key(&seg.name)),
                     )
                     .primary(
                         ctx.file(),
@@ -659,7 +659,11 @@ impl<'a> Evaluator<'a> {
                     None => {
                         let mut d = Diagnostic::error(
                             Code::UndefinedReference,
-                            format!("`{}` has no key `{}`", full.join("."), seg.name),
+                            format!(
+                                "`{}` has no key `{}`",
+                                show_path(full.iter().map(String::as_str)),
+                                show_key(&seg.name)
+                            ),
                         )
                         .primary(
                             ctx.file(),
@@ -676,7 +680,7 @@ impl<'a> Evaluator<'a> {
             }
             let via = Some((ctx.file(), path.span));
             let v = self.eval_node(node, via)?;
-            let v = self.descend(v, rest, &full.join("."), ctx)?;
+            let v = self.descend(v, rest, &show_path(full.iter().map(String::as_str)), ctx)?;
             return Some(Value {
                 origin: ctx.origin(path.span),
                 ..v
@@ -685,7 +689,10 @@ impl<'a> Evaluator<'a> {
         let dotted = path.dotted();
         let mut d = Diagnostic::error(
             Code::UndefinedReference,
-            format!("undefined reference `{dotted}`"),
+            format!(
+                "undefined reference `{}`",
+                show_path(path.segments.iter().map(|s| s.name.as_str()))
+            ),
         )
         .primary(ctx.file(), path.span, "no key of this name in this target");
         let mut candidates: Vec<&str> = self.merged.root.fields.keys().map(|k| &**k).collect();

@@ -389,7 +389,9 @@ pub fn quote(text: &str) -> String {
             '\r' => s.push_str("\\r"),
             '\0' => s.push_str("\\0"),
             '$' => s.push_str("\\$"),
-            c if c.is_control() => s.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                s.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => s.push(c),
         }
     }
