@@ -560,6 +560,9 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     let Some(entry) = single_entry(&mut session) else {
         return out.finish(session);
     };
+    // Building needs the lowered layers, not the syntax trees they were lowered from (a tree is about 25 times its
+    // source: docs/performance.md, "Memory").
+    session.keep_syntax = false;
     let Some(program) = session.load(&entry) else {
         return out.finish(session);
     };
@@ -935,6 +938,8 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     }
     let mut checked = 0;
     let mut failed = Vec::new();
+    // Checking needs the lowered layers, not the syntax trees (as `build`).
+    session.keep_syntax = false;
     for entry in session.project.entries.clone() {
         let Some(program) = session.load(&entry) else {
             continue;
