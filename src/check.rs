@@ -10,7 +10,7 @@
 //! reported) is never checked, nor is a binding beneath it or an `assert` that reads it: each would only repeat
 //! that error, and the rest of the target is checked as usual.
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
 use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
 use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
@@ -95,6 +95,50 @@ impl<'a> Checker<'a> {
         format!("set in {} at {}:{}", o.layer, f.name, lc.line)
     }
 
+    /// Where `key` is written for the definition set at `at`: `at` is a value's place (`key: value`,
+    /// `key = value`) or already its key's (an object's). The key is read back from the text before the value and
+    /// kept only when it spells `key`; a value that came from elsewhere (through a reference) keeps its own place.
+    fn key_span(&self, at: &Origin, key: &str) -> Span {
+        if spells_key(self.text(at.file, at.span), key) {
+            return at.span;
+        }
+        let text = self.sources.get(at.file).text.as_str();
+        let Some(before) = text.get(..at.span.start as usize) else {
+            return at.span;
+        };
+        let Some(before) = before
+            .trim_end_matches([' ', '\t'])
+            .strip_suffix([':', '='])
+        else {
+            return at.span;
+        };
+        let before = before.trim_end_matches([' ', '\t']);
+        let end = before.len();
+        let from = match before.strip_suffix('"') {
+            // The opening quote: the nearest `"` not escaped by an odd run of backslashes.
+            Some(inner) => {
+                let mut upto = inner.len();
+                loop {
+                    let Some(q) = inner[..upto].rfind('"') else {
+                        return at.span;
+                    };
+                    let slashes = inner[..q].bytes().rev().take_while(|&b| b == b'\\').count();
+                    if slashes % 2 == 0 {
+                        break q;
+                    }
+                    upto = q;
+                }
+            }
+            None => before
+                .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                .len(),
+        };
+        match text.get(from..end) {
+            Some(written) if spells_key(written, key) => Span::new(from, end),
+            _ => at.span,
+        }
+    }
+
     fn value_label(&self, d: Diagnostic, v: &Value, what: String) -> Diagnostic {
         self.origin_label(d, &v.origin, what)
     }
@@ -145,7 +189,7 @@ impl<'a> Checker<'a> {
         let shown = if b.path.is_empty() {
             "the configuration".to_string()
         } else {
-            b.path.join(".")
+            show_path(b.path.iter().map(String::as_str))
         };
         let rel = &b.path[from.min(b.path.len())..];
         if failed_on(root, rel) {
@@ -163,7 +207,7 @@ impl<'a> Checker<'a> {
             root.get_path(&b.path[from..n])
                 .is_some_and(|p| !matches!(p.kind, ValueKind::Object(_)))
         }) {
-            let parent = b.path[..depth].join(".");
+            let parent = show_path(b.path[..depth].iter().map(String::as_str));
             errs.push(
                 Diagnostic::error(
                     Code::BoundPathMissing,
@@ -777,9 +821,13 @@ impl<'a> Checker<'a> {
     ) -> Diagnostic {
         let d = Diagnostic::error(
             Code::UnknownField,
-            format!("unknown field `{k}` in `{path}`"),
+            format!("unknown field `{}` in `{path}`", show_key(k)),
         );
-        let mut d = self.origin_label(d, at, format!("`{k}` is not declared"));
+        let at = Origin {
+            span: self.key_span(at, k),
+            ..*at
+        };
+        let mut d = self.origin_label(d, &at, format!("`{}` is not declared", show_key(k)));
         let start = decl_span(decl).start as usize;
         let open = Span::new(start, start + 1);
         d = d.secondary(
@@ -829,7 +877,8 @@ impl<'a> Checker<'a> {
                     let segs: Vec<String> = r.segments.iter().map(|s| s.name.clone()).collect();
                     if let Some(val) = obj.get_path(&segs) {
                         let at = self.set_at(&val.origin);
-                        let text = format!("`{}` is {} ({at})", r.dotted(), val.describe());
+                        let shown = show_path(r.segments.iter().map(|s| s.name.as_str()));
+                        let text = format!("`{shown}` is {} ({at})", val.describe());
                         d = if labelled {
                             d.secondary(val.origin.file, val.origin.span, text)
                         } else {
@@ -1147,7 +1196,7 @@ impl<'a> Duty<'a> {
             path: if b.path.is_empty() {
                 "the configuration".to_string()
             } else {
-                b.path.join(".")
+                show_path(b.path.iter().map(String::as_str))
             },
             depth: 0,
             docs: Docs::default(),
@@ -1481,10 +1530,46 @@ pub fn within(x: f64, b: &Bounds) -> bool {
     lo && hi
 }
 
+/// Does the key token `written` (a name, a number or a quoted string) spell `key`?
+fn spells_key(written: &str, key: &str) -> bool {
+    let Some(inner) = written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) else {
+        return written == key;
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('u') => {
+                let rest = chars.as_str();
+                let Some(hex) = rest.strip_prefix('{').and_then(|r| r.split_once('}')) else {
+                    return false;
+                };
+                let Some(ch) = u32::from_str_radix(hex.0, 16).ok().and_then(char::from_u32) else {
+                    return false;
+                };
+                out.push(ch);
+                chars = hex.1.chars();
+            }
+            Some(other) => out.push(other),
+            None => return false,
+        }
+    }
+    out == key
+}
+
+/// The path of `key` in the object at `path`, as messages show it (`show_key`).
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "the configuration" {
-        key.to_string()
+        show_key(key).into_owned()
     } else {
-        format!("{path}.{key}")
+        format!("{path}.{}", show_key(key))
     }
 }

@@ -560,6 +560,9 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     let Some(entry) = single_entry(&mut session) else {
         return out.finish(session);
     };
+    // Building needs the lowered layers, not the syntax trees they were lowered from (a tree is about 25 times its
+    // source: docs/performance.md, "Memory").
+    session.keep_syntax = false;
     let Some(program) = session.load(&entry) else {
         return out.finish(session);
     };
@@ -957,6 +960,8 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     }
     let mut checked = 0;
     let mut failed = Vec::new();
+    // Checking needs the lowered layers, not the syntax trees (as `build`).
+    session.keep_syntax = false;
     for entry in session.project.entries.clone() {
         let Some(program) = session.load(&entry) else {
             continue;
@@ -1063,7 +1068,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         }
         let mut d = Diagnostic::error(
             Code::KeyNotFound,
-            format!("`{}` is not a key of target {target}", a.key),
+            format!(
+                "`{}` is not a key of target {target}",
+                crate::diagnostic::show_key(&a.key)
+            ),
         );
         // Suggest from the deepest object the path reaches.
         let mut cur = &root;
@@ -1079,7 +1087,10 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
                         if let Some(s) = did_you_mean(seg, m.keys().map(|k| &**k)) {
                             let mut p = reached.clone();
                             p.push(s.to_string());
-                            d = d.help(format!("did you mean `{}`?", p.join(".")));
+                            d = d.help(format!(
+                                "did you mean `{}`?",
+                                crate::diagnostic::show_path(p.iter().map(String::as_str))
+                            ));
                         }
                     }
                     break;

@@ -257,7 +257,7 @@ codes! {
     NestingTooDeep = "0116", "nesting too deep",
         "Blocks, arrays or expressions are nested more than 128 levels deep, keys nest more than 128 levels (blocks, sections and dotted keys together), or one expression chains more than 1,000 operators. tuskc reports it rather than risk running out of stack or writing output that grows with the square of the depth.";
     QuotedDirective = "0120", "directive written inside quotes",
-        "TuskLang files often write `\"@env('X')\"`. tuskc evaluates a string that is exactly one directive call as that directive, but the canonical form is unquoted: `@env(\"X\")`. `tuskc fmt` will rewrite it.";
+        "TuskLang files often write `\"@env('X')\"`. tuskc evaluates a string that is exactly one directive call as that directive, but the canonical form is unquoted, and `tuskc fmt` rewrites it so that it means the same: `\"@env('X', 'd')\"` becomes `@env(\"X\", \"d\")`, and `\"@env('X')\"` becomes `@env(\"X\", \"\")` (unset, TuskLang builds it to `\"\"`: TSK0318).";
     SchemaNotAllowed = "0117", "schema item not allowed here",
         "`schema`, `type` and `parity` declarations belong at the top level of a file: a schema means the same in every target. `bind` may appear in `env` and `provider` blocks to check only that target's values.";
     UnterminatedInterpolation = "0130", "unterminated interpolation",
@@ -324,6 +324,8 @@ codes! {
         "A string grew past 16 MiB, an array past 1,000,000 items, or references copied more than 500,000 values into one target: usually a chain of keys that each refer to the next one twice (`a: \"${b}${b}\"`, `b: \"${c}${c}\"`...), which doubles the size at every step. tuskc stops there rather than run out of memory.";
     SecretContent = "0317", "operation needs a secret's content",
         "A value a secret went into (`@secret(\"name\")`, or anything computed from one) may be passed whole or joined into a string (`+`, `${...}`); the result is secret too. Anything whose result or success would depend on the secret's content is an error in every `--secrets` mode, so that no outcome (an error, a chosen branch, `check`'s exit code) tells anything about the value: comparing it (`==`, `<`), arithmetic, `!`, `&&`, `||`, the condition of `? :`, naming the input of `@env`, `@file` or `@secret` with it, and checking it against a literal type or enum (`\"a\" | \"b\"`) or in an `assert`. Compare or compute in the deploy step that reads the secret, or make the choice a setting that is not secret.";
+    EnvVarEmpty = "0318", "quoted @env variable not set",
+        "TuskLang's quoted form `\"@env('X')\"` without a default builds to `\"\"` when `X` is not set, as TuskLang does, with this warning naming the variable. It means `@env(\"X\", \"\")`, which `tuskc fmt` writes instead. The unquoted `@env(\"X\")` requires the variable (TSK0306). Set the variable, or write the default you mean.";
     SchemaMismatch = "0501", "value does not match its type",
         "A value bound to a schema has the wrong type. The message shows the value, the layer and line that set it, and the schema field that declares the type.";
     MissingField = "0502", "required field missing",
@@ -414,6 +416,32 @@ impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A key as messages show it: as written when every character prints as itself, else as its quoted literal
+/// (`"a\nb"`, the way it is written in a file), so a key holding a line break or a control character can neither
+/// break a message's line nor pass for another key. Every message that names a key or a path shows it through this.
+pub fn show_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        std::borrow::Cow::Owned(crate::syntax::ast::quote(key))
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    }
+}
+
+/// A key path as messages show it: each key by [`show_key`], joined by `.`.
+pub fn show_path<'k>(keys: impl IntoIterator<Item = &'k str>) -> String {
+    let mut out = String::new();
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&show_key(k));
+    }
+    out
 }
 
 /// "Did you mean `x`?" for near-miss names: the closest candidate by Jaro-Winkler, if close enough.

@@ -6,7 +6,7 @@
 
 use indexmap::IndexMap;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{show_path, Code, Diagnostic};
 use crate::syntax::ast::{Expr, ExprKind, StrPart};
 use crate::value::{format_float, secret_reference, Value, ValueKind};
 
@@ -386,7 +386,7 @@ fn shown(path: &[String]) -> String {
     if path.is_empty() {
         "the root".to_string()
     } else {
-        path.join(".")
+        show_path(path.iter().map(String::as_str))
     }
 }
 
@@ -578,7 +578,7 @@ fn dotenv_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
             Err(why) => errors.push(
                 Diagnostic::error(
                     Code::Unrepresentable,
-                    format!("the value of `{}` cannot be written as dotenv", path.join(".")),
+                    format!("the value of `{}` cannot be written as dotenv", shown(&path)),
                 )
                 .primary(leaf.origin.file, leaf.origin.span, format!("it holds {why}"))
                 .help(
@@ -638,7 +638,7 @@ fn dotenv_leaves<'v>(
                 return;
             }
         }
-        let dotted = path.join(".");
+        let dotted = shown(path);
         let Some(name) = dotenv_name(path) else {
             let key = path.last().map(String::as_str).unwrap_or_default();
             errors.push(
@@ -652,7 +652,7 @@ fn dotenv_leaves<'v>(
             return;
         };
         if let Some((first_path, first)) = out.get(&name) {
-            let first_path = first_path.join(".");
+            let first_path = shown(first_path);
             errors.push(
                 Diagnostic::error(
                     Code::DotenvCollision,

@@ -12,7 +12,7 @@
 
 use indexmap::IndexMap;
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
 use crate::lower::{LeafData, ModuleLoader};
 use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
 use crate::secrets::Lookup;
@@ -282,7 +282,7 @@ impl<'a> Evaluator<'a> {
         }
         let mut path = Vec::new();
         if find(&self.merged.root, id, &mut path) {
-            return path.join(".");
+            return show_path(path.iter().map(String::as_str));
         }
         self.merged
             .vars
@@ -473,8 +473,12 @@ impl<'a> Evaluator<'a> {
             ExprKind::Variable { name, path } => self.eval_variable(name, path, ctx),
             ExprKind::Reference(path) => self.eval_reference(path, ctx),
             ExprKind::Directive {
-                name, args, parens, ..
-            } => self.eval_directive(name, args, *parens, e.span, ctx),
+                name,
+                args,
+                parens,
+                implied_default,
+                ..
+            } => self.eval_directive(name, args, *parens, *implied_default, e.span, ctx),
             ExprKind::Unary(op, inner) => {
                 let v = self.eval(inner, ctx)?;
                 let used = match op {
@@ -650,7 +654,7 @@ impl<'a> Evaluator<'a> {
                 None => {
                     let mut d = Diagnostic::error(
                         Code::BadPath,
-                        format!("`{shown}` has no `{}`", seg.name),
+                        format!("`{shown}` has no `{}`", show_key(&seg.name)),
                     )
                     .primary(
                         ctx.file(),
@@ -703,7 +707,11 @@ impl<'a> Evaluator<'a> {
                         }
                         let mut d = Diagnostic::error(
                             Code::UndefinedReference,
-                            format!("`{}` has no key `{}`", full.join("."), seg.name),
+                            format!(
+                                "`{}` has no key `{}`",
+                                show_path(full.iter().map(String::as_str)),
+                                show_key(&seg.name)
+                            ),
                         )
                         .primary(
                             ctx.file(),
@@ -720,7 +728,7 @@ impl<'a> Evaluator<'a> {
             }
             let via = Some((ctx.file(), path.span));
             let v = self.eval_node(node, via)?;
-            let v = self.descend(v, rest, &full.join("."), ctx)?;
+            let v = self.descend(v, rest, &show_path(full.iter().map(String::as_str)), ctx)?;
             return Some(Value {
                 origin: ctx.origin(path.span),
                 ..v
@@ -738,7 +746,10 @@ impl<'a> Evaluator<'a> {
         let dotted = path.dotted();
         let mut d = Diagnostic::error(
             Code::UndefinedReference,
-            format!("undefined reference `{dotted}`"),
+            format!(
+                "undefined reference `{}`",
+                show_path(path.segments.iter().map(|s| s.name.as_str()))
+            ),
         )
         .primary(ctx.file(), path.span, "no key of this name in this target");
         let mut candidates: Vec<&str> = self.merged.root.fields.keys().map(|k| &**k).collect();
@@ -802,6 +813,7 @@ impl<'a> Evaluator<'a> {
         name: &Ident,
         args: &[Expr],
         parens: bool,
+        implied_default: bool,
         span: Span,
         ctx: &Ctx,
     ) -> Option<Value> {
@@ -847,13 +859,22 @@ impl<'a> Evaluator<'a> {
                     None => match args.get(1) {
                         // A text default is `@env` text too: a schema converts it like the variable's value.
                         // A secret default is passed whole: never converted, so never read.
-                        Some(d) => self.eval(d, ctx).map(|v| match v.kind {
-                            ValueKind::String(_) if !v.secret => Value {
-                                env: Some(var.as_str().into()),
-                                ..v
-                            },
-                            _ => v,
-                        }),
+                        Some(d) => {
+                            if implied_default {
+                                self.sink.push(
+                                    Diagnostic::warning(Code::EnvVarEmpty, format!("environment variable `{var}` is not set: built as \"\""))
+                                        .primary(file, span, "the quoted TuskLang form builds an unset variable to \"\"")
+                                        .help(format!("set {var} in the environment or pass `--var {var}=VALUE`, or write `@env(\"{var}\", \"\")` to mean \"\" (`tuskc fmt` rewrites the quoted form to it)")),
+                                );
+                            }
+                            self.eval(d, ctx).map(|v| match v.kind {
+                                ValueKind::String(_) if !v.secret => Value {
+                                    env: Some(var.as_str().into()),
+                                    ..v
+                                },
+                                _ => v,
+                            })
+                        }
                         None => {
                             self.sink.push(
                                 Diagnostic::error(Code::EnvVarMissing, format!("environment variable `{var}` is not set"))

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{show_path, Code, Diagnostic};
 use crate::schema::{const_value, Binding, Schemas};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
@@ -426,7 +426,10 @@ pub fn validate(
                 e.schema_path()
             ));
         if reached < segs.len() {
-            d = d.note(format!("`{}` is not set", segs[..=reached].join(".")));
+            d = d.note(format!(
+                "`{}` is not set",
+                show_path(segs[..=reached].iter().map(|s| s.as_ref()))
+            ));
         }
         out.push(d);
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
+use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
 use crate::schema::{Binding, Schemas};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
@@ -780,7 +780,7 @@ impl<'a> Lowerer<'a> {
         };
         if let Some(why) = crate::secrets::looks_like_secret(key, text) {
             self.sink.push(
-                Diagnostic::warning(Code::PlaintextSecret, format!("`{}` looks like a plaintext secret", path.join(".")))
+                Diagnostic::warning(Code::PlaintextSecret, format!("`{}` looks like a plaintext secret", show_path(path.iter().copied())))
                     .primary(file, value.span, why)
                     .help("store it: `tuskc secrets set NAME --env ENV`, write `@secret(\"NAME\")`, and rotate the credential: it is in version control")
                     .unquoted(),
@@ -830,7 +830,7 @@ fn insert<I: std::borrow::Borrow<Ident>>(
                         Code::KeyConflict,
                         format!(
                             "`{}` is set to a value, so it cannot also have nested keys",
-                            shown.join(".")
+                            show_path(shown)
                         ),
                     )
                     .primary(file, seg.span, "nested keys added here")
@@ -877,9 +877,15 @@ fn insert<I: std::borrow::Borrow<Ident>>(
             let (code, msg) = match (&existing, &node) {
                 (Node::Object(_), Node::Leaf(_)) | (Node::Leaf(_), Node::Object(_)) => (
                     Code::KeyConflict,
-                    format!("`{}` is both a block and a value in this layer", last.name),
+                    format!(
+                        "`{}` is both a block and a value in this layer",
+                        show_key(&last.name)
+                    ),
                 ),
-                _ => (Code::DuplicateKey, format!("duplicate key `{}`", last.name)),
+                _ => (
+                    Code::DuplicateKey,
+                    format!("duplicate key `{}`", show_key(&last.name)),
+                ),
             };
             let layer = cur.origin.layer;
             sink.push(
@@ -1013,6 +1019,7 @@ fn check_parity(program: &Program, sink: &mut Sink) {
                 if keys.iter().any(|(k, ..)| k == key) {
                     continue;
                 }
+                let key = show_key(key);
                 sink.push(
                     Diagnostic::error(
                         Code::ParityMissing,
@@ -1045,7 +1052,10 @@ fn check_vary(program: &Program, sink: &mut Sink) {
         }
         let mut d = Diagnostic::warning(
             Code::VaryUnknownKey,
-            format!("`vary {dotted}` names a key no layer defines"),
+            format!(
+                "`vary {}` names a key no layer defines",
+                show_path(mark.path.iter().map(String::as_str))
+            ),
         )
         .primary(
             mark.file,

@@ -48,24 +48,42 @@ struct FileCache<'s> {
     files: HashMap<String, ariadne::Source<&'s str>>,
 }
 
-impl<'s> ariadne::Cache<String> for FileCache<'s> {
-    type Storage = &'s str;
-
-    fn fetch(&mut self, id: &String) -> Result<&ariadne::Source<&'s str>, impl std::fmt::Debug> {
-        if !self.files.contains_key(id) {
-            let Some((_, file)) = self.sources.files().find(|(_, f)| &f.name == id) else {
-                return Err(format!("no file named {id}"));
+impl<'s> FileCache<'s> {
+    fn source(&mut self, name: &str) -> Result<&ariadne::Source<&'s str>, String> {
+        if !self.files.contains_key(name) {
+            let Some((_, file)) = self.sources.files().find(|(_, f)| f.name == name) else {
+                return Err(format!("no file named {name}"));
             };
             self.files
-                .insert(id.clone(), ariadne::Source::from(file.text.as_str()));
+                .insert(name.to_owned(), ariadne::Source::from(file.text.as_str()));
         }
         self.files
-            .get(id)
-            .ok_or_else(|| format!("no file named {id}"))
+            .get(name)
+            .ok_or_else(|| format!("no file named {name}"))
+    }
+}
+
+/// What ariadne takes for a source: a file, and which of the diagnostic's snippets in it a label belongs to.
+///
+/// ariadne (0.6) starts a new snippet when the next label is in another file or on an earlier line, and heads every
+/// snippet of the report's own source with the report's location, so a second snippet in the primary label's file
+/// was headed with the primary label's place (`├─[ e04.tsk:7:7 ]` above line 2). A snippet of its own "source" is
+/// headed with its first label's place; the text is the file's either way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Snippet {
+    file: String,
+    number: usize,
+}
+
+impl<'s> ariadne::Cache<Snippet> for FileCache<'s> {
+    type Storage = &'s str;
+
+    fn fetch(&mut self, id: &Snippet) -> Result<&ariadne::Source<&'s str>, impl std::fmt::Debug> {
+        self.source(&id.file)
     }
 
-    fn display<'a>(&self, id: &'a String) -> Option<impl std::fmt::Display + 'a> {
-        Some(id)
+    fn display<'a>(&self, id: &'a Snippet) -> Option<impl std::fmt::Display + 'a> {
+        Some(&id.file)
     }
 }
 
@@ -137,14 +155,26 @@ fn render_one(
             return;
         }
     };
-    let name = |f| sources.get(f).name.clone();
     let clamp = |f, s: Span| {
         let len = sources.get(f).text.len();
         (s.start as usize).min(len)..(s.end as usize).min(len)
     };
+    let snippets = snippet_numbers(d, sources, cache);
+    let snippet = |i: usize, f| Snippet {
+        file: sources.get(f).name.clone(),
+        number: snippets.get(i).copied().unwrap_or(i),
+    };
+    let primary_index = d
+        .labels
+        .iter()
+        .position(|l| std::ptr::eq(l, primary))
+        .unwrap_or(0);
     let mut report = Report::build(
         kind,
-        (name(primary.file), clamp(primary.file, primary.span)),
+        (
+            snippet(primary_index, primary.file),
+            clamp(primary.file, primary.span),
+        ),
     )
     .with_code(d.code)
     .with_message(&d.message)
@@ -161,7 +191,7 @@ fn render_one(
         } else {
             Color::Cyan
         };
-        let mut label = ALabel::new((name(l.file), clamp(l.file, l.span)))
+        let mut label = ALabel::new((snippet(i, l.file), clamp(l.file, l.span)))
             .with_message(&l.message)
             .with_order(i as i32);
         if color {
@@ -178,6 +208,36 @@ fn render_one(
     if report.finish().write(&mut *cache, &mut *out).is_err() {
         out.extend_from_slice(format!("[{}] {}\n", d.code, d.message).as_bytes());
     }
+}
+
+/// The snippet each label is shown in, by ariadne's rule: labels in order, a new snippet when the file changes or
+/// a label ends on an earlier line than the one before it (lines as ariadne counts them, from its own index).
+fn snippet_numbers(d: &Diagnostic, sources: &SourceMap, cache: &mut FileCache<'_>) -> Vec<usize> {
+    let mut numbers = Vec::with_capacity(d.labels.len());
+    let mut last: Option<(crate::source::FileId, usize)> = None;
+    let mut number = 0;
+    for l in &d.labels {
+        let file = sources.get(l.file);
+        let len = file.text.len();
+        let (start, end) = (
+            (l.span.start as usize).min(len),
+            (l.span.end as usize).min(len),
+        );
+        let at = if end > start { end - 1 } else { start };
+        let line = cache
+            .source(&file.name)
+            .ok()
+            .and_then(|src| src.get_byte_line(at))
+            .map_or(0, |(_, line, _)| line);
+        match last {
+            Some((f, previous)) if f == l.file && previous <= line => {}
+            Some(_) => number += 1,
+            None => {}
+        }
+        last = Some((l.file, line));
+        numbers.push(number);
+    }
+    numbers
 }
 
 /// One JSON object per diagnostic (JSON Lines), with byte offsets and 1-based line/column for each label.

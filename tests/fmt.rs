@@ -463,3 +463,33 @@ fn fmt_walk_skips_gitignored_files() {
     let o = tuskc(dir, &["fmt", "--check", "scratch.tsk"]);
     assert_eq!(text(&o.stdout), "scratch.tsk\n");
 }
+
+#[test]
+fn quoted_directives_are_rewritten_to_the_form_that_means_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("x.txt"), "from a file").unwrap();
+    let f = tmp.path().join("c.tsk");
+    std::fs::write(
+        &f,
+        "a: \"@env('TUSKC_FMT_UNSET')\"\nb: \"@env('TUSKC_FMT_UNSET', 'd')\"  # kept\nc: \"@env('TUSKC_FMT_UNSET', 8080)\"\nd: \"@file('x.txt')\"\ne: \"@env is text\"\n",
+    )
+    .unwrap();
+    let before = tuskc(tmp.path(), &["build", "c.tsk"]);
+    assert_eq!(before.status.code(), Some(0), "{}", text(&before.stderr));
+    assert!(
+        text(&before.stderr).contains("TSK0318"),
+        "{}",
+        text(&before.stderr)
+    );
+    let o = tuskc(tmp.path(), &["fmt", "c.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "a: @env(\"TUSKC_FMT_UNSET\", \"\")\nb: @env(\"TUSKC_FMT_UNSET\", \"d\")  # kept\nc: @env(\"TUSKC_FMT_UNSET\", 8080)\nd: @file(\"x.txt\")\ne: \"@env is text\"\n"
+    );
+    let after = tuskc(tmp.path(), &["build", "c.tsk"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stderr));
+    assert_eq!(text(&after.stdout), text(&before.stdout));
+    // The canonical form says what it means: no quoting warning, no unset-variable warning.
+    assert_eq!(text(&after.stderr), "");
+}

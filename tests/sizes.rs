@@ -13,3 +13,12 @@ fn tree_nodes_stay_small() {
     assert!(size_of::<tuskc::merge::MergedLeaf>() <= 32);
     assert!(size_of::<tuskc::lower::Node>() <= 32);
 }
+
+/// A file is mostly entries, one item each, and its syntax tree is about 25 times its source (docs/performance.md,
+/// "Memory"): the rare large item (a schema declaration) is boxed so it does not size every entry.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn syntax_items_stay_small() {
+    use std::mem::size_of;
+    assert!(size_of::<tuskc::syntax::ast::Item>() <= 136);
+}

@@ -27,8 +27,9 @@ pub enum Item {
     Provider(ProviderBlock),
     /// `use "path"`.
     Use(Use),
-    /// `schema Name { fields }` or `type Name = type` (top level only).
-    Schema(SchemaDecl),
+    /// `schema Name { fields }` or `type Name = type` (top level only). Boxed: the largest item and a rare one, so
+    /// every other item (a file is mostly entries) is 136 bytes instead of 160.
+    Schema(Box<SchemaDecl>),
     /// `bind Type` (the whole configuration) or `bind a.b: Type`; `[a.b: Type]` is the section form.
     Bind(Bind),
     /// `parity provider` / `parity env`: every block of that kind must define the same keys.
@@ -347,12 +348,17 @@ pub enum ExprKind {
     },
     /// A bare dotted name: a reference to another key of the resolved target (late-bound).
     Reference(KeyPath),
-    /// `@name` or `@name(args)`. `quoted` marks the TuskLang form `"@env('X')"`.
+    /// `@name` or `@name(args)`. `quoted` marks the TuskLang form `"@env('X')"`, whose string arguments are held
+    /// as their canonical double-quoted form: the node is the one `@env("X")` parses to, so `tuskc fmt` may write
+    /// that form (how it was written, like a span, is not what it means).
     Directive {
         name: Ident,
         args: Vec<Expr>,
         parens: bool,
         quoted: bool,
+        /// The quoted `"@env('X')"` without a default: `args` holds the `""` TuskLang builds when `X` is unset
+        /// (the node `@env("X", "")` parses to), and evaluating that default warns (TSK0318).
+        implied_default: bool,
     },
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
@@ -370,4 +376,26 @@ impl Expr {
             span,
         }
     }
+}
+
+/// A double-quoted literal for `text` (escapes as the lexer reads them).
+pub fn quote(text: &str) -> String {
+    let mut s = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            '\r' => s.push_str("\\r"),
+            '\0' => s.push_str("\\0"),
+            '$' => s.push_str("\\$"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                s.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
 }

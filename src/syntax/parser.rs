@@ -50,6 +50,27 @@ pub const MAX_OPERATORS: u32 = 1000;
 /// Directives a string may hold in the TuskLang quoted form `"@env('X')"`.
 const QUOTABLE_DIRECTIVES: &[&str] = &["env", "secret", "file"];
 
+/// The canonical text of a quoted directive (`"@env('X')"` → `@env("X", "")`): its string arguments double-quoted
+/// (they hold only literal text), the others as written in `text`. What TSK0120 suggests and `tuskc fmt` writes.
+pub fn directive_text(text: &str, name: &str, args: &[Expr]) -> String {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match &a.kind {
+            ExprKind::Str { parts, .. } => {
+                let mut s = String::new();
+                for p in parts {
+                    if let StrPart::Lit(l) = p {
+                        s.push_str(l);
+                    }
+                }
+                quote(&s)
+            }
+            _ => text.get(a.span.range()).unwrap_or("").to_string(),
+        })
+        .collect();
+    format!("@{name}({})", args.join(", "))
+}
+
 /// Parse one file.
 pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
     let lexed = lex(text, 0, file, sink);
@@ -1257,6 +1278,7 @@ impl<'a, 's> Parser<'a, 's> {
                         args,
                         parens,
                         quoted: false,
+                        implied_default: false,
                     },
                     span,
                 }
@@ -1419,7 +1441,7 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let ExprKind::Directive {
             name,
-            args,
+            mut args,
             parens: true,
             ..
         } = e.kind
@@ -1429,25 +1451,33 @@ impl<'a, 's> Parser<'a, 's> {
         if !QUOTABLE_DIRECTIVES.contains(&name.name.as_str()) {
             return None;
         }
-        let mut canonical = Vec::new();
-        for a in &args {
-            match &a.kind {
-                ExprKind::Str { parts, .. } => match parts.as_slice() {
-                    [] => canonical.push("\"\"".to_string()),
-                    [StrPart::Lit(s)] => canonical.push(format!("{s:?}")),
+        for a in &mut args {
+            match &mut a.kind {
+                // Held as the canonical form's `"..."` (the text is the same: only literal parts).
+                ExprKind::Str { parts, style } => match parts.as_slice() {
+                    [] | [StrPart::Lit(_)] => *style = StringStyle::Double,
                     _ => return None,
                 },
-                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null => {
-                    canonical.push(self.slice(a.span).to_string())
-                }
+                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null => {}
                 _ => return None,
             }
         }
-        let canonical = format!("@{}({})", name.name, canonical.join(", "));
+        // TuskLang builds an unset variable without a default to "": the default it implies, written out.
+        let implied_default = name.name == "env" && args.len() == 1;
+        if implied_default {
+            args.push(Expr {
+                kind: ExprKind::Str {
+                    parts: Vec::new(),
+                    style: StringStyle::Double,
+                },
+                span,
+            });
+        }
+        let canonical = directive_text(self.text, &name.name, &args);
         self.report(
             Diagnostic::warning(Code::QuotedDirective, format!("`@{}` is written inside quotes", name.name))
                 .primary(self.file, span, "evaluated as a directive, not as text")
-                .help(format!("write it without quotes: `{canonical}`"))
+                .help(format!("write it without quotes: `{canonical}` (`tuskc fmt` rewrites it)"))
                 .note("a string that is exactly one directive call is evaluated, as TuskLang does; any other string is literal"),
         );
         Some(Expr {
@@ -1456,6 +1486,7 @@ impl<'a, 's> Parser<'a, 's> {
                 args,
                 parens: true,
                 quoted: true,
+                implied_default,
             },
             span,
         })

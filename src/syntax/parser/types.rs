@@ -49,13 +49,13 @@ impl<'a, 's> Parser<'a, 's> {
                 } else {
                     self.parse_type_atom()
                 };
-                Item::Schema(SchemaDecl {
+                Item::Schema(Box::new(SchemaDecl {
                     name,
                     doc,
                     ty,
                     alias,
                     span: kw.span.to(self.prev_span()),
-                })
+                }))
             }
             "bind" => {
                 // `bind Type` or `bind a.b: Type`: a path is followed by `:`.
