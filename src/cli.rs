@@ -1333,46 +1333,12 @@ fn explain_text(
 
 /// The `$variables` an expression names, each once, in source order.
 fn expr_variables(e: &crate::syntax::ast::Expr, out: &mut Vec<String>) {
-    use crate::syntax::ast::{EntryTarget, ExprKind, StrPart};
-    match &e.kind {
-        ExprKind::Variable { name, .. } => {
-            if !out.contains(&name.name) {
-                out.push(name.name.clone());
-            }
+    if let crate::syntax::ast::ExprKind::Variable { name, .. } = &e.kind {
+        if !out.contains(&name.name) {
+            out.push(name.name.clone());
         }
-        ExprKind::Str { parts, .. } => {
-            for p in parts {
-                if let StrPart::Interp(x) = p {
-                    expr_variables(x, out);
-                }
-            }
-        }
-        ExprKind::Array { items, .. } => items.iter().for_each(|x| expr_variables(x, out)),
-        ExprKind::Object { entries, .. } => {
-            for en in entries {
-                if let EntryTarget::Key(_) = en.target {
-                    expr_variables(&en.value, out);
-                }
-            }
-        }
-        ExprKind::Directive { args, .. } => args.iter().for_each(|x| expr_variables(x, out)),
-        ExprKind::Unary(_, x) | ExprKind::Paren(x) => expr_variables(x, out),
-        ExprKind::Binary(_, a, b) => {
-            expr_variables(a, out);
-            expr_variables(b, out);
-        }
-        ExprKind::Ternary(a, b, c) => {
-            expr_variables(a, out);
-            expr_variables(b, out);
-            expr_variables(c, out);
-        }
-        ExprKind::Null
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Reference(_)
-        | ExprKind::Error => {}
     }
+    e.for_each_child(&mut |x| expr_variables(x, out));
 }
 
 fn explain_code(code: Option<&str>) -> u8 {

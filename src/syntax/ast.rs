@@ -376,6 +376,42 @@ impl Expr {
             span,
         }
     }
+
+    /// Calls `f` on each expression directly inside this one whose value goes into it, in source order:
+    /// interpolations, items, the values of an object's keys, directive arguments and operands.
+    pub fn for_each_child<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
+        match &self.kind {
+            ExprKind::Str { parts, .. } => parts.iter().for_each(|p| {
+                if let StrPart::Interp(x) = p {
+                    f(x)
+                }
+            }),
+            ExprKind::Array { items, .. } => items.iter().for_each(f),
+            ExprKind::Object { entries, .. } => entries.iter().for_each(|en| {
+                if let EntryTarget::Key(_) = en.target {
+                    f(&en.value)
+                }
+            }),
+            ExprKind::Directive { args, .. } => args.iter().for_each(f),
+            ExprKind::Unary(_, x) | ExprKind::Paren(x) => f(x),
+            ExprKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::Ternary(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Variable { .. }
+            | ExprKind::Reference(_)
+            | ExprKind::Error => {}
+        }
+    }
 }
 
 /// A double-quoted literal for `text` (escapes as the lexer reads them).
