@@ -14,7 +14,7 @@ use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
 use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
 use crate::merge::Target;
 use crate::schema::{const_value, has_format, Binding, Schemas};
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
 use std::sync::Arc;
@@ -173,7 +173,9 @@ impl<'a> Checker<'a> {
             format!("`{path}` must be `{expected}`, found {}", v.type_name()),
         );
         let d = self.value_label(d, v, format!("this is {}", v.describe()));
-        self.decl_label(d, decl, path)
+        self.decl_label(d, decl, path).help(format!(
+            "write a value of type `{expected}` here, or change the type where `{path}` is declared"
+        ))
     }
 
     /// Check the value a binding names, `root` being the value at the first `from` segments of its path. A missing
@@ -596,6 +598,12 @@ impl<'a> Checker<'a> {
         if v.is_secret() {
             d = d.help("a secret is text, never null, a number or a bool: add `secret` to the type if it may be one");
         }
+        if d.help.is_none() {
+            d = d.help(format!(
+                "write one of the allowed values, or add {} to the type where `{path}` is declared",
+                v.describe()
+            ));
+        }
         d
     }
 
@@ -781,7 +789,13 @@ impl<'a> Checker<'a> {
                 }
             ),
         );
-        let d = self.origin_label(d, at, "set here".into());
+        let d = self
+            .origin_label(d, at, "set here".into())
+            .help(if msg.is_empty() {
+                format!("remove `{sub}`; the schema's comments may say what replaces it")
+            } else {
+                format!("remove `{sub}` and follow the schema's advice: {msg}")
+            });
         self.warnings
             .push(d.secondary(file, f.span, "marked `deprecated` here"));
     }
@@ -891,7 +905,9 @@ impl<'a> Checker<'a> {
                     let at = self.set_at(&obj.origin);
                     d = d.primary(obj.origin.file, obj.origin.span, format!("`{path}` ({at})"));
                 }
-                Err(d.secondary(file, a.span, "asserted here"))
+                Err(d.secondary(file, a.span, "asserted here").help(
+                    "change the values the assertion reads so that it holds for this target, or change the assertion",
+                ))
             }
             Ok(other) => Err(Diagnostic::error(
                 Code::AssertionError,
@@ -906,7 +922,8 @@ impl<'a> Checker<'a> {
                 Code::AssertionError,
                 format!("assertion `{cond_text}` cannot be evaluated"),
             )
-            .primary(file, span, why)),
+            .primary(file, span, why)
+            .help("rewrite the assertion so that each operator gets operands of the types it takes (`assert` reads the object's fields, literals, `@environment` and `@provider`)")),
         }
     }
 
@@ -1106,7 +1123,30 @@ impl<'a> Checker<'a> {
                 _ => None,
             };
             if let Some(problem) = problem {
-                let d = Diagnostic::error(Code::ConstraintViolated, format!("`{path}` {problem}"));
+                let fix = match &c.kind {
+                    ConstraintKind::Range(_) => format!("use a value in `{ctext}`"),
+                    ConstraintKind::Len(_) => format!("make its length fit `{ctext}`"),
+                    ConstraintKind::Pattern { negated: false, .. } => {
+                        format!("write a value that matches `{ctext}`")
+                    }
+                    ConstraintKind::Pattern { negated: true, .. } => {
+                        format!("write a value that does not match `{ctext}`")
+                    }
+                    ConstraintKind::Format(f) => format!("write a valid {}", f.name),
+                    ConstraintKind::Unique => "remove the repeated item".to_string(),
+                };
+                // A constraint of the standard library is not the user's to change: only the value is.
+                let declared = self.sources.get(file);
+                let help = match declared.kind {
+                    FileKind::Disk(_) => format!(
+                        "{fix}, or change the constraint where `{path}` is declared ({}:{})",
+                        declared.name,
+                        declared.line_col(c.span.start).line
+                    ),
+                    _ => format!("{fix} (the constraint is declared in {})", declared.name),
+                };
+                let d = Diagnostic::error(Code::ConstraintViolated, format!("`{path}` {problem}"))
+                    .help(help);
                 let d = self.value_label(d, v, format!("this is {}", v.describe()));
                 let d = match decl.field {
                     Some(_) => self.decl_label(d, decl, path),

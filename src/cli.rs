@@ -947,9 +947,9 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             },
             Err(e) => {
                 session.usage_error = true;
-                session.sink.push(Diagnostic::error(
-                    Code::Io,
-                    format!("cannot read `{}`: {e}", file.display()),
+                session.sink.push(crate::user_file::read_error(
+                    &format!("`{}`", file.display()),
+                    &e,
                 ));
                 return out.finish(session);
             }
@@ -984,7 +984,7 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
                 }
             }
             if session.sink.error_count() > before || built.is_none() {
-                failed.push(target.to_string());
+                failed.push(target.describe());
             }
         }
     }
@@ -1056,8 +1056,9 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
             let d = Diagnostic::error(
                 Code::KeyNotFound,
                 format!(
-                    "`{}` is not a key of target {target}: {}",
+                    "`{}` is not a key when building {}: {}",
                     a.key,
+                    target.describe(),
                     crate::eval::deleted_by_text(&session.sources, &at)
                 ),
             )
@@ -1069,8 +1070,9 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         let mut d = Diagnostic::error(
             Code::KeyNotFound,
             format!(
-                "`{}` is not a key of target {target}",
-                crate::diagnostic::show_key(&a.key)
+                "`{}` is not a key when building {}",
+                crate::diagnostic::show_key(&a.key),
+                target.describe()
             ),
         );
         // Suggest from the deepest object the path reaches.
@@ -1083,16 +1085,40 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
                     cur = next;
                 }
                 None => {
-                    if let ValueKind::Object(m) = &cur.kind {
-                        if let Some(s) = did_you_mean(seg, m.keys().map(|k| &**k)) {
-                            let mut p = reached.clone();
-                            p.push(s.to_string());
-                            d = d.help(format!(
-                                "did you mean `{}`?",
-                                crate::diagnostic::show_path(p.iter().map(String::as_str))
-                            ));
-                        }
-                    }
+                    let at = match reached.is_empty() {
+                        true => "the target".to_string(),
+                        false => format!(
+                            "`{}`",
+                            crate::diagnostic::show_path(reached.iter().map(String::as_str))
+                        ),
+                    };
+                    let help = match &cur.kind {
+                        ValueKind::Object(m) => match did_you_mean(seg, m.keys().map(|k| &**k)) {
+                            Some(s) => {
+                                let mut p = reached.clone();
+                                p.push(s.to_string());
+                                format!(
+                                    "did you mean `{}`?",
+                                    crate::diagnostic::show_path(p.iter().map(String::as_str))
+                                )
+                            }
+                            None if m.is_empty() => format!("{at} has no keys"),
+                            None => {
+                                const SHOWN: usize = 12;
+                                let mut keys: Vec<String> = m
+                                    .keys()
+                                    .take(SHOWN)
+                                    .map(|k| format!("`{}`", crate::diagnostic::show_key(k)))
+                                    .collect();
+                                if m.len() > SHOWN {
+                                    keys.push(format!("and {} more", m.len() - SHOWN));
+                                }
+                                format!("the keys of {at} are {}", keys.join(", "))
+                            }
+                        },
+                        _ => format!("{at} is {}, which has no keys", cur.describe()),
+                    };
+                    d = d.help(help);
                     break;
                 }
             }

@@ -662,10 +662,9 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         Ok(t) => t,
         Err(e) => {
             session.usage_error = true;
-            session.sink.push(Diagnostic::error(
-                Code::Io,
-                format!("cannot read `{name}`: {e}"),
-            ));
+            session
+                .sink
+                .push(crate::user_file::read_error(&format!("`{name}`"), &e));
             return None;
         }
     };

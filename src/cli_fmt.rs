@@ -34,9 +34,9 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
             Ok(_) => files.push(Some(p.clone())),
             Err(e) => {
                 io_error = true;
-                sink.push(Diagnostic::error(
-                    Code::Io,
-                    format!("cannot read `{}`: {e}", p.display()),
+                sink.push(crate::user_file::read_error(
+                    &format!("`{}`", p.display()),
+                    &e,
                 ));
             }
         }
@@ -56,10 +56,7 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
                 let mut bytes = Vec::new();
                 if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
                     io_error = true;
-                    sink.push(Diagnostic::error(
-                        Code::Io,
-                        format!("cannot read standard input: {e}"),
-                    ));
+                    sink.push(crate::user_file::read_error("standard input", &e));
                     continue;
                 }
                 ("<stdin>".to_string(), bytes)
@@ -68,9 +65,9 @@ pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
                 Ok(bytes) => (p.display().to_string(), bytes),
                 Err(e) => {
                     io_error = true;
-                    sink.push(Diagnostic::error(
-                        Code::Io,
-                        format!("cannot read `{}`: {e}", p.display()),
+                    sink.push(crate::user_file::read_error(
+                        &format!("`{}`", p.display()),
+                        &e,
                     ));
                     continue;
                 }

@@ -292,9 +292,9 @@ impl Session {
                         map.insert(k, v);
                     }
                 }
-                Err(e) => self.usage(Diagnostic::error(
-                    Code::Io,
-                    format!("cannot read env file `{}`: {e}", path.display()),
+                Err(e) => self.usage(crate::user_file::read_error(
+                    &format!("env file `{}`", path.display()),
+                    &e,
                 )),
             }
         }

@@ -661,11 +661,18 @@ impl<'a> Evaluator<'a> {
                         seg.span,
                         format!("`{shown}` is {}", cur.describe()),
                     );
-                    if let ValueKind::Object(m) = &cur.kind {
-                        if let Some(s) = did_you_mean(&seg.name, m.keys().map(|k| &**k)) {
-                            d = d.help(format!("did you mean `{s}`?"));
-                        }
-                    }
+                    let close = match &cur.kind {
+                        ValueKind::Object(m) => did_you_mean(&seg.name, m.keys().map(|k| &**k)),
+                        _ => None,
+                    };
+                    d = d.help(match close {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!(
+                            "`{shown}` is {}: shorten the path, or add `{}` where `{shown}` is defined",
+                            cur.describe(),
+                            show_key(&seg.name)
+                        ),
+                    });
                     self.sink.push(d);
                     return None;
                 }
@@ -718,9 +725,16 @@ impl<'a> Evaluator<'a> {
                             seg.span,
                             "no such key in this target",
                         );
-                        if let Some(s) = did_you_mean(&seg.name, o.fields.keys().map(|k| &**k)) {
-                            d = d.help(format!("did you mean `{s}`?"));
-                        }
+                        d = d.help(
+                            match did_you_mean(&seg.name, o.fields.keys().map(|k| &**k)) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => format!(
+                                    "define `{}` in `{}` for this target, or refer to one of its keys",
+                                    show_key(&seg.name),
+                                    show_path(full.iter().map(String::as_str))
+                                ),
+                            },
+                        );
                         self.sink.push(d);
                         return None;
                     }
@@ -824,7 +838,8 @@ impl<'a> Evaluator<'a> {
                     Code::DirectiveArguments,
                     format!("wrong arguments for `@{}`", name.name),
                 )
-                .primary(file, span, format!("expected `{form}`")),
+                .primary(file, span, format!("expected `{form}`"))
+                .help(format!("write it as `{form}`")),
             );
             None
         };
@@ -1049,7 +1064,10 @@ impl<'a> Evaluator<'a> {
             _ => {
                 self.sink.push(
                     Diagnostic::error(Code::DirectiveArguments, format!("{what} must be a string"))
-                        .primary(ctx.file(), e.span, format!("this is {}", v.describe())),
+                        .primary(ctx.file(), e.span, format!("this is {}", v.describe()))
+                        .help(format!(
+                            "write {what} as a quoted string, e.g. `@{directive}(\"NAME\")`"
+                        )),
                 );
                 None
             }
@@ -1121,7 +1139,8 @@ impl<'a> Evaluator<'a> {
                         ctx.file(),
                         r.span,
                         "this is 0",
-                    ),
+                    )
+                    .help("make the divisor non-zero for this target, or guard it: `d != 0 ? x / d : 0`"),
                 );
                 return None;
             }

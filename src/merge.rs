@@ -21,6 +21,19 @@ pub struct Target {
     pub provider: Option<String>,
 }
 
+impl Target {
+    /// The target as messages name it to people: `env/provider` (`-` for a dimension not chosen), or "the base
+    /// target" for a file without environments or providers, where `-/-` would mean nothing to its author.
+    /// (`Display` keeps the `env/provider` form for machine-readable output such as the JSON `targets`.)
+    pub fn describe(&self) -> String {
+        if self.env.is_none() && self.provider.is_none() {
+            "the base target".to_string()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

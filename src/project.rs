@@ -89,14 +89,7 @@ impl Project {
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {
-    let what = match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        _ => e.to_string(),
-    };
-    Diagnostic::error(
-        Code::Io,
-        format!("cannot read `{}`: {what}", path.display()),
-    )
+    crate::user_file::read_error(&format!("`{}`", path.display()), e)
 }
 
 /// Lexically tidy a path: drop `.`, fold `a/..`. Used for display names only.
@@ -449,9 +442,16 @@ impl DiskLoader {
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if let Some(s) = did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
+                let base = match display_dir.as_os_str().is_empty() {
+                    true => ".".to_string(),
+                    false => display_dir.display().to_string(),
+                };
+                d = d.help(match did_you_mean(&wanted, siblings.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "a {what} path is relative to the file that names it, here `{base}`: fix the path or create the file"
+                    ),
+                });
                 if what == "@file" {
                     d.code = Code::FileDirective;
                 }
@@ -487,16 +487,24 @@ impl ModuleLoader for DiskLoader {
     ) -> Result<FileId, Diagnostic> {
         if let Some(rest) = path.strip_prefix("std/") {
             return stdlib::load(sources, path).ok_or_else(|| {
-                let mut d = Diagnostic::error(
+                let d = Diagnostic::error(
                     Code::UseNotFound,
                     format!("the standard library has no module `{path}`"),
                 )
                 .primary(from, span, "unknown module");
-                let names = stdlib::MODULES.iter().map(|(n, _)| &n[4..]);
-                if let Some(s) = did_you_mean(rest.trim_end_matches(".tsk"), names) {
-                    d = d.help(format!("did you mean `std/{s}`?"));
-                }
-                d
+                let names = stdlib::MODULES.iter().map(|(n, _)| n.get(4..).unwrap_or(n));
+                d.help(
+                    match did_you_mean(rest.trim_end_matches(".tsk"), names.clone()) {
+                        Some(s) => format!("did you mean `std/{s}`?"),
+                        None => format!(
+                            "the standard library's modules are {}",
+                            names
+                                .map(|n| format!("`std/{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    },
+                )
             });
         }
         let with_ext;

@@ -174,6 +174,9 @@ impl Schemas {
                                 file,
                                 e.span,
                                 "not a string, number, boolean or null literal",
+                            )
+                            .help(
+                                "write a literal such as `\"blue\"` or `8080`, or use a type name",
                             ),
                     );
                 }
@@ -195,7 +198,8 @@ impl Schemas {
                             file,
                             key.span,
                             "the key type must be `string` or a string type",
-                        ),
+                        )
+                        .help("write the map as `map<string, T>` (a string type such as `std/types.Hostname` also fits)"),
                     );
                 }
                 self.validate_constraints(constraints, Base::Map, file, patterns, sink);
@@ -210,11 +214,8 @@ impl Schemas {
                                 format!("field `{}` is declared twice", f.name.name),
                             )
                             .primary(file, f.name.span, "declared again here")
-                            .secondary(
-                                file,
-                                first,
-                                "first declared here",
-                            ),
+                            .secondary(file, first, "first declared here")
+                            .help("remove one of the two declarations, or rename one"),
                         );
                     }
                     self.validate_type(&f.ty, file, patterns, sink);
@@ -285,9 +286,10 @@ impl Schemas {
                     let mut d = Diagnostic::error(Code::InvalidSchema, format!("unknown format `{}`", name.name))
                         .primary(file, name.span, "not a known format")
                         .note(format!("formats: {}", names().collect::<Vec<_>>().join(", ")));
-                    if let Some(s) = did_you_mean(&name.name, names()) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
+                    d = d.help(match did_you_mean(&name.name, names()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "use one of the formats listed below, or a `pattern`".to_string(),
+                    });
                     sink.push(d);
                 }
                 ConstraintKind::Range(b) | ConstraintKind::Len(b) => {
@@ -295,7 +297,8 @@ impl Schemas {
                         if lo > hi {
                             sink.push(
                                 Diagnostic::error(Code::InvalidSchema, "empty range: the minimum is above the maximum")
-                                    .primary(file, c.span, "no value can satisfy this"),
+                                    .primary(file, c.span, "no value can satisfy this")
+                                    .help("write the smaller bound first, e.g. `1..10`"),
                             );
                         }
                     }
@@ -313,7 +316,8 @@ impl Schemas {
                         match const_value(d, file) {
                             None => sink.push(
                                 Diagnostic::error(Code::InvalidSchema, format!("the default of `{}` is not a constant", f.name.name))
-                                    .primary(file, d.span, "defaults must be literals: strings, numbers, booleans, null, arrays and objects of them"),
+                                    .primary(file, d.span, "defaults must be literals: strings, numbers, booleans, null, arrays and objects of them")
+                                    .help("write the default's value as a literal; a value computed from other keys belongs in the configuration, not the schema"),
                             ),
                             Some(mut v) => {
                                 let target = crate::merge::Target::default();
@@ -323,7 +327,8 @@ impl Schemas {
                                     sink.push(
                                         Diagnostic::error(Code::InvalidSchema, format!("the default of `{}` does not match its type", f.name.name))
                                             .primary(file, d.span, why)
-                                            .secondary(file, f.ty.span, "the field's type"),
+                                            .secondary(file, f.ty.span, "the field's type")
+                                            .help("change the default to a value of the field's type, or change the type"),
                                     );
                                 }
                             }

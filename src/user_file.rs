@@ -12,6 +12,30 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+/// TSK0001 for a file the user named that cannot be read: `what` names it as the message shows it (`` `x.tsk` ``,
+/// ``env file `.env` ``). The one place the reason and the help for an unreadable file are worded.
+pub fn read_error(what: &str, e: &std::io::Error) -> crate::diagnostic::Diagnostic {
+    use std::io::ErrorKind;
+    let reason = match e.kind() {
+        ErrorKind::NotFound => "no such file or directory".to_string(),
+        _ => e.to_string(),
+    };
+    let help = match e.kind() {
+        ErrorKind::NotFound => {
+            "check the spelling: a relative path starts at the directory tuskc runs in".to_string()
+        }
+        ErrorKind::PermissionDenied => "give your user read permission on it".to_string(),
+        ErrorKind::InvalidData => "re-encode it as UTF-8 text".to_string(),
+        _ => "name a regular file you can read (tuskc does not read directories, FIFOs or devices)"
+            .to_string(),
+    };
+    crate::diagnostic::Diagnostic::error(
+        crate::diagnostic::Code::Io,
+        format!("cannot read {what}: {reason}"),
+    )
+    .help(help)
+}
+
 /// `O_NONBLOCK` (not a dependency on `libc` for one constant). Linux's value differs on a few architectures (alpha,
 /// mips, sparc, parisc), so it is named only where it is known; elsewhere the two type checks remain.
 #[cfg(unix)]

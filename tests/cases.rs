@@ -48,11 +48,20 @@ pub fn run_case(path: &Path) -> String {
         }
     }
     let diags = session.take_diagnostics();
-    format!(
-        "== diagnostics ==\n{}{out}",
-        tuskc::render::human(&diags, &session.sources, false)
-    )
+    let rendered = tuskc::render::human(&diags, &session.sources, false);
+    let mut unhelped = WITHOUT_HELP.lock().unwrap();
+    for d in diags
+        .iter()
+        .filter(|d| d.help.as_deref().is_none_or(str::is_empty))
+    {
+        unhelped.push(format!("{}: [{}] {}", rel.display(), d.code, d.message));
+    }
+    format!("== diagnostics ==\n{rendered}{out}")
 }
+
+/// The diagnostics of the cases rendered without a help line (`run_case` collects them; `cases` fails on any):
+/// every diagnostic says what to do.
+static WITHOUT_HELP: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 #[test]
 fn cases() {
@@ -64,6 +73,12 @@ fn cases() {
         }
         insta::assert_snapshot!(run_case(path));
     });
+    let unhelped = std::mem::take(&mut *WITHOUT_HELP.lock().unwrap());
+    assert!(
+        unhelped.is_empty(),
+        "diagnostics without a help:\n{}",
+        unhelped.join("\n")
+    );
 }
 
 /// Every target of `path` (a case file or a project directory) written as JSON twice: by building the whole value

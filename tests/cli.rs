@@ -961,3 +961,56 @@ fn a_directory_without_entries_is_an_error() {
         stderr(&o)
     );
 }
+
+/// Every diagnostic of the command-line error paths a user reaches first (a missing file, env file, JSON Schema,
+/// deployed file or formatted file; a key `get` cannot find, at the top and below a value) carries a help that says
+/// what to do (issue 18: "every diagnostic has a span, a stable code and a hint").
+#[test]
+fn cli_error_paths_all_have_a_help() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("x.tsk"), "a: 1\nb: { c: 2 }\n").unwrap();
+    let runs: &[&[&str]] = &[
+        &["build", "nope.tsk"],
+        &["check", "nope"],
+        &["build", "--env-file", "nope.env", "x.tsk"],
+        &["check", "--json-schema", "nope.json", "x.tsk"],
+        &["drift", "--actual", "nope.json", "x.tsk"],
+        &["fmt", "nope.tsk"],
+        &["get", "zzz", "x.tsk"],
+        &["get", "a.b", "x.tsk"],
+        &["get", "b.zzz", "x.tsk"],
+        &["explain", "zzz", "x.tsk"],
+    ];
+    for args in runs {
+        let mut all = args.to_vec();
+        all.extend(["--message-format", "json"]);
+        let o = common::tuskc_in(dir.path(), &all);
+        let err = stderr(&o);
+        let diags: Vec<serde_json::Value> = err
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert!(!diags.is_empty(), "{args:?}: no diagnostic\n{err}");
+        for d in diags {
+            let help = d["help"].as_str().unwrap_or("");
+            assert!(!help.is_empty(), "{args:?}: no help in {d}");
+        }
+    }
+}
+
+/// A file without environments or providers has one target, the base: `check` names it so when it fails, never
+/// `-/-`, and `get` says which target lacks the key the same way.
+#[test]
+fn the_base_target_is_named_for_people() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("x.tsk"), "a: 1 / 0\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["check", "x.tsk"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("failing targets: the base target"), "{err}");
+    assert!(!err.contains("-/-"), "{err}");
+    std::fs::write(dir.path().join("y.tsk"), "a: 1\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["get", "b", "y.tsk"]);
+    let err = stderr(&o);
+    assert!(err.contains("`b` is not a key when building the base target"), "{err}");
+}

@@ -269,6 +269,10 @@ impl<'a, 's> Parser<'a, 's> {
                 self.slice(t.span),
                 self.slice(self.peek_at(1).span)
             ));
+        } else {
+            d = d.help(format!(
+                "write {expected} here, or remove {found} (docs/language.md shows the syntax)"
+            ));
         }
         self.report(d);
     }
@@ -302,7 +306,10 @@ impl<'a, 's> Parser<'a, 's> {
                     t.span,
                     format!("expected {close}, found {}", self.describe(t)),
                 )
-                .secondary(self.file, open, format!("{what} opened here")),
+                .secondary(self.file, open, format!("{what} opened here"))
+                .help(format!(
+                    "add {close} where the {what} ends, or remove the opening delimiter"
+                )),
             );
         }
         false
@@ -1053,11 +1060,8 @@ impl<'a, 's> Parser<'a, 's> {
                             colon.span,
                             "expected `:` and the value for when the condition is false",
                         )
-                        .secondary(
-                            self.file,
-                            t.span,
-                            "conditional starts here",
-                        ),
+                        .secondary(self.file, t.span, "conditional starts here")
+                        .help("a conditional is `condition ? value if true : value if false`"),
                     );
                 }
                 Expr::error(cond.span.to(a.span))
@@ -1615,11 +1619,11 @@ impl<'a, 's> Parser<'a, 's> {
         };
         if sub.at(TokenKind::Eof) {
             sub.report(
-                Diagnostic::error(Code::UnexpectedToken, "empty interpolation").primary(
-                    self.file,
-                    whole,
-                    "expected an expression inside `${}`",
-                ),
+                Diagnostic::error(Code::UnexpectedToken, "empty interpolation")
+                    .primary(self.file, whole, "expected an expression inside `${}`")
+                    .help(
+                        "put an expression between the braces, or write `\\${` for a literal `${`",
+                    ),
             );
             return Expr::error(whole);
         }
