@@ -18,23 +18,93 @@ use crate::lower::Program;
 use crate::schema::Binding;
 use crate::schema_diff::{diff as diff_schemas, Impact};
 
-/// Open a project and load its one entry.
-fn open(path: &Path, out: &mut Output) -> Result<(Session, Program), u8> {
-    let mut session = Session::open(path).map_err(|d| out.early(d))?;
+/// Open a project and load its one entry. A project checked out from a revision (`at`) is named in diagnostics
+/// as the user named it, never by its temporary directory.
+fn open(path: &Path, out: &mut Output, at: Option<&Checkout>) -> Result<(Session, Program), u8> {
+    let fail = |out: &mut Output, mut session: Session| {
+        if let Some(at) = at {
+            session.sources.rename(|n| at.name(n));
+            let diags: Vec<Diagnostic> = session.sink.split_off(0);
+            session
+                .sink
+                .extend(diags.into_iter().map(|d| at.diagnostic(d)));
+        }
+        out.finish(session)
+    };
+    let mut session = match Session::open(path) {
+        Ok(s) => s,
+        Err(d) => {
+            let d = match at {
+                Some(at) => at.diagnostic(d),
+                None => d,
+            };
+            return Err(out.early(d));
+        }
+    };
     let Some(entry) = single_entry(&mut session) else {
-        return Err(out.finish(session));
+        return Err(fail(out, session));
     };
     let Some(program) = session.load(&entry) else {
-        return Err(out.finish(session));
+        return Err(fail(out, session));
     };
     if program.has_errors {
-        return Err(out.finish(session));
+        return Err(fail(out, session));
     }
     Ok((session, program))
 }
 
+/// A revision's files written into a temporary directory: how a path there is named to the user, `REV:path` with
+/// the path relative to the current directory (as `REV:FILE` on the command line is).
+struct Checkout {
+    /// The temporary directory, as written and canonical, each with the prefix that replaces it.
+    dirs: Vec<(String, String)>,
+}
+
+impl Checkout {
+    /// `dir` holds the repository's tree at `rev`; `here` is the current directory relative to the repository's top.
+    fn new(dir: &Path, rev: &str, here: &Path) -> Checkout {
+        let ups = "../".repeat(here.components().count());
+        let mut dirs = Vec::new();
+        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        for d in [dir.to_path_buf(), canonical] {
+            let d = d.display().to_string();
+            let cwd = Path::new(&d).join(here).display().to_string();
+            if !here.as_os_str().is_empty() {
+                dirs.push((format!("{cwd}/"), format!("{rev}:")));
+                dirs.push((cwd, format!("{rev}:.")));
+            }
+            dirs.push((format!("{d}/"), format!("{rev}:{ups}")));
+            dirs.push((
+                d,
+                format!("{rev}:{}", if ups.is_empty() { "." } else { &ups }),
+            ));
+        }
+        Checkout { dirs }
+    }
+
+    fn name(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (from, to) in &self.dirs {
+            out = out.replace(from.as_str(), to);
+        }
+        out
+    }
+
+    fn diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
+        d.message = self.name(&d.message);
+        d.help = d.help.map(|h| self.name(&h));
+        for n in &mut d.notes {
+            *n = self.name(n);
+        }
+        for l in &mut d.labels {
+            l.message = self.name(&l.message);
+        }
+        d
+    }
+}
+
 pub fn export(path: &Path, only: Option<&str>, output: Option<&Path>, out: &mut Output) -> u8 {
-    let (mut session, program) = match open(path, out) {
+    let (mut session, program) = match open(path, out, None) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -108,7 +178,7 @@ fn git(args: &[&str], cwd: &Path) -> Result<Vec<u8>, String> {
 
 fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8> {
     if Path::new(spec).exists() {
-        let (session, program) = open(Path::new(spec), out)?;
+        let (session, program) = open(Path::new(spec), out, None)?;
         return Ok(Loaded {
             session,
             program,
@@ -195,7 +265,9 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             format!("`{}` does not exist at revision {rev}", rel.display()),
         ));
     }
-    let (session, program) = open(&at, out)?;
+    let here_in_repo = here.strip_prefix(&top).unwrap_or(Path::new(""));
+    let checkout = Checkout::new(dir.path(), rev, here_in_repo);
+    let (session, program) = open(&at, out, Some(&checkout))?;
     Ok(Loaded {
         session,
         program,

@@ -236,6 +236,13 @@ impl SourceMap {
     pub fn find(&self, kind: &FileKind) -> Option<FileId> {
         self.by_kind.get(kind).copied()
     }
+    /// Give every file the display name `rename` makes of its current one (a checkout's files named as the
+    /// revision they were read from: `cli_schema`).
+    pub fn rename(&mut self, rename: impl Fn(&str) -> String) {
+        for f in &mut self.files {
+            f.name = rename(&f.name);
+        }
+    }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()

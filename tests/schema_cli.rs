@@ -396,3 +396,45 @@ fn schema_diff_reads_the_revision_tree_not_an_archive() {
         stdout(&o)
     );
 }
+
+/// Diagnostics about a side read from a revision name it as the user would (`REV:path`, relative to the current
+/// directory), never by the temporary directory it was checked out into: a project with no entry at the repository's
+/// top, a broken file at the revision, from the top and from a subdirectory.
+#[test]
+fn schema_diff_names_a_revision_as_written_not_its_checkout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let cfg = d.join("infra/cfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(cfg.join("main.tsk"), "a: (\n").unwrap();
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "v1"]);
+    let runs: [(&Path, &[&str], &[&str]); 3] = [
+        // A bare revision is the project at --path (here the top, which has no entry).
+        (
+            d,
+            &["schema", "diff", "HEAD", "infra/cfg"],
+            &["`HEAD:.`", "HEAD:infra/cfg/main.tsk"],
+        ),
+        (
+            d,
+            &["schema", "diff", "HEAD:infra/cfg/main.tsk", "infra/cfg"],
+            &["HEAD:infra/cfg/main.tsk:1"],
+        ),
+        (
+            &cfg.parent().unwrap(),
+            &["schema", "diff", "HEAD:cfg/main.tsk", "cfg"],
+            &["HEAD:cfg/main.tsk:1"],
+        ),
+    ];
+    for (cwd, args, wanted) in runs {
+        let o = tuskc_in(cwd, args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("tuskc-rev-"), "{args:?}: {err}");
+        for w in wanted {
+            assert!(err.contains(w), "{args:?}: no {w} in\n{err}");
+        }
+    }
+}
