@@ -502,7 +502,10 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         if !has_entries(&mut session) {
             return out.finish(session);
         }
-        if let Some(clash) = output_name_clash(&session.project.entries, a.format) {
+        if let Some((clash, first, second)) = output_name_clash(&session.project.entries, a.format)
+        {
+            let clash = session.at_manifest_entry(clash, &second, true, "listed here");
+            let clash = session.at_manifest_entry(clash, &first, false, "same output name");
             session.usage_error = true;
             session.sink.push(clash);
             return out.finish(session);
@@ -596,7 +599,11 @@ fn output_name(entry: &Path, format: Format) -> String {
 /// Two entries whose outputs would have the same name (`a/config.tsk`, `b/config.tsk`), or names that differ only in
 /// case (one file on macOS and Windows): refused before anything is built, as one would silently overwrite the other.
 /// The layout stays `<env>/<provider>/<name>` for every project rather than changing when a name is added.
-fn output_name_clash(entries: &[PathBuf], format: Format) -> Option<Diagnostic> {
+/// Returns the diagnostic with the first entry and the one that clashes with it.
+fn output_name_clash(
+    entries: &[PathBuf],
+    format: Format,
+) -> Option<(Diagnostic, PathBuf, PathBuf)> {
     let mut seen: std::collections::HashMap<String, &PathBuf> = std::collections::HashMap::new();
     for entry in entries {
         let name = output_name(entry, format);
@@ -606,7 +613,7 @@ fn output_name_clash(entries: &[PathBuf], format: Format) -> Option<Diagnostic> 
             }
             std::collections::hash_map::Entry::Occupied(first) => {
                 let first = first.get();
-                return Some(
+                return Some((
                     Diagnostic::error(
                         Code::OutputClash,
                         format!(
@@ -617,7 +624,9 @@ fn output_name_clash(entries: &[PathBuf], format: Format) -> Option<Diagnostic> 
                     )
                     .note("nothing was built or written")
                     .help("rename one of the entry files, or build each into its own directory with `tuskc build FILE --all --out-dir DIR`"),
-                );
+                    (*first).clone(),
+                    entry.clone(),
+                ));
             }
         }
     }

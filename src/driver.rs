@@ -82,9 +82,38 @@ impl Session {
                 self.keep_syntax,
             )),
             Err(d) => {
+                let d = self.at_manifest_entry(d, entry, true, "listed here");
                 self.usage(d);
                 None
             }
+        }
+    }
+
+    /// Label `d` at the line of `tuskc.toml` that lists `entry`, when the manifest lists it (primary or not): a
+    /// problem with an entry is fixed there. The manifest joins the session's sources the first time.
+    pub fn at_manifest_entry(
+        &mut self,
+        d: Diagnostic,
+        entry: &Path,
+        primary: bool,
+        message: &str,
+    ) -> Diagnostic {
+        let Some((_, span)) = self.project.entry_spans.iter().find(|(e, _)| e == entry) else {
+            return d;
+        };
+        let Some((name, text)) = &self.project.manifest_text else {
+            return d;
+        };
+        let kind = FileKind::Disk(self.project.root.join(crate::project::MANIFEST));
+        let file = match self.sources.find(&kind) {
+            Some(f) => f,
+            None => self
+                .sources
+                .add(kind, name.display().to_string(), text.clone()),
+        };
+        match primary {
+            true => d.primary(file, *span, message),
+            false => d.secondary(file, *span, message),
         }
     }
 

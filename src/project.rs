@@ -52,9 +52,9 @@ pub struct SecretsSection {
 pub struct ProjectSection {
     pub name: Option<String>,
     /// Entry files, relative to the manifest. Default: every `.tsk` file in the project directory that no other
-    /// file there `use`s.
+    /// file there `use`s. Each keeps its place in the manifest, so a diagnostic about an entry points at its line.
     #[serde(default)]
-    pub entries: Vec<String>,
+    pub entries: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub environments: Vec<String>,
     #[serde(default)]
@@ -75,6 +75,10 @@ pub struct Project {
     pub entries: Vec<PathBuf>,
     /// The file the user named, when they named a file rather than a directory.
     pub named_file: Option<PathBuf>,
+    /// The manifest's display path and text, when it lists entries (diagnostics about an entry quote its line).
+    pub manifest_text: Option<(PathBuf, String)>,
+    /// Where the manifest lists each entry of [`Project::entries`] (byte ranges in `manifest_text`).
+    pub entry_spans: Vec<(PathBuf, Span)>,
 }
 
 impl Project {
@@ -183,28 +187,34 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
         has_manifest = display_root.join(MANIFEST).exists();
     }
     let root = std::fs::canonicalize(&display_root).map_err(|e| io_error(&display_root, &e))?;
+    let mut manifest_text = None;
     let manifest = if has_manifest {
         let mpath = display_root.join(MANIFEST);
         let text = crate::user_file::read_to_string(&mpath).map_err(|e| io_error(&mpath, &e))?;
-        toml::from_str::<Manifest>(&text).map_err(|e| {
+        let manifest = toml::from_str::<Manifest>(&text).map_err(|e| {
             Diagnostic::error(
                 Code::Manifest,
                 format!("invalid `{}`: {}", mpath.display(), e.message()),
             )
             .help("see docs/language.md#projects for the manifest's keys")
-        })?
+        })?;
+        manifest_text = Some((normalize(&mpath), text));
+        manifest
     } else {
         Manifest::default()
     };
+    let mut entry_spans = Vec::new();
     let entries = if let Some(f) = &named_file {
         vec![f.clone()]
     } else if !manifest.project.entries.is_empty() {
-        manifest
-            .project
-            .entries
-            .iter()
-            .map(|e| normalize(&display_root.join(e)))
-            .collect()
+        let mut entries = Vec::new();
+        for e in &manifest.project.entries {
+            let path = normalize(&display_root.join(e.get_ref()));
+            let span = e.span();
+            entry_spans.push((path.clone(), Span::new(span.start, span.end)));
+            entries.push(path);
+        }
+        entries
     } else {
         default_entries(&display_root)
     };
@@ -215,6 +225,8 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
         has_manifest,
         entries,
         named_file,
+        manifest_text,
+        entry_spans,
     })
 }
 
