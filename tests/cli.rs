@@ -1012,5 +1012,8 @@ fn the_base_target_is_named_for_people() {
     std::fs::write(dir.path().join("y.tsk"), "a: 1\n").unwrap();
     let o = common::tuskc_in(dir.path(), &["get", "b", "y.tsk"]);
     let err = stderr(&o);
-    assert!(err.contains("`b` is not a key when building the base target"), "{err}");
+    assert!(
+        err.contains("`b` is not a key when building the base target"),
+        "{err}"
+    );
 }

@@ -423,7 +423,7 @@ fn schema_diff_names_a_revision_as_written_not_its_checkout() {
             &["HEAD:infra/cfg/main.tsk:1"],
         ),
         (
-            &cfg.parent().unwrap(),
+            cfg.parent().unwrap(),
             &["schema", "diff", "HEAD:cfg/main.tsk", "cfg"],
             &["HEAD:cfg/main.tsk:1"],
         ),
