@@ -287,7 +287,7 @@ codes! {
     NestedBlock = "0225", "nested `env` or `provider` block",
         "An `env` block may hold `provider` blocks (and the reverse), but not another block of its own kind.";
     DeleteRemovesNothing = "0230", "`@delete` removes nothing",
-        "`key: @delete` removes a key that a lower layer defines (the base, a provider, a parent environment; see the layer order in docs/language.md). This one names a key that no layer below it defines, or sits in the base layer, which has nothing below it, so it changes no target: most often a misspelt key. Fix the key (the hint suggests a close one), or remove the line.";
+        "`key: @delete` removes a key that a lower layer defines (the base, a provider, a parent environment; see the layer order in docs/language.md). This one names a key that no layer below it defines, or sits in the base layer, which has nothing below it, so it changes no target: most often a misspelt key. Fix the key (the hint suggests a close one), or remove the line. `--set KEY=@delete` is checked the same way against every layer, and reported once per run, naming the argument.";
     OverlayReplacesValue = "0231", "overlay replaces a whole value",
         "An overlay sets keys inside a key (`primary.port: 5`) that a lower layer defines as one value, such as an expression (`primary: $base`) or a scalar. Merging works on definitions, not on computed values, so the overlay's keys replace that value whole and its other keys are lost. Repeat the other keys in the overlay, or define the key in the lower layer as a `{ ... }` block (whose keys deep-merge).";
     UndefinedVariable = "0301", "undefined variable",

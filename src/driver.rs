@@ -13,7 +13,7 @@ use crate::check::Checker;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::emit::{emit_sized, Format};
 use crate::eval::{EnvInputs, Evaluator};
-use crate::lower::{lower_program, override_layer, Layer, Program};
+use crate::lower::{check_set_deletes, lower_program, override_layer, Layer, Program};
 use crate::merge::{layer_order, merge, Merged, Target};
 use crate::project::{discover, DiskLoader, Project};
 use crate::schema::Binding;
@@ -380,6 +380,10 @@ impl Session {
             Checker<'x>,
         ) -> (R, Vec<Diagnostic>),
     ) -> (R, Merged) {
+        if let Some(set) = overrides {
+            // The same for every target: untagged, so the copies merge into one report per run.
+            check_set_deletes(program, set, &self.sources, &mut self.sink);
+        }
         let mark = self.sink.len();
         let merged = merge(program, target, overrides);
         let bindings = bindings(program, target);

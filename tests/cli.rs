@@ -810,6 +810,22 @@ fn set_var_and_env_file_inputs() {
     assert_eq!(v["project"]["name"], "shop-canary");
 }
 
+/// Issue 18 follow-up: `--set KEY=@delete` of a key nothing defines warns (TSK0230) as an overlay's `@delete` does,
+/// naming the argument; the build still succeeds.
+#[test]
+fn set_delete_of_nothing_warns() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("t.tsk"), "a: 1\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", "nosuch=@delete"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\n  \"a\": 1\n}\n");
+    assert!(
+        stderr(&o).contains("[TSK0230] Warning: `--set nosuch=@delete` removes nothing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn explain_code_lists_and_explains() {
     let o = tuskc(&["explain-code", "TSK0302"]);
