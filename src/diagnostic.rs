@@ -249,7 +249,7 @@ codes! {
     MissingValue = "0112", "missing value",
         "A key is followed by `:` or `=` but no value: put a value on the same line, or more-indented `key: value` or `- item` lines below it.";
     BadIndentation = "0113", "inconsistent indentation",
-        "Lines of one indentation-nested map or dash list must share the same indentation, and a line that ends one must go back to an enclosing level (the column of the key owning the block, or of a block around it): a column in between matches no level. The error names the valid columns and where the block started. Tabs are not allowed for indentation (reported once per file). Blank and comment lines may be indented anyhow.";
+        "Lines of one indentation-nested map or dash list must share the same indentation, and a line that ends one must go back to an enclosing level (the column of the key owning the block, or of a block around it): a column in between matches no level. The error names the valid columns and where the block started. Tabs are not allowed for indentation (reported once per file; a line indented with a tab gets only that error, not also one about its column). Blank and comment lines may be indented anyhow.";
     SectionNotAllowed = "0114", "section header not allowed here",
         "`[section]` headers may appear at the top level and directly inside `env` and `provider` blocks, not inside a key's block.";
     TrailingTokens = "0115", "unexpected text after a value",

@@ -346,16 +346,8 @@ impl<'a, 's> Parser<'a, 's> {
         let mut tabbed = self
             .tokens
             .iter()
-            .filter(|t| t.line_start && t.kind != TokenKind::Eof)
-            .filter_map(|t| {
-                let begin = t.span.start.checked_sub(t.col)?;
-                let indent = self.text.get(begin as usize..t.span.start as usize)?;
-                let at = indent.find('\t')? as u32;
-                Some(Span {
-                    start: begin + at,
-                    end: begin + at + 1,
-                })
-            });
+            .filter(|t| t.kind != TokenKind::Eof)
+            .filter_map(|t| self.indent_tab(t));
         let Some(first) = tabbed.next() else { return };
         let others = tabbed.count();
         let mut d = Diagnostic::error(Code::BadIndentation, "tab in indentation")
@@ -370,6 +362,21 @@ impl<'a, 's> Parser<'a, 's> {
         self.report(d);
     }
 
+    /// The first tab in the indentation of `t`'s line, if `t` starts the line. Such a line has one mistake, the tab
+    /// ([`Self::check_tabs`]): its column (a tab counted as one) is not reported against the blocks around it.
+    fn indent_tab(&self, t: &Token) -> Option<Span> {
+        if !t.line_start {
+            return None;
+        }
+        let begin = t.span.start.checked_sub(t.col)?;
+        let indent = self.text.get(begin as usize..t.span.start as usize)?;
+        let at = indent.find('\t')? as u32;
+        Some(Span {
+            start: begin + at,
+            end: begin + at + 1,
+        })
+    }
+
     /// A line-starting token that dedents from the indented block `(col, parent, start)` to a column between the
     /// block's and its owner's. Reports it (once per block and column: `tolerated`) and keeps the line in the
     /// block, the innermost one that can hold it.
@@ -381,7 +388,7 @@ impl<'a, 's> Parser<'a, 's> {
         start: Span,
         tolerated: &mut Option<u32>,
     ) {
-        if *tolerated == Some(t.col) {
+        if *tolerated == Some(t.col) || self.indent_tab(&t).is_some() {
             return;
         }
         *tolerated = Some(t.col);
@@ -451,7 +458,7 @@ impl<'a, 's> Parser<'a, 's> {
                     }
                     return false;
                 }
-                if t.col > col && t.kind != TokenKind::Error {
+                if t.col > col && t.kind != TokenKind::Error && self.indent_tab(&t).is_none() {
                     self.report(
                         Diagnostic::error(Code::BadIndentation, "line is indented more than the entries above it")
                             .primary(self.file, t.span, format!("indented {} columns, expected {col}", t.col))
@@ -944,7 +951,7 @@ impl<'a, 's> Parser<'a, 's> {
             if t.kind != TokenKind::Minus || !t.line_start || t.col < key_col {
                 break;
             }
-            if t.col != col {
+            if t.col != col && self.indent_tab(&t).is_none() {
                 self.report(
                     Diagnostic::error(
                         Code::BadIndentation,
@@ -991,7 +998,11 @@ impl<'a, 's> Parser<'a, 's> {
         }
         // A line after the list indented past its key cannot be an item; it would silently join the list's parent.
         let t = self.peek();
-        if t.line_start && t.col > key_col && t.kind != TokenKind::Error && !closes_a_block(t.kind)
+        if t.line_start
+            && t.col > key_col
+            && t.kind != TokenKind::Error
+            && !closes_a_block(t.kind)
+            && self.indent_tab(&t).is_none()
         {
             self.report(
                 Diagnostic::error(Code::BadIndentation, "line is indented to no enclosing level")
