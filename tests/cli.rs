@@ -826,6 +826,40 @@ fn set_delete_of_nothing_warns() {
     );
 }
 
+/// Issue 18 follow-up: a `--set` key is a key path as the language reads one; anything else is a usage error (exit
+/// 2) naming the argument, with the path quoted as it would be. A quoted key (which may hold `=`) is taken.
+#[test]
+fn set_key_must_be_a_key_path() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("t.tsk"), "a: 1\n").unwrap();
+    let mut all = String::new();
+    for arg in ["bad key=1", "app.b c.d=2", "a..b=1", "\"${H}\"=1"] {
+        let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{arg}");
+        all.push_str(&format!(
+            "$ tuskc build t.tsk --set '{arg}'\n{}",
+            stderr(&o)
+        ));
+    }
+    insta::assert_snapshot!(all);
+    let o = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "t.tsk",
+            "--set",
+            "\"bad key\"=1",
+            "--set",
+            "\"x=y\".z=2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["bad key"], 1);
+    assert_eq!(v["x=y"]["z"], 2);
+}
+
 #[test]
 fn explain_code_lists_and_explains() {
     let o = tuskc(&["explain-code", "TSK0302"]);

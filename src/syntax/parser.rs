@@ -118,6 +118,29 @@ pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
     (at_end && !sink.has_errors()).then_some(e)
 }
 
+/// Parse a standalone key path (`--set` keys) as an entry's key is read: `.`-separated identifiers, integers and
+/// quoted strings without interpolation. `None` unless the whole text is one key path.
+pub fn parse_key_path(text: &str, file: FileId) -> Option<KeyPath> {
+    let mut sink = Sink::new();
+    let lexed = lex(text, 0, file, &mut sink);
+    let mut p = Parser {
+        text,
+        file,
+        comments: &[],
+        tokens: lexed.tokens,
+        pos: 0,
+        sink: &mut sink,
+        depth: 0,
+        last_error: None,
+        aborted: false,
+        nesting: 1,
+        levels: Vec::new(),
+    };
+    let path = p.parse_key_path();
+    let at_end = p.peek().kind == TokenKind::Eof;
+    path.filter(|_| at_end && !sink.has_errors())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ctx {
     Top,
