@@ -293,7 +293,7 @@ codes! {
     UndefinedVariable = "0301", "undefined variable",
         "No layer of this target defines the `$variable`. Define it, or fix the spelling.";
     UndefinedReference = "0302", "undefined reference",
-        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it. When an overlay's `@delete` removed the key in this target, the message names the layer and the line of the `@delete`.";
+        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it. When an overlay's `@delete` removed the key in this target, or an `@replace` of an object around it left it out, the message names the layer and the line of the `@delete` or `@replace`.";
     Cycle = "0303", "reference cycle",
         "Values refer to each other in a cycle, so none of them can be computed. The message lists the whole cycle.";
     UnknownDirective = "0304", "unknown directive",
@@ -409,7 +409,7 @@ codes! {
     Unrepresentable = "0403", "value cannot be represented in this format",
         "The output format cannot hold this value: a non-finite float in JSON or TOML, or in dotenv a key with no dotenv name (empty, or not ASCII) or a value no spelling of the dotenv dialect carries alike to bash and python-dotenv (a NUL, a carriage return, `${`, or a quote or backslash together with `$` or a backtick; see docs/language.md, Output formats).";
     KeyNotFound = "0404", "key not found",
-        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have. When an `@delete` removed it from this target, the message names the layer and line of the `@delete`.";
+        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have. When an `@delete` removed it from this target, or an `@replace` of an object around it left it out, the message names the layer and line of the `@delete` or `@replace`.";
 }
 
 impl std::fmt::Display for Code {

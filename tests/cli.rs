@@ -774,6 +774,24 @@ env production {
     assert_eq!(j["replaced"]["below"][1]["defined"]["source"], "5432");
 }
 
+/// Issue 18 follow-up: `explain` of a key an `@replace` dropped names the `@replace` (file:line, layer) with a label
+/// there, as a deleted key names its `@delete` (`Merged::deleted_by`, the one lookup).
+#[test]
+fn explain_key_dropped_by_replace() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("file.tsk"),
+        "cache: { conn: { host: \"a\", tls: true } }\nenv prod {\n  cache.conn: @replace({ host: \"b\" })\n}\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(
+        dir.path(),
+        &["explain", "cache.conn.tls", "file.tsk", "-e", "prod"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!(stderr(&o));
+}
+
 #[test]
 fn set_var_and_env_file_inputs() {
     let dir = tempdir();
