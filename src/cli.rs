@@ -1061,18 +1061,23 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
     }
     let Some(value) = root.get_path(&path) else {
         session.usage_error = true;
-        if let Some(at) = merged.deleted_by(&path) {
+        if let Some(by) = merged.deleted_by(&path) {
+            let at = by.origin();
+            let (label, fix) = crate::eval::removal_label_and_fix(&by, &a.key);
             let d = Diagnostic::error(
                 Code::KeyNotFound,
                 format!(
                     "`{}` is not a key when building {}: {}",
-                    a.key,
+                    crate::diagnostic::show_key(&a.key),
                     target.describe(),
-                    crate::eval::deleted_by_text(&session.sources, &at)
+                    crate::eval::deleted_by_text(&session.sources, &by)
                 ),
             )
-            .primary(at.file, at.span, format!("`{}` deleted here", a.key))
-            .help("remove the `@delete`, or define the key again in a later layer");
+            .primary(at.file, at.span, label)
+            .help(format!(
+                "{fix}, or define `{}` again in a later layer",
+                crate::diagnostic::show_key(&a.key)
+            ));
             session.sink.push(d);
             return out.finish(session);
         }

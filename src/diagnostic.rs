@@ -249,7 +249,7 @@ codes! {
     MissingValue = "0112", "missing value",
         "A key is followed by `:` or `=` but no value: put a value on the same line, or more-indented `key: value` or `- item` lines below it.";
     BadIndentation = "0113", "inconsistent indentation",
-        "Lines of one indentation-nested map or dash list must share the same indentation, and a line that ends one must go back to an enclosing level (the column of the key owning the block, or of a block around it): a column in between matches no level. The error names the valid columns and where the block started. Tabs are not allowed for indentation (reported once per file). Blank and comment lines may be indented anyhow.";
+        "Lines of one indentation-nested map or dash list must share the same indentation, and a line that ends one must go back to an enclosing level (the column of the key owning the block, or of a block around it): a column in between matches no level. The error names the valid columns and where the block started. Tabs are not allowed for indentation (reported once per file; a line indented with a tab gets only that error, not also one about its column). Blank and comment lines may be indented anyhow.";
     SectionNotAllowed = "0114", "section header not allowed here",
         "`[section]` headers may appear at the top level and directly inside `env` and `provider` blocks, not inside a key's block.";
     TrailingTokens = "0115", "unexpected text after a value",
@@ -287,13 +287,13 @@ codes! {
     NestedBlock = "0225", "nested `env` or `provider` block",
         "An `env` block may hold `provider` blocks (and the reverse), but not another block of its own kind.";
     DeleteRemovesNothing = "0230", "`@delete` removes nothing",
-        "`key: @delete` removes a key that a lower layer defines (the base, a provider, a parent environment; see the layer order in docs/language.md). This one names a key that no layer below it defines, or sits in the base layer, which has nothing below it, so it changes no target: most often a misspelt key. Fix the key (the hint suggests a close one), or remove the line.";
+        "`key: @delete` removes a key that a lower layer defines (the base, a provider, a parent environment; see the layer order in docs/language.md). This one names a key that no layer below it defines, or sits in the base layer, which has nothing below it, so it changes no target: most often a misspelt key. Fix the key (the hint suggests a close one), or remove the line. `--set KEY=@delete` is checked the same way against every layer, and reported once per run, naming the argument.";
     OverlayReplacesValue = "0231", "overlay replaces a whole value",
         "An overlay sets keys inside a key (`primary.port: 5`) that a lower layer defines as one value, such as an expression (`primary: $base`) or a scalar. Merging works on definitions, not on computed values, so the overlay's keys replace that value whole and its other keys are lost. Repeat the other keys in the overlay, or define the key in the lower layer as a `{ ... }` block (whose keys deep-merge).";
     UndefinedVariable = "0301", "undefined variable",
         "No layer of this target defines the `$variable`. Define it, or fix the spelling.";
     UndefinedReference = "0302", "undefined reference",
-        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it. When an overlay's `@delete` removed the key in this target, the message names the layer and the line of the `@delete`.";
+        "A bare name in an expression refers to another key, and no such key exists in this target. If you meant a string, quote it. When an overlay's `@delete` removed the key in this target, or an `@replace` of an object around it left it out, the message names the layer and the line of the `@delete` or `@replace`.";
     Cycle = "0303", "reference cycle",
         "Values refer to each other in a cycle, so none of them can be computed. The message lists the whole cycle.";
     UnknownDirective = "0304", "unknown directive",
@@ -409,7 +409,7 @@ codes! {
     Unrepresentable = "0403", "value cannot be represented in this format",
         "The output format cannot hold this value: a non-finite float in JSON or TOML, or in dotenv a key with no dotenv name (empty, or not ASCII) or a value no spelling of the dotenv dialect carries alike to bash and python-dotenv (a NUL, a carriage return, `${`, or a quote or backslash together with `$` or a backtick; see docs/language.md, Output formats).";
     KeyNotFound = "0404", "key not found",
-        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have. When an `@delete` removed it from this target, the message names the layer and line of the `@delete`.";
+        "`tuskc get` / `tuskc explain` was asked for a key path that the resolved target does not have. When an `@delete` removed it from this target, or an `@replace` of an object around it left it out, the message names the layer and line of the `@delete` or `@replace`.";
 }
 
 impl std::fmt::Display for Code {

@@ -13,14 +13,14 @@ use crate::check::Checker;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::emit::{emit_sized, Format};
 use crate::eval::{EnvInputs, Evaluator};
-use crate::lower::{lower_program, override_layer, Layer, Program};
+use crate::lower::{check_set_deletes, lower_program, override_layer, Layer, Program};
 use crate::merge::{layer_order, merge, Merged, Target};
 use crate::project::{discover, DiskLoader, Project};
 use crate::schema::Binding;
 use crate::secrets::{IdentitySource, SecretMode, SecretResolver};
-use crate::source::{FileKind, SourceMap, Span};
+use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::{Expr, ExprKind, Ident, StrPart, StringStyle};
-use crate::syntax::parse_expression;
+use crate::syntax::{parse_expression, parse_key_path};
 use crate::value::Value;
 
 pub struct Session {
@@ -254,27 +254,15 @@ impl Session {
         }
         let mut entries = Vec::new();
         for set in sets {
-            let Some((path, value)) = set.split_once('=') else {
-                self.usage(
-                    Diagnostic::error(
-                        Code::Usage,
-                        format!("`--set {set}` needs the form KEY.PATH=VALUE"),
-                    )
-                    .help("for example: --set app.replicas=3"),
-                );
+            // The key path ends at the first `=` after a whole key path (a quoted key may hold `=`).
+            let parsed_path = set
+                .match_indices('=')
+                .find_map(|(i, _)| Some((parse_key_path(&set[..i], FileId(0))?, i)));
+            let Some((key_path, eq)) = parsed_path else {
+                self.usage(bad_set_path(set));
                 continue;
             };
-            let segments: Vec<&str> = path.trim().split('.').collect();
-            if segments.iter().any(|s| s.trim().is_empty()) {
-                self.usage(
-                    Diagnostic::error(
-                        Code::Usage,
-                        format!("`--set {set}`: `{path}` is not a key path"),
-                    )
-                    .help("key paths look like `app.database.port`"),
-                );
-                continue;
-            }
+            let (path, value) = (&set[..eq], &set[eq + 1..]);
             let file = self.sources.add(
                 FileKind::CommandLine(format!("--set {path}")),
                 format!("--set {path}"),
@@ -289,10 +277,12 @@ impl Session {
                 },
                 span: Span::new(0, value.len()),
             });
-            let path = segments
-                .iter()
+            // The command line has no place for the key to point at.
+            let path = key_path
+                .segments
+                .into_iter()
                 .map(|s| Ident {
-                    name: s.trim().to_string(),
+                    name: s.name,
                     span: Span::default(),
                 })
                 .collect();
@@ -409,6 +399,10 @@ impl Session {
             Checker<'x>,
         ) -> (R, Vec<Diagnostic>),
     ) -> (R, Merged) {
+        if let Some(set) = overrides {
+            // The same for every target: untagged, so the copies merge into one report per run.
+            check_set_deletes(program, set, &self.sources, &mut self.sink);
+        }
         let mark = self.sink.len();
         let merged = merge(program, target, overrides);
         let bindings = bindings(program, target);
@@ -527,6 +521,47 @@ impl Session {
             }
         }
         Some(format!("in {}", parts.join(", ")))
+    }
+}
+
+/// The usage error for a `--set` argument with no `=`, or whose key is not a key path as the language reads one
+/// (`.`-separated names, integers and quoted strings), with the argument quoted as it would be.
+fn bad_set_path(set: &str) -> Diagnostic {
+    let shown = crate::secrets::shown_argument(set);
+    let Some((path, value)) = set.split_once('=') else {
+        return Diagnostic::error(
+            Code::Usage,
+            format!("`--set {shown}` needs the form KEY.PATH=VALUE"),
+        )
+        .help("for example: --set app.replicas=3");
+    };
+    let d = Diagnostic::error(
+        Code::Usage,
+        format!("`--set {shown}`: `{}` is not a key path", crate::secrets::shown_argument(path)),
+    )
+    .note("a key path is keys separated by `.`, each a name (`app.database.port`), a number, or a quoted string");
+    // Each segment that is not a key by itself, quoted: the path the user most likely meant.
+    let quoted: Vec<String> = path
+        .split('.')
+        .map(|seg| match parse_key_path(seg.trim(), FileId(0)) {
+            Some(k) if k.segments.len() == 1 => seg.trim().to_string(),
+            _ => crate::syntax::ast::quote(seg),
+        })
+        .collect();
+    let quoted = quoted.join(".");
+    let suggestion = format!("{quoted}={value}");
+    if path
+        .split('.')
+        .all(|s| !s.trim().is_empty() && !s.contains('"'))
+        && parse_key_path(&quoted, FileId(0)).is_some()
+        && !suggestion.contains('\'')
+        && !crate::secrets::looks_like_key_material(&suggestion)
+    {
+        d.help(format!(
+            "quote a key that is not a name: --set '{suggestion}'"
+        ))
+    } else {
+        d.help("for example: --set app.database.port=5432, or --set 'app.\"my key\"=1'")
     }
 }
 

@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
 use crate::lower::{LeafData, ModuleLoader};
-use crate::merge::{MNode, MObject, Merged, MergedLeaf, Target};
+use crate::merge::{MNode, MObject, Merged, MergedLeaf, Removal, Target};
 use crate::secrets::Lookup;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
@@ -123,12 +123,33 @@ const DIRECTIVES: &[&str] = &[
     "vary",
 ];
 
-/// "deleted by env production at main.tsk:63": how a reference error and `explain` name the `@delete` that removed a
-/// key ([`Merged::deleted_by`]).
-pub fn deleted_by_text(sources: &SourceMap, at: &Origin) -> String {
+/// "deleted by env production at main.tsk:63", "dropped by the `@replace` in env production at main.tsk:12": how a
+/// reference error and `explain` name what removed a key ([`Merged::deleted_by`]).
+pub fn deleted_by_text(sources: &SourceMap, by: &Removal) -> String {
+    let at = by.origin();
     let f = sources.get(at.file);
     let line = f.line_col(at.span.start).line;
-    format!("deleted by {} at {}:{line}", at.layer, f.name)
+    match by {
+        Removal::Deleted(_) => format!("deleted by {} at {}:{line}", at.layer, f.name),
+        Removal::Replaced(_) => {
+            format!(
+                "dropped by the `@replace` in {} at {}:{line}",
+                at.layer, f.name
+            )
+        }
+    }
+}
+
+/// The label at what removed `dotted` ([`deleted_by_text`]), and the edit there that keeps the key (the other is to
+/// define it again in a later layer).
+pub fn removal_label_and_fix(by: &Removal, dotted: &str) -> (String, &'static str) {
+    match by {
+        Removal::Deleted(_) => (format!("`{dotted}` deleted here"), "remove the `@delete`"),
+        Removal::Replaced(_) => (
+            format!("this `@replace` does not define `{dotted}`"),
+            "add the key to the `@replace`'s object",
+        ),
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -793,20 +814,22 @@ impl<'a> Evaluator<'a> {
         None
     }
 
-    /// TSK0302 for a reference to `path` when an `@delete` removed it from this target (`Merged::deleted_by`): which
-    /// layer deleted it and where, with a label at the `@delete`.
+    /// TSK0302 for a reference to `path` when an `@delete` or an `@replace` removed it from this target
+    /// (`Merged::deleted_by`): which layer removed it and where, with a label there.
     fn deleted_reference(&self, path: &[String], file: FileId, span: Span) -> Option<Diagnostic> {
-        let at = self.merged.deleted_by(path)?;
+        let by = self.merged.deleted_by(path)?;
+        let at = by.origin();
         let dotted = path.join(".");
+        let (label, fix) = removal_label_and_fix(&by, &dotted);
         Some(
             Diagnostic::error(
                 Code::UndefinedReference,
-                format!("`{dotted}` was {}", deleted_by_text(self.sources, &at)),
+                format!("`{dotted}` was {}", deleted_by_text(self.sources, &by)),
             )
-            .primary(file, span, "refers to a key this target deleted")
-            .secondary(at.file, at.span, format!("`{dotted}` deleted here"))
+            .primary(file, span, "refers to a key this target removed")
+            .secondary(at.file, at.span, label)
             .help(format!(
-                "remove the `@delete`, define `{dotted}` again in a later layer, or stop referring to it"
+                "{fix}, define `{dotted}` again in a later layer, or stop referring to it"
             )),
         )
     }

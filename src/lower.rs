@@ -1130,38 +1130,10 @@ fn overlay_walk(
     for (key, node) in &obj.fields {
         path.push(key.to_string());
         match node {
-            Node::Delete(at) if !lowers.iter().any(|l| defines(&l.root, path)) => {
-                let dotted = path.join(".");
-                let (message, label) = if layer.id == LayerId::Base {
-                    (
-                        format!("`@delete` of `{dotted}` in the base layer removes nothing"),
-                        "the base layer has no layer below it".to_string(),
-                    )
-                } else {
-                    (
-                        format!(
-                            "`@delete` of `{dotted}` removes nothing: no layer below {} defines it",
-                            layer.id
-                        ),
-                        format!("`{dotted}` is not defined below this layer"),
-                    )
-                };
-                let d = Diagnostic::warning(Code::DeleteRemovesNothing, message)
-                    .primary(at.file, at.span, label);
-                // Keys the lower layers define at the same level.
-                let parent = &path[..path.len() - 1];
-                let siblings: Vec<&str> = lowers
-                    .iter()
-                    .filter_map(|l| object_node_at(&l.root, parent))
-                    .flat_map(|o| o.fields.keys().map(|k| &**k))
-                    .collect();
-                sink.push(match did_you_mean(key, siblings) {
-                    Some(s) => d.help(format!(
-                        "did you mean `{}`? If not, remove this line",
-                        [parent, &[s.to_string()]].concat().join(".")
-                    )),
-                    None => d.help("`@delete` removes a key a lower layer defines; fix the key, or remove this line"),
-                });
+            Node::Delete(at) => {
+                if let Some(d) = removes_nothing(path, at, layer, lowers, None) {
+                    sink.push(d);
+                }
             }
             Node::Object(o) if !o.replace => {
                 let value = lowers.iter().find_map(|l| match node_at(&l.root, path) {
@@ -1186,6 +1158,94 @@ fn overlay_walk(
         }
         path.pop();
     }
+}
+
+/// TSK0230 for an `@delete` at `path` in `layer` that no layer of `lowers` gives anything to remove: the one rule for
+/// an overlay's `key: @delete` and for `--set key=@delete`. An `argument` (the `--set` as typed) is named instead of
+/// a place in a file: the command line has no line to point at.
+fn removes_nothing(
+    path: &[String],
+    at: &Origin,
+    layer: &Layer,
+    lowers: &[&Layer],
+    argument: Option<&str>,
+) -> Option<Diagnostic> {
+    if lowers.iter().any(|l| defines(&l.root, path)) {
+        return None;
+    }
+    let (key, parent) = path.split_last()?;
+    let dotted = path.join(".");
+    let d = match argument {
+        Some(arg) => Diagnostic::warning(
+            Code::DeleteRemovesNothing,
+            format!("`{arg}` removes nothing: no layer defines `{dotted}`"),
+        ),
+        None if layer.id == LayerId::Base => Diagnostic::warning(
+            Code::DeleteRemovesNothing,
+            format!("`@delete` of `{dotted}` in the base layer removes nothing"),
+        )
+        .primary(at.file, at.span, "the base layer has no layer below it"),
+        None => Diagnostic::warning(
+            Code::DeleteRemovesNothing,
+            format!(
+                "`@delete` of `{dotted}` removes nothing: no layer below {} defines it",
+                layer.id
+            ),
+        )
+        .primary(
+            at.file,
+            at.span,
+            format!("`{dotted}` is not defined below this layer"),
+        ),
+    };
+    // Keys the lower layers define at the same level.
+    let siblings: Vec<&str> = lowers
+        .iter()
+        .filter_map(|l| object_node_at(&l.root, parent))
+        .flat_map(|o| o.fields.keys().map(|k| &**k))
+        .collect();
+    let suggestion =
+        did_you_mean(key, siblings).map(|s| [parent, &[s.to_string()]].concat().join("."));
+    Some(match (suggestion, argument) {
+        (Some(s), Some(_)) => d.help(format!("did you mean `--set {s}=@delete`?")),
+        (Some(s), None) => d.help(format!("did you mean `{s}`? If not, remove this line")),
+        (None, Some(_)) => {
+            d.help("`--set KEY=@delete` removes a key the configuration defines; fix the key path")
+        }
+        (None, None) => d.help(
+            "`@delete` removes a key a lower layer defines; fix the key, or remove this line",
+        ),
+    })
+}
+
+/// TSK0230 for the `--set` layer's `@delete`s, against every layer of `program` (all lie below `--set` in some
+/// target), so it is the same for every target. Pushed outside any target's diagnostics, the copies each target
+/// reports merge into one ([`Sink::into_sorted`]).
+pub fn check_set_deletes(program: &Program, set: &Layer, sources: &SourceMap, sink: &mut Sink) {
+    fn walk(
+        obj: &ObjectNode,
+        path: &mut Vec<String>,
+        cx: (&Layer, &[&Layer], &SourceMap),
+        sink: &mut Sink,
+    ) {
+        for (key, node) in &obj.fields {
+            path.push(key.to_string());
+            match node {
+                Node::Delete(at) => {
+                    let file = cx.2.get(at.file);
+                    let argument = format!("{}={}", file.name, file.text);
+                    if let Some(d) = removes_nothing(path, at, cx.0, cx.1, Some(&argument)) {
+                        sink.push(d);
+                    }
+                }
+                Node::Object(o) => walk(o, path, cx, sink),
+                Node::Leaf(_) => {}
+            }
+            path.pop();
+        }
+    }
+    let lowers: Vec<&Layer> = program.layers.values().collect();
+    walk(&set.root, &mut Vec::new(), (set, &lowers, sources), sink);
 }
 
 fn node_at<'a>(obj: &'a ObjectNode, path: &[String]) -> Option<&'a Node> {

@@ -68,9 +68,27 @@ pub struct MObject {
     pub fields: Map<MNode>,
     pub origin: Origin,
     pub overrode: Vec<Origin>,
-    /// Keys an `@delete` removed and no later layer defined again, with the `@delete`'s origin (see
+    /// Keys an `@delete` or an `@replace` removed and no later layer defined again, with what removed them (see
     /// [`Merged::deleted_by`]).
-    pub deleted: Vec<(Key, Origin)>,
+    pub deleted: Vec<(Key, Removal)>,
+}
+
+/// What removed a key from a target's merged tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// `key: @delete` (or `--set key=@delete`), at this origin.
+    Deleted(Origin),
+    /// An `@replace({...})` of an object holding the key, which does not define it: the replacing object's origin.
+    Replaced(Origin),
+}
+
+impl Removal {
+    /// Where the `@delete` or the `@replace`'s object is written.
+    pub fn origin(&self) -> Origin {
+        match self {
+            Removal::Deleted(o) | Removal::Replaced(o) => *o,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -104,9 +122,10 @@ impl Merged {
         self.defs.get(l.id)
     }
 
-    /// The `@delete` that removed `path` (or an object it lies in) from this target, if that is why the tree lacks it:
-    /// the one answer for references to a deleted key and for `explain`.
-    pub fn deleted_by(&self, path: &[String]) -> Option<Origin> {
+    /// The `@delete`, or the `@replace` of an object around it, that removed `path` (or an object it lies in) from
+    /// this target, if that is why the tree lacks it: the one answer for references to a removed key and for
+    /// `explain`.
+    pub fn deleted_by(&self, path: &[String]) -> Option<Removal> {
         let mut cur = &self.root;
         for seg in path {
             match cur.fields.get(seg.as_str()) {
@@ -345,7 +364,7 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
         match node {
             Node::Delete(origin) => {
                 dst.fields.shift_remove(key);
-                dst.deleted.push((key.clone(), *origin));
+                dst.deleted.push((key.clone(), Removal::Deleted(*origin)));
             }
             Node::Leaf(leaf) => {
                 let overrode = dst
@@ -366,7 +385,10 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                     merge_object(Arc::make_mut(existing), obj, offset, defs)
                 }
                 existing => {
-                    let overrode = existing.map(|e| node_history(e, defs)).unwrap_or_default();
+                    let overrode = existing
+                        .as_deref()
+                        .map(|e| node_history(e, defs))
+                        .unwrap_or_default();
                     let mut fresh = MObject {
                         fields: Map::default(),
                         origin: obj.origin,
@@ -374,10 +396,25 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                         deleted: vec![],
                     };
                     merge_object(&mut fresh, obj, offset, defs);
+                    if let (true, Some(MNode::Object(old))) = (obj.replace, existing.as_deref()) {
+                        dropped(old, &mut fresh, obj.origin);
+                    }
                     dst.fields
                         .insert(key.clone(), MNode::Object(Arc::new(fresh)));
                 }
             },
+        }
+    }
+}
+
+/// Record in `new`, the object an `@replace` (written at `at`) put in place of `old`, the keys of `old` it does not
+/// define, at every depth: [`Merged::deleted_by`] names the `@replace` for them.
+fn dropped(old: &MObject, new: &mut MObject, at: Origin) {
+    for (key, node) in &old.fields {
+        match (new.fields.get_mut(key), node) {
+            (None, _) => new.deleted.push((key.clone(), Removal::Replaced(at))),
+            (Some(MNode::Object(n)), MNode::Object(o)) => dropped(o, Arc::make_mut(n), at),
+            _ => {}
         }
     }
 }

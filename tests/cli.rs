@@ -774,6 +774,24 @@ env production {
     assert_eq!(j["replaced"]["below"][1]["defined"]["source"], "5432");
 }
 
+/// Issue 18 follow-up: `explain` of a key an `@replace` dropped names the `@replace` (file:line, layer) with a label
+/// there, as a deleted key names its `@delete` (`Merged::deleted_by`, the one lookup).
+#[test]
+fn explain_key_dropped_by_replace() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("file.tsk"),
+        "cache: { conn: { host: \"a\", tls: true } }\nenv prod {\n  cache.conn: @replace({ host: \"b\" })\n}\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(
+        dir.path(),
+        &["explain", "cache.conn.tls", "file.tsk", "-e", "prod"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!(stderr(&o));
+}
+
 #[test]
 fn set_var_and_env_file_inputs() {
     let dir = tempdir();
@@ -808,6 +826,56 @@ fn set_var_and_env_file_inputs() {
     );
     assert_eq!(v["services"]["api"]["replicas"], 9);
     assert_eq!(v["project"]["name"], "shop-canary");
+}
+
+/// Issue 18 follow-up: `--set KEY=@delete` of a key nothing defines warns (TSK0230) as an overlay's `@delete` does,
+/// naming the argument; the build still succeeds.
+#[test]
+fn set_delete_of_nothing_warns() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("t.tsk"), "a: 1\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", "nosuch=@delete"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\n  \"a\": 1\n}\n");
+    assert!(
+        stderr(&o).contains("[TSK0230] Warning: `--set nosuch=@delete` removes nothing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Issue 18 follow-up: a `--set` key is a key path as the language reads one; anything else is a usage error (exit
+/// 2) naming the argument, with the path quoted as it would be. A quoted key (which may hold `=`) is taken.
+#[test]
+fn set_key_must_be_a_key_path() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("t.tsk"), "a: 1\n").unwrap();
+    let mut all = String::new();
+    for arg in ["bad key=1", "app.b c.d=2", "a..b=1", "\"${H}\"=1"] {
+        let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{arg}");
+        all.push_str(&format!(
+            "$ tuskc build t.tsk --set '{arg}'\n{}",
+            stderr(&o)
+        ));
+    }
+    insta::assert_snapshot!(all);
+    let o = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "t.tsk",
+            "--set",
+            "\"bad key\"=1",
+            "--set",
+            "\"x=y\".z=2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["bad key"], 1);
+    assert_eq!(v["x=y"]["z"], 2);
 }
 
 #[test]

@@ -3,4 +3,4 @@ pub mod ast;
 pub mod lexer;
 pub mod parser;
 
-pub use parser::{parse, parse_expression};
+pub use parser::{parse, parse_expression, parse_key_path};

@@ -118,6 +118,29 @@ pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
     (at_end && !sink.has_errors()).then_some(e)
 }
 
+/// Parse a standalone key path (`--set` keys) as an entry's key is read: `.`-separated identifiers, integers and
+/// quoted strings without interpolation. `None` unless the whole text is one key path.
+pub fn parse_key_path(text: &str, file: FileId) -> Option<KeyPath> {
+    let mut sink = Sink::new();
+    let lexed = lex(text, 0, file, &mut sink);
+    let mut p = Parser {
+        text,
+        file,
+        comments: &[],
+        tokens: lexed.tokens,
+        pos: 0,
+        sink: &mut sink,
+        depth: 0,
+        last_error: None,
+        aborted: false,
+        nesting: 1,
+        levels: Vec::new(),
+    };
+    let path = p.parse_key_path();
+    let at_end = p.peek().kind == TokenKind::Eof;
+    path.filter(|_| at_end && !sink.has_errors())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ctx {
     Top,
@@ -353,16 +376,8 @@ impl<'a, 's> Parser<'a, 's> {
         let mut tabbed = self
             .tokens
             .iter()
-            .filter(|t| t.line_start && t.kind != TokenKind::Eof)
-            .filter_map(|t| {
-                let begin = t.span.start.checked_sub(t.col)?;
-                let indent = self.text.get(begin as usize..t.span.start as usize)?;
-                let at = indent.find('\t')? as u32;
-                Some(Span {
-                    start: begin + at,
-                    end: begin + at + 1,
-                })
-            });
+            .filter(|t| t.kind != TokenKind::Eof)
+            .filter_map(|t| self.indent_tab(t));
         let Some(first) = tabbed.next() else { return };
         let others = tabbed.count();
         let mut d = Diagnostic::error(Code::BadIndentation, "tab in indentation")
@@ -377,6 +392,21 @@ impl<'a, 's> Parser<'a, 's> {
         self.report(d);
     }
 
+    /// The first tab in the indentation of `t`'s line, if `t` starts the line. Such a line has one mistake, the tab
+    /// ([`Self::check_tabs`]): its column (a tab counted as one) is not reported against the blocks around it.
+    fn indent_tab(&self, t: &Token) -> Option<Span> {
+        if !t.line_start {
+            return None;
+        }
+        let begin = t.span.start.checked_sub(t.col)?;
+        let indent = self.text.get(begin as usize..t.span.start as usize)?;
+        let at = indent.find('\t')? as u32;
+        Some(Span {
+            start: begin + at,
+            end: begin + at + 1,
+        })
+    }
+
     /// A line-starting token that dedents from the indented block `(col, parent, start)` to a column between the
     /// block's and its owner's. Reports it (once per block and column: `tolerated`) and keeps the line in the
     /// block, the innermost one that can hold it.
@@ -388,7 +418,7 @@ impl<'a, 's> Parser<'a, 's> {
         start: Span,
         tolerated: &mut Option<u32>,
     ) {
-        if *tolerated == Some(t.col) {
+        if *tolerated == Some(t.col) || self.indent_tab(&t).is_some() {
             return;
         }
         *tolerated = Some(t.col);
@@ -458,7 +488,7 @@ impl<'a, 's> Parser<'a, 's> {
                     }
                     return false;
                 }
-                if t.col > col && t.kind != TokenKind::Error {
+                if t.col > col && t.kind != TokenKind::Error && self.indent_tab(&t).is_none() {
                     self.report(
                         Diagnostic::error(Code::BadIndentation, "line is indented more than the entries above it")
                             .primary(self.file, t.span, format!("indented {} columns, expected {col}", t.col))
@@ -951,7 +981,7 @@ impl<'a, 's> Parser<'a, 's> {
             if t.kind != TokenKind::Minus || !t.line_start || t.col < key_col {
                 break;
             }
-            if t.col != col {
+            if t.col != col && self.indent_tab(&t).is_none() {
                 self.report(
                     Diagnostic::error(
                         Code::BadIndentation,
@@ -998,7 +1028,11 @@ impl<'a, 's> Parser<'a, 's> {
         }
         // A line after the list indented past its key cannot be an item; it would silently join the list's parent.
         let t = self.peek();
-        if t.line_start && t.col > key_col && t.kind != TokenKind::Error && !closes_a_block(t.kind)
+        if t.line_start
+            && t.col > key_col
+            && t.kind != TokenKind::Error
+            && !closes_a_block(t.kind)
+            && self.indent_tab(&t).is_none()
         {
             self.report(
                 Diagnostic::error(Code::BadIndentation, "line is indented to no enclosing level")
