@@ -55,6 +55,18 @@ pub struct ObjectNode {
 }
 
 impl ObjectNode {
+    /// Does this object only delete keys (at any depth, none of it an `@replace`), defining nothing? Merged where
+    /// no object is, it changes nothing: no empty object is made to delete from, nor a value replaced by one.
+    pub fn only_deletes(&self) -> bool {
+        !self.replace
+            && !self.fields.is_empty()
+            && self.fields.values().all(|n| match n {
+                Node::Delete(_) => true,
+                Node::Object(o) => o.only_deletes(),
+                Node::Leaf(_) => false,
+            })
+    }
+
     pub fn new(origin: Origin) -> Self {
         ObjectNode {
             fields: Map::default(),
@@ -1142,14 +1154,37 @@ fn overlay_walk(
                 });
                 if let Some(leaf) = value {
                     let dotted = path.join(".");
+                    let below = format!("`{dotted}` is one value here, not a `{{ ... }}` block");
+                    let fix = format!("write `{dotted}` as a `{{ ... }}` block in the lower layer so the keys merge");
+                    if o.only_deletes() {
+                        // The merge leaves the value alone: there are no keys inside it to delete.
+                        sink.push(
+                            Diagnostic::warning(
+                                Code::DeleteRemovesNothing,
+                                format!("`@delete` inside `{dotted}` removes nothing: it is one value in {}", leaf.origin.layer),
+                            )
+                            .primary(o.origin.file, o.origin.span, format!("`{dotted}` has no keys to delete here"))
+                            .secondary(leaf.origin.file, leaf.key_span, below)
+                            .help(format!("set `{dotted}` whole in this layer, or {fix}")),
+                        );
+                        path.pop();
+                        continue;
+                    }
                     sink.push(
                         Diagnostic::warning(
                             Code::OverlayReplacesValue,
-                            format!("keys set inside `{dotted}` replace its value from {} whole", leaf.origin.layer),
+                            format!(
+                                "keys set inside `{dotted}` replace its value from {} whole",
+                                leaf.origin.layer
+                            ),
                         )
-                        .primary(o.origin.file, o.origin.span, format!("these keys replace `{dotted}`; its other keys are lost"))
-                        .secondary(leaf.origin.file, leaf.key_span, format!("`{dotted}` is one value here, not a `{{ ... }}` block"))
-                        .help(format!("repeat `{dotted}`'s other keys here, or write `{dotted}` as a `{{ ... }}` block in the lower layer so the keys merge")),
+                        .primary(
+                            o.origin.file,
+                            o.origin.span,
+                            format!("these keys replace `{dotted}`; its other keys are lost"),
+                        )
+                        .secondary(leaf.origin.file, leaf.key_span, below)
+                        .help(format!("repeat `{dotted}`'s other keys here, or {fix}")),
                     );
                 }
                 overlay_walk(o, path, layer, lowers, sink);

@@ -384,6 +384,9 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                 Some(MNode::Object(existing)) if !obj.replace => {
                     merge_object(Arc::make_mut(existing), obj, offset, defs)
                 }
+                // `a.b.c: @delete` where no object `a` is: nothing to delete (TSK0230 says so), and no empty `a`
+                // to create, nor a value `a` to replace by one.
+                _ if obj.only_deletes() => {}
                 existing => {
                     let overrode = existing
                         .as_deref()
