@@ -1053,7 +1053,7 @@ fn check_vary(program: &Program, sink: &mut Sink) {
         let defined = program
             .layers
             .values()
-            .any(|l| defines(&l.root, &mark.path));
+            .any(|l| defines(&l.root, &mark.path, true));
         if defined {
             continue;
         }
@@ -1084,14 +1084,15 @@ fn check_vary(program: &Program, sink: &mut Sink) {
     }
 }
 
-/// Whether `obj` defines `path` (or a value it lies inside, which an expression may build).
-fn defines(obj: &ObjectNode, path: &[String]) -> bool {
+/// Whether `obj` defines `path`, or (`inside_values`) a value it lies inside, which an expression may build. An
+/// `@delete` reaches only keys (the merge deletes nothing inside a value); a `vary` mark may name a key inside one.
+fn defines(obj: &ObjectNode, path: &[String], inside_values: bool) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return true;
     };
     match obj.fields.get(first.as_str()) {
-        Some(Node::Object(o)) => defines(o, rest),
-        Some(Node::Leaf(_)) => true,
+        Some(Node::Object(o)) => defines(o, rest, inside_values),
+        Some(Node::Leaf(_)) => inside_values || rest.is_empty(),
         Some(Node::Delete(_)) => rest.is_empty(),
         None => false,
     }
@@ -1205,7 +1206,7 @@ fn removes_nothing(
     lowers: &[&Layer],
     argument: Option<&str>,
 ) -> Option<Diagnostic> {
-    if lowers.iter().any(|l| defines(&l.root, path)) {
+    if lowers.iter().any(|l| defines(&l.root, path, false)) {
         return None;
     }
     let (key, parent) = path.split_last()?;
