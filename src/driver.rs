@@ -246,7 +246,8 @@ impl Session {
         ok.then_some(Target { env, provider })
     }
 
-    /// The `--set path=value` layer. A value that parses as an expression is one (`3`, `true`, `[1, 2]`, `$x`);
+    /// The `--set path=value` layer, each lowered as the overlay line `path: value` (so `{...}` merges into the
+    /// object below). A value that parses as an expression is one (`3`, `true`, `[1, 2]`, `$x`, `{port: 1}`);
     /// anything else, including a bare word, is taken as a string.
     pub fn overrides(&mut self, sets: &[String]) -> Option<Layer> {
         if sets.is_empty() {
@@ -288,7 +289,7 @@ impl Session {
                 .collect();
             entries.push((path, expr, file));
         }
-        Some(override_layer(entries, &mut self.sink))
+        Some(override_layer(entries, &mut self.sources, &mut self.sink))
     }
 
     /// `@env` inputs: `--var` over `--env-file` (later files win) over the process environment.

@@ -769,7 +769,10 @@ impl<'a> Lowerer<'a> {
                 }
             }
             _ => {
-                self.lint_plaintext_secret(value, path, scope.file);
+                // A value typed on the command line is not in version control: TSK0610's advice does not apply.
+                if scope.layer != LayerRef::OVERRIDE {
+                    self.lint_plaintext_secret(value, path, scope.file);
+                }
                 let scope = self.scope_of(&path[..path.len().saturating_sub(1)]);
                 Node::Leaf(self.new_leaf(|id| LeafData {
                     expr: value.clone(),
@@ -946,38 +949,83 @@ fn lower_delete(value: &Expr, origin: Origin, sink: &mut Sink) -> Option<Node> {
     Some(Node::Delete(origin))
 }
 
-/// The `--set path=value` layer: each value replaces whatever the path held (objects are not merged); `@delete`
-/// removes it, as in an overlay.
-pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) -> Layer {
-    let file = sets.first().map_or(FileId(0), |s| s.2);
-    let mut layer = new_layer(LayerId::Override, file);
-    for (path, expr, file) in sets {
-        let origin = Origin {
+/// The `--set path=value` layer. Each `--set` is lowered as the entry `path: value` would be in an overlay file
+/// (one code path): an object literal deep-merges into the object below it, `@replace({...})` replaces it, `@delete`
+/// removes the key. The layer numbers its own definitions (see [`LeafData::id`]).
+pub fn override_layer(
+    sets: Vec<(Vec<Ident>, Expr, FileId)>,
+    sources: &mut SourceMap,
+    sink: &mut Sink,
+) -> Layer {
+    let first = sets.first().map_or(FileId(0), |s| s.2);
+    let mut l = Lowerer {
+        sources,
+        loader: &mut NoModules,
+        sink,
+        program: Program::default(),
+        stack: Vec::new(),
+        done: HashSet::new(),
+        keep_syntax: false,
+        last_scope: None,
+    };
+    for (segments, value, file) in sets {
+        let scope = Scope {
             file,
-            span: expr.span,
             layer: LayerRef::OVERRIDE,
+            env: None,
+            provider: None,
         };
-        if let Some(delete) = lower_delete(&expr, origin, sink) {
-            insert(&mut layer.root, &path, delete, file, sink);
-            continue;
-        }
-        let id = layer.defs.len();
-        let scope: Vec<String> = path[..path.len().saturating_sub(1)]
-            .iter()
-            .map(|s| s.name.clone())
-            .collect();
-        let key_span = path.last().map_or(Span::default(), |s| s.span);
-        let leaf = Arc::new(LeafData {
-            origin,
-            expr,
-            key_span,
-            scope: scope.into(),
-            id,
-        });
-        layer.defs.push(leaf.clone());
-        insert(&mut layer.root, &path, Node::Leaf(leaf), file, sink);
+        let entry = Entry {
+            target: EntryTarget::Key(KeyPath {
+                segments,
+                span: Span::default(),
+            }),
+            separator: Separator::Colon,
+            span: value.span,
+            value,
+        };
+        l.lower_entry(&entry, &scope, &[]);
     }
+    let defs = std::mem::take(&mut l.program.defs);
+    let mut layer = l
+        .program
+        .layers
+        .shift_remove(&LayerId::Override)
+        .unwrap_or_else(|| new_layer(LayerId::Override, first));
+    layer.defs = defs.iter().cloned().collect();
     layer
+}
+
+/// The `--set` layer's loader, never called: a `--set` value is one expression, and lowering an entry loads nothing
+/// (`use` is an item; `@file` is read when evaluating).
+struct NoModules;
+
+impl ModuleLoader for NoModules {
+    fn load_module(
+        &mut self,
+        _: &mut SourceMap,
+        _: FileId,
+        path: &str,
+        _: Span,
+    ) -> Result<FileId, Diagnostic> {
+        Err(Diagnostic::error(
+            Code::Usage,
+            format!("`use \"{path}\"` cannot be written in a --set value"),
+        ))
+    }
+
+    fn read_data(
+        &mut self,
+        _: &SourceMap,
+        _: FileId,
+        path: &str,
+        _: Span,
+    ) -> Result<Arc<str>, Diagnostic> {
+        Err(Diagnostic::error(
+            Code::Usage,
+            format!("`@file(\"{path}\")` is read when the value is evaluated"),
+        ))
+    }
 }
 
 /// `parity provider` / `parity env`: every block of that kind defines the same key paths. Reported per missing key,

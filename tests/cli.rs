@@ -828,6 +828,30 @@ fn set_var_and_env_file_inputs() {
     assert_eq!(v["project"]["name"], "shop-canary");
 }
 
+/// Issue 18 follow-up: `--set KEY=VALUE` lowers as the overlay line `KEY: VALUE`: an object literal deep-merges
+/// into the object below (the overlay's `host` is replaced, `port` kept), and `@replace({...})` replaces it.
+#[test]
+fn set_object_merges_as_an_overlay_does() {
+    let dir = tempdir();
+    let text = "[app]\ndb { host: \"a\", port: 1 }\nenv prod { [app] db: { host: \"b\" } }\n";
+    std::fs::write(dir.path().join("m.tsk"), text).unwrap();
+    let build = |set: &str| {
+        let o = common::tuskc_in(dir.path(), &["build", "m.tsk", "-e", "prod", "--set", set]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let merged = build("app.db={host: \"c\"}");
+    assert!(
+        merged.contains("\"host\": \"c\",\n      \"port\": 1"),
+        "{merged}"
+    );
+    let replaced = build("app.db=@replace({host: \"c\"})");
+    assert!(
+        replaced.contains("\"db\": {\n      \"host\": \"c\"\n    }"),
+        "{replaced}"
+    );
+}
+
 /// Issue 18 follow-up: `--set KEY=@delete` of a key nothing defines warns (TSK0230) as an overlay's `@delete` does,
 /// naming the argument; the build still succeeds.
 #[test]
