@@ -12,7 +12,7 @@
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
 use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
-use crate::merge::Target;
+use crate::merge::{MNode, MObject, Merged, Removal, Target};
 use crate::schema::{const_value, has_format, Binding, Schemas};
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
@@ -63,6 +63,9 @@ pub struct Checker<'a> {
     depth: u32,
     /// Deprecation warnings; kept apart so a union member that does not fit leaves none behind.
     pub warnings: Vec<Diagnostic>,
+    /// The target's merged tree, when checking one: a missing field names the `@delete` or `@replace` that
+    /// removed it ([`Merged::deleted_by`]).
+    merged: Option<&'a Merged>,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -81,7 +84,29 @@ impl<'a> Checker<'a> {
             target,
             depth: 0,
             warnings: Vec::new(),
+            merged: None,
         }
+    }
+
+    /// Check values of the target `merged` was merged for, so a missing field can say what removed it.
+    pub fn with_merged(mut self, merged: &'a Merged) -> Self {
+        self.merged = Some(merged);
+        self
+    }
+
+    /// The `@delete` or `@replace` that removed `field` from the object at `path` (a path as messages show it) in
+    /// this target, if that is why the object lacks it.
+    fn removal(&self, path: &str, field: &str) -> Option<Removal> {
+        let merged = self.merged?;
+        let mut keys = Vec::new();
+        let rest = if path == "the configuration" {
+            ""
+        } else {
+            path
+        };
+        shown_keys(&merged.root, rest, &mut keys)?;
+        keys.push(field.to_string());
+        merged.deleted_by(&keys)
     }
 
     fn text(&self, file: FileId, span: Span) -> &str {
@@ -807,22 +832,36 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Diagnostic {
+        let name = show_key(&f.name.name);
         let sub = join(path, &f.name.name);
         let at = self.set_at(obj_origin);
-        Diagnostic::error(
-            Code::MissingField,
-            format!("`{path}` is missing required field `{}`", f.name.name),
-        )
-        .primary(
-            obj_origin.file,
-            obj_origin.span,
-            format!("`{path}` has no `{}` ({at})", f.name.name),
-        )
-        .secondary(file, f.span, format!("`{}` is required here", f.name.name))
-        .help(format!(
-            "set `{sub}`, give the field a default (`= value`), or make it optional (`{}?:`)",
-            f.name.name
-        ))
+        let removal = self.removal(path, &f.name.name);
+        let message = match &removal {
+            Some(by) => format!(
+                "`{path}` is missing required field `{name}`: `{name}` was {}",
+                crate::eval::deleted_by_text(self.sources, by)
+            ),
+            None => format!("`{path}` is missing required field `{name}`"),
+        };
+        let d = Diagnostic::error(Code::MissingField, message)
+            .primary(
+                obj_origin.file,
+                obj_origin.span,
+                format!("`{path}` has no `{name}` ({at})"),
+            )
+            .secondary(file, f.span, format!("`{name}` is required here"));
+        let fallback =
+            format!("give the field a default (`= value`), or make it optional (`{name}?:`)");
+        match removal {
+            Some(by) => {
+                let (label, fix) = crate::eval::removal_label_and_fix(&by, &sub);
+                let o = by.origin();
+                d.secondary(o.file, o.span, label).help(format!(
+                    "{fix}, set `{sub}` again in a later layer, {fallback}"
+                ))
+            }
+            None => d.help(format!("set `{sub}`, {fallback}")),
+        }
     }
 
     fn unknown_field(
@@ -1606,6 +1645,29 @@ fn spells_key(written: &str, key: &str) -> bool {
 }
 
 /// The path of `key` in the object at `path`, as messages show it (`show_key`).
+/// The keys of the object at `shown` (a key path as [`join`] shows it) in `obj`, appended to `keys`; `None` if no
+/// object is there. A key holding `.` is shown as written, so each key is tried as a prefix.
+fn shown_keys(obj: &MObject, shown: &str, keys: &mut Vec<String>) -> Option<()> {
+    if shown.is_empty() {
+        return Some(());
+    }
+    for (k, node) in &obj.fields {
+        let MNode::Object(o) = node else { continue };
+        let Some(rest) = shown.strip_prefix(&*show_key(k)) else {
+            continue;
+        };
+        let rest = match rest.strip_prefix('.') {
+            Some(r) if !r.is_empty() => r,
+            _ if rest.is_empty() => rest,
+            _ => continue,
+        };
+        keys.push(k.to_string());
+        // The first key that leads somewhere: no backtracking, so a pathological key set costs one walk.
+        return Some(()).filter(|_| shown_keys(o, rest, keys).is_some());
+    }
+    None
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() || path == "the configuration" {
         show_key(key).into_owned()

@@ -329,7 +329,7 @@ codes! {
     SchemaMismatch = "0501", "value does not match its type",
         "A value bound to a schema has the wrong type. The message shows the value, the layer and line that set it, and the schema field that declares the type.";
     MissingField = "0502", "required field missing",
-        "The schema declares a field with no default and without `?`, and no layer of this target sets it. Set it, give the field a default, or mark it optional with `name?: type`.";
+        "The schema declares a field with no default and without `?`, and no layer of this target sets it. When an `@delete` (or `--set KEY=@delete`) or an `@replace` removed it, the message names which layer did and where, and points there. Set it, give the field a default, or mark it optional with `name?: type`.";
     UnknownField = "0503", "unknown field",
         "Schema objects are closed: every key must be declared. Fix the spelling (the message suggests the closest field), declare the field, or write `...` in the schema to allow extra keys.";
     ConstraintViolated = "0504", "value violates a constraint",

@@ -416,7 +416,7 @@ impl Session {
             inputs,
         );
         ev.secrets = Some(&self.secrets);
-        let checker = Checker::new(&program.schemas, &self.sources, target);
+        let checker = Checker::new(&program.schemas, &self.sources, target).with_merged(&merged);
         let (r, checks) = run(&mut ev, &merged, &bindings, checker);
         self.sink.extend(checks);
         self.built_target(mark, target);

@@ -123,12 +123,19 @@ const DIRECTIVES: &[&str] = &[
     "vary",
 ];
 
-/// "deleted by env production at main.tsk:63", "dropped by the `@replace` in env production at main.tsk:12": how a
-/// reference error and `explain` name what removed a key ([`Merged::deleted_by`]).
+/// "deleted by env production at main.tsk:63", "dropped by the `@replace` in env production at main.tsk:12",
+/// "deleted by `--set app.debug=@delete`": how a reference error, a missing required field and `explain` name what removed a key ([`Merged::deleted_by`]).
 pub fn deleted_by_text(sources: &SourceMap, by: &Removal) -> String {
     let at = by.origin();
     let f = sources.get(at.file);
     let line = f.line_col(at.span.start).line;
+    // A `--set` is named as it was typed (its file is named `--set KEY`); it has no line to point at.
+    if at.layer == crate::value::LayerRef::OVERRIDE {
+        return match by {
+            Removal::Deleted(_) => format!("deleted by `{}=@delete`", f.name),
+            Removal::Replaced(_) => format!("dropped by the `@replace` of `{}`", f.name),
+        };
+    }
     match by {
         Removal::Deleted(_) => format!("deleted by {} at {}:{line}", at.layer, f.name),
         Removal::Replaced(_) => {
