@@ -1216,6 +1216,11 @@ fn explain_text(
         }
     }
     let depth = defined.map_or(0, |(.., d)| d);
+    // An object: each layer that set keys inside it, at its first definition there (the object's own first).
+    let mut merged_from: Vec<Origin> = Vec::new();
+    if let (true, Some(MNode::Object(o))) = (depth == path.len(), merged.node(path)) {
+        layers_inside(merged, o, &mut merged_from);
+    }
     // A value computed from variables: each variable, where its value for this target was set and what that
     // replaced.
     let mut variables: Vec<(String, Origin, Option<Origin>)> = Vec::new();
@@ -1276,6 +1281,7 @@ fn explain_text(
             "defined": defined.map(|(o, ..)| origin_json(session, o)),
             "defined_by": defined.map(|(.., d)| path[..d].join(".")),
             "overrode": defined.map(|(_, h, _)| h.iter().rev().map(|o| origin_json(session, o)).collect::<Vec<_>>()),
+            "merged_from": merged_from.iter().map(|o| origin_json(session, o)).collect::<Vec<_>>(),
             "variables": variables.iter().map(|(name, at, over)| serde_json::json!({
                 "name": name,
                 "defined": origin_json(session, at),
@@ -1292,9 +1298,21 @@ fn explain_text(
         });
         return format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default());
     }
-    // Source text quoted only when it is one line.
+    // Source text quoted only when it is one line. An object's origin is its key: its value as written follows it.
     let one_line = |o: &Origin| {
-        let src = session.sources.get(o.file).slice(o.span);
+        let f = session.sources.get(o.file);
+        if o.layer == crate::value::LayerId::Override && o.span.is_empty() {
+            // A `--set` object: its file is the value as typed.
+            return (!f.text.contains('\n')).then_some(f.text.as_str());
+        }
+        // Not for a value with a secret inside: its text may hold the secret's plaintext.
+        if let Some(v) = value_after_key(&f.text, o.span.end as usize).filter(|_| !value.secret) {
+            return Some(v);
+        }
+        if let Some(header) = section_header(&f.text, o.span) {
+            return Some(header);
+        }
+        let src = f.slice(o.span);
         (!src.contains('\n')).then_some(src)
     };
     let mut s = format!("{key} = {shown}\n");
@@ -1351,8 +1369,15 @@ fn explain_text(
                     place(session, o)
                 ));
             }
-        } else if history.is_empty() {
+        } else if history.is_empty() && merged_from.len() < 2 {
             s.push_str("  overrides nothing\n");
+        }
+        if merged_from.len() > 1 {
+            let layers: Vec<String> = merged_from
+                .iter()
+                .map(|o| format!("{} ({})", o.layer, place(session, o)))
+                .collect();
+            s.push_str(&format!("  merged from: {}\n", layers.join(", ")));
         }
         if !history.is_empty() {
             s.push_str("  overrides:\n");
@@ -1369,6 +1394,84 @@ fn explain_text(
         }
     }
     s
+}
+
+/// The layers that set `obj` or keys inside it, each once, at its first definition in key order.
+fn layers_inside(
+    merged: &crate::merge::Merged,
+    obj: &crate::merge::MObject,
+    out: &mut Vec<Origin>,
+) {
+    fn add(out: &mut Vec<Origin>, o: &Origin) {
+        if !out.iter().any(|seen| seen.layer == o.layer) {
+            out.push(*o);
+        }
+    }
+    add(out, &obj.origin);
+    for node in obj.fields.values() {
+        match node {
+            MNode::Leaf(l) => add(out, &merged.data(l).origin),
+            MNode::Object(o) => layers_inside(merged, o, out),
+        }
+    }
+}
+
+/// The value written after the key that ends at byte `at` (`key: value`, `key = value`, `key { ... }`), when it is
+/// on one line: `explain` shows an object, whose origin is its key, by it. Strings and brackets are followed, so the
+/// value ends where it closes (`env prod { db: { host: "b" } }` gives `{ host: "b" }`).
+fn value_after_key(text: &str, at: usize) -> Option<&str> {
+    let rest = text.get(at..)?.trim_start_matches([' ', '\t']);
+    let value = match rest.strip_prefix([':', '=']) {
+        Some(v) => v.trim_start_matches([' ', '\t']),
+        None if rest.starts_with('{') => rest,
+        None => return None,
+    };
+    let (mut depth, mut quote, mut escaped) = (0u32, None, false);
+    for (i, c) in value.char_indices() {
+        if let Some(q) = quote {
+            match c {
+                '\n' => return None,
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return Some(value[..i].trim_end()),
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&value[..=i]);
+                }
+            }
+            '\n' | '\r' | '#' | ',' if depth == 0 => return Some(value[..i].trim_end()),
+            '\n' | '\r' | '#' => return None,
+            _ => {}
+        }
+    }
+    (depth == 0 && quote.is_none()).then_some(value.trim_end())
+}
+
+/// The section header (`[services.api]`) a key at `key` is written in, if it is one.
+fn section_header(text: &str, key: crate::source::Span) -> Option<&str> {
+    let start = text
+        .get(..key.start as usize)?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let end = text
+        .get(key.end as usize..)?
+        .find('\n')
+        .map_or(text.len(), |i| key.end as usize + i);
+    let line = text.get(start..end)?.trim();
+    let header = match line.find(']') {
+        Some(close) if line.starts_with('[') => &line[..=close],
+        _ => return None,
+    };
+    Some(header)
 }
 
 /// The `$variables` an expression names, each once, in source order.

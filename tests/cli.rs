@@ -828,6 +828,33 @@ fn set_var_and_env_file_inputs() {
     assert_eq!(v["project"]["name"], "shop-canary");
 }
 
+/// Issue 18 follow-up: `explain` shows an object by its value as written (`@replace({...})`, `{ min: 1 }`, a section
+/// header), not by its key, also in the "overrides" lines; an object that several layers set keys inside lists them.
+#[test]
+fn explain_object_shows_its_text_and_the_layers_merged_into_it() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "[services.api]\nname: \"api\"\npool { min: 1, max: 10 }\ndb { host: \"a\", port: 1 }\n\
+         env production {\n  [services.api]\n  pool: @replace({ min: 5, max: 100 })\n  db.host: \"b\"\n}\n",
+    )
+    .unwrap();
+    let mut all = String::new();
+    for key in ["services.api.pool", "services.api.db", "services.api"] {
+        let o = common::tuskc_in(
+            dir.path(),
+            &["explain", key, "main.tsk", "-e", "production"],
+        );
+        all.push_str(&format!(
+            "$ tuskc explain {key} (exit {:?})\n{}{}",
+            o.status.code(),
+            stdout(&o),
+            stderr(&o)
+        ));
+    }
+    insta::assert_snapshot!(all);
+}
+
 /// Issue 18 follow-up: `--set KEY=VALUE` lowers as the overlay line `KEY: VALUE`: an object literal deep-merges
 /// into the object below (the overlay's `host` is replaced, `port` kept), and `@replace({...})` replaces it.
 #[test]
