@@ -210,12 +210,14 @@ impl Session {
         false
     }
 
-    /// The single target a `build`/`get`/`explain` means: the flags, else the manifest's defaults.
+    /// The single target a `build`/`get`/`explain`/`drift` means: the flags, else the manifest's defaults.
+    /// `builds_all`: the command takes `--all --out-dir DIR` (`build`), so TSK0224's help may offer it.
     pub fn select_target(
         &mut self,
         program: &Program,
         env: Option<&str>,
         provider: Option<&str>,
+        builds_all: bool,
     ) -> Option<Target> {
         let (envs, providers) = self.declared(program);
         let m = &self.project.manifest.project;
@@ -233,10 +235,17 @@ impl Session {
                     } else {
                         ("providers", "--provider", "default_provider")
                     };
+                    let help = match builds_all {
+                        true => format!("pass {flag} NAME, set `{key}` in tuskc.toml, or build every target with --all --out-dir DIR"),
+                        false => format!("pass {flag} NAME, or set `{key}` in tuskc.toml"),
+                    };
                     self.usage(
-                        Diagnostic::error(Code::MissingTarget, format!("this project declares {what}; choose one with {flag}"))
-                            .note(format!("declared {what}: {}", declared.join(", ")))
-                            .help(format!("pass {flag} NAME, set `{key}` in tuskc.toml, or build every target with --all --out-dir DIR")),
+                        Diagnostic::error(
+                            Code::MissingTarget,
+                            format!("this project declares {what}; choose one with {flag}"),
+                        )
+                        .note(format!("declared {what}: {}", declared.join(", ")))
+                        .help(help),
                     );
                     ok = false;
                 }

@@ -172,6 +172,34 @@ fn missing_target_choice_is_a_usage_error() {
     insta::assert_snapshot!(stderr(&o));
 }
 
+/// TSK0224's help names only flags the command has: `get`, `explain` and `drift` build one target, never `--all`.
+#[test]
+fn missing_target_help_names_only_the_commands_flags() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("deployed.json"), "{}").unwrap();
+    let deployed = dir.path().join("deployed.json");
+    for args in [
+        vec!["get", "app.name", "examples/shop"],
+        vec!["explain", "app.name", "examples/shop"],
+        vec![
+            "drift",
+            "examples/shop",
+            "--actual",
+            deployed.to_str().unwrap(),
+        ],
+    ] {
+        let o = tuskc(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("[TSK0224]"), "{args:?}: {err}");
+        assert!(!err.contains("--all"), "{args:?}: {err}");
+        assert!(!err.contains("--out-dir"), "{args:?}: {err}");
+        if args[0] == "get" {
+            insta::assert_snapshot!("missing_target_get", err);
+        }
+    }
+}
+
 #[test]
 fn io_errors_exit_2() {
     let o = tuskc(&["build", "no/such/file.tsk"]);
