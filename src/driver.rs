@@ -544,6 +544,22 @@ fn bad_set_path(set: &str) -> Diagnostic {
         )
         .help("for example: --set app.replicas=3");
     };
+    // `$name` is a variable: not emitted, so not a key `--set` can set. Quoting it would make an output key named
+    // "$name", which is not what was meant.
+    if let Some(var) = path.trim().strip_prefix('$') {
+        let name = var.split('.').next().unwrap_or(var);
+        let is_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let name = if is_name { name } else { "NAME" };
+        return Diagnostic::error(
+            Code::Usage,
+            format!("`--set {shown}`: `${}` is a variable, not a key", crate::secrets::shown_argument(name)),
+        )
+        .note("`--set` sets output keys; `$variables` are not output, and no flag sets one")
+        .help(format!(
+            "to set it from the command line, define it from the environment (`${name}: @env(\"{name}\", DEFAULT)`) and pass --var {name}=VALUE"
+        ));
+    }
     let d = Diagnostic::error(
         Code::Usage,
         format!("`--set {shown}`: `{}` is not a key path", crate::secrets::shown_argument(path)),

@@ -879,7 +879,14 @@ fn set_key_must_be_a_key_path() {
     let dir = tempdir();
     std::fs::write(dir.path().join("t.tsk"), "a: 1\n").unwrap();
     let mut all = String::new();
-    for arg in ["bad key=1", "app.b c.d=2", "a..b=1", "\"${H}\"=1"] {
+    for arg in [
+        "bad key=1",
+        "app.b c.d=2",
+        "a..b=1",
+        "\"${H}\"=1",
+        "$v=x",
+        "$db.host=x",
+    ] {
         let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", arg]);
         assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
         assert_eq!(stdout(&o), "", "{arg}");
