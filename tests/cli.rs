@@ -200,6 +200,34 @@ fn missing_target_help_names_only_the_commands_flags() {
     }
 }
 
+/// Issue 18 follow-up: a manifest that lists environments (providers) closes the list, so a misspelt `env` or
+/// `provider` block is an error at its name pointing at the list, not a new target without its overlay.
+#[test]
+fn blocks_outside_the_manifests_lists_are_errors() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("tuskc.toml"),
+        "[project]\nenvironments = [\"development\", \"staging\", \"production\"]\nproviders = [\"aws\", \"gcp\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "replicas: 1\nenv staging {\n  replicas: 2\n}\nenv prodution {\n  replicas: 6\n}\nenv qa extends staging {\n}\nprovider amazon {\n  region: \"us-east-1\"\n}\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    insta::assert_snapshot!(stderr(&o));
+    // The build of a listed target fails too: the program has errors.
+    let o = common::tuskc_in(dir.path(), &["build", ".", "-e", "production", "-p", "aws"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    // Without the lists, blocks declare their names as before.
+    std::fs::write(dir.path().join("tuskc.toml"), "[project]\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 #[test]
 fn io_errors_exit_2() {
     let o = tuskc(&["build", "no/such/file.tsk"]);
