@@ -688,6 +688,18 @@ impl<'a> Lowerer<'a> {
         ) {
             return delete;
         }
+        if let Some(replace) = lower_replace(value, origin, self.sink) {
+            return match replace {
+                Ok(arg) => match self.lower_value(arg, scope, path, key_span) {
+                    Node::Object(mut o) => {
+                        o.replace = true;
+                        Node::Object(o)
+                    }
+                    other => other,
+                },
+                Err(stand_in) => stand_in,
+            };
+        }
         match &value.kind {
             ExprKind::Object { entries, .. } => {
                 let mut obj = ObjectNode::new(Origin {
@@ -738,31 +750,6 @@ impl<'a> Lowerer<'a> {
                             )
                             .primary(scope.file, value.span, "write `key: @vary(value)`")
                             .help("or declare it at the top level: `vary key.path`"),
-                        );
-                        Node::Delete(origin)
-                    }
-                }
-            }
-            ExprKind::Directive { name, args, .. } if name.name == "replace" => {
-                match args.as_slice() {
-                    [arg] => match self.lower_value(arg, scope, path, key_span) {
-                        Node::Object(mut o) => {
-                            o.replace = true;
-                            Node::Object(o)
-                        }
-                        other => other,
-                    },
-                    _ => {
-                        self.sink.push(
-                            Diagnostic::error(
-                                Code::DirectiveArguments,
-                                "`@replace` takes exactly one argument",
-                            )
-                            .primary(
-                                scope.file,
-                                value.span,
-                                "write `key: @replace({ ... })`",
-                            ),
                         );
                         Node::Delete(origin)
                     }
@@ -946,8 +933,38 @@ fn lower_delete(value: &Expr, origin: Origin, sink: &mut Sink) -> Option<Node> {
     Some(Node::Delete(origin))
 }
 
-/// The `--set path=value` layer: each value replaces whatever the path held (objects are not merged); `@delete`
-/// removes it, as in an overlay.
+/// `key: @replace(value)` (in an overlay or a `--set`): the value that replaces the inherited one whole. Not exactly
+/// one argument is TSK0305, and the key gets a stand-in `@delete` (the program has an error, so nothing is built).
+/// `None` when `value` is not `@replace`.
+fn lower_replace<'e>(
+    value: &'e Expr,
+    origin: Origin,
+    sink: &mut Sink,
+) -> Option<Result<&'e Expr, Node>> {
+    let ExprKind::Directive { name, args, .. } = &value.kind else {
+        return None;
+    };
+    if name.name != "replace" {
+        return None;
+    }
+    Some(match args.as_slice() {
+        [arg] => Ok(arg),
+        _ => {
+            sink.push(
+                Diagnostic::error(
+                    Code::DirectiveArguments,
+                    "`@replace` takes exactly one argument",
+                )
+                .primary(origin.file, value.span, "write `key: @replace({ ... })`"),
+            );
+            Err(Node::Delete(origin))
+        }
+    })
+}
+
+/// The `--set path=value` layer: each value replaces whatever the path held (objects are not merged), so
+/// `@replace(value)` means the value, as `key: @replace(value)` in an overlay does; `@delete` removes the key, as in an
+/// overlay.
 pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) -> Layer {
     let file = sets.first().map_or(FileId(0), |s| s.2);
     let mut layer = new_layer(LayerId::Override, file);
@@ -961,6 +978,18 @@ pub fn override_layer(sets: Vec<(Vec<Ident>, Expr, FileId)>, sink: &mut Sink) ->
             insert(&mut layer.root, &path, delete, file, sink);
             continue;
         }
+        let expr = match lower_replace(&expr, origin, sink) {
+            Some(Ok(arg)) => arg.clone(),
+            Some(Err(stand_in)) => {
+                insert(&mut layer.root, &path, stand_in, file, sink);
+                continue;
+            }
+            None => expr,
+        };
+        let origin = Origin {
+            span: expr.span,
+            ..origin
+        };
         let id = layer.defs.len();
         let scope: Vec<String> = path[..path.len().saturating_sub(1)]
             .iter()

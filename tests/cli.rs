@@ -884,6 +884,51 @@ fn set_var_and_env_file_inputs() {
     assert_eq!(v["project"]["name"], "shop-canary");
 }
 
+/// Issue 18 follow-up: `--set KEY=@replace({...})` means what an overlay's `KEY: @replace({...})` means (the object,
+/// nothing of the inherited one kept), not TSK0311; a malformed one is the overlay's TSK0305.
+#[test]
+fn set_replace_means_what_an_overlays_replace_means() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("t.tsk"),
+        "db:\n  pool:\n    min: 5\n    max: 10\n  host: \"h\"\nenv production {\n  db.pool: @replace({min: 1})\n}\nenv staging {\n}\n",
+    )
+    .unwrap();
+    let overlay = common::tuskc_in(dir.path(), &["build", "t.tsk", "-e", "production"]);
+    assert_eq!(overlay.status.code(), Some(0), "{}", stderr(&overlay));
+    let set = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "t.tsk",
+            "-e",
+            "staging",
+            "--set",
+            "db.pool=@replace({min: 1})",
+        ],
+    );
+    assert_eq!(set.status.code(), Some(0), "{}", stderr(&set));
+    assert_eq!(stdout(&set), stdout(&overlay));
+    assert!(!stdout(&set).contains("max"), "{}", stdout(&set));
+    let o = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "t.tsk",
+            "-e",
+            "staging",
+            "--set",
+            "db.pool=@replace({min: 1}, 2)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[TSK0305] Error: `@replace` takes exactly one argument"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Issue 18 follow-up: `--set KEY=@delete` of a key nothing defines warns (TSK0230) as an overlay's `@delete` does,
 /// naming the argument; the build still succeeds.
 #[test]
