@@ -573,6 +573,7 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         &program,
         a.inputs.env.as_deref(),
         a.inputs.provider.as_deref(),
+        true,
     ) {
         build_one(
             &mut session,
@@ -1049,6 +1050,7 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         &program,
         a.inputs.env.as_deref(),
         a.inputs.provider.as_deref(),
+        false,
     ) else {
         return out.finish(session);
     };

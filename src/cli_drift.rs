@@ -547,7 +547,8 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
         Ok(opened) => opened,
         Err(code) => return code,
     };
-    let Some(target) = session.select_target(&program, a.env.as_deref(), a.provider.as_deref())
+    let Some(target) =
+        session.select_target(&program, a.env.as_deref(), a.provider.as_deref(), false)
     else {
         return out.finish(session);
     };

@@ -278,7 +278,7 @@ impl Opened {
             )));
         }
         // The environments the project declares (manifest and source); a store for any other would never be read.
-        let mut declared: Vec<String> = session.project.manifest.project.environments.clone();
+        let mut declared: Vec<String> = session.project.manifest.project.environments().to_vec();
         for entry in session.project.entries.clone() {
             if let Some(program) = session.load(&entry) {
                 // `declared` starts with the manifest's; each entry adds those its source declares.

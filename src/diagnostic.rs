@@ -275,9 +275,9 @@ codes! {
     PathOutsideProject = "0212", "path outside the project",
         "`use`, `@file` and entries (the manifest's `entries`, or `.tsk` files found in the project directory) may only name files inside the project directory, symlinks resolved, so a build depends only on the project. A path outside is refused whether or not anything is there.";
     UnknownEnvironment = "0220", "unknown environment",
-        "The environment is not declared. Declare it with an `env NAME { }` block or in `tuskc.toml`, or fix the spelling.";
+        "The environment is not declared. Declare it with an `env NAME { }` block or in `tuskc.toml`, or fix the spelling. When `tuskc.toml` lists `environments`, that list is closed: an `env` block naming another environment is this error at the block's name (most often a misspelling, which would otherwise leave the environment meant without its overlay); add the name to the list or fix it.";
     UnknownProvider = "0221", "unknown provider",
-        "The provider is not declared. Declare it with a `provider NAME { }` block or in `tuskc.toml`, or fix the spelling.";
+        "The provider is not declared. Declare it with a `provider NAME { }` block or in `tuskc.toml`, or fix the spelling. When `tuskc.toml` lists `providers`, that list is closed: a `provider` block naming another provider is this error at the block's name; add the name to the list or fix it.";
     ExtendsCycle = "0222", "environment inheritance cycle",
         "Environments `extends` each other in a cycle.";
     ExtendsConflict = "0223", "conflicting `extends`",

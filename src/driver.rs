@@ -74,19 +74,101 @@ impl Session {
     /// Parse and lower one entry file with its modules. `None` if the entry itself cannot be read.
     pub fn load(&mut self, entry: &Path) -> Option<Program> {
         match self.loader.load_entry(&mut self.sources, entry) {
-            Ok(id) => Some(lower_program(
-                id,
-                &mut self.sources,
-                &mut self.loader,
-                &mut self.sink,
-                self.keep_syntax,
-            )),
+            Ok(id) => {
+                let mut program = lower_program(
+                    id,
+                    &mut self.sources,
+                    &mut self.loader,
+                    &mut self.sink,
+                    self.keep_syntax,
+                );
+                self.check_closed_lists(&mut program);
+                Some(program)
+            }
             Err(d) => {
                 let d = self.at_manifest_entry(d, entry, true, "listed here");
                 self.usage(d);
                 None
             }
         }
+    }
+
+    /// A manifest that lists `environments` (`providers`) closes the list: an `env` (`provider`) block naming
+    /// another is a misspelling (TSK0220 / TSK0221 at the block's name), never a new target that silently goes
+    /// without the overlay meant for it. An `extends` naming an environment no block declares is reported by
+    /// lowering; one naming an unlisted block is the block's own error. Without a list, blocks declare names.
+    fn check_closed_lists(&mut self, program: &mut Program) {
+        let m = &self.project.manifest.project;
+        let lists = [
+            (
+                m.environments.clone(),
+                &program.environments,
+                Code::UnknownEnvironment,
+                "environment",
+                "environments",
+            ),
+            (
+                m.providers.clone(),
+                &program.providers,
+                Code::UnknownProvider,
+                "provider",
+                "providers",
+            ),
+        ];
+        let mut found = Vec::new();
+        for (list, declared, code, what, key) in lists {
+            let Some(list) = list.filter(|l| !l.get_ref().is_empty()) else {
+                continue;
+            };
+            for (name, decl) in declared {
+                if list.get_ref().contains(name) {
+                    continue;
+                }
+                let mut d = Diagnostic::error(
+                    code,
+                    format!("{what} `{name}` is not one of the {key} tuskc.toml lists"),
+                )
+                .primary(decl.file, decl.span, format!("not in `{key}`"))
+                .note(format!(
+                    "{key} in tuskc.toml: {}",
+                    list.get_ref().join(", ")
+                ));
+                d = match did_you_mean(name, list.get_ref().iter().map(String::as_str)) {
+                    Some(s) => d.help(format!(
+                        "did you mean `{s}`? Otherwise add `{name}` to {key} in tuskc.toml"
+                    )),
+                    None => d.help(format!(
+                        "add `{name}` to {key} in tuskc.toml, or fix the name"
+                    )),
+                };
+                found.push((d, list.span()));
+            }
+        }
+        for (d, span) in found {
+            let d = self.at_manifest(d, Span::new(span.start, span.end), "the list");
+            program.has_errors = true;
+            self.sink.push(d);
+        }
+    }
+
+    /// `d` with a secondary label at `span` of `tuskc.toml`.
+    fn at_manifest(&mut self, d: Diagnostic, span: Span, message: &str) -> Diagnostic {
+        match self.manifest_file() {
+            Some(file) => d.secondary(file, span, message),
+            None => d,
+        }
+    }
+
+    /// `tuskc.toml` as one of the session's sources (added the first time), when the project has one.
+    fn manifest_file(&mut self) -> Option<FileId> {
+        let (name, text) = self.project.manifest_text.as_ref()?;
+        let kind = FileKind::Disk(self.project.root.join(crate::project::MANIFEST));
+        Some(match self.sources.find(&kind) {
+            Some(f) => f,
+            None => self
+                .sources
+                .add(kind, name.display().to_string(), text.clone()),
+        })
     }
 
     /// Label `d` at the line of `tuskc.toml` that lists `entry`, when the manifest lists it (primary or not): a
@@ -101,42 +183,31 @@ impl Session {
         let Some((_, span)) = self.project.entry_spans.iter().find(|(e, _)| e == entry) else {
             return d;
         };
-        let Some((name, text)) = &self.project.manifest_text else {
+        let span = *span;
+        let Some(file) = self.manifest_file() else {
             return d;
         };
-        let kind = FileKind::Disk(self.project.root.join(crate::project::MANIFEST));
-        let file = match self.sources.find(&kind) {
-            Some(f) => f,
-            None => self
-                .sources
-                .add(kind, name.display().to_string(), text.clone()),
-        };
         match primary {
-            true => d.primary(file, *span, message),
-            false => d.secondary(file, *span, message),
+            true => d.primary(file, span, message),
+            false => d.secondary(file, span, message),
         }
     }
 
-    /// Declared environments and providers: the manifest's first, then those named in source, each once.
+    /// Declared environments and providers: the manifest's first, then those named in source, each once. A list
+    /// the manifest gives is closed ([`Self::check_closed_lists`]): a block outside it declares nothing.
     pub fn declared(&self, program: &Program) -> (Vec<String>, Vec<String>) {
         let m = &self.project.manifest.project;
-        let mut envs = m.environments.clone();
-        envs.extend(
-            program
-                .environments
-                .keys()
-                .filter(|e| !m.environments.contains(e))
-                .cloned(),
-        );
-        let mut providers = m.providers.clone();
-        providers.extend(
-            program
-                .providers
-                .keys()
-                .filter(|p| !m.providers.contains(p))
-                .cloned(),
-        );
-        (envs, providers)
+        let declared = |listed: &[String], blocks: &IndexMap<String, _>| {
+            let mut names = listed.to_vec();
+            if listed.is_empty() {
+                names.extend(blocks.keys().cloned());
+            }
+            names
+        };
+        (
+            declared(m.environments(), &program.environments),
+            declared(m.providers(), &program.providers),
+        )
     }
 
     /// Every target of the program: declared environments × providers (a dimension with none declared is `None`).
@@ -210,12 +281,14 @@ impl Session {
         false
     }
 
-    /// The single target a `build`/`get`/`explain` means: the flags, else the manifest's defaults.
+    /// The single target a `build`/`get`/`explain`/`drift` means: the flags, else the manifest's defaults.
+    /// `builds_all`: the command takes `--all --out-dir DIR` (`build`), so TSK0224's help may offer it.
     pub fn select_target(
         &mut self,
         program: &Program,
         env: Option<&str>,
         provider: Option<&str>,
+        builds_all: bool,
     ) -> Option<Target> {
         let (envs, providers) = self.declared(program);
         let m = &self.project.manifest.project;
@@ -233,10 +306,17 @@ impl Session {
                     } else {
                         ("providers", "--provider", "default_provider")
                     };
+                    let help = match builds_all {
+                        true => format!("pass {flag} NAME, set `{key}` in tuskc.toml, or build every target with --all --out-dir DIR"),
+                        false => format!("pass {flag} NAME, or set `{key}` in tuskc.toml"),
+                    };
                     self.usage(
-                        Diagnostic::error(Code::MissingTarget, format!("this project declares {what}; choose one with {flag}"))
-                            .note(format!("declared {what}: {}", declared.join(", ")))
-                            .help(format!("pass {flag} NAME, set `{key}` in tuskc.toml, or build every target with --all --out-dir DIR")),
+                        Diagnostic::error(
+                            Code::MissingTarget,
+                            format!("this project declares {what}; choose one with {flag}"),
+                        )
+                        .note(format!("declared {what}: {}", declared.join(", ")))
+                        .help(help),
                     );
                     ok = false;
                 }
@@ -536,6 +616,22 @@ fn bad_set_path(set: &str) -> Diagnostic {
         )
         .help("for example: --set app.replicas=3");
     };
+    // `$name` is a variable: not emitted, so not a key `--set` can set. Quoting it would make an output key named
+    // "$name", which is not what was meant.
+    if let Some(var) = path.trim().strip_prefix('$') {
+        let name = var.split('.').next().unwrap_or(var);
+        let is_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let name = if is_name { name } else { "NAME" };
+        return Diagnostic::error(
+            Code::Usage,
+            format!("`--set {shown}`: `${}` is a variable, not a key", crate::secrets::shown_argument(name)),
+        )
+        .note("`--set` sets output keys; `$variables` are not output, and no flag sets one")
+        .help(format!(
+            "to set it from the command line, define it from the environment (`${name}: @env(\"{name}\", DEFAULT)`) and pass --var {name}=VALUE"
+        ));
+    }
     let d = Diagnostic::error(
         Code::Usage,
         format!("`--set {shown}`: `{}` is not a key path", crate::secrets::shown_argument(path)),

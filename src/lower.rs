@@ -688,6 +688,18 @@ impl<'a> Lowerer<'a> {
         ) {
             return delete;
         }
+        if let Some(replace) = lower_replace(value, origin, self.sink) {
+            return match replace {
+                Ok(arg) => match self.lower_value(arg, scope, path, key_span) {
+                    Node::Object(mut o) => {
+                        o.replace = true;
+                        Node::Object(o)
+                    }
+                    other => other,
+                },
+                Err(stand_in) => stand_in,
+            };
+        }
         match &value.kind {
             ExprKind::Object { entries, .. } => {
                 let mut obj = ObjectNode::new(Origin {
@@ -738,31 +750,6 @@ impl<'a> Lowerer<'a> {
                             )
                             .primary(scope.file, value.span, "write `key: @vary(value)`")
                             .help("or declare it at the top level: `vary key.path`"),
-                        );
-                        Node::Delete(origin)
-                    }
-                }
-            }
-            ExprKind::Directive { name, args, .. } if name.name == "replace" => {
-                match args.as_slice() {
-                    [arg] => match self.lower_value(arg, scope, path, key_span) {
-                        Node::Object(mut o) => {
-                            o.replace = true;
-                            Node::Object(o)
-                        }
-                        other => other,
-                    },
-                    _ => {
-                        self.sink.push(
-                            Diagnostic::error(
-                                Code::DirectiveArguments,
-                                "`@replace` takes exactly one argument",
-                            )
-                            .primary(
-                                scope.file,
-                                value.span,
-                                "write `key: @replace({ ... })`",
-                            ),
                         );
                         Node::Delete(origin)
                     }
@@ -947,6 +934,35 @@ fn lower_delete(value: &Expr, origin: Origin, sink: &mut Sink) -> Option<Node> {
         );
     }
     Some(Node::Delete(origin))
+}
+
+/// `key: @replace(value)` (in an overlay or a `--set`): the value that replaces the inherited one whole. Not exactly
+/// one argument is TSK0305, and the key gets a stand-in `@delete` (the program has an error, so nothing is built).
+/// `None` when `value` is not `@replace`.
+fn lower_replace<'e>(
+    value: &'e Expr,
+    origin: Origin,
+    sink: &mut Sink,
+) -> Option<Result<&'e Expr, Node>> {
+    let ExprKind::Directive { name, args, .. } = &value.kind else {
+        return None;
+    };
+    if name.name != "replace" {
+        return None;
+    }
+    Some(match args.as_slice() {
+        [arg] => Ok(arg),
+        _ => {
+            sink.push(
+                Diagnostic::error(
+                    Code::DirectiveArguments,
+                    "`@replace` takes exactly one argument",
+                )
+                .primary(origin.file, value.span, "write `key: @replace({ ... })`"),
+            );
+            Err(Node::Delete(origin))
+        }
+    })
 }
 
 /// The `--set path=value` layer. Each `--set` is lowered as the entry `path: value` would be in an overlay file

@@ -55,12 +55,25 @@ pub struct ProjectSection {
     /// file there `use`s. Each keeps its place in the manifest, so a diagnostic about an entry points at its line.
     #[serde(default)]
     pub entries: Vec<toml::Spanned<String>>,
-    #[serde(default)]
-    pub environments: Vec<String>,
-    #[serde(default)]
-    pub providers: Vec<String>,
+    /// The project's environments. A non-empty list is closed: an `env` block naming another is an error (TSK0220).
+    /// Each list keeps its place in the manifest, so that error points at it.
+    pub environments: Option<toml::Spanned<Vec<String>>>,
+    /// The project's providers; a non-empty list is closed as `environments` is (TSK0221).
+    pub providers: Option<toml::Spanned<Vec<String>>>,
     pub default_env: Option<String>,
     pub default_provider: Option<String>,
+}
+
+impl ProjectSection {
+    /// The environments the manifest lists (none when it has no list).
+    pub fn environments(&self) -> &[String] {
+        self.environments.as_ref().map_or(&[], |l| l.get_ref())
+    }
+
+    /// The providers the manifest lists (none when it has no list).
+    pub fn providers(&self) -> &[String] {
+        self.providers.as_ref().map_or(&[], |l| l.get_ref())
+    }
 }
 
 #[derive(Debug)]

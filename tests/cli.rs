@@ -172,6 +172,62 @@ fn missing_target_choice_is_a_usage_error() {
     insta::assert_snapshot!(stderr(&o));
 }
 
+/// TSK0224's help names only flags the command has: `get`, `explain` and `drift` build one target, never `--all`.
+#[test]
+fn missing_target_help_names_only_the_commands_flags() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("deployed.json"), "{}").unwrap();
+    let deployed = dir.path().join("deployed.json");
+    for args in [
+        vec!["get", "app.name", "examples/shop"],
+        vec!["explain", "app.name", "examples/shop"],
+        vec![
+            "drift",
+            "examples/shop",
+            "--actual",
+            deployed.to_str().unwrap(),
+        ],
+    ] {
+        let o = tuskc(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("[TSK0224]"), "{args:?}: {err}");
+        assert!(!err.contains("--all"), "{args:?}: {err}");
+        assert!(!err.contains("--out-dir"), "{args:?}: {err}");
+        if args[0] == "get" {
+            insta::assert_snapshot!("missing_target_get", err);
+        }
+    }
+}
+
+/// Issue 18 follow-up: a manifest that lists environments (providers) closes the list, so a misspelt `env` or
+/// `provider` block is an error at its name pointing at the list, not a new target without its overlay.
+#[test]
+fn blocks_outside_the_manifests_lists_are_errors() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("tuskc.toml"),
+        "[project]\nenvironments = [\"development\", \"staging\", \"production\"]\nproviders = [\"aws\", \"gcp\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "replicas: 1\nenv staging {\n  replicas: 2\n}\nenv prodution {\n  replicas: 6\n}\nenv qa extends staging {\n}\nprovider amazon {\n  region: \"us-east-1\"\n}\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    insta::assert_snapshot!(stderr(&o));
+    // The build of a listed target fails too: the program has errors.
+    let o = common::tuskc_in(dir.path(), &["build", ".", "-e", "production", "-p", "aws"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    // Without the lists, blocks declare their names as before.
+    std::fs::write(dir.path().join("tuskc.toml"), "[project]\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 #[test]
 fn io_errors_exit_2() {
     let o = tuskc(&["build", "no/such/file.tsk"]);
@@ -879,6 +935,51 @@ fn set_object_merges_as_an_overlay_does() {
     );
 }
 
+/// Issue 18 follow-up: `--set KEY=@replace({...})` means what an overlay's `KEY: @replace({...})` means (the object,
+/// nothing of the inherited one kept), not TSK0311; a malformed one is the overlay's TSK0305.
+#[test]
+fn set_replace_means_what_an_overlays_replace_means() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("t.tsk"),
+        "db:\n  pool:\n    min: 5\n    max: 10\n  host: \"h\"\nenv production {\n  db.pool: @replace({min: 1})\n}\nenv staging {\n}\n",
+    )
+    .unwrap();
+    let overlay = common::tuskc_in(dir.path(), &["build", "t.tsk", "-e", "production"]);
+    assert_eq!(overlay.status.code(), Some(0), "{}", stderr(&overlay));
+    let set = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "t.tsk",
+            "-e",
+            "staging",
+            "--set",
+            "db.pool=@replace({min: 1})",
+        ],
+    );
+    assert_eq!(set.status.code(), Some(0), "{}", stderr(&set));
+    assert_eq!(stdout(&set), stdout(&overlay));
+    assert!(!stdout(&set).contains("max"), "{}", stdout(&set));
+    let o = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "t.tsk",
+            "-e",
+            "staging",
+            "--set",
+            "db.pool=@replace({min: 1}, 2)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[TSK0305] Error: `@replace` takes exactly one argument"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Issue 18 follow-up: `--set KEY=@delete` of a key nothing defines warns (TSK0230) as an overlay's `@delete` does,
 /// naming the argument; the build still succeeds.
 #[test]
@@ -902,7 +1003,14 @@ fn set_key_must_be_a_key_path() {
     let dir = tempdir();
     std::fs::write(dir.path().join("t.tsk"), "a: 1\n").unwrap();
     let mut all = String::new();
-    for arg in ["bad key=1", "app.b c.d=2", "a..b=1", "\"${H}\"=1"] {
+    for arg in [
+        "bad key=1",
+        "app.b c.d=2",
+        "a..b=1",
+        "\"${H}\"=1",
+        "$v=x",
+        "$db.host=x",
+    ] {
         let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", arg]);
         assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
         assert_eq!(stdout(&o), "", "{arg}");
