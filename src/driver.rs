@@ -369,7 +369,14 @@ impl Session {
                 .collect();
             entries.push((path, expr, file));
         }
-        Some(override_layer(entries, &mut self.sources, &mut self.sink))
+        // A `--set` value that does not lower (`@delete(1)`, `@replace(a, b)`) is a command-line mistake: nothing is
+        // built from it, as from any other usage error.
+        let errors = self.sink.error_count();
+        let layer = override_layer(entries, &mut self.sources, &mut self.sink);
+        if self.sink.error_count() > errors {
+            self.usage_error = true;
+        }
+        Some(layer)
     }
 
     /// `@env` inputs: `--var` over `--env-file` (later files win) over the process environment.

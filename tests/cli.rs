@@ -1244,3 +1244,71 @@ fn the_base_target_is_named_for_people() {
         "{err}"
     );
 }
+
+/// A `--set` value that does not lower (`@delete(1)`, `@replace(a, b)`) is a usage error: exit 2 and nothing written
+/// (before, the target was built without it, printed, and `-o` written, with exit 1).
+#[test]
+fn a_set_value_that_does_not_lower_writes_nothing() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("t.tsk"), "a: 1\nb: 2\n").unwrap();
+    for set in ["a=@delete(1)", "a=@replace({x: 1}, 2)"] {
+        let o = common::tuskc_in(
+            dir.path(),
+            &["build", "t.tsk", "--set", set, "-o", "out.json"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert!(stderr(&o).contains("TSK0305"), "{set}: {}", stderr(&o));
+        assert!(!dir.path().join("out.json").exists(), "{set}");
+        let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", set]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{set}");
+    }
+}
+
+/// A reader that stops reading (`tuskc check 2>&1 | head -1`) ends the output, never the compiler with a panic or an
+/// abort: the write to the closed pipe fails and is ignored, and the exit code is the check's.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    use std::process::{Command, Stdio};
+    let dir = tempdir();
+    // Far more diagnostics than a pipe holds, so the writes meet the closed end whenever it closes.
+    let text: String = (0..3000)
+        .map(|i| format!("k{i}: $undefined{i}\n"))
+        .collect();
+    std::fs::write(dir.path().join("t.tsk"), text).unwrap();
+    for (args, code) in [
+        (&["check", "t.tsk"][..], 1),
+        (&["build", "t.tsk"][..], 1),
+        (&["explain-code"][..], 0),
+    ] {
+        for closed in ["stdout", "stderr"] {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_tuskc"));
+            cmd.args(args)
+                .current_dir(dir.path())
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let (out, err) = (child.stdout.take(), child.stderr.take());
+            // Close one end at once; drain the other so the child never blocks on it.
+            let keep = if closed == "stdout" {
+                drop(out);
+                err.map(|e| Box::new(e) as Box<dyn std::io::Read + Send>)
+            } else {
+                drop(err);
+                out.map(|o| Box::new(o) as Box<dyn std::io::Read + Send>)
+            };
+            let drain = std::thread::spawn(move || {
+                let mut sink = Vec::new();
+                if let Some(mut r) = keep {
+                    let _ = std::io::Read::read_to_end(&mut r, &mut sink);
+                }
+            });
+            let status = child.wait().unwrap();
+            drain.join().unwrap();
+            assert_eq!(status.code(), Some(code), "{args:?} with {closed} closed");
+        }
+    }
+}
