@@ -1,6 +1,6 @@
 //! Write a generated workload project: `cargo run --example gen -- --services 100 --params 100 --out /tmp/w`.
 //! The same arguments always write the same files (see benches/support/workload.rs for what a project holds).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)] // a developer tool printing to a terminal
 
 #[path = "../benches/support/workload.rs"]
 mod workload;

@@ -1,7 +1,7 @@
 //! Where the memory of `tuskc build FILE` goes, stage by stage: the resident set after each stage and its peak
 //! during it (Linux only). docs/performance.md ("Memory") has the figures.
 //! `cargo run --release --example memprofile -- FILE.tsk`
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)] // a developer tool printing to a terminal
 
 use std::path::Path;
 

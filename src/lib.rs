@@ -4,6 +4,34 @@
 //! evaluated value tree → emitted text. Diagnostics travel beside it in a [`diagnostic::Sink`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+/// `eprint!`/`eprintln!`/`print!`/`println!` that never panic: a closed pipe (`tuskc check 2>&1 | head -1`) ends
+/// the reader's interest, not the compiler (the std macros panic when the write fails). Declared before the modules
+/// so every module may use them; clippy's `disallowed_macros` keeps the std ones out.
+macro_rules! eprint {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($t)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+macro_rules! print {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! println {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub mod check;
 pub mod cli;
 mod cli_drift;

@@ -11,7 +11,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // A panic message could quote configuration, even a resolved secret: print where it happened, never what it said.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("{}", tuskc::cli::panic_report(info.location()));
+        // Never `eprintln!`: with stderr closed it would panic inside the hook, and the process would abort.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            tuskc::cli::panic_report(info.location())
+        );
     }));
     let worker = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
