@@ -972,7 +972,8 @@ fn set_replace_means_what_an_overlays_replace_means() {
             "db.pool=@replace({min: 1}, 2)",
         ],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // A command-line value that does not lower is a usage error (exit 2), and nothing is built.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("[TSK0305] Error: `@replace` takes exactly one argument"),
         "{}",
