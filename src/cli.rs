@@ -1031,7 +1031,11 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         );
         return out.finish(session);
     }
-    let path: Vec<String> = a.key.split('.').map(str::to_string).collect();
+    // The key as `--set` and a file write it (`services."bad key".port`), else split at dots (`bad key`).
+    let path: Vec<String> = match crate::syntax::parse_key_path(&a.key, crate::source::FileId(0)) {
+        Some(kp) => kp.segments.into_iter().map(|s| s.name).collect(),
+        None => a.key.split('.').map(str::to_string).collect(),
+    };
     if path.iter().any(String::is_empty) {
         session.usage_error = true;
         session.sink.push(

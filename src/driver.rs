@@ -351,6 +351,29 @@ impl Session {
             );
             let parsed =
                 parse_expression(value, file).filter(|e| !matches!(e.kind, ExprKind::Reference(_)));
+            // Text is what a bare word means; a value that begins as an expression does (a directive, an object, a
+            // list, a quoted string, a variable) and does not parse is a mistake, never text that silently replaces
+            // the key (`--set 'k={a: 1'` used to set the string "{a: 1").
+            let starts_expression = value
+                .trim_start()
+                .starts_with(['@', '{', '[', '"', '\'', '$', '(']);
+            if parsed.is_none() && starts_expression {
+                self.usage(
+                    Diagnostic::error(
+                        Code::Usage,
+                        format!(
+                            "the value of `--set {}` is not a complete expression",
+                            crate::secrets::shown_argument(path)
+                        ),
+                    )
+                    .note("a value that starts with @ { [ \" ' $ or ( is read as an expression, not as text")
+                    .help(format!(
+                        "close what it opens, or quote it to set text: --set '{}=\"...\"'",
+                        crate::secrets::shown_argument(path)
+                    )),
+                );
+                continue;
+            }
             let expr = parsed.unwrap_or_else(|| Expr {
                 kind: ExprKind::Str {
                     parts: vec![StrPart::Lit(value.to_string())],

@@ -1313,3 +1313,47 @@ fn a_closed_pipe_is_not_a_crash() {
         }
     }
 }
+
+/// A `--set` value that starts as an expression and does not parse is a usage error, never text that replaces the
+/// key (`--set 'k={a: 1'` used to set the string "{a: 1", exit 0, and write the file); a bare word is still text.
+/// `get` reads a key path as `--set` and files write it: `get '"bad key"'` finds the key `bad key`.
+#[test]
+fn an_incomplete_set_value_is_not_text() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("t.tsk"),
+        "k { a: 1 }\n\"bad key\": 3\nm: \"x\"\n",
+    )
+    .unwrap();
+    for set in [
+        "k={a: 1",
+        "k=@replace({a: 1}",
+        "k=@delete)",
+        "k=[1, 2",
+        "m=\"open",
+    ] {
+        let o = common::tuskc_in(
+            dir.path(),
+            &["build", "t.tsk", "--set", set, "-o", "out.json"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is not a complete expression"),
+            "{set}: {}",
+            stderr(&o)
+        );
+        assert!(!dir.path().join("out.json").exists(), "{set}");
+    }
+    let o = common::tuskc_in(dir.path(), &["build", "t.tsk", "--set", "m=hello world"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\"m\": \"hello world\""),
+        "{}",
+        stdout(&o)
+    );
+    for key in ["\"bad key\"", "bad key"] {
+        let o = common::tuskc_in(dir.path(), &["get", key, "t.tsk"]);
+        assert_eq!(o.status.code(), Some(0), "{key}: {}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), "3", "{key}");
+    }
+}
