@@ -303,10 +303,18 @@ impl Output {
     }
 
     /// Print the session's diagnostics and return the exit code they imply.
-    pub(crate) fn finish(&mut self, mut session: Session) -> u8 {
+    pub(crate) fn finish(&mut self, session: Session) -> u8 {
+        self.finish_with(session, None)
+    }
+
+    /// [`Self::finish`], then a last line for people (`check`'s verdict), after every diagnostic and the count.
+    pub(crate) fn finish_with(&mut self, mut session: Session, last: Option<String>) -> u8 {
         let usage = session.usage_error;
         let diags = session.take_diagnostics();
         self.print(&diags, &session);
+        if let (MessageFormat::Human, Some(last)) = (self.format, last) {
+            eprintln!("{last}");
+        }
         exit_code(&diags, usage)
     }
 
@@ -998,17 +1006,18 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             }
         }
     }
-    if out.format == MessageFormat::Human {
-        if failed.is_empty() && !session.sink.has_errors() {
-            eprintln!(
-                "checked {checked} target{}: no errors",
-                if checked == 1 { "" } else { "s" }
-            );
-        } else if !failed.is_empty() {
-            eprintln!("failing targets: {}", failed.join(", "));
-        }
-    }
-    out.finish(session)
+    // The verdict ends the output, after the diagnostics it sums up.
+    let last = if failed.is_empty() && !session.sink.has_errors() {
+        Some(format!(
+            "checked {checked} target{}: no errors",
+            if checked == 1 { "" } else { "s" }
+        ))
+    } else if !failed.is_empty() {
+        Some(format!("failing targets: {}", failed.join(", ")))
+    } else {
+        None
+    };
+    out.finish_with(session, last)
 }
 
 fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
