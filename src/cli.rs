@@ -1235,6 +1235,14 @@ fn explain_text(
     let mut merged_from: Vec<Origin> = Vec::new();
     if let (true, Some(MNode::Object(o))) = (depth == path.len(), merged.node(path)) {
         layers_inside(merged, o, &mut merged_from);
+        // In the order the layers apply (base first, `--set` last), not the order their keys come in.
+        let order = crate::merge::layer_order(program, target);
+        merged_from.sort_by_key(|o| {
+            order
+                .iter()
+                .position(|l| l == &*o.layer)
+                .unwrap_or(order.len())
+        });
     }
     // A value computed from variables: each variable, where its value for this target was set and what that
     // replaced.

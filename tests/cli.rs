@@ -1361,3 +1361,38 @@ fn an_incomplete_set_value_is_not_text() {
         assert_eq!(stdout(&o).trim(), "3", "{key}");
     }
 }
+
+/// `explain`'s "merged from" lists the layers in the order they apply (base, provider, env, `--set`), not in the
+/// order their keys come in (a `--set` key listed before env prod's used to put `--set` in the middle).
+#[test]
+fn explain_lists_merged_layers_in_the_order_they_apply() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("m.tsk"),
+        "[app]\ndb { host: \"a\", port: 1 }\nenv prod { [app] db.port: 2 }\nprovider aws { [app] db.zone: \"z\" }\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(
+        dir.path(),
+        &[
+            "explain",
+            "app.db",
+            "m.tsk",
+            "-e",
+            "prod",
+            "-p",
+            "aws",
+            "--set",
+            "app.db={user: \"u\"}",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let at = |what: &str| out.find(what).unwrap_or_else(|| panic!("{what} in {out}"));
+    assert!(
+        at("merged from: base") < at("provider aws (")
+            && at("provider aws (") < at("env prod (")
+            && at("env prod (") < at("--set ("),
+        "{out}"
+    );
+}
