@@ -902,8 +902,10 @@ impl<'a> Evaluator<'a> {
                         self.env_value(&var, text, default.as_ref(), span, ctx)
                     }
                     None => match args.get(1) {
-                        // A text default is `@env` text too: a schema converts it like the variable's value.
-                        // A secret default is passed whole: never converted, so never read.
+                        // The default stands in for the variable's value, so it keeps the variable's name
+                        // whatever its type (`tuskc drift` declares every `@env` value it cannot check); a text
+                        // default is `@env` text too: a schema converts it like the variable's value. A secret
+                        // default is passed whole: never converted, so never read.
                         Some(d) => {
                             if implied_default {
                                 self.sink.push(
@@ -912,12 +914,15 @@ impl<'a> Evaluator<'a> {
                                         .help(format!("set {var} in the environment or pass `--var {var}=VALUE`, or write `@env(\"{var}\", \"\")` to mean \"\" (`tuskc fmt` rewrites the quoted form to it)")),
                                 );
                             }
-                            self.eval(d, ctx).map(|v| match v.kind {
-                                ValueKind::String(_) if !v.secret => Value {
-                                    env: Some(var.as_str().into()),
-                                    ..v
-                                },
-                                _ => v,
+                            self.eval(d, ctx).map(|v| {
+                                if v.secret {
+                                    v
+                                } else {
+                                    Value {
+                                        env: Some(var.as_str().into()),
+                                        ..v
+                                    }
+                                }
                             })
                         }
                         None => {

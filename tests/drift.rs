@@ -491,6 +491,55 @@ fn env_values_not_set_here_are_not_drift() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
 
+/// Every `@env` value is declared while its variable is unset, whatever the default's type (int, bool, float, text),
+/// in every deployed format; given the variables, the values are compared.
+#[test]
+fn typed_env_defaults_not_set_here_are_not_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "port: @env(\"DRIFT19_P\", 5432)\ndbg: @env(\"DRIFT19_DBG\", false)\nr: @env(\"DRIFT19_R\", 1.5)\ns: @env(\"DRIFT19_S\", \"x\")\n",
+    )
+    .unwrap();
+    let files = [
+        (
+            "d.json",
+            "{\"port\": 1, \"dbg\": true, \"r\": 2.5, \"s\": \"y\"}\n",
+        ),
+        ("d.toml", "port = 1\ndbg = true\nr = 2.5\ns = \"y\"\n"),
+        ("d.yaml", "port: 1\ndbg: true\nr: 2.5\ns: y\n"),
+        ("d.env", "PORT=1\nDBG=true\nR=2.5\nS=y\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let o = tuskc(dir.path(), &["drift", "--actual", name, "--format", "json"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let r = json(&o);
+        assert_eq!(r["summary"]["declared"], 4, "{name}: {r}");
+        let vars = [
+            "--var",
+            "DRIFT19_P=2",
+            "--var",
+            "DRIFT19_DBG=false",
+            "--var",
+            "DRIFT19_R=3.5",
+            "--var",
+            "DRIFT19_S=z",
+        ];
+        let mut args = vec!["drift", "--actual", name, "--format", "json"];
+        args.extend_from_slice(&vars);
+        let o = tuskc(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stdout(&o));
+        assert_eq!(json(&o)["summary"]["drift"], 4, "{name}: {}", stdout(&o));
+    }
+}
+
 /// The shop example's development store and key: deployed secrets are compared by value only with the identity,
 /// and never printed either way.
 #[test]
