@@ -606,6 +606,7 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
         unset_env: &unset,
         resolved: resolved.as_ref(),
         paths: paths.as_ref(),
+        holds_null: actual.format != Format::Toml,
     };
     let findings = {
         let ctx = Context::new(&program, &session.sources, std::slice::from_ref(&side));

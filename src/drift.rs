@@ -5,7 +5,8 @@
 //! layer that only one side has sets the value on purpose (an `env`/`provider` block), a layer of that side removes
 //! it with `@delete`, the same definition computes it from the target (`@environment`, inputs that differ), or the
 //! key is marked to vary (`vary a.b`, `key: @vary(v)`, a schema field's `@vary`). Everything else is **drift**: a
-//! key one side lacks, a type that differs, a value no layer explains, and every difference from what is deployed.
+//! key one side lacks, a type that differs (between targets, a float and an int too: the output spells them
+//! differently), a value no layer explains, and every difference from what is deployed.
 //!
 //! Invariants: a pure function of the value trees, the program and its merge records (no I/O, deterministic order:
 //! the trees' key order); every value shown goes through [`Value::describe`] (secrets by reference, never a value)
@@ -152,13 +153,61 @@ struct Variation<'v> {
     groups: usize,
 }
 
+/// How numbers compare. Between targets, a float and an int are written differently (`1.0` and `1` in JSON), so
+/// the kind of number counts; a deployed file's format spells numbers its own way, so only the value does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    ByKind,
+    ByValue,
+}
+
 /// Every key at which the trees differ, in key order. Objects are compared key by key; anything else as a whole
-/// (`1 == 1.0`; arrays item by item). A key absent on some sides is reported once, at the highest such key.
-fn variations<'v>(trees: &[&'v Value]) -> Vec<Variation<'v>> {
+/// (arrays item by item; `1 == 1.0` only with [`Numbers::ByValue`]). A key absent on some sides is reported once, at
+/// the highest such key.
+fn variations<'v>(trees: &[&'v Value], numbers: Numbers) -> Vec<Variation<'v>> {
     let mut out = Vec::new();
     let slots: Vec<Slot<'v>> = trees.iter().map(|v| Slot::Val(v)).collect();
-    walk(&slots, &mut Vec::new(), &mut out);
+    walk(&slots, numbers, &mut Vec::new(), &mut out);
     out
+}
+
+/// Whether a float meets an int at the same place in `a` and `b` (inside arrays and objects too): values
+/// [`Value::same`] calls equal that the output still spells differently.
+fn number_kinds_differ(a: &Value, b: &Value) -> bool {
+    number_kind_difference(a, b, &mut String::new()).is_some()
+}
+
+/// The first place where a float meets an int in `a` and `b`: where inside them (`[0]`, `.x`, empty at the top),
+/// and the two numbers.
+fn number_kind_difference<'v>(
+    a: &'v Value,
+    b: &'v Value,
+    at: &mut String,
+) -> Option<(String, &'v Value, &'v Value)> {
+    match (&a.kind, &b.kind) {
+        (ValueKind::Int(_), ValueKind::Float(_)) | (ValueKind::Float(_), ValueKind::Int(_)) => {
+            Some((at.clone(), a, b))
+        }
+        (ValueKind::Array(x), ValueKind::Array(y)) => {
+            x.iter().zip(y.iter()).enumerate().find_map(|(i, (x, y))| {
+                let len = at.len();
+                at.push_str(&format!("[{i}]"));
+                let found = number_kind_difference(x, y, at);
+                at.truncate(len);
+                found
+            })
+        }
+        (ValueKind::Object(x), ValueKind::Object(y)) => x.iter().find_map(|(k, v)| {
+            let w = y.get(k)?;
+            let len = at.len();
+            at.push('.');
+            at.push_str(k);
+            let found = number_kind_difference(v, w, at);
+            at.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 fn object<'v>(s: &Slot<'v>) -> Option<&'v crate::value::Map<Value>> {
@@ -171,7 +220,12 @@ fn object<'v>(s: &Slot<'v>) -> Option<&'v crate::value::Map<Value>> {
     }
 }
 
-fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation<'v>>) {
+fn walk<'v>(
+    slots: &[Slot<'v>],
+    numbers: Numbers,
+    path: &mut Vec<&'v str>,
+    out: &mut Vec<Variation<'v>>,
+) {
     let taking_part = slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
     let objects = slots.iter().filter(|s| object(s).is_some()).count();
     if objects < taking_part {
@@ -184,7 +238,9 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation
                 _ => reps.iter().position(|r| match (r, s) {
                     (Slot::Absent, Slot::Absent) => true,
                     (Slot::Val(a), Slot::Val(b)) => {
-                        (object(r).is_some() && object(s).is_some()) || a.same(b)
+                        (object(r).is_some() && object(s).is_some())
+                            || (a.same(b)
+                                && (numbers == Numbers::ByValue || !number_kinds_differ(a, b)))
                     }
                     _ => false,
                 }),
@@ -227,7 +283,7 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation
                 }
             }));
             path.push(key);
-            walk(&child, path, out);
+            walk(&child, numbers, path, out);
             path.pop();
         }
         return;
@@ -244,7 +300,7 @@ fn walk<'v>(slots: &[Slot<'v>], path: &mut Vec<&'v str>, out: &mut Vec<Variation
             None => Slot::Skip,
         }));
         path.push(key);
-        walk(&child, path, out);
+        walk(&child, numbers, path, out);
         path.pop();
     }
 }
@@ -582,11 +638,17 @@ fn type_differs(a: &Value, b: &Value) -> bool {
     a.type_name() != b.type_name() && !(numeric(a) && numeric(b))
 }
 
+/// Between targets, a float and an int are different types too, also inside an array or object: the output spells
+/// them differently.
+fn target_types_differ(a: &Value, b: &Value) -> bool {
+    type_differs(a, b) || number_kinds_differ(a, b)
+}
+
 /// Compare compiled targets. With two sides this is `tuskc diff --env a --env b`; with more, `--all`: each key's
 /// values are grouped, and every pair of groups classified (drift if any pair is).
 pub fn compare_targets(ctx: &Context<'_>, sides: &[Side]) -> Vec<Finding> {
     let trees: Vec<&Value> = sides.iter().map(|s| &s.value).collect();
-    variations(&trees)
+    variations(&trees, Numbers::ByKind)
         .into_iter()
         .map(|v| classify_targets(ctx, sides, &v))
         .collect()
@@ -658,7 +720,7 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
                 _ => None,
             })
             .collect();
-        if vals.windows(2).any(|w| type_differs(w[0], w[1])) {
+        if vals.windows(2).any(|w| target_types_differ(w[0], w[1])) {
             Kind::Type
         } else {
             Kind::Value
@@ -699,10 +761,14 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
             format!("`{dotted}` is absent in {absent} of the {taking_part} targets, and no layer of theirs removes it")
         } else {
             let types: IndexSet<&str> = variants.iter().filter_map(|x| x.type_name).collect();
-            format!(
-                "`{dotted}` is not the same type in every target ({})",
-                types.into_iter().collect::<Vec<_>>().join(", ")
-            )
+            if types.len() > 1 {
+                format!(
+                    "`{dotted}` is not the same type in every target ({})",
+                    types.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            } else {
+                format!("`{dotted}` holds a float in some targets where others hold an int, which the output spells differently")
+            }
         }]
     } else {
         // A declared reason may name several layers ("`env a` sets it at ...; `env b` ..."): each clause once.
@@ -747,7 +813,7 @@ fn pair_class(
     match (v.slots[i], v.slots[j]) {
         (Slot::Val(_), Slot::Absent) => declared_if(ctx.deletion(&v.path, j, i).is_some()),
         (Slot::Absent, Slot::Val(_)) => declared_if(ctx.deletion(&v.path, i, j).is_some()),
-        (Slot::Val(a), Slot::Val(b)) if type_differs(a, b) => Class::Drift,
+        (Slot::Val(a), Slot::Val(b)) if target_types_differ(a, b) => Class::Drift,
         (Slot::Val(_), Slot::Val(_)) => match (&defs[i], &defs[j]) {
             (Some(x), Some(y)) if x.file == y.file && x.span == y.span => Class::Declared,
             (di, dj) => {
@@ -783,17 +849,40 @@ fn classify_pair(
                     .map(|o| ctx.place(o).to_string())
                     .unwrap_or_else(|| "an unknown place".into())
             };
-            if type_differs(a, b) {
+            if target_types_differ(a, b) {
+                // Two kinds of number: the values may be equal, the output is not (`1.0` vs `1`).
+                let Some((inside, x, y)) = number_kind_difference(a, b, &mut String::new())
+                    .filter(|_| !type_differs(a, b))
+                else {
+                    return Verdict::drift(
+                        format!(
+                            "`{shown}` is {} {} in {ti} but {} {} in {tj}",
+                            article(a.type_name()),
+                            a.type_name(),
+                            article(b.type_name()),
+                            b.type_name(),
+                        ),
+                        vec![format!(
+                            "make both definitions the same type (a schema field for `{shown}` would reject the wrong one when building), or mark it `@vary` if the type really differs"
+                        )],
+                    );
+                };
+                let number = |v: &Value| {
+                    format!("{} ({} {})", show(v), article(v.type_name()), v.type_name())
+                };
+                let place = if inside.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{shown}{inside}`")
+                };
                 return Verdict::drift(
                     format!(
-                        "`{shown}` is {} {} in {ti} but {} {} in {tj}",
-                        article(a.type_name()),
-                        a.type_name(),
-                        article(b.type_name()),
-                        b.type_name(),
+                        "`{shown}` is a different kind of number in {ti} and {tj}, which the output spells differently{place}: {} vs {}",
+                        number(x),
+                        number(y),
                     ),
                     vec![format!(
-                        "make both definitions the same type (a schema field for `{shown}` would reject the wrong one when building), or mark it `@vary` if the type really differs"
+                        "write both as the same kind of number (`1.0` or `1`), or declare `{shown}` as `float` in a schema (an int then builds as a float), or mark it `@vary` if the kind really differs"
                     )],
                 );
             }
@@ -925,6 +1014,8 @@ pub struct Deployed<'a> {
     pub resolved: Option<&'a Value>,
     /// Dotenv: the key path each variable name came from.
     pub paths: Option<&'a IndexMap<String, Vec<String>>>,
+    /// The deployed format cannot hold `null` (TOML): a key tuskc builds as null and the file lacks is not drift.
+    pub holds_null: bool,
 }
 
 /// Compare one compiled target (`side`) with what is deployed.
@@ -940,7 +1031,7 @@ pub fn compare_deployed(
     if let Some(r) = deployed.resolved {
         secret_texts(r, &mut plaintexts);
     }
-    for v in variations(&[compiled, deployed.value]) {
+    for v in variations(&[compiled, deployed.value], Numbers::ByValue) {
         // The key path in the source (dotenv names map back to one).
         let source_path: Vec<String> = match (deployed.paths, v.path.as_slice()) {
             (Some(paths), [name]) => paths.get(name).cloned().unwrap_or_else(|| v.path.clone()),
@@ -954,6 +1045,9 @@ pub fn compare_deployed(
         let key = v.path.last().map_or("", String::as_str);
         let (c, d) = match (v.slots[0], v.slots[1]) {
             (Slot::Val(c), Slot::Val(d)) => (Some(c), Some(d)),
+            (Slot::Val(c), _) if !deployed.holds_null && matches!(c.kind, ValueKind::Null) => {
+                continue
+            }
             (Slot::Val(c), _) => (Some(c), None),
             (_, Slot::Val(d)) => (None, Some(d)),
             _ => continue,

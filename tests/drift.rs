@@ -540,6 +540,96 @@ fn typed_env_defaults_not_set_here_are_not_drift() {
     }
 }
 
+/// `ratio: 1.0` in one target and `1` in another build `1.0` and `1` in JSON: drift between targets, saying so (also
+/// inside an array, and across `--all`). A float schema field builds both as floats: no difference.
+#[test]
+fn number_kinds_that_differ_in_the_output_are_drift_between_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tuskc.toml"),
+        "[project]\nname = \"n\"\nentries = [\"app.tsk\"]\nenvironments = [\"staging\", \"production\"]\n",
+    )
+    .unwrap();
+    let app =
+        "ratio: 1.0\nlist: [1.0, 2]\nsame: 2.5\nenv production {\n  ratio: 1\n  list: [1, 2]\n}\n";
+    std::fs::write(dir.path().join("app.tsk"), app).unwrap();
+    let o = tuskc(dir.path(), &["diff", "-e", "staging", "-e", "production"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("1.0 (a float) vs 1 (an int)"), "{text}");
+    assert!(
+        text.contains("at `list[0]`: 1.0 (a float) vs 1 (an int)"),
+        "{text}"
+    );
+    let o = tuskc(
+        dir.path(),
+        &[
+            "diff",
+            "-e",
+            "staging",
+            "-e",
+            "production",
+            "--format",
+            "json",
+        ],
+    );
+    let r = json(&o);
+    assert_eq!(
+        classes(&r),
+        vec![
+            ("ratio".to_string(), "drift".to_string()),
+            ("list".to_string(), "drift".to_string())
+        ],
+        "{r}"
+    );
+    assert_eq!(r["findings"][0]["kind"], "type", "{r}");
+    let o = tuskc(dir.path(), &["diff", "--all", "--format", "json"]);
+    assert_eq!(json(&o)["summary"]["drift"], 2, "{}", stdout(&o));
+
+    // A float field builds the int as a float: the outputs are the same.
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "schema N { ratio: float }\nbind n: N\n[n]\nratio: 1.0\nenv production {\n  [n]\n  ratio: 1\n}\n",
+    )
+    .unwrap();
+    let o = tuskc(dir.path(), &["diff", "-e", "staging", "-e", "production"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+/// Deployed numbers compare by value (formats spell them differently); a key built as null that a deployed TOML file
+/// lacks is not drift (TOML cannot hold null), but is in JSON.
+#[test]
+fn deployed_numbers_by_value_and_toml_cannot_hold_null() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "a: 1.0\nn: null\n[s]\nm: null\nk: 2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("d.toml"), "a = 1\n[s]\nk = 2.0\n").unwrap();
+    std::fs::write(dir.path().join("d.json"), "{\"a\": 1, \"s\": {\"k\": 2}}\n").unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.toml", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(classes(&json(&o)), vec![], "{}", stdout(&o));
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        classes(&json(&o)),
+        vec![
+            ("n".to_string(), "drift".to_string()),
+            ("s.m".to_string(), "drift".to_string())
+        ],
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// The shop example's development store and key: deployed secrets are compared by value only with the identity,
 /// and never printed either way.
 #[test]
