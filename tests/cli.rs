@@ -1396,3 +1396,22 @@ fn explain_lists_merged_layers_in_the_order_they_apply() {
         "{out}"
     );
 }
+
+/// Entry detection resolves `use` as the loader does: `use "./types"` uses `types.tsk`, which is then no entry.
+#[test]
+fn a_module_used_without_its_extension_is_not_an_entry() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join("main.tsk"),
+        "use \"./types\"\n\n[server: Server]\nport: 8080\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("types.tsk"), "schema Server {\n  port: int\n}\n").unwrap();
+    let o = common::tuskc_in(d, &["build", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\n  \"server\": {\n    \"port\": 8080\n  }\n}\n"
+    );
+}
