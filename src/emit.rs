@@ -489,11 +489,7 @@ fn to_toml(
     use toml::Value as T;
     Some(match &v.kind {
         ValueKind::Null => {
-            errors.push(
-                Diagnostic::error(Code::TomlNull, format!("`{}` is null, which TOML cannot represent", shown(path)))
-                    .primary(v.origin.file, v.origin.span, format!("null, set in the {} layer", v.origin.layer))
-                    .help("give it a value, remove it for this target with `@delete`, or emit JSON or YAML"),
-            );
+            errors.push(toml_null(v, path, false));
             return None;
         }
         // Never emitted (a target holding a failed value writes nothing); its error is already reported.
@@ -511,7 +507,9 @@ fn to_toml(
             for (i, item) in a.iter().enumerate() {
                 *respell |= matches!(item.kind, ValueKind::Array(_));
                 path.push(i.to_string());
-                if let Some(x) = to_toml(item, path, errors, respell) {
+                if matches!(item.kind, ValueKind::Null) {
+                    errors.push(toml_null(item, path, true));
+                } else if let Some(x) = to_toml(item, path, errors, respell) {
                     out.push(x);
                 }
                 path.pop();
@@ -529,6 +527,24 @@ fn to_toml(
             }
             T::Table(t)
         }
+    })
+}
+
+/// TSK0401 for the null at `path`. `@delete` removes a key, not an array element: an element gets its own help.
+fn toml_null(v: &Value, path: &[String], element: bool) -> Diagnostic {
+    Diagnostic::error(
+        Code::TomlNull,
+        format!("`{}` is null, which TOML cannot represent", shown(path)),
+    )
+    .primary(
+        v.origin.file,
+        v.origin.span,
+        format!("null, set in the {} layer", v.origin.layer),
+    )
+    .help(if element {
+        "a TOML array cannot hold null: remove the element from the array, or put a placeholder value its reader understands (such as `\"\"` or `0`) in its place, or emit JSON or YAML"
+    } else {
+        "give it a value, remove it for this target with `@delete`, or emit JSON or YAML"
     })
 }
 
