@@ -196,14 +196,29 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
                 .help("name an existing file or directory, a git revision such as `HEAD~1` or `v1.2.0`, or `REV:path/to/file.tsk`"),
         )
     };
-    // Paths are relative to the current directory, as everywhere else on the command line.
+    // Paths are relative to the current directory, as everywhere else on the command line. Git runs in the
+    // directory that holds the project (or the file's nearest existing directory), so `--path` works from outside
+    // the repository, and the path inside the repository is that directory's prefix (`git rev-parse --show-prefix`)
+    // and the rest of the path, wherever the current directory is.
     let here = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .unwrap_or_else(|_| PathBuf::from("."));
     let wanted = here.join(&file);
-    let top = match git(&["rev-parse", "--show-toplevel"], &here) {
-        Ok(t) => PathBuf::from(String::from_utf8_lossy(&t).trim()),
-        Err(e) => {
+    let base = wanted
+        .ancestors()
+        .find(|a| a.is_dir())
+        .unwrap_or(&here)
+        .to_path_buf();
+    let rest = wanted.strip_prefix(&base).unwrap_or(Path::new(""));
+    let (top, prefix) = match (
+        git(&["rev-parse", "--show-toplevel"], &base),
+        git(&["rev-parse", "--show-prefix"], &base),
+    ) {
+        (Ok(t), Ok(p)) => (
+            PathBuf::from(String::from_utf8_lossy(&t).trim()),
+            PathBuf::from(String::from_utf8_lossy(&p).trim()),
+        ),
+        (Err(e), _) | (_, Err(e)) => {
             return Err(fail(
                 out,
                 format!("`{spec}` is not a file, and git cannot read revisions here: {e}"),
@@ -217,7 +232,7 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             "--quiet",
             &format!("{rev}^{{commit}}"),
         ],
-        &here,
+        &base,
     ) {
         Ok(c) => String::from_utf8_lossy(&c).trim().to_string(),
         Err(_) => {
@@ -228,7 +243,7 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
         }
     };
     let top = std::fs::canonicalize(&top).unwrap_or(top);
-    let Ok(rel) = wanted.strip_prefix(&top).map(Path::to_path_buf) else {
+    let Some(rel) = inside_repo(&prefix, rest) else {
         return Err(fail(
             out,
             format!("`{}` is outside the git repository", file.display()),
@@ -273,6 +288,25 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
         program,
         _dir: Some(dir),
     })
+}
+
+/// `prefix` (a directory's path from the repository's top) joined with `rest`, with `.` and `..` resolved; `None`
+/// when it leaves the repository.
+fn inside_repo(prefix: &Path, rest: &Path) -> Option<PathBuf> {
+    let mut rel = PathBuf::new();
+    for c in prefix.components().chain(rest.components()) {
+        match c {
+            Component::Normal(n) => rel.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !rel.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(rel)
 }
 
 /// The project directory `rel` (a file or directory inside the repository, relative to its top `top`) belongs to

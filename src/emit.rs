@@ -319,49 +319,197 @@ fn push_int(i: i64, out: &mut String) {
 
 // ----- TOML -----
 
+// The toml crate lays out the document (tables, arrays of tables, strings and keys). Two of its value spellings are
+// rewritten afterwards, at the spans its own parser gives, so nothing else in the text changes: a float is written
+// as every other format writes it ([`format_float`]: exponent form past 16 digits, `1.797e308`, not 309 digits), and
+// an array holding arrays is laid out one element a line at every level, 4 spaces deeper each (the crate indents
+// the inner arrays' elements as the outer ones and puts their `]` at the margin).
+
 fn toml_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let root = match to_toml(v, &mut Vec::new(), &mut errors) {
+    let mut respell = false;
+    let root = match to_toml(v, &mut Vec::new(), &mut errors, &mut respell) {
         Some(toml::Value::Table(t)) => t,
         _ => toml::Table::new(),
     };
     if !errors.is_empty() {
         return Err(errors);
     }
-    toml::to_string_pretty(&root).map_err(|e| {
-        vec![
-            Diagnostic::error(Code::Unrepresentable, format!("cannot write TOML: {e}")).primary(
-                v.origin.file,
-                v.origin.span,
-                "in this value",
-            ),
-        ]
-    })
+    let text =
+        toml::to_string_pretty(&root).map_err(|e| {
+            vec![
+                Diagnostic::error(Code::Unrepresentable, format!("cannot write TOML: {e}"))
+                    .primary(v.origin.file, v.origin.span, "in this value"),
+            ]
+        })?;
+    Ok(if respell { toml_respell(text) } else { text })
 }
 
-fn to_toml(v: &Value, path: &mut Vec<String>, errors: &mut Vec<Diagnostic>) -> Option<toml::Value> {
+/// The crate's text with its long floats and nested arrays respelled (see above); unchanged should it not parse.
+fn toml_respell(text: String) -> String {
+    let Ok(doc) = toml::de::DeTable::parse(&text) else {
+        return text;
+    };
+    let mut edits = Vec::new();
+    for (_, v) in doc.get_ref().iter() {
+        toml_edits(&text, v, &mut edits);
+    }
+    if edits.is_empty() {
+        return text;
+    }
+    edits.sort_by_key(|(range, _)| range.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (range, with) in edits {
+        out.push_str(text.get(at..range.start).unwrap_or_default());
+        out.push_str(&with);
+        at = range.end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
+}
+
+/// The replacements under `v`, in text order: a float respelled, or an inline array holding arrays laid out anew.
+fn toml_edits(
+    text: &str,
+    v: &toml::Spanned<toml::de::DeValue<'_>>,
+    edits: &mut Vec<(std::ops::Range<usize>, String)>,
+) {
+    use toml::de::DeValue as D;
+    let span = v.span();
+    // A value written after `key =`; tables under a `[header]` and arrays of tables (`[[a.b]]`) span their header.
+    let inline = text
+        .get(..span.start)
+        .is_some_and(|before| before.trim_end_matches(' ').ends_with('='));
+    match v.get_ref() {
+        D::Float(_) => {
+            let raw = text.get(span.clone()).unwrap_or_default();
+            let with = toml_float(raw);
+            if with != raw {
+                edits.push((span, with));
+            }
+        }
+        D::Array(_) | D::Table(_) if inline && holds_nested_array(v.get_ref()) => {
+            let mut with = String::new();
+            toml_inline(text, v, 0, true, &mut with);
+            edits.push((span, with));
+        }
+        D::Array(items) => {
+            for i in items {
+                toml_edits(text, i, edits);
+            }
+        }
+        D::Table(t) => {
+            for (_, i) in t.iter() {
+                toml_edits(text, i, edits);
+            }
+        }
+        D::String(_) | D::Integer(_) | D::Boolean(_) | D::Datetime(_) => {}
+    }
+}
+
+/// Whether an array directly holds an array anywhere under `v`.
+fn holds_nested_array(v: &toml::de::DeValue<'_>) -> bool {
+    use toml::de::DeValue as D;
+    match v {
+        D::Array(items) => items
+            .iter()
+            .any(|i| matches!(i.get_ref(), D::Array(_)) || holds_nested_array(i.get_ref())),
+        D::Table(t) => t.iter().any(|(_, i)| holds_nested_array(i.get_ref())),
+        _ => false,
+    }
+}
+
+/// An inline value, scalars as the crate wrote them (floats respelled). Arrays outside inline tables (`lines`) put
+/// one element a line, `indent + 4` spaces in, with a trailing comma; inside an inline table, which TOML keeps on
+/// one line, `[a, b]`.
+fn toml_inline(
+    text: &str,
+    v: &toml::Spanned<toml::de::DeValue<'_>>,
+    indent: usize,
+    lines: bool,
+    out: &mut String,
+) {
+    use toml::de::DeValue as D;
+    let raw = text.get(v.span()).unwrap_or_default();
+    match v.get_ref() {
+        D::Float(_) => out.push_str(&toml_float(raw)),
+        D::Array(items) if items.is_empty() => out.push_str("[]"),
+        D::Array(items) if lines => {
+            out.push_str("[\n");
+            for i in items {
+                out.push_str(&" ".repeat(indent + 4));
+                toml_inline(text, i, indent + 4, true, out);
+                out.push_str(",\n");
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push(']');
+        }
+        D::Array(items) => {
+            out.push('[');
+            for (n, i) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                toml_inline(text, i, indent, false, out);
+            }
+            out.push(']');
+        }
+        D::Table(t) if t.is_empty() => out.push_str("{}"),
+        D::Table(t) => {
+            out.push_str("{ ");
+            for (n, (k, i)) in t.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(text.get(k.span()).unwrap_or_default());
+                out.push_str(" = ");
+                toml_inline(text, i, indent, false, out);
+            }
+            out.push_str(" }");
+        }
+        D::String(_) | D::Integer(_) | D::Boolean(_) | D::Datetime(_) => out.push_str(raw),
+    }
+}
+
+/// A float as the crate wrote it (Rust's `Display`, never an exponent), respelled as [`format_float`] does.
+fn toml_float(raw: &str) -> String {
+    match raw.parse::<f64>() {
+        Ok(f) if f.is_finite() => format_float(f),
+        _ => raw.to_string(),
+    }
+}
+
+fn to_toml(
+    v: &Value,
+    path: &mut Vec<String>,
+    errors: &mut Vec<Diagnostic>,
+    respell: &mut bool,
+) -> Option<toml::Value> {
     use toml::Value as T;
     Some(match &v.kind {
         ValueKind::Null => {
-            errors.push(
-                Diagnostic::error(Code::TomlNull, format!("`{}` is null, which TOML cannot represent", shown(path)))
-                    .primary(v.origin.file, v.origin.span, format!("null, set in the {} layer", v.origin.layer))
-                    .help("give it a value, remove it for this target with `@delete`, or emit JSON or YAML"),
-            );
+            errors.push(toml_null(v, path, false));
             return None;
         }
         // Never emitted (a target holding a failed value writes nothing); its error is already reported.
         ValueKind::Error => return None,
         ValueKind::Bool(b) => T::Boolean(*b),
         ValueKind::Int(i) => T::Integer(*i),
-        ValueKind::Float(f) => T::Float(*f),
+        ValueKind::Float(f) => {
+            *respell |= format_float(*f).contains('e');
+            T::Float(*f)
+        }
         ValueKind::String(s) => T::String(s.clone()),
         ValueKind::Secret(name) => T::String(secret_reference(name)),
         ValueKind::Array(a) => {
             let mut out = Vec::with_capacity(a.len());
             for (i, item) in a.iter().enumerate() {
+                *respell |= matches!(item.kind, ValueKind::Array(_));
                 path.push(i.to_string());
-                if let Some(x) = to_toml(item, path, errors) {
+                if matches!(item.kind, ValueKind::Null) {
+                    errors.push(toml_null(item, path, true));
+                } else if let Some(x) = to_toml(item, path, errors, respell) {
                     out.push(x);
                 }
                 path.pop();
@@ -372,13 +520,31 @@ fn to_toml(v: &Value, path: &mut Vec<String>, errors: &mut Vec<Diagnostic>) -> O
             let mut t = toml::Table::new();
             for (k, item) in m.iter() {
                 path.push(k.to_string());
-                if let Some(x) = to_toml(item, path, errors) {
+                if let Some(x) = to_toml(item, path, errors, respell) {
                     t.insert(k.to_string(), x);
                 }
                 path.pop();
             }
             T::Table(t)
         }
+    })
+}
+
+/// TSK0401 for the null at `path`. `@delete` removes a key, not an array element: an element gets its own help.
+fn toml_null(v: &Value, path: &[String], element: bool) -> Diagnostic {
+    Diagnostic::error(
+        Code::TomlNull,
+        format!("`{}` is null, which TOML cannot represent", shown(path)),
+    )
+    .primary(
+        v.origin.file,
+        v.origin.span,
+        format!("null, set in the {} layer", v.origin.layer),
+    )
+    .help(if element {
+        "a TOML array cannot hold null: remove the element from the array, or put a placeholder value its reader understands (such as `\"\"` or `0`) in its place, or emit JSON or YAML"
+    } else {
+        "give it a value, remove it for this target with `@delete`, or emit JSON or YAML"
     })
 }
 

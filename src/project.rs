@@ -243,6 +243,16 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
     })
 }
 
+/// The file a `use` path names: the path as written, with `.tsk` added when it has no extension
+/// (`use "./types"` reads `./types.tsk`).
+pub fn module_file(path: &str) -> std::borrow::Cow<'_, str> {
+    if Path::new(path).extension().is_none() {
+        format!("{path}.tsk").into()
+    } else {
+        path.into()
+    }
+}
+
 /// Every `.tsk` file directly in `dir` that no other file there `use`s, sorted by name.
 pub fn default_entries(dir: &Path) -> Vec<PathBuf> {
     let Ok(read) = std::fs::read_dir(dir) else {
@@ -274,9 +284,11 @@ pub fn default_entries(dir: &Path) -> Vec<PathBuf> {
         let ast = crate::syntax::parse(&uses, FileId(0), &mut scratch);
         for item in &ast.items {
             if let Item::Use(u) = item {
-                if let Ok(c) =
-                    std::fs::canonicalize(f.parent().unwrap_or(Path::new(".")).join(&u.path))
-                {
+                let module = f
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(module_file(&u.path).as_ref());
+                if let Ok(c) = std::fs::canonicalize(module) {
                     used.insert(c);
                 }
             }
@@ -532,14 +544,8 @@ impl ModuleLoader for DiskLoader {
                 )
             });
         }
-        let with_ext;
-        let path = if Path::new(path).extension().is_none() {
-            with_ext = format!("{path}.tsk");
-            with_ext.as_str()
-        } else {
-            path
-        };
-        let (canonical, display) = self.resolve(sources, from, path, span, "module")?;
+        let path = module_file(path);
+        let (canonical, display) = self.resolve(sources, from, &path, span, "module")?;
         if let Some(id) = sources.find(&FileKind::Disk(canonical.clone())) {
             return Ok(id);
         }

@@ -1396,3 +1396,51 @@ fn explain_lists_merged_layers_in_the_order_they_apply() {
         "{out}"
     );
 }
+
+/// Entry detection resolves `use` as the loader does: `use "./types"` uses `types.tsk`, which is then no entry.
+#[test]
+fn a_module_used_without_its_extension_is_not_an_entry() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join("main.tsk"),
+        "use \"./types\"\n\n[server: Server]\nport: 8080\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("types.tsk"), "schema Server {\n  port: int\n}\n").unwrap();
+    let o = common::tuskc_in(d, &["build", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\n  \"server\": {\n    \"port\": 8080\n  }\n}\n"
+    );
+}
+
+/// TOML output: a float whose plain form is long is written in exponent form (still a TOML float), and arrays of
+/// arrays are laid out one element a line at every level; the text reads back to the same values.
+#[test]
+fn toml_writes_long_floats_with_an_exponent_and_lays_out_nested_arrays() {
+    let dir = tempdir();
+    let file = dir.path().join("main.tsk");
+    std::fs::write(
+        &file,
+        "[a]\nbig: 1.797e308\nsmall: 1.5e-300\nplain: 2.5\nn: [[1, 2], [3, [4.5, \"x\"]], []]\nm: [[{x: 1, y: [[1]]}]]\nflat: [1, 2]\n",
+    )
+    .unwrap();
+    let o = tuskc(&["build", file.to_str().unwrap(), "-f", "toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    insta::assert_snapshot!(text);
+    let t: toml::Table = toml::from_str(&text).unwrap();
+    let a = &t["a"];
+    assert_eq!(a["big"].as_float(), Some(1.797e308));
+    assert_eq!(a["small"].as_float(), Some(1.5e-300));
+    assert_eq!(a["plain"].as_float(), Some(2.5));
+    let n: toml::Value =
+        toml::from_str::<toml::Table>("n = [[1, 2], [3, [4.5, \"x\"]], []]").unwrap()["n"].clone();
+    assert_eq!(a["n"], n);
+    let m: toml::Value =
+        toml::from_str::<toml::Table>("m = [[{x = 1, y = [[1]]}]]").unwrap()["m"].clone();
+    assert_eq!(a["m"], m);
+    assert_eq!(a["flat"], toml::Value::Array(vec![1.into(), 2.into()]));
+}

@@ -438,3 +438,54 @@ fn schema_diff_names_a_revision_as_written_not_its_checkout() {
         }
     }
 }
+
+/// Git runs where the project is, and the project's path in the repository is found from there: the same diff
+/// from the repository's root, from the project's subdirectory, and from outside the repository with `--path`.
+#[test]
+fn schema_diff_of_revisions_from_a_subdirectory_and_from_outside() {
+    let outside = tempfile::tempdir().unwrap();
+    let d = &outside.path().join("repo");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    git(d, &["init", "-q"]);
+    std::fs::write(d.join("sub/main.tsk"), V1).unwrap();
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "v1"]);
+    std::fs::write(d.join("sub/main.tsk"), V2_COMPATIBLE).unwrap();
+    git(d, &["commit", "-q", "-am", "v2"]);
+
+    let expected = {
+        let o = tuskc_in(
+            d,
+            &["schema", "diff", "HEAD~1", "HEAD", "--path", "sub/main.tsk"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(expected.contains("compatible"), "{expected}");
+    let runs: [(&Path, &[&str]); 5] = [
+        (&d.join("sub"), &["--path", "main.tsk"]),
+        (&d.join("sub"), &[]),
+        (&d.join("sub"), &["--path", "../sub/main.tsk"]),
+        (outside.path(), &["--path", "repo/sub/main.tsk"]),
+        (outside.path(), &["--path", "repo/sub"]),
+    ];
+    for (cwd, path) in runs {
+        let mut args = vec!["schema", "diff", "HEAD~1", "HEAD"];
+        args.extend(path);
+        let o = tuskc_in(cwd, &args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), expected, "{args:?}");
+    }
+    // `REV:FILE` from outside, against the working file.
+    let o = tuskc_in(
+        outside.path(),
+        &[
+            "schema",
+            "diff",
+            "HEAD~1:repo/sub/main.tsk",
+            "repo/sub/main.tsk",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), expected);
+}
