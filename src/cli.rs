@@ -103,6 +103,13 @@ pub enum SchemaCommand {
         /// Export only this schema (as the document's root), with the types it uses under `$defs`.
         #[arg(long, value_name = "NAME")]
         schema: Option<String>,
+        /// Export the target of this environment: also the bindings made inside its `env` blocks (and those of
+        /// the provider, given or tuskc.toml's default). Without --env or --provider: the base layer's bindings.
+        #[arg(long = "env", short = 'e', value_name = "NAME")]
+        env: Option<String>,
+        /// Export the target of this provider: also the bindings made inside its `provider` blocks.
+        #[arg(long, short = 'p', value_name = "NAME")]
+        provider: Option<String>,
         /// Write to FILE (atomically) instead of stdout.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -267,7 +274,15 @@ pub fn main() -> ExitCode {
             path,
             schema,
             output,
-        }) => crate::cli_schema::export(path, schema.as_deref(), output.as_deref(), &mut out),
+            env,
+            provider,
+        }) => crate::cli_schema::export(
+            path,
+            schema.as_deref(),
+            (env.as_deref(), provider.as_deref()),
+            output.as_deref(),
+            &mut out,
+        ),
         Command::Schema(SchemaCommand::Diff { old, new, path }) => {
             crate::cli_schema::diff(old, new, path, &mut out)
         }

@@ -103,7 +103,14 @@ impl Checkout {
     }
 }
 
-pub fn export(path: &Path, only: Option<&str>, output: Option<&Path>, out: &mut Output) -> u8 {
+/// `target`: the `--env` and `--provider` flags; with neither, the base layer's bindings are exported.
+pub fn export(
+    path: &Path,
+    only: Option<&str>,
+    target: (Option<&str>, Option<&str>),
+    output: Option<&Path>,
+    out: &mut Output,
+) -> u8 {
     let (mut session, program) = match open(path, out, None) {
         Ok(x) => x,
         Err(code) => return code,
@@ -119,11 +126,18 @@ pub fn export(path: &Path, only: Option<&str>, output: Option<&Path>, out: &mut 
             return out.finish(session);
         }
     }
-    // The base layer's bindings describe the configuration every target shares.
-    let bindings: Vec<&Binding> = program
-        .layer(&crate::value::LayerId::Base)
-        .map(|l| l.bindings.iter().collect())
-        .unwrap_or_default();
+    // The base layer's bindings describe the configuration every target shares; a target's add those made inside
+    // its provider and env blocks, in the order `check` checks them.
+    let bindings: Vec<&Binding> = match target {
+        (None, None) => program
+            .layer(&crate::value::LayerId::Base)
+            .map(|l| l.bindings.iter().collect())
+            .unwrap_or_default(),
+        (env, provider) => match session.select_target(&program, env, provider, false) {
+            Some(t) => crate::driver::bindings(&program, &t),
+            None => return out.finish(session),
+        },
+    };
     let title = session
         .project
         .entries

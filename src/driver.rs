@@ -832,7 +832,7 @@ fn unescape(s: &str, quote: char) -> String {
 }
 
 /// The bindings that apply to a target, in the order they are checked (layer order).
-fn bindings<'p>(program: &'p Program, target: &Target) -> Vec<&'p Binding> {
+pub fn bindings<'p>(program: &'p Program, target: &Target) -> Vec<&'p Binding> {
     layer_order(program, target)
         .iter()
         .filter_map(|id| program.layer(id))

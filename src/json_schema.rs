@@ -273,7 +273,7 @@ impl Exporter<'_> {
                     }
                 }
                 ConstraintKind::Pattern { regex, negated } => {
-                    let p = json!({ "pattern": regex });
+                    let p = json!({ "pattern": ecma_pattern(regex) });
                     all_of.push(if *negated { json!({ "not": p }) } else { p });
                 }
                 ConstraintKind::Format(f) => {
@@ -307,6 +307,175 @@ impl Exporter<'_> {
             }
             _ => j["allOf"] = Json::Array(all_of),
         }
+    }
+}
+
+/// `regex` (Rust syntax, as `check` runs it) written in ECMA-262 syntax, the dialect JSON Schema recommends, read
+/// with code-point (`u` flag) semantics as the `jsonschema` crate and Python's `re` read it: printed from regex's own
+/// parse, so flags such as `(?i)` are already folded into classes and `\p{L}`, `\d`, `\w` and `.` (Unicode-aware in
+/// Rust, ASCII or absent in ECMA and Python) become explicit classes. A construct with no equivalent (a Unicode word
+/// boundary, a multi-line anchor) leaves the pattern as written, and so does a pattern that already means the same in
+/// both (most do: it stays as its author wrote it).
+pub fn ecma_pattern(regex: &str) -> String {
+    if means_the_same_in_ecma(regex) {
+        return regex.to_owned();
+    }
+    regex_syntax::Parser::new()
+        .parse(regex)
+        .ok()
+        .and_then(|hir| {
+            let mut out = String::new();
+            ecma(&hir, &mut out).map(|()| out)
+        })
+        .unwrap_or_else(|| regex.to_owned())
+}
+
+/// Whether `regex` reads the same in Rust and ECMA-262 (and Python) syntax, conservatively: no escaped letter or
+/// digit (`\p{L}`, `\d`, `\b`, `\x41`: Unicode-aware or absent in the others), no group but `(?:` (flags), no `.`
+/// (Rust's takes `\r`), and classes without nesting, set operations or a leading `]`.
+fn means_the_same_in_ecma(regex: &str) -> bool {
+    let mut chars = regex.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_alphanumeric() => return false,
+                Some(_) => {}
+                None => return false,
+            },
+            '[' if in_class => return false,
+            '[' => {
+                in_class = true;
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    return false;
+                }
+            }
+            ']' if in_class => in_class = false,
+            '&' | '-' | '~' if in_class && chars.peek() == Some(&c) => return false,
+            '(' if !in_class && chars.peek() == Some(&'?') => {
+                chars.next();
+                if chars.next() != Some(':') {
+                    return false;
+                }
+            }
+            '.' if !in_class => return false,
+            '{' if !in_class && chars.peek() == Some(&',') => return false,
+            _ => {}
+        }
+    }
+    !in_class
+}
+
+fn ecma(hir: &regex_syntax::hir::Hir, out: &mut String) -> Option<()> {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    match hir.kind() {
+        HirKind::Empty => {}
+        HirKind::Literal(lit) => {
+            for c in std::str::from_utf8(&lit.0).ok()?.chars() {
+                ecma_char(c, "\\.+*?()|[]{}^$", out);
+            }
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let ranges: Vec<(char, char)> = class.iter().map(|r| (r.start(), r.end())).collect();
+            ecma_class(&ranges, out);
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let ranges = class
+                .iter()
+                .map(|r| (r.end() < 0x80).then(|| (char::from(r.start()), char::from(r.end()))))
+                .collect::<Option<Vec<_>>>()?;
+            ecma_class(&ranges, out);
+        }
+        HirKind::Look(Look::Start) => out.push('^'),
+        HirKind::Look(Look::End) => out.push('$'),
+        HirKind::Look(Look::WordAscii) => out.push_str("\\b"),
+        HirKind::Look(Look::WordAsciiNegate) => out.push_str("\\B"),
+        HirKind::Look(_) => return None,
+        HirKind::Repetition(rep) => {
+            let single = match rep.sub.kind() {
+                HirKind::Literal(lit) => std::str::from_utf8(&lit.0).ok()?.chars().count() == 1,
+                HirKind::Class(_) | HirKind::Capture(_) => true,
+                _ => false,
+            };
+            if !single {
+                out.push_str("(?:");
+            }
+            ecma(&rep.sub, out)?;
+            if !single {
+                out.push(')');
+            }
+            match (rep.min, rep.max) {
+                (0, None) => out.push('*'),
+                (1, None) => out.push('+'),
+                (0, Some(1)) => out.push('?'),
+                (min, None) => out.push_str(&format!("{{{min},}}")),
+                (min, Some(max)) if min == max => out.push_str(&format!("{{{min}}}")),
+                (min, Some(max)) => out.push_str(&format!("{{{min},{max}}}")),
+            }
+            if !rep.greedy {
+                out.push('?');
+            }
+        }
+        HirKind::Capture(cap) => {
+            out.push('(');
+            ecma(&cap.sub, out)?;
+            out.push(')');
+        }
+        HirKind::Concat(subs) => {
+            for sub in subs {
+                let group = matches!(sub.kind(), HirKind::Alternation(_));
+                if group {
+                    out.push_str("(?:");
+                }
+                ecma(sub, out)?;
+                if group {
+                    out.push(')');
+                }
+            }
+        }
+        HirKind::Alternation(subs) => {
+            for (i, sub) in subs.iter().enumerate() {
+                if i > 0 {
+                    out.push('|');
+                }
+                ecma(sub, out)?;
+            }
+        }
+    }
+    Some(())
+}
+
+/// A character class; an empty one (which Python rejects as `[]`) as a lookahead that never matches.
+fn ecma_class(ranges: &[(char, char)], out: &mut String) {
+    if ranges.is_empty() {
+        out.push_str("(?!)");
+        return;
+    }
+    out.push('[');
+    for &(lo, hi) in ranges {
+        ecma_char(lo, "\\]-[^", out);
+        if hi != lo {
+            if u32::from(hi) > u32::from(lo) + 1 {
+                out.push('-');
+            }
+            ecma_char(hi, "\\]-[^", out);
+        }
+    }
+    out.push(']');
+}
+
+/// One character: escaped if special (`special`), an ASCII control as `\xHH`, else as itself.
+fn ecma_char(c: char, special: &str, out: &mut String) {
+    if special.contains(c) {
+        out.push('\\');
+        out.push(c);
+    } else if c.is_ascii_control() {
+        out.push_str(&format!("\\x{:02X}", u32::from(c)));
+    } else {
+        out.push(c);
     }
 }
 

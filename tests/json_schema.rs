@@ -183,6 +183,13 @@ fn tusk_string(s: &str) -> String {
 /// `check`'s verdict on `s` as a `string(format NAME)`, and the verdict of `check --json-schema` on the schema
 /// `schema export` writes for the same project: (tuskc, jsonschema).
 fn format_verdicts(name: &str, s: &str) -> (bool, bool) {
+    verdicts(&format!("string(format {name})"), &tusk_string(s))
+}
+
+/// `check`'s verdict on the value `literal` (tusk source) bound as a `ty` (the cloud modules of the standard library
+/// in scope), and the verdict of `check --json-schema` on the schema `schema export` writes for the same project:
+/// (tuskc, jsonschema).
+fn verdicts(ty: &str, literal: &str) -> (bool, bool) {
     thread_local! {
         static DIR: tempfile::TempDir = tempfile::tempdir().unwrap();
     }
@@ -190,7 +197,9 @@ fn format_verdicts(name: &str, s: &str) -> (bool, bool) {
         let file = dir.path().join("f.tsk");
         std::fs::write(
             &file,
-            format!("bind v: string(format {name})\nv: {}\n", tusk_string(s)),
+            format!(
+                "use \"std/aws\"\nuse \"std/azure\"\nuse \"std/gcp\"\nbind v: {ty}\nv: {literal}\n"
+            ),
         )
         .unwrap();
         let mut session = Session::open(&file).unwrap();
@@ -202,8 +211,10 @@ fn format_verdicts(name: &str, s: &str) -> (bool, bool) {
         // Warnings (a URL with a password in it looks like a credential) are not verdicts.
         diags.retain(|d| d.severity == tuskc::diagnostic::Severity::Error);
         assert!(
-            diags.iter().all(|d| d.code.as_str() == "TSK0504"),
-            "{name} {s:?}: {diags:?}"
+            diags
+                .iter()
+                .all(|d| ["TSK0501", "TSK0504"].contains(&d.code.as_str())),
+            "{ty} {literal}: {diags:?}"
         );
         let (_, value) = built.unwrap();
         let bindings: Vec<&tuskc::schema::Binding> = program
@@ -303,6 +314,164 @@ proptest::proptest! {
     }
 }
 
+/// Every standard-library type whose values are strings.
+const STD_STRING_TYPES: &[&str] = &[
+    "Hostname",
+    "Host",
+    "Url",
+    "HttpUrl",
+    "Email",
+    "IPv4",
+    "IPv6",
+    "IP",
+    "Cidr",
+    "Semver",
+    "Duration",
+    "ByteSize",
+    "Uuid",
+    "LogLevel",
+    "NonEmptyString",
+    "DnsLabel",
+    "EnvVarName",
+    "EnvironmentName",
+    "AwsRegion",
+    "AwsAvailabilityZone",
+    "AwsAccountId",
+    "S3BucketName",
+    "AwsInstanceType",
+    "AwsTagKey",
+    "AwsTagValue",
+    "AwsArn",
+    "AwsRoleArn",
+    "AzureLocation",
+    "AzureStorageAccountName",
+    "AzureContainerName",
+    "AzureResourceGroupName",
+    "AzureVmSize",
+    "AzureSubscriptionId",
+    "AzureTagName",
+    "AzureTagValue",
+    "AzureResourceId",
+    "GcpRegion",
+    "GcpZone",
+    "GcpProjectId",
+    "GcsBucketName",
+    "GcpMachineType",
+    "GcpLabelKey",
+    "GcpLabelValue",
+    "GcpResourceName",
+    "GcpServiceAccount",
+];
+
+/// Strings near the standard library's string types: valid samples, near misses, and random edits of both, with
+/// letters outside ASCII (which `\p{L}` takes, `(?i)` folds, and an ASCII-only reading of a pattern would not).
+fn near_std_strings() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    const SEEDS: &[&str] = &[
+        "us-east-1a",
+        "us-gov-west-1b",
+        "123456789012",
+        "my-bucket.logs",
+        "xn--bucket",
+        "m5.xlarge",
+        "team:owner",
+        "aws:created-by",
+        "AWS:x",
+        "Kostenstelle Straße",
+        "arn:aws:s3:::bucket/key",
+        "arn:aws:iam::123456789012:role/deploy",
+        "rg-prod.eu",
+        "Standard_D2s_v3",
+        "/subscriptions/123e4567-e89b-12d3-a456-426614174000/resourceGroups/rg/providers/Microsoft.Web/sites/app",
+        "europe-west1-b",
+        "my-project-42",
+        "n2-standard-8",
+        "équipe",
+        "team_日本",
+        "projects/my-project-42/topics/t",
+        "deployer@my-project-42.iam.gserviceaccount.com",
+        "https://example.com/x",
+        "10.0.0.0/8",
+        "1h30m",
+        "5µs",
+        "info",
+        "production",
+        "eastus2",
+        "PATH",
+        "web-1",
+        "",
+    ];
+    let seed = proptest::sample::select(SEEDS);
+    let edit = (
+        0usize..64,
+        0u8..3,
+        proptest::sample::select(
+            &[
+                ':', '/', '.', '-', '_', '@', ' ', '0', 'a', 'Z', 's', 'ſ', 'K', '\u{212A}', 'é',
+                'É', '日', '٣', '\u{a0}', '\u{2028}', '\n', '%', '<', '(', '𝒜',
+            ][..],
+        ),
+    );
+    (seed, proptest::collection::vec(edit, 0..4)).prop_map(|(seed, edits)| {
+        let mut chars: Vec<char> = seed.chars().collect();
+        for (at, kind, c) in edits {
+            let at = at % (chars.len() + 1);
+            match kind {
+                0 => chars.insert(at, c),
+                1 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                _ if at < chars.len() => chars[at] = c,
+                _ => chars.push(c),
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    /// `check` and `check --json-schema` on the exported schema give the same verdict on every standard-library
+    /// string type (patterns with `\p{L}` and `(?i)` included).
+    #[test]
+    fn std_types_agree_with_the_exported_schema(
+        s in near_std_strings(),
+        ty in proptest::sample::select(STD_STRING_TYPES),
+    ) {
+        let (tuskc, jsonschema) = verdicts(ty, &tusk_string(&s));
+        proptest::prop_assert_eq!(tuskc, jsonschema, "{} {:?}", ty, s);
+    }
+
+    /// The same for the numeric ones.
+    #[test]
+    fn std_number_types_agree_with_the_exported_schema(
+        n in proptest::prop_oneof![-2i64..2, 0i64..70000, 1020i64..1030, 65530i64..65540],
+        frac in proptest::sample::select(&["", ".5"][..]),
+        ty in proptest::sample::select(&["Port", "UnprivilegedPort", "Ratio", "Percent"][..]),
+    ) {
+        let (tuskc, jsonschema) = verdicts(ty, &format!("{n}{frac}"));
+        proptest::prop_assert_eq!(tuskc, jsonschema, "{} {}{}", ty, n, frac);
+    }
+}
+
+/// Patterns the standard library writes in Rust syntax (`\p{L}`, a mid-pattern `(?i)`), on values where an
+/// ECMA-262 or ASCII reading of the pattern as written would differ from `check`.
+#[test]
+fn std_pattern_verdicts_on_named_cases() {
+    for (ty, s, ok) in [
+        ("AwsTagKey", "AWS:x", false),
+        ("AwsTagKey", "awſ:x", false),
+        ("AwsTagKey", "Straße", true),
+        ("AzureResourceGroupName", "équipe", true),
+        ("GcpLabelKey", "équipe", true),
+        ("GcpLabelKey", "Équipe", false),
+        ("GcpLabelValue", "日本", true),
+    ] {
+        assert_eq!(verdicts(ty, &tusk_string(s)), (ok, ok), "{ty} {s:?}");
+    }
+}
+
 /// The cases the issue names, and each format's table entry used by both sides.
 #[test]
 fn format_verdicts_on_named_cases() {
@@ -312,7 +481,97 @@ fn format_verdicts_on_named_cases() {
         ("url", "localhost:8080", false),
         ("semver", "1.0.0-01", false),
         ("semver", "1.0.0-0a", true),
+        ("cidr", "999.1.1.1/99", false),
+        ("cidr", "10.0.0.0/33", false),
+        ("cidr", "::1/129", false),
+        ("cidr", "::1/128", true),
+        ("url", "mailto:a@b.c", false),
+        ("duration", "5µs", true),
+        ("duration", "5us", true),
     ] {
         assert_eq!(format_verdicts(name, s), (ok, ok), "{name} {s:?}");
     }
+}
+
+/// A project binding one field of every standard-library type.
+fn every_std_type() -> String {
+    let mut text =
+        String::from("use \"std/aws\"\nuse \"std/azure\"\nuse \"std/gcp\"\nschema All {\n");
+    for ty in STD_STRING_TYPES.iter().chain(&[
+        "Port",
+        "UnprivilegedPort",
+        "Ratio",
+        "Percent",
+        "AwsTags",
+        "AzureTags",
+        "GcpLabels",
+    ]) {
+        text.push_str(&format!("  f{ty}?: {ty}\n"));
+    }
+    text.push_str("}\nbind all: All\n");
+    text
+}
+
+/// Exported patterns are ECMA-262 as other readers take them: written in Rust syntax (`\p{L}`, a mid-pattern
+/// `(?i)`), Python's `re` (which Python's `jsonschema` checks `pattern` and `format: regex` with) rejects them.
+#[test]
+fn exported_patterns_compile_in_python() {
+    const PYTHON: &str = "/usr/bin/python3";
+    const SCRIPT: &str = r#"
+import json, re, sys
+def patterns(x):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if k == "pattern" and isinstance(v, str):
+                yield v
+            else:
+                yield from patterns(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from patterns(v)
+bad = 0
+for p in patterns(json.load(sys.stdin)):
+    try:
+        re.compile(p)
+    except re.error as e:
+        print(f"{p[:80]!r}: {e}")
+        bad += 1
+sys.exit(1 if bad else 0)
+"#;
+    let found = std::process::Command::new(PYTHON)
+        .args(["-c", "import re"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::tool_available(found, &format!("needs {PYTHON}")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.tsk"), every_std_type()).unwrap();
+    let out = common::tuskc_in(dir.path(), &["schema", "export", "s.tsk"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let schema = common::stdout(&out);
+    assert!(schema.contains("\"AwsTagKey\""), "{schema}");
+    assert_eq!(common::python_complaint(PYTHON, SCRIPT, &[], &schema), None);
+}
+
+/// Flags are folded into the classes they mean and Unicode classes spelt out; patterns that are already ECMA-262
+/// come out as written.
+#[test]
+fn ecma_patterns() {
+    use tuskc::json_schema::ecma_pattern;
+    assert_eq!(ecma_pattern("^(?i)aws:"), "^[Aa][Ww][Ssſ]:");
+    assert_eq!(
+        ecma_pattern("^[a-z]{2}(-gov)?-[0-9]+$"),
+        "^[a-z]{2}(-gov)?-[0-9]+$"
+    );
+    assert_eq!(ecma_pattern(r"^(ab)*?x|y\.$"), r"^(ab)*?x|y\.$");
+    assert_eq!(ecma_pattern("(?:ab)+"), "(?:ab)+");
+    assert_eq!(ecma_pattern(r"\d"), ecma_pattern(r"\p{Nd}"));
+    assert_eq!(ecma_pattern("^a.b$"), "^a[\\x00-\\x09\\x0B-\u{10FFFF}]b$");
+    assert_eq!(ecma_pattern("[a&&b]"), "(?!)");
+    let letters = ecma_pattern(r"^\p{L}+$");
+    let re = regex::Regex::new(&letters).unwrap();
+    assert!(!letters.contains(r"\p") && re.is_match("équipe日本") && !re.is_match("a1"));
+    // A Unicode word boundary has no ECMA-262 spelling: left as written.
+    assert_eq!(ecma_pattern(r"\bx"), r"\bx");
 }

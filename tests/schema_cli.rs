@@ -124,6 +124,58 @@ fn schema_export_round_trips_through_check_json_schema() {
     assert_eq!(std::fs::read_to_string(out).unwrap(), text);
 }
 
+/// `--env`/`--provider` export a target: the bindings made inside its provider and env blocks too (the shop binds
+/// `storage` and `cloud` only per provider), and that target's output satisfies the document.
+#[test]
+fn schema_export_of_one_target() {
+    let o = tuskc(&["schema", "export", "examples/shop"]);
+    let base: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(base["properties"]["storage"].is_null(), "{base}");
+    let dir = tempfile::tempdir().unwrap();
+    for (provider, storage) in [
+        ("aws", "AwsStorage"),
+        ("azure", "AzureShopStorage"),
+        ("gcp", "GcpStorage"),
+    ] {
+        let o = tuskc(&[
+            "schema",
+            "export",
+            "examples/shop",
+            "--env",
+            "production",
+            "--provider",
+            provider,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(
+            doc["properties"]["storage"]["$ref"],
+            format!("#/$defs/{storage}")
+        );
+        assert!(doc["$defs"][storage]["properties"]["region"].is_object());
+        let file = dir.path().join(format!("{provider}.json"));
+        std::fs::write(&file, stdout(&o)).unwrap();
+        let o = tuskc(&[
+            "check",
+            "examples/shop",
+            "--env",
+            "production",
+            "--provider",
+            provider,
+            "--json-schema",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // A target named as `build` names one: an unknown provider, or a missing environment, is a usage error.
+    let o = tuskc(&["schema", "export", "examples/shop", "--provider", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("TSK0221"), "{}", stderr(&o));
+    let o = tuskc(&["schema", "export", "examples/shop", "--provider", "aws"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("TSK0224"), "{}", stderr(&o));
+}
+
 #[test]
 fn schema_export_of_one_schema() {
     let o = tuskc(&["schema", "export", "examples/shop", "--schema", "Database"]);
