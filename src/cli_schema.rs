@@ -16,7 +16,7 @@ use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
 use crate::lower::Program;
 use crate::schema::Binding;
-use crate::schema_diff::{diff as diff_schemas, Impact};
+use crate::schema_diff::{diff_program, Impact};
 
 /// Open a project and load its one entry. A project checked out from a revision (`at`) is named in diagnostics
 /// as the user named it, never by its temporary directory.
@@ -521,10 +521,10 @@ pub fn diff(old: &str, new: &str, project: &Path, out: &mut Output) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let changes = diff_schemas(
-        &a.program.schemas,
+    let changes = diff_program(
+        &a.program,
         &a.session.sources,
-        &b.program.schemas,
+        &b.program,
         &b.session.sources,
     );
     let breaking = changes

@@ -7,7 +7,8 @@
 //! loosened, docs and defaults changed). Invariant: the comparison is structural and deterministic (old declaration
 //! order, then new types), and when it cannot prove a change safe it calls it breaking.
 
-use crate::schema::{const_value, Schemas};
+use crate::lower::Program;
+use crate::schema::{const_value, Binding, Schemas};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
 
@@ -95,6 +96,83 @@ pub fn diff(old: &Schemas, old_src: &SourceMap, new: &Schemas, new_src: &SourceM
     out
 }
 
+/// [`diff`] of the programs' schemas, then their bindings: a binding added checks (and closes) what was unchecked, so
+/// it is breaking; one removed checks less, so it is compatible; one whose type changed is compared like a field.
+pub fn diff_program(
+    old: &Program,
+    old_src: &SourceMap,
+    new: &Program,
+    new_src: &SourceMap,
+) -> Vec<Change> {
+    let mut out = diff(&old.schemas, old_src, &new.schemas, new_src);
+    let o = Side {
+        schemas: &old.schemas,
+        sources: old_src,
+    };
+    let n = Side {
+        schemas: &new.schemas,
+        sources: new_src,
+    };
+    let all = |p: &'_ Program| -> Vec<(String, Binding)> {
+        p.layers
+            .values()
+            .flat_map(|l| &l.bindings)
+            .map(|b| (binding_path(b), b.clone()))
+            .collect()
+    };
+    let (ba, bb) = (all(old), all(new));
+    // The k-th binding of a path and layer in one version pairs with the k-th of the same in the other.
+    let nth =
+        |xs: &[(String, Binding)], i: usize| xs[..i].iter().filter(|(k, _)| *k == xs[i].0).count();
+    let find = |xs: &[(String, Binding)], key: &str, k: usize| {
+        xs.iter()
+            .filter(|(x, _)| x == key)
+            .nth(k)
+            .map(|(_, b)| b.clone())
+    };
+    for (i, (key, a)) in ba.iter().enumerate() {
+        match find(&bb, key, nth(&ba, i)) {
+            Some(b) => compare(&o, a.file, &a.ty, &n, b.file, &b.ty, key, &mut out),
+            None => out.push(Change {
+                impact: Impact::Compatible,
+                path: key.clone(),
+                what: format!(
+                    "binding to `{}` removed: this configuration is no longer checked against it",
+                    o.text(a.file, &a.ty)
+                ),
+            }),
+        }
+    }
+    for (i, (key, b)) in bb.iter().enumerate() {
+        if find(&ba, key, nth(&bb, i)).is_none() {
+            out.push(Change {
+                impact: Impact::Breaking,
+                path: key.clone(),
+                what: format!(
+                    "binding to `{}` added: this configuration is now checked against it (and closed where it is)",
+                    n.text(b.file, &b.ty)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// `bind app.db`, `bind (whole configuration)`, `bind app.db (env prod)`.
+fn binding_path(b: &Binding) -> String {
+    let path = if b.path.is_empty() {
+        "(whole configuration)".to_string()
+    } else {
+        b.path.join(".")
+    };
+    let layer = b.layer.to_string();
+    if layer == "base" {
+        format!("bind {path}")
+    } else {
+        format!("bind {path} ({layer})")
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compare(
     o: &Side,
@@ -160,9 +238,31 @@ fn compare(
                             .default
                             .as_ref()
                             .map(|d| n.sources.get(nf).slice(d.span).to_string());
+                        if da.is_none() && db.is_some() && fa.optional {
+                            // An optional field with no default was absent from outputs where it was not set.
+                            out.push(Change {
+                                impact: Impact::Breaking,
+                                path: sub.clone(),
+                                what: format!(
+                                    "default {} added: outputs gain `{}` where it is not set",
+                                    db.clone().unwrap_or_default(),
+                                    fb.name.name
+                                ),
+                            });
+                        } else if da.is_some() && db.is_none() && !is_required {
+                            out.push(Change {
+                                impact: Impact::Breaking,
+                                path: sub.clone(),
+                                what: format!(
+                                    "default {} removed: outputs lose `{}` where it is not set",
+                                    da.clone().unwrap_or_default(),
+                                    fa.name.name
+                                ),
+                            });
+                        }
                         if da.is_some() && db.is_some() && da != db {
                             out.push(Change {
-                                impact: Impact::Compatible,
+                                impact: Impact::Breaking,
                                 path: sub.clone(),
                                 what: format!(
                                     "default changed from {} to {} (resolved output changes where it is not set)",
@@ -289,6 +389,23 @@ fn compare(
             // Different shapes: compare as sets of alternatives (unions, literals, named types).
             let alts_a = alternatives(o, of, ot);
             let alts_b = alternatives(n, nf, nt);
+            // The first member that fits wins: reordering the members both versions share changes what a value
+            // that more than one accepts (`@env("G", "5")` under `int | string`) builds.
+            let shared = |xs: &[String], ys: &[String]| -> Vec<String> {
+                xs.iter().filter(|x| ys.contains(x)).cloned().collect()
+            };
+            let (sa, sb) = (shared(&alts_a, &alts_b), shared(&alts_b, &alts_a));
+            // Distinct literals never accept the same value: their order alone cannot matter.
+            if sa != sb && sa.iter().any(|x| x.starts_with('`')) {
+                out.push(change(
+                    Impact::Breaking,
+                    format!(
+                        "union reordered from `{}` to `{}` (the first member that fits wins)",
+                        o.text(of, ot),
+                        n.text(nf, nt)
+                    ),
+                ));
+            }
             let removed: Vec<&String> = alts_a
                 .iter()
                 .filter(|x| !alts_b.contains(x) && !widened(x, &alts_b))

@@ -284,7 +284,7 @@ const V2_COMPATIBLE: &str = r#"schema Database {
   sslmode: "disable" | "require" | "verify-full" | "prefer" = "require"
   replicas?: int
   tags: [string] = []
-  timeout: Duration = "60s"
+  timeout: Duration = "30s"
   pool?: int
 }
 [database: Database]
@@ -540,4 +540,23 @@ fn schema_diff_of_revisions_from_a_subdirectory_and_from_outside() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), expected);
+}
+
+/// The command sees bindings, not only types: a section bound to a schema is checked (and closed) from then on.
+#[test]
+fn schema_diff_reports_a_binding_added_as_breaking() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let schema = "schema S {\n  a: int\n}\n";
+    std::fs::write(d.join("old.tsk"), format!("{schema}[s]\na: 1\n")).unwrap();
+    std::fs::write(d.join("new.tsk"), format!("{schema}[s: S]\na: 1\n")).unwrap();
+    let o = tuskc_in(d, &["schema", "diff", "old.tsk", "new.tsk"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "breaking    bind s: binding to `S` added: this configuration is now checked against it (and closed where \
+         it is)\n1 change: 1 breaking, 0 compatible\n"
+    );
+    let o = tuskc_in(d, &["schema", "diff", "new.tsk", "old.tsk"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

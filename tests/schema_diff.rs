@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tuskc::driver::Session;
-use tuskc::schema_diff::{diff, Impact};
+use tuskc::schema_diff::{diff_program, Impact};
 
 fn load(dir: &std::path::Path, name: &str, text: &str) -> (Session, tuskc::lower::Program) {
     let file = dir.join(name);
@@ -16,7 +16,7 @@ fn changes(old: &str, new: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let (a, pa) = load(dir.path(), "old.tsk", old);
     let (b, pb) = load(dir.path(), "new.tsk", new);
-    diff(&pa.schemas, &a.sources, &pb.schemas, &b.sources)
+    diff_program(&pa, &a.sources, &pb, &b.sources)
         .iter()
         .map(|c| {
             let tag = if c.impact == Impact::Breaking {
@@ -94,4 +94,47 @@ fn ranges_lengths_and_types() {
 fn identical_schemas_have_no_changes() {
     let text = "schema A { x: int(1..5) = 3, y?: [string](unique) }\n";
     assert_eq!(changes(text, text), "");
+}
+
+#[test]
+fn bindings_added_removed_and_retyped() {
+    insta::assert_snapshot!(changes(
+        r#"schema S { a: int }
+schema T { a: int }
+bind gone: S
+bind retyped: S
+[s]
+a = 1
+"#,
+        r#"schema S { a: int }
+schema T { a: int }
+bind retyped: T
+[s: S]
+a = 1
+"#
+    ));
+}
+
+#[test]
+fn union_reorders_and_defaults() {
+    insta::assert_snapshot!(changes(
+        r#"schema U {
+  g: int | string
+  lit: "a" | "b"
+  w?: string
+  x: string = "x"
+  y: int = 1
+  z: string = "z"
+}
+"#,
+        r#"schema U {
+  g: string | int
+  lit: "b" | "a"
+  w: string = "z"
+  x?: string
+  y: int = 2
+  z: string = "z"
+}
+"#
+    ));
 }
