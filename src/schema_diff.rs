@@ -3,9 +3,11 @@
 //! Owns: the compatibility rules. A change is *breaking* when configuration that the old schema accepted may be
 //! rejected by the new one (a field removed from a closed object, a field that became required without a default, a
 //! type narrowed, an enum value removed, a range or length tightened, a pattern or format added or changed, an
-//! object closed), and *compatible* otherwise (fields added with defaults or as optional, types widened, ranges
-//! loosened, docs and defaults changed). Invariant: the comparison is structural and deterministic (old declaration
-//! order, then new types), and when it cannot prove a change safe it calls it breaking.
+//! object closed, a binding added), or when the same configuration may resolve to different output (a union's members
+//! reordered, a default added, removed or changed), and *compatible* otherwise (fields added with defaults or as
+//! optional, types widened, ranges loosened, docs changed, a binding removed). Invariant: the comparison is structural
+//! and deterministic (old declaration order, then new types, then bindings in layer order), and when it cannot prove a
+//! change safe it calls it breaking.
 
 use crate::lower::Program;
 use crate::schema::{const_value, Binding, Schemas};
