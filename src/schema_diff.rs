@@ -32,6 +32,43 @@ pub struct Change {
 struct Side<'a> {
     schemas: &'a Schemas,
     sources: &'a SourceMap,
+    /// Types renamed (old name, new name): only in one version each, with the same definition text.
+    renames: Vec<(String, String)>,
+}
+
+/// The two sides of a comparison, with the renames between them: a type only in `old` and one only in `new` whose
+/// definitions read the same (whitespace aside) are one type renamed, paired in declaration order.
+fn sides<'a>(
+    old: &'a Schemas,
+    old_src: &'a SourceMap,
+    new: &'a Schemas,
+    new_src: &'a SourceMap,
+) -> (Side<'a>, Side<'a>) {
+    let mut o = Side {
+        schemas: old,
+        sources: old_src,
+        renames: Vec::new(),
+    };
+    let mut n = Side {
+        schemas: new,
+        sources: new_src,
+        renames: Vec::new(),
+    };
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for (a, od) in old.defs.iter().filter(|(a, _)| new.get(a).is_none()) {
+        let text = o.text(od.file, &od.decl.ty);
+        let found = new.defs.iter().find(|(b, nd)| {
+            old.get(b).is_none()
+                && !renames.iter().any(|(_, r)| r == *b)
+                && n.text(nd.file, &nd.decl.ty) == text
+        });
+        if let Some((b, _)) = found {
+            renames.push((a.clone(), b.clone()));
+        }
+    }
+    o.renames = renames.clone();
+    n.renames = renames;
+    (o, n)
 }
 
 impl Side<'_> {
@@ -43,6 +80,11 @@ impl Side<'_> {
         let def = self.schemas.get(&name.name)?;
         (constraints.is_empty() && !matches!(def.decl.ty.kind, TypeKind::Object(_)))
             .then_some((&def.decl.ty, def.file))
+    }
+
+    /// Does old type `a` stand for new type `b`: the same name, or a rename?
+    fn same_type(&self, a: &str, b: &str) -> bool {
+        a == b || self.renames.iter().any(|(x, y)| x == a && y == b)
     }
 
     fn text(&self, file: FileId, t: &TypeExpr) -> String {
@@ -58,16 +100,18 @@ impl Side<'_> {
 /// Compare every named type of `old` with the one of the same name in `new`. Types only in the stdlib prelude are
 /// skipped unless the user's schemas changed them.
 pub fn diff(old: &Schemas, old_src: &SourceMap, new: &Schemas, new_src: &SourceMap) -> Vec<Change> {
-    let o = Side {
-        schemas: old,
-        sources: old_src,
-    };
-    let n = Side {
-        schemas: new,
-        sources: new_src,
-    };
+    let (o, n) = sides(old, old_src, new, new_src);
     let mut out = Vec::new();
     for (name, od) in &old.defs {
+        if let Some((_, to)) = o.renames.iter().find(|(from, _)| from == name) {
+            // Every use moved with it, or the new version would not load (TSK0509, unknown type): compatible.
+            out.push(Change {
+                impact: Impact::Compatible,
+                path: name.clone(),
+                what: format!("type `{name}` renamed to `{to}` (same definition)"),
+            });
+            continue;
+        }
         match new.get(name) {
             None => out.push(Change {
                 impact: Impact::Breaking,
@@ -87,7 +131,7 @@ pub fn diff(old: &Schemas, old_src: &SourceMap, new: &Schemas, new_src: &SourceM
         }
     }
     for name in new.defs.keys() {
-        if old.get(name).is_none() {
+        if old.get(name).is_none() && !n.renames.iter().any(|(_, to)| to == name) {
             out.push(Change {
                 impact: Impact::Compatible,
                 path: name.clone(),
@@ -107,14 +151,7 @@ pub fn diff_program(
     new_src: &SourceMap,
 ) -> Vec<Change> {
     let mut out = diff(&old.schemas, old_src, &new.schemas, new_src);
-    let o = Side {
-        schemas: &old.schemas,
-        sources: old_src,
-    };
-    let n = Side {
-        schemas: &new.schemas,
-        sources: new_src,
-    };
+    let (o, n) = sides(&old.schemas, old_src, &new.schemas, new_src);
     let all = |p: &'_ Program| -> Vec<(String, Binding)> {
         p.layers
             .values()
@@ -187,7 +224,7 @@ fn compare(
     out: &mut Vec<Change>,
 ) {
     // A named alias on one side only (`Hostname` → `string`): compare what it stands for.
-    let same_name = matches!((&ot.kind, &nt.kind), (TypeKind::Named { name: a, .. }, TypeKind::Named { name: b, .. }) if a.name == b.name);
+    let same_name = matches!((&ot.kind, &nt.kind), (TypeKind::Named { name: a, .. }, TypeKind::Named { name: b, .. }) if n.same_type(&a.name, &b.name));
     if !same_name && path.matches('→').count() < 8 {
         if let Some((t, f)) = o.alias(ot) {
             return compare(o, f, t, n, nf, nt, &format!("{path}→"), out);
@@ -384,7 +421,7 @@ fn compare(
                 name: b,
                 constraints: cb,
             },
-        ) if a.name == b.name => {
+        ) if n.same_type(&a.name, &b.name) => {
             constraints(ca, cb, path, out);
         }
         _ => {

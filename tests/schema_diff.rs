@@ -138,3 +138,21 @@ fn union_reorders_and_defaults() {
 "#
     ));
 }
+
+#[test]
+fn a_type_renamed_with_its_uses_is_one_compatible_change() {
+    insta::assert_snapshot!(changes(
+        r#"schema A { x: int, y?: string }
+schema Root { a: A, list: [A] }
+[s: A]
+x = 1
+"#,
+        r#"schema B {
+  x: int, y?: string
+}
+schema Root { a: B, list: [B] }
+[s: B]
+x = 1
+"#
+    ));
+}
