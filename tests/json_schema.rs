@@ -231,10 +231,36 @@ fn verdicts(ty: &str, literal: &str) -> (bool, bool) {
         (diags.is_empty(), violations.is_empty())
     })
 }
+/// Strings near the seeds: each with up to 3 edits (insert, remove or replace a character from `alphabet`).
+fn mutated(
+    seeds: &'static [&'static str],
+    alphabet: &'static [char],
+) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::strategy::Strategy;
+    let edit = (0usize..64, 0u8..3, proptest::sample::select(alphabet));
+    (
+        proptest::sample::select(seeds),
+        proptest::collection::vec(edit, 0..4),
+    )
+        .prop_map(|(seed, edits)| {
+            let mut chars: Vec<char> = seed.chars().collect();
+            for (at, kind, c) in edits {
+                let at = at % (chars.len() + 1);
+                match kind {
+                    0 => chars.insert(at, c),
+                    1 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    _ if at < chars.len() => chars[at] = c,
+                    _ => chars.push(c),
+                }
+            }
+            chars.into_iter().collect()
+        })
+}
 
 /// Strings near each format: valid samples, near misses, and random edits of both.
 fn near_formats() -> impl proptest::strategy::Strategy<Value = String> {
-    use proptest::prelude::*;
     const SEEDS: &[&str] = &[
         "https://example.com/x?y=1#z",
         "file:///etc/hosts",
@@ -270,32 +296,14 @@ fn near_formats() -> impl proptest::strategy::Strategy<Value = String> {
         "512MiB",
         "",
     ];
-    let seed = proptest::sample::select(SEEDS);
-    let edit = (
-        0usize..64,
-        0u8..3,
-        proptest::sample::select(
-            &[
-                ':', '/', '@', '.', '[', ']', '%', '-', '+', '#', '?', '0', '9', 'a', 'Z', 'é',
-                ' ', '"', '\\',
-            ][..],
-        ),
-    );
-    (seed, proptest::collection::vec(edit, 0..4)).prop_map(|(seed, edits)| {
-        let mut chars: Vec<char> = seed.chars().collect();
-        for (at, kind, c) in edits {
-            let at = at % (chars.len() + 1);
-            match kind {
-                0 => chars.insert(at, c),
-                1 if at < chars.len() => {
-                    chars.remove(at);
-                }
-                _ if at < chars.len() => chars[at] = c,
-                _ => chars.push(c),
-            }
-        }
-        chars.into_iter().collect()
-    })
+    // Near-misses: each seed with up to 3 characters inserted, removed or replaced.
+    mutated(
+        SEEDS,
+        &[
+            ':', '/', '@', '.', '[', ']', '%', '-', '+', '#', '?', '0', '9', 'a', 'Z', 'é', ' ',
+            '"', '\\',
+        ],
+    )
 }
 
 proptest::proptest! {
@@ -366,7 +374,6 @@ const STD_STRING_TYPES: &[&str] = &[
 /// Strings near the standard library's string types: valid samples, near misses, and random edits of both, with
 /// letters outside ASCII (which `\p{L}` takes, `(?i)` folds, and an ASCII-only reading of a pattern would not).
 fn near_std_strings() -> impl proptest::strategy::Strategy<Value = String> {
-    use proptest::prelude::*;
     const SEEDS: &[&str] = &[
         "us-east-1a",
         "us-gov-west-1b",
@@ -401,32 +408,14 @@ fn near_std_strings() -> impl proptest::strategy::Strategy<Value = String> {
         "web-1",
         "",
     ];
-    let seed = proptest::sample::select(SEEDS);
-    let edit = (
-        0usize..64,
-        0u8..3,
-        proptest::sample::select(
-            &[
-                ':', '/', '.', '-', '_', '@', ' ', '0', 'a', 'Z', 's', 'ſ', 'K', '\u{212A}', 'é',
-                'É', '日', '٣', '\u{a0}', '\u{2028}', '\n', '%', '<', '(', '𝒜',
-            ][..],
-        ),
-    );
-    (seed, proptest::collection::vec(edit, 0..4)).prop_map(|(seed, edits)| {
-        let mut chars: Vec<char> = seed.chars().collect();
-        for (at, kind, c) in edits {
-            let at = at % (chars.len() + 1);
-            match kind {
-                0 => chars.insert(at, c),
-                1 if at < chars.len() => {
-                    chars.remove(at);
-                }
-                _ if at < chars.len() => chars[at] = c,
-                _ => chars.push(c),
-            }
-        }
-        chars.into_iter().collect()
-    })
+    // Near-misses: each seed with up to 3 characters inserted, removed or replaced.
+    mutated(
+        SEEDS,
+        &[
+            ':', '/', '.', '-', '_', '@', ' ', '0', 'a', 'Z', 's', 'ſ', 'K', '\u{212A}', 'é', 'É',
+            '日', '٣', '\u{a0}', '\u{2028}', '\n', '%', '<', '(', '𝒜',
+        ],
+    )
 }
 
 proptest::proptest! {
