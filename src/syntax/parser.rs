@@ -98,29 +98,21 @@ pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
 
 /// Parse a standalone expression (used for `--set` values). Returns `None` when it does not parse cleanly.
 pub fn parse_expression(text: &str, file: FileId) -> Option<Expr> {
-    let mut sink = Sink::new();
-    let lexed = lex(text, 0, file, &mut sink);
-    let mut p = Parser {
-        text,
-        file,
-        comments: &[],
-        tokens: lexed.tokens,
-        pos: 0,
-        sink: &mut sink,
-        depth: 0,
-        last_error: None,
-        aborted: false,
-        nesting: 1,
-        levels: Vec::new(),
-    };
-    let e = p.parse_expr();
-    let at_end = p.peek().kind == TokenKind::Eof;
-    (at_end && !sink.has_errors()).then_some(e)
+    parse_whole(text, file, |p| Some(p.parse_expr()))
 }
 
 /// Parse a standalone key path (`--set` keys) as an entry's key is read: `.`-separated identifiers, integers and
 /// quoted strings without interpolation. `None` unless the whole text is one key path.
 pub fn parse_key_path(text: &str, file: FileId) -> Option<KeyPath> {
+    parse_whole(text, file, |p| p.parse_key_path())
+}
+
+/// Run one grammar rule over the whole of a command-line fragment: `None` unless it parses cleanly to the end.
+fn parse_whole<T>(
+    text: &str,
+    file: FileId,
+    rule: impl FnOnce(&mut Parser) -> Option<T>,
+) -> Option<T> {
     let mut sink = Sink::new();
     let lexed = lex(text, 0, file, &mut sink);
     let mut p = Parser {
@@ -136,9 +128,9 @@ pub fn parse_key_path(text: &str, file: FileId) -> Option<KeyPath> {
         nesting: 1,
         levels: Vec::new(),
     };
-    let path = p.parse_key_path();
+    let parsed = rule(&mut p);
     let at_end = p.peek().kind == TokenKind::Eof;
-    path.filter(|_| at_end && !sink.has_errors())
+    parsed.filter(|_| at_end && !sink.has_errors())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
