@@ -736,8 +736,7 @@ const SEALED_TOKEN: &str = "CANARY-drift-token-77aa";
 /// The sealed project in a temporary directory (`app/`), its production store holding both secrets, and the path of
 /// the identity that decrypts it.
 fn sealed() -> (tempfile::TempDir, std::path::PathBuf, String) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("app");
     std::fs::create_dir(&root).unwrap();
@@ -758,23 +757,14 @@ fn sealed() -> (tempfile::TempDir, std::path::PathBuf, String) {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for (name, value) in [("db_password", SEALED_DB), ("api/token", SEALED_TOKEN)] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
-            .args(["secrets", "set", name, "--env", "production"])
-            .current_dir(&root)
-            .env("NO_COLOR", "1")
-            .env_remove("TUSKC_IDENTITY")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(value.as_bytes())
-            .unwrap();
-        let o = child.wait_with_output().unwrap();
+        let o = common::run_with_stdin(
+            Command::new(env!("CARGO_BIN_EXE_tuskc"))
+                .args(["secrets", "set", name, "--env", "production"])
+                .current_dir(&root)
+                .env("NO_COLOR", "1")
+                .env_remove("TUSKC_IDENTITY"),
+            value.as_bytes(),
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
     (tmp, root, key)

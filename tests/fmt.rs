@@ -285,21 +285,12 @@ fn files_with_syntax_errors_are_reported_and_left_alone() {
 #[test]
 fn standard_input_to_standard_output() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tuskc"))
-        .args(["fmt", "-"])
-        .current_dir(tmp.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("x =1 # c\ny:{a:2}\n".as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::run_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_tuskc"))
+            .args(["fmt", "-"])
+            .current_dir(tmp.path()),
+        "x =1 # c\ny:{a:2}\n".as_bytes(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout), "x = 1  # c\ny: { a: 2 }\n");
     assert_eq!(text(&o.stderr), "");

@@ -27,22 +27,7 @@ struct Project {
 }
 
 fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (is the `age` package installed?)"));
-    let mut input = child.stdin.take().unwrap();
-    // A command that refuses its arguments exits without reading stdin: the pipe may close under the write.
-    match input.write_all(stdin.unwrap_or_default()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            panic!("writing stdin of {cmd:?}: {e}")
-        }
-        _ => {}
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::run_with_stdin(cmd, stdin.unwrap_or_default())
 }
 
 fn keygen(dir: &Path, name: &str) -> Key {

@@ -172,25 +172,39 @@ pub fn built_outputs(format: tuskc::emit::Format) -> Vec<(String, String, String
         .collect()
 }
 
-/// Run `python -c script args...` with `input` on stdin: `None` when it exits 0, else what it printed.
-pub fn python_complaint(python: &str, script: &str, args: &[&str], input: &str) -> Option<String> {
+/// Run `cmd` with `input` on stdin, its output captured. A command that exits without reading stdin (one that
+/// refuses its arguments) may close the pipe under the write: that is its answer, not a test failure.
+#[allow(dead_code)] // each test crate uses what it needs of this module
+pub fn run_with_stdin(cmd: &mut std::process::Command, input: &[u8]) -> std::process::Output {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(python)
-        .args(["-c", script])
-        .args(args)
+    use std::process::Stdio;
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .unwrap_or_else(|e| {
+            panic!("cannot run {cmd:?}: {e} (.ci/test installs the tools tests drive)")
+        });
+    let mut stdin = child.stdin.take().unwrap();
+    match stdin.write_all(input) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            panic!("writing stdin of {cmd:?}: {e}")
+        }
+        _ => {}
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// Run `python -c script args...` with `input` on stdin: `None` when it exits 0, else what it printed.
+pub fn python_complaint(python: &str, script: &str, args: &[&str], input: &str) -> Option<String> {
+    let out = run_with_stdin(
+        std::process::Command::new(python)
+            .args(["-c", script])
+            .args(args),
+        input.as_bytes(),
+    );
     (!out.status.success()).then(|| {
         format!(
             "{}{}",
