@@ -312,12 +312,17 @@ fn diff_report(
             }
         }
         return Some(Report {
-            title: format!(
-                "all {} targets ({} environments × {} providers)",
-                targets.len(),
-                envs.len().max(1),
-                providers.len().max(1)
-            ),
+            title: format!("all {} targets ({})", targets.len(), {
+                let count = |n: usize, what: &str| match n {
+                    1 => format!("1 {what}"),
+                    n => format!("{n} {what}s"),
+                };
+                match (envs.len(), providers.len()) {
+                    (e, 0) => count(e, "environment"),
+                    (0, p) => count(p, "provider"),
+                    (e, p) => format!("{} × {}", count(e, "environment"), count(p, "provider")),
+                }
+            }),
             findings,
             matrix: Some((envs, providers, per_target)),
         });
@@ -613,7 +618,7 @@ pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
         compare_deployed(&ctx, &side, &compiled, &deployed)
     };
     let report = Report {
-        title: format!("{target} and the deployed {}", actual.name),
+        title: format!("{} and the deployed {}", target.describe(), actual.name),
         findings: by_section(findings),
         matrix: None,
     };
@@ -929,6 +934,8 @@ fn print_report(
 /// "staging/*" for a group of targets; the deployed file's name as is.
 fn targets_text(session: &Session, targets: &[String]) -> String {
     match targets {
+        // A project without environments or providers has one target, named as messages name it.
+        [one] if *one == Target::default().to_string() => Target::default().describe(),
         [one] => one.clone(),
         many => session
             .describe_targets(many)
@@ -1066,6 +1073,19 @@ fn human(
         }
         for f in fixes {
             s.push_str(&patch(f));
+        }
+        let left: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.class == Class::Drift && f.edit.is_none())
+            .map(|f| f.path.as_str())
+            .collect();
+        if !left.is_empty() {
+            s.push_str(&format!(
+                "--fix leaves {} for you to decide (no safe fix; see its fix lines above): {}\n",
+                plural(left.len(), "drift"),
+                left.join(", ")
+            ));
         }
     }
     s

@@ -108,6 +108,14 @@ pub struct Finding {
     pub edit: Option<VaryEdit>,
 }
 
+/// Where a layer's block is written, for remediation text.
+struct Block {
+    /// `file:line` of the block.
+    at: String,
+    /// The first `[section]` header inside the block, if any.
+    section: Option<String>,
+}
+
 /// The verdict on one pair of sides at one key.
 struct Verdict {
     class: Class,
@@ -459,14 +467,15 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// Where a layer's block is written (the first one, if it is split), for "add it to `env production` at ...".
-    fn block(&self, id: &LayerId) -> Option<String> {
-        fn find(
-            items: &[Item],
+    /// Where a layer's block is written (the first one, if it is split), for "add it to `env production` at ...",
+    /// and the first `[section]` header inside it: a line pasted below that header lands under the section.
+    fn block(&self, id: &LayerId) -> Option<Block> {
+        fn find<'i>(
+            items: &'i [Item],
             id: &LayerId,
             env: Option<&str>,
             provider: Option<&str>,
-        ) -> Option<Span> {
+        ) -> Option<(Span, &'i [Item])> {
             for item in items {
                 let (e, p, inner, span) = match item {
                     Item::Env(b) => (
@@ -485,18 +494,42 @@ impl<'a> Context<'a> {
                     _ => false,
                 };
                 if here {
-                    return Some(span);
+                    return Some((span, inner));
                 }
-                if let Some(s) = find(inner, id, e, p) {
-                    return Some(s);
+                if let Some(found) = find(inner, id, e, p) {
+                    return Some(found);
                 }
             }
             None
         }
-        self.program
-            .asts
-            .iter()
-            .find_map(|ast| find(&ast.items, id, None, None).map(|span| self.at(ast.file, span)))
+        self.program.asts.iter().find_map(|ast| {
+            find(&ast.items, id, None, None).map(|(span, items)| Block {
+                at: self.at(ast.file, span),
+                section: items.iter().find_map(|item| match item {
+                    Item::Section(s) => Some(key_path_text(
+                        &s.path
+                            .segments
+                            .iter()
+                            .map(|i| i.name.clone())
+                            .collect::<Vec<_>>(),
+                    )),
+                    _ => None,
+                }),
+            })
+        })
+    }
+
+    /// A layer's block as remediation names it: "`env production` (the block at app.tsk:17, above its `[app]`
+    /// header)", or "a new `env production { ... }` block" when the project has none.
+    fn block_place(&self, id: &LayerId) -> String {
+        match self.block(id) {
+            Some(Block {
+                at,
+                section: Some(h),
+            }) => format!("`{id}` (the block at {at}, above its `[{h}]` header)"),
+            Some(Block { at, section: None }) => format!("`{id}` (the block at {at})"),
+            None => format!("a new `{id} {{ ... }}` block"),
+        }
     }
 
     /// The layer of `target` that plays the part `layer` plays for another target (env for env, ...).
@@ -840,8 +873,8 @@ fn classify_pair(
     let shown = path.join(".");
     let (ti, tj) = (&sides[i].target, &sides[j].target);
     match (v.slots[i], v.slots[j]) {
-        (Slot::Val(_), Slot::Absent) => presence(ctx, sides, path, (i, defs[i].as_ref()), j),
-        (Slot::Absent, Slot::Val(_)) => presence(ctx, sides, path, (j, defs[j].as_ref()), i),
+        (Slot::Val(_), Slot::Absent) => presence(ctx, sides, v, (i, defs[i].as_ref()), j),
+        (Slot::Absent, Slot::Val(_)) => presence(ctx, sides, v, (j, defs[j].as_ref()), i),
         (Slot::Val(a), Slot::Val(b)) => {
             let (di, dj) = (&defs[i], &defs[j]);
             let at = |o: &Option<Origin>| {
@@ -935,16 +968,19 @@ fn classify_pair(
     }
 }
 
-/// `path` is defined on side `p` (by `def`) and absent on side `a`.
+/// `v.path` is defined on side `p` (by `def`) and absent on side `a`. The remediation covers every side of `a`'s
+/// group that lacks the key without a `@delete` (a key missing from two environments names both blocks).
 fn presence(
     ctx: &Context<'_>,
     sides: &[Side],
-    path: &[String],
+    v: &Variation<'_>,
     (p, def): (usize, Option<&Origin>),
     a: usize,
 ) -> Verdict {
+    let path = &v.path;
     let shown = path.join(".");
-    let (tp, ta) = (&sides[p].target, &sides[a].target);
+    let written = key_path_text(path);
+    let (tp, ta) = (sides[p].target.describe(), sides[a].target.describe());
     if let Some(del) = ctx.deletion(path, a, p) {
         return Verdict::declared(format!(
             "`{}` removes it with `@delete` at {}",
@@ -957,32 +993,82 @@ fn presence(
         .unwrap_or_default();
     let reason = format!("{ta} has no `{shown}`; {tp} sets it{set_at}");
     let mut fix = Vec::new();
+    // A near-miss of a key the absent side has at the same place (`replcias` beside `replicas`) is most likely a
+    // typo: say so first, and never mark it to vary automatically (that would make the typo permanent).
+    let (parent, key) = path.split_at(path.len() - 1);
+    let key = &key[0];
+    let near = sides[a].value.get_path(parent).and_then(|x| match &x.kind {
+        ValueKind::Object(m) => m.keys().find(|k| is_typo_of(key, k)).map(|k| k.to_string()),
+        _ => None,
+    });
+    if let Some(other) = &near {
+        let mut other_path = parent.to_vec();
+        other_path.push(other.clone());
+        let other_at = ctx
+            .definition(
+                &sides[a].merged,
+                sides[a].value.get_path(&other_path),
+                &other_path,
+            )
+            .map(|o| format!(", set at {}", ctx.place(&o)))
+            .unwrap_or_default();
+        let rename_at = def
+            .map(|o| format!(" at {}", ctx.at(o.file, o.span)))
+            .unwrap_or_default();
+        fix.push(format!(
+            "did you mean `{}`{other_at}? If `{key}` is a typo, rename it{rename_at}",
+            key_path_text(&other_path)
+        ));
+    }
     if let Some(rep) = ctx.replacement(path, a, p) {
         fix.push(format!(
             "`{}` replaces `{}` with `@replace` at {} without it: add `{}` there",
             rep.layer,
-            path[..path.len() - 1].join("."),
+            parent.join("."),
             ctx.at(rep.file, rep.span),
-            path[path.len() - 1]
+            key
         ));
     }
-    if let Some(layer) = def
-        .as_ref()
-        .and_then(|o| Context::counterpart(&o.layer, ta))
-    {
-        fix.push(match ctx.block(&layer) {
-            Some(at) => format!("add it to `{layer}` (the block at {at})"),
-            None => format!("add it in a new `{layer} {{ ... }}` block"),
-        });
-        fix.push("or set it once in the base, for every target".to_string());
+    if let Some(o) = def {
+        // The counterpart blocks of every side that lacks the key the way `a` does, each once.
+        let mut layers: Vec<LayerId> = Vec::new();
+        for k in (0..sides.len()).filter(|&k| v.group[k] == v.group[a]) {
+            if ctx.deletion(path, k, p).is_some() {
+                continue;
+            }
+            if let Some(l) = Context::counterpart(&o.layer, &sides[k].target) {
+                if !layers.contains(&l) {
+                    layers.push(l);
+                }
+            }
+        }
+        if !layers.is_empty() {
+            let places: Vec<String> = layers.iter().map(|l| ctx.block_place(l)).collect();
+            let lead = if near.is_some() { "or add" } else { "add" };
+            let what = match v.slots[p] {
+                Slot::Val(x) if matches!(x.kind, ValueKind::Object(_)) => {
+                    format!("a `[{written}]` section")
+                }
+                _ => format!("`{written}: ...`"),
+            };
+            fix.push(format!("{lead} {what} to {}", and_list(&places)));
+            fix.push("or set it once in the base, for every target".to_string());
+        }
     }
-    let edit = ctx.vary_edit(&sides[p].merged, path);
+    let edit = match near {
+        Some(_) => None,
+        None => ctx.vary_edit(&sides[p].merged, path),
+    };
+    let mark = if near.is_some() {
+        format!("or, if `{key}` is a key of its own that only some targets should have, mark it by hand")
+    } else {
+        "or, if only some targets should have it, mark it".to_string()
+    };
     fix.push(format!(
-        "or, if only some targets should have it, mark it: {}",
+        "{mark}: {}",
         match &edit {
-            Some(VaryEdit::Wrap { .. }) =>
-                format!("`{}: @vary(...)`", path.last().map_or("", String::as_str)),
-            _ => format!("`vary {}`", key_path_text(path)),
+            Some(VaryEdit::Wrap { .. }) => format!("`{key}: @vary(...)`"),
+            _ => format!("`vary {written}`"),
         }
     ));
     Verdict {
@@ -990,6 +1076,33 @@ fn presence(
         reason,
         fix,
         edit,
+    }
+}
+
+/// Whether `key` looks like a mistyped `other`: the same but for case and `-`/`_`, or one edit away (a letter
+/// added, dropped, changed, or two swapped) in a name of at least four characters, where the edit is not to a digit
+/// (`web1` and `web2` are two keys). Stricter than [`crate::diagnostic::did_you_mean`], which suggests: this one
+/// withholds the automatic `@vary`, so a new key that merely resembles another (`db_host`, `db_port`) must not match.
+fn is_typo_of(key: &str, other: &str) -> bool {
+    if key == other {
+        return false;
+    }
+    let norm = |s: &str| s.to_lowercase().replace('-', "_");
+    if norm(key) == norm(other) {
+        return true;
+    }
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    key.chars().count().min(other.chars().count()) >= 4
+        && strsim::osa_distance(key, other) == 1
+        && digits(key) == digits(other)
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -1025,7 +1138,8 @@ pub fn compare_deployed(
     compiled: &Value,
     deployed: &Deployed<'_>,
 ) -> Vec<Finding> {
-    let t = side.target.to_string();
+    // The target as the report's variants name it, and as its sentences do ("the base target", not `-/-`).
+    let (t, named) = (side.target.to_string(), side.target.describe());
     let mut out = Vec::new();
     let mut plaintexts = Vec::new();
     if let Some(r) = deployed.resolved {
@@ -1069,28 +1183,21 @@ pub fn compare_deployed(
             defined_at: None,
         };
         let layer_note = |o: &Origin, only: &str| -> String {
-            let shared = o.layer != LayerId::Override
-                && match &*o.layer {
-                    LayerId::EnvProvider(..) => false,
-                    LayerId::Env(_) => side.target.provider.is_some(),
-                    _ => true,
-                };
-            if shared {
-                let here = LayerId::EnvProvider(
-                    side.target.env.as_deref().unwrap_or("-").into(),
-                    side.target.provider.as_deref().unwrap_or("-").into(),
-                );
-                let block = ctx
-                    .block(&here)
-                    .map(|b| format!(" (the block at {b})"))
-                    .unwrap_or_default();
-                format!(
-                    "; that line (`{}`) applies to other targets too — to change only {t}, {only} in `{here}`{block}",
-                    o.layer
-                )
-            } else {
-                String::new()
+            // The block that applies to this target alone; a base-only project has no other target.
+            let here = match (side.target.env.as_deref(), side.target.provider.as_deref()) {
+                (Some(e), Some(p)) => LayerId::EnvProvider(e.into(), p.into()),
+                (Some(e), None) => LayerId::Env(e.into()),
+                (None, Some(p)) => LayerId::Provider(p.into()),
+                (None, None) => return String::new(),
+            };
+            if *o.layer == here || o.layer == LayerId::Override {
+                return String::new();
             }
+            format!(
+                "; that line (`{}`) applies to other targets too — to change only {named}, {only} in {}",
+                o.layer,
+                ctx.block_place(&here)
+            )
         };
         let (kind, class, reason, fix) = match (c, d) {
             (Some(_), None) => {
@@ -1103,7 +1210,7 @@ pub fn compare_deployed(
                     Class::Drift,
                     format!("the deployed configuration has no `{shown}`; tuskc sets it{at}"),
                     vec![
-                        format!("redeploy the build of {t} to add it"),
+                        format!("redeploy the build of {named} to add it"),
                         match &def {
                             Some(o) => format!(
                                 "or, if the running system is right, remove it at {}{}",
@@ -1129,9 +1236,11 @@ pub fn compare_deployed(
                 (
                     Kind::Undeclared,
                     Class::Drift,
-                    format!("deployed `{shown}` is not declared by any layer of {t}"),
+                    format!("deployed `{shown}` is not declared by any layer of {named}"),
                     vec![
-                        format!("remove it from the running system (redeploy the build of {t})"),
+                        format!(
+                            "remove it from the running system (redeploy the build of {named})"
+                        ),
                         format!("or declare it in the source{place}"),
                     ],
                 )
@@ -1169,7 +1278,7 @@ pub fn compare_deployed(
                                 "deployed `{shown}` is not the value of secret `{name}` in the {store} store (values not shown)"
                             ),
                             vec![
-                                format!("redeploy the build of {t} (built with --secrets resolve)"),
+                                format!("redeploy the build of {named} (built with --secrets resolve)"),
                                 format!(
                                     "or, if the deployed value is right, store it: `tuskc secrets set {name} --env {}`",
                                     env.unwrap_or("ENV")
@@ -1183,7 +1292,7 @@ pub fn compare_deployed(
                                 "deployed `{shown}` is not the value tuskc derives from the {store} store's secrets (values not shown)"
                             ),
                             vec![
-                                format!("redeploy the build of {t} (built with --secrets resolve)"),
+                                format!("redeploy the build of {named} (built with --secrets resolve)"),
                                 match &def {
                                     Some(o) => format!(
                                         "or, if the deployed value is right, change it at {} (or the secrets it uses){}",
@@ -1225,7 +1334,7 @@ pub fn compare_deployed(
                             c.describe()
                         ),
                         vec![
-                            format!("redeploy the build of {t} to restore {}", c.describe()),
+                            format!("redeploy the build of {named} to restore {}", c.describe()),
                             match &def {
                                 Some(o) => format!(
                                     "or, if the deployed value is right, change it at {}{}",

@@ -147,7 +147,7 @@ fn json_report_has_every_finding_and_summary() {
     assert!(panel["fix"][0]
         .as_str()
         .unwrap()
-        .contains("add it to `env production` (the block at app.tsk:17)"));
+        .contains("add `cache.debug_panel: ...` to `env production` (the block at app.tsk:17"));
     assert_eq!(panel["fixable"], true);
 }
 
@@ -165,7 +165,8 @@ fn environments_under_every_provider_merge_identical_findings() {
         "{out}"
     );
     // Reported once, for both providers.
-    assert_eq!(out.matches("cache.debug_panel").count(), 2, "{out}"); // the header and the reason
+    // The header, the reason and the fix (which spells the whole key path to add).
+    assert_eq!(out.matches("cache.debug_panel").count(), 3, "{out}");
     assert!(out.contains("staging/*"), "{out}");
 }
 
@@ -628,6 +629,122 @@ fn deployed_numbers_by_value_and_toml_cannot_hold_null() {
         "{}",
         stdout(&o)
     );
+}
+
+/// Remediation for a key some targets lack: it names every block the key is missing from, spells the whole key
+/// path (a block in another file, or with a `[section]` open, would put a pasted `maintenance_banner:` elsewhere),
+/// and a near-miss of a key the other targets have (`replcias`) gets "did you mean" first and no automatic `@vary`.
+#[test]
+fn remediation_names_every_block_the_whole_path_and_near_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "use \"./envs.tsk\"\n[api]\nport: 8080\nreplicas: 2\n\nenv production {\n  [api]\n  maintenance_banner: \"down at 5\"\n  replcias: 5\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("envs.tsk"),
+        "env development {\n  debug: true\n  [db]\n  host: \"localhost\"\n}\nenv staging {\n  debug: false\n}\n",
+    )
+    .unwrap();
+    let o = tuskc(dir.path(), &["diff", "--all", "--fix"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("Comparing all 3 targets (3 environments)\n"),
+        "{out}"
+    );
+    insta::assert_snapshot!("remediation_blocks_paths_near_misses", out);
+    // Both environments that lack the banner, each with its block; the whole path, and the header to stay above.
+    assert!(out.contains("fix: add `api.maintenance_banner: ...` to `env development` (the block at envs.tsk:1, above its `[db]` header) and `env staging` (the block at envs.tsk:6)"), "{out}");
+    // The typo: "did you mean" first, and --fix leaves it alone.
+    assert!(out.contains("fix: did you mean `api.replicas`, set at main.tsk:4 (base)? If `replcias` is a typo, rename it at main.tsk:9"), "{out}");
+    assert!(!out.contains("replcias: @vary"), "{out}");
+    assert!(out.contains("--fix leaves 1 drift for you to decide (no safe fix; see its fix lines above): api.replcias"), "{out}");
+    // A section missing from production is added as a section.
+    assert!(
+        out.contains(
+            "add a `[db]` section to `env staging` (the block at envs.tsk:6) and `env production`"
+        ),
+        "{out}"
+    );
+    let o = tuskc(dir.path(), &["diff", "--all", "--format", "json"]);
+    let r = json(&o);
+    let typo = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "api.replcias")
+        .unwrap();
+    assert_eq!(typo["fixable"], false, "{typo}");
+}
+
+/// Keys that merely resemble another one (`db_host`/`db_port`, `web1`/`web2`) are new keys, not typos: `--fix`
+/// marks them as usual.
+#[test]
+fn keys_that_only_resemble_another_are_still_fixable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "db_host: \"a\"\nweb1: 1\nenv development {\n  x: 1\n}\nenv production {\n  db_port: 5\n  web2: 2\n  DB_HOST: \"b\"\n}\n",
+    )
+    .unwrap();
+    let o = tuskc(dir.path(), &["diff", "--all", "--format", "json"]);
+    let r = json(&o);
+    let fixable: Vec<(String, bool)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["fixable"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        fixable,
+        vec![
+            ("x".to_string(), true),
+            ("db_port".to_string(), true),
+            ("web2".to_string(), true),
+            // Differs only by case from `db_host`: a typo.
+            ("DB_HOST".to_string(), false),
+        ],
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A project without environments or providers has one target: reports name it "the base target", and never
+/// suggest an `env - provider -` block. An environment without providers suggests its `env` block.
+#[test]
+fn deployed_drift_names_targets_as_the_docs_do() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "[api]\nport: 8080\nname: \"x\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("d.json"), "{\"api\": {\"port\": 8081}}\n").unwrap();
+    let o = tuskc(dir.path(), &["drift", "--actual", "d.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    insta::assert_snapshot!("deployed_base_target", out);
+    assert!(!out.contains("-/-") && !out.contains("env -"), "{out}");
+
+    std::fs::write(
+        dir.path().join("main.tsk"),
+        "[api]\nport: 8080\nname: \"x\"\nenv production {\n  [api]\n  name: \"y\"\n}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--env", "production", "--actual", "d.json"],
+    );
+    let out = stdout(&o);
+    assert!(out.contains("to change only production/-, set it in `env production` (the block at main.tsk:4, above its `[api]` header)"), "{out}");
+    assert!(!out.contains("provider -"), "{out}");
 }
 
 /// The shop example's development store and key: deployed secrets are compared by value only with the identity,
