@@ -12,9 +12,9 @@ mod workload;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tuskc::drift::{compare_targets, Class, Context, Side};
 use tuskc::driver::Session;
-use tuskc::lower::Program;
+use tuskc::ir::Program;
+use tuskc::query::drift::{compare_targets, Class, Context, Side};
 
 /// Parse the project and build every target, as `tuskc diff --all` does.
 fn build_all(dir: &Path) -> (Session, Program, Vec<Side>) {
@@ -58,7 +58,7 @@ fn drift(c: &mut Criterion) {
     assert!(
         diags.is_empty(),
         "{}",
-        tuskc::render::human(&diags, &session.sources, false)
+        tuskc::diagnostic::render::human(&diags, &session.sources, false)
     );
     let ctx = Context::new(&program, &session.sources, &sides);
     let findings = compare_targets(&ctx, &sides);

@@ -21,10 +21,11 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tuskc::diagnostic::Sink;
-use tuskc::drift::{compare_targets, Context, Side};
 use tuskc::driver::Session;
 use tuskc::emit::{emit, Format};
-use tuskc::merge::{merge, Target};
+use tuskc::ir::Target;
+use tuskc::merge::merge;
+use tuskc::query::drift::{compare_targets, Context, Side};
 use tuskc::source::FileId;
 
 const SIZES: [usize; 3] = [10, 100, 1000];

@@ -48,7 +48,7 @@ pub fn run_case(path: &Path) -> String {
         }
     }
     let diags = session.take_diagnostics();
-    let rendered = tuskc::render::human(&diags, &session.sources, false);
+    let rendered = tuskc::diagnostic::render::human(&diags, &session.sources, false);
     let mut unhelped = WITHOUT_HELP.lock().unwrap();
     for d in diags
         .iter()
@@ -127,7 +127,7 @@ fn whole_and_streamed(path: &Path, vars: &[String], sets: &[String], redact: boo
         let diags = session.take_diagnostics();
         format!(
             "{}{out}",
-            tuskc::render::human(&diags, &session.sources, false)
+            tuskc::diagnostic::render::human(&diags, &session.sources, false)
         )
     })
 }

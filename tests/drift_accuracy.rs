@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use proptest::prelude::*;
-use tuskc::drift::{compare_targets, Class, Context, Side};
 use tuskc::driver::Session;
+use tuskc::query::drift::{compare_targets, Class, Context, Side};
 
 const ENVS: [&str; 3] = ["development", "staging", "production"];
 const PROVIDERS: [&str; 3] = ["aws", "azure", "gcp"];
@@ -242,7 +242,8 @@ fn findings(text: &str) -> (Classes, Classes, String) {
                 })
         })
         .collect();
-    let diags = tuskc::render::human(&session.take_diagnostics(), &session.sources, false);
+    let diags =
+        tuskc::diagnostic::render::human(&session.take_diagnostics(), &session.sources, false);
     assert!(
         !program.has_errors && sides.len() == targets.len(),
         "{diags}\n{text}"
@@ -261,7 +262,7 @@ fn findings(text: &str) -> (Classes, Classes, String) {
     let ctx2 = Context::new(&program, &session.sources, &pair_sides);
     let two = compare_targets(&ctx2, &pair_sides);
     let strip =
-        |fs: Vec<tuskc::drift::Finding>| fs.into_iter().map(|f| (f.path, f.class)).collect();
+        |fs: Vec<tuskc::query::drift::Finding>| fs.into_iter().map(|f| (f.path, f.class)).collect();
     (strip(all), strip(two), diags)
 }
 

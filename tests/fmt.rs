@@ -68,7 +68,7 @@ fn every_repository_file_formats_idempotently() {
         let mut parse_errors = Sink::new();
         tuskc::syntax::parse(&src, FileId(0), &mut parse_errors);
         let mut sink = Sink::new();
-        let once = tuskc::fmt::format_text(&src, FileId(0), &mut sink);
+        let once = tuskc::syntax::fmt::format_text(&src, FileId(0), &mut sink);
         if parse_errors.has_errors() {
             assert!(
                 once.is_none(),
@@ -78,7 +78,7 @@ fn every_repository_file_formats_idempotently() {
             continue;
         }
         let once = once.unwrap_or_else(|| panic!("{}: {:?}", f.display(), sink.into_sorted()));
-        let twice = tuskc::fmt::format_text(&once, FileId(0), &mut Sink::new()).unwrap();
+        let twice = tuskc::syntax::fmt::format_text(&once, FileId(0), &mut Sink::new()).unwrap();
         assert_eq!(twice, once, "{}: not idempotent", f.display());
         formatted += 1;
     }
@@ -353,7 +353,7 @@ provider aws {
 }
 "#;
     let mut sink = Sink::new();
-    let out = tuskc::fmt::format_text(src, FileId(0), &mut sink);
+    let out = tuskc::syntax::fmt::format_text(src, FileId(0), &mut sink);
     assert!(sink.is_empty(), "{:?}", sink.into_sorted());
     insta::assert_snapshot!(out.unwrap());
 }

@@ -303,10 +303,10 @@ proptest! {
         prop_assert!(!sink.has_errors(), "generated text must parse:\n{src}\n{:?}", sink.into_sorted());
 
         let mut sink = Sink::new();
-        let once = tuskc::fmt::format_text(&src, FileId(0), &mut sink);
+        let once = tuskc::syntax::fmt::format_text(&src, FileId(0), &mut sink);
         prop_assert!(sink.is_empty(), "{src}\n{:?}", sink.into_sorted());
         let once = once.unwrap();
-        let twice = tuskc::fmt::format_text(&once, FileId(0), &mut Sink::new()).unwrap();
+        let twice = tuskc::syntax::fmt::format_text(&once, FileId(0), &mut Sink::new()).unwrap();
         prop_assert_eq!(&twice, &once, "not idempotent; input:\n{}", src);
         prop_assert_eq!(comments(&once), comments(&src));
         prop_assert_eq!(compile_all(&once), compile_all(&src), "meaning changed; input:\n{}\noutput:\n{}", src, once);
@@ -317,8 +317,8 @@ proptest! {
     #[test]
     fn formatting_any_text_never_panics(src in "\\PC{0,120}") {
         let mut sink = Sink::new();
-        if let Some(out) = tuskc::fmt::format_text(&src, FileId(0), &mut sink) {
-            let again = tuskc::fmt::format_text(&out, FileId(0), &mut Sink::new());
+        if let Some(out) = tuskc::syntax::fmt::format_text(&src, FileId(0), &mut sink) {
+            let again = tuskc::syntax::fmt::format_text(&out, FileId(0), &mut Sink::new());
             prop_assert_eq!(again.as_deref(), Some(out.as_str()));
         }
     }

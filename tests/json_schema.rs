@@ -43,13 +43,19 @@ fn export(only: Option<&str>) -> String {
     std::fs::write(&file, SCHEMAS).unwrap();
     let mut session = Session::open(&file).unwrap();
     let program = session.load(&file).unwrap();
-    let bindings: Vec<&tuskc::schema::Binding> = program
+    let bindings: Vec<&tuskc::ir::schema::Binding> = program
         .layer(&tuskc::value::LayerId::Base)
         .unwrap()
         .bindings
         .iter()
         .collect();
-    let doc = tuskc::json_schema::export(&program.schemas, &bindings, only, "s", &session.sources);
+    let doc = tuskc::schema::json_schema::export(
+        &program.schemas,
+        &bindings,
+        only,
+        "s",
+        &session.sources,
+    );
     serde_json::to_string_pretty(&doc).unwrap()
 }
 
@@ -67,7 +73,7 @@ fn export_one_documented_schema_with_its_dependencies() {
     assert!(doc["$defs"]["Port"].is_object());
     assert!(doc["$defs"].get("All").is_none());
     // The exported document is itself a valid JSON Schema.
-    assert!(tuskc::json_schema::compile(&text, "all.json").is_ok());
+    assert!(tuskc::schema::json_schema::compile(&text, "all.json").is_ok());
 }
 
 #[test]
@@ -87,7 +93,7 @@ token: "t-" + @secret("tok")
     let inputs = session.env_inputs(&[], &[], false);
     let target = session.all_targets(&program).remove(0);
     let (_, value) = session.build(&program, &target, None, &inputs).unwrap();
-    let validator = tuskc::json_schema::compile(
+    let validator = tuskc::schema::json_schema::compile(
         r#"{
           "type": "object",
           "properties": {
@@ -107,8 +113,9 @@ token: "t-" + @secret("tok")
         "app.json",
     )
     .unwrap();
-    let diags = tuskc::json_schema::validate(&validator, &value, "app.json", &session.sources);
-    let text = tuskc::render::human(&diags, &session.sources, false)
+    let diags =
+        tuskc::schema::json_schema::validate(&validator, &value, "app.json", &session.sources);
+    let text = tuskc::diagnostic::render::human(&diags, &session.sources, false)
         .replace(&dir.path().display().to_string(), "<tmp>");
     // The secret-derived token is never quoted.
     assert!(!text.contains("t-secret"), "{text}");
@@ -217,17 +224,22 @@ fn verdicts(ty: &str, literal: &str) -> (bool, bool) {
             "{ty} {literal}: {diags:?}"
         );
         let (_, value) = built.unwrap();
-        let bindings: Vec<&tuskc::schema::Binding> = program
+        let bindings: Vec<&tuskc::ir::schema::Binding> = program
             .layer(&tuskc::value::LayerId::Base)
             .unwrap()
             .bindings
             .iter()
             .collect();
-        let doc =
-            tuskc::json_schema::export(&program.schemas, &bindings, None, "f", &session.sources);
-        let validator = tuskc::json_schema::compile(&doc.to_string(), "f.json").unwrap();
+        let doc = tuskc::schema::json_schema::export(
+            &program.schemas,
+            &bindings,
+            None,
+            "f",
+            &session.sources,
+        );
+        let validator = tuskc::schema::json_schema::compile(&doc.to_string(), "f.json").unwrap();
         let violations =
-            tuskc::json_schema::validate(&validator, &value, "f.json", &session.sources);
+            tuskc::schema::json_schema::validate(&validator, &value, "f.json", &session.sources);
         (diags.is_empty(), violations.is_empty())
     })
 }
@@ -547,7 +559,7 @@ sys.exit(1 if bad else 0)
 /// come out as written.
 #[test]
 fn ecma_patterns() {
-    use tuskc::json_schema::ecma_pattern;
+    use tuskc::schema::json_schema::ecma_pattern;
     assert_eq!(ecma_pattern("^(?i)aws:"), "^[Aa][Ww][Ssſ]:");
     assert_eq!(
         ecma_pattern("^[a-z]{2}(-gov)?-[0-9]+$"),

@@ -224,7 +224,7 @@ fn transcript(f: &std::path::Path, streamed: bool) -> String {
         }
     }
     let diags = session.take_diagnostics();
-    out + &tuskc::render::human(&diags, &session.sources, false)
+    out + &tuskc::diagnostic::render::human(&diags, &session.sources, false)
 }
 
 proptest! {

@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tuskc::driver::Session;
-use tuskc::schema_diff::{diff_program, Impact};
+use tuskc::schema::diff::{diff_program, Impact};
 
-fn load(dir: &std::path::Path, name: &str, text: &str) -> (Session, tuskc::lower::Program) {
+fn load(dir: &std::path::Path, name: &str, text: &str) -> (Session, tuskc::ir::Program) {
     let file = dir.join(name);
     std::fs::write(&file, text).unwrap();
     let mut session = Session::open(&file).unwrap();

@@ -185,7 +185,7 @@ fn compile(
     let diags = session.take_diagnostics();
     (
         failed,
-        tuskc::render::human(&diags, &session.sources, false),
+        tuskc::diagnostic::render::human(&diags, &session.sources, false),
     )
 }
 

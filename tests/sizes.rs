@@ -9,9 +9,9 @@ fn tree_nodes_stay_small() {
     assert_eq!(size_of::<tuskc::value::Origin>(), 24);
     assert!(size_of::<tuskc::value::Value>() <= 80);
     // A merged leaf is a definition number and its history: copying a target's objects copies no counted pointers.
-    assert!(size_of::<tuskc::merge::MNode>() <= 32);
-    assert!(size_of::<tuskc::merge::MergedLeaf>() <= 32);
-    assert!(size_of::<tuskc::lower::Node>() <= 32);
+    assert!(size_of::<tuskc::ir::MNode>() <= 32);
+    assert!(size_of::<tuskc::ir::MergedLeaf>() <= 32);
+    assert!(size_of::<tuskc::ir::Node>() <= 32);
 }
 
 /// A file is mostly entries, one item each, and its syntax tree is about 25 times its source (docs/performance.md,

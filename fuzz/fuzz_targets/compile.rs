@@ -33,5 +33,5 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let diags = session.take_diagnostics();
-    std::hint::black_box(tuskc::render::human(&diags, &session.sources, false));
+    std::hint::black_box(tuskc::diagnostic::render::human(&diags, &session.sources, false));
 });

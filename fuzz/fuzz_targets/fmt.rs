@@ -11,14 +11,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut sink = Sink::new();
-    let out = tuskc::fmt::format_text(text, FileId(0), &mut sink);
+    let out = tuskc::syntax::fmt::format_text(text, FileId(0), &mut sink);
     let diags = sink.into_sorted();
     assert!(
         diags.iter().all(|d| d.code != Code::FormatChangesMeaning),
         "the formatter changed the meaning of the input"
     );
     if let Some(out) = out {
-        let twice = tuskc::fmt::format_text(&out, FileId(0), &mut Sink::new());
+        let twice = tuskc::syntax::fmt::format_text(&out, FileId(0), &mut Sink::new());
         assert_eq!(twice.as_deref(), Some(out.as_str()), "formatting is not idempotent");
     }
 });

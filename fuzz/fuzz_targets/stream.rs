@@ -33,7 +33,7 @@ fn transcript(file: &std::path::Path, streamed: bool) -> Option<(Vec<Option<Stri
         }
     }
     let diags = session.take_diagnostics();
-    Some((texts, tuskc::render::human(&diags, &session.sources, false)))
+    Some((texts, tuskc::diagnostic::render::human(&diags, &session.sources, false)))
 }
 
 fuzz_target!(|data: &[u8]| {

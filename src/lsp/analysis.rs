@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
 use crate::driver::Session;
-use crate::lower::{Node, ObjectNode, Program};
-use crate::merge::Target;
-use crate::project::{discover, place, Place};
+use crate::ir::Target;
+use crate::ir::{Node, ObjectNode, Program};
+use crate::lower::project::{discover, place, Place};
 use crate::source::{FileId, FileKind, Span};
 use crate::syntax::ast::Ast;
 use crate::value::{LayerId, Value};

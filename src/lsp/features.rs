@@ -10,7 +10,7 @@ use lsp_types::{
 use super::analysis::Analysis;
 use super::locate::{hit_at, object_path_at, Hit};
 use super::text::{path_to_uri, range};
-use crate::schema::BUILTINS;
+use crate::ir::schema::BUILTINS;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::*;
 
@@ -501,7 +501,7 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
         if let Some(p) = a.programs.get(prog) {
             for l in p.layers.values() {
                 for (k, node) in &l.root.fields {
-                    if let crate::lower::Node::Object(o) = node {
+                    if let crate::ir::Node::Object(o) = node {
                         if seen.insert(k.to_string()) {
                             out.push(item(
                                 k,
@@ -512,8 +512,7 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
                         }
                         for (k2, n2) in &o.fields {
                             let full = format!("{k}.{k2}");
-                            if matches!(n2, crate::lower::Node::Object(_))
-                                && seen.insert(full.clone())
+                            if matches!(n2, crate::ir::Node::Object(_)) && seen.insert(full.clone())
                             {
                                 out.push(item(
                                     &full,
@@ -554,7 +553,7 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
             let mut cur = Some(&l.root);
             for seg in &path {
                 cur = cur.and_then(|o| match o.fields.get(seg.as_str()) {
-                    Some(crate::lower::Node::Object(x)) => Some(&**x),
+                    Some(crate::ir::Node::Object(x)) => Some(&**x),
                     _ => None,
                 });
             }
@@ -807,7 +806,7 @@ pub fn symbols(ast: &Ast, text: &str) -> Vec<DocumentSymbol> {
         if let Some(sym) = sym {
             match &mut section {
                 Some((s, span)) if matches!(item, Item::Entry(_)) => {
-                    *span = span.to(crate::fmt::item_span(item));
+                    *span = span.to(crate::syntax::fmt::item_span(item));
                     s.children.get_or_insert_with(Vec::new).push(sym);
                 }
                 _ => out.push(sym),

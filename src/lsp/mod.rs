@@ -550,7 +550,7 @@ impl Server {
                 };
                 let mut sink = Sink::new();
                 // A file with syntax errors is not formatted (its diagnostics say why): no edits.
-                let edits = match crate::fmt::format_text(&text, FileId(0), &mut sink) {
+                let edits = match crate::syntax::fmt::format_text(&text, FileId(0), &mut sink) {
                     Some(out) if out != text => vec![lt::TextEdit {
                         range: text::range(&text, Span::new(0, text.len())),
                         new_text: out,

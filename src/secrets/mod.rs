@@ -20,7 +20,7 @@ use age::x25519;
 use zeroize::Zeroizing;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::merge::Target;
+use crate::ir::Target;
 use crate::source::{FileId, Span};
 use crate::value::{Value, ValueKind};
 
@@ -268,7 +268,7 @@ impl StoreDir {
     }
 
     pub fn display_file(&self, env: &str) -> String {
-        crate::project::normalize(&self.display.join(format!("{env}.tsk")))
+        crate::lower::project::normalize(&self.display.join(format!("{env}.tsk")))
             .display()
             .to_string()
     }

@@ -1,5 +1,6 @@
-//! The syntax layer: lexer, syntax tree, parser. Knows nothing about files on disk, the CLI or the LSP.
+//! The syntax layer: lexer, syntax tree, parser, and the formatter. Knows nothing about files on disk, the CLI or the LSP.
 pub mod ast;
+pub mod fmt;
 pub mod lexer;
 pub mod parser;
 

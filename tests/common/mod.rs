@@ -16,7 +16,7 @@ pub fn compile(dir: &std::path::Path, text: &str) -> (Vec<Diagnostic>, String) {
     }
     let diags = session.take_diagnostics();
     // The temporary directory's name changes every run: show it as `<tmp>` so snapshots are stable.
-    let text = tuskc::render::human(&diags, &session.sources, false)
+    let text = tuskc::diagnostic::render::human(&diags, &session.sources, false)
         .replace(&dir.display().to_string(), "<tmp>");
     (diags, text)
 }

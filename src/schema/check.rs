@@ -12,8 +12,9 @@
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
 use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
-use crate::merge::{MNode, MObject, Merged, Removal, Target};
-use crate::schema::{const_value, has_format, Binding, Schemas};
+use crate::ir::schema::{const_value, Binding, Schemas};
+use crate::ir::{MNode, MObject, Merged, Removal, Target};
+use crate::schema::formats::has_format;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
@@ -903,7 +904,7 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Diagnostic> {
-        if crate::schema::unreadable_in_assert(&a.cond).is_some() {
+        if crate::schema::validate::unreadable_in_assert(&a.cond).is_some() {
             return Ok(()); // reported once by schema validation
         }
         let result = self.eval_assert(&a.cond, obj, file);

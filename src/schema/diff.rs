@@ -9,8 +9,8 @@
 //! and deterministic (old declaration order, then new types, then bindings in layer order), and when it cannot prove a
 //! change safe it calls it breaking.
 
-use crate::lower::Program;
-use crate::schema::{const_value, Binding, Schemas};
+use crate::ir::schema::{const_value, Binding, Schemas};
+use crate::ir::Program;
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
 

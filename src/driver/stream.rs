@@ -20,11 +20,11 @@
 
 use std::collections::HashMap;
 
-use crate::check::{Checker, Duty, Errors, Shape};
 use crate::emit::{json_string, plain_literal, push_line, write_json, write_literal};
 use crate::eval::Evaluator;
-use crate::merge::{MNode, MObject, Merged};
-use crate::schema::Binding;
+use crate::ir::schema::Binding;
+use crate::ir::{MNode, MObject, Merged};
+use crate::schema::check::{Checker, Duty, Errors, Shape};
 use crate::secrets::redact;
 use crate::value::{Key, Value};
 

@@ -5,18 +5,22 @@
 //! lowered once per entry however many targets are built; diagnostics go to the session's sink, never printed here;
 //! problems with command-line values are flagged as usage errors (exit code 2).
 
+pub(crate) mod stream;
+
 use std::path::Path;
 
 use indexmap::{IndexMap, IndexSet};
 
-use crate::check::Checker;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::emit::{emit_sized, Format};
 use crate::eval::{EnvInputs, Evaluator};
-use crate::lower::{check_set_deletes, lower_program, override_layer, Layer, Program};
-use crate::merge::{layer_order, merge, Merged, Target};
-use crate::project::{discover, DiskLoader, Project};
-use crate::schema::Binding;
+use crate::ir::schema::Binding;
+use crate::ir::{Layer, Program};
+use crate::ir::{Merged, Target};
+use crate::lower::project::{discover, DiskLoader, Project};
+use crate::lower::{check_set_deletes, lower_program, override_layer};
+use crate::merge::{layer_order, merge};
+use crate::schema::check::Checker;
 use crate::secrets::{IdentitySource, SecretMode, SecretResolver};
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::{Expr, ExprKind, Ident, StrPart, StringStyle};
@@ -75,6 +79,7 @@ impl Session {
     pub fn load(&mut self, entry: &Path) -> Option<Program> {
         match self.loader.load_entry(&mut self.sources, entry) {
             Ok(id) => {
+                let errors_before = self.sink.error_count();
                 let mut program = lower_program(
                     id,
                     &mut self.sources,
@@ -82,6 +87,15 @@ impl Session {
                     &mut self.sink,
                     self.keep_syntax,
                 );
+                let mut schemas = std::mem::take(&mut program.schemas);
+                let bindings: Vec<&Binding> = program
+                    .layers
+                    .values()
+                    .flat_map(|layer| &layer.bindings)
+                    .collect();
+                schemas.validate(&bindings, &self.sources, &mut self.sink);
+                program.schemas = schemas;
+                crate::lower::lint(&mut program, errors_before, &mut self.sink);
                 self.check_closed_lists(&mut program);
                 Some(program)
             }
@@ -162,7 +176,7 @@ impl Session {
     /// `tuskc.toml` as one of the session's sources (added the first time), when the project has one.
     fn manifest_file(&mut self) -> Option<FileId> {
         let (name, text) = self.project.manifest_text.as_ref()?;
-        let kind = FileKind::Disk(self.project.root.join(crate::project::MANIFEST));
+        let kind = FileKind::Disk(self.project.root.join(crate::lower::project::MANIFEST));
         Some(match self.sources.find(&kind) {
             Some(f) => f,
             None => self
@@ -563,7 +577,7 @@ impl Session {
                 overrides,
                 inputs,
                 |ev, merged, bindings, checker| {
-                    crate::stream::json(ev, merged, checker, bindings, redact, size_hint)
+                    crate::driver::stream::json(ev, merged, checker, bindings, redact, size_hint)
                 },
             );
             return text.filter(|_| !failed(self));

@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use crate::diagnostic::{show_path, Code, Diagnostic};
-use crate::schema::{const_value, Binding, Schemas};
+use crate::ir::schema::{const_value, Binding, Schemas};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
 use crate::value::{Value, ValueKind};
@@ -277,7 +277,7 @@ impl Exporter<'_> {
                     all_of.push(if *negated { json!({ "not": p }) } else { p });
                 }
                 ConstraintKind::Format(f) => {
-                    if let Some(format) = crate::schema::format(&f.name) {
+                    if let Some(format) = crate::schema::formats::format(&f.name) {
                         let fragment = (format.schema)();
                         let standard = fragment == json!({ "format": f.name });
                         if !standard {
@@ -495,7 +495,7 @@ pub fn compile(schema_text: &str, name: &str) -> Result<jsonschema::Validator, D
             format!("`{name}` is not JSON: {e}"),
         )
     })?;
-    crate::schema::format_validator_options()
+    crate::schema::formats::format_validator_options()
         .build(&schema)
         .map_err(|e| {
             Diagnostic::error(

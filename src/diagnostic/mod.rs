@@ -4,6 +4,8 @@
 //! Invariant: a diagnostic never carries a secret's value (values are described by reference only), its spans are
 //! byte ranges, and nothing here prints. Rendering lives in `render.rs`; the LSP will convert the same data.
 
+pub mod render;
+
 use crate::source::{FileId, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

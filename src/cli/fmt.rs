@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{write_atomic, MessageFormat, Output};
 use crate::diagnostic::{Code, Diagnostic, Severity, Sink};
-use crate::fmt::format_text;
 use crate::source::{FileKind, SourceMap};
+use crate::syntax::fmt::format_text;
 
 pub fn run(paths: &[PathBuf], check: bool, out: &mut Output) -> u8 {
     let paths: Vec<PathBuf> = if paths.is_empty() {
@@ -204,7 +204,7 @@ fn collect(dir: &Path, files: &mut Vec<Option<PathBuf>>, sink: &mut Sink) {
                     .file_type()
                     .is_some_and(|t| !t.is_dir() && !t.is_symlink());
                 if named && e.file_name().to_string_lossy().ends_with(".tsk") {
-                    files.push(Some(crate::project::normalize(e.path())));
+                    files.push(Some(crate::lower::project::normalize(e.path())));
                 }
             }
             Err(e) => sink.push(Diagnostic::warning(

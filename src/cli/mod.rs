@@ -4,18 +4,23 @@
 //! `--env`/`--provider`, unreadable files). Diagnostics go to stderr (human, or JSON Lines with
 //! `--message-format json`); results go to stdout or the files asked for, written atomically.
 
+mod drift;
+mod fmt;
+mod schema;
+mod secrets;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::diagnostic::render;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Severity};
 use crate::driver::Session;
 use crate::emit::{to_json, Format};
-use crate::lower::Program;
-use crate::merge::{MNode, Target};
-use crate::render;
+use crate::ir::Program;
+use crate::ir::{MNode, Target};
 use crate::secrets::{IdentitySource, SecretMode};
 use crate::value::{Origin, Value, ValueKind};
 
@@ -62,15 +67,15 @@ pub enum Command {
     #[command(after_help = AFTER_HELP)]
     Explain(KeyArgs),
     /// Compare the resolved configuration of two targets (or all, with --all): declared differences and drift.
-    Diff(crate::cli_drift::DiffArgs),
+    Diff(crate::cli::drift::DiffArgs),
     /// Compare a target's resolved configuration with what is deployed (a file exported from the running system).
-    Drift(crate::cli_drift::DriftArgs),
+    Drift(crate::cli::drift::DriftArgs),
     /// Work with schemas: export them as JSON Schema, or classify changes between two versions.
     #[command(subcommand)]
     Schema(SchemaCommand),
     /// Manage the per-environment encrypted secrets stores (secrets/<env>.tsk).
     #[command(subcommand)]
-    Secrets(crate::cli_secrets::SecretsCommand),
+    Secrets(crate::cli::secrets::SecretsCommand),
     /// Format .tsk files in place (one canonical layout; comments kept; meaning never changes).
     #[command(
         after_help = "Exit codes:\n  0  every file is formatted (or was formatted now)\n  1  --check: some files would change (listed on stdout); or a file has syntax errors\n  2  a path cannot be read or written"
@@ -268,15 +273,15 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check(a, &mut out),
         Command::Get(a) => get_or_explain(a, &mut out, false),
         Command::Explain(a) => get_or_explain(a, &mut out, true),
-        Command::Diff(a) => crate::cli_drift::diff(a, &mut out),
-        Command::Drift(a) => crate::cli_drift::drift(a, &mut out),
+        Command::Diff(a) => crate::cli::drift::diff(a, &mut out),
+        Command::Drift(a) => crate::cli::drift::drift(a, &mut out),
         Command::Schema(SchemaCommand::Export {
             path,
             schema,
             output,
             env,
             provider,
-        }) => crate::cli_schema::export(
+        }) => crate::cli::schema::export(
             path,
             schema.as_deref(),
             (env.as_deref(), provider.as_deref()),
@@ -284,10 +289,10 @@ pub fn main() -> ExitCode {
             &mut out,
         ),
         Command::Schema(SchemaCommand::Diff { old, new, path }) => {
-            crate::cli_schema::diff(old, new, path, &mut out)
+            crate::cli::schema::diff(old, new, path, &mut out)
         }
-        Command::Secrets(c) => crate::cli_secrets::run(c, &mut out),
-        Command::Fmt { check, paths } => crate::cli_fmt::run(paths, *check, &mut out),
+        Command::Secrets(c) => crate::cli::secrets::run(c, &mut out),
+        Command::Fmt { check, paths } => crate::cli::fmt::run(paths, *check, &mut out),
         Command::Lsp => crate::lsp::run(),
         Command::ExplainCode { code } => explain_code(code.as_deref()),
     };
@@ -427,7 +432,7 @@ fn start(
     path: &Path,
     inputs: &Inputs,
     out: &Output,
-) -> Result<(Session, Option<crate::lower::Layer>, crate::eval::EnvInputs), u8> {
+) -> Result<(Session, Option<crate::ir::Layer>, crate::eval::EnvInputs), u8> {
     let mut session = Session::open(path).map_err(|d| out.early(d))?;
     session.set_secrets(
         inputs.secrets,
@@ -445,7 +450,7 @@ fn start(
 /// with `.tsk` files found below as examples.
 fn no_entry(session: &mut Session) {
     let dir = &session.project.display_root;
-    let below = crate::project::tsk_files_below(dir, 3);
+    let below = crate::lower::project::tsk_files_below(dir, 3);
     let mut d = Diagnostic::error(
         Code::Manifest,
         format!("no .tsk entry file in `{}`", dir.display()),
@@ -458,19 +463,19 @@ fn no_entry(session: &mut Session) {
         Some(first) => {
             let names: Vec<String> = below
                 .iter()
-                .map(|p| crate::project::normalize(&dir.join(p)).display().to_string())
+                .map(|p| crate::lower::project::normalize(&dir.join(p)).display().to_string())
                 .collect();
             d.note(format!("found below it: {}", names.join(", ")))
                 .help(format!(
                     "name the file (`{}`), or list the entries in {}: `entries = [\"{}\"]` under `[project]`",
                     names[0],
-                    crate::project::MANIFEST,
+                    crate::lower::project::MANIFEST,
                     first.display()
                 ))
         }
         None => d.help(format!(
             "name a .tsk file, or list the entries in {}: `entries = [\"app.tsk\"]` under `[project]`",
-            crate::project::MANIFEST
+            crate::lower::project::MANIFEST
         )),
     };
     session.usage_error = true;
@@ -662,7 +667,7 @@ fn build_one(
     session: &mut Session,
     program: &Program,
     target: &Target,
-    overrides: Option<&crate::lower::Layer>,
+    overrides: Option<&crate::ir::Layer>,
     inputs: &crate::eval::EnvInputs,
     format: Format,
     dest: Dest,
@@ -970,14 +975,16 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     let validator = match &a.json_schema {
         None => None,
         Some(file) => match crate::user_file::read_to_string(file) {
-            Ok(text) => match crate::json_schema::compile(&text, &file.display().to_string()) {
-                Ok(v) => Some((v, file.display().to_string())),
-                Err(d) => {
-                    session.usage_error = true;
-                    session.sink.push(d);
-                    return out.finish(session);
+            Ok(text) => {
+                match crate::schema::json_schema::compile(&text, &file.display().to_string()) {
+                    Ok(v) => Some((v, file.display().to_string())),
+                    Err(d) => {
+                        session.usage_error = true;
+                        session.sink.push(d);
+                        return out.finish(session);
+                    }
                 }
-            },
+            }
             Err(e) => {
                 session.usage_error = true;
                 session.sink.push(crate::user_file::read_error(
@@ -1010,8 +1017,12 @@ fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             if let (Some((validator, name)), Some((_, value))) = (&validator, &built) {
                 if session.sink.error_count() == before {
                     let mark = session.sink.len();
-                    let found =
-                        crate::json_schema::validate(validator, value, name, &session.sources);
+                    let found = crate::schema::json_schema::validate(
+                        validator,
+                        value,
+                        name,
+                        &session.sources,
+                    );
                     session.sink.extend(found);
                     session.sink.tag_targets(mark, &target.to_string());
                 }
@@ -1225,7 +1236,7 @@ fn explain_text(
     session: &Session,
     program: &Program,
     target: &Target,
-    merged: &crate::merge::Merged,
+    merged: &crate::ir::Merged,
     path: &[String],
     value: &Value,
     format: MessageFormat,
@@ -1435,11 +1446,7 @@ fn explain_text(
 }
 
 /// The layers that set `obj` or keys inside it, each once, at its first definition in key order.
-fn layers_inside(
-    merged: &crate::merge::Merged,
-    obj: &crate::merge::MObject,
-    out: &mut Vec<Origin>,
-) {
+fn layers_inside(merged: &crate::ir::Merged, obj: &crate::ir::MObject, out: &mut Vec<Origin>) {
     fn add(out: &mut Vec<Origin>, o: &Origin) {
         if !out.iter().any(|seen| seen.layer == o.layer) {
             out.push(*o);

@@ -15,9 +15,10 @@
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 
-use crate::lower::{Node, ObjectNode, Program};
-use crate::merge::{layer_order, MNode, Merged, Target};
-use crate::schema::Binding;
+use crate::ir::schema::Binding;
+use crate::ir::{MNode, Merged, Target};
+use crate::ir::{Node, ObjectNode, Program};
+use crate::merge::layer_order;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::Item;
 use crate::value::{secret_reference, LayerId, Origin, Value, ValueKind};
@@ -567,7 +568,7 @@ impl<'a> Context<'a> {
         let at = ast
             .items
             .iter()
-            .map(crate::fmt::item_span)
+            .map(crate::syntax::fmt::item_span)
             .filter(|s| s.start <= origin.span.start)
             .map(|s| s.start)
             .next_back()?;

@@ -15,15 +15,15 @@ use indexmap::IndexMap;
 
 use crate::cli::{single_entry, write_atomic, ColorChoice, EnvVarArgs, Output};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::drift::{
-    compare_deployed, compare_targets, counts, odd_ones_out, Class, Context, Deployed, Finding,
-    Side, VaryEdit,
-};
 use crate::driver::Session;
 use crate::emit::{dotenv_vars, Format};
 use crate::eval::EnvInputs;
-use crate::lower::Program;
-use crate::merge::Target;
+use crate::ir::Program;
+use crate::ir::Target;
+use crate::query::drift::{
+    compare_deployed, compare_targets, counts, odd_ones_out, Class, Context, Deployed, Finding,
+    Side, VaryEdit,
+};
 use crate::secrets::{IdentitySource, SecretMode};
 use crate::source::{FileId, FileKind, Span};
 use crate::value::{Origin, Value, ValueKind};
@@ -733,7 +733,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
                     // Its type only: the text may be a secret.
                     format!(
                         "`{name}` holds {} {}, not an object of keys",
-                        crate::drift::article(value.type_name()),
+                        crate::query::drift::article(value.type_name()),
                         value.type_name()
                     ),
                 )
@@ -996,12 +996,14 @@ fn human(
             ));
         }
         let kind = match f.kind {
-            crate::drift::Kind::Missing => "missing",
-            crate::drift::Kind::Undeclared => "undeclared",
-            crate::drift::Kind::Type => "type differs",
+            crate::query::drift::Kind::Missing => "missing",
+            crate::query::drift::Kind::Undeclared => "undeclared",
+            crate::query::drift::Kind::Type => "type differs",
             // An unverified value was not compared: nothing says it differs.
-            crate::drift::Kind::Value if f.class == Class::Unverified => "value not compared",
-            crate::drift::Kind::Value => "value differs",
+            crate::query::drift::Kind::Value if f.class == Class::Unverified => {
+                "value not compared"
+            }
+            crate::query::drift::Kind::Value => "value differs",
         };
         s.push_str(&format!(
             "  {} {}  {}\n",

@@ -13,8 +13,9 @@
 use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
-use crate::lower::{LeafData, ModuleLoader};
-use crate::merge::{MNode, MObject, Merged, MergedLeaf, Removal, Target};
+use crate::ir::LeafData;
+use crate::ir::{MNode, MObject, Merged, MergedLeaf, Removal, Target};
+use crate::lower::ModuleLoader;
 use crate::secrets::Lookup;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;

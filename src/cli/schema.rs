@@ -14,9 +14,9 @@ use std::process::Command;
 use crate::cli::{single_entry, write_atomic, MessageFormat, Output};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
-use crate::lower::Program;
-use crate::schema::Binding;
-use crate::schema_diff::{diff_program, Impact};
+use crate::ir::schema::Binding;
+use crate::ir::Program;
+use crate::schema::diff::{diff_program, Impact};
 
 /// Open a project and load its one entry. A project checked out from a revision (`at`) is named in diagnostics
 /// as the user named it, never by its temporary directory.
@@ -145,8 +145,13 @@ pub fn export(
         .and_then(|e| e.file_stem())
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "config".into());
-    let doc =
-        crate::json_schema::export(&program.schemas, &bindings, only, &title, &session.sources);
+    let doc = crate::schema::json_schema::export(
+        &program.schemas,
+        &bindings,
+        only,
+        &title,
+        &session.sources,
+    );
     let text = format!(
         "{}\n",
         serde_json::to_string_pretty(&doc).unwrap_or_default()
@@ -324,7 +329,7 @@ fn inside_repo(prefix: &Path, rest: &Path) -> Option<PathBuf> {
 }
 
 /// The project directory `rel` (a file or directory inside the repository, relative to its top `top`) belongs to
-/// at `commit`, as [`crate::project::discover`] finds it on disk: a directory itself; for a file, the nearest
+/// at `commit`, as [`crate::lower::project::discover`] finds it on disk: a directory itself; for a file, the nearest
 /// directory upwards holding a manifest at that commit, else the file's own directory.
 fn project_dir_at(commit: &str, rel: &Path, top: &Path) -> Result<PathBuf, String> {
     let is_dir = rel.as_os_str().is_empty()
@@ -336,7 +341,7 @@ fn project_dir_at(commit: &str, rel: &Path, top: &Path) -> Result<PathBuf, Strin
     }
     let parent = rel.parent().unwrap_or(Path::new(""));
     for dir in parent.ancestors() {
-        let manifest = dir.join(crate::project::MANIFEST);
+        let manifest = dir.join(crate::lower::project::MANIFEST);
         if !ls_tree(commit, &manifest, top, false)?.is_empty() {
             return Ok(dir.to_path_buf());
         }

@@ -1,0 +1,266 @@
+//! The table of named types and bindings, as lowering builds it.
+//!
+//! Owns: [`Schemas`] (every `schema` / `type` declaration of a program, the `std/types` prelude included),
+//! [`Binding`] (`bind` and `[section: Type]`), and constant expressions ([`const_value`]). Invariant: names are
+//! unique (TSK0510). The static checks of the declarations are `crate::schema::validate`; checking *values* against
+//! types is `crate::schema::check`. Must not know: checking, evaluation.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use regex::Regex;
+
+use crate::diagnostic::{Code, Diagnostic, Sink};
+use crate::source::{FileId, Span};
+use crate::syntax::ast::*;
+use crate::value::{LayerRef, Origin, Value, ValueKind};
+
+/// Types every program knows without a declaration.
+pub const BUILTINS: &[&str] = &[
+    "string", "int", "float", "number", "bool", "null", "secret", "any",
+];
+
+/// A `schema` or `type` declaration and the file it is in.
+#[derive(Debug, Clone)]
+pub struct SchemaDef {
+    pub decl: SchemaDecl,
+    pub file: FileId,
+}
+
+/// `bind a.b: Type`, `bind Type` or `[a.b: Type]`: the value at `path` must have type `ty`.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// Empty: the whole configuration.
+    pub path: Vec<String>,
+    pub ty: TypeExpr,
+    pub file: FileId,
+    /// The `bind` item or section header.
+    pub span: Span,
+    pub layer: LayerRef,
+}
+
+/// Compiled `pattern` constraints, by their source text.
+pub(crate) type Patterns = HashMap<String, Regex>;
+
+#[derive(Debug, Default)]
+pub struct Schemas {
+    pub defs: IndexMap<String, SchemaDef>,
+    pub(crate) patterns: Patterns,
+    /// `parity provider` / `parity env` declarations.
+    pub parity: Vec<(Parity, FileId)>,
+}
+
+impl Schemas {
+    /// Add a declaration; a second one with the same name is TSK0510.
+    pub fn declare(&mut self, decl: &SchemaDecl, file: FileId, sink: &mut Sink) {
+        if let Some(first) = self.defs.get(&decl.name.name) {
+            sink.push(
+                Diagnostic::error(Code::DuplicateSchema, format!("type `{}` is declared twice", decl.name.name))
+                    .primary(file, decl.name.span, "declared again here")
+                    .secondary(first.file, first.decl.name.span, "first declared here")
+                    .help("type names are global across the project and the stdlib modules it uses; rename one"),
+            );
+            return;
+        }
+        if BUILTINS.contains(&decl.name.name.as_str()) {
+            sink.push(
+                Diagnostic::error(
+                    Code::DuplicateSchema,
+                    format!("`{}` is a built-in type", decl.name.name),
+                )
+                .primary(file, decl.name.span, "cannot be redeclared")
+                .help("choose another name"),
+            );
+            return;
+        }
+        self.defs.insert(
+            decl.name.name.clone(),
+            SchemaDef {
+                decl: decl.clone(),
+                file,
+            },
+        );
+    }
+
+    pub fn get(&self, name: &str) -> Option<&SchemaDef> {
+        self.defs.get(name)
+    }
+
+    /// The compiled regex of a `pattern` constraint (compiled by [`Schemas::validate`]).
+    pub fn regex(&self, pattern: &str) -> Option<&Regex> {
+        self.patterns.get(pattern)
+    }
+
+    /// What kind of value a named type holds, following aliases. `None`: unknown name.
+    pub fn base_kind(&self, name: &str, depth: u32) -> Option<Base> {
+        Some(match name {
+            "string" => Base::String,
+            "int" | "float" | "number" => Base::Number,
+            "bool" | "null" | "secret" | "any" => Base::Any,
+            _ => {
+                let def = self.defs.get(name)?;
+                if depth > 32 {
+                    return Some(Base::Any);
+                }
+                match &def.decl.ty.kind {
+                    TypeKind::Named { name, .. } => {
+                        self.base_kind(&name.name, depth + 1).unwrap_or(Base::Any)
+                    }
+                    other => Base::of(other, &|n| self.base_kind(n, depth + 1)),
+                }
+            }
+        })
+    }
+
+    /// Key paths whose schema field is marked `@vary`, under the given bindings (for drift detection), with the
+    /// file and span of each mark. Fields under arrays and maps are not keyed by name, so they are not followed.
+    pub fn vary_paths(&self, bindings: &[&Binding]) -> Vec<(Vec<String>, FileId, Span)> {
+        let mut out = Vec::new();
+        for b in bindings {
+            self.vary_in(&b.ty, b.file, &mut b.path.clone(), &mut out, 0);
+        }
+        out
+    }
+
+    fn vary_in(
+        &self,
+        ty: &TypeExpr,
+        file: FileId,
+        path: &mut Vec<String>,
+        out: &mut Vec<(Vec<String>, FileId, Span)>,
+        depth: u32,
+    ) {
+        if depth > 32 {
+            return; // self-referential types (reported by validation)
+        }
+        match &ty.kind {
+            TypeKind::Named { name, .. } => {
+                if let Some(def) = self.defs.get(&name.name) {
+                    self.vary_in(&def.decl.ty, def.file, path, out, depth + 1);
+                }
+            }
+            TypeKind::Object(obj) => {
+                for f in &obj.fields {
+                    path.push(f.name.name.clone());
+                    if let Some(span) = f.vary {
+                        out.push((path.clone(), file, span));
+                    }
+                    self.vary_in(&f.ty, file, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+            TypeKind::Union(members) => {
+                for m in members {
+                    self.vary_in(m, file, path, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn shallow_base(&self, ty: &TypeExpr) -> Option<Base> {
+        match &ty.kind {
+            TypeKind::Named { name, .. } => self.base_kind(&name.name, 0),
+            other => Some(Base::of(other, &|n| self.base_kind(n, 1))),
+        }
+    }
+}
+
+/// The coarse kind of value a type holds, for deciding which constraints fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    String,
+    Number,
+    Array,
+    Map,
+    Any,
+}
+
+impl Base {
+    fn of(kind: &TypeKind, named: &dyn Fn(&str) -> Option<Base>) -> Base {
+        match kind {
+            TypeKind::Literal(e) => match e.kind {
+                ExprKind::Str { .. } => Base::String,
+                ExprKind::Int(_) | ExprKind::Float(_) => Base::Number,
+                _ => Base::Any,
+            },
+            TypeKind::Array { .. } => Base::Array,
+            TypeKind::Map { .. } | TypeKind::Object(_) => Base::Map,
+            TypeKind::Named { name, .. } => named(&name.name).unwrap_or(Base::Any),
+            TypeKind::Union(ms) => {
+                let bases: Vec<Base> = ms.iter().map(|m| Base::of(&m.kind, named)).collect();
+                match bases.first() {
+                    Some(b) if bases.iter().all(|x| x == b) => *b,
+                    _ => Base::Any,
+                }
+            }
+            TypeKind::Error => Base::Any,
+        }
+    }
+
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Base::String => "a string type",
+            Base::Number => "a number type",
+            Base::Array => "an array type",
+            Base::Map => "an object or map type",
+            Base::Any => "this type",
+        }
+    }
+}
+
+/// The value of a constant expression (a default or a literal type): literals, arrays and objects of them, and
+/// negative numbers. `None` for anything that needs evaluation.
+pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
+    let origin = Origin {
+        file,
+        span: e.span,
+        layer: LayerRef::SCHEMA_DEFAULT,
+    };
+    let kind = match &e.kind {
+        ExprKind::Null => ValueKind::Null,
+        ExprKind::Bool(b) => ValueKind::Bool(*b),
+        ExprKind::Int(i) => ValueKind::Int(*i),
+        ExprKind::Float(f) => ValueKind::Float(*f),
+        ExprKind::Str { parts, .. } => {
+            let mut s = String::new();
+            for p in parts {
+                match p {
+                    StrPart::Lit(t) => s.push_str(t),
+                    StrPart::Interp(_) => return None,
+                }
+            }
+            ValueKind::String(s)
+        }
+        ExprKind::Array { items, .. } => ValueKind::Array(
+            items
+                .iter()
+                .map(|i| const_value(i, file))
+                .collect::<Option<_>>()?,
+        ),
+        ExprKind::Object { entries, .. } => {
+            let mut m = crate::value::Map::default();
+            for en in entries {
+                let EntryTarget::Key(k) = &en.target else {
+                    return None;
+                };
+                if k.segments.len() != 1 {
+                    return None;
+                }
+                m.insert(
+                    k.segments[0].name.as_str().into(),
+                    const_value(&en.value, file)?,
+                );
+            }
+            ValueKind::Object(Box::new(m))
+        }
+        ExprKind::Paren(inner) => return const_value(inner, file),
+        ExprKind::Unary(UnaryOp::Neg, inner) => match const_value(inner, file)?.kind {
+            ValueKind::Int(i) => ValueKind::Int(i.checked_neg()?),
+            ValueKind::Float(f) => ValueKind::Float(-f),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Value::new(kind, origin))
+}
