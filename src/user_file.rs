@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// TSK0001 for a file the user named that cannot be read: `what` names it as the message shows it (`` `x.tsk` ``,
 /// ``env file `.env` ``). The one place the reason and the help for an unreadable file are worded.
@@ -135,4 +135,26 @@ fn special_kind(kind: &std::fs::FileType) -> &'static str {
 #[cfg(not(unix))]
 fn special_kind(_kind: &std::fs::FileType) -> &'static str {
     "a special file"
+}
+
+/// Lexically tidy a path: drop `.`, fold `a/..`. Used for display names only.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }

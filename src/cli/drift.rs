@@ -10,10 +10,13 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
 use indexmap::IndexMap;
 
-use crate::cli::{single_entry, write_atomic, ColorChoice, EnvVarArgs, Output};
+use crate::cli::args::{ColorChoice, EnvVarArgs};
+use crate::cli::args::{DiffArgs, DriftArgs, ReportFormat};
+use crate::cli::entries::single_entry;
+use crate::cli::output::Output;
+use crate::cli::write::write_atomic;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Session;
 use crate::emit::{dotenv_vars, Format};
@@ -27,71 +30,6 @@ use crate::query::drift::{
 use crate::secrets::{IdentitySource, SecretMode};
 use crate::source::{FileId, FileKind, Span};
 use crate::value::{Origin, Value, ValueKind};
-
-const DIFF_HELP: &str = "Exit codes:\n  0  no drift (every difference is declared)\n  1  drift found, or the project has errors\n  2  usage or I/O error";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-}
-
-#[derive(Args, Debug)]
-#[command(after_help = DIFF_HELP)]
-pub struct DiffArgs {
-    /// A .tsk file or a project directory.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
-    /// Environments to compare: two (`--env staging --env production`), or one with two --provider.
-    #[arg(long = "env", short = 'e', value_name = "ENV")]
-    pub envs: Vec<String>,
-    /// Providers: one to compare two environments under (default: each provider), or two to compare.
-    #[arg(long = "provider", short = 'p', value_name = "PROVIDER")]
-    pub providers: Vec<String>,
-    /// Compare every environment × provider target with every other, summarised as a matrix.
-    #[arg(long, conflicts_with_all = ["envs", "providers"])]
-    pub all: bool,
-    /// Report format (stdout).
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Human)]
-    pub format: ReportFormat,
-    /// Propose the safe fixes (mark keys that only some targets have as `@vary`) as a patch; writes nothing.
-    #[arg(long)]
-    pub fix: bool,
-    /// With --fix: write the changes (each file atomically).
-    #[arg(long, requires = "fix", alias = "write")]
-    pub apply: bool,
-    #[command(flatten)]
-    pub vars: EnvVarArgs,
-}
-
-#[derive(Args, Debug)]
-#[command(after_help = DIFF_HELP)]
-pub struct DriftArgs {
-    /// A .tsk file or a project directory.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
-    /// The environment that is deployed.
-    #[arg(long = "env", short = 'e')]
-    pub env: Option<String>,
-    /// The provider it is deployed on.
-    #[arg(long, short = 'p')]
-    pub provider: Option<String>,
-    /// The configuration exported from the running system (.json, .toml, .yaml/.yml, .env).
-    #[arg(long, value_name = "FILE")]
-    pub actual: PathBuf,
-    /// The deployed file's format, when its extension does not say.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub actual_format: Option<Format>,
-    /// Report format (stdout).
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Human)]
-    pub format: ReportFormat,
-    /// The age identity that decrypts the store, to compare deployed secrets (default: $TUSKC_IDENTITY). Values are
-    /// compared, never printed; without an identity deployed secrets are reported as unverified.
-    #[arg(long, value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-    #[command(flatten)]
-    pub vars: EnvVarArgs,
-}
 
 /// The targets a `diff` compares: pairs (one report merged over them), or every target.
 fn diff_pairs(

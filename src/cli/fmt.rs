@@ -9,7 +9,9 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{write_atomic, MessageFormat, Output};
+use crate::cli::args::MessageFormat;
+use crate::cli::output::Output;
+use crate::cli::write::write_atomic;
 use crate::diagnostic::{Code, Diagnostic, Severity, Sink};
 use crate::source::{FileKind, SourceMap};
 use crate::syntax::fmt::format_text;
@@ -204,7 +206,7 @@ fn collect(dir: &Path, files: &mut Vec<Option<PathBuf>>, sink: &mut Sink) {
                     .file_type()
                     .is_some_and(|t| !t.is_dir() && !t.is_symlink());
                 if named && e.file_name().to_string_lossy().ends_with(".tsk") {
-                    files.push(Some(crate::lower::project::normalize(e.path())));
+                    files.push(Some(crate::user_file::normalize(e.path())));
                 }
             }
             Err(e) => sink.push(Diagnostic::warning(

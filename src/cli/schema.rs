@@ -11,7 +11,10 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use crate::cli::{single_entry, write_atomic, MessageFormat, Output};
+use crate::cli::args::MessageFormat;
+use crate::cli::entries::single_entry;
+use crate::cli::output::Output;
+use crate::cli::write::write_atomic;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
 use crate::ir::schema::Binding;

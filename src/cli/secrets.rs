@@ -13,10 +13,11 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use age::x25519;
-use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
-use crate::cli::{write_output, Output};
+use crate::cli::args::{RecipientsCommand, SecretsCommand, StoreArgs};
+use crate::cli::output::Output;
+use crate::cli::write::write_output;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
 use crate::secrets::store::{self, Entry, Recipient, Store};
@@ -24,162 +25,6 @@ use crate::secrets::{
     crypto, looks_like_key_material, open_entry, quoted_list, seal, seal_problem, shown_argument,
     IdentitySource, StoreDir, StoreState,
 };
-
-const MERGE_HELP: &str = "Set up once per clone:\n  git config merge.tuskc-secrets.driver 'tuskc secrets merge %O %A %B'\nand commit a .gitattributes line:\n  secrets/*.tsk merge=tuskc-secrets\n\nExit codes:\n  0  merged (sealed if both sides were sealed with the same recipients and an identity was given)\n  1  the same secret changed differently on both sides: both lines are kept (ours first), and reading the store reports them\n  2  usage or I/O error";
-
-const EXIT_HELP: &str = "Exit codes:\n  0  done\n  1  the store's content is wrong (damaged, swapped or undecryptable values)\n  2  usage or I/O error (unknown environment or secret, invalid recipient, missing store or identity)";
-
-#[derive(Args, Debug, Clone)]
-pub struct StoreArgs {
-    /// The environment whose store to use (secrets/<env>.tsk; `default` for a project without environments).
-    #[arg(long = "env", short = 'e')]
-    pub env: String,
-    /// A .tsk file or a project directory.
-    #[arg(default_value = ".")]
-    pub path: PathBuf,
-    /// The age identity file to decrypt with (default: $TUSKC_IDENTITY, a path or the key itself).
-    #[arg(long, value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum SecretsCommand {
-    /// Create the environment's store, encrypted to the given recipients.
-    #[command(after_help = EXIT_HELP)]
-    Init {
-        #[command(flatten)]
-        at: StoreArgs,
-        /// An age public key (`age1...`) that may decrypt this environment's secrets; repeat for more. Default:
-        /// the public key of --identity / $TUSKC_IDENTITY.
-        #[arg(long = "recipient", value_name = "AGE_PUBLIC_KEY")]
-        recipients: Vec<String>,
-        /// Also create a new identity in FILE (mode 0600; refused if FILE exists) and make it a recipient.
-        #[arg(long, value_name = "FILE")]
-        generate_identity: Option<PathBuf>,
-    },
-    /// Encrypt a value (from stdin, or a no-echo prompt on a terminal) and store it as NAME.
-    #[command(after_help = EXIT_HELP)]
-    Set {
-        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
-        name: String,
-        #[command(flatten)]
-        at: StoreArgs,
-        /// Encrypt to recipients added since the store was sealed without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Decrypt NAME and print its value to stdout.
-    #[command(after_help = EXIT_HELP)]
-    Get {
-        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
-        name: String,
-        #[command(flatten)]
-        at: StoreArgs,
-    },
-    /// Print the names in the store, one per line (never values).
-    #[command(after_help = EXIT_HELP)]
-    List {
-        #[command(flatten)]
-        at: StoreArgs,
-    },
-    /// Remove NAME from the store.
-    #[command(after_help = EXIT_HELP)]
-    Rm {
-        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
-        name: String,
-        #[command(flatten)]
-        at: StoreArgs,
-    },
-    /// Re-encrypt every value to the store's current recipients (and bind unbound ones); all or nothing.
-    #[command(after_help = EXIT_HELP)]
-    Rotate {
-        #[command(flatten)]
-        at: StoreArgs,
-        /// Encrypt to recipients added since the store was sealed without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Verify every value with your identity and seal the store: what it holds now is what you vouch for.
-    #[command(after_help = EXIT_HELP)]
-    Seal {
-        #[command(flatten)]
-        at: StoreArgs,
-        /// Seal recipients added since the last seal without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Git merge driver for stores: `tuskc secrets merge %O %A %B` merges per secret and recipient, writes the
-    /// result over OURS, and re-seals it when both sides were sealed and an identity is at hand.
-    #[command(after_help = MERGE_HELP)]
-    Merge {
-        /// The common ancestor's version (git's %O).
-        base: PathBuf,
-        /// Our version, replaced by the result (git's %A).
-        ours: PathBuf,
-        /// Their version (git's %B).
-        theirs: PathBuf,
-        /// The age identity file to verify and re-seal with (default: $TUSKC_IDENTITY).
-        #[arg(long, value_name = "FILE")]
-        identity: Option<PathBuf>,
-    },
-    /// Add, remove or list the recipients of the environment's store.
-    #[command(subcommand)]
-    Recipients(RecipientsCommand),
-    /// Print NAME's stored ciphertext as an ASCII-armored age file (for `age -d`).
-    #[command(after_help = EXIT_HELP)]
-    Export {
-        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
-        name: String,
-        #[command(flatten)]
-        at: StoreArgs,
-    },
-    /// Store an age file read from stdin (made with `age -r ...`, binary or armored) as NAME, as it is.
-    #[command(after_help = EXIT_HELP)]
-    Import {
-        /// The secret's name, as in `@secret("NAME")` (letters, digits, `_ . / -`).
-        name: String,
-        #[command(flatten)]
-        at: StoreArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum RecipientsCommand {
-    /// Add a recipient, then re-encrypt every value so it can read them (needs an identity unless --no-rotate).
-    #[command(after_help = EXIT_HELP)]
-    Add {
-        #[arg(value_name = "AGE_PUBLIC_KEY")]
-        key: String,
-        #[command(flatten)]
-        at: StoreArgs,
-        /// Only change the list; the values stay encrypted to the old recipients until `tuskc secrets rotate`.
-        #[arg(long)]
-        no_rotate: bool,
-        /// Encrypt to other recipients added since the store was sealed without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Remove a recipient, then re-encrypt every value without it (needs an identity unless --no-rotate).
-    #[command(after_help = EXIT_HELP)]
-    Rm {
-        #[arg(value_name = "AGE_PUBLIC_KEY")]
-        key: String,
-        #[command(flatten)]
-        at: StoreArgs,
-        /// Only change the list; the values stay readable by the removed key until `tuskc secrets rotate`.
-        #[arg(long)]
-        no_rotate: bool,
-        /// Encrypt to recipients added since the store was sealed without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Print the recipients, one per line.
-    #[command(after_help = EXIT_HELP)]
-    List {
-        #[command(flatten)]
-        at: StoreArgs,
-    },
-}
 
 /// A failed command: the diagnostic and the exit code.
 type Fail = (Diagnostic, u8);
@@ -728,7 +573,7 @@ fn init(
     // A store without values: its seal records the recipients it starts with (and proves nothing: docs/secrets.md).
     store.seal = seal::seal(&store, &[]).ok();
     // Never over a store another command created meanwhile.
-    crate::cli::write_new(&o.dir.file(&o.env), store.render().as_bytes()).map_err(|e| {
+    crate::cli::write::write_new(&o.dir.file(&o.env), store.render().as_bytes()).map_err(|e| {
         usage(Diagnostic::error(
             Code::Io,
             format!("cannot create `{}`: {e}", o.shown),
@@ -1304,7 +1149,7 @@ fn merge(
             text.push_str(&format!("\"{name}\": \"{}\"\n", entry.ciphertext));
         }
     }
-    crate::cli::write_output(ours, text.as_bytes(), false).map_err(|e| {
+    crate::cli::write::write_output(ours, text.as_bytes(), false).map_err(|e| {
         usage(Diagnostic::error(
             Code::Io,
             format!("cannot write `{}`: {e}", ours.display()),

@@ -428,7 +428,7 @@ pub fn show_key(key: &str) -> std::borrow::Cow<'_, str> {
         .chars()
         .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
     {
-        std::borrow::Cow::Owned(crate::syntax::ast::quote(key))
+        std::borrow::Cow::Owned(quote(key))
     } else {
         std::borrow::Cow::Borrowed(key)
     }
@@ -460,6 +460,29 @@ pub fn did_you_mean<'a>(
         })
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
+}
+
+/// A double-quoted literal for `text`, as the language writes it (escapes as the lexer reads them): how messages
+/// show a key that needs quoting, and how the formatter writes one.
+pub fn quote(text: &str) -> String {
+    let mut s = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            '\r' => s.push_str("\\r"),
+            '\0' => s.push_str("\\0"),
+            '$' => s.push_str("\\$"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                s.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
 }
 
 #[cfg(test)]

@@ -686,7 +686,7 @@ fn bad_set_path(set: &str) -> Diagnostic {
         .split('.')
         .map(|seg| match parse_key_path(seg.trim(), FileId(0)) {
             Some(k) if k.segments.len() == 1 => seg.trim().to_string(),
-            _ => crate::syntax::ast::quote(seg),
+            _ => crate::diagnostic::quote(seg),
         })
         .collect();
     let quoted = quoted.join(".");

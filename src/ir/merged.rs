@@ -4,8 +4,25 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::ir::LeafData;
+use crate::source::Span;
+use crate::syntax::ast::Expr;
 use crate::value::{Key, Map, Origin};
+
+/// One definition: an expression to evaluate after merging, and where it was written.
+#[derive(Debug)]
+pub struct LeafData {
+    pub expr: Expr,
+    /// `origin.span` is the value's span.
+    pub origin: Origin,
+    /// The key (or `$variable`) span, for "first defined here" and `explain`.
+    pub key_span: Span,
+    /// The object path the definition sits in; bare references resolve from here outwards. Shared by the
+    /// definitions of one object.
+    pub scope: Arc<[String]>,
+    /// The definition's number: `0..Program::leaves` for the program's definitions, `0..` in the `--set` layer
+    /// (which merging numbers after the program's). The evaluator's memo slot, the same in every target.
+    pub id: usize,
+}
 
 /// One build target. `None` means the project declares no environments (or providers).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]

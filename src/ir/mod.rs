@@ -8,7 +8,7 @@
 pub mod merged;
 pub mod schema;
 
-pub use merged::{MNode, MObject, Merged, MergedLeaf, Removal, Target};
+pub use merged::{LeafData, MNode, MObject, Merged, MergedLeaf, Removal, Target};
 
 use std::sync::Arc;
 
@@ -18,22 +18,6 @@ use crate::ir::schema::{Binding, Schemas};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::*;
 use crate::value::{LayerId, Map, Origin};
-
-/// One definition: an expression to evaluate after merging, and where it was written.
-#[derive(Debug)]
-pub struct LeafData {
-    pub expr: Expr,
-    /// `origin.span` is the value's span.
-    pub origin: Origin,
-    /// The key (or `$variable`) span, for "first defined here" and `explain`.
-    pub key_span: Span,
-    /// The object path the definition sits in; bare references resolve from here outwards. Shared by the
-    /// definitions of one object.
-    pub scope: Arc<[String]>,
-    /// The definition's number: `0..Program::leaves` for the program's definitions, `0..` in the `--set` layer
-    /// (which merging numbers after the program's). The evaluator's memo slot, the same in every target.
-    pub id: usize,
-}
 
 #[derive(Clone, Debug)]
 pub enum Node {

@@ -6,7 +6,7 @@
 //! so diagnostics and snapshots do not depend on the machine.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use crate::lower::ModuleLoader;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::stdlib;
 use crate::syntax::ast::Item;
+use crate::user_file::normalize;
 
 pub const MANIFEST: &str = "tuskc.toml";
 
@@ -107,28 +108,6 @@ impl Project {
 
 fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {
     crate::user_file::read_error(&format!("`{}`", path.display()), e)
-}
-
-/// Lexically tidy a path: drop `.`, fold `a/..`. Used for display names only.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
 }
 
 /// Where a path is relative to a project (see [`place`]).

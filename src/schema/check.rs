@@ -904,7 +904,7 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Diagnostic> {
-        if crate::schema::validate::unreadable_in_assert(&a.cond).is_some() {
+        if unreadable_in_assert(&a.cond).is_some() {
             return Ok(()); // reported once by schema validation
         }
         let result = self.eval_assert(&a.cond, obj, file);
@@ -1674,5 +1674,30 @@ fn join(path: &str, key: &str) -> String {
         show_key(key).into_owned()
     } else {
         format!("{path}.{}", show_key(key))
+    }
+}
+
+/// The first thing in an assertion that assertions cannot read: a `$variable` or a directive other than
+/// `@environment` / `@provider`.
+pub(crate) fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
+    match &e.kind {
+        ExprKind::Variable { name, .. } => Some((
+            e.span,
+            format!("`${}` is a variable; assertions read fields", name.name),
+        )),
+        ExprKind::Directive { name, .. }
+            if !matches!(name.name.as_str(), "environment" | "provider") =>
+        {
+            Some((
+                e.span,
+                format!("`@{}` cannot be used in an assertion", name.name),
+            ))
+        }
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) => unreadable_in_assert(x),
+        ExprKind::Binary(_, a, b) => unreadable_in_assert(a).or_else(|| unreadable_in_assert(b)),
+        ExprKind::Ternary(a, b, c) => unreadable_in_assert(a)
+            .or_else(|| unreadable_in_assert(b))
+            .or_else(|| unreadable_in_assert(c)),
+        _ => None,
     }
 }

@@ -11,6 +11,7 @@ use regex::Regex;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sink};
 use crate::ir::schema::{const_value, Base, Binding, Patterns, Schemas, BUILTINS};
+use crate::schema::check::unreadable_in_assert;
 use crate::schema::formats::{self, FORMATS};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
@@ -288,31 +289,6 @@ impl Schemas {
             TypeKind::Union(ms) => ms.iter().any(|m| self.unguarded_cycle(name, m, seen)),
             _ => false,
         }
-    }
-}
-
-/// The first thing in an assertion that assertions cannot read: a `$variable` or a directive other than
-/// `@environment` / `@provider`.
-pub(crate) fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
-    match &e.kind {
-        ExprKind::Variable { name, .. } => Some((
-            e.span,
-            format!("`${}` is a variable; assertions read fields", name.name),
-        )),
-        ExprKind::Directive { name, .. }
-            if !matches!(name.name.as_str(), "environment" | "provider") =>
-        {
-            Some((
-                e.span,
-                format!("`@{}` cannot be used in an assertion", name.name),
-            ))
-        }
-        ExprKind::Unary(_, x) | ExprKind::Paren(x) => unreadable_in_assert(x),
-        ExprKind::Binary(_, a, b) => unreadable_in_assert(a).or_else(|| unreadable_in_assert(b)),
-        ExprKind::Ternary(a, b, c) => unreadable_in_assert(a)
-            .or_else(|| unreadable_in_assert(b))
-            .or_else(|| unreadable_in_assert(c)),
-        _ => None,
     }
 }
 

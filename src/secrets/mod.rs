@@ -8,6 +8,7 @@
 //! identity is reported once per target, at the first `@secret` that needed it.
 
 pub mod crypto;
+pub mod detect;
 pub mod seal;
 pub mod store;
 
@@ -24,6 +25,7 @@ use crate::ir::Target;
 use crate::source::{FileId, Span};
 use crate::value::{Value, ValueKind};
 
+pub use detect::{looks_like_key_material, shown_argument};
 pub use store::{Store, StoreError};
 
 /// What `@secret("name")` becomes in the output.
@@ -68,22 +70,6 @@ impl std::fmt::Debug for IdentitySource {
             IdentitySource::File { path, .. } => write!(f, "File({path:?})"),
             IdentitySource::Inline(_) => f.write_str("Inline(<hidden>)"),
         }
-    }
-}
-
-/// Whether user-supplied text may be key material rather than a path or a public key: it holds an age secret key
-/// (anywhere, in any case: a whole `age-keygen` file pasted into a CI variable starts with `# created: ...`), or
-/// more than one line. Such text is used as a key where a key is wanted, and never echoed.
-pub fn looks_like_key_material(text: &str) -> bool {
-    text.to_ascii_uppercase().contains("AGE-SECRET-KEY-") || text.contains('\n')
-}
-
-/// User-supplied text as messages may show it: itself, or a placeholder when it may be key material.
-pub fn shown_argument(text: &str) -> String {
-    if looks_like_key_material(text) {
-        "AGE-SECRET-KEY-… (not shown)".to_string()
-    } else {
-        text.to_string()
     }
 }
 
@@ -268,7 +254,7 @@ impl StoreDir {
     }
 
     pub fn display_file(&self, env: &str) -> String {
-        crate::lower::project::normalize(&self.display.join(format!("{env}.tsk")))
+        crate::user_file::normalize(&self.display.join(format!("{env}.tsk")))
             .display()
             .to_string()
     }

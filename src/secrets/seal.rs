@@ -27,61 +27,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::crypto;
-use super::store::{Entry, Store};
-
-/// The version of the seal line this build writes and reads.
-pub(crate) const VERSION: &str = "1";
-
-/// The parsed seal line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seal {
-    /// Base64 of the HMAC-SHA256 tag.
-    pub mac: String,
-    /// Fingerprints of the sealed recipients.
-    pub recipients: Vec<String>,
-    /// Fingerprints of the sealed secrets (name and ciphertext).
-    pub secrets: Vec<String>,
-}
-
-impl Seal {
-    /// The seal line's text (inside the quotes).
-    pub fn render(&self) -> String {
-        format!(
-            "{VERSION} {} r:{} s:{}",
-            self.mac,
-            self.recipients.join(","),
-            self.secrets.join(",")
-        )
-    }
-
-    /// Parse the seal line's text; `None` when it is not a seal this build reads.
-    pub fn parse(text: &str) -> Option<Seal> {
-        let mut parts = text.split(' ');
-        if parts.next()? != VERSION {
-            return None;
-        }
-        let mac = parts.next()?.to_string();
-        let list = |part: Option<&str>, tag: &str| -> Option<Vec<String>> {
-            let rest = part?.strip_prefix(tag)?;
-            let items: Vec<String> = rest
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            items
-                .iter()
-                .all(|f| f.len() == 12 && f.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then_some(items)
-        };
-        let recipients = list(parts.next(), "r:")?;
-        let secrets = list(parts.next(), "s:")?;
-        (parts.next().is_none() && !mac.is_empty()).then_some(Seal {
-            mac,
-            recipients,
-            secrets,
-        })
-    }
-}
+use super::store::{Entry, Seal, Store};
 
 fn short(digest: &[u8]) -> String {
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()

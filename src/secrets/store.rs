@@ -23,8 +23,6 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use super::seal::Seal;
-
 /// The version of the store format this build reads and writes.
 pub const FORMAT: u32 = 1;
 
@@ -84,7 +82,7 @@ pub struct StoreError {
 /// key material. They appear unquoted in the age header's binding stanza, so they must be plain visible ASCII.
 pub fn valid_name(name: &str) -> bool {
     // Names are stored and printed in the clear: an age private key is never one.
-    if super::looks_like_key_material(name) {
+    if super::detect::looks_like_key_material(name) {
         return false;
     }
     let mut bytes = name.bytes();
@@ -345,14 +343,68 @@ fn unquote_key(k: &str) -> Option<&str> {
 /// Problem texts quote at most 60 characters of a line (a ciphertext line is long and says nothing).
 fn shorten(s: &str) -> String {
     // A private key pasted into the file is not quoted back.
-    if super::looks_like_key_material(s) {
-        return super::shown_argument(s);
+    if super::detect::looks_like_key_material(s) {
+        return super::detect::shown_argument(s);
     }
     let cut: String = s.chars().take(60).collect();
     if cut.len() < s.len() {
         format!("{cut}…")
     } else {
         cut
+    }
+}
+
+/// The version of the seal line this build writes and reads.
+pub(crate) const VERSION: &str = "1";
+
+/// The parsed seal line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    /// Base64 of the HMAC-SHA256 tag.
+    pub mac: String,
+    /// Fingerprints of the sealed recipients.
+    pub recipients: Vec<String>,
+    /// Fingerprints of the sealed secrets (name and ciphertext).
+    pub secrets: Vec<String>,
+}
+
+impl Seal {
+    /// The seal line's text (inside the quotes).
+    pub fn render(&self) -> String {
+        format!(
+            "{VERSION} {} r:{} s:{}",
+            self.mac,
+            self.recipients.join(","),
+            self.secrets.join(",")
+        )
+    }
+
+    /// Parse the seal line's text; `None` when it is not a seal this build reads.
+    pub fn parse(text: &str) -> Option<Seal> {
+        let mut parts = text.split(' ');
+        if parts.next()? != VERSION {
+            return None;
+        }
+        let mac = parts.next()?.to_string();
+        let list = |part: Option<&str>, tag: &str| -> Option<Vec<String>> {
+            let rest = part?.strip_prefix(tag)?;
+            let items: Vec<String> = rest
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            items
+                .iter()
+                .all(|f| f.len() == 12 && f.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then_some(items)
+        };
+        let recipients = list(parts.next(), "r:")?;
+        let secrets = list(parts.next(), "s:")?;
+        (parts.next().is_none() && !mac.is_empty()).then_some(Seal {
+            mac,
+            recipients,
+            secrets,
+        })
     }
 }
 

@@ -413,25 +413,3 @@ impl Expr {
         }
     }
 }
-
-/// A double-quoted literal for `text` (escapes as the lexer reads them).
-pub fn quote(text: &str) -> String {
-    let mut s = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\t' => s.push_str("\\t"),
-            '\r' => s.push_str("\\r"),
-            '\0' => s.push_str("\\0"),
-            '$' => s.push_str("\\$"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
-                s.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => s.push(c),
-        }
-    }
-    s.push('"');
-    s
-}

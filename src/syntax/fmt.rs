@@ -814,7 +814,7 @@ impl<'a> Printer<'a> {
                 self.expr(&a.cond, col);
                 if let Some(m) = &a.message {
                     self.w(" : ");
-                    self.w(&quote(m));
+                    self.w(&crate::diagnostic::quote(m));
                 }
             }
             Member::Extra(t) => {

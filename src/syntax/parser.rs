@@ -63,7 +63,7 @@ pub fn directive_text(text: &str, name: &str, args: &[Expr]) -> String {
                         s.push_str(l);
                     }
                 }
-                quote(&s)
+                crate::diagnostic::quote(&s)
             }
             _ => text.get(a.span.range()).unwrap_or("").to_string(),
         })
