@@ -156,3 +156,105 @@ x = 1
 "#
     ));
 }
+
+#[test]
+fn a_field_added_with_a_default_changes_every_output() {
+    let out = changes(
+        "schema S { a: int = 1 }\nbind s: S\n",
+        "schema S { a: int = 1, b: int = 2, c?: int }\nbind s: S\n",
+    );
+    assert_eq!(
+        out,
+        "breaking    S.b: field added with default 2: every output gains `b` where it is not set\n\
+         compatible  S.c: field added\n"
+    );
+}
+
+#[test]
+fn a_union_member_inserted_before_existing_ones_is_breaking() {
+    insta::assert_snapshot!(changes(
+        r#"schema S {
+  a: string
+  b: string
+  c: int | string
+  d: "x" | "y"
+}
+"#,
+        r#"schema S {
+  a: int | string
+  b: string | int
+  c: int | bool | string
+  d: "w" | "x" | "y"
+}
+"#
+    ));
+}
+
+#[test]
+fn int_to_float_changes_the_output_spelling() {
+    insta::assert_snapshot!(changes(
+        "schema S {\n  a: int\n  b: int | string\n  c: 5 | 6\n  d: int\n}\n",
+        "schema S {\n  a: float\n  b: float | string\n  c: float\n  d: number\n}\n"
+    ));
+}
+
+#[test]
+fn reordering_literals_of_different_types_is_breaking() {
+    insta::assert_snapshot!(changes(
+        r#"schema S {
+  a: 5 | "5"
+  b: true | "true"
+  c: "a" | "b" | "c"
+  d: 1 | 2
+}
+"#,
+        r#"schema S {
+  a: "5" | 5
+  b: "true" | true
+  c: "c" | "a" | "b"
+  d: 2 | 1
+}
+"#
+    ));
+}
+
+#[test]
+fn defaults_are_compared_as_the_field_builds_them() {
+    let out = changes(
+        "schema S {\n  b: float = 1\n  c: int = 1\n  d: [float] = [1, 2]\n  e: string = \"x\"\n}\n",
+        "schema S {\n  b: float = 1.0\n  c: number = 1.0\n  d: [float] = [1.0, 2.0]\n  e: string = 'x'\n}\n",
+    );
+    assert_eq!(
+        out,
+        "breaking    S.c: default changed from 1 to 1.0 (resolved output changes where it is not set)\n\
+         breaking    S.c: type changed from `int` to `number`: `int` values from `@env` text now build as floats (`7` becomes `7.0`)\n"
+    );
+}
+
+#[test]
+fn renames_ignore_layout_and_docs() {
+    let old = "## An A.\nschema A { x: int, y?: string }\nschema Root { a: A }\nbind s: A\n";
+    for new in [
+        "## An A.\nschema B { x:int, y?: string }\nschema Root { a: B }\nbind s: B\n",
+        "## An A.\nschema B { x: int, y?: string, }\nschema Root { a: B }\nbind s: B\n",
+        "## An A.\nschema B {\n  x: int\n  y?: string\n}\nschema Root { a: B }\nbind s: B\n",
+        "## A B, documented anew.\nschema B { x: int, y?: string }\nschema Root { a: B }\nbind s: B\n",
+    ] {
+        assert_eq!(
+            changes(old, new),
+            "compatible  A: type `A` renamed to `B` (same definition)\n",
+            "{new}"
+        );
+    }
+}
+
+#[test]
+fn a_renamed_type_inside_a_union_follows_the_rename() {
+    assert_eq!(
+        changes(
+            "schema A { x: int }\nschema S { u: A | string, v: [A | int] }\n",
+            "schema B { x: int }\nschema S { u: B | string, v: [B | int] }\n",
+        ),
+        "compatible  A: type `A` renamed to `B` (same definition)\n"
+    );
+}

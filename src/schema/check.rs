@@ -324,6 +324,14 @@ impl<'a> Checker<'a> {
             .ok()
     }
 
+    /// A field's constant default as the field builds it into outputs (a `float` field's `1` is `1.0`, nested
+    /// defaults filled): what `schema diff` compares. `None` when there is no default or it needs evaluation.
+    pub fn built_default(&mut self, f: &Field, file: FileId, path: &str) -> Option<Value> {
+        let mut v = const_value(f.default.as_ref()?, file)?;
+        let _ = self.check(&mut v, &f.ty, file, path, Some(f));
+        Some(v)
+    }
+
     /// Check `v` against `ty` (declared in `file`). `field` is the schema field, when the type is a field's.
     pub fn check(
         &mut self,

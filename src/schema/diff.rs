@@ -4,15 +4,18 @@
 //! rejected by the new one (a field removed from a closed object, a field that became required without a default, a
 //! type narrowed, an enum value removed, a range or length tightened, a pattern or format added or changed, an
 //! object closed, a binding added), or when the same configuration may resolve to different output (a union's members
-//! reordered, a default added, removed or changed), and *compatible* otherwise (fields added with defaults or as
-//! optional, types widened, ranges loosened, docs changed, a binding removed). Invariant: the comparison is structural
-//! and deterministic (old declaration order, then new types, then bindings in layer order), and when it cannot prove a
-//! change safe it calls it breaking.
+//! reordered or one inserted ahead of them, an int now built as a float, a field added with a default, a default
+//! added, removed or changed as the field builds it), and *compatible* otherwise (optional fields added, members
+//! appended to a union, types widened, ranges loosened, docs changed, a binding removed). Invariant: the comparison
+//! is structural and deterministic (old declaration order, then new types, then bindings in layer order), and when it
+//! cannot prove a change safe it calls it breaking.
 
 use crate::ir::schema::{const_value, Binding, Schemas};
-use crate::ir::Program;
-use crate::source::{FileId, SourceMap};
+use crate::ir::{Program, Target};
+use crate::schema::check::Checker;
+use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
+use crate::value::{format_float, Value, ValueKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -32,12 +35,15 @@ pub struct Change {
 struct Side<'a> {
     schemas: &'a Schemas,
     sources: &'a SourceMap,
-    /// Types renamed (old name, new name): only in one version each, with the same definition text.
+    /// Types renamed (old name, new name): only in one version each, with the same definition.
     renames: Vec<(String, String)>,
+    /// The old version: its names are spelled as renamed when put in [`canon`]ical form.
+    old: bool,
 }
 
 /// The two sides of a comparison, with the renames between them: a type only in `old` and one only in `new` whose
-/// definitions read the same (whitespace aside) are one type renamed, paired in declaration order.
+/// definitions have the same [`canon`]ical form (layout, docs and the rename itself aside) are one type renamed,
+/// paired in declaration order.
 fn sides<'a>(
     old: &'a Schemas,
     old_src: &'a SourceMap,
@@ -48,22 +54,37 @@ fn sides<'a>(
         schemas: old,
         sources: old_src,
         renames: Vec::new(),
+        old: true,
     };
     let mut n = Side {
         schemas: new,
         sources: new_src,
         renames: Vec::new(),
+        old: false,
     };
     let mut renames: Vec<(String, String)> = Vec::new();
-    for (a, od) in old.defs.iter().filter(|(a, _)| new.get(a).is_none()) {
-        let text = o.text(od.file, &od.decl.ty);
-        let found = new.defs.iter().find(|(b, nd)| {
-            old.get(b).is_none()
-                && !renames.iter().any(|(_, r)| r == *b)
-                && n.text(nd.file, &nd.decl.ty) == text
-        });
-        if let Some((b, _)) = found {
-            renames.push((a.clone(), b.clone()));
+    // Again while a pass finds one: a type that uses a renamed type reads the same only once that rename is known.
+    loop {
+        let known = renames.len();
+        for (a, od) in old.defs.iter().filter(|(a, _)| new.get(a).is_none()) {
+            if renames.iter().any(|(x, _)| x == a) {
+                continue;
+            }
+            let found = new.defs.iter().find(|(b, nd)| {
+                if old.get(b).is_some() || renames.iter().any(|(_, r)| r == *b) {
+                    return false;
+                }
+                let mut with = renames.clone();
+                with.push((a.clone(), (*b).clone()));
+                canon(old_src, od.file, &od.decl.ty, &with)
+                    == canon(new_src, nd.file, &nd.decl.ty, &[])
+            });
+            if let Some((b, _)) = found {
+                renames.push((a.clone(), b.clone()));
+            }
+        }
+        if renames.len() == known {
+            break;
         }
     }
     o.renames = renames.clone();
@@ -88,12 +109,137 @@ impl Side<'_> {
     }
 
     fn text(&self, file: FileId, t: &TypeExpr) -> String {
-        self.sources
-            .get(file)
-            .slice(t.span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        text(self.sources, file, t.span)
+    }
+
+    /// [`canon`], the old version's names spelled as renamed.
+    fn canon(&self, file: FileId, t: &TypeExpr) -> String {
+        canon(
+            self.sources,
+            file,
+            t,
+            if self.old { &self.renames } else { &[] },
+        )
+    }
+
+    /// A field's default as the field builds it, in [`canon_value`] form; its text when it needs evaluation.
+    fn built_default(&self, f: &Field, file: FileId, path: &str) -> Option<String> {
+        let d = f.default.as_ref()?;
+        let target = Target::default();
+        Some(
+            Checker::new(self.schemas, self.sources, &target)
+                .built_default(f, file, path)
+                .map_or_else(|| text(self.sources, file, d.span), |v| canon_value(&v)),
+        )
+    }
+}
+
+/// Source text with its whitespace runs read as one space.
+fn text(sources: &SourceMap, file: FileId, span: Span) -> String {
+    sources
+        .get(file)
+        .slice(span)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A type as written, without spans, layout or docs, names in `renames` spelled as renamed: two definitions mean
+/// the same when their canonical forms are equal.
+fn canon(src: &SourceMap, file: FileId, t: &TypeExpr, renames: &[(String, String)]) -> String {
+    let c = |t: &TypeExpr| canon(src, file, t, renames);
+    let cs = |cs: &[Constraint]| -> String {
+        if cs.is_empty() {
+            return String::new();
+        }
+        let parts: Vec<String> = cs
+            .iter()
+            .map(|c| match &c.kind {
+                ConstraintKind::Range(b) => show(b),
+                ConstraintKind::Len(b) => format!("len {}", show(b)),
+                ConstraintKind::Pattern { regex, negated } => {
+                    format!("{}pattern {regex:?}", if *negated { "not " } else { "" })
+                }
+                ConstraintKind::Format(f) => format!("format {}", f.name),
+                ConstraintKind::Unique => "unique".into(),
+            })
+            .collect();
+        format!("({})", parts.join(", "))
+    };
+    let value = |e: &Expr| {
+        const_value(e, file).map_or_else(|| text(src, file, e.span), |v| canon_value(&v))
+    };
+    match &t.kind {
+        TypeKind::Named { name, constraints } => {
+            let spelled = renames
+                .iter()
+                .find(|(a, _)| *a == name.name)
+                .map_or(name.name.as_str(), |(_, b)| b.as_str());
+            format!("{spelled}{}", cs(constraints))
+        }
+        TypeKind::Literal(e) => value(e),
+        TypeKind::Array { item, constraints } => format!("[{}]{}", c(item), cs(constraints)),
+        TypeKind::Map {
+            key,
+            value: v,
+            constraints,
+        } => format!("{{{}: {}}}{}", c(key), c(v), cs(constraints)),
+        TypeKind::Object(obj) => {
+            let mut parts: Vec<String> = obj
+                .fields
+                .iter()
+                .map(|f| {
+                    let mut s = format!(
+                        "{}{}: {}",
+                        f.name.name,
+                        if f.optional { "?" } else { "" },
+                        c(&f.ty)
+                    );
+                    if let Some(d) = &f.default {
+                        s.push_str(&format!(" = {}", value(d)));
+                    }
+                    if let Some((m, _)) = &f.deprecated {
+                        s.push_str(&format!(" deprecated {m:?}"));
+                    }
+                    s
+                })
+                .collect();
+            parts.extend(obj.asserts.iter().map(|a| {
+                format!(
+                    "assert {}{}",
+                    text(src, file, a.cond.span),
+                    a.message
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" : {m:?}"))
+                )
+            }));
+            match &obj.extra {
+                Some(None) => parts.push("...".into()),
+                Some(Some(x)) => parts.push(format!("...: {}", c(x))),
+                None => {}
+            }
+            format!("{{ {} }}", parts.join(", "))
+        }
+        TypeKind::Union(ms) => ms.iter().map(c).collect::<Vec<_>>().join(" | "),
+        TypeKind::Error => text(src, file, t.span),
+    }
+}
+
+/// A constant value as it is output: `1` and `1.0` differ, keys in order, strings whole.
+fn canon_value(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canon_value).collect::<Vec<_>>().join(", ")
+        ),
+        ValueKind::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, x)| format!("{k:?}: {}", canon_value(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => v.describe_within(usize::MAX),
     }
 }
 
@@ -299,7 +445,10 @@ fn compare(
                                 ),
                             });
                         }
-                        if da.is_some() && db.is_some() && da != db {
+                        // Compared as the field builds them: `float = 1` and `float = 1.0` are the same output.
+                        let built_changed =
+                            o.built_default(fa, of, &sub) != n.built_default(fb, nf, &sub);
+                        if da.is_some() && db.is_some() && built_changed {
                             out.push(Change {
                                 impact: Impact::Breaking,
                                 path: sub.clone(),
@@ -326,18 +475,26 @@ fn compare(
                     continue;
                 }
                 let required = !fb.optional && fb.default.is_none();
+                let (impact, what) = match &fb.default {
+                    _ if required => (
+                        Impact::Breaking,
+                        "required field added without a default".into(),
+                    ),
+                    // Every object of this type that does not set it now builds it.
+                    Some(d) => (
+                        Impact::Breaking,
+                        format!(
+                            "field added with default {}: every output gains `{}` where it is not set",
+                            n.sources.get(nf).slice(d.span),
+                            fb.name.name
+                        ),
+                    ),
+                    None => (Impact::Compatible, "field added".into()),
+                };
                 out.push(Change {
-                    impact: if required {
-                        Impact::Breaking
-                    } else {
-                        Impact::Compatible
-                    },
+                    impact,
                     path: format!("{path}.{}", fb.name.name),
-                    what: if required {
-                        "required field added without a default".into()
-                    } else {
-                        "field added".into()
-                    },
+                    what,
                 });
             }
             match (&a.extra, &b.extra) {
@@ -425,17 +582,21 @@ fn compare(
             constraints(ca, cb, path, out);
         }
         _ => {
-            // Different shapes: compare as sets of alternatives (unions, literals, named types).
+            // Different shapes: compare as lists of alternatives (unions, literals, named types). The first member
+            // that fits wins, so where each old alternative lands in the new list decides what a value builds.
             let alts_a = alternatives(o, of, ot);
             let alts_b = alternatives(n, nf, nt);
-            // The first member that fits wins: reordering the members both versions share changes what a value
-            // that more than one accepts (`@env("G", "5")` under `int | string`) builds.
-            let shared = |xs: &[String], ys: &[String]| -> Vec<String> {
-                xs.iter().filter(|x| ys.contains(x)).cloned().collect()
-            };
-            let (sa, sb) = (shared(&alts_a, &alts_b), shared(&alts_b, &alts_a));
-            // Distinct literals never accept the same value: their order alone cannot matter.
-            if sa != sb && sa.iter().any(|x| x.starts_with('`')) {
+            let landing: Vec<Option<(usize, bool)>> =
+                alts_a.iter().map(|x| lands(x, &alts_b)).collect();
+            // Two members whose order flipped may both accept one value (`@env("G", "5")` under `int | string`, or
+            // `5 | "5"`): it builds differently. Literals of one type never accept the same value.
+            let flipped = (0..alts_a.len()).any(|i| {
+                (i + 1..alts_a.len()).any(|j| {
+                    matches!((landing[i], landing[j]), (Some((x, _)), Some((y, _))) if x > y)
+                        && !same_kind_literals(&alts_a[i], &alts_a[j])
+                })
+            });
+            if flipped {
                 out.push(change(
                     Impact::Breaking,
                     format!(
@@ -445,67 +606,143 @@ fn compare(
                     ),
                 ));
             }
-            let removed: Vec<&String> = alts_a
+            let single = alts_a.len() == 1 && alts_b.len() == 1;
+            for (x, l) in alts_a.iter().zip(&landing) {
+                match l {
+                    None if !single => {
+                        out.push(change(
+                            Impact::Breaking,
+                            format!("no longer accepts {}", x.text),
+                        ));
+                    }
+                    Some((i, false)) if !single => {
+                        out.push(change(Impact::Breaking, respelled(x, &alts_b[*i])));
+                    }
+                    _ => {}
+                }
+            }
+            let added: Vec<(usize, &Alt)> = alts_b
                 .iter()
-                .filter(|x| !alts_b.contains(x) && !widened(x, &alts_b))
+                .enumerate()
+                .filter(|(_, y)| !alts_a.iter().any(|x| x.text == y.text))
                 .collect();
-            let added: Vec<&String> = alts_b.iter().filter(|x| !alts_a.contains(x)).collect();
-            if alts_a.len() > 1 || alts_b.len() > 1 {
-                for r in &removed {
-                    out.push(change(Impact::Breaking, format!("no longer accepts {r}")));
-                }
-                for a in &added {
-                    out.push(change(Impact::Compatible, format!("now also accepts {a}")));
-                }
-            } else if removed.is_empty() {
-                if !added.is_empty() {
-                    out.push(change(
-                        Impact::Compatible,
+            for (k, y) in &added {
+                // Inserted ahead of an old member, it takes the values both accept (`@env` text) from it.
+                let ahead_of = alts_a
+                    .iter()
+                    .zip(&landing)
+                    .find(|(x, l)| matches!(l, Some((i, _)) if i > k) && !same_kind_literals(x, y));
+                match ahead_of {
+                    Some((x, _)) => out.push(change(
+                        Impact::Breaking,
                         format!(
-                            "type widened from `{}` to `{}`",
-                            o.text(of, ot),
-                            n.text(nf, nt)
+                            "now also accepts {}, ahead of {} (the first member that fits wins: a value both accept now builds as {})",
+                            y.text, x.text, y.text
                         ),
-                    ));
+                    )),
+                    None if !single => out.push(change(
+                        Impact::Compatible,
+                        format!("now also accepts {}", y.text),
+                    )),
+                    None => {}
                 }
-            } else {
-                out.push(change(
-                    Impact::Breaking,
-                    format!(
-                        "type changed from `{}` to `{}`",
-                        o.text(of, ot),
-                        n.text(nf, nt)
-                    ),
-                ));
+            }
+            if single {
+                let (from, to) = (o.text(of, ot), n.text(nf, nt));
+                match landing[0] {
+                    None => out.push(change(
+                        Impact::Breaking,
+                        format!("type changed from `{from}` to `{to}`"),
+                    )),
+                    Some((i, false)) => out.push(change(
+                        Impact::Breaking,
+                        format!(
+                            "type changed from `{from}` to `{to}`: {}",
+                            respelled(&alts_a[0], &alts_b[i])
+                        ),
+                    )),
+                    Some((_, true)) if !added.is_empty() => out.push(change(
+                        Impact::Compatible,
+                        format!("type widened from `{from}` to `{to}`"),
+                    )),
+                    Some(_) => {}
+                }
             }
         }
     }
 }
 
-/// The alternatives a type accepts, as comparable text: literal values, or the text of each non-literal member.
-fn alternatives(s: &Side, file: FileId, t: &TypeExpr) -> Vec<String> {
+/// One alternative a type accepts: a literal value (`"a"`, `5`) with its type, or a non-literal member in
+/// [`canon`]ical form between backticks.
+struct Alt {
+    text: String,
+    literal: Option<&'static str>,
+}
+
+fn alternatives(s: &Side, file: FileId, t: &TypeExpr) -> Vec<Alt> {
     match &t.kind {
         TypeKind::Union(ms) => ms.iter().flat_map(|m| alternatives(s, file, m)).collect(),
-        TypeKind::Literal(e) => {
-            vec![const_value(e, file).map_or_else(|| s.text(file, t), |v| v.describe())]
-        }
-        _ => vec![format!("`{}`", s.text(file, t))],
+        TypeKind::Literal(e) => vec![match const_value(e, file) {
+            Some(v) => Alt {
+                text: canon_value(&v),
+                literal: Some(v.type_name()),
+            },
+            None => Alt {
+                text: s.text(file, t),
+                literal: None,
+            },
+        }],
+        _ => vec![Alt {
+            text: format!("`{}`", s.canon(file, t)),
+            literal: None,
+        }],
     }
 }
 
-/// Is `x` still accepted by a wider member of `new`: an int by `number`/`float`, a literal by its base type?
-fn widened(x: &str, new: &[String]) -> bool {
-    let has = |t: &str| new.iter().any(|n| n == &format!("`{t}`"));
-    if x == "`int`" {
-        return has("number") || has("float") || has("any");
+/// Two literals of one type: no value fits both, so their order never matters.
+fn same_kind_literals(x: &Alt, y: &Alt) -> bool {
+    x.literal.is_some() && x.literal == y.literal
+}
+
+/// Where old alternative `x` lands among the new ones: the index of itself, or else of the first member that
+/// accepts what it accepted; and whether it builds the same output there (`false`: an int built as a float).
+fn lands(x: &Alt, new: &[Alt]) -> Option<(usize, bool)> {
+    if let Some(i) = new.iter().position(|y| y.text == x.text) {
+        return Some((i, true));
     }
-    if x.starts_with('"') {
-        return has("string") || has("any");
+    let int = x.text == "`int`" || x.literal == Some("int");
+    new.iter().enumerate().find_map(|(i, y)| {
+        let same = match y.text.as_str() {
+            "`any`" => Some(true),
+            // `number` keeps an int written as one, but converts `@env` text as a float.
+            "`number`" | "`float`" if int => Some(false),
+            "`number`" if x.literal == Some("float") => Some(true),
+            "`float`" if x.literal == Some("float") => Some(true),
+            // A literal by its own base type: `"a"` by `string`, `5` by `int`.
+            t => x.literal.filter(|l| t == format!("`{l}`")).map(|_| true),
+        };
+        same.map(|same| (i, same))
+    })
+}
+
+/// Why int alternative `x` landing on `to` (`float`, or `number` for `@env` text) changes outputs.
+fn respelled(x: &Alt, to: &Alt) -> String {
+    let from_env = if to.text == "`number`" {
+        " from `@env` text"
+    } else {
+        ""
+    };
+    match x.text.parse::<i64>() {
+        Ok(i) => format!(
+            "{}{from_env} now builds as {}",
+            x.text,
+            format_float(i as f64)
+        ),
+        Err(_) => format!(
+            "{} values{from_env} now build as floats (`7` becomes `7.0`)",
+            x.text
+        ),
     }
-    if x.parse::<f64>().is_ok() {
-        return has("number") || has("float") || has("any") || (!x.contains('.') && has("int"));
-    }
-    has("any")
 }
 
 fn constraints(a: &[Constraint], b: &[Constraint], path: &str, out: &mut Vec<Change>) {
