@@ -18,7 +18,7 @@ use crate::cli::write::write_atomic;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::driver::Session;
 use crate::ir::schema::Binding;
-use crate::ir::Program;
+use crate::ir::{Program, Target};
 use crate::schema::diff::{diff_program, Impact};
 
 /// Open a project and load its one entry. A project checked out from a revision (`at`) is named in diagnostics
@@ -131,13 +131,19 @@ pub fn export(
     }
     // The base layer's bindings describe the configuration every target shares; a target's add those made inside
     // its provider and env blocks, in the order `check` checks them.
-    let bindings: Vec<&Binding> = match target {
-        (None, None) => program
-            .layer(&crate::value::LayerId::Base)
-            .map(|l| l.bindings.iter().collect())
-            .unwrap_or_default(),
+    let (target, bindings): (Target, Vec<&Binding>) = match target {
+        (None, None) => (
+            Target::default(),
+            program
+                .layer(&crate::value::LayerId::Base)
+                .map(|l| l.bindings.iter().collect())
+                .unwrap_or_default(),
+        ),
         (env, provider) => match session.select_target(&program, env, provider, false) {
-            Some(t) => crate::driver::bindings(&program, &t),
+            Some(t) => {
+                let bindings = crate::driver::bindings(&program, &t);
+                (t, bindings)
+            }
             None => return out.finish(session),
         },
     };
@@ -153,6 +159,7 @@ pub fn export(
         &bindings,
         only,
         &title,
+        &target,
         &session.sources,
     );
     let text = format!(

@@ -272,6 +272,29 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Whether a target that leaves out the path `at` passes the bindings (in check order) at and below it:
+    /// [`Self::check_binding`] run on a parent without it, so a missing section is built from its type's defaults
+    /// and checked as `check` does. `schema export` marks `at` `required` where it does not.
+    pub(crate) fn accepts_absent(&mut self, bindings: &[&Binding], at: &[String]) -> bool {
+        let mut errs = Vec::new();
+        let warnings = std::mem::take(&mut self.warnings);
+        let mut parent: Option<Value> = None;
+        for b in bindings.iter().filter(|b| b.path.starts_with(at)) {
+            // One parent for all, so a section built from defaults is there for the bindings after it.
+            let parent = parent.get_or_insert_with(|| {
+                let origin = Origin {
+                    file: b.file,
+                    span: b.span,
+                    layer: b.layer,
+                };
+                Value::new(ValueKind::Object(Box::default()), origin)
+            });
+            self.check_binding(b, parent, at.len().saturating_sub(1), &mut errs);
+        }
+        self.warnings = warnings;
+        errs.is_empty()
+    }
+
     /// A missing object of type `ty` created from its defaults: the object, with the assertion failures the defaults
     /// alone cause (reported, the object still created); `Err` with the reasons when a required field has no
     /// default. The one rule for a missing bound section and a missing object field.

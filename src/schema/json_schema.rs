@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::diagnostic::{show_path, Code, Diagnostic};
 use crate::ir::schema::{const_value, Binding, Schemas};
+use crate::ir::Target;
 use crate::source::{FileId, SourceMap};
 use crate::syntax::ast::*;
 use crate::value::{Value, ValueKind};
@@ -21,6 +22,7 @@ pub fn export(
     bindings: &[&Binding],
     only: Option<&str>,
     title: &str,
+    target: &Target,
     sources: &SourceMap,
 ) -> Json {
     let mut x = Exporter {
@@ -43,27 +45,31 @@ pub fn export(
         None => {
             root.insert("title".into(), json!(title));
             root.insert("type".into(), json!("object"));
-            let mut props = Map::new();
-            let mut all_of = Vec::new();
+            // Every binding that applies constrains its value (`check` checks each, in order), so bindings at one
+            // path, or at a path and one inside it, are combined with `allOf`.
+            let mut tree = Bound::default();
             for b in bindings {
                 let t = x.ty(&b.ty, b.file);
-                match b.path.split_first() {
-                    None => all_of.push(t),
-                    Some((first, rest)) => {
-                        // `a.b: T` becomes properties.a.properties.b = T.
-                        let mut t = t;
-                        for seg in rest.iter().rev() {
-                            t = json!({ "type": "object", "properties": { seg.clone(): t } });
-                        }
-                        props.insert(first.clone(), t);
-                    }
+                let mut node = &mut tree;
+                for seg in &b.path {
+                    node = node.key(seg);
                 }
+                node.types.push(t);
             }
+            // A bound path (or a section on the way to one) is required where `check` rejects a target without it.
+            let mut checker = crate::schema::check::Checker::new(schemas, sources, target);
+            tree.mark_required(&mut Vec::new(), &mut |at| {
+                !checker.accepts_absent(bindings, at)
+            });
+            let (props, required) = tree.keys_json();
             if !props.is_empty() {
                 root.insert("properties".into(), Json::Object(props));
             }
-            if !all_of.is_empty() {
-                root.insert("allOf".into(), Json::Array(all_of));
+            if !required.is_empty() {
+                root.insert("required".into(), Json::Array(required));
+            }
+            if !tree.types.is_empty() {
+                root.insert("allOf".into(), Json::Array(tree.types));
             }
             // Every user-declared type, so editors can use them even when unbound.
             for (name, def) in &schemas.defs {
@@ -98,6 +104,72 @@ pub fn export(
         root.insert("$defs".into(), Json::Object(defs));
     }
     Json::Object(root)
+}
+
+/// The bound paths as a tree: the types bound at each path, in check order, and the keys bound below it.
+#[derive(Default)]
+struct Bound {
+    types: Vec<Json>,
+    keys: Vec<(String, Bound)>,
+    /// Whether `check` rejects a target without the path (`Checker::accepts_absent`).
+    required: bool,
+}
+
+impl Bound {
+    fn key(&mut self, seg: &str) -> &mut Bound {
+        let i = match self.keys.iter().position(|(k, _)| k == seg) {
+            Some(i) => i,
+            None => {
+                self.keys.push((seg.to_owned(), Bound::default()));
+                self.keys.len() - 1
+            }
+        };
+        &mut self.keys[i].1
+    }
+
+    /// Mark each key below `path` (this node's path) that `required_at` says must be present.
+    fn mark_required(
+        &mut self,
+        path: &mut Vec<String>,
+        required_at: &mut impl FnMut(&[String]) -> bool,
+    ) {
+        for (k, node) in &mut self.keys {
+            path.push(k.clone());
+            node.required = required_at(path);
+            node.mark_required(path, required_at);
+            path.pop();
+        }
+    }
+
+    /// `properties` for the keys bound below, in first-binding order, and the `required` ones.
+    fn keys_json(&mut self) -> (Map<String, Json>, Vec<Json>) {
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        for (k, node) in std::mem::take(&mut self.keys) {
+            if node.required {
+                required.push(json!(k));
+            }
+            props.insert(k, node.into_json());
+        }
+        (props, required)
+    }
+
+    /// Every type bound here and, when keys below are bound too, an object schema for them: one, or their `allOf`.
+    fn into_json(mut self) -> Json {
+        let mut parts = std::mem::take(&mut self.types);
+        if !self.keys.is_empty() {
+            let (props, required) = self.keys_json();
+            let mut inner = json!({ "type": "object", "properties": props });
+            if !required.is_empty() {
+                inner["required"] = Json::Array(required);
+            }
+            parts.push(inner);
+        }
+        match parts.len() {
+            1 => parts.pop().unwrap_or_default(),
+            _ => json!({ "allOf": parts }),
+        }
+    }
 }
 
 struct Exporter<'a> {
@@ -288,7 +360,7 @@ impl Exporter<'_> {
                             Some(name) if standard && j.get("format").is_none() => {
                                 j["format"] = name.clone();
                             }
-                            _ => all_of.push(fragment),
+                            _ => all_of.push(end_anchored_fragment(fragment)),
                         }
                     }
                 }
@@ -313,12 +385,13 @@ impl Exporter<'_> {
 /// `regex` (Rust syntax, as `check` runs it) written in ECMA-262 syntax, the dialect JSON Schema recommends, read
 /// with code-point (`u` flag) semantics as the `jsonschema` crate and Python's `re` read it: printed from regex's own
 /// parse, so flags such as `(?i)` are already folded into classes and `\p{L}`, `\d`, `\w` and `.` (Unicode-aware in
-/// Rust, ASCII or absent in ECMA and Python) become explicit classes. A construct with no equivalent (a Unicode word
-/// boundary, a multi-line anchor) leaves the pattern as written, and so does a pattern that already means the same in
-/// both (most do: it stays as its author wrote it).
+/// Rust, ASCII or absent in ECMA and Python) become explicit classes. The end anchor `$` becomes [`END`] (Python's
+/// `$` also matches before a final `\n`), and `(?m)`'s `^` and `$` lookarounds. A construct with no equivalent (a
+/// Unicode word boundary, a CRLF anchor) leaves the pattern as written, and so does a pattern that already means the
+/// same in both (most do: it stays as its author wrote it, but for `$`).
 pub fn ecma_pattern(regex: &str) -> String {
     if means_the_same_in_ecma(regex) {
-        return regex.to_owned();
+        return end_anchored(regex);
     }
     regex_syntax::Parser::new()
         .parse(regex)
@@ -328,6 +401,39 @@ pub fn ecma_pattern(regex: &str) -> String {
             ecma(&hir, &mut out).map(|()| out)
         })
         .unwrap_or_else(|| regex.to_owned())
+}
+
+/// The end of the text, read the same by every engine: Python's `re` (Python's `jsonschema`) lets `$` match before
+/// a final `\n` as well, which `check` (Rust's `$`, ECMA-262's without the `m` flag) does not.
+const END: &str = r"(?![\s\S])";
+
+/// `regex` (a pattern outside character classes reads the same in both) with each end anchor `$` written as
+/// [`END`]. Also applied to the patterns of format fragments, which are written in ECMA-262 syntax.
+pub(crate) fn end_anchored(regex: &str) -> String {
+    let mut out = String::with_capacity(regex.len());
+    let mut chars = regex.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(e) = chars.next() {
+                    out.push(e);
+                }
+            }
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class => out.push_str(END),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether `regex` reads the same in Rust and ECMA-262 (and Python) syntax, conservatively: no escaped letter or
@@ -390,7 +496,10 @@ fn ecma(hir: &regex_syntax::hir::Hir, out: &mut String) -> Option<()> {
             ecma_class(&ranges, out);
         }
         HirKind::Look(Look::Start) => out.push('^'),
-        HirKind::Look(Look::End) => out.push('$'),
+        HirKind::Look(Look::End) => out.push_str(END),
+        // `(?m)`: at the start or after a `\n`; at the end or before a `\n` (no flag needed, none to fold).
+        HirKind::Look(Look::StartLF) => out.push_str(r"(?:(?<![\s\S])|(?<=\n))"),
+        HirKind::Look(Look::EndLF) => out.push_str(r"(?=\n|(?![\s\S]))"),
         HirKind::Look(Look::WordAscii) => out.push_str("\\b"),
         HirKind::Look(Look::WordAsciiNegate) => out.push_str("\\B"),
         HirKind::Look(_) => return None,
@@ -477,6 +586,14 @@ fn ecma_char(c: char, special: &str, out: &mut String) {
     } else {
         out.push(c);
     }
+}
+
+/// A format fragment with its `pattern` end-anchored as every reader takes it ([`end_anchored`]).
+fn end_anchored_fragment(mut fragment: Json) -> Json {
+    if let Some(p) = fragment.get("pattern").and_then(Json::as_str) {
+        fragment["pattern"] = json!(end_anchored(p));
+    }
+    fragment
 }
 
 fn number(v: f64) -> Json {
