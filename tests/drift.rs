@@ -1203,3 +1203,26 @@ fn dotenv_build_then_drift_round_trips() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("0 drifts"), "{}", stdout(&o));
 }
+
+/// Issue 19 (second round): a malformed deployed dotenv file was TSK0003 (the `--env-file` code) and still gave a
+/// report with every key missing. Every format's unreadable file is TSK0801 with the place the parser names, no
+/// report, exit 2.
+#[test]
+fn unreadable_deployed_files_are_tsk0801_at_their_place_in_every_format() {
+    let dir = project();
+    for (file, text, place) in [
+        ("w2.env", "A=1\nX=\"unterminated\nY=1\n", "at w2.env:2:1"),
+        ("bad.json", "{\"x\": 1,\n  \"y\": }", "at bad.json:2:8"),
+        ("bad.toml", "x = 1\ny = \n", "at bad.toml:2:5"),
+        ("bad.yaml", "x: [1,\n", "at bad.yaml:2:1"),
+    ] {
+        std::fs::write(dir.path().join(file), text).unwrap();
+        let o = drift_prod(dir.path(), file, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(stdout(&o).is_empty(), "{file}: {}", stdout(&o));
+        assert!(err.contains("[TSK0801]"), "{file}: {err}");
+        assert!(!err.contains("TSK0003"), "{file}: {err}");
+        assert!(err.contains(place), "{file}: {err}");
+    }
+}
