@@ -541,6 +541,47 @@ fn typed_env_defaults_not_set_here_are_not_drift() {
     }
 }
 
+/// Issue 19 (second round): a value computed from an unset `@env` (interpolated through a variable, inside an
+/// array, in arithmetic, inside an object, chosen by a conditional) cannot be checked either: declared, naming its variables; with them set
+/// (`--var`), a difference is drift again.
+#[test]
+fn values_derived_from_unset_env_defaults_are_not_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "$p: @env(\"D19_P\", 5432)\nurl: \"postgres://h:${$p}/x\"\nlist: [@env(\"D19_A\", 1), 2]\nn: @env(\"D19_N\", 1) + 1\nsum: @env(\"D19_A\", 1) + @env(\"D19_N\", 1)\nobj: {k: [$p]}\nc: @env(\"D19_C\", 1) > 0 ? \"x\" : \"y\"\nfixed: 7\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.json"),
+        "{\"url\": \"postgres://h:6000/x\", \"list\": [9, 2], \"n\": 5, \"sum\": 0, \"obj\": {\"k\": [2]}, \"c\": \"y\", \"fixed\": 7}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["summary"]["declared"], 6, "{r}");
+    let text = r.to_string();
+    assert!(
+        text.contains("the environment variables `D19_A`, `D19_N`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`url` is computed from the environment variable `D19_P`"),
+        "{text}"
+    );
+    let mut args = vec!["drift", "--actual", "d.json", "--format", "json"];
+    args.extend_from_slice(&[
+        "--var", "D19_P=1", "--var", "D19_A=1", "--var", "D19_N=1", "--var", "D19_C=1",
+    ]);
+    let o = tuskc(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(json(&o)["summary"]["drift"], 6, "{}", stdout(&o));
+}
+
 /// `ratio: 1.0` in one target and `1` in another build `1.0` and `1` in JSON: drift between targets, saying so (also
 /// inside an array, and across `--all`). A float schema field builds both as floats: no difference.
 #[test]

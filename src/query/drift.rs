@@ -610,6 +610,19 @@ fn show(v: &Value) -> String {
 /// How a report shows a deployed value it may not show.
 const HIDDEN: &str = "a hidden value (it is, or looks like, a secret)";
 
+/// The unset environment variables whose `@env` defaults went into tuskc's value (its [`Value::unset_env`] that
+/// this run has not set): what the deployed system built instead cannot be checked.
+fn unset_env<'v>(c: &'v Value, deployed: &Deployed) -> Option<Vec<&'v str>> {
+    let vars: Vec<&str> = c
+        .unset_env
+        .iter()
+        .flat_map(|vars| vars.iter())
+        .map(|v| &**v)
+        .filter(|v| (deployed.unset_env)(v))
+        .collect();
+    (!vars.is_empty()).then_some(vars)
+}
+
 /// What a report may show of a deployed value: [`show`], or [`HIDDEN`] when tuskc's value at its key is secret
 /// (`secret`), or when the value is, holds or looks like a credential ([`reveals`]). The one rule for every place
 /// `tuskc drift` shows a deployed value, in every report format. `key` is the value's key; `plaintexts` what this
@@ -1305,12 +1318,30 @@ pub fn compare_deployed(
                             ],
                         ),
                     }
-                } else if let Some(var) = c.env.as_deref().filter(|var| (deployed.unset_env)(var)) {
+                } else if let Some(vars) = unset_env(c, deployed) {
+                    let names = vars
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let (from, which) = if vars.len() == 1 {
+                        ("the environment variable", "which is")
+                    } else {
+                        ("the environment variables", "which are")
+                    };
+                    let how = if c.env.as_deref() == vars.first().map(|v| &**v) && vars.len() == 1 {
+                        "comes from"
+                    } else {
+                        "is computed from"
+                    };
                     (
                         Kind::Value,
                         Class::Declared,
-                        format!("`{shown}` comes from the environment variable `{var}`, which is not set here (the deployed system's value cannot be checked)"),
-                        vec![format!("pass --var {var}=VALUE or --env-file to compare it")],
+                        format!("`{shown}` {how} {from} {names}, {which} not set here (the deployed system's value cannot be checked)"),
+                        vec![format!(
+                            "pass {} or --env-file to compare it",
+                            vars.iter().map(|v| format!("--var {v}=VALUE")).collect::<Vec<_>>().join(" ")
+                        )],
                     )
                 } else {
                     let kind = if type_differs(c, d) {
