@@ -582,6 +582,37 @@ fn values_derived_from_unset_env_defaults_are_not_drift() {
     assert_eq!(json(&o)["summary"]["drift"], 6, "{}", stdout(&o));
 }
 
+/// Issue 19 (second round): an array or object deployed where an unset `@env` builds a scalar was "declared"; no
+/// environment variable gives one: type drift. A scalar there is still declared.
+#[test]
+fn containers_deployed_for_an_env_scalar_are_type_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "r: @env(\"D19_R\", 1.5)\ns: @env(\"D19_S\", \"x\")\nt: @env(\"D19_T\", 1)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.json"),
+        "{\"r\": [1.5], \"s\": {\"a\": 1}, \"t\": 2}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&o);
+    assert_eq!(
+        classes(&r),
+        [("r", "drift"), ("s", "drift"), ("t", "declared")]
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .to_vec(),
+        "{r}"
+    );
+    assert!(r.to_string().contains("deployed `r` is an array"), "{r}");
+}
+
 /// `ratio: 1.0` in one target and `1` in another build `1.0` and `1` in JSON: drift between targets, saying so (also
 /// inside an array, and across `--all`). A float schema field builds both as floats: no difference.
 #[test]

@@ -611,8 +611,13 @@ fn show(v: &Value) -> String {
 const HIDDEN: &str = "a hidden value (it is, or looks like, a secret)";
 
 /// The unset environment variables whose `@env` defaults went into tuskc's value (its [`Value::unset_env`] that
-/// this run has not set): what the deployed system built instead cannot be checked.
-fn unset_env<'v>(c: &'v Value, deployed: &Deployed) -> Option<Vec<&'v str>> {
+/// this run has not set): what the deployed system built instead cannot be checked. `None` also when the deployed
+/// value `d` is an array or object where tuskc builds a scalar: no environment variable gives one (type drift).
+fn unset_env<'v>(c: &'v Value, d: &Value, deployed: &Deployed) -> Option<Vec<&'v str>> {
+    let container = |v: &Value| matches!(v.kind, ValueKind::Array(_) | ValueKind::Object(_));
+    if container(d) && !container(c) {
+        return None;
+    }
     let vars: Vec<&str> = c
         .unset_env
         .iter()
@@ -1318,7 +1323,7 @@ pub fn compare_deployed(
                             ],
                         ),
                     }
-                } else if let Some(vars) = unset_env(c, deployed) {
+                } else if let Some(vars) = unset_env(c, d, deployed) {
                     let names = vars
                         .iter()
                         .map(|v| format!("`{v}`"))
