@@ -541,6 +541,43 @@ fn typed_env_defaults_not_set_here_are_not_drift() {
     }
 }
 
+/// Issue 19 (second round): an object of nulls (`opt: {a: null, b: {c: null}}`) is a table TOML cannot hold either:
+/// a deployed TOML file lacking it, or part of it, is not drift; JSON lacking it is.
+#[test]
+fn objects_of_nulls_absent_from_deployed_toml_are_not_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "opt: {a: null, b: {c: null}}\npart: {x: 1, y: {z: null}}\nempty: {}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("d.toml"), "[part]\nx = 1\n[empty]\n").unwrap();
+    std::fs::write(
+        dir.path().join("d.json"),
+        "{\"part\": {\"x\": 1}, \"empty\": {}}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.toml", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(classes(&json(&o)), vec![], "{}", stdout(&o));
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        classes(&json(&o)),
+        [("opt", "drift"), ("part.y", "drift")]
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .to_vec(),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// Issue 19 (second round): a value computed from an unset `@env` (interpolated through a variable, inside an
 /// array, in arithmetic, inside an object, chosen by a conditional) cannot be checked either: declared, naming its variables; with them set
 /// (`--var`), a difference is drift again.

@@ -1146,8 +1146,18 @@ pub struct Deployed<'a> {
     pub resolved: Option<&'a Value>,
     /// Dotenv: the key path each variable name came from.
     pub paths: Option<&'a IndexMap<String, Vec<String>>>,
-    /// The deployed format cannot hold `null` (TOML): a key tuskc builds as null and the file lacks is not drift.
+    /// The deployed format cannot hold `null` (TOML): a key tuskc builds as null (or as an object of nulls) and the
+    /// file lacks is not drift.
     pub holds_null: bool,
+}
+
+/// `null`, or an object holding only nulls at any depth: what a format without `null` (TOML) leaves out whole.
+fn only_nulls(v: &Value) -> bool {
+    match &v.kind {
+        ValueKind::Null => true,
+        ValueKind::Object(m) => !m.is_empty() && m.values().all(only_nulls),
+        _ => false,
+    }
 }
 
 /// Compare one compiled target (`side`) with what is deployed.
@@ -1178,9 +1188,7 @@ pub fn compare_deployed(
         let key = v.path.last().map_or("", String::as_str);
         let (c, d) = match (v.slots[0], v.slots[1]) {
             (Slot::Val(c), Slot::Val(d)) => (Some(c), Some(d)),
-            (Slot::Val(c), _) if !deployed.holds_null && matches!(c.kind, ValueKind::Null) => {
-                continue
-            }
+            (Slot::Val(c), _) if !deployed.holds_null && only_nulls(c) => continue,
             (Slot::Val(c), _) => (Some(c), None),
             (_, Slot::Val(d)) => (None, Some(d)),
             _ => continue,
