@@ -405,7 +405,7 @@ codes! {
     FixRefused = "0802", "`--fix` refused a change",
         "Before `tuskc diff --fix` shows or writes a change, it compiles the project again with the change in place: every target must produce the same values, and each fixed drift must now be declared. A change that fails this check is refused and nothing is written. This is a bug in tuskc; mark the keys by hand (`vary key.path`, or `key: @vary(value)`) and please report it.";
     TomlNull = "0401", "TOML cannot represent null",
-        "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output. An array element cannot be deleted with `@delete`: remove it from the array, or put a placeholder value its reader understands in its place.";
+        "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output. An array element, or anything inside one at any depth, cannot be deleted with `@delete`: remove it from the array, or put a placeholder value its reader understands in its place.";
     DotenvCollision = "0402", "two keys give the same dotenv name",
         "dotenv names are the key path upper-cased and joined with `_`, so `a.b_c` and `a_b.c` collide. Rename one key.";
     Unrepresentable = "0403", "value cannot be represented in this format",
