@@ -211,7 +211,7 @@ fn open_entry(
 ) -> Result<(Session, EnvInputs, PathBuf, Program), u8> {
     let mut session = Session::open(path).map_err(|d| out.early(d))?;
     let inputs = vars.read(&mut session);
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, false) else {
         return Err(out.finish(session));
     };
     match session.load(&entry) {

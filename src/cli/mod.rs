@@ -491,7 +491,8 @@ fn has_entries(session: &mut Session) -> bool {
     true
 }
 
-pub(crate) fn single_entry(session: &mut Session) -> Option<PathBuf> {
+/// `builds_all`: the command takes `--all --out-dir DIR` (`build`), so the help may offer it.
+pub(crate) fn single_entry(session: &mut Session, builds_all: bool) -> Option<PathBuf> {
     match session.project.entries.as_slice() {
         [one] => Some(one.clone()),
         [] => {
@@ -511,7 +512,11 @@ pub(crate) fn single_entry(session: &mut Session) -> Option<PathBuf> {
                     ),
                 )
                 .note(format!("entries: {}", names.join(", ")))
-                .help("pass the file, or use --all --out-dir DIR to build them all"),
+                .help(if builds_all {
+                    "pass the file, or use --all --out-dir DIR to build them all"
+                } else {
+                    "pass one of the entry files"
+                }),
             );
             None
         }
@@ -588,7 +593,7 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         }
         return out.finish(session);
     }
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, true) else {
         return out.finish(session);
     };
     // Building needs the lowered layers, not the syntax trees they were lowered from (a tree is about 25 times its
@@ -1079,7 +1084,7 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         );
         return out.finish(session);
     }
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, false) else {
         return out.finish(session);
     };
     let Some(program) = session.load(&entry) else {
