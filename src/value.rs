@@ -133,7 +133,7 @@ pub enum ValueKind {
     Float(f64),
     String(String),
     Array(Vec<Value>),
-    /// Boxed: objects are a minority of values, and a map is 64 bytes (a `Value` is 80 bytes with the box, 112 without).
+    /// Boxed: objects are a minority of values, and a map is 64 bytes (a `Value` is 88 bytes with the box, 120 without).
     Object(Box<Map<Value>>),
     /// A reference to a secret by name (`@secret("shop/db_password")`); never holds the secret's value.
     Secret(String),
@@ -155,6 +155,44 @@ pub struct Value {
     /// `secret`: the name of the secret this value is, whole (a resolved `@secret("name")`), so it is described and
     /// typed as in reference mode ([`Value::secret_name`]); a secret-derived value is never converted.
     pub env: Option<Arc<str>>,
+    /// The unset environment variables whose `@env` defaults went into this value (directly or through an
+    /// expression, a reference, an array or object holding one), in the order first met: what the deployed system
+    /// built it from cannot be known here, so `tuskc drift` declares it and names them. Travels as `secret` does.
+    pub unset_env: UnsetEnv,
+}
+
+/// A value's unset `@env` variables ([`Value::unset_env`]).
+/// A thin pointer (8 bytes), so a `Value` stays 88 bytes.
+pub type UnsetEnv = Option<Arc<Vec<Arc<str>>>>;
+
+/// The union of lists of unset `@env` variables, each variable once, in the order first met.
+pub fn unset_env_union<'v>(
+    lists: impl IntoIterator<Item = Option<&'v Arc<Vec<Arc<str>>>>>,
+) -> UnsetEnv {
+    let mut first: Option<&Arc<Vec<Arc<str>>>> = None;
+    let mut all: Vec<Arc<str>> = Vec::new();
+    for vars in lists.into_iter().flatten() {
+        match first {
+            None => first = Some(vars),
+            // The common case, one source (or the same one twice), shares its list instead of copying it.
+            Some(f) if Arc::ptr_eq(f, vars) || f[..] == vars[..] => {}
+            Some(f) => {
+                if all.is_empty() {
+                    all.extend(f.iter().cloned());
+                }
+                for var in vars.iter() {
+                    if !all.contains(var) {
+                        all.push(var.clone());
+                    }
+                }
+            }
+        }
+    }
+    if all.is_empty() {
+        first.cloned()
+    } else {
+        Some(Arc::new(all))
+    }
 }
 
 impl fmt::Debug for Value {
@@ -178,7 +216,13 @@ impl Value {
             origin,
             secret: false,
             env: None,
+            unset_env: None,
         }
+    }
+
+    /// The unset `@env` variables of `values` together ([`Value::unset_env`]), each once, in the order first met.
+    pub fn unset_env_of<'v>(values: impl IntoIterator<Item = &'v Value>) -> UnsetEnv {
+        unset_env_union(values.into_iter().map(|v| v.unset_env.as_ref()))
     }
 
     /// A value a secret went into: the reference itself, a resolved secret, or anything computed from one.

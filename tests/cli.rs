@@ -1226,6 +1226,59 @@ fn cli_error_paths_all_have_a_help() {
     }
 }
 
+/// Issue 19 (second round): an unknown provider from the command line with no near miss (`diff -p azure`) had no
+/// help; an unknown `schema export --schema` name had none and did not list the types; with several entries,
+/// `schema export` offered `--all --out-dir DIR`, which only `build` takes.
+#[test]
+fn command_line_name_errors_have_a_help_that_works() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("tuskc.toml"),
+        "[project]\nname = \"x\"\nenvironments = [\"staging\", \"production\"]\nproviders = [\"aws\", \"gcp\"]\n",
+    )
+    .unwrap();
+    for f in ["one.tsk", "two.tsk"] {
+        std::fs::write(dir.path().join(f), "a: 1\n").unwrap();
+    }
+    std::fs::write(
+        dir.path().join("three.tsk"),
+        "schema Shop {\n  x: int\n}\nc: 1\n",
+    )
+    .unwrap();
+    let help_of = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--message-format", "json"]);
+        let o = common::tuskc_in(dir.path(), &all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let d: serde_json::Value =
+            serde_json::from_str(stderr(&o).lines().next().unwrap()).unwrap();
+        (d["help"].as_str().unwrap_or("").to_string(), d.to_string())
+    };
+    let (help, d) = help_of(&[
+        "diff",
+        "-p",
+        "azure",
+        "-e",
+        "staging",
+        "-e",
+        "production",
+        "one.tsk",
+    ]);
+    assert_eq!(
+        help, "pass --provider with one of the declared providers",
+        "{d}"
+    );
+    let (help, d) = help_of(&["schema", "export", "--schema", "Nope", "three.tsk"]);
+    assert!(help.contains("pass --schema with one of the types"), "{d}");
+    assert!(d.contains("Shop"), "{d}");
+    let (help, d) = help_of(&["schema", "export", "--schema", "Shp", "three.tsk"]);
+    assert_eq!(help, "did you mean `Shop`?", "{d}");
+    let (help, d) = help_of(&["schema", "export"]);
+    assert_eq!(help, "pass one of the entry files", "{d}");
+    let (help, d) = help_of(&["build"]);
+    assert!(help.contains("--all --out-dir DIR"), "{d}");
+}
+
 /// A file without environments or providers has one target, the base: `check` names it so when it fails, never
 /// `-/-`, and `get` says which target lacks the key the same way.
 #[test]

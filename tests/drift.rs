@@ -541,6 +541,115 @@ fn typed_env_defaults_not_set_here_are_not_drift() {
     }
 }
 
+/// Issue 19 (second round): an object of nulls (`opt: {a: null, b: {c: null}}`) is a table TOML cannot hold either:
+/// a deployed TOML file lacking it, or part of it, is not drift; JSON lacking it is.
+#[test]
+fn objects_of_nulls_absent_from_deployed_toml_are_not_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "opt: {a: null, b: {c: null}}\npart: {x: 1, y: {z: null}}\nempty: {}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("d.toml"), "[part]\nx = 1\n[empty]\n").unwrap();
+    std::fs::write(
+        dir.path().join("d.json"),
+        "{\"part\": {\"x\": 1}, \"empty\": {}}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.toml", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(classes(&json(&o)), vec![], "{}", stdout(&o));
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        classes(&json(&o)),
+        [("opt", "drift"), ("part.y", "drift")]
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .to_vec(),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Issue 19 (second round): a value computed from an unset `@env` (interpolated through a variable, inside an
+/// array, in arithmetic, inside an object, chosen by a conditional) cannot be checked either: declared, naming its variables; with them set
+/// (`--var`), a difference is drift again.
+#[test]
+fn values_derived_from_unset_env_defaults_are_not_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "$p: @env(\"D19_P\", 5432)\nurl: \"postgres://h:${$p}/x\"\nlist: [@env(\"D19_A\", 1), 2]\nn: @env(\"D19_N\", 1) + 1\nsum: @env(\"D19_A\", 1) + @env(\"D19_N\", 1)\nobj: {k: [$p]}\nc: @env(\"D19_C\", 1) > 0 ? \"x\" : \"y\"\nfixed: 7\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.json"),
+        "{\"url\": \"postgres://h:6000/x\", \"list\": [9, 2], \"n\": 5, \"sum\": 0, \"obj\": {\"k\": [2]}, \"c\": \"y\", \"fixed\": 7}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["summary"]["declared"], 6, "{r}");
+    let text = r.to_string();
+    assert!(
+        text.contains("the environment variables `D19_A`, `D19_N`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`url` is computed from the environment variable `D19_P`"),
+        "{text}"
+    );
+    let mut args = vec!["drift", "--actual", "d.json", "--format", "json"];
+    args.extend_from_slice(&[
+        "--var", "D19_P=1", "--var", "D19_A=1", "--var", "D19_N=1", "--var", "D19_C=1",
+    ]);
+    let o = tuskc(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(json(&o)["summary"]["drift"], 6, "{}", stdout(&o));
+}
+
+/// Issue 19 (second round): an array or object deployed where an unset `@env` builds a scalar was "declared"; no
+/// environment variable gives one: type drift. A scalar there is still declared.
+#[test]
+fn containers_deployed_for_an_env_scalar_are_type_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.tsk"),
+        "r: @env(\"D19_R\", 1.5)\ns: @env(\"D19_S\", \"x\")\nt: @env(\"D19_T\", 1)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.json"),
+        "{\"r\": [1.5], \"s\": {\"a\": 1}, \"t\": 2}\n",
+    )
+    .unwrap();
+    let o = tuskc(
+        dir.path(),
+        &["drift", "--actual", "d.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let r = json(&o);
+    assert_eq!(
+        classes(&r),
+        [("r", "drift"), ("s", "drift"), ("t", "declared")]
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .to_vec(),
+        "{r}"
+    );
+    assert!(r.to_string().contains("deployed `r` is an array"), "{r}");
+}
+
 /// `ratio: 1.0` in one target and `1` in another build `1.0` and `1` in JSON: drift between targets, saying so (also
 /// inside an array, and across `--all`). A float schema field builds both as floats: no difference.
 #[test]
@@ -1202,4 +1311,27 @@ fn dotenv_build_then_drift_round_trips() {
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("0 drifts"), "{}", stdout(&o));
+}
+
+/// Issue 19 (second round): a malformed deployed dotenv file was TSK0003 (the `--env-file` code) and still gave a
+/// report with every key missing. Every format's unreadable file is TSK0801 with the place the parser names, no
+/// report, exit 2.
+#[test]
+fn unreadable_deployed_files_are_tsk0801_at_their_place_in_every_format() {
+    let dir = project();
+    for (file, text, place) in [
+        ("w2.env", "A=1\nX=\"unterminated\nY=1\n", "at w2.env:2:1"),
+        ("bad.json", "{\"x\": 1,\n  \"y\": }", "at bad.json:2:8"),
+        ("bad.toml", "x = 1\ny = \n", "at bad.toml:2:5"),
+        ("bad.yaml", "x: [1,\n", "at bad.yaml:2:1"),
+    ] {
+        std::fs::write(dir.path().join(file), text).unwrap();
+        let o = drift_prod(dir.path(), file, &[]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(stdout(&o).is_empty(), "{file}: {}", stdout(&o));
+        assert!(err.contains("[TSK0801]"), "{file}: {err}");
+        assert!(!err.contains("TSK0003"), "{file}: {err}");
+        assert!(err.contains(place), "{file}: {err}");
+    }
 }

@@ -484,3 +484,34 @@ fn secrets_stores_and_identities_that_are_fifos_are_refused() {
         "`fifo`",
     );
 }
+
+/// Issue 19 (second round): a deployed YAML file of 13 lines whose aliases expand to 16 million values took 50 s
+/// and 12.7 GB. It is refused (TSK0801) before the aliases are expanded, quickly and within 1 GB of address space.
+#[cfg(unix)]
+#[test]
+fn deployed_yaml_alias_bombs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("a0: &a0 [1]\n");
+    for i in 1..=12 {
+        let p = i - 1;
+        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}]\n"));
+    }
+    std::fs::write(dir.path().join("x.yaml"), bomb).unwrap();
+    std::fs::write(dir.path().join("main.tsk"), "a0: [1]\n").unwrap();
+    let start = std::time::Instant::now();
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 1000000 && exec "$0" drift --actual x.yaml main.tsk"#)
+        .arg(env!("CARGO_BIN_EXE_tuskc"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("[TSK0801]"), "{err}");
+    assert!(err.contains("too large after expanding aliases"), "{err}");
+    assert!(err.contains("at x.yaml:"), "{err}");
+    assert!(stdout(&o).is_empty());
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -7,7 +7,9 @@
 fn tree_nodes_stay_small() {
     use std::mem::size_of;
     assert_eq!(size_of::<tuskc::value::Origin>(), 24);
-    assert!(size_of::<tuskc::value::Value>() <= 80);
+    // 88 since issue 19 (second round): `unset_env`, the unset `@env` variables a value was computed from (a thin
+    // pointer), so `drift` declares what it cannot check (was 80).
+    assert!(size_of::<tuskc::value::Value>() <= 88);
     // A merged leaf is a definition number and its history: copying a target's objects copies no counted pointers.
     assert!(size_of::<tuskc::ir::MNode>() <= 32);
     assert!(size_of::<tuskc::ir::MergedLeaf>() <= 32);

@@ -149,7 +149,7 @@ fn open_entry(
 ) -> Result<(Session, EnvInputs, PathBuf, Program), u8> {
     let mut session = Session::open(path).map_err(|d| out.early(d))?;
     let inputs = vars.read(&mut session);
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, false) else {
         return Err(out.finish(session));
     };
     match session.load(&entry) {
@@ -623,38 +623,51 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         span: Span::default(),
         layer: crate::value::LayerRef::OVERRIDE,
     };
-    let parsed: Result<Value, String> = match format {
+    let parsed: Result<Value, Unreadable> = match format {
         Format::Json => serde_json::from_str::<serde_json::Value>(&text)
             .map(|j| from_json(&j, &origin))
-            .map_err(|e| e.to_string()),
-        // toml's own message quotes the line, which may hold a secret: the message and the line number only.
+            .map_err(|e| {
+                // serde_json's message ends with " at line L column C": the span says that.
+                let message = e.to_string();
+                let message = message
+                    .rfind(" at line ")
+                    .map_or(message.as_str(), |i| &message[..i])
+                    .to_string();
+                Unreadable {
+                    at: line_col_offset(&text, e.line(), e.column().saturating_sub(1)),
+                    message,
+                }
+            }),
+        // toml's own message quotes the line, which may hold a secret: the message and the place only.
         Format::Toml => text
             .parse::<toml::Table>()
             .map(|t| from_toml(&toml::Value::Table(t), &origin))
-            .map_err(|e| {
-                let line = e.span().map_or(0, |s| {
-                    text.as_bytes()[..s.start.min(text.len())]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count()
-                        + 1
-                });
-                format!("{} (line {line})", e.message().trim_end())
+            .map_err(|e| Unreadable {
+                message: e.message().trim_end().to_string(),
+                at: e.span().map(|s| s.start.min(text.len())),
             }),
-        Format::Yaml => match yaml_rust2::YamlLoader::load_from_str(&text) {
-            Ok(docs) => match docs.first() {
-                Some(doc) => from_yaml(doc, &origin),
-                None => Ok(Value::new(ValueKind::Object(Box::default()), origin)),
-            },
-            Err(e) => Err(e.to_string()),
-        },
+        Format::Yaml => read_yaml(&text, &origin),
         Format::Dotenv => {
-            let vars = crate::driver::parse_env_file(&text, file, &mut session.sink);
-            let map = vars
+            // The `--env-file` reader, its complaints re-coded: a deployed file that does not parse is not compared.
+            let mut complaints = crate::diagnostic::Sink::new();
+            let vars = crate::driver::parse_env_file(&text, file, &mut complaints);
+            match complaints
+                .into_sorted()
                 .into_iter()
-                .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin)))
-                .collect::<crate::value::Map<_>>();
-            Ok(Value::new(ValueKind::Object(Box::new(map)), origin))
+                .find(|d| d.severity == crate::diagnostic::Severity::Error)
+            {
+                Some(d) => Err(Unreadable {
+                    at: d.primary_label().map(|l| l.span.start as usize),
+                    message: d.message,
+                }),
+                None => {
+                    let map = vars
+                        .into_iter()
+                        .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin)))
+                        .collect::<crate::value::Map<_>>();
+                    Ok(Value::new(ValueKind::Object(Box::new(map)), origin))
+                }
+            }
         }
     };
     match parsed {
@@ -683,14 +696,134 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         }
         Err(e) => {
             session.usage_error = true;
-            session.sink.push(
-                Diagnostic::error(
-                    Code::DeployedUnreadable,
-                    format!("`{name}` cannot be read as {}: {e}", format.extension()),
-                )
-                .help("pass --actual-format if the extension is misleading"),
-            );
+            let mut d = Diagnostic::error(
+                Code::DeployedUnreadable,
+                format!(
+                    "`{name}` cannot be read as {}: {}",
+                    format.extension(),
+                    e.message
+                ),
+            )
+            .help("pass --actual-format if the extension is misleading");
+            if let Some(at) = e.at {
+                // A deployed file's line may hold a secret: named by place, never quoted.
+                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                d = d.primary(file, Span::new(at, end), "here").unquoted();
+            }
+            session.sink.push(d);
             None
+        }
+    }
+}
+
+/// Why a deployed file could not be read: the parser's message and, where it names one, the byte offset.
+struct Unreadable {
+    message: String,
+    at: Option<usize>,
+}
+
+/// The byte offset of 1-based `line` and 0-based character `col` in `text`; `None` for line 0 (no place).
+fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    let start = match line {
+        0 => return None,
+        1 => 0,
+        _ => text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?,
+    };
+    Some(
+        text[start..]
+            .char_indices()
+            .take_while(|&(_, c)| c != '\n')
+            .nth(col)
+            .map_or_else(
+                || text[start..].find('\n').map_or(text.len(), |i| start + i),
+                |(i, _)| start + i,
+            ),
+    )
+}
+
+/// The most values a deployed YAML file may hold once its aliases are expanded: as many as the largest array a
+/// target may build (TSK0316). Each alias copies its anchor's values, so a few lines can stand for billions.
+pub const MAX_YAML_VALUES: usize = 1_000_000;
+
+fn read_yaml(text: &str, origin: &Origin) -> Result<Value, Unreadable> {
+    let offset = |m: &yaml_rust2::scanner::Marker| {
+        text.char_indices()
+            .nth(m.index())
+            .map_or(text.len(), |(i, _)| i)
+    };
+    // Counted first, from the parser's events: the loader copies every alias, so it must not see a bomb.
+    let mut count = YamlCount::default();
+    if let Err(e) = yaml_rust2::parser::Parser::new_from_str(text).load(&mut count, false) {
+        return Err(Unreadable {
+            message: e.info().to_string(),
+            at: Some(offset(e.marker())),
+        });
+    }
+    if let Some(at) = count.over {
+        return Err(Unreadable {
+            message: format!(
+                "too large after expanding aliases (more than {MAX_YAML_VALUES} values)"
+            ),
+            at: Some(offset(&at)),
+        });
+    }
+    match yaml_rust2::YamlLoader::load_from_str(text) {
+        Ok(docs) => match docs.first() {
+            Some(doc) => from_yaml(doc, origin).map_err(|message| Unreadable { message, at: None }),
+            None => Ok(Value::new(ValueKind::Object(Box::default()), *origin)),
+        },
+        Err(e) => Err(Unreadable {
+            message: e.info().to_string(),
+            at: Some(offset(e.marker())),
+        }),
+    }
+}
+
+/// Counts the values of the first YAML document as the loader would build them, each alias as a copy of its
+/// anchor's values, and stops counting at the first one past [`MAX_YAML_VALUES`].
+#[derive(Default)]
+struct YamlCount {
+    total: usize,
+    /// Per anchor id, how many values the anchored node holds.
+    sizes: HashMap<usize, usize>,
+    /// The open sequences and mappings: their anchor id and the count when they started.
+    open: Vec<(usize, usize)>,
+    over: Option<yaml_rust2::scanner::Marker>,
+}
+
+impl yaml_rust2::parser::MarkedEventReceiver for YamlCount {
+    fn on_event(&mut self, ev: yaml_rust2::Event, mark: yaml_rust2::scanner::Marker) {
+        use yaml_rust2::Event as E;
+        if self.over.is_some() {
+            return;
+        }
+        match ev {
+            E::Scalar(_, _, anchor, _) => {
+                self.total += 1;
+                if anchor > 0 {
+                    self.sizes.insert(anchor, 1);
+                }
+            }
+            E::Alias(id) => {
+                self.total = self
+                    .total
+                    .saturating_add(self.sizes.get(&id).copied().unwrap_or(1));
+            }
+            E::SequenceStart(anchor, _) | E::MappingStart(anchor, _) => {
+                self.total += 1;
+                self.open.push((anchor, self.total - 1));
+            }
+            E::SequenceEnd | E::MappingEnd => {
+                if let Some((anchor, start)) = self.open.pop() {
+                    if anchor > 0 {
+                        self.sizes.insert(anchor, self.total - start);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.total > MAX_YAML_VALUES {
+            self.over = Some(mark);
         }
     }
 }

@@ -72,7 +72,8 @@ pub(crate) fn has_entries(session: &mut Session) -> bool {
 }
 
 /// The one entry a single-target command means.
-pub(crate) fn single_entry(session: &mut Session) -> Option<PathBuf> {
+/// `builds_all`: the command takes `--all --out-dir DIR` (`build`), so the help may offer it.
+pub(crate) fn single_entry(session: &mut Session, builds_all: bool) -> Option<PathBuf> {
     match session.project.entries.as_slice() {
         [one] => Some(one.clone()),
         [] => {
@@ -92,7 +93,11 @@ pub(crate) fn single_entry(session: &mut Session) -> Option<PathBuf> {
                     ),
                 )
                 .note(format!("entries: {}", names.join(", ")))
-                .help("pass the file, or use --all --out-dir DIR to build them all"),
+                .help(if builds_all {
+                    "pass the file, or use --all --out-dir DIR to build them all"
+                } else {
+                    "pass one of the entry files"
+                }),
             );
             None
         }

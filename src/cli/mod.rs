@@ -170,7 +170,7 @@ fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         }
         return out.finish(session);
     }
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, true) else {
         return out.finish(session);
     };
     // Building needs the lowered layers, not the syntax trees they were lowered from (a tree is about 25 times its
@@ -475,7 +475,7 @@ fn get_or_explain(a: &KeyArgs, out: &mut Output, explain: bool) -> u8 {
         );
         return out.finish(session);
     }
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, false) else {
         return out.finish(session);
     };
     let Some(program) = session.load(&entry) else {

@@ -44,7 +44,7 @@ fn open(path: &Path, out: &mut Output, at: Option<&Checkout>) -> Result<(Session
             return Err(out.early(d));
         }
     };
-    let Some(entry) = single_entry(&mut session) else {
+    let Some(entry) = single_entry(&mut session, false) else {
         return Err(fail(out, session));
     };
     let Some(program) = session.load(&entry) else {
@@ -121,10 +121,18 @@ pub fn export(
     if let Some(name) = only {
         if program.schemas.get(name).is_none() {
             session.usage_error = true;
+            let names: Vec<&str> = program.schemas.defs.keys().map(String::as_str).collect();
             let mut d = Diagnostic::error(Code::UnknownType, format!("no schema named `{name}`"));
-            if let Some(s) = did_you_mean(name, program.schemas.defs.keys().map(String::as_str)) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
+            d = if names.is_empty() {
+                d.note("this project declares no types")
+                    .help("omit --schema to export the schema of the whole configuration")
+            } else {
+                let d = d.note(format!("types: {}", names.join(", ")));
+                match did_you_mean(name, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("pass --schema with one of the types, or omit it to export the whole configuration's schema"),
+                }
+            };
             session.sink.push(d);
             return out.finish(session);
         }

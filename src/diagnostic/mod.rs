@@ -401,11 +401,11 @@ codes! {
     FormatUnformatted = "0702", "file is not formatted",
         "`tuskc fmt --check` found a file whose layout differs from the canonical one. Run `tuskc fmt` on it (or format it in your editor) and commit the result.";
     DeployedUnreadable = "0801", "deployed configuration cannot be read",
-        "`tuskc drift --actual FILE` reads the configuration exported from the running system as JSON, TOML, YAML or dotenv (chosen by the file's extension, or `--actual-format`). The file does not parse in that format, or it does not hold an object of keys.";
+        "`tuskc drift --actual FILE` reads the configuration exported from the running system as JSON, TOML, YAML or dotenv (chosen by the file's extension, or `--actual-format`). The file does not parse in that format (the diagnostic names the place, without quoting the line), it does not hold an object of keys, or it is a YAML file whose aliases would expand to more than 1,000,000 values.";
     FixRefused = "0802", "`--fix` refused a change",
         "Before `tuskc diff --fix` shows or writes a change, it compiles the project again with the change in place: every target must produce the same values, and each fixed drift must now be declared. A change that fails this check is refused and nothing is written. This is a bug in tuskc; mark the keys by hand (`vary key.path`, or `key: @vary(value)`) and please report it.";
     TomlNull = "0401", "TOML cannot represent null",
-        "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output. An array element cannot be deleted with `@delete`: remove it from the array, or put a placeholder value its reader understands in its place.";
+        "TOML has no null. Give the key a value, delete it in this target with `@delete`, or choose JSON or YAML output. An array element, or anything inside one at any depth, cannot be deleted with `@delete`: remove it from the array, or put a placeholder value its reader understands in its place.";
     DotenvCollision = "0402", "two keys give the same dotenv name",
         "dotenv names are the key path upper-cased and joined with `_`, so `a.b_c` and `a_b.c` collide. Rename one key.";
     Unrepresentable = "0403", "value cannot be represented in this format",

@@ -288,9 +288,13 @@ impl Session {
         } else {
             d.note(format!("declared {what}s: {}", declared.join(", ")))
         };
-        if let Some(s) = did_you_mean(name, declared.iter().map(String::as_str)) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        d = match did_you_mean(name, declared.iter().map(String::as_str)) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None if declared.is_empty() => d.help(format!(
+                "omit {flag}, or list the {what} in tuskc.toml (`{what}s = [...]` under `[project]`)"
+            )),
+            None => d.help(format!("pass {flag} with one of the declared {what}s")),
+        };
         self.usage(d);
         false
     }

@@ -328,7 +328,7 @@ fn push_int(i: i64, out: &mut String) {
 fn toml_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut respell = false;
-    let root = match to_toml(v, &mut Vec::new(), &mut errors, &mut respell) {
+    let root = match to_toml(v, &mut Vec::new(), false, &mut errors, &mut respell) {
         Some(toml::Value::Table(t)) => t,
         _ => toml::Table::new(),
     };
@@ -480,16 +480,18 @@ fn toml_float(raw: &str) -> String {
     }
 }
 
+/// `in_array`: `v` is inside an array, at any depth (`@delete` cannot reach it).
 fn to_toml(
     v: &Value,
     path: &mut Vec<String>,
+    in_array: bool,
     errors: &mut Vec<Diagnostic>,
     respell: &mut bool,
 ) -> Option<toml::Value> {
     use toml::Value as T;
     Some(match &v.kind {
         ValueKind::Null => {
-            errors.push(toml_null(v, path, false));
+            errors.push(toml_null(v, path, in_array));
             return None;
         }
         // Never emitted (a target holding a failed value writes nothing); its error is already reported.
@@ -507,9 +509,7 @@ fn to_toml(
             for (i, item) in a.iter().enumerate() {
                 *respell |= matches!(item.kind, ValueKind::Array(_));
                 path.push(i.to_string());
-                if matches!(item.kind, ValueKind::Null) {
-                    errors.push(toml_null(item, path, true));
-                } else if let Some(x) = to_toml(item, path, errors, respell) {
+                if let Some(x) = to_toml(item, path, true, errors, respell) {
                     out.push(x);
                 }
                 path.pop();
@@ -520,7 +520,7 @@ fn to_toml(
             let mut t = toml::Table::new();
             for (k, item) in m.iter() {
                 path.push(k.to_string());
-                if let Some(x) = to_toml(item, path, errors, respell) {
+                if let Some(x) = to_toml(item, path, in_array, errors, respell) {
                     t.insert(k.to_string(), x);
                 }
                 path.pop();
@@ -530,8 +530,9 @@ fn to_toml(
     })
 }
 
-/// TSK0401 for the null at `path`. `@delete` removes a key, not an array element: an element gets its own help.
-fn toml_null(v: &Value, path: &[String], element: bool) -> Diagnostic {
+/// TSK0401 for the null at `path`. `@delete` removes a key, not an array element nor anything inside one: those get
+/// their own help.
+fn toml_null(v: &Value, path: &[String], in_array: bool) -> Diagnostic {
     Diagnostic::error(
         Code::TomlNull,
         format!("`{}` is null, which TOML cannot represent", shown(path)),
@@ -541,7 +542,7 @@ fn toml_null(v: &Value, path: &[String], element: bool) -> Diagnostic {
         v.origin.span,
         format!("null, set in the {} layer", v.origin.layer),
     )
-    .help(if element {
+    .help(if in_array {
         "a TOML array cannot hold null: remove the element from the array, or put a placeholder value its reader understands (such as `\"\"` or `0`) in its place, or emit JSON or YAML"
     } else {
         "give it a value, remove it for this target with `@delete`, or emit JSON or YAML"

@@ -248,11 +248,13 @@ impl<'a> Evaluator<'a> {
             out.insert(k.clone(), v);
         }
         let secret = out.values().any(|v| v.secret);
+        let unset_env = Value::unset_env_of(out.values());
         Value {
             kind: ValueKind::Object(Box::new(out)),
             origin: obj.origin,
             secret,
             env: None,
+            unset_env,
         }
     }
 
@@ -277,11 +279,13 @@ impl<'a> Evaluator<'a> {
             }
         }
         let secret = out.values().any(|v| v.secret);
+        let unset_env = Value::unset_env_of(out.values());
         ok.then(|| Value {
             kind: ValueKind::Object(Box::new(out)),
             origin: obj.origin,
             secret,
             env: None,
+            unset_env,
         })
     }
 
@@ -470,11 +474,13 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let secret = out.iter().any(|v| v.secret);
+                let unset_env = Value::unset_env_of(&out);
                 ok.then(|| Value {
                     kind: ValueKind::Array(out),
                     origin: origin(),
                     secret,
                     env: None,
+                    unset_env,
                 })
             }
             ExprKind::Object { entries, .. } => {
@@ -491,11 +497,13 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let secret = out.values().any(|v| v.secret);
+                let unset_env = Value::unset_env_of(out.values());
                 ok.then(|| Value {
                     kind: ValueKind::Object(Box::new(out)),
                     origin: origin(),
                     secret,
                     env: None,
+                    unset_env,
                 })
             }
             ExprKind::Paren(inner) => self.eval(inner, ctx),
@@ -519,6 +527,7 @@ impl<'a> Evaluator<'a> {
                     return None;
                 }
                 let secret = v.secret;
+                let unset_env = v.unset_env.clone();
                 let kind = match (op, &v.kind) {
                     (UnaryOp::Not, ValueKind::Bool(b)) => ValueKind::Bool(!b),
                     (UnaryOp::Neg, ValueKind::Int(i)) => match i.checked_neg() {
@@ -547,6 +556,7 @@ impl<'a> Evaluator<'a> {
                     origin: origin(),
                     secret,
                     env: None,
+                    unset_env,
                 })
             }
             ExprKind::Binary(op, l, r) => self.eval_binary(*op, l, r, e.span, ctx),
@@ -556,11 +566,19 @@ impl<'a> Evaluator<'a> {
                     self.sink.push(d);
                     return None;
                 }
-                match cond.kind {
+                let chosen = match cond.kind {
                     ValueKind::Bool(true) => self.eval(a, ctx),
                     ValueKind::Bool(false) => self.eval(b, ctx),
                     _ => self.not_bool(&cond, c.span, "the condition of `? :`", ctx),
-                }
+                };
+                // The branch an unset variable's default chose is computed from that default too.
+                chosen.map(|v| Value {
+                    unset_env: crate::value::unset_env_union([
+                        cond.unset_env.as_ref(),
+                        v.unset_env.as_ref(),
+                    ]),
+                    ..v
+                })
             }
             ExprKind::Error => None,
         }
@@ -603,6 +621,7 @@ impl<'a> Evaluator<'a> {
         let mut s = String::with_capacity(literal);
         let mut ok = true;
         let mut secret = false;
+        let mut unset_env = None;
         for part in parts {
             match part {
                 StrPart::Lit(t) => s.push_str(t),
@@ -613,6 +632,10 @@ impl<'a> Evaluator<'a> {
                     match v {
                         Some(v) => {
                             secret |= v.secret;
+                            unset_env = crate::value::unset_env_union([
+                                unset_env.as_ref(),
+                                v.unset_env.as_ref(),
+                            ]);
                             match display(&v) {
                                 Some(t) if s.len() + t.len() > MAX_TEXT => {
                                     return self.too_large(
@@ -642,6 +665,7 @@ impl<'a> Evaluator<'a> {
             origin: ctx.origin(span),
             secret,
             env: None,
+            unset_env,
         })
     }
 
@@ -916,11 +940,17 @@ impl<'a> Evaluator<'a> {
                                 );
                             }
                             self.eval(d, ctx).map(|v| {
+                                let unset: Arc<str> = var.as_str().into();
+                                let unset_env = crate::value::unset_env_union([
+                                    Some(&Arc::new(vec![unset.clone()])),
+                                    v.unset_env.as_ref(),
+                                ]);
                                 if v.secret {
-                                    v
+                                    Value { unset_env, ..v }
                                 } else {
                                     Value {
-                                        env: Some(var.as_str().into()),
+                                        env: Some(unset),
+                                        unset_env,
                                         ..v
                                     }
                                 }
@@ -973,6 +1003,7 @@ impl<'a> Evaluator<'a> {
                     origin: ctx.origin(span),
                     secret: true,
                     env: Some(name),
+                    unset_env: None,
                 })
             }
             "file" => {
@@ -1147,6 +1178,7 @@ impl<'a> Evaluator<'a> {
         let b = self.eval(r, ctx);
         let (a, b) = (a?, b?);
         let secret = a.secret || b.secret;
+        let unset_env = Value::unset_env_of([&a, &b]);
         if op == BinaryOp::Add {
             match (&a.kind, &b.kind) {
                 (Array(x), Array(y)) if x.len() + y.len() > MAX_ITEMS => {
@@ -1198,6 +1230,7 @@ impl<'a> Evaluator<'a> {
                 origin: ctx.origin(span),
                 secret,
                 env: None,
+                unset_env,
             }),
             None => {
                 self.sink.push(

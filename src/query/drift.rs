@@ -610,6 +610,24 @@ fn show(v: &Value) -> String {
 /// How a report shows a deployed value it may not show.
 const HIDDEN: &str = "a hidden value (it is, or looks like, a secret)";
 
+/// The unset environment variables whose `@env` defaults went into tuskc's value (its [`Value::unset_env`] that
+/// this run has not set): what the deployed system built instead cannot be checked. `None` also when the deployed
+/// value `d` is an array or object where tuskc builds a scalar: no environment variable gives one (type drift).
+fn unset_env<'v>(c: &'v Value, d: &Value, deployed: &Deployed) -> Option<Vec<&'v str>> {
+    let container = |v: &Value| matches!(v.kind, ValueKind::Array(_) | ValueKind::Object(_));
+    if container(d) && !container(c) {
+        return None;
+    }
+    let vars: Vec<&str> = c
+        .unset_env
+        .iter()
+        .flat_map(|vars| vars.iter())
+        .map(|v| &**v)
+        .filter(|v| (deployed.unset_env)(v))
+        .collect();
+    (!vars.is_empty()).then_some(vars)
+}
+
 /// What a report may show of a deployed value: [`show`], or [`HIDDEN`] when tuskc's value at its key is secret
 /// (`secret`), or when the value is, holds or looks like a credential ([`reveals`]). The one rule for every place
 /// `tuskc drift` shows a deployed value, in every report format. `key` is the value's key; `plaintexts` what this
@@ -1128,8 +1146,18 @@ pub struct Deployed<'a> {
     pub resolved: Option<&'a Value>,
     /// Dotenv: the key path each variable name came from.
     pub paths: Option<&'a IndexMap<String, Vec<String>>>,
-    /// The deployed format cannot hold `null` (TOML): a key tuskc builds as null and the file lacks is not drift.
+    /// The deployed format cannot hold `null` (TOML): a key tuskc builds as null (or as an object of nulls) and the
+    /// file lacks is not drift.
     pub holds_null: bool,
+}
+
+/// `null`, or an object holding only nulls at any depth: what a format without `null` (TOML) leaves out whole.
+fn only_nulls(v: &Value) -> bool {
+    match &v.kind {
+        ValueKind::Null => true,
+        ValueKind::Object(m) => !m.is_empty() && m.values().all(only_nulls),
+        _ => false,
+    }
 }
 
 /// Compare one compiled target (`side`) with what is deployed.
@@ -1160,9 +1188,7 @@ pub fn compare_deployed(
         let key = v.path.last().map_or("", String::as_str);
         let (c, d) = match (v.slots[0], v.slots[1]) {
             (Slot::Val(c), Slot::Val(d)) => (Some(c), Some(d)),
-            (Slot::Val(c), _) if !deployed.holds_null && matches!(c.kind, ValueKind::Null) => {
-                continue
-            }
+            (Slot::Val(c), _) if !deployed.holds_null && only_nulls(c) => continue,
             (Slot::Val(c), _) => (Some(c), None),
             (_, Slot::Val(d)) => (None, Some(d)),
             _ => continue,
@@ -1305,12 +1331,30 @@ pub fn compare_deployed(
                             ],
                         ),
                     }
-                } else if let Some(var) = c.env.as_deref().filter(|var| (deployed.unset_env)(var)) {
+                } else if let Some(vars) = unset_env(c, d, deployed) {
+                    let names = vars
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let (from, which) = if vars.len() == 1 {
+                        ("the environment variable", "which is")
+                    } else {
+                        ("the environment variables", "which are")
+                    };
+                    let how = if c.env.as_deref() == vars.first().map(|v| &**v) && vars.len() == 1 {
+                        "comes from"
+                    } else {
+                        "is computed from"
+                    };
                     (
                         Kind::Value,
                         Class::Declared,
-                        format!("`{shown}` comes from the environment variable `{var}`, which is not set here (the deployed system's value cannot be checked)"),
-                        vec![format!("pass --var {var}=VALUE or --env-file to compare it")],
+                        format!("`{shown}` {how} {from} {names}, {which} not set here (the deployed system's value cannot be checked)"),
+                        vec![format!(
+                            "pass {} or --env-file to compare it",
+                            vars.iter().map(|v| format!("--var {v}=VALUE")).collect::<Vec<_>>().join(" ")
+                        )],
                     )
                 } else {
                     let kind = if type_differs(c, d) {

@@ -952,6 +952,7 @@ mod leak_tests {
             origin,
             secret: true,
             env: None,
+            unset_env: None,
         };
         let holder = Value {
             kind: ValueKind::Array(vec![v.clone()]),
