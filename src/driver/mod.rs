@@ -207,6 +207,72 @@ impl Session {
         }
     }
 
+    /// A project with no entry is a usage error (exit 2) for every command that compiles entries, never "checked 0
+    /// targets": the message says where tuskc looked, that subdirectories are not searched, and how to name entries,
+    /// with `.tsk` files found below as examples.
+    pub fn no_entry(&mut self) {
+        let dir = &self.project.display_root;
+        let below = crate::lower::project::tsk_files_below(dir, 3);
+        let mut d = Diagnostic::error(
+            Code::Manifest,
+            format!("no .tsk entry file in `{}`", dir.display()),
+        )
+        .note(format!(
+            "entries are the .tsk files directly in `{}` that no other file there `use`s; subdirectories are not searched",
+            dir.display()
+        ));
+        d = match below.first() {
+            Some(first) => {
+                let names: Vec<String> = below
+                    .iter()
+                    .map(|p| crate::user_file::normalize(&dir.join(p)).display().to_string())
+                    .collect();
+                d.note(format!("found below it: {}", names.join(", ")))
+                    .help(format!(
+                        "name the file (`{}`), or list the entries in {}: `entries = [\"{}\"]` under `[project]`",
+                        names[0],
+                        crate::lower::project::MANIFEST,
+                        first.display()
+                    ))
+            }
+            None => d.help(format!(
+                "name a .tsk file, or list the entries in {}: `entries = [\"app.tsk\"]` under `[project]`",
+                crate::lower::project::MANIFEST
+            )),
+        };
+        self.usage_error = true;
+        self.sink.push(d);
+    }
+
+    /// The one entry a single-target command (`build`, `get`, `explain`, the library's `Project`) means: a usage error
+    /// naming the entries when there are none or several.
+    pub fn single_entry(&mut self) -> Option<std::path::PathBuf> {
+        match self.project.entries.as_slice() {
+            [one] => Some(one.clone()),
+            [] => {
+                self.no_entry();
+                None
+            }
+            many => {
+                self.usage_error = true;
+                let names: Vec<String> = many.iter().map(|p| p.display().to_string()).collect();
+                self.sink.push(
+                    Diagnostic::error(
+                        Code::Manifest,
+                        format!(
+                            "`{}` has {} entry files; name one",
+                            self.project.display_root.display(),
+                            many.len()
+                        ),
+                    )
+                    .note(format!("entries: {}", names.join(", ")))
+                    .help("pass the file, or use --all --out-dir DIR to build them all"),
+                );
+                None
+            }
+        }
+    }
+
     /// Declared environments and providers: the manifest's first, then those named in source, each once. A list
     /// the manifest gives is closed ([`Self::check_closed_lists`]): a block outside it declares nothing.
     pub fn declared(&self, program: &Program) -> (Vec<String>, Vec<String>) {
