@@ -65,6 +65,47 @@ impl Session {
         })
     }
 
+    /// A session over a project given as texts (`(path, text)`, paths relative to the project directory), read from
+    /// nothing on disk: `use` and `@file` between the given files work. The first file is the entry; the project has
+    /// no manifest (environments and providers are the blocks the files declare).
+    pub fn in_memory(files: Vec<(String, String)>) -> Session {
+        let root = std::path::PathBuf::from("/<memory>");
+        let entries: Vec<std::path::PathBuf> = files
+            .first()
+            .map(|(name, _)| crate::user_file::normalize(Path::new(name)))
+            .into_iter()
+            .collect();
+        let loader = DiskLoader::in_memory(
+            root.clone(),
+            files.into_iter().map(|(name, text)| (name.into(), text)),
+        );
+        let project = Project {
+            root,
+            display_root: std::path::PathBuf::from("."),
+            manifest: Default::default(),
+            has_manifest: false,
+            entries,
+            named_file: None,
+            manifest_text: None,
+            entry_spans: Vec::new(),
+        };
+        let secrets = SecretResolver::new(
+            SecretMode::Reference,
+            project.store_dir(),
+            IdentitySource::None,
+        );
+        Session {
+            sources: SourceMap::new(),
+            sink: Sink::new(),
+            project,
+            loader,
+            usage_error: false,
+            built: Vec::new(),
+            secrets,
+            keep_syntax: true,
+        }
+    }
+
     /// Choose how `@secret` is answered for the rest of the session.
     pub fn set_secrets(&mut self, mode: SecretMode, identity: IdentitySource) {
         self.secrets = SecretResolver::new(mode, self.project.store_dir(), identity);
