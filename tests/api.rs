@@ -196,7 +196,8 @@ fn sets_and_vars_as_the_command_line_gives_them() {
         .unwrap();
     assert_eq!(built.get("port"), Some(serde_json::json!(8080)));
     assert_eq!(built.get("user"), Some(serde_json::json!("ada")));
-    // The inputs belong to that build only.
+    // The inputs belong to that build only, and so do its errors.
+    assert!(p.build().var("=", "").compile().is_err());
     assert_eq!(
         p.target(None, None).unwrap().get("port"),
         Some(serde_json::json!(80))
