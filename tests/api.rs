@@ -213,3 +213,57 @@ fn targets_lists_declared_environments() {
     assert_eq!(err.list()[0].code, "TSK0220");
     assert_eq!(err.list()[0].help.as_deref(), Some("did you mean `prod`?"));
 }
+
+#[test]
+fn secrets_resolve_only_when_asked_with_an_identity() {
+    const PLAIN: &str = "hunter2-api-plaintext";
+    let dir = on_disk(
+        "resolve",
+        &[
+            (
+                "tuskc.toml",
+                "[project]\nentries = [\"app.tsk\"]\nenvironments = [\"dev\"]\n",
+            ),
+            ("app.tsk", "password: @secret(\"db_password\")\n"),
+        ],
+    );
+    let init = common::tuskc_in(
+        &dir,
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "dev",
+            "--generate-identity",
+            "dev.key",
+        ],
+    );
+    assert!(init.status.success(), "{}", common::stderr(&init));
+    let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"));
+    set.args([
+        "secrets",
+        "set",
+        "db_password",
+        "--env",
+        "dev",
+        "--identity",
+        "dev.key",
+    ])
+    .current_dir(&dir);
+    let set = common::run_with_stdin(&mut set, format!("{PLAIN}\n").as_bytes());
+    assert!(set.status.success(), "{}", common::stderr(&set));
+
+    let mut project = Project::open(&dir).unwrap();
+    let reference = project.target(Some("dev"), None).unwrap();
+    assert_eq!(
+        reference.get("password"),
+        Some(serde_json::json!("secret://db_password"))
+    );
+    project.resolve_secrets(dir.join("dev.key"));
+    let resolved = project.target(Some("dev"), None).unwrap();
+    assert_eq!(resolved.get("password"), Some(serde_json::json!(PLAIN)));
+    let debug = format!("{resolved:?} {project:?} {:?}", resolved.warnings());
+    assert!(!debug.contains(PLAIN), "{debug}");
+    let explained = resolved.explain("password").unwrap();
+    assert!(!explained.contains(PLAIN), "{explained}");
+}
