@@ -2,6 +2,9 @@
 //!
 //! The pipeline (see ARCHITECTURE.md): source text → tokens → syntax tree → layers → merged tree for one target →
 //! evaluated value tree → emitted text. Diagnostics travel beside it in a [`diagnostic::Sink`].
+//!
+//! Programs that load configuration use the facade at the crate root ([`Project`], [`Compiled`], [`Diagnostics`];
+//! docs/api.md): the other modules are the compiler's own.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 /// `eprint!`/`eprintln!`/`print!`/`println!` that never panic: a closed pipe (`tuskc check 2>&1 | head -1`) ends
@@ -32,6 +35,7 @@ macro_rules! println {
     }};
 }
 
+pub mod api;
 pub mod cli;
 pub mod diagnostic;
 pub mod driver;
@@ -49,3 +53,5 @@ pub mod stdlib;
 pub mod syntax;
 pub mod user_file;
 pub mod value;
+
+pub use api::{Build, Compiled, Diagnostic, Diagnostics, Label, Project, Severity, Target};

@@ -21,6 +21,8 @@ const LAYERS: &[&[&str]] = &[
     &["schema"],
     &["driver"],
     &["query"],
+    // The library's facade: used by programs, never by the compiler's own modules.
+    &["api"],
     // The edges: only these talk to people and editors.
     &["lsp"],
     &["cli"],

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::args::{Cli, ColorChoice, MessageFormat};
 use crate::diagnostic::render;
+use crate::diagnostic::render::summary;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::driver::Session;
 
@@ -108,21 +109,6 @@ pub fn panic_report(location: Option<&std::panic::Location<'_>>) -> String {
         |l| format!("{}:{}", l.file(), l.line()),
     );
     format!("error: tuskc failed unexpectedly (internal error at {at}); please report this with the input that caused it. The panic message is not shown: it could quote configuration values.")
-}
-
-pub(crate) fn summary(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("{n} {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
-    match (errors, warnings) {
-        (0, w) => plural(w, "warning"),
-        (e, 0) => plural(e, "error"),
-        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
-    }
 }
 
 pub(crate) fn exit_code(diags: &[Diagnostic], usage: bool) -> u8 {

@@ -11,6 +11,22 @@ use std::collections::HashMap;
 
 use crate::source::{SourceMap, Span};
 
+/// The count line printed after the diagnostics: "2 errors, 1 warning".
+pub fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
 /// Render for a terminal or a log. `color` only when writing to a terminal.
 pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = Vec::new();

@@ -65,6 +65,47 @@ impl Session {
         })
     }
 
+    /// A session over a project given as texts (`(path, text)`, paths relative to the project directory), read from
+    /// nothing on disk: `use` and `@file` between the given files work. The first file is the entry; the project has
+    /// no manifest (environments and providers are the blocks the files declare).
+    pub fn in_memory(files: Vec<(String, String)>) -> Session {
+        let root = std::path::PathBuf::from("/<memory>");
+        let entries: Vec<std::path::PathBuf> = files
+            .first()
+            .map(|(name, _)| crate::user_file::normalize(Path::new(name)))
+            .into_iter()
+            .collect();
+        let loader = DiskLoader::in_memory(
+            root.clone(),
+            files.into_iter().map(|(name, text)| (name.into(), text)),
+        );
+        let project = Project {
+            root,
+            display_root: std::path::PathBuf::from("."),
+            manifest: Default::default(),
+            has_manifest: false,
+            entries,
+            named_file: None,
+            manifest_text: None,
+            entry_spans: Vec::new(),
+        };
+        let secrets = SecretResolver::new(
+            SecretMode::Reference,
+            project.store_dir(),
+            IdentitySource::None,
+        );
+        Session {
+            sources: SourceMap::new(),
+            sink: Sink::new(),
+            project,
+            loader,
+            usage_error: false,
+            built: Vec::new(),
+            secrets,
+            keep_syntax: true,
+        }
+    }
+
     /// Choose how `@secret` is answered for the rest of the session.
     pub fn set_secrets(&mut self, mode: SecretMode, identity: IdentitySource) {
         self.secrets = SecretResolver::new(mode, self.project.store_dir(), identity);
@@ -204,6 +245,77 @@ impl Session {
         match primary {
             true => d.primary(file, span, message),
             false => d.secondary(file, span, message),
+        }
+    }
+
+    /// A project with no entry is a usage error (exit 2) for every command that compiles entries, never "checked 0
+    /// targets": the message says where tuskc looked, that subdirectories are not searched, and how to name entries,
+    /// with `.tsk` files found below as examples.
+    pub fn no_entry(&mut self) {
+        let dir = &self.project.display_root;
+        let below = crate::lower::project::tsk_files_below(dir, 3);
+        let mut d = Diagnostic::error(
+            Code::Manifest,
+            format!("no .tsk entry file in `{}`", dir.display()),
+        )
+        .note(format!(
+            "entries are the .tsk files directly in `{}` that no other file there `use`s; subdirectories are not searched",
+            dir.display()
+        ));
+        d = match below.first() {
+            Some(first) => {
+                let names: Vec<String> = below
+                    .iter()
+                    .map(|p| crate::user_file::normalize(&dir.join(p)).display().to_string())
+                    .collect();
+                d.note(format!("found below it: {}", names.join(", ")))
+                    .help(format!(
+                        "name the file (`{}`), or list the entries in {}: `entries = [\"{}\"]` under `[project]`",
+                        names[0],
+                        crate::lower::project::MANIFEST,
+                        first.display()
+                    ))
+            }
+            None => d.help(format!(
+                "name a .tsk file, or list the entries in {}: `entries = [\"app.tsk\"]` under `[project]`",
+                crate::lower::project::MANIFEST
+            )),
+        };
+        self.usage_error = true;
+        self.sink.push(d);
+    }
+
+    /// The one entry a single-target command (`build`, `get`, `explain`, the library's `Project`) means: a usage error
+    /// naming the entries when there are none or several.
+    /// `builds_all`: the command takes `--all --out-dir DIR` (`build`), so the help may offer it.
+    pub fn single_entry(&mut self, builds_all: bool) -> Option<std::path::PathBuf> {
+        match self.project.entries.as_slice() {
+            [one] => Some(one.clone()),
+            [] => {
+                self.no_entry();
+                None
+            }
+            many => {
+                self.usage_error = true;
+                let names: Vec<String> = many.iter().map(|p| p.display().to_string()).collect();
+                self.sink.push(
+                    Diagnostic::error(
+                        Code::Manifest,
+                        format!(
+                            "`{}` has {} entry files; name one",
+                            self.project.display_root.display(),
+                            many.len()
+                        ),
+                    )
+                    .note(format!("entries: {}", names.join(", ")))
+                    .help(if builds_all {
+                        "pass the file, or use --all --out-dir DIR to build them all"
+                    } else {
+                        "pass one of the entry files"
+                    }),
+                );
+                None
+            }
         }
     }
 

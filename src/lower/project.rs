@@ -340,6 +340,8 @@ pub struct DiskLoader {
     /// Texts that replace files on disk, by absolute path (the language server's open editor buffers, which may be
     /// unsaved or not on disk at all).
     pub overlay: HashMap<PathBuf, String>,
+    /// Read nothing from disk: the overlay holds every file there is (a project given as texts, [`Self::in_memory`]).
+    memory: bool,
 }
 
 impl DiskLoader {
@@ -349,7 +351,73 @@ impl DiskLoader {
             display_root,
             data: HashMap::new(),
             overlay: HashMap::new(),
+            memory: false,
         }
+    }
+
+    /// A loader over `files` (paths relative to the project root, with their texts) that never reads the disk: `use`
+    /// and `@file` between the given files work, every other path is "not found". `root` is a name for the project
+    /// directory, never looked at.
+    pub fn in_memory(root: PathBuf, files: impl IntoIterator<Item = (PathBuf, String)>) -> Self {
+        let overlay = files
+            .into_iter()
+            .map(|(path, text)| (normalize(&root.join(path)), text))
+            .collect();
+        DiskLoader {
+            display_root: PathBuf::from("."),
+            root,
+            data: HashMap::new(),
+            overlay,
+            memory: true,
+        }
+    }
+
+    /// [`place`] on disk; for an in-memory project, inside when under the root and found among the files.
+    fn place(&self, path: &Path) -> Place {
+        if !self.memory {
+            return place(&self.root, path);
+        }
+        let path = normalize(&self.root.join(path));
+        match (
+            path.starts_with(&self.root),
+            self.overlay.contains_key(&path),
+        ) {
+            (false, _) => Place::Outside,
+            (true, true) => Place::Inside(Some(path)),
+            (true, false) => Place::Inside(None),
+        }
+    }
+
+    /// A file's bytes from disk; an in-memory project has no file that is not in the overlay.
+    fn read(&self, canonical: &Path) -> std::io::Result<Vec<u8>> {
+        match self.memory {
+            true => match self.overlay.get(canonical) {
+                Some(text) => Ok(text.clone().into_bytes()),
+                None => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+            },
+            false => crate::user_file::read(canonical),
+        }
+    }
+
+    /// The names of the files in `dir` (for "did you mean").
+    fn file_names(&self, dir: &Path) -> Vec<String> {
+        if self.memory {
+            let dir = normalize(dir);
+            return self
+                .overlay
+                .keys()
+                .filter(|p| p.parent() == Some(&*dir))
+                .filter_map(|p| p.file_name())
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect();
+        }
+        std::fs::read_dir(dir)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// An open buffer's text for `path` (absolute), if the language server has one.
@@ -363,7 +431,7 @@ impl DiskLoader {
         sources: &mut SourceMap,
         display: &Path,
     ) -> Result<FileId, Diagnostic> {
-        let canonical = match place(&self.root, display) {
+        let canonical = match self.place(display) {
             Place::Outside => return Err(self.outside("entry", &display.display().to_string())),
             Place::Inside(Some(c)) => c,
             // An editor buffer not saved to disk yet.
@@ -385,7 +453,7 @@ impl DiskLoader {
                 text,
             ));
         }
-        let bytes = crate::user_file::read(&canonical).map_err(|e| io_error(display, &e))?;
+        let bytes = self.read(&canonical).map_err(|e| io_error(display, &e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             Diagnostic::error(
                 Code::InvalidUtf8,
@@ -426,7 +494,7 @@ impl DiskLoader {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let joined = dir.join(path);
-        let canonical = match place(&self.root, &joined) {
+        let canonical = match self.place(&joined) {
             // Nothing about files outside (not even whether one exists) is told.
             Place::Outside => {
                 return Err(self.outside(what, path).primary(
@@ -447,13 +515,7 @@ impl DiskLoader {
                                 normalize(&display_dir.join(path)).display()
                             ),
                         );
-                let siblings: Vec<String> = std::fs::read_dir(joined.parent().unwrap_or(dir))
-                    .map(|r| {
-                        r.filter_map(|e| e.ok())
-                            .map(|e| e.file_name().to_string_lossy().into_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let siblings = self.file_names(joined.parent().unwrap_or(dir));
                 let wanted = Path::new(path)
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
@@ -535,7 +597,8 @@ impl ModuleLoader for DiskLoader {
                 text,
             ));
         }
-        let bytes = crate::user_file::read(&canonical)
+        let bytes = self
+            .read(&canonical)
             .map_err(|e| io_error(&display, &e).primary(from, span, "cannot read"))?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Diagnostic::error(
@@ -562,7 +625,7 @@ impl ModuleLoader for DiskLoader {
         if let Some(t) = self.data.get(&canonical) {
             return Ok(t.clone());
         }
-        let bytes = crate::user_file::read(&canonical).map_err(|e| {
+        let bytes = self.read(&canonical).map_err(|e| {
             let mut d = io_error(&display, &e).primary(from, span, "cannot read");
             d.code = Code::FileDirective;
             d

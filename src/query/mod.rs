@@ -1,4 +1,5 @@
 //! Queries over a compiled project, beside the pipeline: drift between targets and against what is deployed
-//! ([`drift`]). The command line and the language server ask here; they do not compute answers themselves.
+//! ([`drift`]), where a key's value came from ([`explain`]). The command line and the language server ask here; they do not compute answers themselves.
 
 pub mod drift;
+pub mod explain;

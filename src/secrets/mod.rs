@@ -15,7 +15,7 @@ pub mod store;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use age::x25519;
 use zeroize::Zeroizing;
@@ -352,13 +352,13 @@ pub enum Lookup {
     /// Emit the reference (reference and redact modes).
     Reference(Vec<Diagnostic>),
     /// The decrypted value (wiped from memory when the last copy of the cache's handle is dropped).
-    Resolved(Rc<Zeroizing<String>>, Vec<Diagnostic>),
+    Resolved(Arc<Zeroizing<String>>, Vec<Diagnostic>),
     /// The secret cannot be had; the list is empty when this target was already told why.
     Failed(Vec<Diagnostic>),
 }
 
 /// A decrypted value (and whether it was bound), or why not; cached per (environment, name).
-type Decryption = Result<(Rc<Zeroizing<String>>, bool), Diagnostic>;
+type Decryption = Result<(Arc<Zeroizing<String>>, bool), Diagnostic>;
 
 /// Identities as loaded, with the warning about a file others can read.
 type Loaded = (Vec<x25519::Identity>, Option<Diagnostic>);
@@ -371,7 +371,7 @@ pub struct SecretResolver {
     pub require_sealed: bool,
     identity: IdentitySource,
     ids: OnceCell<Result<Loaded, Diagnostic>>,
-    cache: RefCell<HashMap<String, Rc<StoreState>>>,
+    cache: RefCell<HashMap<String, Arc<StoreState>>>,
     values: RefCell<HashMap<(String, String), Decryption>>,
     /// Each store's seal problem (`None`: sealed), found once per run.
     seals: RefCell<HashMap<String, Option<Diagnostic>>>,
@@ -501,11 +501,11 @@ impl SecretResolver {
         }
     }
 
-    fn store(&self, env: &str) -> Rc<StoreState> {
+    fn store(&self, env: &str) -> Arc<StoreState> {
         if let Some(s) = self.cache.borrow().get(env) {
             return s.clone();
         }
-        let s = Rc::new(self.stores.read(env));
+        let s = Arc::new(self.stores.read(env));
         self.cache.borrow_mut().insert(env.to_string(), s.clone());
         s
     }
@@ -659,7 +659,7 @@ impl SecretResolver {
             Diagnostic::error(Code::SecretNotText, format!("secret `{name}` in the `{env}` store is not UTF-8 text"))
                 .help(format!("store binary material base64-encoded: `base64 FILE | tuskc secrets set {name} --env {env}`"))
         })?;
-        Ok((Rc::new(Zeroizing::new(text.to_string())), d.bound))
+        Ok((Arc::new(Zeroizing::new(text.to_string())), d.bound))
     }
 }
 
