@@ -416,7 +416,7 @@ fn schema_diff_reads_the_revision_tree_not_an_archive() {
     assert_eq!(stdout(&o), "0 changes: 0 breaking, 0 compatible\n");
     #[cfg(unix)]
     assert!(
-        stderr(&o).contains("deploy/config/escape.tsk` at HEAD is a symlink leading outside"),
+        stderr(&o).contains("`HEAD:deploy/config/escape.tsk` is a symlink leading outside"),
         "{}",
         stderr(&o)
     );
@@ -540,6 +540,25 @@ fn schema_diff_of_revisions_from_a_subdirectory_and_from_outside() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), expected);
+
+    // A revision's file is named relative to the current directory, wherever it is: `HEAD:repo/sub/main.tsk` from
+    // outside the repository, `HEAD:main.tsk` from the project's directory.
+    std::fs::write(
+        d.join("sub/main.tsk"),
+        format!("{V2_COMPATIBLE}\ntwice: 1\ntwice: 2\n"),
+    )
+    .unwrap();
+    git(d, &["commit", "-q", "-am", "v3"]);
+    for (cwd, path, named) in [
+        (outside.path(), "repo/sub", "HEAD:repo/sub/main.tsk:"),
+        (&d.join("sub"), ".", "HEAD:main.tsk:"),
+        (d.as_path(), "sub", "HEAD:sub/main.tsk:"),
+    ] {
+        let o = tuskc_in(cwd, &["schema", "diff", "HEAD~1", "HEAD", "--path", path]);
+        assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stderr(&o).contains(named), "{named}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("tuskc-rev-"), "{}", stderr(&o));
+    }
 }
 
 /// The command sees bindings, not only types: a section bound to a schema is checked (and closed) from then on.

@@ -64,22 +64,29 @@ struct Checkout {
 }
 
 impl Checkout {
-    /// `dir` holds the repository's tree at `rev`; `here` is the current directory relative to the repository's top.
-    fn new(dir: &Path, rev: &str, here: &Path) -> Checkout {
-        let ups = "../".repeat(here.components().count());
+    /// `dir` holds the repository's tree at `rev`, whose top is `top`; `here` is the current directory. Paths are
+    /// named as the command line names them, relative to `here`: `../` up to the top when `here` is inside the
+    /// repository, the way down to it when the repository is below `here`, else the top's absolute path.
+    fn new(dir: &Path, rev: &str, here: &Path, top: &Path) -> Checkout {
+        let inside = here.strip_prefix(top).ok();
+        let to_top = match (inside, top.strip_prefix(here)) {
+            (Some(i), _) => "../".repeat(i.components().count()),
+            (None, Ok(down)) => format!("{}/", down.display()),
+            (None, Err(_)) => format!("{}/", top.display()),
+        };
         let mut dirs = Vec::new();
         let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         for d in [dir.to_path_buf(), canonical] {
             let d = d.display().to_string();
-            let cwd = Path::new(&d).join(here).display().to_string();
-            if !here.as_os_str().is_empty() {
+            if let Some(i) = inside.filter(|i| !i.as_os_str().is_empty()) {
+                let cwd = Path::new(&d).join(i).display().to_string();
                 dirs.push((format!("{cwd}/"), format!("{rev}:")));
                 dirs.push((cwd, format!("{rev}:.")));
             }
-            dirs.push((format!("{d}/"), format!("{rev}:{ups}")));
+            dirs.push((format!("{d}/"), format!("{rev}:{to_top}")));
             dirs.push((
                 d,
-                format!("{rev}:{}", if ups.is_empty() { "." } else { &ups }),
+                format!("{rev}:{}", if to_top.is_empty() { "." } else { &to_top }),
             ));
         }
         Checkout { dirs }
@@ -299,13 +306,18 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
         Ok(d) => d,
         Err(e) => return Err(fail(out, format!("cannot read {rev}: {e}"))),
     };
+    let named = Checkout::new(dir.path(), rev, &here, &top);
     match checkout(&commit, &project_dir, &top, dir.path()) {
         Ok(skipped) => {
             for link in skipped {
-                out.warn(Diagnostic::warning(
-                    Code::Io,
-                    format!("`{}` at {rev} is a symlink leading outside the project's directory; it is not read", link.display()),
-                ));
+                let shown = named.name(&dir.path().join(&link).display().to_string());
+                out.warn(
+                    Diagnostic::warning(
+                        Code::Io,
+                        format!("`{shown}` is a symlink leading outside the project's directory; it is not read"),
+                    )
+                    .help("a revision's project is read only from inside its directory; copy the file into it to compare it"),
+                );
             }
         }
         Err(e) => return Err(fail(out, format!("cannot read {rev}: {e}"))),
@@ -317,9 +329,7 @@ fn load_side(spec: &str, project: &Path, out: &mut Output) -> Result<Loaded, u8>
             format!("`{}` does not exist at revision {rev}", rel.display()),
         ));
     }
-    let here_in_repo = here.strip_prefix(&top).unwrap_or(Path::new(""));
-    let checkout = Checkout::new(dir.path(), rev, here_in_repo);
-    let (session, program) = open(&at, out, Some(&checkout))?;
+    let (session, program) = open(&at, out, Some(&named))?;
     Ok(Loaded {
         session,
         program,
