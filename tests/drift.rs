@@ -773,7 +773,7 @@ fn remediation_names_every_block_the_whole_path_and_near_misses() {
     // A section missing from production is added as a section.
     assert!(
         out.contains(
-            "add a `[db]` section to `env staging` (the block at envs.tsk:6) and `env production`"
+            "add a section `[db]` to `env staging` (the block at envs.tsk:6) and `env production`"
         ),
         "{out}"
     );
@@ -854,6 +854,41 @@ fn deployed_drift_names_targets_as_the_docs_do() {
     let out = stdout(&o);
     assert!(out.contains("to change only production/-, set it in `env production` (the block at main.tsk:4, above its `[api]` header)"), "{out}");
     assert!(!out.contains("provider -"), "{out}");
+}
+
+/// A deployed dotenv line without a usable name (`APP NAME=x`, `=x`, `'A B'=x`) and a YAML alias inside the node it
+/// names are unreadable files (TSK0801 at their place, exit 2, no report), not keys named so or a parser's aside.
+#[test]
+fn deployed_files_with_bad_names_or_recursive_aliases_are_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.tsk"), "a: 1\n").unwrap();
+    for (name, text, at) in [
+        ("space.env", "A=1\nAPP NAME=shop\n", "space.env:2:1"),
+        ("empty.env", "=value\n", "empty.env:1:1"),
+        ("quoted.env", "'APP X'=1\n", "quoted.env:1:1"),
+        ("rec.yaml", "a: &a [*a]\n", "rec.yaml:1:8"),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let o = tuskc(dir.path(), &["drift", ".", "--actual", name]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{name}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), "", "{name}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("[TSK0801]") && err.contains(at),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("not supported"), "{name}: {err}");
+    }
+    // The same names in an `--env-file` are refused there too (one reader).
+    let o = tuskc(dir.path(), &["build", "m.tsk", "--env-file", "space.env"]);
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no valid NAME"), "{}", stderr(&o));
 }
 
 /// The shop example's development store and key: deployed secrets are compared by value only with the identity,

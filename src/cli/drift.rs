@@ -704,7 +704,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
                     e.message
                 ),
             )
-            .help("pass --actual-format if the extension is misleading");
+            .help("fix the file at the place shown, or export it from the running system again; pass --actual-format if the extension names the wrong format");
             if let Some(at) = e.at {
                 // A deployed file's line may hold a secret: named by place, never quoted.
                 let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
@@ -759,6 +759,13 @@ fn read_yaml(text: &str, origin: &Origin) -> Result<Value, Unreadable> {
             at: Some(offset(e.marker())),
         });
     }
+    if let Some(at) = count.recursive {
+        return Err(Unreadable {
+            message: "an alias refers to the node it is inside, so the value would contain itself"
+                .to_string(),
+            at: Some(offset(&at)),
+        });
+    }
     if let Some(at) = count.over {
         return Err(Unreadable {
             message: format!(
@@ -789,6 +796,8 @@ struct YamlCount {
     /// The open sequences and mappings: their anchor id and the count when they started.
     open: Vec<(usize, usize)>,
     over: Option<yaml_rust2::scanner::Marker>,
+    /// An alias inside the node it names (`a: &a [*a]`): a value that would contain itself.
+    recursive: Option<yaml_rust2::scanner::Marker>,
 }
 
 impl yaml_rust2::parser::MarkedEventReceiver for YamlCount {
@@ -803,6 +812,9 @@ impl yaml_rust2::parser::MarkedEventReceiver for YamlCount {
                 if anchor > 0 {
                     self.sizes.insert(anchor, 1);
                 }
+            }
+            E::Alias(id) if self.open.iter().any(|&(anchor, _)| anchor == id) => {
+                self.recursive.get_or_insert(mark);
             }
             E::Alias(id) => {
                 self.total = self

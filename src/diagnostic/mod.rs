@@ -451,9 +451,13 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().filter(|c| *c != name).collect();
+    // A different case only (`AWS` for `aws`) is the nearest miss of all.
+    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+        return Some(c);
+    }
     candidates
         .into_iter()
-        .filter(|c| *c != name)
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(score, c)| {
             *score >= 0.8 || strsim::levenshtein(name, c) <= 2.min(name.len().saturating_sub(1))
@@ -505,5 +509,7 @@ mod tests {
             Some("production")
         );
         assert_eq!(did_you_mean("xyz", ["production", "staging"]), None);
+        // A different case only is the nearest miss, even where the similarity measures are low.
+        assert_eq!(did_you_mean("AWS", ["azure", "aws", "gcp"]), Some("aws"));
     }
 }

@@ -862,6 +862,19 @@ pub fn parse_env_file(
             pos = line_end;
             continue;
         };
+        // A name is what python-dotenv reads as one: non-empty, no blanks, no quotes (`APP NAME=x`, `=x` and
+        // `'A B'=x` are mistakes, not variables named so).
+        let name = k.trim();
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+            bad(
+                sink,
+                start + (trimmed.len() - body.len()) + k.len(),
+                "env file line has no valid NAME before `=`",
+                "a name has no blanks or quotes, and is not empty",
+            );
+            pos = line_end;
+            continue;
+        }
         // Where the value starts in `text`: after the `=` and any blanks.
         let eq = start + (trimmed.len() - body.len()) + k.len() + 1;
         let value_start = eq

@@ -328,7 +328,7 @@ fn push_int(i: i64, out: &mut String) {
 fn toml_text(v: &Value) -> Result<String, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut respell = false;
-    let root = match to_toml(v, &mut Vec::new(), false, &mut errors, &mut respell) {
+    let root = match to_toml(v, &mut Vec::new(), Within::Key, &mut errors, &mut respell) {
         Some(toml::Value::Table(t)) => t,
         _ => toml::Table::new(),
     };
@@ -480,18 +480,29 @@ fn toml_float(raw: &str) -> String {
     }
 }
 
-/// `in_array`: `v` is inside an array, at any depth (`@delete` cannot reach it).
+/// `within`: where `v` sits (what can remove a null there).
+/// Where a value sits, for TSK0401's help: what can remove a null depends on it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    /// A key of an object outside any array: an overlay's `@delete` removes it.
+    Key,
+    /// An element of an array.
+    Element,
+    /// A key of an object inside an array element: nothing but the array's own text reaches it.
+    InsideElement,
+}
+
 fn to_toml(
     v: &Value,
     path: &mut Vec<String>,
-    in_array: bool,
+    within: Within,
     errors: &mut Vec<Diagnostic>,
     respell: &mut bool,
 ) -> Option<toml::Value> {
     use toml::Value as T;
     Some(match &v.kind {
         ValueKind::Null => {
-            errors.push(toml_null(v, path, in_array));
+            errors.push(toml_null(v, path, within));
             return None;
         }
         // Never emitted (a target holding a failed value writes nothing); its error is already reported.
@@ -509,7 +520,7 @@ fn to_toml(
             for (i, item) in a.iter().enumerate() {
                 *respell |= matches!(item.kind, ValueKind::Array(_));
                 path.push(i.to_string());
-                if let Some(x) = to_toml(item, path, true, errors, respell) {
+                if let Some(x) = to_toml(item, path, Within::Element, errors, respell) {
                     out.push(x);
                 }
                 path.pop();
@@ -520,7 +531,11 @@ fn to_toml(
             let mut t = toml::Table::new();
             for (k, item) in m.iter() {
                 path.push(k.to_string());
-                if let Some(x) = to_toml(item, path, in_array, errors, respell) {
+                let inner = match within {
+                    Within::Key => Within::Key,
+                    Within::Element | Within::InsideElement => Within::InsideElement,
+                };
+                if let Some(x) = to_toml(item, path, inner, errors, respell) {
                     t.insert(k.to_string(), x);
                 }
                 path.pop();
@@ -532,7 +547,7 @@ fn to_toml(
 
 /// TSK0401 for the null at `path`. `@delete` removes a key, not an array element nor anything inside one: those get
 /// their own help.
-fn toml_null(v: &Value, path: &[String], in_array: bool) -> Diagnostic {
+fn toml_null(v: &Value, path: &[String], within: Within) -> Diagnostic {
     Diagnostic::error(
         Code::TomlNull,
         format!("`{}` is null, which TOML cannot represent", shown(path)),
@@ -542,10 +557,10 @@ fn toml_null(v: &Value, path: &[String], in_array: bool) -> Diagnostic {
         v.origin.span,
         format!("null, set in the {} layer", v.origin.layer),
     )
-    .help(if in_array {
-        "a TOML array cannot hold null: remove the element from the array, or put a placeholder value its reader understands (such as `\"\"` or `0`) in its place, or emit JSON or YAML"
-    } else {
-        "give it a value, remove it for this target with `@delete`, or emit JSON or YAML"
+    .help(match within {
+        Within::Element => "a TOML array cannot hold null: remove the element from the array, or put a placeholder value its reader understands (such as `\"\"` or `0`) in its place, or emit JSON or YAML",
+        Within::InsideElement => "this key is inside an array element, where `@delete` cannot reach: write that object without the key, or give it a value its reader understands (such as `\"\"` or `0`), or emit JSON or YAML",
+        Within::Key => "give it a value, remove it for this target with `@delete`, or emit JSON or YAML",
     })
 }
 

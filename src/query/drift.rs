@@ -1066,7 +1066,7 @@ fn presence(
             let lead = if near.is_some() { "or add" } else { "add" };
             let what = match v.slots[p] {
                 Slot::Val(x) if matches!(x.kind, ValueKind::Object(_)) => {
-                    format!("a `[{written}]` section")
+                    format!("a section `[{written}]`")
                 }
                 _ => format!("`{written}: ...`"),
             };
