@@ -9,25 +9,30 @@
 
 /// `eprint!`/`eprintln!`/`print!`/`println!` that never panic: a closed pipe (`tuskc check 2>&1 | head -1`) ends
 /// the reader's interest, not the compiler (the std macros panic when the write fails). Declared before the modules
-/// so every module may use them; clippy's `disallowed_macros` keeps the std ones out.
+/// so every module may use them; clippy's `disallowed_macros` keeps the std ones out. Only the tool prints, so they
+/// exist only with the `cli` feature: a library build cannot write to its host's stdout or stderr.
+#[cfg(feature = "cli")]
 macro_rules! eprint {
     ($($t:tt)*) => {{
         use std::io::Write as _;
         let _ = write!(std::io::stderr(), $($t)*);
     }};
 }
+#[cfg(feature = "cli")]
 macro_rules! eprintln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), $($t)*);
     }};
 }
+#[cfg(feature = "cli")]
 macro_rules! print {
     ($($t:tt)*) => {{
         use std::io::Write as _;
         let _ = write!(std::io::stdout(), $($t)*);
     }};
 }
+#[cfg(feature = "cli")]
 macro_rules! println {
     ($($t:tt)*) => {{
         use std::io::Write as _;
@@ -36,6 +41,7 @@ macro_rules! println {
 }
 
 pub mod api;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod diagnostic;
 pub mod driver;
@@ -43,6 +49,7 @@ pub mod emit;
 pub mod eval;
 pub mod ir;
 pub mod lower;
+#[cfg(feature = "cli")]
 pub mod lsp;
 pub mod merge;
 pub mod query;

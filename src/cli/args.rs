@@ -79,6 +79,14 @@ pub enum Command {
         /// The code (TSK0302 or 0302); omit to list every code.
         code: Option<String>,
     },
+    /// Print a shell completion script, e.g. `tuskc completions bash > ~/.local/share/bash-completion/completions/tuskc`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `tuskc man > ~/.local/share/man/man1/tuskc.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,6 +5,7 @@
 //! `--message-format json`); results go to stdout or the files asked for, written atomically.
 
 mod args;
+mod completions;
 mod drift;
 mod entries;
 mod fmt;
@@ -96,6 +97,8 @@ pub fn main() -> ExitCode {
         Command::Fmt { check, paths } => crate::cli::fmt::run(paths, *check, &mut out),
         Command::Lsp => crate::lsp::run(),
         Command::ExplainCode { code } => explain_code(code.as_deref()),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
     };
     ExitCode::from(code)
 }

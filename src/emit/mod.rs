@@ -10,7 +10,8 @@ use crate::diagnostic::{show_path, Code, Diagnostic};
 use crate::syntax::ast::{Expr, ExprKind, StrPart};
 use crate::value::{format_float, secret_reference, Value, ValueKind};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     Json,
     Toml,

@@ -29,7 +29,8 @@ pub use detect::{looks_like_key_material, shown_argument};
 pub use store::{Store, StoreError};
 
 /// What `@secret("name")` becomes in the output.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum SecretMode {
     /// A stable reference, `secret://name`, for a deploy step to resolve.
     #[default]
@@ -216,11 +217,16 @@ fn passphrase() -> Option<Zeroizing<String>> {
     if let Ok(p) = std::env::var(PASSPHRASE_VAR) {
         return Some(Zeroizing::new(p));
     }
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password("passphrase for the tuskc identity: ")
-            .ok()
-            .map(Zeroizing::new);
+    // Only the tool prompts on a terminal: a library (built without `cli`) must not block its host on a prompt, so
+    // there the passphrase comes from the environment only.
+    #[cfg(feature = "cli")]
+    {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            return rpassword::prompt_password("passphrase for the tuskc identity: ")
+                .ok()
+                .map(Zeroizing::new);
+        }
     }
     None
 }
