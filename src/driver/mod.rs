@@ -320,7 +320,7 @@ impl Session {
     }
 
     /// Declared environments and providers: the manifest's first, then those named in source, each once. A list
-    /// the manifest gives is closed ([`Self::check_closed_lists`]): a block outside it declares nothing.
+    /// the manifest gives is closed (`check_closed_lists`): a block outside it declares nothing.
     pub fn declared(&self, program: &Program) -> (Vec<String>, Vec<String>) {
         let m = &self.project.manifest.project;
         let declared = |listed: &[String], blocks: &IndexMap<String, _>| {

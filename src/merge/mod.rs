@@ -45,7 +45,7 @@ pub fn layer_order(program: &Program, target: &Target) -> Vec<LayerId> {
 
 /// What the layers of `target` below layer `by` define at `path`, as sub-key paths (dotted, `""` for a value at
 /// `path` itself) with their definitions, in merge order: the object an `@replace` (or an object over a value) in
-/// `by` replaced, for `explain`. The same rules as [`merge_object`], restricted to one path.
+/// `by` replaced, for `explain`. The same rules as `merge_object`, restricted to one path.
 pub fn defined_below(
     program: &Program,
     target: &Target,

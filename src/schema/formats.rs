@@ -121,7 +121,7 @@ static VALIDATORS: LazyLock<Vec<Option<jsonschema::Validator>>> = LazyLock::new(
         .collect()
 });
 
-/// Does `s` have format `name`? Unknown formats (reported by [`Schemas::validate`]) accept everything.
+/// Does `s` have format `name`? Unknown formats (reported by [`crate::ir::schema::Schemas::validate`]) accept everything.
 pub fn has_format(name: &str, s: &str) -> bool {
     match FORMATS.iter().position(|f| f.name == name) {
         Some(i) => VALIDATORS

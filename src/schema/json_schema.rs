@@ -385,7 +385,7 @@ impl Exporter<'_> {
 /// `regex` (Rust syntax, as `check` runs it) written in ECMA-262 syntax, the dialect JSON Schema recommends, read
 /// with code-point (`u` flag) semantics as the `jsonschema` crate and Python's `re` read it: printed from regex's own
 /// parse, so flags such as `(?i)` are already folded into classes and `\p{L}`, `\d`, `\w` and `.` (Unicode-aware in
-/// Rust, ASCII or absent in ECMA and Python) become explicit classes. The end anchor `$` becomes [`END`] (Python's
+/// Rust, ASCII or absent in ECMA and Python) become explicit classes. The end anchor `$` becomes `END` (Python's
 /// `$` also matches before a final `\n`), and `(?m)`'s `^` and `$` lookarounds. A construct with no equivalent (a
 /// Unicode word boundary, a CRLF anchor) leaves the pattern as written, and so does a pattern that already means the
 /// same in both (most do: it stays as its author wrote it, but for `$`).

@@ -1,6 +1,6 @@
 //! The static checks of schema declarations, run once per program after lowering: every name a type uses resolves
 //! (TSK0509), every pattern compiles (compiled once here into the table, never per value), every constraint fits its
-//! type, every default is a constant of its field's type (TSK0511, checked by the same [`Checker`] that checks
+//! type, every default is a constant of its field's type (TSK0511, checked by the same [`Checker`](crate::schema::check::Checker) that checks
 //! values), and no alias is defined by itself.
 //!
 //! Must not know: lowering or evaluation; it reads only the table ([`Schemas`]) and the bindings.
