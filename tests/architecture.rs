@@ -406,3 +406,39 @@ fn references_are_read_from_use_lines_paths_and_groups() {
     let shown: Vec<String> = refs.iter().map(|m| m.join("::")).collect();
     assert_eq!(shown, vec!["a::b", "c", "c::d", "e"]);
 }
+
+/// `cli/` as taplo-cli lays it out: `mod.rs` holds the module list, `main` and the dispatch; each command (or group)
+/// has its own file, which uses only the shared `args`, `output`, `entries` and `write`, never another command.
+#[test]
+fn each_cli_command_has_its_own_file_and_uses_only_the_shared_modules() {
+    const SHARED: &[&str] = &["args", "output", "entries", "write"];
+    let g = graph();
+    let mut wrong = Vec::new();
+    for (from, tos) in &g {
+        if from.len() != 2 || from[0] != "cli" {
+            continue;
+        }
+        for to in tos {
+            if to[0] == "cli" && !(to.len() >= 2 && SHARED.contains(&to[1].as_str())) {
+                wrong.push(format!("{} uses {}", show(from), show(to)));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli/mod.rs");
+    let code = code_only(&std::fs::read_to_string(src).unwrap());
+    let fns: Vec<&str> = code
+        .split("fn ")
+        .skip(1)
+        .map(|s| {
+            s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        fns,
+        ["command_line_error", "main"],
+        "cli/mod.rs holds only main and the dispatch: a command goes in its own file"
+    );
+}
