@@ -23,7 +23,11 @@ fn api(c: &mut Criterion) {
     g.bench_function("cached retrieval", |b| {
         b.iter(|| project.target(Some("production"), Some("aws")).unwrap())
     });
-    assert_eq!(project.compilations(), 1, "every retrieval came from the cache");
+    assert_eq!(
+        project.compilations(),
+        1,
+        "every retrieval came from the cache"
+    );
     g.finish();
 }
 

@@ -223,7 +223,8 @@ impl Project {
         self.lock().compilations
     }
 
-    /// Every target the project declares: its environments × providers (`None` where it declares none).
+    /// Every target the project declares: its environments × providers (`None` where it declares none), as of the
+    /// last load (a request for a target reloads an edited project).
     ///
     /// ```
     /// let project = tuskc::Project::from_sources([("app.tsk", "env dev {}\nenv prod {}\n")])?;
@@ -526,7 +527,8 @@ impl Build<'_> {
 
 /// One compiled target: its values, checked against their schemas, ready to write or read.
 ///
-/// `Debug` shows the target only, never a value (a resolved secret may be among them).
+/// `Debug` shows the target only, never a value (a resolved secret may be among them). A clone is cheap (an `Arc`):
+/// the project's cache hands out clones of one compilation.
 ///
 /// ```
 /// let project = tuskc::Project::from_sources([("app.tsk", "name: \"api\"\n")])?;
