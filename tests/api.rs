@@ -267,3 +267,154 @@ fn secrets_resolve_only_when_asked_with_an_identity() {
     let explained = resolved.explain("password").unwrap();
     assert!(!explained.contains(PLAIN), "{explained}");
 }
+
+#[test]
+fn an_unchanged_target_comes_from_the_cache() {
+    let project = project();
+    let first = project.target(Some("prod"), None).unwrap();
+    let again = project.target(Some("prod"), None).unwrap();
+    assert_eq!(project.compilations(), 1);
+    assert_eq!(first.to_json().unwrap(), again.to_json().unwrap());
+    // Another request is another compilation, kept apart.
+    let set = project
+        .build()
+        .env("prod")
+        .set("port", "8443")
+        .compile()
+        .unwrap();
+    assert_eq!(set.get("port"), Some(serde_json::json!(8443)));
+    assert_eq!(project.compilations(), 2);
+    let plain = project.target(Some("prod"), None).unwrap();
+    assert_eq!(plain.get("port"), Some(serde_json::json!(443)));
+    assert_eq!(project.compilations(), 2);
+    // Threads asking for the same target share one compilation.
+    let shared = Project::from_sources([("app.tsk", APP), ("db.tsk", DB)]).unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| shared.target(Some("prod"), None).unwrap());
+        }
+    });
+    assert_eq!(shared.compilations(), 1);
+}
+
+#[test]
+fn editing_a_file_on_disk_recompiles() {
+    let dir = on_disk(
+        "edit",
+        &[
+            ("app.tsk", "use \"db.tsk\"\nname: \"api\"\n"),
+            ("db.tsk", "db_port: 5432\n"),
+            ("ca.pem", "first\n"),
+            ("tls.tsk", "ca: @file(\"ca.pem\")\n"),
+        ],
+    );
+    // The entry named: `tls.tsk`, not `use`d yet, would be a second entry of the directory.
+    let project = Project::open(dir.join("app.tsk")).unwrap();
+    let get = |key: &str| project.target(None, None).unwrap().get(key);
+    assert_eq!(get("db_port"), Some(serde_json::json!(5432)));
+    assert_eq!(get("name"), Some(serde_json::json!("api")));
+    assert_eq!(project.compilations(), 1);
+    // A `use`d module.
+    std::fs::write(dir.join("db.tsk"), "db_port: 6543\n").unwrap();
+    assert_eq!(get("db_port"), Some(serde_json::json!(6543)));
+    assert_eq!(project.compilations(), 2);
+    // The entry.
+    std::fs::write(
+        dir.join("app.tsk"),
+        "use \"db.tsk\"\nuse \"tls.tsk\"\nname: \"web\"\n",
+    )
+    .unwrap();
+    assert_eq!(get("name"), Some(serde_json::json!("web")));
+    assert_eq!(get("ca"), Some(serde_json::json!("first\n")));
+    assert_eq!(project.compilations(), 3);
+    // A file `@file` read.
+    std::fs::write(dir.join("ca.pem"), "second, longer\n").unwrap();
+    assert_eq!(get("ca"), Some(serde_json::json!("second, longer\n")));
+    assert_eq!(project.compilations(), 4);
+    // A broken edit is reported, and its fix is seen.
+    std::fs::write(dir.join("db.tsk"), "db_port: [\n").unwrap();
+    assert!(project.target(None, None).is_err());
+    std::fs::write(dir.join("db.tsk"), "db_port: 7\n").unwrap();
+    assert_eq!(get("db_port"), Some(serde_json::json!(7)));
+}
+
+#[test]
+fn changing_an_env_variable_recompiles() {
+    // A name no other test uses: the process environment is shared by the test threads.
+    let name = format!("TUSKC_API_CACHE_{}", std::process::id());
+    let project = Project::from_sources([(
+        "app.tsk",
+        format!("host: @env(\"{name}\", \"localhost\")\n"),
+    )])
+    .unwrap();
+    let host = || project.target(None, None).unwrap().get("host");
+    assert_eq!(host(), Some(serde_json::json!("localhost")));
+    assert_eq!(host(), Some(serde_json::json!("localhost")));
+    assert_eq!(project.compilations(), 1);
+    std::env::set_var(&name, "db.internal");
+    assert_eq!(host(), Some(serde_json::json!("db.internal")));
+    assert_eq!(host(), Some(serde_json::json!("db.internal")));
+    assert_eq!(project.compilations(), 2);
+    std::env::set_var(&name, "db.other");
+    assert_eq!(host(), Some(serde_json::json!("db.other")));
+    std::env::remove_var(&name);
+    assert_eq!(host(), Some(serde_json::json!("localhost")));
+    assert_eq!(project.compilations(), 4);
+    // `--var` is part of the request.
+    let var = project.build().var(&name, "given").compile().unwrap();
+    assert_eq!(var.get("host"), Some(serde_json::json!("given")));
+}
+
+#[test]
+fn changing_the_secrets_store_recompiles() {
+    let dir = on_disk(
+        "store",
+        &[
+            (
+                "tuskc.toml",
+                "[project]\nentries = [\"app.tsk\"]\nenvironments = [\"dev\"]\n",
+            ),
+            ("app.tsk", "password: @secret(\"db_password\")\n"),
+        ],
+    );
+    let init = common::tuskc_in(
+        &dir,
+        &[
+            "secrets",
+            "init",
+            "--env",
+            "dev",
+            "--generate-identity",
+            "dev.key",
+        ],
+    );
+    assert!(init.status.success(), "{}", common::stderr(&init));
+    let set = |value: &str| {
+        let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"));
+        set.args([
+            "secrets",
+            "set",
+            "db_password",
+            "--env",
+            "dev",
+            "--identity",
+            "dev.key",
+        ])
+        .current_dir(&dir);
+        let set = common::run_with_stdin(&mut set, format!("{value}\n").as_bytes());
+        assert!(set.status.success(), "{}", common::stderr(&set));
+    };
+    set("first-api-cache-value");
+    let mut project = Project::open(&dir).unwrap();
+    project.resolve_secrets(dir.join("dev.key"));
+    let password = || project.target(Some("dev"), None).unwrap().get("password");
+    assert_eq!(password(), Some(serde_json::json!("first-api-cache-value")));
+    assert_eq!(password(), Some(serde_json::json!("first-api-cache-value")));
+    assert_eq!(project.compilations(), 1);
+    set("second-api-cache-value");
+    assert_eq!(
+        password(),
+        Some(serde_json::json!("second-api-cache-value"))
+    );
+    assert_eq!(project.compilations(), 2);
+}

@@ -6,12 +6,21 @@
 //! library and `tuskc` can never disagree. Invariants: secrets stay references unless the caller asked for resolution
 //! with an identity ([`Project::resolve_secrets`]); `Debug` prints no value; a loaded project is `Send + Sync` and
 //! builds targets from `&self` (the session, which needs `&mut`, sits behind a mutex).
+//!
+//! Compiled targets are cached (`cache.rs`): a request is answered from the cache when every input the compiler read
+//! for it is unchanged — the project's files (sources, `use`d modules, `@file` data, `tuskc.toml`), the process
+//! environment variables `@env` read, the secrets store and identity file — and the request itself (target,
+//! `--set`, `--var`, secrets mode) is the same. A changed project file reloads the project (hot reload).
 #![warn(missing_docs)]
 
+mod cache;
 mod diagnostics;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use cache::{EnvStamp, FileStamp};
 
 use serde::de::DeserializeOwned;
 
@@ -19,6 +28,7 @@ use crate::driver::Session;
 use crate::emit::Format;
 use crate::ir::{Merged, Program};
 use crate::secrets::{IdentitySource, SecretMode};
+use crate::source::FileKind;
 use crate::value::Value;
 
 pub use crate::ir::Target;
@@ -26,6 +36,13 @@ pub use diagnostics::{Diagnostic, Diagnostics, Label, Severity};
 
 /// A loaded project: its entry parsed, lowered and checked once, ready to compile any of its targets, from any
 /// number of threads.
+///
+/// Each compiled target is kept: asking again for a target none of whose inputs changed returns the same
+/// [`Compiled`] (a cheap clone) after a `stat` of each file it read. A project [`opened`](Project::open) on disk sees
+/// edits: a changed source, module, `@file` or `tuskc.toml` reloads it; a changed `@env` variable, secrets store or
+/// identity file recompiles the targets that read it. A project [`from_sources`](Project::from_sources) never
+/// changes. Requests are served one at a time (a compilation holds the project), so threads asking for the same
+/// unchanged target all get the one compilation's result.
 ///
 /// ```
 /// let project = tuskc::Project::from_sources([(
@@ -37,7 +54,38 @@ pub use diagnostics::{Diagnostic, Diagnostics, Label, Severity};
 /// # Ok::<(), tuskc::Diagnostics>(())
 /// ```
 pub struct Project {
+    inner: Mutex<Inner>,
+}
+
+/// The loaded project with what is needed to keep it current.
+struct Inner {
+    /// The loaded project; replaced whole on a reload (a [`Compiled`] keeps the one it was compiled from).
     state: Arc<Mutex<State>>,
+    /// Where the project was opened (`None`: given as texts, which never change).
+    path: Option<PathBuf>,
+    /// The identity file of [`Project::resolve_secrets`].
+    identity: Option<PathBuf>,
+    /// Every project file the loaded state was made from: sources, modules, `@file` data, the manifest.
+    files: Vec<FileStamp>,
+    cache: HashMap<Request, Entry>,
+    compilations: u64,
+}
+
+/// What a request asks for, besides what the compiler reads.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Request {
+    env: Option<String>,
+    provider: Option<String>,
+    sets: Vec<String>,
+    vars: Vec<String>,
+}
+
+/// A compiled target and what its compilation read beyond the project's files.
+struct Entry {
+    compiled: Compiled,
+    env: EnvStamp,
+    /// The secrets store of the target's environment and the identity file.
+    files: Vec<FileStamp>,
 }
 
 /// What every compilation of a project shares: the session (sources, loader, secrets) and the lowered program.
@@ -58,7 +106,8 @@ const _: fn() = || {
 
 impl std::fmt::Debug for Project {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.lock();
+        let state = self.state();
+        let state = state.lock().unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("Project")
             .field("entries", &state.session.project.entries)
             .finish_non_exhaustive()
@@ -75,9 +124,32 @@ impl Project {
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Project, Diagnostics> {
-        match Session::open(path.as_ref()) {
-            Ok(session) => Self::load(session),
+        let path = path.as_ref();
+        let (state, files) = Self::open_state(path)?;
+        Ok(Self::new(state, files, Some(path.to_path_buf())))
+    }
+
+    fn open_state(path: &Path) -> Result<(State, Vec<FileStamp>), Diagnostics> {
+        match Session::open(path) {
+            Ok(session) => {
+                let state = Self::load(session)?;
+                let files = state.files_read();
+                Ok((state, files))
+            }
             Err(d) => Err(Diagnostics::new(&[d], &crate::source::SourceMap::new())),
+        }
+    }
+
+    fn new(state: State, files: Vec<FileStamp>, path: Option<PathBuf>) -> Project {
+        Project {
+            inner: Mutex::new(Inner {
+                state: Arc::new(Mutex::new(state)),
+                path,
+                identity: None,
+                files,
+                cache: HashMap::new(),
+                compilations: 0,
+            }),
         }
     }
 
@@ -103,10 +175,11 @@ impl Project {
             .into_iter()
             .map(|(n, t)| (n.into(), t.into()))
             .collect();
-        Self::load(Session::in_memory(files))
+        let state = Self::load(Session::in_memory(files))?;
+        Ok(Self::new(state, Vec::new(), None))
     }
 
-    fn load(mut session: Session) -> Result<Project, Diagnostics> {
+    fn load(mut session: Session) -> Result<State, Diagnostics> {
         let program = session.single_entry(false).and_then(|e| session.load(&e));
         let program = match program {
             Some(p) if !p.has_errors && !session.sink.has_errors() => p,
@@ -118,21 +191,40 @@ impl Project {
             }
         };
         let loaded = session.sink.iter().cloned().collect();
-        Ok(Project {
-            state: Arc::new(Mutex::new(State {
-                session,
-                program,
-                loaded,
-            })),
+        Ok(State {
+            session,
+            program,
+            loaded,
         })
     }
 
-    /// The session, whatever a panicking thread left behind (every build starts from the loaded program afresh).
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The project's cache and state, whatever a panicking thread left behind (every build starts from the loaded
+    /// program afresh, and an entry enters the cache only whole).
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Every target the project declares: its environments × providers (`None` where it declares none).
+    /// The loaded project as it is now.
+    fn state(&self) -> Arc<Mutex<State>> {
+        self.lock().state.clone()
+    }
+
+    /// How many times this project compiled a target: requests the cache could not answer.
+    ///
+    /// ```
+    /// let project = tuskc::Project::from_sources([("app.tsk", "port: 80\n")])?;
+    /// let first = project.target(None, None)?;
+    /// let again = project.target(None, None)?;
+    /// assert_eq!(project.compilations(), 1);
+    /// assert_eq!(first.to_json()?, again.to_json()?);
+    /// # Ok::<(), tuskc::Diagnostics>(())
+    /// ```
+    pub fn compilations(&self) -> u64 {
+        self.lock().compilations
+    }
+
+    /// Every target the project declares: its environments × providers (`None` where it declares none), as of the
+    /// last load (a request for a target reloads an edited project).
     ///
     /// ```
     /// let project = tuskc::Project::from_sources([("app.tsk", "env dev {}\nenv prod {}\n")])?;
@@ -141,7 +233,8 @@ impl Project {
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
     pub fn targets(&self) -> Vec<Target> {
-        let state = self.lock();
+        let state = self.state();
+        let state = state.lock().unwrap_or_else(PoisonError::into_inner);
         state.session.all_targets(&state.program)
     }
 
@@ -193,13 +286,84 @@ impl Project {
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
     pub fn resolve_secrets(&mut self, identity: impl Into<PathBuf>) {
-        let identity = IdentitySource::File {
-            path: identity.into(),
-            from_env: false,
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        inner.identity = Some(identity.into());
+        inner.cache.clear();
+    }
+}
+
+impl Inner {
+    /// How `@secret` is answered: references, or decrypted with the identity file given.
+    fn secrets(&self) -> (SecretMode, IdentitySource) {
+        match &self.identity {
+            Some(path) => (
+                SecretMode::Resolve,
+                IdentitySource::File {
+                    path: path.clone(),
+                    from_env: false,
+                },
+            ),
+            None => (SecretMode::Reference, IdentitySource::None),
+        }
+    }
+
+    /// Reload the project if one of its files changed since it was loaded (nothing for a project given as texts).
+    fn refresh(&mut self) -> Result<(), Diagnostics> {
+        let Some(path) = &self.path else {
+            return Ok(());
         };
-        self.lock()
-            .session
-            .set_secrets(SecretMode::Resolve, identity);
+        if self.files.iter_mut().all(FileStamp::unchanged) {
+            return Ok(());
+        }
+        let (state, files) = Project::open_state(path)?;
+        self.state = Arc::new(Mutex::new(state));
+        self.files = files;
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// The cached compilation of `request`, if none of its inputs changed.
+    fn cached(&mut self, request: &Request) -> Option<Compiled> {
+        let entry = self.cache.get_mut(request)?;
+        if entry.env.unchanged() && entry.files.iter_mut().all(FileStamp::unchanged) {
+            return Some(entry.compiled.clone());
+        }
+        self.cache.remove(request);
+        None
+    }
+}
+
+impl State {
+    /// Every project file the session has read (sources and modules, `@file` data, the manifest), as it used them.
+    fn files_read(&self) -> Vec<FileStamp> {
+        let mut files = Vec::new();
+        self.add_files_read(&mut files);
+        files
+    }
+
+    /// [`Self::files_read`] that `files` does not hold yet.
+    fn add_files_read(&self, files: &mut Vec<FileStamp>) {
+        let session = &self.session;
+        if !session.loader.on_disk() {
+            return;
+        }
+        let manifest = session.project.root.join(crate::lower::project::MANIFEST);
+        let manifest_text = session.project.manifest_text.as_ref();
+        let sources = session.sources.files().filter_map(|(_, f)| match &f.kind {
+            FileKind::Disk(path) => Some((path.as_path(), Some(f.text.as_bytes()))),
+            _ => None,
+        });
+        let data = session
+            .loader
+            .data_files()
+            .map(|(path, text)| (path, Some(text.as_bytes())));
+        let manifest =
+            std::iter::once((manifest.as_path(), manifest_text.map(|(_, t)| t.as_bytes())));
+        for (path, used) in sources.chain(data).chain(manifest) {
+            if !files.iter().any(|f| f.path() == path) {
+                files.push(FileStamp::new(path, used));
+            }
+        }
     }
 }
 
@@ -272,28 +436,57 @@ impl Build<'_> {
     /// assert_eq!(err.list()[0].code, "TSK0220");
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
+    ///
+    /// The result is cached ([`Project`]): asking again with the same inputs, none of whose files or variables
+    /// changed, returns the same compilation.
     pub fn compile(self) -> Result<Compiled, Diagnostics> {
-        let mut guard = self.project.lock();
+        let request = Request {
+            env: self.env,
+            provider: self.provider,
+            sets: self.sets,
+            vars: self.vars,
+        };
+        let mut inner = self.project.lock();
+        inner.refresh()?;
+        if let Some(compiled) = inner.cached(&request) {
+            return Ok(compiled);
+        }
+        inner.compilations += 1;
+        let state = inner.state.clone();
+        let (secret_mode, identity) = inner.secrets();
+        let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
+        // The store and identity as they are before the compiler reads them: an edit after this is seen next time.
+        let mut files = Vec::new();
+        if let IdentitySource::File { path, .. } = &identity {
+            files.push(FileStamp::now(path));
+        }
         let State {
             session,
             program,
             loaded,
         } = &mut *guard;
+        // A fresh resolver: it keeps each store it read for its whole life.
+        session.set_secrets(secret_mode, identity);
         // Each compilation reports what `tuskc build` would for this one target: the load's warnings and its own.
         session.sink = crate::diagnostic::Sink::new();
         session.sink.extend(loaded.iter().cloned());
         session.built.clear();
         session.usage_error = false;
-        let overrides = session.overrides(&self.sets);
-        let inputs = session.env_inputs(&self.vars, &[], true);
+        let overrides = session.overrides(&request.sets);
+        let inputs = session.env_inputs(&request.vars, &[], true);
         let mut built = None;
         if !session.usage_error {
             if let Some(target) = session.select_target(
                 program,
-                self.env.as_deref(),
-                self.provider.as_deref(),
+                request.env.as_deref(),
+                request.provider.as_deref(),
                 false,
             ) {
+                let store = session
+                    .secrets
+                    .stores
+                    .file(crate::secrets::store_env(&target));
+                files.push(FileStamp::now(&store));
                 built = session
                     .build(program, &target, overrides.as_ref(), &inputs)
                     .map(|(merged, value)| (target, merged, value));
@@ -301,23 +494,41 @@ impl Build<'_> {
         }
         let diags = session.take_diagnostics();
         let diagnostics = Diagnostics::new(&diags, &session.sources);
-        match built {
-            Some((target, merged, value)) if !diagnostics.has_errors() => Ok(Compiled {
-                state: self.project.state.clone(),
-                target,
-                merged,
-                value,
-                resolved: session.secrets.mode == SecretMode::Resolve,
-                warnings: diagnostics,
-            }),
-            _ => Err(diagnostics),
-        }
+        let compiled = match built {
+            Some((target, merged, value)) if !diagnostics.has_errors() => Compiled {
+                built: Arc::new(Built {
+                    state: state.clone(),
+                    target,
+                    merged,
+                    value,
+                    resolved: session.secrets.mode == SecretMode::Resolve,
+                    warnings: diagnostics,
+                }),
+            },
+            _ => return Err(diagnostics),
+        };
+        // `@file` data this target read joins the project's files (an edit reloads the project).
+        let mut project_files = std::mem::take(&mut inner.files);
+        guard.add_files_read(&mut project_files);
+        drop(guard);
+        inner.files = project_files;
+        let env = EnvStamp::new(&inputs.read.borrow());
+        inner.cache.insert(
+            request,
+            Entry {
+                compiled: compiled.clone(),
+                env,
+                files,
+            },
+        );
+        Ok(compiled)
     }
 }
 
 /// One compiled target: its values, checked against their schemas, ready to write or read.
 ///
-/// `Debug` shows the target only, never a value (a resolved secret may be among them).
+/// `Debug` shows the target only, never a value (a resolved secret may be among them). A clone is cheap (an `Arc`):
+/// the project's cache hands out clones of one compilation.
 ///
 /// ```
 /// let project = tuskc::Project::from_sources([("app.tsk", "name: \"api\"\n")])?;
@@ -325,7 +536,13 @@ impl Build<'_> {
 /// assert_eq!(format!("{built:?}"), "Compiled { target: \"the base target\", .. }");
 /// # Ok::<(), tuskc::Diagnostics>(())
 /// ```
+#[derive(Clone)]
 pub struct Compiled {
+    built: Arc<Built>,
+}
+
+/// What a [`Compiled`] shares with its clones.
+struct Built {
     state: Arc<Mutex<State>>,
     target: Target,
     merged: Merged,
@@ -338,7 +555,7 @@ pub struct Compiled {
 impl std::fmt::Debug for Compiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Compiled")
-            .field("target", &self.target.describe())
+            .field("target", &self.built.target.describe())
             .finish_non_exhaustive()
     }
 }
@@ -352,7 +569,7 @@ impl Compiled {
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
     pub fn target(&self) -> &Target {
-        &self.target
+        &self.built.target
     }
 
     /// The warnings the compilation reported (errors make it fail).
@@ -363,12 +580,16 @@ impl Compiled {
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
     pub fn warnings(&self) -> &Diagnostics {
-        &self.warnings
+        &self.built.warnings
     }
 
     fn emit(&self, format: Format) -> Result<String, Diagnostics> {
-        crate::emit::emit(&self.value, format).map_err(|ds| {
-            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        crate::emit::emit(&self.built.value, format).map_err(|ds| {
+            let state = self
+                .built
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             Diagnostics::new(&ds, &state.session.sources)
         })
     }
@@ -429,7 +650,7 @@ impl Compiled {
     /// ```
     pub fn get(&self, key: &str) -> Option<serde_json::Value> {
         let path = crate::query::explain::key_path(key)?;
-        self.value.get_path(&path).map(crate::emit::to_json)
+        self.built.value.get_path(&path).map(crate::emit::to_json)
     }
 
     /// The whole target as your own type.
@@ -443,7 +664,7 @@ impl Compiled {
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_value(crate::emit::to_json(&self.value))
+        serde_json::from_value(crate::emit::to_json(&self.built.value))
     }
 
     /// Where a key's value came from, the text `tuskc explain KEY` prints; `None` if there is no such key.
@@ -456,21 +677,25 @@ impl Compiled {
     /// ```
     pub fn explain(&self, key: &str) -> Option<String> {
         let path = crate::query::explain::key_path(key)?;
-        let value = self.value.get_path(&path)?;
+        let value = self.built.value.get_path(&path)?;
         let masked;
-        let value = match self.resolved {
+        let value = match self.built.resolved {
             true => {
                 masked = crate::secrets::masked(value);
                 &masked
             }
             false => value,
         };
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = self
+            .built
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         Some(crate::query::explain::explain_text(
             &state.session.sources,
             &state.program,
-            &self.target,
-            &self.merged,
+            &self.built.target,
+            &self.built.merged,
             &path,
             value,
             false,

@@ -575,6 +575,7 @@ impl Session {
         EnvInputs {
             vars: map,
             process_env,
+            read: Default::default(),
         }
     }
 

@@ -40,13 +40,20 @@ pub const MAX_COPIED: usize = 500_000;
 pub struct EnvInputs {
     pub vars: IndexMap<String, String>,
     pub process_env: bool,
+    /// Every process environment variable a lookup read, with what it found, in order (a name may repeat): the
+    /// library's cache compares them on the next request (`api::cache`). One push per `@env` the process answers.
+    pub read: std::cell::RefCell<Vec<(String, Option<String>)>>,
 }
 
 impl EnvInputs {
     pub fn lookup(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned().or_else(|| {
             if self.process_env {
-                std::env::var(name).ok()
+                let found = std::env::var(name).ok();
+                self.read
+                    .borrow_mut()
+                    .push((name.to_string(), found.clone()));
+                found
             } else {
                 None
             }

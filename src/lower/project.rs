@@ -420,6 +420,17 @@ impl DiskLoader {
             .unwrap_or_default()
     }
 
+    /// Every file `@file` has read so far (canonical path, text), in no particular order: the library's cache
+    /// watches them for edits.
+    pub fn data_files(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.data.iter().map(|(p, t)| (p.as_path(), &**t))
+    }
+
+    /// Whether the loader reads the disk (not a project given as texts, [`Self::in_memory`]).
+    pub fn on_disk(&self) -> bool {
+        !self.memory
+    }
+
     /// An open buffer's text for `path` (absolute), if the language server has one.
     fn buffer(&self, path: &Path) -> Option<String> {
         self.overlay.get(path).cloned()
