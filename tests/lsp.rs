@@ -855,3 +855,105 @@ fn the_server_never_shows_a_secret_even_with_an_identity_at_hand() {
     );
     c.shutdown();
 }
+
+/// Go-to-definition of a reference or a variable answers what `build` uses: the definition evaluation's lookup
+/// reaches in each target checked (the innermost object of the target's merged tree holding the first segment),
+/// not any layer's definition of the whole path.
+#[test]
+fn definition_of_a_reference_is_what_evaluation_reaches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("scopes");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("tuskc.toml"),
+        "[project]\nname = \"scopes\"\nentries = [\"main.tsk\"]\nenvironments = [\"development\", \"production\"]\n",
+    )
+    .unwrap();
+    let text = "\
+name: \"outer\"
+port: 80
+$tier: \"base\"
+db {
+  host: \"outer-db\"
+}
+limits {
+  max: 10
+}
+server {
+  port: 8080
+  title: name
+  listen: port
+  cache {
+    size: 64
+  }
+  backend: cache.size
+  database: db.host
+  ceiling: limits.max
+  tier: $tier
+}
+env production {
+  $tier: \"prod\"
+  limits.max: 50
+  [server]
+  name: \"inner\"
+  port: 443
+  db.user: \"app\"
+}
+";
+    std::fs::write(dir.join("main.tsk"), text).unwrap();
+    // (case, the text before the cursor's token, the token)
+    let cases = [
+        (
+            "a sibling only production defines, shadowing an outer key",
+            "title: ",
+            "name",
+        ),
+        (
+            "a sibling shadowing an outer key, overridden in production",
+            "listen: ",
+            "port",
+        ),
+        (
+            "first segment in the inner scope only",
+            "backend: ",
+            "cache.size",
+        ),
+        (
+            "first segment outer, and inner in production without the rest",
+            "database: ",
+            "db.host",
+        ),
+        ("a key an env block overrides", "ceiling: ", "limits.max"),
+        ("a variable an env block overrides", "tier: ", "$tier"),
+    ];
+    let mut out = String::new();
+    for settings in [
+        json!({}),
+        json!({ "env": "development" }),
+        json!({ "env": "production" }),
+    ] {
+        let mut c = Client::start(&dir, settings.clone());
+        let u = c.open(&dir.join("main.tsk"));
+        c.diagnostics(&u, |_| true);
+        out.push_str(&format!("settings {settings}\n"));
+        for (case, before, token) in cases {
+            let (l, ch) = pos(text, &format!("{before}{token}"));
+            let ch = ch + before.len() as u32 + 1;
+            let r = c.at("textDocument/definition", &u, l, ch);
+            let mut found: Vec<String> = r["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    let line = x["range"]["start"]["line"].as_u64().unwrap() as usize;
+                    format!("{}: {}", line + 1, text.lines().nth(line).unwrap().trim())
+                })
+                .collect();
+            found.sort();
+            found.dedup();
+            out.push_str(&format!("  {case} ({token}) -> {found:?}\n"));
+        }
+        c.shutdown();
+    }
+    insta::assert_snapshot!(out);
+}

@@ -10,6 +10,8 @@
 //! is a [`ValueKind::Error`] (never inside a value a reference copies), so one mistake costs only its own
 //! definition: every other value is still evaluated, and checked.
 
+pub mod resolve;
+
 use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
@@ -22,6 +24,7 @@ use crate::syntax::ast::*;
 use crate::value::{
     format_float, map_with_capacity, parse_env_text, Map, Origin, Value, ValueKind,
 };
+use resolve::Resolution;
 use std::sync::Arc;
 
 /// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
@@ -745,68 +748,70 @@ impl<'a> Evaluator<'a> {
     fn eval_reference(&mut self, path: &KeyPath, ctx: &Ctx) -> Option<Value> {
         let first = &path.segments[0].name;
         let scope = &ctx.leaf.scope;
-        // Lexical lookup: the innermost enclosing object that has the first segment wins.
-        for k in (0..=scope.len()).rev() {
-            let base = &scope[..k];
-            let Some(obj) = self.object_at(base) else {
-                continue;
-            };
-            if !obj.fields.contains_key(first.as_str()) {
-                continue;
+        // The key path a resolution names; built only for messages.
+        let full = |base: usize, consumed: usize| -> Vec<String> {
+            scope[..base]
+                .iter()
+                .cloned()
+                .chain(path.segments[..consumed].iter().map(|s| s.name.clone()))
+                .collect()
+        };
+        match resolve::resolve(self.merged, scope, &path.segments) {
+            Resolution::Reached {
+                base,
+                consumed,
+                node,
+            } => {
+                let via = Some((ctx.file(), path.span));
+                let v = self.eval_node(node, via)?;
+                let rest = &path.segments[consumed..];
+                let v = if rest.is_empty() {
+                    v
+                } else {
+                    let shown = show_path(full(base, consumed).iter().map(String::as_str));
+                    self.descend(v, rest, &shown, ctx)?
+                };
+                return Some(Value {
+                    origin: ctx.origin(path.span),
+                    ..v
+                });
             }
-            let mut full: Vec<String> = base.to_vec();
-            let mut node = &obj.fields[first.as_str()];
-            full.push(first.clone());
-            let mut rest = &path.segments[1..];
-            while let (MNode::Object(o), Some(seg)) = (node, rest.first()) {
-                match o.fields.get(seg.name.as_str()) {
-                    Some(n) => {
-                        node = n;
-                        full.push(seg.name.clone());
-                        rest = &rest[1..];
-                    }
-                    None => {
-                        let mut gone = full.clone();
-                        gone.push(seg.name.clone());
-                        if let Some(d) = self.deleted_reference(&gone, ctx.file(), seg.span) {
-                            self.sink.push(d);
-                            return None;
-                        }
-                        let mut d = Diagnostic::error(
-                            Code::UndefinedReference,
-                            format!(
-                                "`{}` has no key `{}`",
-                                show_path(full.iter().map(String::as_str)),
-                                show_key(&seg.name)
-                            ),
-                        )
-                        .primary(
-                            ctx.file(),
-                            seg.span,
-                            "no such key in this target",
-                        );
-                        d = d.help(
-                            match did_you_mean(&seg.name, o.fields.keys().map(|k| &**k)) {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => format!(
-                                    "define `{}` in `{}` for this target, or refer to one of its keys",
-                                    show_key(&seg.name),
-                                    show_path(full.iter().map(String::as_str))
-                                ),
-                            },
-                        );
-                        self.sink.push(d);
-                        return None;
-                    }
+            Resolution::Missing {
+                base,
+                consumed,
+                object: o,
+            } => {
+                let full = full(base, consumed);
+                let seg = &path.segments[consumed];
+                let mut gone = full.clone();
+                gone.push(seg.name.clone());
+                if let Some(d) = self.deleted_reference(&gone, ctx.file(), seg.span) {
+                    self.sink.push(d);
+                    return None;
                 }
+                let mut d = Diagnostic::error(
+                    Code::UndefinedReference,
+                    format!(
+                        "`{}` has no key `{}`",
+                        show_path(full.iter().map(String::as_str)),
+                        show_key(&seg.name)
+                    ),
+                )
+                .primary(ctx.file(), seg.span, "no such key in this target");
+                d = d.help(
+                    match did_you_mean(&seg.name, o.fields.keys().map(|k| &**k)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!(
+                            "define `{}` in `{}` for this target, or refer to one of its keys",
+                            show_key(&seg.name),
+                            show_path(full.iter().map(String::as_str))
+                        ),
+                    },
+                );
+                self.sink.push(d);
+                return None;
             }
-            let via = Some((ctx.file(), path.span));
-            let v = self.eval_node(node, via)?;
-            let v = self.descend(v, rest, &show_path(full.iter().map(String::as_str)), ctx)?;
-            return Some(Value {
-                origin: ctx.origin(path.span),
-                ..v
-            });
+            Resolution::Undefined => {}
         }
         // Deleted by an overlay: say so rather than suggest quoting (innermost scope first, as the lookup goes).
         let written: Vec<String> = path.segments.iter().map(|s| s.name.clone()).collect();
@@ -827,7 +832,7 @@ impl<'a> Evaluator<'a> {
         )
         .primary(ctx.file(), path.span, "no key of this name in this target");
         let mut candidates: Vec<&str> = self.merged.root.fields.keys().map(|k| &**k).collect();
-        if let Some(o) = self.object_at(scope) {
+        if let Some(o) = resolve::object_at(self.merged, scope) {
             candidates.extend(o.fields.keys().map(|k| &**k));
         }
         // Not the key being defined: suggesting it would only lead to a cycle.
@@ -871,17 +876,6 @@ impl<'a> Evaluator<'a> {
                 "{fix}, define `{dotted}` again in a later layer, or stop referring to it"
             )),
         )
-    }
-
-    fn object_at(&self, path: &[String]) -> Option<&'a MObject> {
-        let mut cur: &'a MObject = &self.merged.root;
-        for seg in path {
-            match cur.fields.get(seg.as_str())? {
-                MNode::Object(o) => cur = o,
-                MNode::Leaf(_) => return None,
-            }
-        }
-        Some(cur)
     }
 
     fn eval_directive(

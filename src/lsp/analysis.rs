@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Diagnostic;
 use crate::driver::Session;
 use crate::ir::Target;
-use crate::ir::{Node, ObjectNode, Program};
+use crate::ir::{Merged, Node, ObjectNode, Program};
 use crate::lower::project::{discover, place, Place};
+use crate::query::resolve::{self, Reached};
 use crate::source::{FileId, FileKind, Span};
 use crate::syntax::ast::Ast;
 use crate::value::{LayerId, Value};
@@ -44,9 +45,10 @@ pub struct Analysis {
     pub root: PathBuf,
     pub session: Session,
     pub programs: Vec<Program>,
-    /// Every target built: the program it belongs to, the target, its value (secrets masked; a definition that
-    /// failed to evaluate is a `ValueKind::Error` in it, the rest evaluated as usual).
-    pub built: Vec<(usize, Target, Value)>,
+    /// Every target built: the program it belongs to, the target, its merged tree (what references resolve in) and
+    /// its value (secrets masked; a definition that failed to evaluate is a `ValueKind::Error` in it, the rest
+    /// evaluated as usual).
+    pub built: Vec<(usize, Target, Merged, Value)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -140,8 +142,8 @@ pub fn analyze(
     for (i, program) in programs.iter().enumerate() {
         for target in session.filtered_targets(program, env.as_deref(), provider.as_deref()) {
             // Reference mode: a secret is `@secret("name")`, never a value; hover shows it by `Value::describe`.
-            let (_, value, _) = session.build_around_failures(program, &target, None, &inputs);
-            built.push((i, target, value));
+            let (merged, value, _) = session.build_around_failures(program, &target, None, &inputs);
+            built.push((i, target, merged, value));
         }
     }
     let diagnostics = session.take_diagnostics();
@@ -193,22 +195,30 @@ impl Analysis {
         out
     }
 
-    /// Resolve a bare reference written in the object at `scope` the way evaluation does: from the innermost
-    /// object outwards, the first path that is defined.
+    /// What a bare reference written in the object at `scope` names in each built target of `program` (in build
+    /// order; a target where nothing holds its first segment gives nothing): evaluation's own lookup.
     pub fn resolve_reference(
         &self,
         program: usize,
         scope: &[String],
         written: &[String],
-    ) -> Option<Vec<String>> {
-        for k in (0..=scope.len()).rev() {
-            let mut cand: Vec<String> = scope[..k].to_vec();
-            cand.extend(written.iter().cloned());
-            if !self.definitions(program, &cand).is_empty() {
-                return Some(cand);
+    ) -> Vec<Reached> {
+        self.built
+            .iter()
+            .filter(|(i, ..)| *i == program)
+            .filter_map(|(_, _, merged, _)| resolve::reference(merged, scope, written))
+            .collect()
+    }
+
+    /// Where each built target of `program` defines the `$name` it uses, in build order, without repeats.
+    pub fn variable_in_targets(&self, program: usize, name: &str) -> Vec<(FileId, Span)> {
+        let mut out = Vec::new();
+        for (_, _, merged, _) in self.built.iter().filter(|(i, ..)| *i == program) {
+            if let Some(at) = resolve::variable(merged, name).filter(|at| !out.contains(at)) {
+                out.push(at);
             }
         }
-        None
+        out
     }
 
     /// Definitions of `$name`, lowest layer first.
@@ -237,7 +247,7 @@ impl Analysis {
     /// The value at `path` in each built target of `program`, grouped by how it looks: ("`6`", ["production/aws"]).
     pub fn values(&self, program: usize, path: &[String]) -> Vec<(String, Vec<String>)> {
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        for (i, target, value) in &self.built {
+        for (i, target, _, value) in &self.built {
             if *i != program {
                 continue;
             }

@@ -50,9 +50,12 @@ pub fn hover(a: &Analysis, doc: &Path, off: u32) -> Option<(String, Span)> {
             scope,
             span,
         } => {
+            // The path the first built target resolves it to (the others show their values under it).
             let path = a
                 .resolve_reference(prog, &scope, &written)
-                .unwrap_or(written);
+                .into_iter()
+                .next()
+                .map_or(written, |r| r.path);
             Some((key_hover(a, prog, &path), span))
         }
         Hit::Variable { name, span } => {
@@ -241,21 +244,21 @@ pub fn definition(a: &Analysis, doc: &Path, off: u32) -> Vec<Location> {
             .into_iter()
             .map(|(f, s, _)| (f, s))
             .collect(),
+        // What `build` uses: the definition evaluation reaches in each target checked, without repeats.
         Hit::Reference { written, scope, .. } => {
-            match a.resolve_reference(prog, &scope, &written) {
-                Some(path) => a
-                    .definitions(prog, &path)
-                    .into_iter()
-                    .map(|(f, s, _)| (f, s))
-                    .collect(),
-                None => vec![],
+            let mut spans = Vec::new();
+            for at in a
+                .resolve_reference(prog, &scope, &written)
+                .into_iter()
+                .filter_map(|r| r.at)
+            {
+                if !spans.contains(&at) {
+                    spans.push(at);
+                }
             }
+            spans
         }
-        Hit::Variable { name, .. } => a
-            .variable_definitions(prog, &name)
-            .into_iter()
-            .map(|(f, s, ..)| (f, s))
-            .collect(),
+        Hit::Variable { name, .. } => a.variable_in_targets(prog, &name),
         Hit::Type { name, .. } => a
             .programs
             .get(prog)

@@ -1,5 +1,7 @@
 //! Queries over a compiled project, beside the pipeline: drift between targets and against what is deployed
-//! ([`drift`]), where a key's value came from ([`explain`]). The command line and the language server ask here; they do not compute answers themselves.
+//! ([`drift`]), where a key's value came from ([`explain`]), what a reference names ([`resolve`], by evaluation's
+//! rule). The command line and the language server ask here; they do not compute answers themselves.
 
 pub mod drift;
 pub mod explain;
+pub mod resolve;

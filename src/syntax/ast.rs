@@ -169,6 +169,13 @@ pub struct Ident {
     pub span: Span,
 }
 
+/// A path of identifiers resolves like a path of names (`eval::resolve` takes either).
+impl AsRef<str> for Ident {
+    fn as_ref(&self) -> &str {
+        &self.name
+    }
+}
+
 /// A dotted key path, `a.b."c d".0`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyPath {
