@@ -48,12 +48,17 @@ impl Session {
     pub fn open(path: &Path) -> Result<Session, Diagnostic> {
         let project = discover(path)?;
         let loader = DiskLoader::new(project.root.clone(), project.display_root.clone());
+        Ok(Session::with(project, loader))
+    }
+
+    /// A fresh session over `project`, reading through `loader`: secrets as references, no identity.
+    fn with(project: Project, loader: DiskLoader) -> Session {
         let secrets = SecretResolver::new(
             SecretMode::Reference,
             project.store_dir(),
             IdentitySource::None,
         );
-        Ok(Session {
+        Session {
             sources: SourceMap::new(),
             sink: Sink::new(),
             project,
@@ -62,7 +67,7 @@ impl Session {
             built: Vec::new(),
             secrets,
             keep_syntax: true,
-        })
+        }
     }
 
     /// A session over a project given as texts (`(path, text)`, paths relative to the project directory), read from
@@ -89,21 +94,7 @@ impl Session {
             manifest_text: None,
             entry_spans: Vec::new(),
         };
-        let secrets = SecretResolver::new(
-            SecretMode::Reference,
-            project.store_dir(),
-            IdentitySource::None,
-        );
-        Session {
-            sources: SourceMap::new(),
-            sink: Sink::new(),
-            project,
-            loader,
-            usage_error: false,
-            built: Vec::new(),
-            secrets,
-            keep_syntax: true,
-        }
+        Session::with(project, loader)
     }
 
     /// Choose how `@secret` is answered for the rest of the session.
