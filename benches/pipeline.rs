@@ -31,10 +31,7 @@ use tuskc::source::FileId;
 const SIZES: [usize; 3] = [10, 100, 1000];
 
 fn target() -> Target {
-    Target {
-        env: Some("development".into()),
-        provider: Some("aws".into()),
-    }
+    Target::new(Some("development"), Some("aws"))
 }
 
 fn sources(dir: &Path) -> Vec<String> {
@@ -166,10 +163,7 @@ fn pipeline(c: &mut Criterion) {
                     let sides: Vec<Side> = ["development", "production"]
                         .iter()
                         .map(|env| {
-                            let target = Target {
-                                env: Some(env.to_string()),
-                                provider: Some("aws".into()),
-                            };
+                            let target = Target::new(Some(env), Some("aws"));
                             let (merged, value) =
                                 session.build(&program, &target, None, &inputs).unwrap();
                             Side {

@@ -16,12 +16,12 @@ fn main() -> ExitCode {
         let _ = writeln!(
             std::io::stderr(),
             "{}",
-            tuskc::cli::panic_report(info.location())
+            tuskc::cli_panic_report(info.location())
         );
     }));
     let worker = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
-        .spawn(tuskc::cli::main);
+        .spawn(tuskc::cli_main);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => ExitCode::from(101),

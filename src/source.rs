@@ -37,9 +37,6 @@ impl Span {
             end: self.end.max(other.end),
         }
     }
-    pub fn len(self) -> usize {
-        (self.end - self.start) as usize
-    }
     pub fn is_empty(self) -> bool {
         self.end == self.start
     }
@@ -54,12 +51,6 @@ impl Span {
         Span {
             start: self.end,
             end: self.end,
-        }
-    }
-    pub fn offset(self, by: usize) -> Span {
-        Span {
-            start: self.start + by as u32,
-            end: self.end + by as u32,
         }
     }
 }

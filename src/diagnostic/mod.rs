@@ -8,10 +8,21 @@ pub mod render;
 
 use crate::source::{FileId, Span};
 
+/// How serious a diagnostic is. Errors fail the build (no output is written); warnings do not.
+///
+/// ```
+/// let built = tuskc::Project::from_sources([("app.tsk", "port: 80\n")])?.target(None, None)?;
+/// // A clean build has no warnings; each one it has is a `Severity::Warning`.
+/// assert!(built.warnings().list().iter().all(|d| d.severity == tuskc::Severity::Warning));
+/// # Ok::<(), tuskc::Diagnostics>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
+    /// The build fails: no output is written for the target.
     Error,
+    /// Worth a look; the build goes on.
     Warning,
 }
 
@@ -138,6 +149,7 @@ impl Sink {
     pub fn len(&self) -> usize {
         self.diagnostics.len()
     }
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.diagnostics.is_empty()
     }

@@ -90,7 +90,6 @@ impl Session {
             manifest: Default::default(),
             has_manifest: false,
             entries,
-            named_file: None,
             manifest_text: None,
             entry_spans: Vec::new(),
         };

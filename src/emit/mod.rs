@@ -100,6 +100,7 @@ impl serde::Serialize for Json<'_> {
 
 /// Pretty JSON, two-space indent, the same text `serde_json::to_string_pretty` gives (a property test holds the two
 /// equal), written straight into one buffer: `build --all` spends most of its emitting time here.
+#[cfg(feature = "internals")]
 pub fn json_text(v: &Value) -> String {
     json_text_sized(v, 0)
 }

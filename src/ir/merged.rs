@@ -24,18 +24,47 @@ pub struct LeafData {
     pub id: usize,
 }
 
-/// One build target. `None` means the project declares no environments (or providers).
+/// One build target: an environment and a provider. `None` means the project declares no environments (or
+/// providers).
+///
+/// ```
+/// let project = tuskc::Project::from_sources([(
+///     "app.tsk",
+///     "port: 80\nenv production { port: 443 }\nprovider aws { region: \"eu-west-1\" }\n",
+/// )])?;
+/// let targets = project.targets();
+/// assert!(targets.iter().any(|t| t.env.as_deref() == Some("production") && t.provider.as_deref() == Some("aws")));
+/// assert_eq!(targets[0].to_string(), "production/aws");
+/// # Ok::<(), tuskc::Diagnostics>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Target {
+    /// The environment (`env production { ... }`), if the project declares any.
     pub env: Option<String>,
+    /// The provider (`provider aws { ... }`), if the project declares any.
     pub provider: Option<String>,
 }
 
 impl Target {
+    /// The target of an environment and a provider.
+    ///
+    /// ```
+    /// let t = tuskc::Target::new(Some("production"), Some("aws"));
+    /// assert_eq!(t.to_string(), "production/aws");
+    /// assert_eq!(tuskc::Target::new(None, None).to_string(), "-/-");
+    /// ```
+    pub fn new(env: Option<&str>, provider: Option<&str>) -> Self {
+        Target {
+            env: env.map(str::to_string),
+            provider: provider.map(str::to_string),
+        }
+    }
+
     /// The target as messages name it to people: `env/provider` (`-` for a dimension not chosen), or "the base
     /// target" for a file without environments or providers, where `-/-` would mean nothing to its author.
     /// (`Display` keeps the `env/provider` form for machine-readable output such as the JSON `targets`.)
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if self.env.is_none() && self.provider.is_none() {
             "the base target".to_string()
         } else {

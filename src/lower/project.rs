@@ -51,6 +51,8 @@ pub struct SecretsSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSection {
+    /// The project's name (`[project] name = "…"`): accepted, not used by the compiler.
+    #[allow(dead_code)]
     pub name: Option<String>,
     /// Entry files, relative to the manifest. Default: every `.tsk` file in the project directory that no other
     /// file there `use`s. Each keeps its place in the manifest, so a diagnostic about an entry points at its line.
@@ -87,8 +89,6 @@ pub struct Project {
     pub has_manifest: bool,
     /// Entry files, as display paths.
     pub entries: Vec<PathBuf>,
-    /// The file the user named, when they named a file rather than a directory.
-    pub named_file: Option<PathBuf>,
     /// The manifest's display path and text, when it lists entries (diagnostics about an entry quote its line).
     pub manifest_text: Option<(PathBuf, String)>,
     /// Where the manifest lists each entry of [`Project::entries`] (byte ranges in `manifest_text`).
@@ -216,7 +216,6 @@ pub fn discover(path: &Path) -> Result<Project, Diagnostic> {
         manifest,
         has_manifest,
         entries,
-        named_file,
         manifest_text,
         entry_spans,
     })

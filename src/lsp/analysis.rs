@@ -42,7 +42,6 @@ impl Settings {
 }
 
 pub struct Analysis {
-    pub root: PathBuf,
     pub session: Session,
     pub programs: Vec<Program>,
     /// Every target built: the program it belongs to, the target, its merged tree (what references resolve in) and
@@ -148,7 +147,6 @@ pub fn analyze(
     }
     let diagnostics = session.take_diagnostics();
     Ok(Analysis {
-        root: root.to_path_buf(),
         session,
         programs,
         built,

@@ -589,6 +589,7 @@ impl Server {
     }
 
     /// For tests and benchmarks: the current diagnostics of the project of `path`, re-checked now.
+    #[cfg(feature = "internals")]
     pub fn recheck(&mut self, path: &Path) -> Vec<Message> {
         let root = self
             .docs

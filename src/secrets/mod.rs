@@ -26,7 +26,7 @@ use crate::source::{FileId, Span};
 use crate::value::{Value, ValueKind};
 
 pub use detect::{looks_like_key_material, shown_argument};
-pub use store::{Store, StoreError};
+pub use store::Store;
 
 /// What `@secret("name")` becomes in the output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

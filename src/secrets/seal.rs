@@ -242,6 +242,7 @@ pub fn seal(store: &Store, ids: &[x25519::Identity]) -> Result<Seal, SealFailure
 /// Check the seal's MAC over what it covers: the covered secrets and recipients, all still in the store (something
 /// sealed that is gone is [`SealFailure::Incomplete`]). A store without a seal verifies trivially (its [`Coverage`]
 /// says it is unsealed). What the MAC proves is only as strong as the file keys it is keyed with: see `anchored_by`.
+#[cfg(test)]
 pub fn verify(store: &Store, ids: &[x25519::Identity]) -> Result<(), SealFailure> {
     verify_covered(store, ids, &coverage(store))
 }

@@ -130,13 +130,6 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    pub fn is_trivia(self) -> bool {
-        matches!(
-            self,
-            TokenKind::Whitespace | TokenKind::Newline | TokenKind::Comment
-        )
-    }
-
     /// How the token is named in "expected ..., found ..." messages.
     pub fn describe(self) -> &'static str {
         use TokenKind::*;
