@@ -134,4 +134,24 @@ fn a_crate_outside_builds_on_the_library_alone() {
         assert!(!tree.contains(tool_only), "{tool_only}in\n{tree}");
     }
     assert!(tree.contains("tuskc "), "{tree}");
+
+    // Only the facade is public: the compiler's modules are `pub(crate)` for every dependent (tuskc's own tests
+    // see them through the `internals` feature, which this crate does not turn on).
+    std::fs::create_dir_all(krate.join("src/bin")).unwrap();
+    std::fs::write(
+        krate.join("src/bin/internals.rs"),
+        "fn main() { let _ = tuskc::driver::Session::in_memory; }\n",
+    )
+    .unwrap();
+    let internals = Command::new(&cargo)
+        .args(["check", "--offline", "--quiet", "--bin", "internals"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&internals);
+    assert!(!internals.status.success(), "tuskc::driver is reachable");
+    assert!(stderr.contains("module `driver` is private"), "{stderr}");
 }
