@@ -368,6 +368,22 @@ impl State {
 }
 
 /// A target about to be compiled, with the inputs the command line's flags give ([`Project::build`]).
+///
+/// ```
+/// let project = tuskc::Project::from_sources([(
+///     "app.tsk",
+///     "host: @env(\"DB_HOST\", \"localhost\")\nport: 80\nenv prod {\n  port: 443\n}\n",
+/// )])?;
+/// let prod = project
+///     .build()
+///     .env("prod")                // --env prod
+///     .var("DB_HOST", "db.internal") // --var DB_HOST=db.internal
+///     .set("port", "8443")        // --set port=8443
+///     .compile()?;
+/// assert_eq!(prod.get("host"), Some(serde_json::json!("db.internal")));
+/// assert_eq!(prod.get("port"), Some(serde_json::json!(8443)));
+/// # Ok::<(), tuskc::Diagnostics>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "nothing is compiled until `compile` is called"]
 pub struct Build<'p> {
