@@ -1,6 +1,6 @@
 //! `tuskc diff` and `tuskc drift`: the drift report, its formats and `--fix`.
 //!
-//! Owns: choosing the targets to compare, reading the deployed file (JSON, TOML, YAML, dotenv), printing the report
+//! Owns: choosing the targets to compare, finding and opening the deployed file (`emit::read` reads it), printing the report
 //! (grouped by section, coloured on a terminal, or JSON) and applying the safe fixes. Invariants: the report goes to
 //! stdout, diagnostics to stderr; exit 0 when every difference is declared, 1 on any drift (or when the project has
 //! errors, since a broken target cannot be compared), 2 on usage errors. `--fix` writes nothing unless `--apply` is
@@ -19,16 +19,18 @@ use crate::cli::output::Output;
 use crate::cli::write::write_atomic;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Session;
+use crate::emit::read::read_deployed;
 use crate::emit::{dotenv_vars, Format};
 use crate::eval::EnvInputs;
 use crate::ir::Program;
 use crate::ir::Target;
 use crate::query::drift::{
     compare_deployed, compare_targets, counts, odd_ones_out, Class, Context, Deployed, Finding,
-    Side, VaryEdit,
+    Side,
 };
+use crate::query::drift_fix::{plan_fixes, verify_fixes, FileFix};
 use crate::secrets::{IdentitySource, SecretMode};
-use crate::source::{FileId, FileKind, Span};
+use crate::source::{FileKind, Span};
 use crate::value::{Origin, Value, ValueKind};
 
 /// The targets a `diff` compares: pairs (one report merged over them), or every target.
@@ -168,7 +170,7 @@ pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
     };
     let mut fixes = Vec::new();
     if a.fix {
-        match plan_fixes(&session, &report.findings) {
+        match plan_fixes(&session.sources, &report.findings) {
             Ok(f) => fixes = f,
             Err(d) => {
                 session.sink.push(d);
@@ -176,7 +178,10 @@ pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
             }
         }
         if !fixes.is_empty() {
-            if let Err(d) = verify_fixes(a, &entry, &fixes, &report, &inputs) {
+            let rebuild = |session: &mut Session, program: &Program| {
+                diff_report(session, program, a, &inputs).map(|r| r.findings)
+            };
+            if let Err(d) = verify_fixes(&a.path, &entry, &fixes, &report.findings, rebuild) {
                 session.sink.push(d);
                 return out.finish(session);
             }
@@ -334,157 +339,6 @@ fn by_section(findings: Vec<Finding>) -> Vec<Finding> {
     order.into_values().flatten().collect()
 }
 
-/// One file's proposed change.
-struct FileFix {
-    path: PathBuf,
-    shown: String,
-    before: String,
-    after: String,
-}
-
-/// The `@vary` edits of every fixable drift, grouped by file.
-fn plan_fixes(session: &Session, findings: &[Finding]) -> Result<Vec<FileFix>, Diagnostic> {
-    let mut per_file: IndexMap<FileId, Vec<&VaryEdit>> = IndexMap::new();
-    for f in findings.iter().filter(|f| f.class == Class::Drift) {
-        if let Some(e) = &f.edit {
-            let file = match e {
-                VaryEdit::Wrap { file, .. } | VaryEdit::Declare { file, .. } => *file,
-            };
-            let edits = per_file.entry(file).or_default();
-            if !edits.contains(&e) {
-                edits.push(e);
-            }
-        }
-    }
-    let mut fixes = Vec::new();
-    for (file, edits) in per_file {
-        let src = session.sources.get(file);
-        let FileKind::Disk(path) = &src.kind else {
-            continue;
-        };
-        // Inserts, applied from the end so earlier offsets stay valid.
-        let mut inserts: Vec<(usize, u8, String)> = Vec::new();
-        let mut declared: IndexMap<usize, Vec<String>> = IndexMap::new();
-        for e in edits {
-            match e {
-                VaryEdit::Wrap { span, .. } => {
-                    inserts.push((span.start as usize, 1, "@vary(".into()));
-                    inserts.push((span.end as usize, 0, ")".into()));
-                }
-                VaryEdit::Declare { at, path, .. } => {
-                    declared.entry(*at).or_default().push(path.clone())
-                }
-            }
-        }
-        for (at, paths) in declared {
-            let indent: String = src.text[at..]
-                .chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .collect();
-            inserts.push((at, 2, format!("{indent}vary {}\n", paths.join(", "))));
-        }
-        inserts.sort_by_key(|&(at, order, _)| std::cmp::Reverse((at, order)));
-        let mut after = src.text.clone();
-        for (at, _, text) in inserts {
-            if at > after.len() || !after.is_char_boundary(at) {
-                return Err(fix_refused(&src.name, "an edit falls outside the file"));
-            }
-            after.insert_str(at, &text);
-        }
-        fixes.push(FileFix {
-            path: path.clone(),
-            shown: src.name.clone(),
-            before: src.text.clone(),
-            after,
-        });
-    }
-    Ok(fixes)
-}
-
-fn fix_refused(file: &str, why: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::FixRefused,
-        format!("`--fix` refused to change `{file}`: {why}"),
-    )
-    .note("nothing was written; this is a bug in tuskc, please report it with the project")
-    .help("mark the keys by hand: `vary key.path` at the top level, or `key: @vary(value)`")
-}
-
-/// Compile the project again with the fixed files in place of the originals: every target must give the same
-/// value, and every fixed drift must now be declared.
-fn verify_fixes(
-    a: &DiffArgs,
-    entry: &Path,
-    fixes: &[FileFix],
-    before: &Report,
-    inputs: &EnvInputs,
-) -> Result<(), Diagnostic> {
-    let shown = fixes.first().map_or("", |f| f.shown.as_str());
-    let mut session = Session::open(&a.path)
-        .map_err(|_| fix_refused(shown, "the project cannot be opened again"))?;
-    for f in fixes {
-        session
-            .loader
-            .overlay
-            .insert(f.path.clone(), f.after.clone());
-    }
-    let program = session
-        .load(entry)
-        .ok_or_else(|| fix_refused(shown, "the entry cannot be read again"))?;
-    let after = diff_report(&mut session, &program, a, inputs);
-    let errors: Vec<String> = session
-        .take_diagnostics()
-        .into_iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .map(|d| d.message)
-        .collect();
-    let Some(after) = after.filter(|_| errors.is_empty()) else {
-        return Err(fix_refused(
-            shown,
-            &format!("the fixed project does not compile ({})", errors.join("; ")),
-        ));
-    };
-    for f in before
-        .findings
-        .iter()
-        .filter(|f| f.class == Class::Drift && f.edit.is_some())
-    {
-        if after
-            .findings
-            .iter()
-            .any(|g| g.path == f.path && g.class == Class::Drift)
-        {
-            return Err(fix_refused(
-                shown,
-                &format!("`{}` is still drift after the fix", f.path),
-            ));
-        }
-    }
-    // Same values: every difference before is still there (now declared), and no new one appeared.
-    type Shape = Vec<(String, Vec<(Vec<String>, Option<String>)>)>;
-    let shape = |r: &Report| -> Shape {
-        r.findings
-            .iter()
-            .map(|f| {
-                (
-                    f.path.clone(),
-                    f.variants
-                        .iter()
-                        .map(|v| (v.targets.clone(), v.value.clone()))
-                        .collect(),
-                )
-            })
-            .collect()
-    };
-    if shape(before) != shape(&after) {
-        return Err(fix_refused(
-            shown,
-            "the fixed project's values differ from the original's",
-        ));
-    }
-    Ok(())
-}
-
 pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     let (mut session, inputs, _, program) = match open_entry(&a.path, &a.vars, out) {
         Ok(opened) => opened,
@@ -623,53 +477,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         span: Span::default(),
         layer: crate::value::LayerRef::OVERRIDE,
     };
-    let parsed: Result<Value, Unreadable> = match format {
-        Format::Json => serde_json::from_str::<serde_json::Value>(&text)
-            .map(|j| from_json(&j, &origin))
-            .map_err(|e| {
-                // serde_json's message ends with " at line L column C": the span says that.
-                let message = e.to_string();
-                let message = message
-                    .rfind(" at line ")
-                    .map_or(message.as_str(), |i| &message[..i])
-                    .to_string();
-                Unreadable {
-                    at: line_col_offset(&text, e.line(), e.column().saturating_sub(1)),
-                    message,
-                }
-            }),
-        // toml's own message quotes the line, which may hold a secret: the message and the place only.
-        Format::Toml => text
-            .parse::<toml::Table>()
-            .map(|t| from_toml(&toml::Value::Table(t), &origin))
-            .map_err(|e| Unreadable {
-                message: e.message().trim_end().to_string(),
-                at: e.span().map(|s| s.start.min(text.len())),
-            }),
-        Format::Yaml => read_yaml(&text, &origin),
-        Format::Dotenv => {
-            // The `--env-file` reader, its complaints re-coded: a deployed file that does not parse is not compared.
-            let mut complaints = crate::diagnostic::Sink::new();
-            let vars = crate::driver::parse_env_file(&text, file, &mut complaints);
-            match complaints
-                .into_sorted()
-                .into_iter()
-                .find(|d| d.severity == crate::diagnostic::Severity::Error)
-            {
-                Some(d) => Err(Unreadable {
-                    at: d.primary_label().map(|l| l.span.start as usize),
-                    message: d.message,
-                }),
-                None => {
-                    let map = vars
-                        .into_iter()
-                        .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin)))
-                        .collect::<crate::value::Map<_>>();
-                    Ok(Value::new(ValueKind::Object(Box::new(map)), origin))
-                }
-            }
-        }
-    };
+    let parsed = read_deployed(&text, format, file, &origin);
     match parsed {
         Ok(value) if matches!(value.kind, ValueKind::Object(_)) => Some(Actual {
             name,
@@ -713,215 +521,6 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             session.sink.push(d);
             None
         }
-    }
-}
-
-/// Why a deployed file could not be read: the parser's message and, where it names one, the byte offset.
-struct Unreadable {
-    message: String,
-    at: Option<usize>,
-}
-
-/// The byte offset of 1-based `line` and 0-based character `col` in `text`; `None` for line 0 (no place).
-fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
-    let start = match line {
-        0 => return None,
-        1 => 0,
-        _ => text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?,
-    };
-    Some(
-        text[start..]
-            .char_indices()
-            .take_while(|&(_, c)| c != '\n')
-            .nth(col)
-            .map_or_else(
-                || text[start..].find('\n').map_or(text.len(), |i| start + i),
-                |(i, _)| start + i,
-            ),
-    )
-}
-
-/// The most values a deployed YAML file may hold once its aliases are expanded: as many as the largest array a
-/// target may build (TSK0316). Each alias copies its anchor's values, so a few lines can stand for billions.
-pub const MAX_YAML_VALUES: usize = 1_000_000;
-
-fn read_yaml(text: &str, origin: &Origin) -> Result<Value, Unreadable> {
-    let offset = |m: &yaml_rust2::scanner::Marker| {
-        text.char_indices()
-            .nth(m.index())
-            .map_or(text.len(), |(i, _)| i)
-    };
-    // Counted first, from the parser's events: the loader copies every alias, so it must not see a bomb.
-    let mut count = YamlCount::default();
-    if let Err(e) = yaml_rust2::parser::Parser::new_from_str(text).load(&mut count, false) {
-        return Err(Unreadable {
-            message: e.info().to_string(),
-            at: Some(offset(e.marker())),
-        });
-    }
-    if let Some(at) = count.recursive {
-        return Err(Unreadable {
-            message: "an alias refers to the node it is inside, so the value would contain itself"
-                .to_string(),
-            at: Some(offset(&at)),
-        });
-    }
-    if let Some(at) = count.over {
-        return Err(Unreadable {
-            message: format!(
-                "too large after expanding aliases (more than {MAX_YAML_VALUES} values)"
-            ),
-            at: Some(offset(&at)),
-        });
-    }
-    match yaml_rust2::YamlLoader::load_from_str(text) {
-        Ok(docs) => match docs.first() {
-            Some(doc) => from_yaml(doc, origin).map_err(|message| Unreadable { message, at: None }),
-            None => Ok(Value::new(ValueKind::Object(Box::default()), *origin)),
-        },
-        Err(e) => Err(Unreadable {
-            message: e.info().to_string(),
-            at: Some(offset(e.marker())),
-        }),
-    }
-}
-
-/// Counts the values of the first YAML document as the loader would build them, each alias as a copy of its
-/// anchor's values, and stops counting at the first one past [`MAX_YAML_VALUES`].
-#[derive(Default)]
-struct YamlCount {
-    total: usize,
-    /// Per anchor id, how many values the anchored node holds.
-    sizes: HashMap<usize, usize>,
-    /// The open sequences and mappings: their anchor id and the count when they started.
-    open: Vec<(usize, usize)>,
-    over: Option<yaml_rust2::scanner::Marker>,
-    /// An alias inside the node it names (`a: &a [*a]`): a value that would contain itself.
-    recursive: Option<yaml_rust2::scanner::Marker>,
-}
-
-impl yaml_rust2::parser::MarkedEventReceiver for YamlCount {
-    fn on_event(&mut self, ev: yaml_rust2::Event, mark: yaml_rust2::scanner::Marker) {
-        use yaml_rust2::Event as E;
-        if self.over.is_some() {
-            return;
-        }
-        match ev {
-            E::Scalar(_, _, anchor, _) => {
-                self.total += 1;
-                if anchor > 0 {
-                    self.sizes.insert(anchor, 1);
-                }
-            }
-            E::Alias(id) if self.open.iter().any(|&(anchor, _)| anchor == id) => {
-                self.recursive.get_or_insert(mark);
-            }
-            E::Alias(id) => {
-                self.total = self
-                    .total
-                    .saturating_add(self.sizes.get(&id).copied().unwrap_or(1));
-            }
-            E::SequenceStart(anchor, _) | E::MappingStart(anchor, _) => {
-                self.total += 1;
-                self.open.push((anchor, self.total - 1));
-            }
-            E::SequenceEnd | E::MappingEnd => {
-                if let Some((anchor, start)) = self.open.pop() {
-                    if anchor > 0 {
-                        self.sizes.insert(anchor, self.total - start);
-                    }
-                }
-            }
-            _ => {}
-        }
-        if self.total > MAX_YAML_VALUES {
-            self.over = Some(mark);
-        }
-    }
-}
-
-fn from_json(j: &serde_json::Value, origin: &Origin) -> Value {
-    use serde_json::Value as J;
-    let kind = match j {
-        J::Null => ValueKind::Null,
-        J::Bool(b) => ValueKind::Bool(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => ValueKind::Int(i),
-            None => ValueKind::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => ValueKind::String(s.clone()),
-        J::Array(a) => ValueKind::Array(a.iter().map(|x| from_json(x, origin)).collect()),
-        J::Object(m) => ValueKind::Object(
-            m.iter()
-                .map(|(k, x)| (k.as_str().into(), from_json(x, origin)))
-                .collect::<crate::value::Map<_>>()
-                .into(),
-        ),
-    };
-    Value::new(kind, *origin)
-}
-
-fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
-    use toml::Value as T;
-    let kind = match t {
-        T::String(s) => ValueKind::String(s.clone()),
-        T::Integer(i) => ValueKind::Int(*i),
-        T::Float(f) => ValueKind::Float(*f),
-        T::Boolean(b) => ValueKind::Bool(*b),
-        T::Datetime(d) => ValueKind::String(d.to_string()),
-        T::Array(a) => ValueKind::Array(a.iter().map(|x| from_toml(x, origin)).collect()),
-        T::Table(m) => ValueKind::Object(
-            m.iter()
-                .map(|(k, x)| (k.as_str().into(), from_toml(x, origin)))
-                .collect::<crate::value::Map<_>>()
-                .into(),
-        ),
-    };
-    Value::new(kind, *origin)
-}
-
-fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
-    use yaml_rust2::Yaml as Y;
-    let kind = match y {
-        Y::Null => ValueKind::Null,
-        Y::Boolean(b) => ValueKind::Bool(*b),
-        Y::Integer(i) => ValueKind::Int(*i),
-        Y::Real(r) => ValueKind::Float(yaml_float(r)),
-        Y::String(s) => ValueKind::String(s.clone()),
-        Y::Array(a) => ValueKind::Array(
-            a.iter()
-                .map(|x| from_yaml(x, origin))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Hash(h) => {
-            let mut m = crate::value::Map::default();
-            for (k, v) in h {
-                let key = match k {
-                    Y::String(s) => s.clone(),
-                    Y::Integer(i) => i.to_string(),
-                    Y::Boolean(b) => b.to_string(),
-                    Y::Real(r) => r.clone(),
-                    Y::Null => "null".to_string(),
-                    _ => return Err("a mapping key is not a scalar".into()),
-                };
-                m.insert(key.into(), from_yaml(v, origin)?);
-            }
-            ValueKind::Object(Box::new(m))
-        }
-        Y::Alias(_) | Y::BadValue => return Err("aliases are not supported".into()),
-    };
-    Ok(Value::new(kind, *origin))
-}
-
-/// YAML floats, including `.inf`, `-.inf` and `.nan`.
-fn yaml_float(r: &str) -> f64 {
-    if let Ok(x) = r.parse::<f64>() {
-        return x;
-    }
-    match r.to_ascii_lowercase().as_str() {
-        ".inf" | "+.inf" => f64::INFINITY,
-        "-.inf" => f64::NEG_INFINITY,
-        _ => f64::NAN,
     }
 }
 
