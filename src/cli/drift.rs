@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
+use serde::Serialize;
 
 use crate::cli::args::{ColorChoice, EnvVarArgs};
 use crate::cli::args::{DiffArgs, DriftArgs, ReportFormat};
@@ -25,12 +26,12 @@ use crate::eval::EnvInputs;
 use crate::ir::Program;
 use crate::ir::Target;
 use crate::query::drift::{
-    compare_deployed, compare_targets, counts, odd_ones_out, Class, Context, Deployed, Finding,
-    Side,
+    compare_deployed, compare_targets, counts, odd_ones_out, place, BlockPlace, Class, Context,
+    Deployed, DeployedShown, Finding, Fix, Kind, LayerNote, Place, Reason, Redeploy, Side, Variant,
 };
 use crate::query::drift_fix::{plan_fixes, verify_fixes, FileFix};
 use crate::secrets::{IdentitySource, SecretMode};
-use crate::source::{FileKind, Span};
+use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::value::{Origin, Value, ValueKind};
 
 /// The targets a `diff` compares: pairs (one report merged over them), or every target.
@@ -492,7 +493,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
                     // Its type only: the text may be a secret.
                     format!(
                         "`{name}` holds {} {}, not an object of keys",
-                        crate::query::drift::article(value.type_name()),
+                        article(value.type_name()),
                         value.type_name()
                     ),
                 )
@@ -567,12 +568,15 @@ fn print_report(
     session: &Session,
 ) {
     let c = counts(&report.findings);
+    let words = Words {
+        sources: &session.sources,
+    };
     let text = match format {
         ReportFormat::Json => {
             let mut doc = serde_json::json!({
                 "compared": report.title,
                 "summary": c,
-                "findings": report.findings,
+                "findings": report.findings.iter().map(|f| words.finding_json(f)).collect::<Vec<_>>(),
             });
             if let Some((envs, providers, per_target)) = &report.matrix {
                 doc["matrix"] = serde_json::json!({
@@ -678,14 +682,12 @@ fn human(
             ));
         }
         let kind = match f.kind {
-            crate::query::drift::Kind::Missing => "missing",
-            crate::query::drift::Kind::Undeclared => "undeclared",
-            crate::query::drift::Kind::Type => "type differs",
+            Kind::Missing => "missing",
+            Kind::Undeclared => "undeclared",
+            Kind::Type => "type differs",
             // An unverified value was not compared: nothing says it differs.
-            crate::query::drift::Kind::Value if f.class == Class::Unverified => {
-                "value not compared"
-            }
-            crate::query::drift::Kind::Value => "value differs",
+            Kind::Value if f.class == Class::Unverified => "value not compared",
+            Kind::Value => "value differs",
         };
         s.push_str(&format!(
             "  {} {}  {}\n",
@@ -708,10 +710,11 @@ fn human(
                 .unwrap_or_default();
             s.push_str(&format!("               {name:w$}  {value}{at}\n"));
         }
+        let words = Words {
+            sources: &session.sources,
+        };
         for r in &f.reasons {
-            if !r.is_empty() {
-                s.push_str(&format!("               {r}\n"));
-            }
+            s.push_str(&format!("               {}\n", words.reason(r)));
         }
         for (i, x) in f.fix.iter().enumerate() {
             let lead = if i == 0 {
@@ -719,7 +722,7 @@ fn human(
             } else {
                 "    ".into()
             };
-            s.push_str(&format!("               {lead} {x}\n"));
+            s.push_str(&format!("               {lead} {}\n", words.fix(x)));
         }
     }
     let c = counts(&report.findings);
@@ -782,4 +785,381 @@ fn patch(f: &FileFix) -> String {
         .context_radius(2)
         .header(&format!("a/{}", f.shown), &format!("b/{}", f.shown))
         .to_string()
+}
+
+// ----- the findings' English -----
+
+/// A finding's reasons and fixes as sentences: the one place they are written, for the human report and the JSON
+/// one alike (the query hands out data: kinds, origins, key paths, values as shown).
+struct Words<'a> {
+    sources: &'a SourceMap,
+}
+
+impl Words<'_> {
+    /// `file:line (layer)`.
+    fn place(&self, o: &Origin) -> Place {
+        place(self.sources, o)
+    }
+
+    /// `file:line`.
+    fn at(&self, file: FileId, span: Span) -> String {
+        let f = self.sources.get(file);
+        format!("{}:{}", f.name, f.line_col(span.start).line)
+    }
+
+    fn origin_at(&self, o: &Origin) -> String {
+        self.at(o.file, o.span)
+    }
+
+    fn reason(&self, r: &Reason) -> String {
+        match r {
+            Reason::VaryMark {
+                path,
+                declared,
+                file,
+                span,
+            } => {
+                let how = if *declared {
+                    format!("`vary {path}`")
+                } else {
+                    format!("`@vary` on `{path}`")
+                };
+                format!("marked to vary by {how} at {}", self.at(*file, *span))
+            }
+            Reason::SchemaVary { path, file, span } => format!(
+                "the schema field for `{path}` is marked `@vary` at {}",
+                self.at(*file, *span)
+            ),
+            Reason::SameDefinition { at, uses_target } => {
+                let why = if *uses_target {
+                    "which uses the target's name (`@environment`/`@provider`)"
+                } else {
+                    "from values that differ between the targets"
+                };
+                format!("computed by the same definition at {}, {why}", self.place(at))
+            }
+            Reason::SchemaDefault { at } => {
+                format!("the schema default at {} applies", self.origin_at(at))
+            }
+            Reason::LayerSets { at } => format!("`{}` sets it at {}", at.layer, self.origin_at(at)),
+            Reason::Deleted { at } => format!(
+                "`{}` removes it with `@delete` at {}",
+                at.layer,
+                self.origin_at(at)
+            ),
+            Reason::TypesDiffer {
+                path,
+                sides: [(a, ti), (b, tj)],
+            } => format!(
+                "`{path}` is {} {a} in {ti} but {} {b} in {tj}",
+                article(a),
+                article(b)
+            ),
+            Reason::NumberKinds {
+                path,
+                targets: [ti, tj],
+                inside,
+                numbers: [x, y],
+            } => {
+                let number = |(shown, t): &(String, &str)| format!("{shown} ({} {t})", article(t));
+                let place = if inside.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{path}{inside}`")
+                };
+                format!(
+                    "`{path}` is a different kind of number in {ti} and {tj}, which the output spells differently{place}: {} vs {}",
+                    number(x),
+                    number(y)
+                )
+            }
+            Reason::SharedLayersDiffer {
+                path,
+                sides: [(a, ti), (b, tj)],
+            } => format!(
+                "`{path}` differs ({a} in {ti}, {b} in {tj}) though both take it from layers they share"
+            ),
+            Reason::AbsentIn {
+                path,
+                absent,
+                present,
+                set_at,
+            } => format!(
+                "{absent} has no `{path}`; {present} sets it{}",
+                self.at_place(set_at.as_ref(), " at ")
+            ),
+            Reason::AbsentInMany { path, absent, of } => format!(
+                "`{path}` is absent in {absent} of the {of} targets, and no layer of theirs removes it"
+            ),
+            Reason::TypesDifferInMany { path, types } => format!(
+                "`{path}` is not the same type in every target ({})",
+                types.join(", ")
+            ),
+            Reason::NumberKindsInMany { path } => format!(
+                "`{path}` holds a float in some targets where others hold an int, which the output spells differently"
+            ),
+            Reason::DeployedMissing { path, set_at } => format!(
+                "the deployed configuration has no `{path}`; tuskc sets it{}",
+                self.at_place(set_at.as_ref(), " at ")
+            ),
+            Reason::DeployedUndeclared { path, target } => {
+                format!("deployed `{path}` is not declared by any layer of {target}")
+            }
+            Reason::SecretNotCompared { path, secret } => {
+                let what = match secret {
+                    Some(name) => format!("a value for secret `{name}`"),
+                    None => "a value derived from a secret".to_string(),
+                };
+                format!("deployed `{path}` holds {what}, which cannot be compared without the store's identity")
+            }
+            Reason::SecretDiffers {
+                path,
+                secret,
+                store,
+            } => format!(
+                "deployed `{path}` is not the value of secret `{secret}` in the {} store (values not shown)",
+                store.as_deref().unwrap_or("project's")
+            ),
+            Reason::DerivedDiffers { path, store } => format!(
+                "deployed `{path}` is not the value tuskc derives from the {} store's secrets (values not shown)",
+                store.as_deref().unwrap_or("project's")
+            ),
+            Reason::EnvUnset { path, vars, direct } => {
+                let names = vars
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let (from, which) = if vars.len() == 1 {
+                    ("the environment variable", "which is")
+                } else {
+                    ("the environment variables", "which are")
+                };
+                let how = if *direct { "comes from" } else { "is computed from" };
+                format!("`{path}` {how} {from} {names}, {which} not set here (the deployed system's value cannot be checked)")
+            }
+            Reason::DeployedDiffers {
+                path,
+                deployed,
+                builds,
+                set_at,
+            } => {
+                let what = match deployed {
+                    DeployedShown::Type(t) => format!("{} {t}", article(t)),
+                    DeployedShown::Value(v) => v.clone(),
+                };
+                format!(
+                    "deployed `{path}` is {what}; tuskc builds {builds}{}",
+                    self.at_place(set_at.as_ref(), ", set at ")
+                )
+            }
+        }
+    }
+
+    /// `lead` and the place of `o`, or nothing.
+    fn at_place(&self, o: Option<&Origin>, lead: &str) -> String {
+        o.map(|o| format!("{lead}{}", self.place(o)))
+            .unwrap_or_default()
+    }
+
+    fn block(&self, b: &BlockPlace) -> String {
+        let id = &b.layer;
+        match (&b.at, &b.section) {
+            (Some((file, span)), Some(h)) => format!(
+                "`{id}` (the block at {}, above its `[{h}]` header)",
+                self.at(*file, *span)
+            ),
+            (Some((file, span)), None) => {
+                format!("`{id}` (the block at {})", self.at(*file, *span))
+            }
+            (None, _) => format!("a new `{id} {{ ... }}` block"),
+        }
+    }
+
+    /// The warning that the line at `o` is shared with other targets, and how to change only this one (`only`).
+    fn note(&self, o: &Origin, note: Option<&LayerNote>, only: &str) -> String {
+        match note {
+            Some(n) => format!(
+                "; that line (`{}`) applies to other targets too — to change only {}, {only} in {}",
+                o.layer,
+                n.target,
+                self.block(&n.block)
+            ),
+            None => String::new(),
+        }
+    }
+
+    fn fix(&self, f: &Fix) -> String {
+        match f {
+            Fix::Redeploy { target, then } => match then {
+                Redeploy::AddsIt => format!("redeploy the build of {target} to add it"),
+                Redeploy::RemovesIt => {
+                    format!("remove it from the running system (redeploy the build of {target})")
+                }
+                Redeploy::Restores(v) => format!("redeploy the build of {target} to restore {v}"),
+                Redeploy::Resolved => {
+                    format!("redeploy the build of {target} (built with --secrets resolve)")
+                }
+            },
+            Fix::Remove {
+                at: Some(o),
+                path,
+                note,
+            } => format!(
+                "or, if the running system is right, remove it at {}{}",
+                self.origin_at(o),
+                self.note(o, note.as_ref(), &format!("write `{path}: @delete`"))
+            ),
+            Fix::Remove { at: None, .. } => {
+                "or, if the running system is right, remove it from the source".into()
+            }
+            Fix::Declare { under } => format!(
+                "or declare it in the source{}",
+                under
+                    .as_ref()
+                    .map(|(p, o)| format!(" under `[{p}]`, at {}", self.place(o)))
+                    .unwrap_or_default()
+            ),
+            Fix::PassIdentity => {
+                "pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed"
+                    .into()
+            }
+            Fix::StoreSecret { secret, env } => format!(
+                "or, if the deployed value is right, store it: `tuskc secrets set {secret} --env {}`",
+                env.as_deref().unwrap_or("ENV")
+            ),
+            Fix::Change {
+                at: Some(o),
+                secrets,
+                note,
+            } => format!(
+                "or, if the deployed value is right, change it at {}{}{}",
+                self.origin_at(o),
+                if *secrets { " (or the secrets it uses)" } else { "" },
+                self.note(o, note.as_ref(), "set it")
+            ),
+            Fix::Change {
+                at: None, secrets, ..
+            } => format!(
+                "or, if the deployed value is right, change it{} in the source",
+                if *secrets { " (or the secrets it uses)" } else { "" }
+            ),
+            Fix::PassVars { vars } => format!(
+                "pass {} or --env-file to compare it",
+                vars.iter()
+                    .map(|v| format!("--var {v}=VALUE"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Fix::SameType { path } => format!(
+                "make both definitions the same type (a schema field for `{path}` would reject the wrong one when building), or mark it `@vary` if the type really differs"
+            ),
+            Fix::SameNumberKind { path } => format!(
+                "write both as the same kind of number (`1.0` or `1`), or declare `{path}` as `float` in a schema (an int then builds as a float), or mark it `@vary` if the kind really differs"
+            ),
+            Fix::CheckDefinitions { at: [a, b] } => {
+                let at = |o: &Option<Origin>| {
+                    o.as_ref()
+                        .map(|o| self.place(o).to_string())
+                        .unwrap_or_else(|| "an unknown place".into())
+                };
+                format!("check the definitions at {} and {}", at(a), at(b))
+            }
+            Fix::Rename {
+                other,
+                other_at,
+                key,
+                at,
+            } => format!(
+                "did you mean `{other}`{}? If `{key}` is a typo, rename it{}",
+                self.at_place(other_at.as_ref(), ", set at "),
+                at.as_ref()
+                    .map(|o| format!(" at {}", self.origin_at(o)))
+                    .unwrap_or_default()
+            ),
+            Fix::AddWhereReplaced { at, parent, key } => format!(
+                "`{}` replaces `{parent}` with `@replace` at {} without it: add `{key}` there",
+                at.layer,
+                self.origin_at(at)
+            ),
+            Fix::AddTo {
+                or,
+                section,
+                path,
+                blocks,
+            } => {
+                let lead = if *or { "or add" } else { "add" };
+                let what = if *section {
+                    format!("a section `[{path}]`")
+                } else {
+                    format!("`{path}: ...`")
+                };
+                let places: Vec<String> = blocks.iter().map(|b| self.block(b)).collect();
+                format!("{lead} {what} to {}", and_list(&places))
+            }
+            Fix::SetInBase => "or set it once in the base, for every target".into(),
+            Fix::MarkVary {
+                key,
+                path,
+                wrap,
+                typo,
+            } => {
+                let mark = if *typo {
+                    format!("or, if `{key}` is a key of its own that only some targets should have, mark it by hand")
+                } else {
+                    "or, if only some targets should have it, mark it".to_string()
+                };
+                if *wrap {
+                    format!("{mark}: `{key}: @vary(...)`")
+                } else {
+                    format!("{mark}: `vary {path}`")
+                }
+            }
+        }
+    }
+}
+
+/// A finding as the JSON report writes it: its reasons and fixes in words.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    path: &'a str,
+    section: &'a str,
+    kind: Kind,
+    class: Class,
+    variants: &'a [Variant],
+    reasons: Vec<String>,
+    fix: Vec<String>,
+    fixable: bool,
+}
+
+impl Words<'_> {
+    fn finding_json<'f>(&self, f: &'f Finding) -> FindingJson<'f> {
+        FindingJson {
+            path: &f.path,
+            section: &f.section,
+            kind: f.kind,
+            class: f.class,
+            variants: &f.variants,
+            reasons: f.reasons.iter().map(|r| self.reason(r)).collect(),
+            fix: f.fix.iter().map(|x| self.fix(x)).collect(),
+            fixable: f.fixable,
+        }
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
