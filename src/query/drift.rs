@@ -10,7 +10,9 @@
 //!
 //! Invariants: a pure function of the value trees, the program and its merge records (no I/O, deterministic order:
 //! the trees' key order); every value shown goes through [`Value::describe`] (secrets by reference, never a value)
-//! or is hidden; every drift names the file and line to change, taken from the origins the pipeline keeps.
+//! or is hidden; every drift names the file and line to change, taken from the origins the pipeline keeps. Findings
+//! are data: a [`Kind`], a [`Class`], [`Reason`]s and [`Fix`]es holding origins, key paths and targets; the command
+//! line writes them as sentences, in one place.
 
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
