@@ -15,7 +15,7 @@ use std::process::Command;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tuskc::diagnostic::Sink;
-use tuskc::driver::parse_env_file;
+use tuskc::emit::read::parse_env_file;
 use tuskc::emit::{emit, json_text, Format};
 use tuskc::value::{Origin, Value, ValueKind};
 

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut sink = Sink::new();
-    let vars = tuskc::driver::parse_env_file(text, FileId(0), &mut sink);
+    let vars = tuskc::emit::read::parse_env_file(text, FileId(0), &mut sink);
     std::hint::black_box(vars);
     for d in sink.into_sorted() {
         for l in &d.labels {

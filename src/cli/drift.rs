@@ -1,6 +1,6 @@
 //! `tuskc diff` and `tuskc drift`: the drift report, its formats and `--fix`.
 //!
-//! Owns: choosing the targets to compare, reading the deployed file (JSON, TOML, YAML, dotenv), printing the report
+//! Owns: choosing the targets to compare, finding and opening the deployed file (`emit::read` reads it), printing the report
 //! (grouped by section, coloured on a terminal, or JSON) and applying the safe fixes. Invariants: the report goes to
 //! stdout, diagnostics to stderr; exit 0 when every difference is declared, 1 on any drift (or when the project has
 //! errors, since a broken target cannot be compared), 2 on usage errors. `--fix` writes nothing unless `--apply` is
@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
+use serde::Serialize;
 
 use crate::cli::args::{ColorChoice, EnvVarArgs};
 use crate::cli::args::{DiffArgs, DriftArgs, ReportFormat};
@@ -19,16 +20,18 @@ use crate::cli::output::Output;
 use crate::cli::write::write_atomic;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Session;
+use crate::emit::read::read_deployed;
 use crate::emit::{dotenv_vars, Format};
 use crate::eval::EnvInputs;
 use crate::ir::Program;
 use crate::ir::Target;
 use crate::query::drift::{
-    compare_deployed, compare_targets, counts, odd_ones_out, Class, Context, Deployed, Finding,
-    Side, VaryEdit,
+    compare_deployed, compare_targets, counts, odd_ones_out, place, BlockPlace, Class, Context,
+    Deployed, DeployedShown, Finding, Fix, Kind, LayerNote, Place, Reason, Redeploy, Side, Variant,
 };
+use crate::query::drift_fix::{plan_fixes, verify_fixes, FileFix};
 use crate::secrets::{IdentitySource, SecretMode};
-use crate::source::{FileId, FileKind, Span};
+use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::value::{Origin, Value, ValueKind};
 
 /// The targets a `diff` compares: pairs (one report merged over them), or every target.
@@ -168,7 +171,7 @@ pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
     };
     let mut fixes = Vec::new();
     if a.fix {
-        match plan_fixes(&session, &report.findings) {
+        match plan_fixes(&session.sources, &report.findings) {
             Ok(f) => fixes = f,
             Err(d) => {
                 session.sink.push(d);
@@ -176,7 +179,10 @@ pub fn diff(a: &DiffArgs, out: &mut Output) -> u8 {
             }
         }
         if !fixes.is_empty() {
-            if let Err(d) = verify_fixes(a, &entry, &fixes, &report, &inputs) {
+            let rebuild = |session: &mut Session, program: &Program| {
+                diff_report(session, program, a, &inputs).map(|r| r.findings)
+            };
+            if let Err(d) = verify_fixes(&a.path, &entry, &fixes, &report.findings, rebuild) {
                 session.sink.push(d);
                 return out.finish(session);
             }
@@ -334,157 +340,6 @@ fn by_section(findings: Vec<Finding>) -> Vec<Finding> {
     order.into_values().flatten().collect()
 }
 
-/// One file's proposed change.
-struct FileFix {
-    path: PathBuf,
-    shown: String,
-    before: String,
-    after: String,
-}
-
-/// The `@vary` edits of every fixable drift, grouped by file.
-fn plan_fixes(session: &Session, findings: &[Finding]) -> Result<Vec<FileFix>, Diagnostic> {
-    let mut per_file: IndexMap<FileId, Vec<&VaryEdit>> = IndexMap::new();
-    for f in findings.iter().filter(|f| f.class == Class::Drift) {
-        if let Some(e) = &f.edit {
-            let file = match e {
-                VaryEdit::Wrap { file, .. } | VaryEdit::Declare { file, .. } => *file,
-            };
-            let edits = per_file.entry(file).or_default();
-            if !edits.contains(&e) {
-                edits.push(e);
-            }
-        }
-    }
-    let mut fixes = Vec::new();
-    for (file, edits) in per_file {
-        let src = session.sources.get(file);
-        let FileKind::Disk(path) = &src.kind else {
-            continue;
-        };
-        // Inserts, applied from the end so earlier offsets stay valid.
-        let mut inserts: Vec<(usize, u8, String)> = Vec::new();
-        let mut declared: IndexMap<usize, Vec<String>> = IndexMap::new();
-        for e in edits {
-            match e {
-                VaryEdit::Wrap { span, .. } => {
-                    inserts.push((span.start as usize, 1, "@vary(".into()));
-                    inserts.push((span.end as usize, 0, ")".into()));
-                }
-                VaryEdit::Declare { at, path, .. } => {
-                    declared.entry(*at).or_default().push(path.clone())
-                }
-            }
-        }
-        for (at, paths) in declared {
-            let indent: String = src.text[at..]
-                .chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .collect();
-            inserts.push((at, 2, format!("{indent}vary {}\n", paths.join(", "))));
-        }
-        inserts.sort_by_key(|&(at, order, _)| std::cmp::Reverse((at, order)));
-        let mut after = src.text.clone();
-        for (at, _, text) in inserts {
-            if at > after.len() || !after.is_char_boundary(at) {
-                return Err(fix_refused(&src.name, "an edit falls outside the file"));
-            }
-            after.insert_str(at, &text);
-        }
-        fixes.push(FileFix {
-            path: path.clone(),
-            shown: src.name.clone(),
-            before: src.text.clone(),
-            after,
-        });
-    }
-    Ok(fixes)
-}
-
-fn fix_refused(file: &str, why: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::FixRefused,
-        format!("`--fix` refused to change `{file}`: {why}"),
-    )
-    .note("nothing was written; this is a bug in tuskc, please report it with the project")
-    .help("mark the keys by hand: `vary key.path` at the top level, or `key: @vary(value)`")
-}
-
-/// Compile the project again with the fixed files in place of the originals: every target must give the same
-/// value, and every fixed drift must now be declared.
-fn verify_fixes(
-    a: &DiffArgs,
-    entry: &Path,
-    fixes: &[FileFix],
-    before: &Report,
-    inputs: &EnvInputs,
-) -> Result<(), Diagnostic> {
-    let shown = fixes.first().map_or("", |f| f.shown.as_str());
-    let mut session = Session::open(&a.path)
-        .map_err(|_| fix_refused(shown, "the project cannot be opened again"))?;
-    for f in fixes {
-        session
-            .loader
-            .overlay
-            .insert(f.path.clone(), f.after.clone());
-    }
-    let program = session
-        .load(entry)
-        .ok_or_else(|| fix_refused(shown, "the entry cannot be read again"))?;
-    let after = diff_report(&mut session, &program, a, inputs);
-    let errors: Vec<String> = session
-        .take_diagnostics()
-        .into_iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .map(|d| d.message)
-        .collect();
-    let Some(after) = after.filter(|_| errors.is_empty()) else {
-        return Err(fix_refused(
-            shown,
-            &format!("the fixed project does not compile ({})", errors.join("; ")),
-        ));
-    };
-    for f in before
-        .findings
-        .iter()
-        .filter(|f| f.class == Class::Drift && f.edit.is_some())
-    {
-        if after
-            .findings
-            .iter()
-            .any(|g| g.path == f.path && g.class == Class::Drift)
-        {
-            return Err(fix_refused(
-                shown,
-                &format!("`{}` is still drift after the fix", f.path),
-            ));
-        }
-    }
-    // Same values: every difference before is still there (now declared), and no new one appeared.
-    type Shape = Vec<(String, Vec<(Vec<String>, Option<String>)>)>;
-    let shape = |r: &Report| -> Shape {
-        r.findings
-            .iter()
-            .map(|f| {
-                (
-                    f.path.clone(),
-                    f.variants
-                        .iter()
-                        .map(|v| (v.targets.clone(), v.value.clone()))
-                        .collect(),
-                )
-            })
-            .collect()
-    };
-    if shape(before) != shape(&after) {
-        return Err(fix_refused(
-            shown,
-            "the fixed project's values differ from the original's",
-        ));
-    }
-    Ok(())
-}
-
 pub fn drift(a: &DriftArgs, out: &mut Output) -> u8 {
     let (mut session, inputs, _, program) = match open_entry(&a.path, &a.vars, out) {
         Ok(opened) => opened,
@@ -623,53 +478,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
         span: Span::default(),
         layer: crate::value::LayerRef::OVERRIDE,
     };
-    let parsed: Result<Value, Unreadable> = match format {
-        Format::Json => serde_json::from_str::<serde_json::Value>(&text)
-            .map(|j| from_json(&j, &origin))
-            .map_err(|e| {
-                // serde_json's message ends with " at line L column C": the span says that.
-                let message = e.to_string();
-                let message = message
-                    .rfind(" at line ")
-                    .map_or(message.as_str(), |i| &message[..i])
-                    .to_string();
-                Unreadable {
-                    at: line_col_offset(&text, e.line(), e.column().saturating_sub(1)),
-                    message,
-                }
-            }),
-        // toml's own message quotes the line, which may hold a secret: the message and the place only.
-        Format::Toml => text
-            .parse::<toml::Table>()
-            .map(|t| from_toml(&toml::Value::Table(t), &origin))
-            .map_err(|e| Unreadable {
-                message: e.message().trim_end().to_string(),
-                at: e.span().map(|s| s.start.min(text.len())),
-            }),
-        Format::Yaml => read_yaml(&text, &origin),
-        Format::Dotenv => {
-            // The `--env-file` reader, its complaints re-coded: a deployed file that does not parse is not compared.
-            let mut complaints = crate::diagnostic::Sink::new();
-            let vars = crate::driver::parse_env_file(&text, file, &mut complaints);
-            match complaints
-                .into_sorted()
-                .into_iter()
-                .find(|d| d.severity == crate::diagnostic::Severity::Error)
-            {
-                Some(d) => Err(Unreadable {
-                    at: d.primary_label().map(|l| l.span.start as usize),
-                    message: d.message,
-                }),
-                None => {
-                    let map = vars
-                        .into_iter()
-                        .map(|(k, v)| (k.into(), Value::new(ValueKind::String(v), origin)))
-                        .collect::<crate::value::Map<_>>();
-                    Ok(Value::new(ValueKind::Object(Box::new(map)), origin))
-                }
-            }
-        }
-    };
+    let parsed = read_deployed(&text, format, file, &origin);
     match parsed {
         Ok(value) if matches!(value.kind, ValueKind::Object(_)) => Some(Actual {
             name,
@@ -684,7 +493,7 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
                     // Its type only: the text may be a secret.
                     format!(
                         "`{name}` holds {} {}, not an object of keys",
-                        crate::query::drift::article(value.type_name()),
+                        article(value.type_name()),
                         value.type_name()
                     ),
                 )
@@ -713,215 +522,6 @@ fn read_actual(session: &mut Session, path: &Path, format: Option<Format>) -> Op
             session.sink.push(d);
             None
         }
-    }
-}
-
-/// Why a deployed file could not be read: the parser's message and, where it names one, the byte offset.
-struct Unreadable {
-    message: String,
-    at: Option<usize>,
-}
-
-/// The byte offset of 1-based `line` and 0-based character `col` in `text`; `None` for line 0 (no place).
-fn line_col_offset(text: &str, line: usize, col: usize) -> Option<usize> {
-    let start = match line {
-        0 => return None,
-        1 => 0,
-        _ => text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?,
-    };
-    Some(
-        text[start..]
-            .char_indices()
-            .take_while(|&(_, c)| c != '\n')
-            .nth(col)
-            .map_or_else(
-                || text[start..].find('\n').map_or(text.len(), |i| start + i),
-                |(i, _)| start + i,
-            ),
-    )
-}
-
-/// The most values a deployed YAML file may hold once its aliases are expanded: as many as the largest array a
-/// target may build (TSK0316). Each alias copies its anchor's values, so a few lines can stand for billions.
-pub const MAX_YAML_VALUES: usize = 1_000_000;
-
-fn read_yaml(text: &str, origin: &Origin) -> Result<Value, Unreadable> {
-    let offset = |m: &yaml_rust2::scanner::Marker| {
-        text.char_indices()
-            .nth(m.index())
-            .map_or(text.len(), |(i, _)| i)
-    };
-    // Counted first, from the parser's events: the loader copies every alias, so it must not see a bomb.
-    let mut count = YamlCount::default();
-    if let Err(e) = yaml_rust2::parser::Parser::new_from_str(text).load(&mut count, false) {
-        return Err(Unreadable {
-            message: e.info().to_string(),
-            at: Some(offset(e.marker())),
-        });
-    }
-    if let Some(at) = count.recursive {
-        return Err(Unreadable {
-            message: "an alias refers to the node it is inside, so the value would contain itself"
-                .to_string(),
-            at: Some(offset(&at)),
-        });
-    }
-    if let Some(at) = count.over {
-        return Err(Unreadable {
-            message: format!(
-                "too large after expanding aliases (more than {MAX_YAML_VALUES} values)"
-            ),
-            at: Some(offset(&at)),
-        });
-    }
-    match yaml_rust2::YamlLoader::load_from_str(text) {
-        Ok(docs) => match docs.first() {
-            Some(doc) => from_yaml(doc, origin).map_err(|message| Unreadable { message, at: None }),
-            None => Ok(Value::new(ValueKind::Object(Box::default()), *origin)),
-        },
-        Err(e) => Err(Unreadable {
-            message: e.info().to_string(),
-            at: Some(offset(e.marker())),
-        }),
-    }
-}
-
-/// Counts the values of the first YAML document as the loader would build them, each alias as a copy of its
-/// anchor's values, and stops counting at the first one past [`MAX_YAML_VALUES`].
-#[derive(Default)]
-struct YamlCount {
-    total: usize,
-    /// Per anchor id, how many values the anchored node holds.
-    sizes: HashMap<usize, usize>,
-    /// The open sequences and mappings: their anchor id and the count when they started.
-    open: Vec<(usize, usize)>,
-    over: Option<yaml_rust2::scanner::Marker>,
-    /// An alias inside the node it names (`a: &a [*a]`): a value that would contain itself.
-    recursive: Option<yaml_rust2::scanner::Marker>,
-}
-
-impl yaml_rust2::parser::MarkedEventReceiver for YamlCount {
-    fn on_event(&mut self, ev: yaml_rust2::Event, mark: yaml_rust2::scanner::Marker) {
-        use yaml_rust2::Event as E;
-        if self.over.is_some() {
-            return;
-        }
-        match ev {
-            E::Scalar(_, _, anchor, _) => {
-                self.total += 1;
-                if anchor > 0 {
-                    self.sizes.insert(anchor, 1);
-                }
-            }
-            E::Alias(id) if self.open.iter().any(|&(anchor, _)| anchor == id) => {
-                self.recursive.get_or_insert(mark);
-            }
-            E::Alias(id) => {
-                self.total = self
-                    .total
-                    .saturating_add(self.sizes.get(&id).copied().unwrap_or(1));
-            }
-            E::SequenceStart(anchor, _) | E::MappingStart(anchor, _) => {
-                self.total += 1;
-                self.open.push((anchor, self.total - 1));
-            }
-            E::SequenceEnd | E::MappingEnd => {
-                if let Some((anchor, start)) = self.open.pop() {
-                    if anchor > 0 {
-                        self.sizes.insert(anchor, self.total - start);
-                    }
-                }
-            }
-            _ => {}
-        }
-        if self.total > MAX_YAML_VALUES {
-            self.over = Some(mark);
-        }
-    }
-}
-
-fn from_json(j: &serde_json::Value, origin: &Origin) -> Value {
-    use serde_json::Value as J;
-    let kind = match j {
-        J::Null => ValueKind::Null,
-        J::Bool(b) => ValueKind::Bool(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => ValueKind::Int(i),
-            None => ValueKind::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => ValueKind::String(s.clone()),
-        J::Array(a) => ValueKind::Array(a.iter().map(|x| from_json(x, origin)).collect()),
-        J::Object(m) => ValueKind::Object(
-            m.iter()
-                .map(|(k, x)| (k.as_str().into(), from_json(x, origin)))
-                .collect::<crate::value::Map<_>>()
-                .into(),
-        ),
-    };
-    Value::new(kind, *origin)
-}
-
-fn from_toml(t: &toml::Value, origin: &Origin) -> Value {
-    use toml::Value as T;
-    let kind = match t {
-        T::String(s) => ValueKind::String(s.clone()),
-        T::Integer(i) => ValueKind::Int(*i),
-        T::Float(f) => ValueKind::Float(*f),
-        T::Boolean(b) => ValueKind::Bool(*b),
-        T::Datetime(d) => ValueKind::String(d.to_string()),
-        T::Array(a) => ValueKind::Array(a.iter().map(|x| from_toml(x, origin)).collect()),
-        T::Table(m) => ValueKind::Object(
-            m.iter()
-                .map(|(k, x)| (k.as_str().into(), from_toml(x, origin)))
-                .collect::<crate::value::Map<_>>()
-                .into(),
-        ),
-    };
-    Value::new(kind, *origin)
-}
-
-fn from_yaml(y: &yaml_rust2::Yaml, origin: &Origin) -> Result<Value, String> {
-    use yaml_rust2::Yaml as Y;
-    let kind = match y {
-        Y::Null => ValueKind::Null,
-        Y::Boolean(b) => ValueKind::Bool(*b),
-        Y::Integer(i) => ValueKind::Int(*i),
-        Y::Real(r) => ValueKind::Float(yaml_float(r)),
-        Y::String(s) => ValueKind::String(s.clone()),
-        Y::Array(a) => ValueKind::Array(
-            a.iter()
-                .map(|x| from_yaml(x, origin))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Hash(h) => {
-            let mut m = crate::value::Map::default();
-            for (k, v) in h {
-                let key = match k {
-                    Y::String(s) => s.clone(),
-                    Y::Integer(i) => i.to_string(),
-                    Y::Boolean(b) => b.to_string(),
-                    Y::Real(r) => r.clone(),
-                    Y::Null => "null".to_string(),
-                    _ => return Err("a mapping key is not a scalar".into()),
-                };
-                m.insert(key.into(), from_yaml(v, origin)?);
-            }
-            ValueKind::Object(Box::new(m))
-        }
-        Y::Alias(_) | Y::BadValue => return Err("aliases are not supported".into()),
-    };
-    Ok(Value::new(kind, *origin))
-}
-
-/// YAML floats, including `.inf`, `-.inf` and `.nan`.
-fn yaml_float(r: &str) -> f64 {
-    if let Ok(x) = r.parse::<f64>() {
-        return x;
-    }
-    match r.to_ascii_lowercase().as_str() {
-        ".inf" | "+.inf" => f64::INFINITY,
-        "-.inf" => f64::NEG_INFINITY,
-        _ => f64::NAN,
     }
 }
 
@@ -968,12 +568,15 @@ fn print_report(
     session: &Session,
 ) {
     let c = counts(&report.findings);
+    let words = Words {
+        sources: &session.sources,
+    };
     let text = match format {
         ReportFormat::Json => {
             let mut doc = serde_json::json!({
                 "compared": report.title,
                 "summary": c,
-                "findings": report.findings,
+                "findings": report.findings.iter().map(|f| words.finding_json(f)).collect::<Vec<_>>(),
             });
             if let Some((envs, providers, per_target)) = &report.matrix {
                 doc["matrix"] = serde_json::json!({
@@ -1079,14 +682,12 @@ fn human(
             ));
         }
         let kind = match f.kind {
-            crate::query::drift::Kind::Missing => "missing",
-            crate::query::drift::Kind::Undeclared => "undeclared",
-            crate::query::drift::Kind::Type => "type differs",
+            Kind::Missing => "missing",
+            Kind::Undeclared => "undeclared",
+            Kind::Type => "type differs",
             // An unverified value was not compared: nothing says it differs.
-            crate::query::drift::Kind::Value if f.class == Class::Unverified => {
-                "value not compared"
-            }
-            crate::query::drift::Kind::Value => "value differs",
+            Kind::Value if f.class == Class::Unverified => "value not compared",
+            Kind::Value => "value differs",
         };
         s.push_str(&format!(
             "  {} {}  {}\n",
@@ -1109,10 +710,11 @@ fn human(
                 .unwrap_or_default();
             s.push_str(&format!("               {name:w$}  {value}{at}\n"));
         }
+        let words = Words {
+            sources: &session.sources,
+        };
         for r in &f.reasons {
-            if !r.is_empty() {
-                s.push_str(&format!("               {r}\n"));
-            }
+            s.push_str(&format!("               {}\n", words.reason(r)));
         }
         for (i, x) in f.fix.iter().enumerate() {
             let lead = if i == 0 {
@@ -1120,7 +722,7 @@ fn human(
             } else {
                 "    ".into()
             };
-            s.push_str(&format!("               {lead} {x}\n"));
+            s.push_str(&format!("               {lead} {}\n", words.fix(x)));
         }
     }
     let c = counts(&report.findings);
@@ -1183,4 +785,381 @@ fn patch(f: &FileFix) -> String {
         .context_radius(2)
         .header(&format!("a/{}", f.shown), &format!("b/{}", f.shown))
         .to_string()
+}
+
+// ----- the findings' English -----
+
+/// A finding's reasons and fixes as sentences: the one place they are written, for the human report and the JSON
+/// one alike (the query hands out data: kinds, origins, key paths, values as shown).
+struct Words<'a> {
+    sources: &'a SourceMap,
+}
+
+impl Words<'_> {
+    /// `file:line (layer)`.
+    fn place(&self, o: &Origin) -> Place {
+        place(self.sources, o)
+    }
+
+    /// `file:line`.
+    fn at(&self, file: FileId, span: Span) -> String {
+        let f = self.sources.get(file);
+        format!("{}:{}", f.name, f.line_col(span.start).line)
+    }
+
+    fn origin_at(&self, o: &Origin) -> String {
+        self.at(o.file, o.span)
+    }
+
+    fn reason(&self, r: &Reason) -> String {
+        match r {
+            Reason::VaryMark {
+                path,
+                declared,
+                file,
+                span,
+            } => {
+                let how = if *declared {
+                    format!("`vary {path}`")
+                } else {
+                    format!("`@vary` on `{path}`")
+                };
+                format!("marked to vary by {how} at {}", self.at(*file, *span))
+            }
+            Reason::SchemaVary { path, file, span } => format!(
+                "the schema field for `{path}` is marked `@vary` at {}",
+                self.at(*file, *span)
+            ),
+            Reason::SameDefinition { at, uses_target } => {
+                let why = if *uses_target {
+                    "which uses the target's name (`@environment`/`@provider`)"
+                } else {
+                    "from values that differ between the targets"
+                };
+                format!("computed by the same definition at {}, {why}", self.place(at))
+            }
+            Reason::SchemaDefault { at } => {
+                format!("the schema default at {} applies", self.origin_at(at))
+            }
+            Reason::LayerSets { at } => format!("`{}` sets it at {}", at.layer, self.origin_at(at)),
+            Reason::Deleted { at } => format!(
+                "`{}` removes it with `@delete` at {}",
+                at.layer,
+                self.origin_at(at)
+            ),
+            Reason::TypesDiffer {
+                path,
+                sides: [(a, ti), (b, tj)],
+            } => format!(
+                "`{path}` is {} {a} in {ti} but {} {b} in {tj}",
+                article(a),
+                article(b)
+            ),
+            Reason::NumberKinds {
+                path,
+                targets: [ti, tj],
+                inside,
+                numbers: [x, y],
+            } => {
+                let number = |(shown, t): &(String, &str)| format!("{shown} ({} {t})", article(t));
+                let place = if inside.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{path}{inside}`")
+                };
+                format!(
+                    "`{path}` is a different kind of number in {ti} and {tj}, which the output spells differently{place}: {} vs {}",
+                    number(x),
+                    number(y)
+                )
+            }
+            Reason::SharedLayersDiffer {
+                path,
+                sides: [(a, ti), (b, tj)],
+            } => format!(
+                "`{path}` differs ({a} in {ti}, {b} in {tj}) though both take it from layers they share"
+            ),
+            Reason::AbsentIn {
+                path,
+                absent,
+                present,
+                set_at,
+            } => format!(
+                "{absent} has no `{path}`; {present} sets it{}",
+                self.at_place(set_at.as_ref(), " at ")
+            ),
+            Reason::AbsentInMany { path, absent, of } => format!(
+                "`{path}` is absent in {absent} of the {of} targets, and no layer of theirs removes it"
+            ),
+            Reason::TypesDifferInMany { path, types } => format!(
+                "`{path}` is not the same type in every target ({})",
+                types.join(", ")
+            ),
+            Reason::NumberKindsInMany { path } => format!(
+                "`{path}` holds a float in some targets where others hold an int, which the output spells differently"
+            ),
+            Reason::DeployedMissing { path, set_at } => format!(
+                "the deployed configuration has no `{path}`; tuskc sets it{}",
+                self.at_place(set_at.as_ref(), " at ")
+            ),
+            Reason::DeployedUndeclared { path, target } => {
+                format!("deployed `{path}` is not declared by any layer of {target}")
+            }
+            Reason::SecretNotCompared { path, secret } => {
+                let what = match secret {
+                    Some(name) => format!("a value for secret `{name}`"),
+                    None => "a value derived from a secret".to_string(),
+                };
+                format!("deployed `{path}` holds {what}, which cannot be compared without the store's identity")
+            }
+            Reason::SecretDiffers {
+                path,
+                secret,
+                store,
+            } => format!(
+                "deployed `{path}` is not the value of secret `{secret}` in the {} store (values not shown)",
+                store.as_deref().unwrap_or("project's")
+            ),
+            Reason::DerivedDiffers { path, store } => format!(
+                "deployed `{path}` is not the value tuskc derives from the {} store's secrets (values not shown)",
+                store.as_deref().unwrap_or("project's")
+            ),
+            Reason::EnvUnset { path, vars, direct } => {
+                let names = vars
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let (from, which) = if vars.len() == 1 {
+                    ("the environment variable", "which is")
+                } else {
+                    ("the environment variables", "which are")
+                };
+                let how = if *direct { "comes from" } else { "is computed from" };
+                format!("`{path}` {how} {from} {names}, {which} not set here (the deployed system's value cannot be checked)")
+            }
+            Reason::DeployedDiffers {
+                path,
+                deployed,
+                builds,
+                set_at,
+            } => {
+                let what = match deployed {
+                    DeployedShown::Type(t) => format!("{} {t}", article(t)),
+                    DeployedShown::Value(v) => v.clone(),
+                };
+                format!(
+                    "deployed `{path}` is {what}; tuskc builds {builds}{}",
+                    self.at_place(set_at.as_ref(), ", set at ")
+                )
+            }
+        }
+    }
+
+    /// `lead` and the place of `o`, or nothing.
+    fn at_place(&self, o: Option<&Origin>, lead: &str) -> String {
+        o.map(|o| format!("{lead}{}", self.place(o)))
+            .unwrap_or_default()
+    }
+
+    fn block(&self, b: &BlockPlace) -> String {
+        let id = &b.layer;
+        match (&b.at, &b.section) {
+            (Some((file, span)), Some(h)) => format!(
+                "`{id}` (the block at {}, above its `[{h}]` header)",
+                self.at(*file, *span)
+            ),
+            (Some((file, span)), None) => {
+                format!("`{id}` (the block at {})", self.at(*file, *span))
+            }
+            (None, _) => format!("a new `{id} {{ ... }}` block"),
+        }
+    }
+
+    /// The warning that the line at `o` is shared with other targets, and how to change only this one (`only`).
+    fn note(&self, o: &Origin, note: Option<&LayerNote>, only: &str) -> String {
+        match note {
+            Some(n) => format!(
+                "; that line (`{}`) applies to other targets too — to change only {}, {only} in {}",
+                o.layer,
+                n.target,
+                self.block(&n.block)
+            ),
+            None => String::new(),
+        }
+    }
+
+    fn fix(&self, f: &Fix) -> String {
+        match f {
+            Fix::Redeploy { target, then } => match then {
+                Redeploy::AddsIt => format!("redeploy the build of {target} to add it"),
+                Redeploy::RemovesIt => {
+                    format!("remove it from the running system (redeploy the build of {target})")
+                }
+                Redeploy::Restores(v) => format!("redeploy the build of {target} to restore {v}"),
+                Redeploy::Resolved => {
+                    format!("redeploy the build of {target} (built with --secrets resolve)")
+                }
+            },
+            Fix::Remove {
+                at: Some(o),
+                path,
+                note,
+            } => format!(
+                "or, if the running system is right, remove it at {}{}",
+                self.origin_at(o),
+                self.note(o, note.as_ref(), &format!("write `{path}: @delete`"))
+            ),
+            Fix::Remove { at: None, .. } => {
+                "or, if the running system is right, remove it from the source".into()
+            }
+            Fix::Declare { under } => format!(
+                "or declare it in the source{}",
+                under
+                    .as_ref()
+                    .map(|(p, o)| format!(" under `[{p}]`, at {}", self.place(o)))
+                    .unwrap_or_default()
+            ),
+            Fix::PassIdentity => {
+                "pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed"
+                    .into()
+            }
+            Fix::StoreSecret { secret, env } => format!(
+                "or, if the deployed value is right, store it: `tuskc secrets set {secret} --env {}`",
+                env.as_deref().unwrap_or("ENV")
+            ),
+            Fix::Change {
+                at: Some(o),
+                secrets,
+                note,
+            } => format!(
+                "or, if the deployed value is right, change it at {}{}{}",
+                self.origin_at(o),
+                if *secrets { " (or the secrets it uses)" } else { "" },
+                self.note(o, note.as_ref(), "set it")
+            ),
+            Fix::Change {
+                at: None, secrets, ..
+            } => format!(
+                "or, if the deployed value is right, change it{} in the source",
+                if *secrets { " (or the secrets it uses)" } else { "" }
+            ),
+            Fix::PassVars { vars } => format!(
+                "pass {} or --env-file to compare it",
+                vars.iter()
+                    .map(|v| format!("--var {v}=VALUE"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Fix::SameType { path } => format!(
+                "make both definitions the same type (a schema field for `{path}` would reject the wrong one when building), or mark it `@vary` if the type really differs"
+            ),
+            Fix::SameNumberKind { path } => format!(
+                "write both as the same kind of number (`1.0` or `1`), or declare `{path}` as `float` in a schema (an int then builds as a float), or mark it `@vary` if the kind really differs"
+            ),
+            Fix::CheckDefinitions { at: [a, b] } => {
+                let at = |o: &Option<Origin>| {
+                    o.as_ref()
+                        .map(|o| self.place(o).to_string())
+                        .unwrap_or_else(|| "an unknown place".into())
+                };
+                format!("check the definitions at {} and {}", at(a), at(b))
+            }
+            Fix::Rename {
+                other,
+                other_at,
+                key,
+                at,
+            } => format!(
+                "did you mean `{other}`{}? If `{key}` is a typo, rename it{}",
+                self.at_place(other_at.as_ref(), ", set at "),
+                at.as_ref()
+                    .map(|o| format!(" at {}", self.origin_at(o)))
+                    .unwrap_or_default()
+            ),
+            Fix::AddWhereReplaced { at, parent, key } => format!(
+                "`{}` replaces `{parent}` with `@replace` at {} without it: add `{key}` there",
+                at.layer,
+                self.origin_at(at)
+            ),
+            Fix::AddTo {
+                or,
+                section,
+                path,
+                blocks,
+            } => {
+                let lead = if *or { "or add" } else { "add" };
+                let what = if *section {
+                    format!("a section `[{path}]`")
+                } else {
+                    format!("`{path}: ...`")
+                };
+                let places: Vec<String> = blocks.iter().map(|b| self.block(b)).collect();
+                format!("{lead} {what} to {}", and_list(&places))
+            }
+            Fix::SetInBase => "or set it once in the base, for every target".into(),
+            Fix::MarkVary {
+                key,
+                path,
+                wrap,
+                typo,
+            } => {
+                let mark = if *typo {
+                    format!("or, if `{key}` is a key of its own that only some targets should have, mark it by hand")
+                } else {
+                    "or, if only some targets should have it, mark it".to_string()
+                };
+                if *wrap {
+                    format!("{mark}: `{key}: @vary(...)`")
+                } else {
+                    format!("{mark}: `vary {path}`")
+                }
+            }
+        }
+    }
+}
+
+/// A finding as the JSON report writes it: its reasons and fixes in words.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    path: &'a str,
+    section: &'a str,
+    kind: Kind,
+    class: Class,
+    variants: &'a [Variant],
+    reasons: Vec<String>,
+    fix: Vec<String>,
+    fixable: bool,
+}
+
+impl Words<'_> {
+    fn finding_json<'f>(&self, f: &'f Finding) -> FindingJson<'f> {
+        FindingJson {
+            path: &f.path,
+            section: &f.section,
+            kind: f.kind,
+            class: f.class,
+            variants: &f.variants,
+            reasons: f.reasons.iter().map(|r| self.reason(r)).collect(),
+            fix: f.fix.iter().map(|x| self.fix(x)).collect(),
+            fixable: f.fixable,
+        }
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }

@@ -1,8 +1,10 @@
-//! Emitting: a resolved value tree as JSON, TOML, YAML or dotenv text.
+//! Emitting: a resolved value tree as JSON, TOML, YAML or dotenv text; [`read`] reads deployed files back.
 //!
 //! Invariants: output is a pure function of the value tree (byte-identical for identical input), keys come out in
 //! tree order, secrets come out as their reference (`secret://name`), never as a value, and anything a format cannot
 //! hold (null in TOML, two keys with one dotenv name) is a diagnostic pointing at where the value was defined.
+
+pub mod read;
 
 use indexmap::IndexMap;
 

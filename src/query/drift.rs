@@ -10,7 +10,9 @@
 //!
 //! Invariants: a pure function of the value trees, the program and its merge records (no I/O, deterministic order:
 //! the trees' key order); every value shown goes through [`Value::describe`] (secrets by reference, never a value)
-//! or is hidden; every drift names the file and line to change, taken from the origins the pipeline keeps.
+//! or is hidden; every drift names the file and line to change, taken from the origins the pipeline keeps. Findings
+//! are data: a [`Kind`], a [`Class`], [`Reason`]s and [`Fix`]es holding origins, key paths and targets; the command
+//! line writes them as sentences, in one place.
 
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
@@ -60,6 +62,16 @@ pub struct Place {
     pub layer: String,
 }
 
+/// Where `o` is: its file's name, line and layer.
+pub fn place(sources: &SourceMap, o: &Origin) -> Place {
+    let file = sources.get(o.file);
+    Place {
+        file: file.name.clone(),
+        line: file.line_col(o.span.start).line,
+        layer: o.layer.to_string(),
+    }
+}
+
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{} ({})", self.file, self.line, self.layer)
@@ -90,7 +102,7 @@ pub enum VaryEdit {
     },
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct Finding {
     /// The key path, dotted (a dotenv comparison adds the variable name: `DATABASE_PORT (database.port)`).
     pub path: String,
@@ -100,46 +112,231 @@ pub struct Finding {
     pub class: Class,
     pub variants: Vec<Variant>,
     /// Why it is declared, or what is wrong.
-    pub reasons: Vec<String>,
-    /// What to change, most direct first, with file:line.
-    pub fix: Vec<String>,
+    pub reasons: Vec<Reason>,
+    /// What to change, most direct first.
+    pub fix: Vec<Fix>,
     /// `--fix` can declare it (`@vary`) without changing any output.
     pub fixable: bool,
-    #[serde(skip)]
     pub edit: Option<VaryEdit>,
 }
 
-/// Where a layer's block is written, for remediation text.
-struct Block {
-    /// `file:line` of the block.
-    at: String,
-    /// The first `[section]` header inside the block, if any.
-    section: Option<String>,
+/// Why a finding is declared, or what is wrong: data, written as a sentence only by the report (`cli/drift.rs`).
+/// `path` is the key path as the report shows it; places are origins, shown as `file:line` there.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reason {
+    /// `vary PATH` (`declared`) or `@vary` on the key marks it to vary.
+    VaryMark {
+        path: String,
+        declared: bool,
+        file: FileId,
+        span: Span,
+    },
+    /// A schema field marks the key `@vary`.
+    SchemaVary {
+        path: String,
+        file: FileId,
+        span: Span,
+    },
+    /// One definition computes both values; `uses_target`: it uses `@environment`/`@provider`.
+    SameDefinition { at: Origin, uses_target: bool },
+    /// A schema default applies on one side only.
+    SchemaDefault { at: Origin },
+    /// A layer only one side has sets the key.
+    LayerSets { at: Origin },
+    /// A layer only one side has removes the key with `@delete`.
+    Deleted { at: Origin },
+    /// Two types: per side, its type and target.
+    TypesDiffer {
+        path: String,
+        sides: [(&'static str, String); 2],
+    },
+    /// A float against an int (at `inside` the value): the targets, and per side the number shown and its type.
+    NumberKinds {
+        path: String,
+        targets: [String; 2],
+        inside: String,
+        numbers: [(String, &'static str); 2],
+    },
+    /// Values differ though both sides take them from shared layers: per side, the value described and its target.
+    SharedLayersDiffer {
+        path: String,
+        sides: [(String, String); 2],
+    },
+    /// `absent` (a target, described) lacks the key `present` sets (at `set_at`).
+    AbsentIn {
+        path: String,
+        absent: String,
+        present: String,
+        set_at: Option<Origin>,
+    },
+    /// Across many targets: absent in `absent` of the `of` targets taking part.
+    AbsentInMany {
+        path: String,
+        absent: usize,
+        of: usize,
+    },
+    /// Across many targets: the types it has.
+    TypesDifferInMany {
+        path: String,
+        types: Vec<&'static str>,
+    },
+    /// Across many targets: floats in some, ints in others.
+    NumberKindsInMany { path: String },
+    /// The deployed file lacks a key tuskc sets (at `set_at`).
+    DeployedMissing {
+        path: String,
+        set_at: Option<Origin>,
+    },
+    /// The deployed file has a key no layer of `target` (described) declares.
+    DeployedUndeclared { path: String, target: String },
+    /// A deployed secret (`secret`: its name; `None`: a value derived from secrets) not compared, for want of an
+    /// identity.
+    SecretNotCompared {
+        path: String,
+        secret: Option<String>,
+    },
+    /// A deployed value is not the value of `secret` in the store of environment `store` (`None`: the project's).
+    SecretDiffers {
+        path: String,
+        secret: String,
+        store: Option<String>,
+    },
+    /// A deployed value is not what tuskc derives from the store's secrets.
+    DerivedDiffers { path: String, store: Option<String> },
+    /// The value comes from (`direct`) or is computed from environment variables this run has not set.
+    EnvUnset {
+        path: String,
+        vars: Vec<String>,
+        direct: bool,
+    },
+    /// The deployed value (or its type) is not what tuskc builds (`builds`, described), set at `set_at`.
+    DeployedDiffers {
+        path: String,
+        deployed: DeployedShown,
+        builds: String,
+        set_at: Option<Origin>,
+    },
 }
 
-/// The verdict on one pair of sides at one key.
+/// What a report says of a deployed value that differs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeployedShown {
+    /// Its type (the type differs).
+    Type(&'static str),
+    /// The value as it may be shown (see `shown_deployed`).
+    Value(String),
+}
+
+/// What to change: data, written as a line only by the report. Edits name the file and span (an [`Origin`]) and
+/// the key path or text to write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fix {
+    /// Redeploy the build of `target` (described).
+    Redeploy { target: String, then: Redeploy },
+    /// Remove the definition at `at` (from the source, when unknown); `path`: the key as written, for `@delete`.
+    Remove {
+        at: Option<Origin>,
+        path: String,
+        note: Option<LayerNote>,
+    },
+    /// Declare the deployed key in the source, under the section `under` defined at the origin.
+    Declare { under: Option<(String, Origin)> },
+    /// Pass an identity to compare secrets.
+    PassIdentity,
+    /// Store the deployed value as `secret` in environment `env`'s store.
+    StoreSecret { secret: String, env: Option<String> },
+    /// Change the definition at `at` (in the source, when unknown); `secrets`: or the secrets it uses.
+    Change {
+        at: Option<Origin>,
+        secrets: bool,
+        note: Option<LayerNote>,
+    },
+    /// Set the environment variables to compare.
+    PassVars { vars: Vec<String> },
+    /// Make both definitions of `path` the same type.
+    SameType { path: String },
+    /// Write both numbers of `path` as the same kind.
+    SameNumberKind { path: String },
+    /// Check two definitions.
+    CheckDefinitions { at: [Option<Origin>; 2] },
+    /// `key` may be a typo of `other` (a key path as written, defined at `other_at`): rename it at `at`.
+    Rename {
+        other: String,
+        other_at: Option<Origin>,
+        key: String,
+        at: Option<Origin>,
+    },
+    /// A `@replace` at `at` replaces `parent` without `key`: add it there.
+    AddWhereReplaced {
+        at: Origin,
+        parent: String,
+        key: String,
+    },
+    /// Add the key (`section`: a whole section) at `path` (as written) to each block; `or`: an alternative.
+    AddTo {
+        or: bool,
+        section: bool,
+        path: String,
+        blocks: Vec<BlockPlace>,
+    },
+    /// Set it once in the base.
+    SetInBase,
+    /// Mark it to vary: `key: @vary(...)` (`wrap`) or `vary PATH`; `typo`: the key looks like a typo, so by hand.
+    MarkVary {
+        key: String,
+        path: String,
+        wrap: bool,
+        typo: bool,
+    },
+}
+
+/// What redeploying does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Redeploy {
+    /// Adds the missing key.
+    AddsIt,
+    /// Removes the undeclared key from the running system.
+    RemovesIt,
+    /// Restores the value tuskc builds (described).
+    Restores(String),
+    /// A build with `--secrets resolve`.
+    Resolved,
+}
+
+/// The line a fix points at belongs to a layer other targets share: change only `target` (described) in `block`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNote {
+    pub target: String,
+    pub block: BlockPlace,
+}
+
+/// A layer's block, for "add it to ...": where it starts and its first `[section]` header, or `None` when the
+/// project has none (a new block).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockPlace {
+    pub layer: LayerId,
+    pub at: Option<(FileId, Span)>,
+    pub section: Option<String>,
+}
+
+/// The verdict on one pair of sides at one key: its class and why (a declared verdict may have several clauses: each
+/// layer that sets the key).
 struct Verdict {
     class: Class,
-    reason: String,
-    fix: Vec<String>,
-    edit: Option<VaryEdit>,
+    reasons: Vec<Reason>,
 }
 
 impl Verdict {
-    fn declared(reason: String) -> Self {
+    fn declared(reasons: Vec<Reason>) -> Self {
         Verdict {
             class: Class::Declared,
-            reason,
-            fix: vec![],
-            edit: None,
+            reasons,
         }
     }
-    fn drift(reason: String, fix: Vec<String>) -> Self {
+    fn drift(reason: Reason) -> Self {
         Verdict {
             class: Class::Drift,
-            reason,
-            fix,
-            edit: None,
+            reasons: vec![reason],
         }
     }
 }
@@ -349,50 +546,29 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn line(&self, file: FileId, offset: u32) -> u32 {
-        self.sources.get(file).line_col(offset).line
-    }
-
     fn place(&self, o: &Origin) -> Place {
-        Place {
-            file: self.sources.get(o.file).name.clone(),
-            line: self.line(o.file, o.span.start),
-            layer: o.layer.to_string(),
-        }
+        place(self.sources, o)
     }
 
-    fn at(&self, file: FileId, span: Span) -> String {
-        format!(
-            "{}:{}",
-            self.sources.get(file).name,
-            self.line(file, span.start)
-        )
-    }
-
-    /// The `vary` mark covering `path` for either side, described.
-    fn vary_mark(&self, path: &[String], sides: &[usize]) -> Option<String> {
+    /// The `vary` mark covering `path` for either side.
+    fn vary_mark(&self, path: &[String], sides: &[usize]) -> Option<Reason> {
         let covers = |p: &[String]| path.starts_with(p);
         if let Some(m) = self.program.vary.iter().find(|m| covers(&m.path)) {
-            let how = if m.declared {
-                format!("`vary {}`", m.path.join("."))
-            } else {
-                format!("`@vary` on `{}`", m.path.join("."))
-            };
-            return Some(format!(
-                "marked to vary by {how} at {}",
-                self.at(m.file, m.span)
-            ));
+            return Some(Reason::VaryMark {
+                path: m.path.join("."),
+                declared: m.declared,
+                file: m.file,
+                span: m.span,
+            });
         }
         sides.iter().find_map(|&i| {
             self.schema_vary[i]
                 .iter()
                 .find(|(p, ..)| covers(p))
-                .map(|(p, file, span)| {
-                    format!(
-                        "the schema field for `{}` is marked `@vary` at {}",
-                        p.join("."),
-                        self.at(*file, *span)
-                    )
+                .map(|(p, file, span)| Reason::SchemaVary {
+                    path: p.join("."),
+                    file: *file,
+                    span: *span,
                 })
         })
     }
@@ -469,8 +645,9 @@ impl<'a> Context<'a> {
     }
 
     /// Where a layer's block is written (the first one, if it is split), for "add it to `env production` at ...",
-    /// and the first `[section]` header inside it: a line pasted below that header lands under the section.
-    fn block(&self, id: &LayerId) -> Option<Block> {
+    /// and the first `[section]` header inside it: a line pasted below that header lands under the section. No
+    /// place when the project has no such block.
+    fn block_place(&self, id: &LayerId) -> BlockPlace {
         fn find<'i>(
             items: &'i [Item],
             id: &LayerId,
@@ -503,9 +680,10 @@ impl<'a> Context<'a> {
             }
             None
         }
-        self.program.asts.iter().find_map(|ast| {
-            find(&ast.items, id, None, None).map(|(span, items)| Block {
-                at: self.at(ast.file, span),
+        let found = self.program.asts.iter().find_map(|ast| {
+            find(&ast.items, id, None, None).map(|(span, items)| BlockPlace {
+                layer: id.clone(),
+                at: Some((ast.file, span)),
                 section: items.iter().find_map(|item| match item {
                     Item::Section(s) => Some(key_path_text(
                         &s.path
@@ -517,20 +695,12 @@ impl<'a> Context<'a> {
                     _ => None,
                 }),
             })
+        });
+        found.unwrap_or(BlockPlace {
+            layer: id.clone(),
+            at: None,
+            section: None,
         })
-    }
-
-    /// A layer's block as remediation names it: "`env production` (the block at app.tsk:17, above its `[app]`
-    /// header)", or "a new `env production { ... }` block" when the project has none.
-    fn block_place(&self, id: &LayerId) -> String {
-        match self.block(id) {
-            Some(Block {
-                at,
-                section: Some(h),
-            }) => format!("`{id}` (the block at {at}, above its `[{h}]` header)"),
-            Some(Block { at, section: None }) => format!("`{id}` (the block at {at})"),
-            None => format!("a new `{id} {{ ... }}` block"),
-        }
     }
 
     /// The layer of `target` that plays the part `layer` plays for another target (env for env, ...).
@@ -720,45 +890,40 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
     let taking_part: Vec<usize> = (0..sides.len())
         .filter(|&i| v.group[i] != usize::MAX)
         .collect();
-    let mut verdicts: Vec<Verdict> = Vec::new();
+    let mut verdicts: Vec<(usize, usize, Verdict)> = Vec::new();
     if let Some(mark) = ctx.vary_mark(&v.path, &taking_part) {
-        verdicts.push(Verdict::declared(mark));
+        verdicts.push((0, 0, Verdict::declared(vec![mark])));
     } else {
-        // The class must hold for every pair of sides in different groups (cheap, no text); the reasons come from
-        // one pair of each pair of groups that has the overall class.
-        let mut firsts: Vec<[Option<(usize, usize)>; 2]> = Vec::new();
+        // The class must hold for every pair of sides in different groups; the reasons come from one pair of each
+        // pair of groups that has the overall class.
+        let mut firsts: Vec<[Option<(usize, usize, Verdict)>; 2]> = Vec::new();
         let mut any_drift = false;
         for g1 in 0..v.groups {
             for g2 in g1 + 1..v.groups {
-                let mut first = [None, None];
+                let mut first: [Option<(usize, usize, Verdict)>; 2] = [None, None];
                 for &i in &members[g1] {
                     for &j in &members[g2] {
-                        let c = pair_class(ctx, v, &defs, i, j);
-                        let slot = usize::from(c == Class::Drift);
-                        any_drift |= c == Class::Drift;
-                        first[slot] = first[slot].or(Some((i, j)));
+                        let verdict = classify_pair(ctx, sides, v, &defs, i, j);
+                        let slot = usize::from(verdict.class == Class::Drift);
+                        any_drift |= verdict.class == Class::Drift;
+                        if first[slot].is_none() {
+                            first[slot] = Some((i, j, verdict));
+                        }
                     }
                 }
                 firsts.push(first);
             }
         }
         let slot = usize::from(any_drift);
-        for (i, j) in firsts.iter().filter_map(|f| f[slot]) {
-            let verdict = classify_pair(ctx, sides, v, &defs, i, j);
-            debug_assert_eq!(
-                verdict.class == Class::Drift,
-                any_drift,
-                "{}",
-                verdict.reason
-            );
-            if !verdicts.iter().any(|x| x.reason == verdict.reason) {
-                verdicts.push(verdict);
+        for (i, j, verdict) in firsts.into_iter().filter_map(|mut f| f[slot].take()) {
+            if !verdicts.iter().any(|(.., x)| x.reasons == verdict.reasons) {
+                verdicts.push((i, j, verdict));
             }
         }
     }
     let class = verdicts
         .iter()
-        .map(|x| x.class)
+        .map(|(.., x)| x.class)
         .min()
         .unwrap_or(Class::Declared);
     let kind = if v.slots.iter().any(|s| matches!(s, Slot::Absent)) {
@@ -794,46 +959,51 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
             }
         })
         .collect();
-    let chosen: Vec<&Verdict> = verdicts.iter().filter(|x| x.class == class).collect();
-    let mut fix: Vec<String> = Vec::new();
-    for x in &chosen {
-        for f in &x.fix {
-            if !fix.contains(f) {
-                fix.push(f.clone());
+    let chosen: Vec<&(usize, usize, Verdict)> =
+        verdicts.iter().filter(|(.., x)| x.class == class).collect();
+    let mut fix: Vec<Fix> = Vec::new();
+    let mut edit = None;
+    for (i, j, x) in &chosen {
+        let (fixes, e) = pair_fixes(ctx, sides, v, &defs, (*i, *j), x);
+        for f in fixes {
+            if !fix.contains(&f) {
+                fix.push(f);
             }
         }
+        edit = edit.or(e);
     }
-    let edit = chosen.iter().find_map(|x| x.edit.clone());
     let dotted = v.path.join(".");
     let reasons = if sides.len() > 2 && class == Class::Drift && kind != Kind::Value {
         // Across many targets the variants say who has what; one line says what is wrong.
         let absent = v.slots.iter().filter(|s| matches!(s, Slot::Absent)).count();
         let taking_part = v.slots.iter().filter(|s| !matches!(s, Slot::Skip)).count();
         vec![if kind == Kind::Missing {
-            format!("`{dotted}` is absent in {absent} of the {taking_part} targets, and no layer of theirs removes it")
+            Reason::AbsentInMany {
+                path: dotted.clone(),
+                absent,
+                of: taking_part,
+            }
         } else {
-            let types: IndexSet<&str> = variants.iter().filter_map(|x| x.type_name).collect();
+            let types: IndexSet<&'static str> =
+                variants.iter().filter_map(|x| x.type_name).collect();
             if types.len() > 1 {
-                format!(
-                    "`{dotted}` is not the same type in every target ({})",
-                    types.into_iter().collect::<Vec<_>>().join(", ")
-                )
+                Reason::TypesDifferInMany {
+                    path: dotted.clone(),
+                    types: types.into_iter().collect(),
+                }
             } else {
-                format!("`{dotted}` holds a float in some targets where others hold an int, which the output spells differently")
+                Reason::NumberKindsInMany {
+                    path: dotted.clone(),
+                }
             }
         }]
     } else {
-        // A declared reason may name several layers ("`env a` sets it at ...; `env b` ..."): each clause once.
-        let mut clauses: Vec<String> = Vec::new();
-        for x in &chosen {
-            let parts: Vec<&str> = if x.class == Class::Declared {
-                x.reason.split("; ").collect()
-            } else {
-                vec![x.reason.as_str()]
-            };
-            for c in parts {
-                if !c.is_empty() && !clauses.iter().any(|k| k == c) {
-                    clauses.push(c.to_string());
+        // A declared verdict may name several layers (`env a` sets it at ...; `env b` ...): each clause once.
+        let mut clauses: Vec<Reason> = Vec::new();
+        for (.., x) in &chosen {
+            for c in &x.reasons {
+                if !clauses.contains(c) {
+                    clauses.push(c.clone());
                 }
             }
         }
@@ -852,34 +1022,8 @@ fn classify_targets(ctx: &Context<'_>, sides: &[Side], v: &Variation<'_>) -> Fin
     }
 }
 
-/// Whether sides `i` and `j` differ by declaration or drift at `v` (the key is not marked to vary). Must agree with
-/// [`classify_pair`], which also says why; this one builds no text, so it can run for every pair of sides.
-fn pair_class(
-    ctx: &Context<'_>,
-    v: &Variation<'_>,
-    defs: &[Option<Origin>],
-    i: usize,
-    j: usize,
-) -> Class {
-    let declared_if = |yes: bool| if yes { Class::Declared } else { Class::Drift };
-    match (v.slots[i], v.slots[j]) {
-        (Slot::Val(_), Slot::Absent) => declared_if(ctx.deletion(&v.path, j, i).is_some()),
-        (Slot::Absent, Slot::Val(_)) => declared_if(ctx.deletion(&v.path, i, j).is_some()),
-        (Slot::Val(a), Slot::Val(b)) if target_types_differ(a, b) => Class::Drift,
-        (Slot::Val(_), Slot::Val(_)) => match (&defs[i], &defs[j]) {
-            (Some(x), Some(y)) if x.file == y.file && x.span == y.span => Class::Declared,
-            (di, dj) => {
-                let own = |d: &Option<Origin>, other: usize| {
-                    d.as_ref()
-                        .is_some_and(|o| !ctx.layers[other].contains(&o.layer))
-                };
-                declared_if(own(di, j) || own(dj, i))
-            }
-        },
-        _ => Class::Declared,
-    }
-}
-
+/// Whether sides `i` and `j` differ by declaration or drift at `v` (the key is not marked to vary), and why. Cheap
+/// enough to run for every pair of sides: what to do about a drift is [`pair_fixes`]'s, for the pairs reported.
 fn classify_pair(
     ctx: &Context<'_>,
     sides: &[Side],
@@ -889,67 +1033,39 @@ fn classify_pair(
     j: usize,
 ) -> Verdict {
     let path = &v.path;
-    let shown = path.join(".");
     let (ti, tj) = (&sides[i].target, &sides[j].target);
     match (v.slots[i], v.slots[j]) {
         (Slot::Val(_), Slot::Absent) => presence(ctx, sides, v, (i, defs[i].as_ref()), j),
         (Slot::Absent, Slot::Val(_)) => presence(ctx, sides, v, (j, defs[j].as_ref()), i),
         (Slot::Val(a), Slot::Val(b)) => {
             let (di, dj) = (&defs[i], &defs[j]);
-            let at = |o: &Option<Origin>| {
-                o.as_ref()
-                    .map(|o| ctx.place(o).to_string())
-                    .unwrap_or_else(|| "an unknown place".into())
-            };
             if target_types_differ(a, b) {
                 // Two kinds of number: the values may be equal, the output is not (`1.0` vs `1`).
                 let Some((inside, x, y)) = number_kind_difference(a, b, &mut String::new())
                     .filter(|_| !type_differs(a, b))
                 else {
-                    return Verdict::drift(
-                        format!(
-                            "`{shown}` is {} {} in {ti} but {} {} in {tj}",
-                            article(a.type_name()),
-                            a.type_name(),
-                            article(b.type_name()),
-                            b.type_name(),
-                        ),
-                        vec![format!(
-                            "make both definitions the same type (a schema field for `{shown}` would reject the wrong one when building), or mark it `@vary` if the type really differs"
-                        )],
-                    );
+                    return Verdict::drift(Reason::TypesDiffer {
+                        path: path.join("."),
+                        sides: [
+                            (a.type_name(), ti.to_string()),
+                            (b.type_name(), tj.to_string()),
+                        ],
+                    });
                 };
-                let number = |v: &Value| {
-                    format!("{} ({} {})", show(v), article(v.type_name()), v.type_name())
-                };
-                let place = if inside.is_empty() {
-                    String::new()
-                } else {
-                    format!(" at `{shown}{inside}`")
-                };
-                return Verdict::drift(
-                    format!(
-                        "`{shown}` is a different kind of number in {ti} and {tj}, which the output spells differently{place}: {} vs {}",
-                        number(x),
-                        number(y),
-                    ),
-                    vec![format!(
-                        "write both as the same kind of number (`1.0` or `1`), or declare `{shown}` as `float` in a schema (an int then builds as a float), or mark it `@vary` if the kind really differs"
-                    )],
-                );
+                return Verdict::drift(Reason::NumberKinds {
+                    path: path.join("."),
+                    targets: [ti.to_string(), tj.to_string()],
+                    inside,
+                    numbers: [(show(x), x.type_name()), (show(y), y.type_name())],
+                });
             }
             match (di, dj) {
                 (Some(x), Some(y)) if x.file == y.file && x.span == y.span => {
                     let text = ctx.sources.get(x.file).slice(x.span);
-                    let why = if text.contains("@environment") || text.contains("@provider") {
-                        "which uses the target's name (`@environment`/`@provider`)"
-                    } else {
-                        "from values that differ between the targets"
-                    };
-                    Verdict::declared(format!(
-                        "computed by the same definition at {}, {why}",
-                        ctx.place(x)
-                    ))
+                    Verdict::declared(vec![Reason::SameDefinition {
+                        at: *x,
+                        uses_target: text.contains("@environment") || text.contains("@provider"),
+                    }])
                 }
                 _ => {
                     let mut why = Vec::new();
@@ -958,37 +1074,31 @@ fn classify_pair(
                             d.as_ref().filter(|o| !ctx.layers[other].contains(&o.layer))
                         {
                             why.push(if o.layer == LayerId::SchemaDefault {
-                                format!("the schema default at {} applies", ctx.at(o.file, o.span))
+                                Reason::SchemaDefault { at: *o }
                             } else {
-                                format!("`{}` sets it at {}", o.layer, ctx.at(o.file, o.span))
+                                Reason::LayerSets { at: *o }
                             });
                         }
                     }
                     if why.is_empty() {
-                        Verdict::drift(
-                            format!(
-                                "`{shown}` differs ({} in {ti}, {} in {tj}) though both take it from layers they share",
-                                a.describe(),
-                                b.describe()
-                            ),
-                            vec![format!(
-                                "check the definitions at {} and {}",
-                                at(di),
-                                at(dj)
-                            )],
-                        )
+                        Verdict::drift(Reason::SharedLayersDiffer {
+                            path: path.join("."),
+                            sides: [
+                                (a.describe(), ti.to_string()),
+                                (b.describe(), tj.to_string()),
+                            ],
+                        })
                     } else {
-                        Verdict::declared(why.join("; "))
+                        Verdict::declared(why)
                     }
                 }
             }
         }
-        _ => Verdict::declared(String::new()),
+        _ => Verdict::declared(vec![]),
     }
 }
 
-/// `v.path` is defined on side `p` (by `def`) and absent on side `a`. The remediation covers every side of `a`'s
-/// group that lacks the key without a `@delete` (a key missing from two environments names both blocks).
+/// `v.path` is defined on side `p` (by `def`) and absent on side `a`: declared if a layer of `a` deletes it.
 fn presence(
     ctx: &Context<'_>,
     sides: &[Side],
@@ -996,21 +1106,59 @@ fn presence(
     (p, def): (usize, Option<&Origin>),
     a: usize,
 ) -> Verdict {
-    let path = &v.path;
-    let shown = path.join(".");
-    let written = key_path_text(path);
-    let (tp, ta) = (sides[p].target.describe(), sides[a].target.describe());
-    if let Some(del) = ctx.deletion(path, a, p) {
-        return Verdict::declared(format!(
-            "`{}` removes it with `@delete` at {}",
-            del.layer,
-            ctx.at(del.file, del.span)
-        ));
+    if let Some(del) = ctx.deletion(&v.path, a, p) {
+        return Verdict::declared(vec![Reason::Deleted { at: del }]);
     }
-    let set_at = def
-        .map(|o| format!(" at {}", ctx.place(o)))
-        .unwrap_or_default();
-    let reason = format!("{ta} has no `{shown}`; {tp} sets it{set_at}");
+    Verdict::drift(Reason::AbsentIn {
+        path: v.path.join("."),
+        absent: sides[a].target.describe(),
+        present: sides[p].target.describe(),
+        set_at: def.copied(),
+    })
+}
+
+/// What to do about the drift [`classify_pair`] found between sides `i` and `j`, most direct first, and the safe
+/// `--fix` edit if there is one.
+fn pair_fixes(
+    ctx: &Context<'_>,
+    sides: &[Side],
+    v: &Variation<'_>,
+    defs: &[Option<Origin>],
+    (i, j): (usize, usize),
+    verdict: &Verdict,
+) -> (Vec<Fix>, Option<VaryEdit>) {
+    if verdict.class != Class::Drift {
+        return (vec![], None);
+    }
+    let path = v.path.join(".");
+    match verdict.reasons.first() {
+        Some(Reason::TypesDiffer { .. }) => (vec![Fix::SameType { path }], None),
+        Some(Reason::NumberKinds { .. }) => (vec![Fix::SameNumberKind { path }], None),
+        Some(Reason::SharedLayersDiffer { .. }) => (
+            vec![Fix::CheckDefinitions {
+                at: [defs[i], defs[j]],
+            }],
+            None,
+        ),
+        Some(Reason::AbsentIn { .. }) => match (v.slots[i], v.slots[j]) {
+            (Slot::Absent, _) => presence_fixes(ctx, sides, v, (j, defs[j].as_ref()), i),
+            _ => presence_fixes(ctx, sides, v, (i, defs[i].as_ref()), j),
+        },
+        _ => (vec![], None),
+    }
+}
+
+/// The fixes for `v.path`, defined on side `p` (by `def`) and absent on side `a`. The remediation covers every side
+/// of `a`'s group that lacks the key without a `@delete` (a key missing from two environments names both blocks).
+fn presence_fixes(
+    ctx: &Context<'_>,
+    sides: &[Side],
+    v: &Variation<'_>,
+    (p, def): (usize, Option<&Origin>),
+    a: usize,
+) -> (Vec<Fix>, Option<VaryEdit>) {
+    let path = &v.path;
+    let written = key_path_text(path);
     let mut fix = Vec::new();
     // A near-miss of a key the absent side has at the same place (`replcias` beside `replicas`) is most likely a
     // typo: say so first, and never mark it to vary automatically (that would make the typo permanent).
@@ -1023,30 +1171,24 @@ fn presence(
     if let Some(other) = &near {
         let mut other_path = parent.to_vec();
         other_path.push(other.clone());
-        let other_at = ctx
-            .definition(
-                &sides[a].merged,
-                sides[a].value.get_path(&other_path),
-                &other_path,
-            )
-            .map(|o| format!(", set at {}", ctx.place(&o)))
-            .unwrap_or_default();
-        let rename_at = def
-            .map(|o| format!(" at {}", ctx.at(o.file, o.span)))
-            .unwrap_or_default();
-        fix.push(format!(
-            "did you mean `{}`{other_at}? If `{key}` is a typo, rename it{rename_at}",
-            key_path_text(&other_path)
-        ));
+        let other_at = ctx.definition(
+            &sides[a].merged,
+            sides[a].value.get_path(&other_path),
+            &other_path,
+        );
+        fix.push(Fix::Rename {
+            other: key_path_text(&other_path),
+            other_at,
+            key: key.clone(),
+            at: def.copied(),
+        });
     }
     if let Some(rep) = ctx.replacement(path, a, p) {
-        fix.push(format!(
-            "`{}` replaces `{}` with `@replace` at {} without it: add `{}` there",
-            rep.layer,
-            parent.join("."),
-            ctx.at(rep.file, rep.span),
-            key
-        ));
+        fix.push(Fix::AddWhereReplaced {
+            at: rep,
+            parent: parent.join("."),
+            key: key.clone(),
+        });
     }
     if let Some(o) = def {
         // The counterpart blocks of every side that lacks the key the way `a` does, each once.
@@ -1062,40 +1204,26 @@ fn presence(
             }
         }
         if !layers.is_empty() {
-            let places: Vec<String> = layers.iter().map(|l| ctx.block_place(l)).collect();
-            let lead = if near.is_some() { "or add" } else { "add" };
-            let what = match v.slots[p] {
-                Slot::Val(x) if matches!(x.kind, ValueKind::Object(_)) => {
-                    format!("a section `[{written}]`")
-                }
-                _ => format!("`{written}: ...`"),
-            };
-            fix.push(format!("{lead} {what} to {}", and_list(&places)));
-            fix.push("or set it once in the base, for every target".to_string());
+            fix.push(Fix::AddTo {
+                or: near.is_some(),
+                section: matches!(v.slots[p], Slot::Val(x) if matches!(x.kind, ValueKind::Object(_))),
+                path: written.clone(),
+                blocks: layers.iter().map(|l| ctx.block_place(l)).collect(),
+            });
+            fix.push(Fix::SetInBase);
         }
     }
     let edit = match near {
         Some(_) => None,
         None => ctx.vary_edit(&sides[p].merged, path),
     };
-    let mark = if near.is_some() {
-        format!("or, if `{key}` is a key of its own that only some targets should have, mark it by hand")
-    } else {
-        "or, if only some targets should have it, mark it".to_string()
-    };
-    fix.push(format!(
-        "{mark}: {}",
-        match &edit {
-            Some(VaryEdit::Wrap { .. }) => format!("`{key}: @vary(...)`"),
-            _ => format!("`vary {written}`"),
-        }
-    ));
-    Verdict {
-        class: Class::Drift,
-        reason,
-        fix,
-        edit,
-    }
+    fix.push(Fix::MarkVary {
+        key: key.clone(),
+        path: written,
+        wrap: matches!(edit, Some(VaryEdit::Wrap { .. })),
+        typo: near.is_some(),
+    });
+    (fix, edit)
 }
 
 /// Whether `key` looks like a mistyped `other`: the same but for case and `-`/`_`, or one edit away (a letter
@@ -1114,23 +1242,6 @@ fn is_typo_of(key: &str, other: &str) -> bool {
     key.chars().count().min(other.chars().count()) >= 4
         && strsim::osa_distance(key, other) == 1
         && digits(key) == digits(other)
-}
-
-/// "a", "a and b", "a, b and c".
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-pub(crate) fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    }
 }
 
 /// What is known about the deployed side of a `tuskc drift`.
@@ -1209,67 +1320,59 @@ pub fn compare_deployed(
             type_name: d.map(Value::type_name),
             defined_at: None,
         };
-        let layer_note = |o: &Origin, only: &str| -> String {
-            // The block that applies to this target alone; a base-only project has no other target.
-            let here = match (side.target.env.as_deref(), side.target.provider.as_deref()) {
-                (Some(e), Some(p)) => LayerId::EnvProvider(e.into(), p.into()),
-                (Some(e), None) => LayerId::Env(e.into()),
-                (None, Some(p)) => LayerId::Provider(p.into()),
-                (None, None) => return String::new(),
-            };
-            if *o.layer == here || o.layer == LayerId::Override {
-                return String::new();
+        // The block that applies to this target alone (a base-only project has no other target), named where the
+        // line to change belongs to a layer other targets share.
+        let here = match (side.target.env.as_deref(), side.target.provider.as_deref()) {
+            (Some(e), Some(p)) => Some(LayerId::EnvProvider(e.into(), p.into())),
+            (Some(e), None) => Some(LayerId::Env(e.into())),
+            (None, Some(p)) => Some(LayerId::Provider(p.into())),
+            (None, None) => None,
+        };
+        let layer_note = |o: &Origin| -> Option<LayerNote> {
+            let here = here.as_ref()?;
+            if *o.layer == *here || o.layer == LayerId::Override {
+                return None;
             }
-            format!(
-                "; that line (`{}`) applies to other targets too — to change only {named}, {only} in {}",
-                o.layer,
-                ctx.block_place(&here)
-            )
+            Some(LayerNote {
+                target: named.clone(),
+                block: ctx.block_place(here),
+            })
+        };
+        let redeploy = |then: Redeploy| Fix::Redeploy {
+            target: named.clone(),
+            then,
         };
         let (kind, class, reason, fix) = match (c, d) {
-            (Some(_), None) => {
-                let at = def_at
-                    .as_ref()
-                    .map(|p| format!(" at {p}"))
-                    .unwrap_or_default();
-                (
-                    Kind::Missing,
-                    Class::Drift,
-                    format!("the deployed configuration has no `{shown}`; tuskc sets it{at}"),
-                    vec![
-                        format!("redeploy the build of {named} to add it"),
-                        match &def {
-                            Some(o) => format!(
-                                "or, if the running system is right, remove it at {}{}",
-                                ctx.at(o.file, o.span),
-                                layer_note(
-                                    o,
-                                    &format!("write `{}: @delete`", key_path_text(&source_path))
-                                )
-                            ),
-                            None => "or, if the running system is right, remove it from the source"
-                                .into(),
-                        },
-                    ],
-                )
-            }
+            (Some(_), None) => (
+                Kind::Missing,
+                Class::Drift,
+                Reason::DeployedMissing {
+                    path: shown.clone(),
+                    set_at: def,
+                },
+                vec![
+                    redeploy(Redeploy::AddsIt),
+                    Fix::Remove {
+                        at: def,
+                        path: key_path_text(&source_path),
+                        note: def.as_ref().and_then(layer_note),
+                    },
+                ],
+            ),
             (None, Some(_)) => {
                 let parent = &source_path[..source_path.len().saturating_sub(1)];
-                let place = (!parent.is_empty())
+                let under = (!parent.is_empty())
                     .then(|| ctx.definition(&side.merged, compiled.get_path(parent), parent))
                     .flatten()
-                    .map(|o| format!(" under `[{}]`, at {}", parent.join("."), ctx.place(&o)))
-                    .unwrap_or_default();
+                    .map(|o| (parent.join("."), o));
                 (
                     Kind::Undeclared,
                     Class::Drift,
-                    format!("deployed `{shown}` is not declared by any layer of {named}"),
-                    vec![
-                        format!(
-                            "remove it from the running system (redeploy the build of {named})"
-                        ),
-                        format!("or declare it in the source{place}"),
-                    ],
+                    Reason::DeployedUndeclared {
+                        path: shown.clone(),
+                        target: named.clone(),
+                    },
+                    vec![redeploy(Redeploy::RemovesIt), Fix::Declare { under }],
                 )
             }
             (Some(c), Some(d)) => {
@@ -1280,81 +1383,70 @@ pub fn compare_deployed(
                     if written_by_reference(c, d) || resolved.flatten().is_some_and(|r| r.same(d)) {
                         continue;
                     }
-                    let env = side.target.env.as_deref();
-                    let store = env.unwrap_or("project's");
+                    let env = side.target.env.clone();
                     let kind = if type_differs(c, d) && !matches!(c.kind, ValueKind::Secret(_)) {
                         Kind::Type
                     } else {
                         Kind::Value
                     };
-                    let what = match &c.kind {
-                        ValueKind::Secret(name) => format!("a value for secret `{name}`"),
-                        _ => "a value derived from a secret".to_string(),
-                    };
                     match (&c.kind, resolved) {
                         (_, None) => (
                             kind,
                             Class::Unverified,
-                            format!("deployed `{shown}` holds {what}, which cannot be compared without the store's identity"),
-                            vec!["pass --identity (or set TUSKC_IDENTITY) to compare it; values are never printed".to_string()],
+                            Reason::SecretNotCompared {
+                                path: shown.clone(),
+                                secret: match &c.kind {
+                                    ValueKind::Secret(name) => Some(name.to_string()),
+                                    _ => None,
+                                },
+                            },
+                            vec![Fix::PassIdentity],
                         ),
                         (ValueKind::Secret(name), Some(_)) => (
                             kind,
                             Class::Drift,
-                            format!(
-                                "deployed `{shown}` is not the value of secret `{name}` in the {store} store (values not shown)"
-                            ),
+                            Reason::SecretDiffers {
+                                path: shown.clone(),
+                                secret: name.to_string(),
+                                store: env.clone(),
+                            },
                             vec![
-                                format!("redeploy the build of {named} (built with --secrets resolve)"),
-                                format!(
-                                    "or, if the deployed value is right, store it: `tuskc secrets set {name} --env {}`",
-                                    env.unwrap_or("ENV")
-                                ),
+                                redeploy(Redeploy::Resolved),
+                                Fix::StoreSecret {
+                                    secret: name.to_string(),
+                                    env,
+                                },
                             ],
                         ),
                         (_, Some(_)) => (
                             kind,
                             Class::Drift,
-                            format!(
-                                "deployed `{shown}` is not the value tuskc derives from the {store} store's secrets (values not shown)"
-                            ),
+                            Reason::DerivedDiffers {
+                                path: shown.clone(),
+                                store: env,
+                            },
                             vec![
-                                format!("redeploy the build of {named} (built with --secrets resolve)"),
-                                match &def {
-                                    Some(o) => format!(
-                                        "or, if the deployed value is right, change it at {} (or the secrets it uses){}",
-                                        ctx.at(o.file, o.span),
-                                        layer_note(o, "set it")
-                                    ),
-                                    None => "or, if the deployed value is right, change it (or the secrets it uses) in the source".into(),
+                                redeploy(Redeploy::Resolved),
+                                Fix::Change {
+                                    at: def,
+                                    secrets: true,
+                                    note: def.as_ref().and_then(layer_note),
                                 },
                             ],
                         ),
                     }
                 } else if let Some(vars) = unset_env(c, d, deployed) {
-                    let names = vars
-                        .iter()
-                        .map(|v| format!("`{v}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let (from, which) = if vars.len() == 1 {
-                        ("the environment variable", "which is")
-                    } else {
-                        ("the environment variables", "which are")
-                    };
-                    let how = if c.env.as_deref() == vars.first().map(|v| &**v) && vars.len() == 1 {
-                        "comes from"
-                    } else {
-                        "is computed from"
-                    };
+                    let direct = c.env.as_deref() == vars.first().copied() && vars.len() == 1;
+                    let vars: Vec<String> = vars.iter().map(|v| v.to_string()).collect();
                     (
                         Kind::Value,
                         Class::Declared,
-                        format!("`{shown}` {how} {from} {names}, {which} not set here (the deployed system's value cannot be checked)"),
-                        vec![format!(
-                            "pass {} or --env-file to compare it",
-                            vars.iter().map(|v| format!("--var {v}=VALUE")).collect::<Vec<_>>().join(" ")
-                        )],
+                        Reason::EnvUnset {
+                            path: shown.clone(),
+                            vars: vars.clone(),
+                            direct,
+                        },
+                        vec![Fix::PassVars { vars }],
                     )
                 } else {
                     let kind = if type_differs(c, d) {
@@ -1363,33 +1455,25 @@ pub fn compare_deployed(
                         Kind::Value
                     };
                     let what = if kind == Kind::Type {
-                        format!("{} {}", article(d.type_name()), d.type_name())
+                        DeployedShown::Type(d.type_name())
                     } else {
-                        show_deployed(d)
+                        DeployedShown::Value(show_deployed(d))
                     };
-                    let at = def_at
-                        .as_ref()
-                        .map(|p| format!(", set at {p}"))
-                        .unwrap_or_default();
                     (
                         kind,
                         Class::Drift,
-                        format!(
-                            "deployed `{shown}` is {what}; tuskc builds {}{at}",
-                            c.describe()
-                        ),
+                        Reason::DeployedDiffers {
+                            path: shown.clone(),
+                            deployed: what,
+                            builds: c.describe(),
+                            set_at: def,
+                        },
                         vec![
-                            format!("redeploy the build of {named} to restore {}", c.describe()),
-                            match &def {
-                                Some(o) => format!(
-                                    "or, if the deployed value is right, change it at {}{}",
-                                    ctx.at(o.file, o.span),
-                                    layer_note(o, "set it")
-                                ),
-                                None => {
-                                    "or, if the deployed value is right, change it in the source"
-                                        .into()
-                                }
+                            redeploy(Redeploy::Restores(c.describe())),
+                            Fix::Change {
+                                at: def,
+                                secrets: false,
+                                note: def.as_ref().and_then(layer_note),
                             },
                         ],
                     )
@@ -1416,8 +1500,8 @@ fn finding(
     kind: Kind,
     class: Class,
     variants: Vec<Variant>,
-    reason: String,
-    fix: Vec<String>,
+    reason: Reason,
+    fix: Vec<Fix>,
 ) -> Finding {
     Finding {
         path: shown.to_string(),

@@ -1,7 +1,8 @@
 //! Queries over a compiled project, beside the pipeline: drift between targets and against what is deployed
-//! ([`drift`]), where a key's value came from ([`explain`]), what a reference names ([`resolve`], by evaluation's
+//! ([`drift`], and [`drift_fix`] for `--fix`), where a key's value came from ([`explain`]), what a reference names ([`resolve`], by evaluation's
 //! rule). The command line and the language server ask here; they do not compute answers themselves.
 
 pub mod drift;
+pub mod drift_fix;
 pub mod explain;
 pub mod resolve;
