@@ -26,6 +26,18 @@ pub fn literal(e: &Expr) -> Option<ValueKind> {
     })
 }
 
+/// The text of a string literal without `${...}`, as its written pieces (joined, they are its value); `None` when it
+/// interpolates, which needs evaluation.
+pub fn literal_text(parts: &[StrPart]) -> Option<impl Iterator<Item = &str>> {
+    let plain = parts.iter().all(|p| matches!(p, StrPart::Lit(_)));
+    plain.then(|| {
+        parts.iter().filter_map(|p| match p {
+            StrPart::Lit(t) => Some(t.as_str()),
+            StrPart::Interp(_) => None,
+        })
+    })
+}
+
 /// Why [`unary_kind`] produced no value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryError {
@@ -270,16 +282,7 @@ pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
         return Some(Value::new(kind, origin));
     }
     let kind = match &e.kind {
-        ExprKind::Str { parts, .. } => {
-            let mut s = String::new();
-            for p in parts {
-                match p {
-                    StrPart::Lit(t) => s.push_str(t),
-                    StrPart::Interp(_) => return None,
-                }
-            }
-            ValueKind::String(s)
-        }
+        ExprKind::Str { parts, .. } => ValueKind::String(literal_text(parts)?.collect()),
         ExprKind::Array { items, .. } => ValueKind::Array(
             items
                 .iter()
