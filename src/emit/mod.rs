@@ -7,7 +7,7 @@
 use indexmap::IndexMap;
 
 use crate::diagnostic::{show_path, Code, Diagnostic};
-use crate::ir::fold::{literal, literal_text};
+use crate::ir::fold::{literal, literal_text, Scalar};
 use crate::syntax::ast::{Expr, ExprKind, StrPart};
 use crate::value::{format_float, secret_reference, Value, ValueKind};
 
@@ -114,10 +114,10 @@ fn json_text_sized(v: &Value, size_hint: usize) -> String {
 
 pub(crate) fn write_json(v: &Value, indent: usize, out: &mut String) {
     match &v.kind {
-        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Int(_) | ValueKind::Float(_) => {
-            write_scalar(&v.kind, out)
-        }
-        ValueKind::Error => out.push_str("null"),
+        ValueKind::Null | ValueKind::Error => write_scalar(Scalar::Null, out),
+        ValueKind::Bool(b) => write_scalar(Scalar::Bool(*b), out),
+        ValueKind::Int(i) => write_scalar(Scalar::Int(*i), out),
+        ValueKind::Float(f) => write_scalar(Scalar::Float(*f), out),
         ValueKind::String(s) => json_string(s, out),
         // `secret://name`: the prefix needs no escaping.
         ValueKind::Secret(name) => {
@@ -146,15 +146,16 @@ pub(crate) fn write_json(v: &Value, indent: usize, out: &mut String) {
 
 /// A null, boolean or number as JSON. serde_json's own float text (shortest round-trip); a non-finite float is
 /// null, as in `to_json`.
-#[inline]
-fn write_scalar(k: &ValueKind, out: &mut String) {
-    match k {
-        ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        ValueKind::Int(i) => push_int(*i, out),
-        ValueKind::Float(f) if f.is_finite() => {
-            out.push_str(&serde_json::to_string(f).unwrap_or_else(|_| "null".into()))
+#[inline(always)]
+fn write_scalar(s: Scalar, out: &mut String) {
+    match s {
+        Scalar::Null => out.push_str("null"),
+        Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Scalar::Int(i) => push_int(i, out),
+        Scalar::Float(f) if f.is_finite() => {
+            out.push_str(&serde_json::to_string(&f).unwrap_or_else(|_| "null".into()))
         }
-        _ => out.push_str("null"),
+        Scalar::Float(_) => out.push_str("null"),
     }
 }
 
@@ -174,8 +175,8 @@ pub(crate) fn plain_literal(e: &Expr) -> bool {
 /// builds no value: the streamed build writes most definitions this way, and allocating each string and array to
 /// write it at once costs about a tenth of `build --all` on a project without schemas.
 pub(crate) fn write_literal(e: &Expr, indent: usize, out: &mut String) {
-    if let Some(k) = literal(e) {
-        return write_scalar(&k, out);
+    if let Some(s) = literal(e) {
+        return write_scalar(s, out);
     }
     match &e.kind {
         ExprKind::Str { parts, .. } => {

@@ -473,8 +473,8 @@ impl<'a> Evaluator<'a> {
 
     fn eval(&mut self, e: &Expr, ctx: &Ctx) -> Option<Value> {
         let origin = || ctx.origin(e.span);
-        if let Some(kind) = literal(e) {
-            return Some(Value::new(kind, origin()));
+        if let Some(s) = literal(e) {
+            return Some(Value::new(s.into(), origin()));
         }
         match &e.kind {
             ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) => None,

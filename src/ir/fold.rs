@@ -14,14 +14,35 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{BinaryOp, EntryTarget, Expr, ExprKind, StrPart, UnaryOp};
 use crate::value::{format_float, LayerRef, Map, Origin, Value, ValueKind};
 
+/// The value of a scalar literal: `Copy`, so a writer can use it without building (or dropping) a [`ValueKind`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl From<Scalar> for ValueKind {
+    fn from(s: Scalar) -> Self {
+        match s {
+            Scalar::Null => ValueKind::Null,
+            Scalar::Bool(b) => ValueKind::Bool(b),
+            Scalar::Int(i) => ValueKind::Int(i),
+            Scalar::Float(f) => ValueKind::Float(f),
+        }
+    }
+}
+
 /// The value of a scalar literal (`null`, `true`, `1`, `1.5`), as every interpreter reads it; `None` for anything
 /// else.
-pub fn literal(e: &Expr) -> Option<ValueKind> {
+#[inline]
+pub fn literal(e: &Expr) -> Option<Scalar> {
     Some(match &e.kind {
-        ExprKind::Null => ValueKind::Null,
-        ExprKind::Bool(b) => ValueKind::Bool(*b),
-        ExprKind::Int(i) => ValueKind::Int(*i),
-        ExprKind::Float(f) => ValueKind::Float(*f),
+        ExprKind::Null => Scalar::Null,
+        ExprKind::Bool(b) => Scalar::Bool(*b),
+        ExprKind::Int(i) => Scalar::Int(*i),
+        ExprKind::Float(f) => Scalar::Float(*f),
         _ => return None,
     })
 }
@@ -278,8 +299,8 @@ pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
         span: e.span,
         layer: LayerRef::SCHEMA_DEFAULT,
     };
-    if let Some(kind) = literal(e) {
-        return Some(Value::new(kind, origin));
+    if let Some(s) = literal(e) {
+        return Some(Value::new(s.into(), origin));
     }
     let kind = match &e.kind {
         ExprKind::Str { parts, .. } => ValueKind::String(literal_text(parts)?.collect()),

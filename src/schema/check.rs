@@ -1009,8 +1009,8 @@ impl<'a> Checker<'a> {
             layer: obj.origin.layer,
         };
         let mk = |kind| Ok(Value::new(kind, origin));
-        if let Some(kind) = literal(e) {
-            return mk(kind);
+        if let Some(s) = literal(e) {
+            return mk(s.into());
         }
         match &e.kind {
             ExprKind::Str { .. } | ExprKind::Array { .. } | ExprKind::Object { .. } => {
