@@ -15,17 +15,23 @@ pub mod resolve;
 use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
+use crate::ir::fold::{
+    binary_kind, condition, display, literal, short_circuit, unary_kind, unary_use, BinaryError,
+    ConditionError, UnaryError,
+};
 use crate::ir::LeafData;
 use crate::ir::{MNode, MObject, Merged, MergedLeaf, Removal, Target};
 use crate::lower::ModuleLoader;
 use crate::secrets::Lookup;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
-use crate::value::{
-    format_float, map_with_capacity, parse_env_text, Map, Origin, Value, ValueKind,
-};
+use crate::value::{map_with_capacity, parse_env_text, Map, Origin, Value, ValueKind};
 use resolve::Resolution;
 use std::sync::Arc;
+
+// The operators' meaning and the secret rule live in `ir::fold`, below every interpreter; re-exported here, where
+// the rest of evaluation's vocabulary is.
+pub use crate::ir::fold::{secret_content, ContentUse};
 
 /// Deepest chain of references followed before giving up with TSK0315 (instead of overflowing the stack).
 pub const MAX_EVAL_DEPTH: usize = 400;
@@ -467,12 +473,11 @@ impl<'a> Evaluator<'a> {
 
     fn eval(&mut self, e: &Expr, ctx: &Ctx) -> Option<Value> {
         let origin = || ctx.origin(e.span);
-        let scalar = |k: ValueKind| Some(Value::new(k, ctx.origin(e.span)));
+        if let Some(s) = literal(e) {
+            return Some(Value::new(s.into(), origin()));
+        }
         match &e.kind {
-            ExprKind::Null => scalar(ValueKind::Null),
-            ExprKind::Bool(b) => scalar(ValueKind::Bool(*b)),
-            ExprKind::Int(i) => scalar(ValueKind::Int(*i)),
-            ExprKind::Float(f) => scalar(ValueKind::Float(*f)),
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) => None,
             ExprKind::Str { parts, .. } => self.eval_string(parts, e.span, ctx),
             ExprKind::Array { items, .. } => {
                 let mut out = Vec::with_capacity(items.len());
@@ -528,25 +533,22 @@ impl<'a> Evaluator<'a> {
             } => self.eval_directive(name, args, *parens, *implied_default, e.span, ctx),
             ExprKind::Unary(op, inner) => {
                 let v = self.eval(inner, ctx)?;
-                let used = match op {
-                    UnaryOp::Not => ContentUse::Not,
-                    UnaryOp::Neg => ContentUse::Negate,
-                };
-                if let Some(d) = secret_content(&v, used, ctx.file(), inner.span) {
-                    self.sink.push(d);
-                    return None;
-                }
-                let secret = v.secret;
-                let unset_env = v.unset_env.clone();
-                let kind = match (op, &v.kind) {
-                    (UnaryOp::Not, ValueKind::Bool(b)) => ValueKind::Bool(!b),
-                    (UnaryOp::Neg, ValueKind::Int(i)) => match i.checked_neg() {
-                        Some(n) => ValueKind::Int(n),
-                        None => return self.overflow(e.span, ctx),
-                    },
-                    (UnaryOp::Neg, ValueKind::Float(f)) => ValueKind::Float(-f),
-                    (UnaryOp::Not, _) => return self.not_bool(&v, inner.span, "`!`", ctx),
-                    (UnaryOp::Neg, _) => {
+                let kind = match unary_kind(*op, &v) {
+                    Ok(kind) => kind,
+                    Err(UnaryError::SecretContent) => {
+                        self.sink.extend(secret_content(
+                            &v,
+                            unary_use(*op),
+                            ctx.file(),
+                            inner.span,
+                        ));
+                        return None;
+                    }
+                    Err(UnaryError::Overflow) => return self.overflow(e.span, ctx),
+                    Err(UnaryError::Types) if *op == UnaryOp::Not => {
+                        return self.not_bool(&v, inner.span, "`!`", ctx)
+                    }
+                    Err(UnaryError::Types) => {
                         self.sink.push(
                             Diagnostic::error(
                                 Code::TypeMismatch,
@@ -564,22 +566,25 @@ impl<'a> Evaluator<'a> {
                 Some(Value {
                     kind,
                     origin: origin(),
-                    secret,
+                    secret: v.secret,
                     env: None,
-                    unset_env,
+                    unset_env: v.unset_env,
                 })
             }
             ExprKind::Binary(op, l, r) => self.eval_binary(*op, l, r, e.span, ctx),
             ExprKind::Ternary(c, a, b) => {
                 let cond = self.eval(c, ctx)?;
-                if let Some(d) = secret_content(&cond, ContentUse::Condition, ctx.file(), c.span) {
-                    self.sink.push(d);
-                    return None;
-                }
-                let chosen = match cond.kind {
-                    ValueKind::Bool(true) => self.eval(a, ctx),
-                    ValueKind::Bool(false) => self.eval(b, ctx),
-                    _ => self.not_bool(&cond, c.span, "the condition of `? :`", ctx),
+                let chosen = match condition(&cond) {
+                    Ok(true) => self.eval(a, ctx),
+                    Ok(false) => self.eval(b, ctx),
+                    Err(ConditionError::SecretContent) => {
+                        let d = secret_content(&cond, ContentUse::Condition, ctx.file(), c.span);
+                        self.sink.extend(d);
+                        return None;
+                    }
+                    Err(ConditionError::NotBool) => {
+                        self.not_bool(&cond, c.span, "the condition of `? :`", ctx)
+                    }
                 };
                 // The branch an unset variable's default chose is computed from that default too.
                 chosen.map(|v| Value {
@@ -591,6 +596,22 @@ impl<'a> Evaluator<'a> {
                 })
             }
             ExprKind::Error => None,
+        }
+    }
+
+    /// An operand of `&&` / `||` as a [`condition`], or its error reported.
+    fn operand(&mut self, op: BinaryOp, v: &Value, span: Span, ctx: &Ctx) -> Option<bool> {
+        match condition(v) {
+            Ok(b) => Some(b),
+            Err(ConditionError::SecretContent) => {
+                let d = secret_content(v, ContentUse::Operator(op), ctx.file(), span);
+                self.sink.extend(d);
+                None
+            }
+            Err(ConditionError::NotBool) => {
+                self.not_bool(v, span, &format!("`{}`", op.symbol()), ctx);
+                None
+            }
         }
     }
 
@@ -1154,26 +1175,13 @@ impl<'a> Evaluator<'a> {
         // Short-circuit operators evaluate the right side only when needed.
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             let a = self.eval(l, ctx)?;
-            if let Some(d) = secret_content(&a, ContentUse::Operator(op), ctx.file(), l.span) {
-                self.sink.push(d);
-                return None;
-            }
-            let ab = match a.kind {
-                Bool(b) => b,
-                _ => return self.not_bool(&a, l.span, &format!("`{}`", op.symbol()), ctx),
-            };
-            if (op == BinaryOp::And && !ab) || (op == BinaryOp::Or && ab) {
-                return Some(Value::new(Bool(ab), ctx.origin(span)));
+            let ab = self.operand(op, &a, l.span, ctx)?;
+            if let Some(decided) = short_circuit(op, ab) {
+                return Some(Value::new(Bool(decided), ctx.origin(span)));
             }
             let b = self.eval(r, ctx)?;
-            if let Some(d) = secret_content(&b, ContentUse::Operator(op), ctx.file(), r.span) {
-                self.sink.push(d);
-                return None;
-            }
-            return match b.kind {
-                Bool(bb) => Some(Value::new(Bool(bb), ctx.origin(span))),
-                _ => self.not_bool(&b, r.span, &format!("`{}`", op.symbol()), ctx),
-            };
+            let bb = self.operand(op, &b, r.span, ctx)?;
+            return Some(Value::new(Bool(bb), ctx.origin(span)));
         }
         let a = self.eval(l, ctx);
         let b = self.eval(r, ctx);
@@ -1250,166 +1258,6 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Why [`binary_kind`] produced no value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryError {
-    /// An operand is secret-derived and the operator needs its content ([`secret_content`]).
-    SecretContent,
-    Overflow,
-    DivisionByZero,
-    /// The operator does not apply to these types.
-    Types,
-}
-
-/// A non-short-circuit binary operator on two values: the one definition of the operators' meaning, shared by the
-/// evaluator and schema assertions.
-pub fn binary_kind(op: BinaryOp, a: &Value, b: &Value) -> Result<ValueKind, BinaryError> {
-    use ValueKind::*;
-    let num = |v: &ValueKind| match v {
-        Int(i) => Some(*i as f64),
-        Float(f) => Some(*f),
-        _ => None,
-    };
-    // Joining (`+`) is the one operator whose outcome never depends on a secret's content: text is concatenated,
-    // arrays are appended, and anything else is a type error in every mode.
-    if op != BinaryOp::Add && (a.is_secret() || b.is_secret()) {
-        return Err(BinaryError::SecretContent);
-    }
-    let kind = match op {
-        BinaryOp::Eq => Some(Bool(a.same(b))),
-        BinaryOp::Ne => Some(Bool(!a.same(b))),
-        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-            let ord = match (&a.kind, &b.kind) {
-                (String(x), String(y)) => Some(x.cmp(y)),
-                (Int(x), Int(y)) => Some(x.cmp(y)),
-                (x, y) => match (num(x), num(y)) {
-                    (Some(x), Some(y)) => x.partial_cmp(&y),
-                    _ => None,
-                },
-            };
-            ord.map(|o| {
-                Bool(match op {
-                    BinaryOp::Lt => o.is_lt(),
-                    BinaryOp::Le => o.is_le(),
-                    BinaryOp::Gt => o.is_gt(),
-                    _ => o.is_ge(),
-                })
-            })
-        }
-        BinaryOp::Add => match (&a.kind, &b.kind) {
-            (Int(x), Int(y)) => match x.checked_add(*y) {
-                Some(n) => Some(Int(n)),
-                None => return Err(BinaryError::Overflow),
-            },
-            (Array(x), Array(y)) => Some(Array(x.iter().chain(y).cloned().collect())),
-            (String(_) | Secret(_), _) | (_, String(_) | Secret(_)) => {
-                match (display(a), display(b)) {
-                    (Some(x), Some(y)) if !matches!(a.kind, Null) && !matches!(b.kind, Null) => {
-                        Some(String(x + &y))
-                    }
-                    _ => None,
-                }
-            }
-            (x, y) => match (num(x), num(y)) {
-                (Some(x), Some(y)) => Some(Float(x + y)),
-                _ => None,
-            },
-        },
-        BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => match (&a.kind, &b.kind) {
-            (Int(x), Int(y)) => {
-                if matches!(op, BinaryOp::Div | BinaryOp::Rem) && *y == 0 {
-                    return Err(BinaryError::DivisionByZero);
-                }
-                let n = match op {
-                    BinaryOp::Sub => x.checked_sub(*y),
-                    BinaryOp::Mul => x.checked_mul(*y),
-                    BinaryOp::Div => x.checked_div(*y),
-                    // The remainder of any integer by -1 is 0; only the quotient of i64::MIN by -1 overflows.
-                    _ => Some(x.checked_rem(*y).unwrap_or(0)),
-                };
-                match n {
-                    Some(n) => Some(Int(n)),
-                    None => return Err(BinaryError::Overflow),
-                }
-            }
-            (x, y) => match (num(x), num(y)) {
-                (Some(x), Some(y)) => {
-                    if matches!(op, BinaryOp::Div | BinaryOp::Rem) && y == 0.0 {
-                        return Err(BinaryError::DivisionByZero);
-                    }
-                    Some(Float(match op {
-                        BinaryOp::Sub => x - y,
-                        BinaryOp::Mul => x * y,
-                        BinaryOp::Div => x / y,
-                        _ => x % y,
-                    }))
-                }
-                _ => None,
-            },
-        },
-        BinaryOp::And | BinaryOp::Or => None,
-    };
-    if let Some(Float(f)) = kind {
-        if !f.is_finite() {
-            return Err(BinaryError::Overflow);
-        }
-    }
-    kind.ok_or(BinaryError::Types)
-}
-
-/// Something done with a value whose outcome would depend on the value's content (see [`secret_content`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContentUse {
-    /// A binary operator other than `+`: comparison, arithmetic, `&&`/`||`.
-    Operator(BinaryOp),
-    /// Unary `-`.
-    Negate,
-    /// Unary `!`.
-    Not,
-    /// The condition of `? :`.
-    Condition,
-    /// The argument of a directive that selects an input (`env`, `secret`, `file`).
-    SelectInput(&'static str),
-    /// A literal type or enum in a schema (`"a" | "b"`).
-    LiteralType,
-}
-
-/// The one rule for values a secret went into (docs/language.md, "What may be done with a secret"): such a value
-/// may be passed whole, or joined into a string (`+`, interpolation; the result is secret too). Anything whose
-/// result or success would depend on its content — comparing it, computing with it, branching on it, choosing an
-/// input by it, matching it against a literal type — is TSK0317 in every mode (reference, redact, resolve), so
-/// an outcome never tells anything about a secret's value, and `check` answers the same with or without keys.
-/// `None` when `v` is not secret-derived; otherwise the error, pointing at `span` (where `v` was written), naming
-/// the secret and never showing its value.
-pub fn secret_content(v: &Value, used: ContentUse, file: FileId, span: Span) -> Option<Diagnostic> {
-    if !v.is_secret() {
-        return None;
-    }
-    let what = match used {
-        ContentUse::Operator(op) => format!("`{}`", op.symbol()),
-        ContentUse::Negate => "`-`".to_string(),
-        ContentUse::Not => "`!`".to_string(),
-        ContentUse::Condition => "the condition of `? :`".to_string(),
-        ContentUse::SelectInput(d) => format!("choosing the input of `@{d}`"),
-        ContentUse::LiteralType => "a literal type".to_string(),
-    };
-    let help = match used {
-        ContentUse::SelectInput(_) => {
-            "name the input literally; a secret never chooses what is read"
-        }
-        _ => "do this in the deploy step that reads the secret, or make the choice a setting that is not secret",
-    };
-    Some(
-        Diagnostic::error(
-            Code::SecretContent,
-            format!("{what} needs the content of {}", v.describe()),
-        )
-        .primary(file, span, format!("this is {}", v.describe()))
-        .note("a value a secret went into can only be passed whole or joined into a string, in every `--secrets` mode")
-        .help(help),
-    )
-}
-
 /// `@secret`'s argument is not a name a store can hold (TSK0305, in every mode). The name is echoed unless it may
 /// be key material (a key pasted where the name goes).
 fn invalid_secret_name(name: &str, file: FileId, span: Span) -> Diagnostic {
@@ -1437,19 +1285,6 @@ fn invalid_secret_name(name: &str, file: FileId, span: Span) -> Diagnostic {
     Diagnostic::error(Code::DirectiveArguments, message)
         .primary(file, span, label)
         .help("a secret name has letters, digits and `_ . / -`, starts with a letter, digit or `_`, and is at most 200 bytes (e.g. `shop/db_password`)")
-}
-
-/// How a scalar reads inside a string. Secrets show as their reference, never a value.
-fn display(v: &Value) -> Option<String> {
-    Some(match &v.kind {
-        ValueKind::String(s) => s.clone(),
-        ValueKind::Int(i) => i.to_string(),
-        ValueKind::Float(f) => format_float(*f),
-        ValueKind::Bool(b) => b.to_string(),
-        ValueKind::Null => "null".to_string(),
-        ValueKind::Secret(name) => crate::value::secret_reference(name),
-        ValueKind::Array(_) | ValueKind::Object(_) | ValueKind::Error => return None,
-    })
 }
 
 fn set_path(map: &mut Map<Value>, path: &[Ident], v: Value) {

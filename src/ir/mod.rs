@@ -1,10 +1,12 @@
-//! The intermediate representation: the data the pipeline's stages hand each other, and no algorithm.
+//! The intermediate representation: the data the pipeline's stages hand each other, and the operators' meaning.
 //!
 //! Owns: [`Program`] (the lowered project: one [`Layer`] of unevaluated definitions per base / provider / env /
 //! env+provider, declared environments and providers, the schema table), the merged tree of one target
-//! ([`merged`]), and the table of declared types ([`schema`]). Must not know: how any of it is built or used
+//! ([`merged`]), the table of declared types ([`schema`]), and what each operator does to values with the constant
+//! folder ([`fold`], below every interpreter of an expression). Must not know: how any of it is built or used
 //! (lowering, merging, evaluation, checking); it imports only the ground floor and the syntax tree.
 
+pub mod fold;
 pub mod merged;
 pub mod schema;
 

@@ -1,7 +1,8 @@
 //! The table of named types and bindings, as lowering builds it.
 //!
 //! Owns: [`Schemas`] (every `schema` / `type` declaration of a program, the `std/types` prelude included),
-//! [`Binding`] (`bind` and `[section: Type]`), and constant expressions ([`const_value`]). Invariant: names are
+//! [`Binding`] (`bind` and `[section: Type]`); constant expressions ([`const_value`]) are folded by
+//! [`crate::ir::fold`]. Invariant: names are
 //! unique (TSK0510). The static checks of the declarations are `crate::schema::validate`; checking *values* against
 //! types is `crate::schema::check`. Must not know: checking, evaluation.
 
@@ -13,7 +14,9 @@ use regex::Regex;
 use crate::diagnostic::{Code, Diagnostic, Sink};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::*;
-use crate::value::{LayerRef, Origin, Value, ValueKind};
+use crate::value::LayerRef;
+
+pub use crate::ir::fold::const_value;
 
 /// Types every program knows without a declaration.
 pub const BUILTINS: &[&str] = &[
@@ -207,60 +210,4 @@ impl Base {
             Base::Any => "this type",
         }
     }
-}
-
-/// The value of a constant expression (a default or a literal type): literals, arrays and objects of them, and
-/// negative numbers. `None` for anything that needs evaluation.
-pub fn const_value(e: &Expr, file: FileId) -> Option<Value> {
-    let origin = Origin {
-        file,
-        span: e.span,
-        layer: LayerRef::SCHEMA_DEFAULT,
-    };
-    let kind = match &e.kind {
-        ExprKind::Null => ValueKind::Null,
-        ExprKind::Bool(b) => ValueKind::Bool(*b),
-        ExprKind::Int(i) => ValueKind::Int(*i),
-        ExprKind::Float(f) => ValueKind::Float(*f),
-        ExprKind::Str { parts, .. } => {
-            let mut s = String::new();
-            for p in parts {
-                match p {
-                    StrPart::Lit(t) => s.push_str(t),
-                    StrPart::Interp(_) => return None,
-                }
-            }
-            ValueKind::String(s)
-        }
-        ExprKind::Array { items, .. } => ValueKind::Array(
-            items
-                .iter()
-                .map(|i| const_value(i, file))
-                .collect::<Option<_>>()?,
-        ),
-        ExprKind::Object { entries, .. } => {
-            let mut m = crate::value::Map::default();
-            for en in entries {
-                let EntryTarget::Key(k) = &en.target else {
-                    return None;
-                };
-                if k.segments.len() != 1 {
-                    return None;
-                }
-                m.insert(
-                    k.segments[0].name.as_str().into(),
-                    const_value(&en.value, file)?,
-                );
-            }
-            ValueKind::Object(Box::new(m))
-        }
-        ExprKind::Paren(inner) => return const_value(inner, file),
-        ExprKind::Unary(UnaryOp::Neg, inner) => match const_value(inner, file)?.kind {
-            ValueKind::Int(i) => ValueKind::Int(i.checked_neg()?),
-            ValueKind::Float(f) => ValueKind::Float(-f),
-            _ => return None,
-        },
-        _ => return None,
-    };
-    Some(Value::new(kind, origin))
 }

@@ -11,7 +11,10 @@
 //! that error, and the rest of the target is checked as usual.
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
-use crate::eval::{binary_kind, secret_content, BinaryError, ContentUse};
+use crate::ir::fold::{
+    binary_kind, condition, literal, secret_content, short_circuit, unary_kind, unary_use,
+    BinaryError, ConditionError, ContentUse, UnaryError,
+};
 use crate::ir::schema::{const_value, Binding, Schemas};
 use crate::ir::{MNode, MObject, Merged, Removal, Target};
 use crate::schema::formats::has_format;
@@ -1006,11 +1009,10 @@ impl<'a> Checker<'a> {
             layer: obj.origin.layer,
         };
         let mk = |kind| Ok(Value::new(kind, origin));
+        if let Some(s) = literal(e) {
+            return mk(s.into());
+        }
         match &e.kind {
-            ExprKind::Null => mk(ValueKind::Null),
-            ExprKind::Bool(b) => mk(ValueKind::Bool(*b)),
-            ExprKind::Int(i) => mk(ValueKind::Int(*i)),
-            ExprKind::Float(f) => mk(ValueKind::Float(*f)),
             ExprKind::Str { .. } | ExprKind::Array { .. } | ExprKind::Object { .. } => {
                 const_value(e, file).ok_or(AssertFailure::Unreadable(
                     e.span,
@@ -1040,19 +1042,17 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Unary(op, inner) => {
                 let x = self.eval_assert(inner, obj, file)?;
-                let used = match op {
-                    UnaryOp::Not => ContentUse::Not,
-                    UnaryOp::Neg => ContentUse::Negate,
-                };
-                secret_used(&x, used, file, inner.span)?;
-                match (op, &x.kind) {
-                    (UnaryOp::Not, ValueKind::Bool(b)) => mk(ValueKind::Bool(!b)),
-                    (UnaryOp::Neg, ValueKind::Int(i)) => mk(ValueKind::Int(
-                        i.checked_neg()
-                            .ok_or(AssertFailure::Unreadable(e.span, "overflow".to_string()))?,
-                    )),
-                    (UnaryOp::Neg, ValueKind::Float(f)) => mk(ValueKind::Float(-f)),
-                    _ => Err(AssertFailure::Unreadable(
+                match unary_kind(*op, &x) {
+                    Ok(kind) => mk(kind),
+                    Err(UnaryError::SecretContent) => {
+                        secret_used(&x, unary_use(*op), file, inner.span)?;
+                        mk(ValueKind::Null)
+                    }
+                    // As the binary operators' overflow below (and evaluation's TSK0313).
+                    Err(UnaryError::Overflow) => {
+                        Err(AssertFailure::Unreadable(e.span, "number overflow".into()))
+                    }
+                    Err(UnaryError::Types) => Err(AssertFailure::Unreadable(
                         inner.span,
                         format!("this is {}", x.describe()),
                     )),
@@ -1060,11 +1060,14 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Ternary(c, a, b) => {
                 let cond = self.eval_assert(c, obj, file)?;
-                secret_used(&cond, ContentUse::Condition, file, c.span)?;
-                match cond.kind {
-                    ValueKind::Bool(true) => self.eval_assert(a, obj, file),
-                    ValueKind::Bool(false) => self.eval_assert(b, obj, file),
-                    _ => Err(AssertFailure::Unreadable(
+                match condition(&cond) {
+                    Ok(true) => self.eval_assert(a, obj, file),
+                    Ok(false) => self.eval_assert(b, obj, file),
+                    Err(ConditionError::SecretContent) => {
+                        secret_used(&cond, ContentUse::Condition, file, c.span)?;
+                        mk(ValueKind::Null)
+                    }
+                    Err(ConditionError::NotBool) => Err(AssertFailure::Unreadable(
                         c.span,
                         "the condition is not a boolean".into(),
                     )),
@@ -1072,25 +1075,12 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), l, r) => {
                 let a = self.eval_assert(l, obj, file)?;
-                secret_used(&a, ContentUse::Operator(*op), file, l.span)?;
-                let ValueKind::Bool(ab) = a.kind else {
-                    return Err(AssertFailure::Unreadable(
-                        l.span,
-                        format!("`{}` needs booleans; this is {}", op.symbol(), a.describe()),
-                    ));
-                };
-                if (*op == BinaryOp::And) != ab {
-                    return mk(ValueKind::Bool(ab));
+                let ab = assert_operand(*op, &a, file, l.span)?;
+                if let Some(decided) = short_circuit(*op, ab) {
+                    return mk(ValueKind::Bool(decided));
                 }
                 let b = self.eval_assert(r, obj, file)?;
-                secret_used(&b, ContentUse::Operator(*op), file, r.span)?;
-                match b.kind {
-                    ValueKind::Bool(bb) => mk(ValueKind::Bool(bb)),
-                    _ => Err(AssertFailure::Unreadable(
-                        r.span,
-                        format!("`{}` needs booleans; this is {}", op.symbol(), b.describe()),
-                    )),
-                }
+                mk(ValueKind::Bool(assert_operand(*op, &b, file, r.span)?))
             }
             ExprKind::Binary(op, l, r) => {
                 let a = self.eval_assert(l, obj, file)?;
@@ -1257,6 +1247,26 @@ fn failed_on(v: &Value, path: &[String]) -> bool {
         }
     }
     cur.failed()
+}
+
+/// An operand of `&&` / `||` in an assertion, as a [`condition`].
+fn assert_operand(
+    op: BinaryOp,
+    v: &Value,
+    file: FileId,
+    span: Span,
+) -> Result<bool, AssertFailure> {
+    match condition(v) {
+        Ok(b) => Ok(b),
+        Err(ConditionError::SecretContent) => {
+            secret_used(v, ContentUse::Operator(op), file, span)?;
+            Ok(false)
+        }
+        Err(ConditionError::NotBool) => Err(AssertFailure::Unreadable(
+            span,
+            format!("`{}` needs booleans; this is {}", op.symbol(), v.describe()),
+        )),
+    }
 }
 
 /// [`secret_content`] inside an assertion.
