@@ -20,6 +20,7 @@ use crate::schema::formats::has_format;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
@@ -753,6 +754,7 @@ impl<'a> Checker<'a> {
         }
         let shape = Shape::Object {
             obj,
+            index: field_index(obj),
             decl,
             file,
             path: path.to_string(),
@@ -1292,6 +1294,24 @@ impl<'a> Duty<'a> {
     }
 }
 
+/// Where a large object schema declares each field, so a field is found by its name without a scan of the schema
+/// per key; `None` for a small schema (the scan costs less than building this), or a broken one that declares a
+/// field twice (scanned, to find every declaration).
+type FieldIndex<'a> = Option<HashMap<&'a str, usize, foldhash::fast::RandomState>>;
+
+fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
+    if obj.fields.len() < 16 {
+        return None;
+    }
+    let mut ix = HashMap::with_capacity_and_hasher(obj.fields.len(), Default::default());
+    for (i, f) in obj.fields.iter().enumerate() {
+        if ix.insert(f.name.name.as_str(), i).is_some() {
+            return None;
+        }
+    }
+    Some(ix)
+}
+
 /// How a duty on an object node splits over its fields.
 pub(crate) enum Shape<'a> {
     /// Nothing to check here or beneath.
@@ -1300,6 +1320,7 @@ pub(crate) enum Shape<'a> {
     Whole,
     Object {
         obj: &'a ObjectType,
+        index: FieldIndex<'a>,
         decl: Decl<'a>,
         file: FileId,
         path: String,
@@ -1372,6 +1393,7 @@ impl<'a> Checker<'a> {
             },
             TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
                 obj,
+                index: field_index(obj),
                 decl,
                 file,
                 path: path.to_string(),
@@ -1411,6 +1433,7 @@ impl<'a> Checker<'a> {
             Shape::Free | Shape::Whole => {}
             Shape::Object {
                 obj,
+                index,
                 decl,
                 file,
                 path,
@@ -1418,7 +1441,17 @@ impl<'a> Checker<'a> {
                 docs,
             } => {
                 let before = out.len();
-                for f in obj.fields.iter().filter(|f| f.name.name == key) {
+                let indexed = index
+                    .as_ref()
+                    .map(|ix| ix.get(key).and_then(|&i| obj.fields.get(i)));
+                let scanned = indexed
+                    .is_none()
+                    .then(|| obj.fields.iter().filter(|f| f.name.name == key));
+                for f in indexed
+                    .flatten()
+                    .into_iter()
+                    .chain(scanned.into_iter().flatten())
+                {
                     let sub = join(path, key);
                     self.deprecated(f, at, *file, &sub);
                     out.push(Duty {
