@@ -600,13 +600,8 @@ impl Session {
             target,
             overrides,
             inputs,
-            |ev, _, bindings, mut checker| {
-                let mut v = ev.evaluate_root();
-                let mut checks = Vec::new();
-                for b in bindings {
-                    checker.check_binding(b, &mut v, 0, &mut checks);
-                }
-                checks.append(&mut checker.warnings);
+            |ev, _, bindings, checker| {
+                let (mut v, checks) = whole_tree(ev, bindings, checker);
                 if redact {
                     crate::secrets::redact(&mut v);
                 }
@@ -820,4 +815,20 @@ pub fn bindings<'p>(program: &'p Program, target: &Target) -> Vec<&'p Binding> {
         .filter_map(|id| program.layer(id))
         .flat_map(|l| &l.bindings)
         .collect()
+}
+
+/// A target's whole value tree, evaluated, then checked binding by binding in check order: the tree, with the
+/// check diagnostics and warnings (`stream::json` checks the same values as it walks them).
+fn whole_tree<'x>(
+    ev: &mut Evaluator<'x>,
+    bindings: &[&'x Binding],
+    mut checker: Checker<'x>,
+) -> (Value, Vec<Diagnostic>) {
+    let mut v = ev.evaluate_root();
+    let mut checks = Vec::new();
+    for b in bindings {
+        checker.check_binding(b, &mut v, 0, &mut checks);
+    }
+    checks.append(&mut checker.warnings);
+    (v, checks)
 }

@@ -8,11 +8,15 @@
 //!
 //! Invariant: the text and the diagnostics are exactly those of `Session::build` followed by `emit::emit` (JSON):
 //! evaluation runs in the same order (the tree's source order), every check runs on the same value with the same
-//! result (`check.rs`, "checking an object field by field", splits a check over an object's fields only when
-//! nothing can differ; otherwise the object is built and checked whole), a binding's checks keep their order on
+//! result, a binding's checks keep their order on
 //! each value, and a value that failed to evaluate is checked as the whole tree checks it (skipped: see
 //! `ValueKind::Error`) while the rest goes on being checked, only no longer written. `tests/cases.rs` holds the two equal for every case,
 //! fixture and example, and the `stream` fuzz target (fuzz/) for arbitrary input.
+//!
+//! Shared with the whole tree: checking an object field by field (`check.rs`, "checking an object field by field":
+//! `Checker::field_duties`, `run` and `finish_object`) is the one implementation `Checker::check` runs on a built
+//! object too, so the walk below only decides when each field's value is built and written; what it checks and
+//! reports is the whole tree's. It splits a check over an object's fields only when nothing can differ (`shape`).
 //!
 //! An object is built whole (rather than streamed through) when a check on it does not split over its fields, or
 //! when a binding beneath it names a key it does not have (checking creates the key from the schema's defaults,
@@ -295,5 +299,62 @@ impl<'a> Stream<'a, '_> {
             redact(&mut v);
         }
         write_json(&v, indent, &mut self.out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Diagnostic;
+    use crate::driver::Session;
+    use crate::ir::Target;
+
+    /// The check diagnostics of the base target, in the order the checks report them (before the session sorts
+    /// them): built whole and checked (as `Session::build` does), then streamed.
+    fn both(text: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+        let mut s = Session::in_memory(vec![("main.tsk".to_string(), text.to_string())]);
+        let entry = s.single_entry(false).unwrap();
+        let program = s.load(&entry).unwrap();
+        let inputs = s.env_inputs(&[], &[], false);
+        let target = Target::default();
+        let (whole, _) = s.run_target(
+            &program,
+            &target,
+            None,
+            &inputs,
+            |ev, _, bindings, checker| {
+                (
+                    super::super::whole_tree(ev, bindings, checker).1,
+                    Vec::new(),
+                )
+            },
+        );
+        let (streamed, _) = s.run_target(
+            &program,
+            &target,
+            None,
+            &inputs,
+            |ev, merged, bindings, checker| {
+                (
+                    super::json(ev, merged, checker, bindings, false, 0).1,
+                    Vec::new(),
+                )
+            },
+        );
+        (whole, streamed)
+    }
+
+    /// An object's fields are checked by one implementation whether the object is built or streamed: the same
+    /// diagnostics in the same order (the object's, not the schema's), before any sorting.
+    #[test]
+    fn whole_and_streamed_check_an_object_alike() {
+        let text = concat!(
+            "schema S {\n  a: int\n  b: int\n  c: int = 1\n  d: int\n  old?: int deprecated \"gone\"\n}\n\n",
+            "[x: S]\nold: 1\nb: \"no\"\na: \"no\"\nextra: 1\n",
+        );
+        let (whole, streamed) = both(text);
+        let messages = |ds: &[Diagnostic]| ds.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        assert_eq!(whole.len(), 5, "{:?}", messages(&whole));
+        assert_eq!(messages(&whole), messages(&streamed));
+        assert_eq!(whole, streamed);
     }
 }

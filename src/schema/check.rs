@@ -1,14 +1,16 @@
 //! Type checking: one target's value tree against the schemas bound to it.
 //!
-//! Owns: what it means for a value to have a type, `@env` text conversion to the declared type, filling defaults,
-//! and evaluating `assert`s. Runs after `eval` and before `emit`, once per target, binding by binding
-//! (`Checker::check_binding`), or value by value as `stream.rs` builds them ("checking an object field by field"). Invariants: every error points at
-//! the value (with the layer and line that set it) *and* at the schema field that rejects it; values are shown with
-//! [`Value::describe`], so a secret is never printed; a union tries its members in order and the first that fits
-//! wins (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
+//! Owns: what it means for a value to have a type, `@env` text conversion to the declared type, filling defaults, and
+//! evaluating `assert`s. Runs after `eval` and before `emit`, once per target, binding by binding
+//! (`Checker::check_binding`), or value by value as `stream.rs` builds them. Both check an object's fields with the
+//! same functions ("checking an object field by field"), so they report the same diagnostics in the same order (an
+//! object's fields in its own order, then its missing fields in schema order). Invariants: every error points at the
+//! value (with the layer and line that set it) *and* at the schema field that rejects it; values are shown with
+//! [`Value::describe`], so a secret is never printed; a union tries its members in order and the first that fits wins
+//! (so `int | string` converts `@env` text to an int when it parses); defaults are added after the keys the
 //! configuration sets, in schema order. A value that failed to evaluate (`ValueKind::Error`, its error already
-//! reported) is never checked, nor is a binding beneath it or an `assert` that reads it: each would only repeat
-//! that error, and the rest of the target is checked as usual.
+//! reported) is never checked, nor is a binding beneath it or an `assert` that reads it: each would only repeat that
+//! error, and the rest of the target is checked as usual.
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic};
 use crate::ir::fold::{
@@ -21,6 +23,7 @@ use crate::schema::formats::has_format;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
@@ -440,34 +443,19 @@ impl<'a> Checker<'a> {
                 value,
                 constraints,
             } => {
-                let origin = v.origin;
-                let ValueKind::Object(map) = &mut v.kind else {
+                if !matches!(v.kind, ValueKind::Object(_)) {
                     return Err(vec![self.mismatch(v, decl, path)]);
+                }
+                let shape = Shape::Map {
+                    key,
+                    value,
+                    file,
+                    path: path.to_string(),
+                    depth: self.depth,
+                    docs: Docs::default(),
                 };
                 let mut errs = Vec::new();
-                for (k, val) in map.iter_mut() {
-                    let sub = join(path, k);
-                    let mut kv = Value::new(ValueKind::String(k.to_string()), val.origin);
-                    let key_decl = Decl {
-                        file,
-                        ty: key,
-                        field: None,
-                    };
-                    if let Err(e) =
-                        self.check_in(&mut kv, key_decl, key, file, &format!("{sub} (key)"))
-                    {
-                        errs.extend(e);
-                    }
-                    let val_decl = Decl {
-                        file,
-                        ty: value,
-                        field: None,
-                    };
-                    if let Err(e) = self.check_in(val, val_decl, value, file, &sub) {
-                        errs.extend(e);
-                    }
-                }
-                let _ = origin;
+                self.check_fields(v, &shape, &mut errs);
                 if !errs.is_empty() {
                     return Err(errs);
                 }
@@ -753,6 +741,9 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// An object schema: its fields one by one, then its missing fields and defaults (the split check
+    /// `stream.rs` runs on an object it never builds, here on the built object), then, when all that passed, its
+    /// `assert`s.
     fn check_object(
         &mut self,
         v: &mut Value,
@@ -761,63 +752,20 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Errors> {
-        let obj_origin = v.origin;
         if !matches!(v.kind, ValueKind::Object(_)) {
             return Err(vec![self.mismatch(v, decl, path)]);
         }
+        let shape = Shape::Object {
+            obj,
+            index: field_index(obj),
+            decl,
+            file,
+            path: path.to_string(),
+            depth: self.depth,
+            docs: Docs::default(),
+        };
         let mut errs = Vec::new();
-        let mut defaults = Vec::new();
-        if let ValueKind::Object(map) = &mut v.kind {
-            for f in &obj.fields {
-                let sub = join(path, &f.name.name);
-                match map.get_mut(f.name.name.as_str()) {
-                    Some(fv) => {
-                        self.deprecated(f, &fv.origin, file, &sub);
-                        if let Err(e) = self.check(fv, &f.ty, file, &sub, Some(f)) {
-                            errs.extend(e);
-                        }
-                    }
-                    None => {
-                        if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, file)) {
-                            defaults.push((f, dv, true));
-                        } else if f.default.is_none() && !f.optional {
-                            match self.missing_from_defaults(f, file, path) {
-                                Some((dv, e)) => {
-                                    errs.extend(e);
-                                    defaults.push((f, dv, false));
-                                }
-                                None => errs.push(self.missing_field(f, &obj_origin, file, path)),
-                            }
-                        }
-                    }
-                }
-            }
-            for (f, mut dv, recheck) in defaults {
-                let sub = join(path, &f.name.name);
-                // Defaults were validated against their types; checking again converts `float` ints and fills
-                // nested defaults (an object made from defaults is checked already).
-                if recheck {
-                    let _ = self.check(&mut dv, &f.ty, file, &sub, Some(f));
-                }
-                map.insert(Arc::from(f.name.name.as_str()), dv);
-            }
-            let names: Vec<&str> = obj.fields.iter().map(|f| f.name.name.as_str()).collect();
-            for (k, val) in map.iter_mut() {
-                if names.contains(&&**k) {
-                    continue;
-                }
-                match &obj.extra {
-                    Some(None) => {}
-                    Some(Some(t)) => {
-                        let sub = join(path, k);
-                        if let Err(e) = self.check(val, t, file, &sub, None) {
-                            errs.extend(e);
-                        }
-                    }
-                    None => errs.push(self.unknown_field(k, &val.origin, &names, decl, path)),
-                }
-            }
-        }
+        self.check_fields(v, &shape, &mut errs);
         if !errs.is_empty() {
             return Err(errs);
         }
@@ -830,6 +778,34 @@ impl<'a> Checker<'a> {
             Ok(())
         } else {
             Err(errs)
+        }
+    }
+
+    /// A split check (`shape`) run on a built object `v`: each field against the duties the shape puts on it, in
+    /// the object's order, then the fields it is missing, whose defaults are added to it after the keys it has.
+    fn check_fields<'t>(&mut self, v: &mut Value, shape: &Shape<'t>, errs: &mut Errors) {
+        let at = v.origin;
+        let ValueKind::Object(map) = &mut v.kind else {
+            return;
+        };
+        let mut duties = Vec::new();
+        for (k, val) in map.iter_mut() {
+            duties.clear();
+            self.field_duties(shape, 0, k, &val.origin, errs, &mut duties);
+            for d in &duties {
+                self.run(val, d, errs);
+            }
+        }
+        let mut defaults = Vec::new();
+        self.finish_object(
+            shape,
+            |name| map.contains_key(name),
+            &at,
+            &mut defaults,
+            errs,
+        );
+        for (k, dv) in defaults {
+            map.insert(k, dv);
         }
     }
 
@@ -1277,15 +1253,18 @@ fn secret_used(v: &Value, used: ContentUse, file: FileId, span: Span) -> Result<
     }
 }
 
-// ----- checking an object field by field (`stream.rs`) -----
+// ----- checking an object field by field (`check_object`, the map branch of `check_in`, and `stream.rs`) -----
 //
-// A streamed target never builds the objects it streams through, so the checks on such an object are split: each
-// field is checked on its own value as it is built (with the type the object's schema gives it), and what concerns
-// the object as a whole (required fields, defaults) once its fields are done. An object is streamed only when
-// every check on it splits that way without changing a result: its type is an object schema without `assert`s, a
-// map without constraints, or puts no requirement on it. Anything else (unions, constraints, assertions, a scalar
-// type where an object stands) is checked whole, by [`Checker::check`], on the value built for it. Each function
-// below mirrors a branch of `check_in` / `check_named` / `check_object`: a change there changes it here.
+// The one implementation of checking an object against an object schema or a map type: each field is checked on
+// its own value (`field_duties` says against what, `run` checks it), and what concerns the object as a whole
+// (required fields, defaults) once its fields are done (`finish_object`). `check_object` and the map branch of
+// `check_in` run it over a built object (`check_fields`), then add what only a whole value has: an object
+// schema's `assert`s, a map's constraints. A streamed target runs it over the fields of an object it never builds,
+// each as it is built, and only where nothing else applies: the object's type is an object schema without
+// `assert`s, a map without constraints, or puts no requirement on it (`shape`). Anything else (unions,
+// constraints, assertions, a scalar type where an object stands) is checked whole, by [`Checker::check`], on the
+// value built for it. A named type's `##` docs, which `check_named` adds to an error passing back through it, are
+// carried down in a [`Duty`] instead, since a split check's errors never pass back through it.
 
 /// The `##` docs of the named types a check passed through, innermost first: each adds a note to an error found
 /// beneath it, as `check_named` does when the error passes back through it.
@@ -1325,6 +1304,24 @@ impl<'a> Duty<'a> {
     }
 }
 
+/// Where a large object schema declares each field, so a field is found by its name without a scan of the schema
+/// per key; `None` for a small schema (the scan costs less than building this), or a broken one that declares a
+/// field twice (scanned, to find every declaration).
+type FieldIndex<'a> = Option<HashMap<&'a str, usize, foldhash::fast::RandomState>>;
+
+fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
+    if obj.fields.len() < 16 {
+        return None;
+    }
+    let mut ix = HashMap::with_capacity_and_hasher(obj.fields.len(), Default::default());
+    for (i, f) in obj.fields.iter().enumerate() {
+        if ix.insert(f.name.name.as_str(), i).is_some() {
+            return None;
+        }
+    }
+    Some(ix)
+}
+
 /// How a duty on an object node splits over its fields.
 pub(crate) enum Shape<'a> {
     /// Nothing to check here or beneath.
@@ -1333,6 +1330,7 @@ pub(crate) enum Shape<'a> {
     Whole,
     Object {
         obj: &'a ObjectType,
+        index: FieldIndex<'a>,
         decl: Decl<'a>,
         file: FileId,
         path: String,
@@ -1405,6 +1403,7 @@ impl<'a> Checker<'a> {
             },
             TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
                 obj,
+                index: field_index(obj),
                 decl,
                 file,
                 path: path.to_string(),
@@ -1431,19 +1430,20 @@ impl<'a> Checker<'a> {
     /// `out`: one, or none, or, when a broken schema declares the field twice, one per declaration in schema
     /// order (as `check_object` checks it once per declaration). Errors about the field's presence or its key go
     /// to `errs`.
-    pub(crate) fn field_duties(
+    pub(crate) fn field_duties<'t>(
         &mut self,
-        shape: &Shape<'a>,
+        shape: &Shape<'t>,
         order: usize,
         key: &str,
         at: &Origin,
         errs: &mut Errors,
-        out: &mut Vec<Duty<'a>>,
+        out: &mut Vec<Duty<'t>>,
     ) {
         match shape {
             Shape::Free | Shape::Whole => {}
             Shape::Object {
                 obj,
+                index,
                 decl,
                 file,
                 path,
@@ -1451,7 +1451,17 @@ impl<'a> Checker<'a> {
                 docs,
             } => {
                 let before = out.len();
-                for f in obj.fields.iter().filter(|f| f.name.name == key) {
+                let indexed = index
+                    .as_ref()
+                    .map(|ix| ix.get(key).and_then(|&i| obj.fields.get(i)));
+                let scanned = indexed
+                    .is_none()
+                    .then(|| obj.fields.iter().filter(|f| f.name.name == key));
+                for f in indexed
+                    .flatten()
+                    .into_iter()
+                    .chain(scanned.into_iter().flatten())
+                {
                     let sub = join(path, key);
                     self.deprecated(f, at, *file, &sub);
                     out.push(Duty {
@@ -1503,13 +1513,14 @@ impl<'a> Checker<'a> {
                     ty: key_ty,
                     field: None,
                 };
+                let outer = self.depth;
                 self.depth = *depth;
                 if let Err(e) =
                     self.check_in(&mut kv, key_decl, key_ty, *file, &format!("{sub} (key)"))
                 {
                     errs.extend(e.into_iter().map(|d| noted(d, docs)));
                 }
-                self.depth = 0;
+                self.depth = outer;
                 out.push(Duty {
                     order,
                     ty: value,
@@ -1525,9 +1536,9 @@ impl<'a> Checker<'a> {
 
     /// The end of a split object check: required fields missing from the object (set at `at`; `has` tells which
     /// keys it has) are errors, missing fields with defaults get them (appended to `defaults`, in schema order).
-    pub(crate) fn finish_object(
+    pub(crate) fn finish_object<'t>(
         &mut self,
-        shape: &Shape<'a>,
+        shape: &Shape<'t>,
         has: impl Fn(&str) -> bool,
         at: &Origin,
         defaults: &mut Vec<(Key, Value)>,
@@ -1553,9 +1564,10 @@ impl<'a> Checker<'a> {
             if let Some(dv) = f.default.as_ref().and_then(|d| const_value(d, *file)) {
                 added.push((f, dv, true));
             } else if f.default.is_none() && !f.optional {
+                let outer = self.depth;
                 self.depth = *depth;
                 let created = self.missing_from_defaults(f, *file, path);
-                self.depth = 0;
+                self.depth = outer;
                 match created {
                     Some((dv, e)) => {
                         errs.extend(e.into_iter().map(|x| noted(x, docs)));
@@ -1568,9 +1580,10 @@ impl<'a> Checker<'a> {
         for (f, mut dv, recheck) in added {
             let sub = join(path, &f.name.name);
             if recheck {
+                let outer = self.depth;
                 self.depth = *depth;
                 let _ = self.check(&mut dv, &f.ty, *file, &sub, Some(f));
-                self.depth = 0;
+                self.depth = outer;
             }
             // A field a broken schema declares twice: the later default replaces the earlier in place, as
             // inserting into the built object does.
@@ -1582,12 +1595,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Run a duty on a built value.
-    pub(crate) fn run(&mut self, v: &mut Value, d: &Duty<'a>, errs: &mut Errors) {
+    pub(crate) fn run(&mut self, v: &mut Value, d: &Duty, errs: &mut Errors) {
+        let outer = self.depth;
         self.depth = d.depth;
         if let Err(e) = self.check(v, d.ty, d.file, &d.path, d.field) {
             errs.extend(e.into_iter().map(|x| noted(x, &d.docs)));
         }
-        self.depth = 0;
+        self.depth = outer;
     }
 }
 
