@@ -171,11 +171,29 @@ fn render_one(
             return;
         }
     };
-    let clamp = |f, s: Span| {
-        let len = sources.get(f).text.len();
-        (s.start as usize).min(len)..(s.end as usize).min(len)
-    };
     let snippets = snippet_numbers(d, sources, cache);
+    // Spans go to ariadne in characters: with byte indices, ariadne 0.6 reads the place it heads a second snippet
+    // with (its first label's start) as a character index, so the header named a wrong line after multi-byte text.
+    let mut clamp = |f, s: Span| {
+        let file = sources.get(f);
+        let len = file.text.len();
+        let (start, end) = ((s.start as usize).min(len), (s.end as usize).min(len));
+        let Ok(src) = cache.source(&file.name) else {
+            return start..end;
+        };
+        let chars = |at: usize| match src.get_byte_line(at) {
+            Some((line, _, col)) => {
+                let from = file.line_range(at as u32).start;
+                line.offset()
+                    + file
+                        .text
+                        .get(from..from + col)
+                        .map_or(col, |t| t.chars().count())
+            }
+            None => file.text.get(..at).map_or(at, |t| t.chars().count()),
+        };
+        chars(start)..chars(end)
+    };
     let snippet = |i: usize, f| Snippet {
         file: sources.get(f).name.clone(),
         number: snippets.get(i).copied().unwrap_or(i),
@@ -197,7 +215,7 @@ fn render_one(
     .with_config(
         Config::default()
             .with_color(color)
-            .with_index_type(IndexType::Byte),
+            .with_index_type(IndexType::Char),
     );
     for (i, l) in d.labels.iter().enumerate() {
         let colour = if l.primary {

@@ -13,6 +13,7 @@ mod yaml;
 pub use dotenv::parse_env_file;
 pub use error::Unreadable;
 #[cfg(feature = "cli")]
+#[cfg(feature = "internals")]
 pub use yaml::MAX_YAML_VALUES;
 
 use crate::emit::Format;
