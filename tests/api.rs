@@ -266,6 +266,37 @@ fn secrets_resolve_only_when_asked_with_an_identity() {
     assert!(!debug.contains(PLAIN), "{debug}");
     let explained = resolved.explain("password").unwrap();
     assert!(!explained.contains(PLAIN), "{explained}");
+    // A type the resolved secret does not fit: serde's message would quote the value; it is masked.
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Numeric {
+        password: u16,
+    }
+    let err = resolved.deserialize::<Numeric>().unwrap_err().to_string();
+    assert!(!err.contains(PLAIN), "{err}");
+    assert!(err.contains("expected u16"), "{err}");
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Text {
+        password: String,
+    }
+    assert_eq!(resolved.deserialize::<Text>().unwrap().password, PLAIN);
+}
+
+#[test]
+fn sources_need_an_entry_and_names_of_their_own() {
+    let none: [(&str, &str); 0] = [];
+    let err = Project::from_sources(none).unwrap_err();
+    assert_eq!(err.list()[0].code, "TSK0003");
+    assert_eq!(err.list()[0].message, "no sources given");
+    let twice =
+        Project::from_sources([("app.tsk", "a: 1\n"), ("./app.tsk", "a: 2\n")]).unwrap_err();
+    assert_eq!(twice.list()[0].message, "two sources are named `./app.tsk`");
+    let unnamed = Project::from_sources([("", "a: 1\n")]).unwrap_err();
+    assert_eq!(unnamed.list()[0].message, "a source has an empty name");
+    // Debug is the rendered text (what `main` returning the error prints), not an escaped dump.
+    assert_eq!(format!("{twice:?}"), twice.render_human());
+    assert!(twice.render_human().contains("TSK0003"), "{twice}");
 }
 
 #[test]

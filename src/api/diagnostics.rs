@@ -24,7 +24,8 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// What is wrong, in one sentence.
     pub message: String,
-    /// The places involved, the primary one (where the problem is) first as the compiler reported it.
+    /// The places involved, the primary one (where the problem is) first as the compiler reported it. Empty for a
+    /// problem that has no place in a file (an unknown environment, a file that cannot be read).
     pub labels: Vec<Label>,
     /// Further facts (the targets it was reported for, the names declared).
     pub notes: Vec<String>,
@@ -44,7 +45,8 @@ pub struct Diagnostic {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Label {
-    /// The file's name as the project names it (relative to the project directory).
+    /// The file as `tuskc` names it in messages: the path the project was opened with joined with the file's
+    /// place in it (relative when that path was relative), or the name given to [`crate::Project::from_sources`].
     pub file: String,
     /// The byte range in the file's text.
     pub bytes: std::ops::Range<usize>,
@@ -66,7 +68,7 @@ pub struct Label {
 /// assert!(err.render_human().contains("error"));
 /// assert_eq!(err.to_string(), err.render_human());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics {
     list: Vec<Diagnostic>,
     rendered: String,
@@ -120,6 +122,14 @@ impl Diagnostics {
 }
 
 impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.rendered)
+    }
+}
+
+/// The rendered text, as `Display`: what `fn main() -> Result<(), Box<dyn Error>>` prints when a compile fails
+/// should be the diagnostics as people read them, not an escaped dump of them.
+impl std::fmt::Debug for Diagnostics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.rendered)
     }

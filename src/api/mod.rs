@@ -154,7 +154,9 @@ impl Project {
     }
 
     /// A project given as `(path, text)` pairs, read from nothing on disk: `use "db.tsk"` between the given files
-    /// works. The first file is the entry; there is no `tuskc.toml`.
+    /// works, and so does `@file("data.json")` for a file given here. The first file is the entry; there is no
+    /// `tuskc.toml` and no secrets store (`@secret` stays a reference: resolving secrets needs [`Project::open`]).
+    /// No sources, an empty name or two sources of the same name are errors (TSK0003).
     ///
     /// ```
     /// let project = tuskc::Project::from_sources([
@@ -171,12 +173,44 @@ impl Project {
         N: Into<String>,
         T: Into<String>,
     {
-        let files = sources
+        let files: Vec<(String, String)> = sources
             .into_iter()
             .map(|(n, t)| (n.into(), t.into()))
             .collect();
+        if let Some(d) = Self::misnamed(&files) {
+            return Err(Diagnostics::new(&[d], &crate::source::SourceMap::default()));
+        }
         let state = Self::load(Session::in_memory(files))?;
         Ok(Self::new(state, Vec::new(), None))
+    }
+
+    /// Why `from_sources` cannot take these sources, if it cannot: a project needs an entry, and each source a name
+    /// of its own (a second source of one name would silently replace the first).
+    fn misnamed(files: &[(String, String)]) -> Option<crate::diagnostic::Diagnostic> {
+        use crate::diagnostic::{Code, Diagnostic};
+        if files.is_empty() {
+            return Some(
+                Diagnostic::error(Code::Usage, "no sources given")
+                    .help("pass at least one `(name, text)` pair; the first is the entry file"),
+            );
+        }
+        if files.iter().any(|(name, _)| name.trim().is_empty()) {
+            return Some(
+                Diagnostic::error(Code::Usage, "a source has an empty name")
+                    .help("name each source as a file (`app.tsk`); other files `use` it by that name"),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (name, _) in files {
+            let normal = crate::user_file::normalize(Path::new(name));
+            if !seen.insert(normal) {
+                return Some(
+                    Diagnostic::error(Code::Usage, format!("two sources are named `{name}`"))
+                        .help("give each source its own name: the second would replace the first"),
+                );
+            }
+        }
+        None
     }
 
     fn load(mut session: Session) -> Result<State, Diagnostics> {
@@ -679,8 +713,26 @@ impl Compiled {
     /// assert_eq!(config.port, 8080);
     /// # Ok::<(), tuskc::Diagnostics>(())
     /// ```
+    ///
+    /// With resolved secrets, an error never quotes one: serde's messages quote the value that did not fit
+    /// (`invalid type: string "…", expected u16`), so the error is taken from the same tree with every value
+    /// computed from a secret masked.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_value(crate::emit::to_json(&self.built.value))
+        let error = match serde_json::from_value(crate::emit::to_json(&self.built.value)) {
+            Ok(value) => return Ok(value),
+            Err(e) if !self.built.resolved => return Err(e),
+            Err(e) => e,
+        };
+        let masked = crate::secrets::masked(&self.built.value);
+        if masked == self.built.value {
+            return Err(error);
+        }
+        match serde_json::from_value::<T>(crate::emit::to_json(&masked)) {
+            Err(e) => Err(e),
+            Ok(_) => Err(serde::de::Error::custom(
+                "a value computed from a secret does not fit the type (the value is not shown)",
+            )),
+        }
     }
 
     /// Where a key's value came from, the text `tuskc explain KEY` prints; `None` if there is no such key.
