@@ -223,6 +223,30 @@ fn test_module_start(code: &str) -> Option<usize> {
         })
 }
 
+/// `code` (strings and comments already blanked) without its `#[cfg(test)] mod tests { ... }`.
+fn without_test_module(code: &str) -> String {
+    let Some(start) = test_module_start(code) else {
+        return code.to_string();
+    };
+    let Some(open) = code[start..].find('{').map(|i| start + i) else {
+        return code[..start].to_string();
+    };
+    let mut depth = 0usize;
+    for (i, c) in code[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return format!("{}{}", &code[..start], &code[open + i + 1..]);
+                }
+            }
+            _ => {}
+        }
+    }
+    code[..start].to_string()
+}
+
 /// The module graph of `src/`: module → the modules it names.
 fn graph() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -245,11 +269,9 @@ fn graph() -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
         .map(|f| {
             let m = module_of(&src, f);
             let code = code_only(&std::fs::read_to_string(f).unwrap());
-            // A module's own tests may reach anywhere below it; only the code above `mod tests` is layered.
-            let code = match test_module_start(&code) {
-                Some(at) => code[..at].to_string(),
-                None => code,
-            };
+            // A module's own tests may reach anywhere below it; only the test module itself is left out (code after
+            // it is layered like the rest).
+            let code = without_test_module(&code);
             let refs = references(&m, &code, &modules);
             (m, refs)
         })
@@ -385,6 +407,17 @@ fn the_check_fails_on_a_wrong_edge_and_a_cycle() {
             .any(|s| s.starts_with("import cycle:") && s.contains("crate::eval")),
         "{v:?}"
     );
+}
+
+#[test]
+fn only_the_test_module_is_left_out() {
+    let code = "use crate::a;\n#[cfg(test)]\nmod tests {\n    use crate::b;\n    fn f() { { } }\n}\nuse crate::c;\n";
+    let kept = without_test_module(code);
+    assert!(
+        kept.contains("crate::a") && kept.contains("crate::c"),
+        "{kept}"
+    );
+    assert!(!kept.contains("crate::b"), "{kept}");
 }
 
 #[test]
