@@ -600,8 +600,8 @@ impl Session {
             target,
             overrides,
             inputs,
-            |ev, _, bindings, checker| {
-                let (mut v, checks) = whole_tree(ev, bindings, checker);
+            |ev, merged, bindings, checker| {
+                let (mut v, checks) = stream::tree(ev, merged, checker, bindings);
                 if redact {
                     crate::secrets::redact(&mut v);
                 }
@@ -657,8 +657,8 @@ impl Session {
     }
 
     /// Build one target and write it in `format`: [`Self::build`] then [`emit_sized`] (`size_hint`: the expected
-    /// length), except that JSON is streamed (`stream.rs`: each value evaluated, checked and written in one walk;
-    /// the same text and diagnostics, a fraction of the memory traffic). `None` if the target has
+    /// length), except that JSON is streamed (`stream.rs`: the walk that builds the tree, writing each value as it
+    /// is checked instead; the same text and diagnostics, a fraction of the memory traffic). `None` if the target has
     /// errors, its program has, or its value cannot be written in `format`: the diagnostics are in the sink.
     pub fn build_text(
         &mut self,
@@ -815,20 +815,4 @@ pub fn bindings<'p>(program: &'p Program, target: &Target) -> Vec<&'p Binding> {
         .filter_map(|id| program.layer(id))
         .flat_map(|l| &l.bindings)
         .collect()
-}
-
-/// A target's whole value tree, evaluated, then checked binding by binding in check order: the tree, with the
-/// check diagnostics and warnings (`stream::json` checks the same values as it walks them).
-fn whole_tree<'x>(
-    ev: &mut Evaluator<'x>,
-    bindings: &[&'x Binding],
-    mut checker: Checker<'x>,
-) -> (Value, Vec<Diagnostic>) {
-    let mut v = ev.evaluate_root();
-    let mut checks = Vec::new();
-    for b in bindings {
-        checker.check_binding(b, &mut v, 0, &mut checks);
-    }
-    checks.append(&mut checker.warnings);
-    (v, checks)
 }
