@@ -1,5 +1,6 @@
-//! Streamed JSON (`Session::build_text`, src/stream.rs) against the whole-tree path (`Session::build`, then
-//! `emit`) on one arbitrary file: every target's text and every diagnostic must be the same, byte for byte.
+//! Streamed JSON (`Session::build_text`: the walk of src/driver/stream.rs with its JSON sink) against the value
+//! tree (`Session::build`: the same walk with its tree sink, then `emit`) on one arbitrary file: every target's text
+//! and every diagnostic must be the same, byte for byte, so the two sinks agree on any input.
 #![no_main]
 
 use std::sync::OnceLock;
