@@ -957,3 +957,102 @@ env production {
     }
     insta::assert_snapshot!(out);
 }
+
+/// Issue 20: hover and completion find a field's type as the checker does: through a union's members (the first
+/// that has the key) and through a chain of named types deeper than the editor used to follow.
+#[test]
+fn hover_and_completion_follow_unions_and_deep_named_types() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("types");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("tuskc.toml"),
+        "[project]\nname = \"types\"\nentries = [\"main.tsk\"]\n",
+    )
+    .unwrap();
+    let mut text = String::from(
+        "\
+schema A {
+  host: string
+}
+## A server that may speak TLS.
+schema B {
+  host: string
+  ## How connections are secured.
+  tls: {
+    ## `off` only inside the cluster.
+    mode: \"strict\" | \"off\"
+    ca?: string
+  }
+}
+",
+    );
+    // `L0` names `L1`, … `L39` names `B`: forty names deep.
+    for i in 0..40 {
+        let next = if i == 39 {
+            "B".to_string()
+        } else {
+            format!("L{}", i + 1)
+        };
+        text.push_str(&format!("type L{i} = {next}\n"));
+    }
+    text.push_str(
+        "\
+[svc: A | B]
+host: \"a\"
+tls {
+  mode: \"strict\"
+}
+[deep: L0]
+host: \"b\"
+tls {
+  mode: \"off\"
+}
+",
+    );
+    std::fs::write(dir.join("main.tsk"), &text).unwrap();
+    let mut c = Client::start(&dir, json!({}));
+    let u = c.open(&dir.join("main.tsk"));
+    let diags = c.diagnostics(&u, |_| true);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let labels = |r: &Value| -> Vec<String> {
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut out = String::new();
+    let cases = [
+        ("svc", "  mode: \"strict\"\n"),
+        ("deep", "  mode: \"off\"\n"),
+    ];
+    for (section, needle) in cases {
+        let (l, _) = pos(&text, needle);
+        let md = c.at("textDocument/hover", &u, l, 3)["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("(no hover)")
+            .to_string();
+        out.push_str(&format!("hover on {section}.tls.mode:\n{md}\n"));
+        // `mode: |`: the literals of the field's type.
+        let ls = labels(&c.at("textDocument/completion", &u, l, 8));
+        out.push_str(&format!(
+            "completion of {section}.tls.mode's value: {ls:?}\n\n"
+        ));
+    }
+    // `|` on a new line inside `tls { }`: its fields (the later section first, so the edit moves no line asked after).
+    for (version, (section, needle)) in cases.into_iter().rev().enumerate() {
+        let (l, _) = pos(&text, needle);
+        c.change(
+            &u,
+            version as i64 + 2,
+            json!({ "start": { "line": l + 1, "character": 0 }, "end": { "line": l + 1, "character": 0 } }),
+            "  \n",
+        );
+        let ls = labels(&c.at("textDocument/completion", &u, l + 1, 2));
+        out.push_str(&format!("completion of keys in {section}.tls: {ls:?}\n"));
+    }
+    c.shutdown();
+    insta::assert_snapshot!(out);
+}

@@ -11,6 +11,7 @@ use super::analysis::Analysis;
 use super::locate::{hit_at, object_path_at, Hit};
 use super::text::{path_to_uri, range};
 use crate::ir::schema::BUILTINS;
+use crate::query::schema_at::{self, one_line, schema_at};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::*;
 
@@ -95,7 +96,11 @@ pub fn hover(a: &Analysis, doc: &Path, off: u32) -> Option<(String, Span)> {
 fn key_hover(a: &Analysis, prog: usize, path: &[String]) -> String {
     let key = path.join(".");
     let mut s = String::new();
-    match schema_at(a, prog, path) {
+    let info = a
+        .programs
+        .get(prog)
+        .and_then(|p| schema_at(p, &a.session.sources, path));
+    match info {
         Some(info) => {
             s.push_str(&format!("```tusk\n{key}: {}\n```\n", info.ty));
             if let Some(doc) = info.doc {
@@ -128,105 +133,6 @@ fn type_hover(a: &Analysis, prog: usize, name: &str) -> String {
         s.push_str(doc);
     }
     s
-}
-
-pub struct SchemaInfo {
-    /// The field's declaration as written (`port?: int(1..65535) = 8080`), or the bound type.
-    pub ty: String,
-    pub doc: Option<String>,
-    /// The field's type, for completion of enum literals and nested fields.
-    pub expr: TypeExpr,
-    pub file: FileId,
-}
-
-/// The schema type bound at `path`, through `bind`/`[section: Type]` and nested object fields.
-pub fn schema_at(a: &Analysis, prog: usize, path: &[String]) -> Option<SchemaInfo> {
-    let p = a.programs.get(prog)?;
-    for layer in p.layers.values() {
-        for b in &layer.bindings {
-            if b.path.len() <= path.len() && path[..b.path.len()] == b.path[..] {
-                let rest = &path[b.path.len()..];
-                let text = a.text(b.file).get(b.ty.span.range()).unwrap_or("");
-                let start = SchemaInfo {
-                    ty: one_line(text),
-                    doc: None,
-                    expr: b.ty.clone(),
-                    file: b.file,
-                };
-                if let Some(found) = descend(a, prog, start, rest, 0) {
-                    return Some(found);
-                }
-            }
-        }
-    }
-    None
-}
-
-fn one_line(text: &str) -> String {
-    let first = text.lines().next().unwrap_or("");
-    if text.contains('\n') {
-        format!("{first} … }}")
-    } else {
-        first.to_string()
-    }
-}
-
-fn descend(
-    a: &Analysis,
-    prog: usize,
-    cur: SchemaInfo,
-    rest: &[String],
-    depth: u32,
-) -> Option<SchemaInfo> {
-    if depth > 32 {
-        return None;
-    }
-    let p = a.programs.get(prog)?;
-    let Some((seg, more)) = rest.split_first() else {
-        // Add the named type's doc when the field itself has none.
-        let mut cur = cur;
-        if cur.doc.is_none() {
-            if let TypeKind::Named { name, .. } = &cur.expr.kind {
-                cur.doc = p.schemas.get(&name.name).and_then(|d| d.decl.doc.clone());
-            }
-        }
-        return Some(cur);
-    };
-    match &cur.expr.kind {
-        TypeKind::Map { value, .. } => {
-            let next = SchemaInfo {
-                ty: one_line(a.text(cur.file).get(value.span.range()).unwrap_or("")),
-                doc: None,
-                expr: (**value).clone(),
-                file: cur.file,
-            };
-            descend(a, prog, next, more, depth + 1)
-        }
-        TypeKind::Array { item, .. } if seg.parse::<usize>().is_ok() => {
-            let next = SchemaInfo {
-                ty: one_line(a.text(cur.file).get(item.span.range()).unwrap_or("")),
-                doc: None,
-                expr: (**item).clone(),
-                file: cur.file,
-            };
-            descend(a, prog, next, more, depth + 1)
-        }
-        _ => {
-            let (obj, file) = object_of(a, prog, &cur.expr, cur.file)?;
-            let f = obj.fields.iter().find(|f| f.name.name == *seg)?;
-            let next = SchemaInfo {
-                ty: one_line(
-                    a.text(file)
-                        .get(f.ty.span.start as usize..f.span.end as usize)
-                        .unwrap_or(""),
-                ),
-                doc: f.doc.clone(),
-                expr: f.ty.clone(),
-                file,
-            };
-            descend(a, prog, next, more, depth + 1)
-        }
-    }
 }
 
 // ----- definition -----
@@ -468,8 +374,17 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
         if !key.is_empty() && !key.contains(char::is_whitespace) {
             let mut path = object_path_at(ast, text, off);
             path.extend(key.split('.').map(str::to_string));
-            if let Some(info) = schema_at(a, prog, &path) {
-                literals(&info.expr, a, prog, &mut out, word_range, 0);
+            if let Some(p) = a.programs.get(prog) {
+                if let Some(info) = schema_at(p, &a.session.sources, &path) {
+                    for text in schema_at::literals(p, &info) {
+                        out.push(item(
+                            &text,
+                            CompletionItemKind::ENUM_MEMBER,
+                            None,
+                            Some((word_range, text.clone())),
+                        ));
+                    }
+                }
             }
             for (name, form, _) in DIRECTIVES.iter().take(3) {
                 out.push(item(
@@ -485,20 +400,16 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
     // Section header: `[` + the bound schema's top-level fields and the objects layers define.
     if trimmed.starts_with('[') {
         let mut seen = std::collections::HashSet::new();
-        if let Some(info) = schema_at(a, prog, &[]) {
-            if let Some((obj, _)) = object_of(a, prog, &info.expr, info.file) {
-                for f in &obj.fields {
-                    if seen.insert(f.name.name.clone()) {
-                        let mut c = item(
-                            &f.name.name,
-                            CompletionItemKind::MODULE,
-                            None,
-                            Some((word_range, f.name.name.clone())),
-                        );
-                        c.documentation = f.doc.clone().map(lsp_types::Documentation::String);
-                        out.push(c);
-                    }
-                }
+        for f in fields_at(a, prog, &[]) {
+            if seen.insert(f.name.clone()) {
+                let mut c = item(
+                    &f.name,
+                    CompletionItemKind::MODULE,
+                    None,
+                    Some((word_range, f.name.clone())),
+                );
+                c.documentation = f.doc.map(lsp_types::Documentation::String);
+                out.push(c);
             }
         }
         if let Some(p) = a.programs.get(prog) {
@@ -534,21 +445,16 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
     // Key position: fields of the bound schema here, then keys other layers define here.
     let path = object_path_at(ast, text, off);
     let mut seen = std::collections::HashSet::new();
-    if let Some(info) = schema_at(a, prog, &path) {
-        if let Some((obj, file)) = object_of(a, prog, &info.expr, info.file) {
-            for f in &obj.fields {
-                if seen.insert(f.name.name.clone()) {
-                    let decl = one_line(a.text(file).get(f.span.range()).unwrap_or(""));
-                    let mut c = item(
-                        &f.name.name,
-                        CompletionItemKind::FIELD,
-                        Some(decl),
-                        Some((word_range, f.name.name.clone())),
-                    );
-                    c.documentation = f.doc.clone().map(lsp_types::Documentation::String);
-                    out.push(c);
-                }
-            }
+    for f in fields_at(a, prog, &path) {
+        if seen.insert(f.name.clone()) {
+            let mut c = item(
+                &f.name,
+                CompletionItemKind::FIELD,
+                Some(f.decl),
+                Some((word_range, f.name.clone())),
+            );
+            c.documentation = f.doc.map(lsp_types::Documentation::String);
+            out.push(c);
         }
     }
     if let Some(p) = a.programs.get(prog) {
@@ -577,82 +483,14 @@ pub fn completion(a: &Analysis, doc: &Path, text: &str, off: u32) -> Vec<Complet
     out
 }
 
-fn object_of(
-    a: &Analysis,
-    prog: usize,
-    t: &TypeExpr,
-    file: FileId,
-) -> Option<(ObjectType, FileId)> {
-    let p = a.programs.get(prog)?;
-    let mut t = t.clone();
-    let mut file = file;
-    for _ in 0..32 {
-        match &t.kind {
-            TypeKind::Named { name, .. } => {
-                let def = p.schemas.get(&name.name)?;
-                file = def.file;
-                t = def.decl.ty.clone();
-            }
-            TypeKind::Object(o) => return Some((o.clone(), file)),
-            _ => return None,
-        }
-    }
-    None
-}
-
-fn literals(
-    t: &TypeExpr,
-    a: &Analysis,
-    prog: usize,
-    out: &mut Vec<CompletionItem>,
-    r: lsp_types::Range,
-    depth: u32,
-) {
-    if depth > 16 {
-        return;
-    }
-    match &t.kind {
-        TypeKind::Literal(e) => {
-            let text = match &e.kind {
-                ExprKind::Str { parts, .. } => match parts.as_slice() {
-                    [StrPart::Lit(s)] => format!("{s:?}"),
-                    [] => "\"\"".to_string(),
-                    _ => return,
-                },
-                ExprKind::Int(i) => i.to_string(),
-                ExprKind::Bool(b) => b.to_string(),
-                ExprKind::Null => "null".to_string(),
-                _ => return,
-            };
-            out.push(item(
-                &text,
-                CompletionItemKind::ENUM_MEMBER,
-                None,
-                Some((r, text.clone())),
-            ));
-        }
-        TypeKind::Union(ms) => ms
-            .iter()
-            .for_each(|m| literals(m, a, prog, out, r, depth + 1)),
-        TypeKind::Named { name, .. } if name.name == "bool" => {
-            for b in ["true", "false"] {
-                out.push(item(
-                    b,
-                    CompletionItemKind::ENUM_MEMBER,
-                    None,
-                    Some((r, b.to_string())),
-                ));
-            }
-        }
-        TypeKind::Named { name, .. } => {
-            if let Some(def) = a.programs.get(prog).and_then(|p| p.schemas.get(&name.name)) {
-                if def.decl.alias {
-                    literals(&def.decl.ty.clone(), a, prog, out, r, depth + 1);
-                }
-            }
-        }
-        _ => {}
-    }
+/// The schema fields of the objects at `path`.
+fn fields_at(a: &Analysis, prog: usize, path: &[String]) -> Vec<schema_at::FieldInfo> {
+    let Some(p) = a.programs.get(prog) else {
+        return vec![];
+    };
+    schema_at(p, &a.session.sources, path)
+        .map(|info| schema_at::fields(p, &a.session.sources, &info))
+        .unwrap_or_default()
 }
 
 /// `.tsk` files under `dir` (three levels, no hidden directories), relative to `base`.

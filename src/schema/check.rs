@@ -20,15 +20,12 @@ use crate::ir::fold::{
 use crate::ir::schema::{const_value, Binding, Schemas};
 use crate::ir::{MNode, MObject, Merged, Removal, Target};
 use crate::schema::formats::has_format;
+use crate::schema::types::declared;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Named types nest at most this deep while checking one value (a guard against self-referential aliases that
-/// validation already reports).
-const MAX_TYPE_DEPTH: u32 = 64;
 
 pub(crate) type Errors = Vec<Diagnostic>;
 
@@ -519,12 +516,9 @@ impl<'a> Checker<'a> {
                 }
             }
             _ => {
-                let Some(def) = self.schemas.get(name) else {
-                    return Ok(()); // unknown names are reported by validation
+                let Some(def) = declared(self.schemas, name, self.depth) else {
+                    return Ok(()); // unknown names are reported by validation; or too deep
                 };
-                if self.depth >= MAX_TYPE_DEPTH {
-                    return Ok(());
-                }
                 let def_ty = &def.decl.ty;
                 let file = def.file;
                 if matches!(def_ty.kind, TypeKind::Object(_))
@@ -1374,12 +1368,9 @@ impl<'a> Checker<'a> {
                 "any" => Shape::Free,
                 "null" | "string" | "secret" | "int" | "float" | "number" | "bool" => Shape::Whole,
                 other => {
-                    let Some(def) = self.schemas.get(other) else {
+                    let Some(def) = declared(self.schemas, other, depth) else {
                         return Shape::Free;
                     };
-                    if depth >= MAX_TYPE_DEPTH {
-                        return Shape::Free;
-                    }
                     let def_ty = &def.decl.ty;
                     let inner = if matches!(def_ty.kind, TypeKind::Object(_)) {
                         Decl {
