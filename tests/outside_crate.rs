@@ -104,15 +104,24 @@ fn a_crate_outside_builds_on_the_library_alone() {
     std::fs::write(projects.join("good.tsk"), GOOD).unwrap();
     std::fs::write(projects.join("broken.tsk"), BROKEN).unwrap();
 
-    let out = Command::new(&cargo)
-        .args(["run", "--offline", "--quiet", "--"])
-        .arg(&projects)
-        .current_dir(&krate)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("NO_COLOR", "1")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
+    // Cargo in the outside crate, on this project's target directory.
+    let cargo_in_krate = |args: &[&str]| {
+        Command::new(&cargo)
+            .args(args)
+            .current_dir(&krate)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("NO_COLOR", "1")
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap()
+    };
+    let out = cargo_in_krate(&[
+        "run",
+        "--offline",
+        "--quiet",
+        "--",
+        projects.to_str().unwrap(),
+    ]);
     let stdout = common::stdout(&out);
     assert!(out.status.success(), "{}\n{stdout}", common::stderr(&out));
     assert!(
@@ -143,14 +152,7 @@ fn a_crate_outside_builds_on_the_library_alone() {
         "fn main() { let _ = tuskc::driver::Session::in_memory; }\n",
     )
     .unwrap();
-    let internals = Command::new(&cargo)
-        .args(["check", "--offline", "--quiet", "--bin", "internals"])
-        .current_dir(&krate)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("NO_COLOR", "1")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
+    let internals = cargo_in_krate(&["check", "--offline", "--quiet", "--bin", "internals"]);
     let stderr = common::stderr(&internals);
     assert!(!internals.status.success(), "tuskc::driver is reachable");
     assert!(stderr.contains("module `driver` is private"), "{stderr}");
