@@ -70,6 +70,9 @@ pub struct Checker<'a> {
     /// The target's merged tree, when checking one: a missing field names the `@delete` or `@replace` that
     /// removed it ([`Merged::deleted_by`]).
     merged: Option<&'a Merged>,
+    /// Trying union members: a mismatch only needs to be known, not explained, so its diagnostic is not built
+    /// ([`Checker::check_union`] checks the member it blames again, explaining).
+    probing: bool,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -89,6 +92,7 @@ impl<'a> Checker<'a> {
             depth: 0,
             warnings: Vec::new(),
             merged: None,
+            probing: false,
         }
     }
 
@@ -196,6 +200,9 @@ impl<'a> Checker<'a> {
     }
 
     fn mismatch(&self, v: &Value, decl: Decl, path: &str) -> Diagnostic {
+        if self.probing {
+            return Diagnostic::error(Code::SchemaMismatch, String::new());
+        }
         let expected = self.text(decl.file, decl.ty.span).to_string();
         let d = Diagnostic::error(
             Code::SchemaMismatch,
@@ -601,6 +608,9 @@ impl<'a> Checker<'a> {
     }
 
     fn mismatch_literal(&self, v: &Value, options: &[Value], decl: Decl, path: &str) -> Diagnostic {
+        if self.probing {
+            return Diagnostic::error(Code::SchemaMismatch, String::new());
+        }
         let shown: Vec<String> = options.iter().map(Value::describe).collect();
         let mut d = Diagnostic::error(
             Code::SchemaMismatch,
@@ -657,7 +667,8 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Errors> {
-        let mut failures: Vec<Errors> = Vec::new();
+        // Members are tried without explaining their mismatches; if none fits, the one blamed is checked again.
+        let probing = std::mem::replace(&mut self.probing, true);
         for m in members {
             let mut attempt = v.clone();
             let warnings = self.warnings.len();
@@ -668,20 +679,30 @@ impl<'a> Checker<'a> {
             };
             match self.check_in(&mut attempt, member_decl, m, file, path) {
                 Ok(()) => {
+                    self.probing = probing;
                     *v = attempt;
                     return Ok(());
                 }
                 // Whether this member fits depends on a secret's content, so which member wins would too.
                 Err(e) if e.iter().any(|d| d.code == Code::SecretContent) => {
                     self.warnings.truncate(warnings);
+                    self.probing = probing;
+                    if probing {
+                        return Err(e);
+                    }
+                    // Explained: the same member, checked again (a check depends on nothing it changes).
+                    let mut again = v.clone();
+                    let e = self
+                        .check_in(&mut again, member_decl, m, file, path)
+                        .err()
+                        .unwrap_or(e);
+                    self.warnings.truncate(warnings);
                     return Err(e);
                 }
-                Err(e) => {
-                    self.warnings.truncate(warnings);
-                    failures.push(e);
-                }
+                Err(_) => self.warnings.truncate(warnings),
             }
         }
+        self.probing = probing;
         // All literals: "must be one of ...", with a suggestion.
         let literals: Option<Vec<Value>> = members
             .iter()
@@ -701,7 +722,18 @@ impl<'a> Checker<'a> {
             .map(|(i, _)| i)
             .collect();
         if let [i] = fitting.as_slice() {
-            return Err(failures.swap_remove(*i));
+            // Its errors are the precise ones: check it again, explaining (unless an enclosing union is probing).
+            let m = &members[*i];
+            let member_decl = Decl {
+                file,
+                ty: m,
+                field: decl.field,
+            };
+            let warnings = self.warnings.len();
+            let mut again = v.clone();
+            let errs = self.check_in(&mut again, member_decl, m, file, path).err();
+            self.warnings.truncate(warnings);
+            return Err(errs.unwrap_or_else(|| vec![self.mismatch(v, decl, path)]));
         }
         Err(vec![self.mismatch(v, decl, path)])
     }
