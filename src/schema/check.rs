@@ -427,7 +427,7 @@ impl<'a> Checker<'a> {
                 };
                 let mut errs = Vec::new();
                 for (i, it) in items.iter_mut().enumerate() {
-                    let sub = format!("{path}[{i}]");
+                    let sub = index_path(path, i);
                     let item_decl = Decl {
                         file,
                         ty: item,
@@ -1747,12 +1747,38 @@ fn shown_keys(obj: &MObject, shown: &str, keys: &mut Vec<String>) -> Option<()> 
     None
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() || path == "the configuration" {
-        show_key(key).into_owned()
-    } else {
-        format!("{path}.{}", show_key(key))
+/// `path[i]`, built by hand (per array item checked).
+fn index_path(path: &str, i: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    let mut out = String::with_capacity(path.len() + 2 + digits.len() - at);
+    out.push_str(path);
+    out.push('[');
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out.push(']');
+    out
+}
+
+fn join(path: &str, key: &str) -> String {
+    let key = show_key(key);
+    if path.is_empty() || path == "the configuration" {
+        return key.into_owned();
+    }
+    // Built by hand: it runs for every checked field, and `format!` cost several times the copying.
+    let mut out = String::with_capacity(path.len() + 1 + key.len());
+    out.push_str(path);
+    out.push('.');
+    out.push_str(&key);
+    out
 }
 
 /// The first thing in an assertion that assertions cannot read: a `$variable` or a directive other than
@@ -1777,5 +1803,21 @@ pub(crate) fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
             .or_else(|| unreadable_in_assert(b))
             .or_else(|| unreadable_in_assert(c)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_what_format_would_write() {
+        for i in [0, 7, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(index_path("a.b", i), format!("a.b[{i}]"));
+        }
+        assert_eq!(join("a", "b"), "a.b");
+        assert_eq!(join("", "b"), "b");
+        assert_eq!(join("the configuration", "b"), "b");
+        assert_eq!(join("a", "b\nc"), format!("a.{}", show_key("b\nc")));
     }
 }
