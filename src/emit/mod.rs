@@ -313,8 +313,15 @@ fn json_string_body(s: &str, out: &mut String) {
 
 /// Decimal digits of an integer without going through `fmt` (a hot path: every integer of every target).
 fn push_int(i: i64, out: &mut String) {
+    if i < 0 {
+        out.push('-');
+    }
+    push_uint(i.unsigned_abs(), out);
+}
+
+/// Decimal digits of an unsigned integer without going through `fmt` (also the checker's `path[i]`).
+pub(crate) fn push_uint(mut n: u64, out: &mut String) {
     let mut buf = [0u8; 20];
-    let mut n = i.unsigned_abs();
     let mut at = buf.len();
     loop {
         at -= 1;
@@ -323,9 +330,6 @@ fn push_int(i: i64, out: &mut String) {
         if n == 0 {
             break;
         }
-    }
-    if i < 0 {
-        out.push('-');
     }
     // ASCII digits: always UTF-8.
     out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());

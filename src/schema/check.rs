@@ -1749,21 +1749,11 @@ fn shown_keys(obj: &MObject, shown: &str, keys: &mut Vec<String>) -> Option<()> 
 
 /// `path[i]`, built by hand (per array item checked).
 fn index_path(path: &str, i: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut n = i;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut out = String::with_capacity(path.len() + 2 + digits.len() - at);
+    let mut out = String::with_capacity(path.len() + 8);
     out.push_str(path);
     out.push('[');
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    // `usize` fits `u64` on every platform Rust supports.
+    crate::emit::push_uint(u64::try_from(i).unwrap_or(u64::MAX), &mut out);
     out.push(']');
     out
 }
