@@ -214,11 +214,11 @@ fn targets_lists_declared_environments() {
     assert_eq!(err.list()[0].help.as_deref(), Some("did you mean `prod`?"));
 }
 
-#[test]
-fn secrets_resolve_only_when_asked_with_an_identity() {
-    const PLAIN: &str = "hunter2-api-plaintext";
+/// A project on disk whose `password` is the secret `db_password` of environment `dev`, with a store and its
+/// identity `dev.key` made by `tuskc secrets init`.
+fn with_store(name: &str) -> std::path::PathBuf {
     let dir = on_disk(
-        "resolve",
+        name,
         &[
             (
                 "tuskc.toml",
@@ -239,6 +239,11 @@ fn secrets_resolve_only_when_asked_with_an_identity() {
         ],
     );
     assert!(init.status.success(), "{}", common::stderr(&init));
+    dir
+}
+
+/// `tuskc secrets set db_password` to `value` in the project `with_store` made.
+fn set_secret(dir: &std::path::Path, value: &str) {
     let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"));
     set.args([
         "secrets",
@@ -249,9 +254,16 @@ fn secrets_resolve_only_when_asked_with_an_identity() {
         "--identity",
         "dev.key",
     ])
-    .current_dir(&dir);
-    let set = common::run_with_stdin(&mut set, format!("{PLAIN}\n").as_bytes());
+    .current_dir(dir);
+    let set = common::run_with_stdin(&mut set, format!("{value}\n").as_bytes());
     assert!(set.status.success(), "{}", common::stderr(&set));
+}
+
+#[test]
+fn secrets_resolve_only_when_asked_with_an_identity() {
+    const PLAIN: &str = "hunter2-api-plaintext";
+    let dir = with_store("resolve");
+    set_secret(&dir, PLAIN);
 
     let mut project = Project::open(&dir).unwrap();
     let reference = project.target(Some("dev"), None).unwrap();
@@ -398,43 +410,8 @@ fn changing_an_env_variable_recompiles() {
 
 #[test]
 fn changing_the_secrets_store_recompiles() {
-    let dir = on_disk(
-        "store",
-        &[
-            (
-                "tuskc.toml",
-                "[project]\nentries = [\"app.tsk\"]\nenvironments = [\"dev\"]\n",
-            ),
-            ("app.tsk", "password: @secret(\"db_password\")\n"),
-        ],
-    );
-    let init = common::tuskc_in(
-        &dir,
-        &[
-            "secrets",
-            "init",
-            "--env",
-            "dev",
-            "--generate-identity",
-            "dev.key",
-        ],
-    );
-    assert!(init.status.success(), "{}", common::stderr(&init));
-    let set = |value: &str| {
-        let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"));
-        set.args([
-            "secrets",
-            "set",
-            "db_password",
-            "--env",
-            "dev",
-            "--identity",
-            "dev.key",
-        ])
-        .current_dir(&dir);
-        let set = common::run_with_stdin(&mut set, format!("{value}\n").as_bytes());
-        assert!(set.status.success(), "{}", common::stderr(&set));
-    };
+    let dir = with_store("store");
+    let set = |value: &str| set_secret(&dir, value);
     set("first-api-cache-value");
     let mut project = Project::open(&dir).unwrap();
     project.resolve_secrets(dir.join("dev.key"));
