@@ -193,6 +193,9 @@ pub struct BuildArgs {
     /// Output directory for --all.
     #[arg(long, value_name = "DIR", requires = "all")]
     pub out_dir: Option<PathBuf>,
+    /// Build this many targets at once (default: one per CPU core). The output is the same for any number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Args, Debug)]
@@ -205,6 +208,9 @@ pub struct CheckArgs {
     /// Also validate each target's resolved output against this JSON Schema (the one the application publishes).
     #[arg(long, value_name = "FILE")]
     pub json_schema: Option<PathBuf>,
+    /// Build this many targets at once (default: one per CPU core). The output is the same for any number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Args, Debug)]
@@ -443,4 +449,12 @@ pub enum RecipientsCommand {
         #[command(flatten)]
         at: StoreArgs,
     },
+}
+
+/// The number of targets built at once: `--jobs`, else one per CPU core.
+pub(crate) fn jobs(given: Option<u16>) -> usize {
+    given.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    )
 }

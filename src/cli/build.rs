@@ -1,14 +1,14 @@
 //! `tuskc build`: one target to stdout or `--output`, or `--all --out-dir` (every entry's every target).
 //!
 //! Owns the build's staging: output names per entry ([`output_name`], refusing two entries that would share one),
-//! where each target's text goes ([`Dest`]), and [`Staged`], which writes the files of `--all` beside their outputs
-//! and moves them into place together. Invariant: nothing is written for a target that fails, and every output file
-//! appears atomically.
+//! and [`Staged`], which writes the files of `--all` beside their outputs and moves them into place together (the
+//! targets are built on several threads by `Session::build_texts`, and staged in order). Invariant: nothing is
+//! written for a target that fails, and every output file appears atomically.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::{BuildArgs, MessageFormat};
+use crate::cli::args::{jobs, BuildArgs, MessageFormat};
 use crate::cli::entries::{has_entries, single_entry, start};
 use crate::cli::output::Output;
 use crate::cli::write::{
@@ -49,6 +49,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         // node by node costs more than anything else the run does after its last target (5% of a 1000-service
         // build). Earlier entries' programs are dropped as the next one loads.
         let mut last: Option<Program> = None;
+        let mut unwritable = false;
         for entry in session.project.entries.clone() {
             drop(last.take());
             let Some(program) = session.load(&entry) else {
@@ -60,28 +61,42 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                 a.inputs.provider.as_deref(),
             );
             let name = output_name(&entry, a.format);
-            for target in targets {
-                let file = dir
-                    .join(target.env.as_deref().unwrap_or("default"))
-                    .join(target.provider.as_deref().unwrap_or("default"))
-                    .join(&name);
-                if !build_one(
-                    &mut session,
-                    &program,
-                    &target,
-                    overrides.as_ref(),
-                    &inputs,
-                    a.format,
-                    Dest::Staged(&file, &mut staged),
-                ) {
-                    failed.push(format!("{} ({})", target, entry.display()));
-                }
-            }
+            let private = session.secrets.mode == SecretMode::Resolve;
+            session.build_texts(
+                &program,
+                &targets,
+                overrides.as_ref(),
+                &inputs,
+                a.format,
+                jobs(a.jobs),
+                |sink, target, text| {
+                    let file = dir
+                        .join(target.env.as_deref().unwrap_or("default"))
+                        .join(target.provider.as_deref().unwrap_or("default"))
+                        .join(&name);
+                    let staged_ok = match text {
+                        None => false,
+                        Some(text) => match staged.add(&file, text.as_bytes(), private) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                unwritable = true;
+                                sink.push(write_failed(&file, &e));
+                                false
+                            }
+                        },
+                    };
+                    if !staged_ok {
+                        failed.push(format!("{} ({})", target, entry.display()));
+                    }
+                },
+            );
             last = Some(program);
         }
+        session.usage_error |= unwritable;
         std::mem::forget(last);
         for (path, e) in staged.commit() {
-            write_failed(&mut session, &path, &e);
+            session.usage_error = true;
+            session.sink.push(write_failed(&path, &e));
         }
         if !failed.is_empty() && out.format == MessageFormat::Human {
             eprintln!(
@@ -113,7 +128,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             overrides.as_ref(),
             &inputs,
             a.format,
-            a.output.as_deref().map_or(Dest::Stdout, Dest::File),
+            a.output.as_deref(),
         );
     }
     out.finish(session)
@@ -165,7 +180,7 @@ fn output_name_clash(
     None
 }
 
-/// Build and emit one target; write to `file` atomically, or to stdout. Nothing is written on any error.
+/// Build and emit one target; write it to `output` atomically, or to stdout. Nothing is written on any error.
 fn build_one(
     session: &mut Session,
     program: &Program,
@@ -173,58 +188,29 @@ fn build_one(
     overrides: Option<&crate::ir::Layer>,
     inputs: &crate::eval::EnvInputs,
     format: Format,
-    dest: Dest,
-) -> bool {
-    // A target fails on its own errors or its program's, never on another target's.
-    // Targets of one project have texts of about the same length: the previous one sizes the buffer.
-    let size_hint = match &dest {
-        Dest::Staged(_, staged) => staged.last_len,
-        _ => 0,
+    output: Option<&Path>,
+) {
+    let Some(text) = session.build_text(program, target, overrides, inputs, format, 0) else {
+        return;
     };
-    let Some(text) = session.build_text(program, target, overrides, inputs, format, size_hint)
-    else {
-        return false;
+    let Some(path) = output else {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+        return;
     };
     let private = session.secrets.mode == SecretMode::Resolve;
-    let (path, written) = match dest {
-        Dest::Stdout => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-            return true;
-        }
-        Dest::File(path) => (path, write_output(path, text.as_bytes(), private)),
-        Dest::Staged(path, staged) => {
-            staged.last_len = text.len();
-            (path, staged.add(path, text.as_bytes(), private))
-        }
-    };
-    match written {
-        Ok(()) => true,
-        Err(e) => {
-            write_failed(session, path, &e);
-            false
-        }
+    if let Err(e) = write_output(path, text.as_bytes(), private) {
+        session.usage_error = true;
+        session.sink.push(write_failed(path, &e));
     }
 }
 
-/// An output file could not be written: an I/O error, and exit code 2.
-fn write_failed(session: &mut Session, path: &Path, e: &std::io::Error) {
-    session.usage_error = true;
-    session.sink.push(
-        Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display())).help(
-            "write to a regular file (or a symlink to one) in a writable directory, a FIFO or a character device",
-        ),
-    );
-}
-
-/// Where [`build_one`] puts a target's text.
-enum Dest<'a> {
-    Stdout,
-    /// Written atomically at once.
-    File(&'a Path),
-    /// Written to a temporary file now, moved into place by [`Staged::commit`].
-    Staged(&'a Path, &'a mut Staged),
+/// An output file could not be written: an I/O error (the caller makes it exit code 2).
+fn write_failed(path: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display())).help(
+        "write to a regular file (or a symlink to one) in a writable directory, a FIFO or a character device",
+    )
 }
 
 /// The output files of `build --all`: each target's text goes to a temporary file beside its output as the target is
@@ -236,8 +222,6 @@ enum Dest<'a> {
 struct Staged {
     /// Each output as the user named it, and what will be written where.
     files: Vec<(PathBuf, Pending)>,
-    /// The length of the last text staged (the next target's is about the same).
-    last_len: usize,
 }
 
 /// A staged output: a temporary file to rename over the resolved path, or the bytes to write through.

@@ -1,7 +1,7 @@
 //! `tuskc check`: compile every entry's targets (those `--env`/`--provider` select) without writing anything,
 //! optionally validating each output against a JSON Schema (`--json-schema`), and end with the verdict line.
 
-use crate::cli::args::CheckArgs;
+use crate::cli::args::{jobs, CheckArgs};
 use crate::cli::entries::{has_entries, start};
 use crate::cli::output::Output;
 
@@ -40,35 +40,37 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     let mut failed = Vec::new();
     // Checking needs the lowered layers, not the syntax trees (as `build`).
     session.keep_syntax = false;
+    let validate = validator.as_ref().map(|(validator, name)| {
+        move |value: &crate::value::Value, sources: &crate::source::SourceMap| {
+            crate::schema::json_schema::validate(validator, value, name, sources)
+        }
+    });
+    let validate = validate
+        .as_ref()
+        .map(|v| v as &crate::driver::Validate<'_>);
     for entry in session.project.entries.clone() {
         let Some(program) = session.load(&entry) else {
             continue;
         };
-        for target in session.filtered_targets(
+        let targets = session.filtered_targets(
             &program,
             a.inputs.env.as_deref(),
             a.inputs.provider.as_deref(),
-        ) {
-            checked += 1;
-            let before = session.sink.error_count();
-            let built = session.build(&program, &target, overrides.as_ref(), &inputs);
-            if let (Some((validator, name)), Some((_, value))) = (&validator, &built) {
-                if session.sink.error_count() == before {
-                    let mark = session.sink.len();
-                    let found = crate::schema::json_schema::validate(
-                        validator,
-                        value,
-                        name,
-                        &session.sources,
-                    );
-                    session.sink.extend(found);
-                    session.sink.tag_targets(mark, &target.to_string());
+        );
+        checked += targets.len();
+        session.check_targets(
+            &program,
+            &targets,
+            overrides.as_ref(),
+            &inputs,
+            jobs(a.jobs),
+            validate,
+            |_, target, target_failed| {
+                if target_failed {
+                    failed.push(target.describe());
                 }
-            }
-            if session.sink.error_count() > before || built.is_none() {
-                failed.push(target.describe());
-            }
-        }
+            },
+        );
     }
     // The verdict ends the output, after the diagnostics it sums up.
     let last = if failed.is_empty() && !session.sink.has_errors() {

@@ -203,6 +203,10 @@ impl Sink {
             }
         }
     }
+    /// Every diagnostic, in the order they were pushed.
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
     /// Take the diagnostics pushed after `mark` (see [`Sink::len`]).
     pub fn split_off(&mut self, mark: usize) -> Vec<Diagnostic> {
         self.diagnostics.split_off(mark)

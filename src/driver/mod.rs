@@ -594,25 +594,24 @@ impl Session {
         overrides: Option<&Layer>,
         inputs: &EnvInputs,
     ) -> (Merged, Value, bool) {
-        let redact = self.secrets.mode == SecretMode::Redact;
-        let ((value, failed), merged) = self.run_target(
-            program,
-            target,
-            overrides,
-            inputs,
-            |ev, merged, bindings, checker| {
-                let (mut v, checks) = stream::tree(ev, merged, checker, bindings);
-                if redact {
-                    crate::secrets::redact(&mut v);
-                }
-                ((v, ev.failed()), checks)
-            },
-        );
-        (merged, value, failed)
+        let built = self.worker().tree(program, target, overrides, inputs);
+        self.built_target(target);
+        built
     }
 
-    /// Merge one target and hand `run` its evaluator, merged tree, bindings (in check order) and a checker; the
-    /// check diagnostics `run` returns are reported after the evaluator's, and all are tagged with the target.
+    /// The parts of the session one target's build uses, with the session's own loader and sink.
+    fn worker(&mut self) -> Worker<'_> {
+        Worker {
+            sources: &self.sources,
+            secrets: &self.secrets,
+            loader: &mut self.loader,
+            sink: &mut self.sink,
+            hint: 0,
+        }
+    }
+
+    /// [`Worker::run`] with the session's loader and sink (the walk's tests hold it to its oracle).
+    #[cfg(test)]
     fn run_target<R>(
         &mut self,
         program: &Program,
@@ -626,31 +625,12 @@ impl Session {
             Checker<'x>,
         ) -> (R, Vec<Diagnostic>),
     ) -> (R, Merged) {
-        if let Some(set) = overrides {
-            // The same for every target: untagged, so the copies merge into one report per run.
-            check_set_deletes(program, set, &self.sources, &mut self.sink);
-        }
-        let mark = self.sink.len();
-        let merged = merge(program, target, overrides);
-        let bindings = bindings(program, target);
-        let mut ev = Evaluator::new(
-            &merged,
-            &self.sources,
-            &mut self.loader,
-            &mut self.sink,
-            target,
-            inputs,
-        );
-        ev.secrets = Some(&self.secrets);
-        let checker = Checker::new(&program.schemas, &self.sources, target).with_merged(&merged);
-        let (r, checks) = run(&mut ev, &merged, &bindings, checker);
-        self.sink.extend(checks);
-        self.built_target(mark, target);
-        (r, merged)
+        let built = self.worker().run(program, target, overrides, inputs, run);
+        self.built_target(target);
+        built
     }
 
-    fn built_target(&mut self, mark: usize, target: &Target) {
-        self.sink.tag_targets(mark, &target.to_string());
+    fn built_target(&mut self, target: &Target) {
         if !self.built.contains(target) {
             self.built.push(target.clone());
         }
@@ -669,32 +649,133 @@ impl Session {
         format: Format,
         size_hint: usize,
     ) -> Option<String> {
-        let errors = self.sink.error_count();
-        let failed = |s: &Session| program.has_errors || s.sink.error_count() > errors;
-        if format == Format::Json {
-            let redact = self.secrets.mode == SecretMode::Redact;
-            let (text, _) = self.run_target(
-                program,
-                target,
-                overrides,
-                inputs,
-                |ev, merged, bindings, checker| {
-                    crate::driver::stream::json(ev, merged, checker, bindings, redact, size_hint)
-                },
-            );
-            return text.filter(|_| !failed(self));
-        }
-        let (_, value) = self.build(program, target, overrides, inputs)?;
-        if failed(self) {
-            return None;
-        }
-        match emit_sized(&value, format, size_hint) {
-            Ok(text) => Some(text),
-            Err(ds) => {
-                self.sink.extend(ds);
-                None
+        let mut w = self.worker();
+        w.hint = size_hint;
+        let text = w.text(program, target, overrides, inputs, format);
+        self.built_target(target);
+        text
+    }
+
+    /// [`Self::build_text`] for each of `targets`, on up to `jobs` threads, handing each target's text to `done` in
+    /// the order of `targets` with the session's sink (`done` may write the text, and report there what failed).
+    /// See [`Self::each_target`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn build_texts(
+        &mut self,
+        program: &Program,
+        targets: &[Target],
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        format: Format,
+        jobs: usize,
+        done: impl FnMut(&mut Sink, &Target, Option<String>),
+    ) {
+        self.each_target(
+            targets,
+            inputs,
+            jobs,
+            |w, target, inputs| w.text(program, target, overrides, inputs, format),
+            done,
+        );
+    }
+
+    /// Check each of `targets` as [`Self::build`] does, on up to `jobs` threads (see [`Self::each_target`]), and
+    /// `validate` each value that has no errors (`check --json-schema`; without it no value tree is built: the walk
+    /// only checks). `done` learns, in the order of `targets`, whether each one failed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_targets(
+        &mut self,
+        program: &Program,
+        targets: &[Target],
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        jobs: usize,
+        validate: Option<&Validate<'_>>,
+        done: impl FnMut(&mut Sink, &Target, bool),
+    ) {
+        self.each_target(
+            targets,
+            inputs,
+            jobs,
+            |w, target, inputs| w.check(program, target, overrides, inputs, validate),
+            done,
+        );
+    }
+
+    /// Run `work` for each of `targets` on up to `jobs` threads (at most one per target), handing each result to
+    /// `done` in the order of `targets`, with the session's sink. Everything `done` sees, and the sink's
+    /// diagnostics, are those of building the targets one after another: each thread builds whole targets with a
+    /// loader of its own and a sink per target, merged in order; the program, the sources and the secrets resolver
+    /// are only read (the resolver's caches are locked).
+    fn each_target<R: Send>(
+        &mut self,
+        targets: &[Target],
+        inputs: &EnvInputs,
+        jobs: usize,
+        work: impl Fn(&mut Worker, &Target, &EnvInputs) -> R + Sync,
+        mut done: impl FnMut(&mut Sink, &Target, R),
+    ) {
+        let jobs = jobs.clamp(1, targets.len().max(1));
+        if jobs == 1 {
+            let mut hint = 0;
+            for target in targets {
+                let mut w = self.worker();
+                w.hint = hint;
+                let r = work(&mut w, target, inputs);
+                hint = w.hint;
+                self.built_target(target);
+                done(&mut self.sink, target, r);
             }
+            return;
         }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (send, receive) = std::sync::mpsc::channel::<(usize, R, Sink)>();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                let (send, next, work) = (send.clone(), &next, &work);
+                let mut loader = self.loader.clone();
+                let (sources, secrets) = (&self.sources, &self.secrets);
+                // Each thread has its own copy of the inputs: `EnvInputs::read` records lookups in order.
+                let inputs = inputs.fork();
+                scope.spawn(move || {
+                    let mut hint = 0;
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(target) = targets.get(i) else { break };
+                        let mut sink = Sink::new();
+                        let mut w = Worker {
+                            sources,
+                            secrets,
+                            loader: &mut loader,
+                            sink: &mut sink,
+                            hint,
+                        };
+                        let r = work(&mut w, target, &inputs);
+                        hint = w.hint;
+                        if send.send((i, r, sink)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(send);
+            // Each target's result in order: those that finish early wait for the ones before them.
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut turn = 0;
+            for (i, r, sink) in receive {
+                waiting.insert(i, (r, sink));
+                while let Some((r, sink)) = waiting.remove(&turn) {
+                    self.sink.extend(sink.into_vec());
+                    if let Some(target) = targets.get(turn) {
+                        if !self.built.contains(target) {
+                            self.built.push(target.clone());
+                        }
+                        done(&mut self.sink, target, r);
+                    }
+                    turn += 1;
+                }
+            }
+        });
     }
 
     /// The session's diagnostics, sorted and deduplicated, each noting the targets it was reported for.
@@ -805,6 +886,162 @@ fn bad_set_path(set: &str) -> Diagnostic {
         ))
     } else {
         d.help("for example: --set app.database.port=5432, or --set 'app.\"my key\"=1'")
+    }
+}
+
+/// A check of a target's value besides its schemas (`check --json-schema`), run on any thread.
+pub type Validate<'v> = dyn Fn(&Value, &SourceMap) -> Vec<Diagnostic> + Sync + 'v;
+
+/// What building one target uses besides the program: the sources and the secrets resolver, shared read-only by
+/// every thread building a target, and a loader and a sink of the builder's own (the session's, or a thread's in
+/// [`Session::build_texts`]).
+struct Worker<'s> {
+    sources: &'s SourceMap,
+    secrets: &'s SecretResolver,
+    loader: &'s mut DiskLoader,
+    sink: &'s mut Sink,
+    /// The expected length of the next text: the last one's (targets of one project have texts of about the same
+    /// length).
+    hint: usize,
+}
+
+impl Worker<'_> {
+    /// Merge one target and hand `run` its evaluator, merged tree, bindings (in check order) and a checker; the
+    /// check diagnostics `run` returns are reported after the evaluator's, and all are tagged with the target.
+    fn run<R>(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        run: impl for<'x> FnOnce(
+            &mut Evaluator<'x>,
+            &'x Merged,
+            &[&'x Binding],
+            Checker<'x>,
+        ) -> (R, Vec<Diagnostic>),
+    ) -> (R, Merged) {
+        if let Some(set) = overrides {
+            // The same for every target: untagged, so the copies merge into one report per run.
+            check_set_deletes(program, set, self.sources, self.sink);
+        }
+        let mark = self.sink.len();
+        let merged = merge(program, target, overrides);
+        let bindings = bindings(program, target);
+        let mut ev = Evaluator::new(
+            &merged,
+            self.sources,
+            self.loader,
+            self.sink,
+            target,
+            inputs,
+        );
+        ev.secrets = Some(self.secrets);
+        let checker = Checker::new(&program.schemas, self.sources, target).with_merged(&merged);
+        let (r, checks) = run(&mut ev, &merged, &bindings, checker);
+        self.sink.extend(checks);
+        self.sink.tag_targets(mark, &target.to_string());
+        (r, merged)
+    }
+
+    /// The target's whole tree, and whether a value failed ([`Session::build_around_failures`]).
+    fn tree(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+    ) -> (Merged, Value, bool) {
+        let redact = self.secrets.mode == SecretMode::Redact;
+        let ((value, failed), merged) =
+            self.run(program, target, overrides, inputs, |ev, merged, bindings, checker| {
+                let (mut v, checks) = stream::tree(ev, merged, checker, bindings);
+                if redact {
+                    crate::secrets::redact(&mut v);
+                }
+                ((v, ev.failed()), checks)
+            });
+        (merged, value, failed)
+    }
+
+    /// The target's text in `format` ([`Session::build_text`]).
+    fn text(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        format: Format,
+    ) -> Option<String> {
+        let text = self.text_sized(program, target, overrides, inputs, format, self.hint);
+        if let Some(t) = &text {
+            self.hint = t.len();
+        }
+        text
+    }
+
+    fn text_sized(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        format: Format,
+        size_hint: usize,
+    ) -> Option<String> {
+        let errors = self.sink.error_count();
+        let redact = self.secrets.mode == SecretMode::Redact;
+        if format == Format::Json {
+            let (text, _) =
+                self.run(program, target, overrides, inputs, |ev, merged, bindings, checker| {
+                    stream::json(ev, merged, checker, bindings, redact, size_hint)
+                });
+            return text.filter(|_| !program.has_errors && self.sink.error_count() == errors);
+        }
+        let (_, value, failed) = self.tree(program, target, overrides, inputs);
+        if failed || program.has_errors || self.sink.error_count() > errors {
+            return None;
+        }
+        match emit_sized(&value, format, size_hint) {
+            Ok(text) => Some(text),
+            Err(ds) => {
+                self.sink.extend(ds);
+                None
+            }
+        }
+    }
+
+    /// Check the target ([`Session::check_targets`]); `true` if it failed: an error, or a value that failed to
+    /// evaluate.
+    fn check(
+        &mut self,
+        program: &Program,
+        target: &Target,
+        overrides: Option<&Layer>,
+        inputs: &EnvInputs,
+        validate: Option<&Validate<'_>>,
+    ) -> bool {
+        let errors = self.sink.error_count();
+        let failed = match validate {
+            None => {
+                let (failed, _) =
+                    self.run(program, target, overrides, inputs, |ev, merged, bindings, checker| {
+                        let errs = stream::checked(ev, merged, checker, bindings);
+                        (ev.failed(), errs)
+                    });
+                failed
+            }
+            Some(validate) => {
+                let (_, value, failed) = self.tree(program, target, overrides, inputs);
+                if !failed && self.sink.error_count() == errors {
+                    let mark = self.sink.len();
+                    self.sink.extend(validate(&value, self.sources));
+                    self.sink.tag_targets(mark, &target.to_string());
+                }
+                failed
+            }
+        };
+        failed || self.sink.error_count() > errors
     }
 }
 

@@ -70,6 +70,17 @@ pub(crate) fn json<'a>(
     (Some(sink.out), errs)
 }
 
+/// Evaluate and check one target, keeping nothing but the check errors and warnings (`tuskc check`): the walk of
+/// [`json`], with nothing written.
+pub(crate) fn checked<'a>(
+    ev: &mut Evaluator<'a>,
+    merged: &'a Merged,
+    checker: Checker<'a>,
+    bindings: &[&'a Binding],
+) -> Errors {
+    walk(ev, merged, checker, bindings, Nothing).1
+}
+
 /// Evaluate and check one target into its whole value tree (`Session::build`): the same walk as [`json`], with
 /// the tree built instead of written. A definition that failed to evaluate is a [`ValueKind::Error`] in it
 /// ([`Evaluator::failed`]) and the rest is still built and checked. Returns the tree with the check errors and
@@ -190,6 +201,22 @@ impl Sink for Json {
             self.out.push('}');
         }
     }
+}
+
+/// Nothing kept ([`checked`]): values are evaluated and checked as for the JSON writer, then dropped.
+struct Nothing;
+
+impl Sink for Nothing {
+    const AROUND_FAILURES: bool = false;
+    const SPLITS_UNBOUND: bool = true;
+
+    fn literal(&mut self, _: &Expr, _: usize) -> bool {
+        true
+    }
+    fn open_object(&mut self, _: &MObject) {}
+    fn key(&mut self, _: bool, _: &Key, _: usize) {}
+    fn value(&mut self, _: Value, _: usize) {}
+    fn close_object(&mut self, _: &MObject, _: bool, _: usize) {}
 }
 
 /// The value tree, as [`Evaluator::evaluate_root`] builds it and the checks complete it: an object's `secret` and

@@ -55,6 +55,15 @@ pub struct EnvInputs {
 }
 
 impl EnvInputs {
+    /// The same inputs with nothing read yet: for a thread that builds targets beside others (`read` is per
+    /// builder, in its own order).
+    pub fn fork(&self) -> EnvInputs {
+        EnvInputs {
+            vars: self.vars.clone(),
+            process_env: self.process_env,
+            read: Default::default(),
+        }
+    }
     pub fn lookup(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned().or_else(|| {
             if self.process_env {

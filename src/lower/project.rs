@@ -328,8 +328,9 @@ pub fn tsk_files_below(dir: &Path, limit: usize) -> Vec<PathBuf> {
     found
 }
 
-/// Reads project files from disk, confined to the project root.
-#[derive(Debug)]
+/// Reads project files from disk, confined to the project root. A clone shares nothing with the original but the
+/// files read so far (`Session::build_texts` gives each thread one).
+#[derive(Debug, Clone)]
 pub struct DiskLoader {
     /// Canonical, for the confinement check.
     root: PathBuf,

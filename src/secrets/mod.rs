@@ -12,7 +12,7 @@ pub mod detect;
 pub mod seal;
 pub mod store;
 
-use std::cell::{OnceCell, RefCell};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -376,13 +376,13 @@ pub struct SecretResolver {
     /// `--require-sealed`: a store whose seal does not cover it exactly, or does not verify, is an error.
     pub require_sealed: bool,
     identity: IdentitySource,
-    ids: OnceCell<Result<Loaded, Diagnostic>>,
-    cache: RefCell<HashMap<String, Arc<StoreState>>>,
-    values: RefCell<HashMap<(String, String), Decryption>>,
+    ids: OnceLock<Result<Loaded, Diagnostic>>,
+    cache: Mutex<HashMap<String, Arc<StoreState>>>,
+    values: Mutex<HashMap<(String, String), Decryption>>,
     /// Each store's seal problem (`None`: sealed), found once per run.
-    seals: RefCell<HashMap<String, Option<Diagnostic>>>,
+    seals: Mutex<HashMap<String, Option<Diagnostic>>>,
     /// Whole-store and identity problems already reported, per target.
-    told: RefCell<HashSet<(String, String)>>,
+    told: Mutex<HashSet<(String, String)>>,
 }
 
 /// The store a target reads: its environment's, or `default` for a target without one.
@@ -499,20 +499,22 @@ impl SecretResolver {
             stores,
             require_sealed: false,
             identity,
-            ids: OnceCell::new(),
-            cache: RefCell::new(HashMap::new()),
-            values: RefCell::new(HashMap::new()),
-            seals: RefCell::new(HashMap::new()),
-            told: RefCell::new(HashSet::new()),
+            ids: OnceLock::new(),
+            cache: Mutex::new(HashMap::new()),
+            values: Mutex::new(HashMap::new()),
+            seals: Mutex::new(HashMap::new()),
+            told: Mutex::new(HashSet::new()),
         }
     }
 
     fn store(&self, env: &str) -> Arc<StoreState> {
-        if let Some(s) = self.cache.borrow().get(env) {
+        // Held while the store is read: one read per store, whichever thread asks first.
+        let mut cache = locked(&self.cache);
+        if let Some(s) = cache.get(env) {
             return s.clone();
         }
         let s = Arc::new(self.stores.read(env));
-        self.cache.borrow_mut().insert(env.to_string(), s.clone());
+        cache.insert(env.to_string(), s.clone());
         s
     }
 
@@ -525,10 +527,7 @@ impl SecretResolver {
         file: FileId,
         span: Span,
     ) -> Option<Diagnostic> {
-        let fresh = self
-            .told
-            .borrow_mut()
-            .insert((target.to_string(), what.to_string()));
+        let fresh = locked(&self.told).insert((target.to_string(), what.to_string()));
         fresh.then(|| {
             let mut d = d.clone();
             d.labels.clear();
@@ -538,14 +537,13 @@ impl SecretResolver {
 
     /// The store's seal problem, if any (checked once per run; with the identity when resolving).
     fn seal_of(&self, store: &Store, ids: Option<&[x25519::Identity]>) -> Option<Diagnostic> {
-        if let Some(found) = self.seals.borrow().get(&store.env) {
+        let mut seals = locked(&self.seals);
+        if let Some(found) = seals.get(&store.env) {
             return found.clone();
         }
         let shown = self.stores.display_file(&store.env);
         let found = seal_problem(store, &shown, ids, self.require_sealed);
-        self.seals
-            .borrow_mut()
-            .insert(store.env.clone(), found.clone());
+        seals.insert(store.env.clone(), found.clone());
         found
     }
 
@@ -623,7 +621,7 @@ impl SecretResolver {
                 notes.push(d);
             }
         }
-        let mut values = self.values.borrow_mut();
+        let mut values = locked(&self.values);
         let opened = values
             .entry((env.to_string(), name.to_string()))
             .or_insert_with(|| self.decrypt(store, entry, ids, name));
@@ -885,6 +883,12 @@ fn entropy(s: &str) -> f64 {
             -p * p.log2()
         })
         .sum()
+}
+
+/// A lock on one of the resolver's caches. A thread that panicked while holding it cannot have left a cache half
+/// updated (each update is one insert), so a poisoned lock is taken as it is rather than propagating the panic.
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

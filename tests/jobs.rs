@@ -1,0 +1,141 @@
+//! `build --all` and `check` build targets on several threads (`--jobs`, default one per core): whatever the
+//! number, the files written, the diagnostics and the exit code are those of building the targets one after
+//! another. Held for every case project and the bundled example, with errors, warnings and failing targets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+fn projects() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                // `lib/` folders hold modules the cases `use`, not cases.
+                if p.file_name().is_some_and(|n| n != "lib") {
+                    walk(&p, out);
+                }
+            } else if p.extension().is_some_and(|e| e == "tsk") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = vec![root.join("examples/shop")];
+    walk(&root.join("tests/cases"), &mut out);
+    out
+}
+
+/// Every file under `dir`, with its bytes, in a stable order.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return out;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What a run shows: exit code, stdout, stderr, and (for `build`) the files it wrote under `out`.
+type Shown = (Option<i32>, String, String, Vec<(PathBuf, Vec<u8>)>);
+
+fn run(project: &Path, args: &[&str]) -> Shown {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec![args[0], project.to_str().unwrap()];
+    all.extend(&args[1..]);
+    let o = common::tuskc_in(dir.path(), &all);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        files(&dir.path().join("out")),
+    )
+}
+
+#[test]
+fn build_all_is_the_same_on_any_number_of_threads() {
+    let mut failing = 0;
+    for project in projects() {
+        for format in ["json", "yaml"] {
+            let one = run(
+                &project,
+                &[
+                    "build",
+                    "--all",
+                    "--out-dir",
+                    "out",
+                    "-f",
+                    format,
+                    "-j",
+                    "1",
+                ],
+            );
+            for jobs in ["2", "5"] {
+                let many = run(
+                    &project,
+                    &[
+                        "build",
+                        "--all",
+                        "--out-dir",
+                        "out",
+                        "-f",
+                        format,
+                        "-j",
+                        jobs,
+                    ],
+                );
+                assert_eq!(one, many, "{} -f {format} -j {jobs}", project.display());
+            }
+            failing += usize::from(one.0 != Some(0));
+        }
+    }
+    // The cases include failing projects: the comparison covers diagnostics merged from several threads.
+    assert!(failing > 10, "only {failing} failing builds");
+}
+
+#[test]
+fn check_is_the_same_on_any_number_of_threads() {
+    let keep = tempfile::tempdir().unwrap();
+    let schema = keep.path().join("schema.json");
+    std::fs::write(&schema, r#"{"type": "object", "maxProperties": 3}"#).unwrap();
+    for project in projects() {
+        for extra in [
+            &[][..],
+            &["--json-schema", schema.to_str().unwrap()][..],
+            &["--message-format", "json"][..],
+        ] {
+            let mut args = vec!["check"];
+            args.extend(extra);
+            let one = run(&project, &[&args[..], &["-j", "1"]].concat());
+            let many = run(&project, &[&args[..], &["-j", "3"]].concat());
+            assert_eq!(one, many, "{} {extra:?}", project.display());
+        }
+    }
+}
+
+#[test]
+fn jobs_must_be_a_positive_number() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = common::tuskc_in(root, &["check", "examples/shop", "-j", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--jobs"));
+}
