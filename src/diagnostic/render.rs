@@ -181,13 +181,14 @@ fn render_one(
         let Ok(src) = cache.source(&file.name) else {
             return start..end;
         };
+        // `col` is a byte column in ariadne's own line, which also ends at U+2028, U+2029, U+0085 and the like
+        // (ours end at `\n` only): count characters from that line's start.
         let chars = |at: usize| match src.get_byte_line(at) {
             Some((line, _, col)) => {
-                let from = file.line_range(at as u32).start;
                 line.offset()
                     + file
                         .text
-                        .get(from..from + col)
+                        .get(at - col..at)
                         .map_or(col, |t| t.chars().count())
             }
             None => file.text.get(..at).map_or(at, |t| t.chars().count()),
