@@ -5,6 +5,7 @@
 //! lowered once per entry however many targets are built; diagnostics go to the session's sink, never printed here;
 //! problems with command-line values are flagged as usage errors (exit code 2).
 
+mod reuse;
 pub(crate) mod stream;
 
 use std::path::Path;
@@ -607,6 +608,7 @@ impl Session {
             loader: &mut self.loader,
             sink: &mut self.sink,
             hint: 0,
+            reuse: None,
         }
     }
 
@@ -718,9 +720,11 @@ impl Session {
         let jobs = jobs.clamp(1, targets.len().max(1));
         if jobs == 1 {
             let mut hint = 0;
+            let mut reuse = reuse::Reuse::default();
             for target in targets {
                 let mut w = self.worker();
                 w.hint = hint;
+                w.reuse = Some(&mut reuse);
                 let r = work(&mut w, target, inputs);
                 hint = w.hint;
                 self.built_target(target);
@@ -739,6 +743,7 @@ impl Session {
                 let inputs = inputs.fork();
                 scope.spawn(move || {
                     let mut hint = 0;
+                    let mut reuse = reuse::Reuse::default();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(target) = targets.get(i) else { break };
@@ -749,6 +754,7 @@ impl Session {
                             loader: &mut loader,
                             sink: &mut sink,
                             hint,
+                            reuse: Some(&mut reuse),
                         };
                         let r = work(&mut w, target, &inputs);
                         hint = w.hint;
@@ -903,6 +909,8 @@ struct Worker<'s> {
     /// The expected length of the next text: the last one's (targets of one project have texts of about the same
     /// length).
     hint: usize,
+    /// What this builder's earlier targets of the same program wrote, for the next ones ([`reuse::Reuse`]).
+    reuse: Option<&'s mut reuse::Reuse>,
 }
 
 impl Worker<'_> {
@@ -992,10 +1000,13 @@ impl Worker<'_> {
         let errors = self.sink.error_count();
         let redact = self.secrets.mode == SecretMode::Redact;
         if format == Format::Json {
+            let mut reuse = self.reuse.take();
             let (text, _) =
                 self.run(program, target, overrides, inputs, |ev, merged, bindings, checker| {
-                    stream::json(ev, merged, checker, bindings, redact, size_hint)
+                    let reuse = reuse.as_deref_mut();
+                    stream::json(ev, merged, checker, bindings, redact, size_hint, reuse)
                 });
+            self.reuse = reuse;
             return text.filter(|_| !program.has_errors && self.sink.error_count() == errors);
         }
         let (_, value, failed) = self.tree(program, target, overrides, inputs);
@@ -1024,11 +1035,13 @@ impl Worker<'_> {
         let errors = self.sink.error_count();
         let failed = match validate {
             None => {
+                let mut reuse = self.reuse.take();
                 let (failed, _) =
                     self.run(program, target, overrides, inputs, |ev, merged, bindings, checker| {
-                        let errs = stream::checked(ev, merged, checker, bindings);
+                        let errs = stream::checked(ev, merged, checker, bindings, reuse.as_deref_mut());
                         (ev.failed(), errs)
                     });
+                self.reuse = reuse;
                 failed
             }
             Some(validate) => {

@@ -42,6 +42,7 @@ use crate::emit::{json_string, plain_literal, push_line, write_json, write_liter
 use crate::eval::Evaluator;
 use crate::ir::schema::Binding;
 use crate::ir::{MNode, MObject, Merged};
+use crate::driver::reuse::{Place, Reuse};
 use crate::schema::check::{Checker, Duty, Errors, Shape};
 use crate::secrets::redact;
 use crate::syntax::ast::Expr;
@@ -57,12 +58,13 @@ pub(crate) fn json<'a>(
     bindings: &[&'a Binding],
     redact: bool,
     size_hint: usize,
+    reuse: Option<&mut Reuse>,
 ) -> (Option<String>, Errors) {
     let sink = Json {
         redact,
         out: String::with_capacity(size_hint.max(64 * 1024)),
     };
-    let (mut sink, errs) = walk(ev, merged, checker, bindings, sink);
+    let (mut sink, errs) = walk(ev, merged, checker, bindings, sink, reuse);
     if ev.failed() {
         return (None, errs);
     }
@@ -77,8 +79,9 @@ pub(crate) fn checked<'a>(
     merged: &'a Merged,
     checker: Checker<'a>,
     bindings: &[&'a Binding],
+    reuse: Option<&mut Reuse>,
 ) -> Errors {
-    walk(ev, merged, checker, bindings, Nothing).1
+    walk(ev, merged, checker, bindings, Nothing, reuse).1
 }
 
 /// Evaluate and check one target into its whole value tree (`Session::build`): the same walk as [`json`], with
@@ -96,7 +99,7 @@ pub(crate) fn tree<'a>(
         key: None,
         root: None,
     };
-    let (sink, errs) = walk(ev, merged, checker, bindings, sink);
+    let (sink, errs) = walk(ev, merged, checker, bindings, sink, None);
     // The walk always hands the root over (built whole, or an object closed); an empty object stands in
     // otherwise rather than a panic.
     let root = sink.root.unwrap_or_else(|| {
@@ -116,6 +119,7 @@ fn walk<'a, S: Sink>(
     checker: Checker<'a>,
     bindings: &[&'a Binding],
     sink: S,
+    reuse: Option<&mut Reuse>,
 ) -> (S, Errors) {
     let mut trie = Trie::default();
     for (order, b) in bindings.iter().enumerate() {
@@ -126,6 +130,7 @@ fn walk<'a, S: Sink>(
         checker,
         errs: Vec::new(),
         sink,
+        reuse: reuse.filter(|_| S::REUSES),
     };
     s.object(&merged.root, &trie.here(), Some(&trie), 0, 0, |ev| {
         ev.take_root()
@@ -150,14 +155,35 @@ trait Sink {
     /// `field_duties`, `run`, `finish_object`) for fewer instructions than walking it (3% more for `tuskc
     /// check` on a 100-service project when walked).
     const SPLITS_UNBOUND: bool;
+    /// Whether what the sink is given for a field can be taken from an earlier target ([`Reuse`]): text can, a
+    /// tree's values are its own.
+    const REUSES: bool;
+    /// Where the sink's text is now (for [`Self::since`]).
+    fn mark(&self) -> usize;
+    /// The text given to the sink since `mark`.
+    fn since(&self, mark: usize) -> &str;
+    /// Text an earlier target's walk gave [`Self::since`] (a field's key and value), given again.
+    fn replay(&mut self, text: &str);
     /// A literal nothing checks, written straight from its expression; `false` if the sink needs its value built.
     fn literal(&mut self, e: &Expr, indent: usize) -> bool;
     fn open_object(&mut self, o: &MObject);
-    fn key(&mut self, first: bool, k: &Key, indent: usize);
+    /// What comes before each key of an object: `first` for the object's first.
+    fn separator(&mut self, first: bool);
+    fn key(&mut self, k: &Key, indent: usize);
     /// A value, checked.
     fn value(&mut self, v: Value, indent: usize);
     /// `empty`: no key was given since the object was opened.
     fn close_object(&mut self, o: &MObject, empty: bool, indent: usize);
+}
+
+/// Where a walk was: its text, its reports so far, and whether a check had read the target (see
+/// [`Stream::remember`]).
+struct Mark {
+    text: usize,
+    errs: usize,
+    warnings: usize,
+    reported: usize,
+    read_target: bool,
 }
 
 /// The streamed JSON text.
@@ -169,6 +195,17 @@ struct Json {
 impl Sink for Json {
     const AROUND_FAILURES: bool = false;
     const SPLITS_UNBOUND: bool = true;
+    const REUSES: bool = true;
+
+    fn mark(&self) -> usize {
+        self.out.len()
+    }
+    fn since(&self, mark: usize) -> &str {
+        self.out.get(mark..).unwrap_or_default()
+    }
+    fn replay(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
 
     fn literal(&mut self, e: &Expr, indent: usize) -> bool {
         write_literal(e, indent, &mut self.out);
@@ -178,9 +215,13 @@ impl Sink for Json {
     /// The `{` comes with the first key (or `{}` at the close).
     fn open_object(&mut self, _: &MObject) {}
 
-    /// `"key": ` on a new line inside an object being written, after its `{` or the previous field's `,`.
-    fn key(&mut self, first: bool, k: &Key, indent: usize) {
+    /// `"key": ` on a new line inside an object being written, after its `{` or the previous field's `,`
+    /// ([`Sink::separator`]).
+    fn separator(&mut self, first: bool) {
         self.out.push(if first { '{' } else { ',' });
+    }
+
+    fn key(&mut self, k: &Key, indent: usize) {
         push_line(&mut self.out, indent + 1);
         json_string(k, &mut self.out);
         self.out.push_str(": ");
@@ -209,12 +250,22 @@ struct Nothing;
 impl Sink for Nothing {
     const AROUND_FAILURES: bool = false;
     const SPLITS_UNBOUND: bool = true;
+    const REUSES: bool = true;
+
+    fn mark(&self) -> usize {
+        0
+    }
+    fn since(&self, _: usize) -> &str {
+        ""
+    }
+    fn replay(&mut self, _: &str) {}
 
     fn literal(&mut self, _: &Expr, _: usize) -> bool {
         true
     }
     fn open_object(&mut self, _: &MObject) {}
-    fn key(&mut self, _: bool, _: &Key, _: usize) {}
+    fn separator(&mut self, _: bool) {}
+    fn key(&mut self, _: &Key, _: usize) {}
     fn value(&mut self, _: Value, _: usize) {}
     fn close_object(&mut self, _: &MObject, _: bool, _: usize) {}
 }
@@ -245,6 +296,15 @@ impl Tree {
 impl Sink for Tree {
     const AROUND_FAILURES: bool = true;
     const SPLITS_UNBOUND: bool = false;
+    const REUSES: bool = false;
+
+    fn mark(&self) -> usize {
+        0
+    }
+    fn since(&self, _: usize) -> &str {
+        ""
+    }
+    fn replay(&mut self, _: &str) {}
 
     fn literal(&mut self, _: &Expr, _: usize) -> bool {
         false
@@ -255,7 +315,9 @@ impl Sink for Tree {
         self.open.push((key, map_with_capacity(o.fields.len())));
     }
 
-    fn key(&mut self, _: bool, k: &Key, _: usize) {
+    fn separator(&mut self, _: bool) {}
+
+    fn key(&mut self, k: &Key, _: usize) {
         self.key = Some(k.clone());
     }
 
@@ -325,6 +387,8 @@ struct Stream<'a, 'e, S> {
     checker: Checker<'a>,
     errs: Errors,
     sink: S,
+    /// What earlier targets wrote, when the caller builds several ([`Reuse`]).
+    reuse: Option<&'e mut Reuse>,
 }
 
 impl<'a, S: Sink> Stream<'a, '_, S> {
@@ -374,7 +438,8 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
 
     /// The key of a field of an object being given to the sink.
     fn key(&mut self, empty: &mut bool, k: &Key, indent: usize) {
-        self.sink.key(*empty, k, indent);
+        self.sink.separator(*empty);
+        self.sink.key(k, indent);
         *empty = false;
     }
 
@@ -394,8 +459,21 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
         // One buffer for every field's duties: most fields have one, and allocating it per field costs more than
         // checking it.
         let mut duties = Vec::new();
+        // The checks on this object, as `Reuse` tells them apart, when its fields' walks can be reused.
+        let checks = self.checks(&shapes);
         for (k, node) in &o.fields {
             let kid = trie.and_then(|t| t.kids.get(&**k));
+            // A field an earlier target walked under the same checks, reporting nothing: its key and value again.
+            let reusable = self.reusable(node, kid.is_some(), checks);
+            if let (Some(at), Some(r)) = (reusable, &self.reuse) {
+                if let Some(text) = r.get(at) {
+                    self.sink.separator(empty);
+                    self.sink.replay(text);
+                    empty = false;
+                    continue;
+                }
+            }
+            let mut before = reusable.map(|_| self.mark());
             // A definition's value is built first: its origin is what errors about the field point at. A plain
             // literal's value is known without evaluating it (the definition's origin is its value's), and one
             // nothing checks is written straight from the expression, never built.
@@ -423,7 +501,12 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                 duties.sort_by_key(|d| d.order);
             }
             if self.writing() {
-                self.key(&mut empty, k, indent);
+                self.sink.separator(empty);
+                if let Some(m) = &mut before {
+                    m.text = self.sink.mark();
+                }
+                self.sink.key(k, indent);
+                empty = false;
             }
             match node {
                 MNode::Leaf(_) => match literal {
@@ -455,6 +538,9 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                     ev.take_node(node)
                 }),
             }
+            if let (Some(at), Some(m)) = (reusable, before) {
+                self.remember(at, m);
+            }
         }
         // Fields the object's schemas default, after the ones it sets. A default one check adds is a field like
         // any other to the checks after it (as it is when they check the built object in turn).
@@ -485,6 +571,53 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
             self.sink.value(dv, indent + 1);
         }
         self.sink.close_object(o, empty, indent);
+    }
+
+    /// The checks on an object whose fields' walks can be reused, as [`Reuse`] numbers them: `None` when
+    /// nothing checks the object (its literals are written straight from their expressions, for less) or the
+    /// sink takes no reused text.
+    fn checks(&mut self, shapes: &[(usize, Shape<'a>)]) -> Option<u32> {
+        if shapes.is_empty() {
+            return None;
+        }
+        Some(self.reuse.as_deref_mut()?.checks(shapes))
+    }
+
+    /// Where a field's walk can be taken from an earlier target, or remembered for later ones ([`Reuse`]): not
+    /// when a binding lies beneath it (its checks are its own) or nothing is written any more.
+    fn reusable(&mut self, node: &MNode, bound_below: bool, checks: Option<u32>) -> Option<Place> {
+        let checks = checks?;
+        if bound_below || !self.writing() {
+            return None;
+        }
+        let merged: &'a Merged = self.ev.merged;
+        let node = self.reuse.as_deref_mut()?.node(merged, node)?;
+        Some(Place { node, checks })
+    }
+
+    /// Where the walk is before a field it may remember.
+    fn mark(&self) -> Mark {
+        Mark {
+            text: self.sink.mark(),
+            errs: self.errs.len(),
+            warnings: self.checker.warnings.len(),
+            reported: self.ev.sink.len(),
+            read_target: self.checker.take_read_target(),
+        }
+    }
+
+    /// After walking a field from `m`: remember its text if walking it reported nothing and read no target.
+    fn remember(&mut self, at: Place, m: Mark) {
+        let read = self.checker.take_read_target();
+        self.checker.add_read_target(read || m.read_target);
+        let quiet = !read
+            && self.writing()
+            && self.errs.len() == m.errs
+            && self.checker.warnings.len() == m.warnings
+            && self.ev.sink.len() == m.reported;
+        if let (true, Some(r)) = (quiet, self.reuse.as_deref_mut()) {
+            r.remember(at, self.sink.since(m.text));
+        }
     }
 
     /// A value built whole: its duties and the bindings beneath it run on it in binding order, then it is written
@@ -577,7 +710,7 @@ mod tests {
             &inputs,
             |ev, merged, bindings, checker| {
                 (
-                    super::json(ev, merged, checker, bindings, false, 0).1,
+                    super::json(ev, merged, checker, bindings, false, 0, None).1,
                     Vec::new(),
                 )
             },

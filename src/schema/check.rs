@@ -73,6 +73,9 @@ pub struct Checker<'a> {
     /// Trying union members: a mismatch only needs to be known, not explained, so its diagnostic is not built
     /// ([`Checker::check_union`] checks the member it blames again, explaining).
     probing: bool,
+    /// A check read the target (an `assert` on `@environment` or `@provider`): its result may differ in another
+    /// target, so the walk does not reuse it there (`driver/reuse.rs`).
+    read_target: std::cell::Cell<bool>,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -93,6 +96,19 @@ impl<'a> Checker<'a> {
             warnings: Vec::new(),
             merged: None,
             probing: false,
+            read_target: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Whether a check read the target since the last call, and start counting afresh (see `read_target`).
+    pub(crate) fn take_read_target(&self) -> bool {
+        self.read_target.replace(false)
+    }
+
+    /// Count a read of the target (again, after [`Self::take_read_target`]).
+    pub(crate) fn add_read_target(&self, read: bool) {
+        if read {
+            self.read_target.set(true);
         }
     }
 
@@ -1035,6 +1051,7 @@ impl<'a> Checker<'a> {
             ExprKind::Directive { name, args, .. }
                 if args.is_empty() && matches!(name.name.as_str(), "environment" | "provider") =>
             {
+                self.read_target.set(true);
                 let which = if name.name == "environment" {
                     &self.target.env
                 } else {
@@ -1371,6 +1388,41 @@ pub(crate) enum Shape<'a> {
         depth: u32,
         docs: Docs<'a>,
     },
+}
+
+impl Shape<'_> {
+    /// What checking an object's fields under this shape depends on besides the fields (its path and docs only
+    /// shape messages): the types and field it checks against, the file and the depth, as numbers
+    /// (`driver/reuse.rs` compares them across targets; the types live as long as the program).
+    pub(crate) fn fingerprint(&self, out: &mut Vec<usize>) {
+        let at = |t: &TypeExpr| std::ptr::from_ref(t) as usize;
+        match self {
+            Shape::Free => out.push(0),
+            Shape::Whole => out.push(1),
+            Shape::Object {
+                obj,
+                decl,
+                file,
+                depth,
+                ..
+            } => out.extend([
+                2,
+                std::ptr::from_ref(*obj) as usize,
+                decl.file.0 as usize,
+                at(decl.ty),
+                decl.field.map_or(0, |f| std::ptr::from_ref(f) as usize),
+                file.0 as usize,
+                *depth as usize,
+            ]),
+            Shape::Map {
+                key,
+                value,
+                file,
+                depth,
+                ..
+            } => out.extend([3, at(key), at(value), file.0 as usize, *depth as usize]),
+        }
+    }
 }
 
 impl<'a> Checker<'a> {
