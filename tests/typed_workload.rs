@@ -136,7 +136,9 @@ fn vendored_generator_matches_the_oracle_copy() {
     let ours = std::fs::read_to_string(repo().join(GEN)).unwrap();
     let oracle = std::fs::read_to_string(repo().join("tests/fixtures/oracle/gen.py")).unwrap();
     let marker = "# ---- verbatim copy of ../shared/bench/gen.py below ----\n";
-    let body = oracle.split_once(marker).map_or(oracle.as_str(), |(_, b)| b);
+    let body = oracle
+        .split_once(marker)
+        .map_or(oracle.as_str(), |(_, b)| b);
     assert!(
         ours == body,
         "{GEN} differs from tests/fixtures/oracle/gen.py below its header"

@@ -388,7 +388,9 @@ fn model(services: usize, params: usize, bad: Option<Bad>) -> Result<Model, Stri
         let found = fields.iter().find(|(_, t)| {
             matches!(
                 (bad, t),
-                (Bad::Range, Type::Int(..)) | (Bad::Enum, Type::Enum(_)) | (Bad::Regex, Type::Ident)
+                (Bad::Range, Type::Int(..))
+                    | (Bad::Enum, Type::Enum(_))
+                    | (Bad::Regex, Type::Ident)
             )
         });
         let (f, t) = found.ok_or("svc0000 has no field of the kind --bad needs")?;
