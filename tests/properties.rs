@@ -63,6 +63,13 @@ fn fragment() -> impl Strategy<Value = String> {
             "é",
             "\t",
             "@delete",
+            "bind a.b: S",
+            "{ x: int, ... }",
+            "\"a\" | \"b\"",
+            "string(pattern \"^[a-z]+$\")",
+            "[S | T]",
+            "{string: S}",
+            "env production provider aws",
         ]),
         0..60,
     )

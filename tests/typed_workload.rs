@@ -144,3 +144,39 @@ fn vendored_generator_matches_the_oracle_copy() {
         "{GEN} differs from tests/fixtures/oracle/gen.py below its header"
     );
 }
+
+/// The fuzz targets' seeds (fuzz/seeds): the hand-written schema seed and the typed workload's 2 × 12 build clean,
+/// the `--bad range` one fails on its planted value only; the typed seeds are the generator's current text.
+#[test]
+fn fuzz_seeds_are_current_and_check_as_expected() {
+    let seeds = repo().join("fuzz/seeds");
+    let read = |name: &str| std::fs::read_to_string(seeds.join(name)).unwrap();
+    assert_eq!(
+        read("typed.tsk"),
+        typed::config(2, 12, None).unwrap(),
+        "regenerate: cargo run --example gen -- --typed --services 2 --params 12 --out DIR"
+    );
+    assert_eq!(
+        read("typed-bad-range.tsk"),
+        typed::config(2, 12, Some(typed::Bad::Range)).unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["schemas.tsk", "typed.tsk"] {
+        let (diags, text) = common::compile(dir.path(), &read(name));
+        assert!(diags.is_empty(), "{name}:\n{text}");
+    }
+    let (diags, text) = common::compile(dir.path(), &read("typed-bad-range.tsk"));
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["TSK0504"], "{text}");
+    // The dictionary: comments and one quoted token a line.
+    for line in std::fs::read_to_string(repo().join("fuzz/tsk.dict"))
+        .unwrap()
+        .lines()
+    {
+        assert!(
+            line.starts_with('#')
+                || (line.len() >= 2 && line.starts_with('"') && line.ends_with('"')),
+            "fuzz/tsk.dict: {line}"
+        );
+    }
+}
