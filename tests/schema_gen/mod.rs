@@ -84,7 +84,7 @@ fn value(schemas: &[Schema], t: &Ty, salt: usize) -> String {
         Ty::Int(lo, hi) => (lo + (salt as i64) % (hi - lo + 1)).to_string(),
         Ty::Ident => format!("\"{}-{}\"", WORDS[salt % 4], salt % 100),
         Ty::Lits => format!("{:?}", LITS[salt % 3]),
-        Ty::Bool => (salt % 2 == 0).to_string(),
+        Ty::Bool => salt.is_multiple_of(2).to_string(),
         Ty::Float => format!("{}.5", salt % 10),
         Ty::List(hi) => {
             let items: Vec<String> = (0..salt % 4)
@@ -123,7 +123,7 @@ fn invalid(t: &Ty) -> Option<String> {
 
 /// Whether a field is left out of a value (optional ones and ones with a default, now and then).
 fn omitted(f: &Field, salt: usize, i: usize) -> bool {
-    (f.optional && (salt + i) % 3 == 0) || (f.default && (salt + i) % 2 == 0)
+    (f.optional && (salt + i).is_multiple_of(3)) || (f.default && (salt + i).is_multiple_of(2))
 }
 
 /// The fields of schema `i` as `name: value` entries, and an extra key where the schema is open.
