@@ -3,6 +3,11 @@
 //! `cargo bench --bench pipeline` (all sizes) or `cargo bench --bench pipeline -- 100x100` (one size); the figures
 //! and the whole-process measurements are in docs/performance.md.
 //!
+//! The peers' typed workload (bench/peers/gen.py's `config.tsk`, written by benches/support/typed.rs: one schema
+//! per service with literal unions, ranges, a pattern, nested records and lists; env and provider overlays) at the
+//! same sizes, in the groups `typed/{size}`: load, one target (production/aws) built and written, all 9 targets,
+//! `check`. `cargo bench --bench pipeline -- typed/` runs only those, `-- 100x100` both workloads at one size.
+//!
 //! Per target (development/aws): lex, parse, load (lex + parse + lower every file), merge, build (merge + evaluate +
 //! type-check, the whole value tree), emit JSON from it, and the two in one streamed walk (`Session::build_text`, what
 //! `tuskc build` does). Per project: every target built and written (`build --all` without the file writes), `check`
@@ -11,6 +16,9 @@
 
 #[path = "support/workload.rs"]
 mod workload;
+
+#[path = "support/typed.rs"]
+mod typed;
 
 // The binary's allocator (src/main.rs), so in-process figures match what `tuskc` does; with the system allocator
 // the 1000 × 100 group runs about twice as slow.
@@ -182,5 +190,76 @@ fn pipeline(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, pipeline);
+/// The peers' typed workload: one `config.tsk` of S services × 100 typed fields (the job docs/performance.md
+/// compares with jrsonnet), each stage as `tuskc build`/`build --all`/`check` runs it.
+fn typed_workload(c: &mut Criterion) {
+    for services in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let file = typed::write(dir.path(), services, 100, None).unwrap();
+        let size = format!("{services}x100");
+        let bytes = std::fs::metadata(&file).unwrap().len();
+
+        let mut g = c.benchmark_group(format!("typed/{size}"));
+        g.sample_size(if services >= 1000 { 10 } else { 30 });
+
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function("load (lex + parse + lower)", |b| {
+            b.iter(|| {
+                let mut session = Session::open(&file).unwrap();
+                session.load(&file).unwrap().layers.len()
+            })
+        });
+
+        let mut session = Session::open(&file).unwrap();
+        let program = session.load(&file).unwrap();
+        let inputs = session.env_inputs(&[], &[], false);
+        let t = Target::new(Some("production"), Some("aws"));
+        g.throughput(Throughput::Elements((services * 100) as u64));
+        g.bench_function("build and write JSON, one target (streamed)", |b| {
+            b.iter(|| {
+                session
+                    .build_text(&program, &t, None, &inputs, Format::Json, 0)
+                    .unwrap()
+                    .len()
+            })
+        });
+        assert!(session.take_diagnostics().is_empty());
+        assert_eq!(session.all_targets(&program).len(), 9);
+
+        g.throughput(Throughput::Elements((services * 100 * 9) as u64));
+        g.bench_function(
+            BenchmarkId::new("all 9 targets (load + build and write)", &size),
+            |b| {
+                b.iter(|| {
+                    let mut session = Session::open(&file).unwrap();
+                    session.keep_syntax = false;
+                    let program = session.load(&file).unwrap();
+                    let mut last = 0;
+                    let mut written = 0;
+                    for t in session.all_targets(&program) {
+                        let text = session
+                            .build_text(&program, &t, None, &inputs, Format::Json, last)
+                            .unwrap();
+                        last = text.len();
+                        written += last;
+                    }
+                    written
+                })
+            },
+        );
+        g.bench_function(BenchmarkId::new("check, whole project", &size), |b| {
+            b.iter(|| {
+                let mut session = Session::open(&file).unwrap();
+                let program = session.load(&file).unwrap();
+                for t in session.all_targets(&program) {
+                    session.build(&program, &t, None, &inputs).unwrap();
+                }
+                session.take_diagnostics().len()
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, pipeline, typed_workload);
 criterion_main!(benches);

@@ -2,6 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
+
+#[path = "schema_gen/mod.rs"]
+mod schema_gen;
 use tuskc::diagnostic::Sink;
 use tuskc::source::FileId;
 
@@ -60,6 +63,13 @@ fn fragment() -> impl Strategy<Value = String> {
             "é",
             "\t",
             "@delete",
+            "bind a.b: S",
+            "{ x: int, ... }",
+            "\"a\" | \"b\"",
+            "string(pattern \"^[a-z]+$\")",
+            "[S | T]",
+            "{string: S}",
+            "env production provider aws",
         ]),
         0..60,
     )
@@ -258,5 +268,69 @@ proptest! {
         // two failures).
         prop_assert!(bound || !whole.contains("(failed)"), "{}\n{}", src, whole);
         prop_assert_eq!(whole, transcript(&f, true), "{}", src);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// For any generated typed project (schemas of every kind, bound as sections and at nested paths, env and
+    /// provider overlays), streamed JSON equals the whole tree's, and a valid project builds in every target.
+    #[test]
+    fn typed_projects_stream_like_the_value_tree(p in schema_gen::project()) {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("typed.tsk");
+        std::fs::write(&f, &p.text).unwrap();
+        let whole = transcript(&f, false);
+        prop_assert!(!p.valid || !whole.contains("(failed)"), "{}\n{}", p.text, whole);
+        prop_assert!(p.valid || whole.contains("(failed)"), "{}\n{}", p.text, whole);
+        prop_assert_eq!(whole, transcript(&f, true), "{}", p.text);
+    }
+}
+
+/// Every file under `dir`, by relative path, with its bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// `tuskc build --all` is deterministic: the same project twice gives the same files, bytes and exit status.
+    #[test]
+    fn build_all_is_deterministic(p in schema_gen::project()) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("typed.tsk"), &p.text).unwrap();
+        let run = |out: &str| {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_tuskc"))
+                .args(["build", "typed.tsk", "--all", "--out-dir", out])
+                .current_dir(dir.path())
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            let written = dir.path().join(out);
+            let files = if written.exists() { files(&written) } else { Vec::new() };
+            (o.status.code(), o.stdout, o.stderr, files)
+        };
+        let first = run("one");
+        prop_assert_eq!(first.0 == Some(0), p.valid, "{}\n{}", p.text, String::from_utf8_lossy(&first.2));
+        prop_assert!(!p.valid || first.3.len() == 4, "{}", p.text);
+        prop_assert_eq!(first, run("two"), "{}", p.text);
     }
 }

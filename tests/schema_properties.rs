@@ -4,6 +4,8 @@
 
 use proptest::prelude::*;
 mod common;
+#[path = "schema_gen/mod.rs"]
+mod schema_gen;
 
 /// Compile `text` as a one-file project; the codes of every diagnostic, in order.
 fn codes(text: &str) -> Vec<String> {
@@ -99,5 +101,21 @@ proptest! {
         assert!(ok.is_empty());
         let bad = codes(&format!("bind v: int\nv: @env(\"N\", \"{n}{junk}\")\n"));
         assert_eq!(bad, vec!["TSK0506".to_string()]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Generated typed projects (every kind of schema, bound as sections and at nested paths, env and provider
+    /// overlays): a valid one checks clean in every target; one invalid overlay value gives schema errors only.
+    #[test]
+    fn generated_projects_check_as_their_values_say(p in schema_gen::project()) {
+        let c = codes(&p.text);
+        if p.valid {
+            prop_assert!(c.is_empty(), "{}\n{:?}", p.text, c);
+        } else {
+            prop_assert!(!c.is_empty() && c.iter().all(|c| c.starts_with("TSK05")), "{}\n{:?}", p.text, c);
+        }
     }
 }
