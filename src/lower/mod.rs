@@ -636,6 +636,8 @@ impl<'a> Lowerer<'a> {
                     span: key_span,
                     ..origin
                 });
+                // Usually one key per entry: room for them at once rather than rehashing as the object grows.
+                obj.fields.reserve(entries.len());
                 for e in entries {
                     match &e.target {
                         EntryTarget::Variable(v) => {
@@ -649,7 +651,9 @@ impl<'a> Lowerer<'a> {
                             self.define_var(v, &mut e.value, scope, &at)
                         }
                         EntryTarget::Key(k) => {
-                            let mut child = path.to_vec();
+                            // Sized once: `to_vec` then `extend` allocates twice.
+                            let mut child = Vec::with_capacity(path.len() + k.segments.len());
+                            child.extend_from_slice(path);
                             child.extend(k.segments.iter().map(|s| s.name.as_str()));
                             if !self.depth_ok(child.len(), scope.file, k.span) {
                                 continue;
