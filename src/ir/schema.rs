@@ -43,19 +43,27 @@ pub struct Binding {
 }
 
 /// Compiled `pattern` constraints, by their source text.
-pub(crate) type Patterns = HashMap<String, Regex>;
+pub(crate) type Patterns = HashMap<String, Regex, foldhash::fast::RandomState>;
 
 #[derive(Debug, Default)]
 pub struct Schemas {
-    pub defs: IndexMap<String, SchemaDef>,
+    /// Keyed by foldhash, as `value::Map` is (its reasons in Cargo.toml): looked up once per named type per use.
+    pub defs: IndexMap<String, SchemaDef, foldhash::fast::RandomState>,
     pub(crate) patterns: Patterns,
     /// `parity provider` / `parity env` declarations.
     pub parity: Vec<(Parity, FileId)>,
 }
 
 impl Schemas {
-    /// Add a declaration; a second one with the same name is TSK0510.
+    /// [`Schemas::declare_owned`] with a copy: for tests that keep their syntax tree.
+    #[cfg(test)]
     pub fn declare(&mut self, decl: &SchemaDecl, file: FileId, sink: &mut Sink) {
+        self.declare_owned(decl.clone(), file, sink);
+    }
+
+    /// Add a declaration; a second one with the same name is TSK0510. Taken by value: lowering moves it out of a
+    /// syntax tree it drops.
+    pub fn declare_owned(&mut self, decl: SchemaDecl, file: FileId, sink: &mut Sink) {
         if let Some(first) = self.defs.get(&decl.name.name) {
             sink.push(
                 Diagnostic::error(Code::DuplicateSchema, format!("type `{}` is declared twice", decl.name.name))
@@ -76,13 +84,8 @@ impl Schemas {
             );
             return;
         }
-        self.defs.insert(
-            decl.name.name.clone(),
-            SchemaDef {
-                decl: decl.clone(),
-                file,
-            },
-        );
+        self.defs
+            .insert(decl.name.name.clone(), SchemaDef { decl, file });
     }
 
     pub fn get(&self, name: &str) -> Option<&SchemaDef> {

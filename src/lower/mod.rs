@@ -149,10 +149,11 @@ impl<'a> Lowerer<'a> {
             return;
         };
         self.done.insert(file);
-        let ast = parse(&self.sources.get(file).text, file, self.sink);
-        for item in &ast.items {
+        let mut ast = parse(&self.sources.get(file).text, file, self.sink);
+        for item in &mut ast.items {
             if let Item::Schema(d) = item {
-                self.program.schemas.declare(d, file, self.sink);
+                let decl = self.take_decl(d);
+                self.program.schemas.declare_owned(decl, file, self.sink);
             }
         }
         self.keep(ast);
@@ -160,7 +161,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_file(&mut self, file: FileId) {
         self.done.insert(file);
-        let ast = parse(&self.sources.get(file).text, file, self.sink);
+        let mut ast = parse(&self.sources.get(file).text, file, self.sink);
         let scope = Scope {
             file,
             layer: LayerRef::BASE,
@@ -168,100 +169,118 @@ impl<'a> Lowerer<'a> {
             provider: None,
         };
         self.stack.push((file, Span::default()));
-        self.lower_items(&ast.items, &scope);
+        self.lower_items(&mut ast.items, &scope);
         self.stack.pop();
         self.keep(ast);
     }
 
-    fn lower_items(&mut self, items: &[Item], scope: &Scope) {
+    fn lower_items(&mut self, items: &mut Vec<Item>, scope: &Scope) {
         let mut prefix: Vec<Ident> = Vec::new();
-        for item in items {
-            match item {
-                Item::Section(s) => {
-                    prefix = s.path.segments.clone();
-                    if let Some(ty) = &s.schema {
-                        self.bind(scope, &prefix, ty, s.span);
-                    }
-                }
-                Item::Schema(d) => self.program.schemas.declare(d, scope.file, self.sink),
-                Item::Bind(b) => self.bind(scope, &b.path, &b.ty, b.span),
-                Item::Parity(p) => self.program.schemas.parity.push((p.clone(), scope.file)),
-                Item::Vary(v) => {
-                    for k in &v.keys {
-                        self.program.vary.push(VaryMark {
-                            path: k.segments.iter().map(|s| s.name.clone()).collect(),
-                            file: scope.file,
-                            span: k.span,
-                            declared: true,
-                        });
-                    }
-                }
-                Item::Entry(e) => self.lower_entry(e, scope, &prefix),
-                Item::Env(b) => {
-                    if let Some(outer) = &scope.env {
-                        self.sink.push(
-                            Diagnostic::error(
-                                Code::NestedBlock,
-                                "an `env` block cannot be nested in another `env` block",
-                            )
-                            .primary(scope.file, b.name.span, format!("inside `env {outer}`"))
-                            .help("move it to the top level; use `extends` for inheritance"),
-                        );
-                        continue;
-                    }
-                    self.declare_env(b, scope.file);
-                    let env: Arc<str> = b.name.name.as_str().into();
-                    let provider = match &b.provider {
-                        Some(p) => {
-                            self.declare_provider(&p.name, scope.file, p.span);
-                            Some(Arc::from(p.name.as_str()))
-                        }
-                        None => scope.provider.clone(),
-                    };
-                    let layer = match &provider {
-                        Some(p) => LayerId::EnvProvider(env.clone(), p.clone()),
-                        None => LayerId::Env(env.clone()),
-                    };
-                    let inner = Scope {
-                        file: scope.file,
-                        layer: layer.into(),
-                        env: Some(env),
-                        provider,
-                    };
-                    self.lower_items(&b.items, &inner);
-                }
-                Item::Provider(b) => {
-                    if let Some(outer) = &scope.provider {
-                        self.sink.push(
-                            Diagnostic::error(
-                                Code::NestedBlock,
-                                "a `provider` block cannot be nested in another `provider` block",
-                            )
-                            .primary(
-                                scope.file,
-                                b.name.span,
-                                format!("inside `provider {outer}`"),
-                            )
-                            .help("move it to the top level"),
-                        );
-                        continue;
-                    }
-                    self.declare_provider(&b.name.name, scope.file, b.name.span);
-                    let provider: Arc<str> = b.name.name.as_str().into();
-                    let layer = match &scope.env {
-                        Some(e) => LayerId::EnvProvider(e.clone(), provider.clone()),
-                        None => LayerId::Provider(provider.clone()),
-                    };
-                    let inner = Scope {
-                        file: scope.file,
-                        layer: layer.into(),
-                        env: scope.env.clone(),
-                        provider: Some(provider),
-                    };
-                    self.lower_items(&b.items, &inner);
-                }
-                Item::Use(u) => self.lower_use(u, scope.file),
+        if self.keep_syntax {
+            for item in items.iter_mut() {
+                self.lower_item(item, scope, &mut prefix);
             }
+        } else {
+            // Each item dropped once lowered: the file's whole tree and its whole program are never both in memory.
+            for mut item in std::mem::take(items) {
+                self.lower_item(&mut item, scope, &mut prefix);
+            }
+        }
+    }
+
+    /// One item of a file or block; `prefix` is the key path of the `[section]` the items since the last header sit
+    /// in.
+    fn lower_item(&mut self, item: &mut Item, scope: &Scope, prefix: &mut Vec<Ident>) {
+        match item {
+            Item::Section(s) => {
+                *prefix = s.path.segments.clone();
+                if let Some(ty) = &s.schema {
+                    self.bind(scope, prefix, ty, s.span);
+                }
+            }
+            Item::Schema(d) => {
+                let decl = self.take_decl(d);
+                self.program
+                    .schemas
+                    .declare_owned(decl, scope.file, self.sink)
+            }
+            Item::Bind(b) => self.bind(scope, &b.path, &b.ty, b.span),
+            Item::Parity(p) => self.program.schemas.parity.push((p.clone(), scope.file)),
+            Item::Vary(v) => {
+                for k in &v.keys {
+                    self.program.vary.push(VaryMark {
+                        path: k.segments.iter().map(|s| s.name.clone()).collect(),
+                        file: scope.file,
+                        span: k.span,
+                        declared: true,
+                    });
+                }
+            }
+            Item::Entry(e) => self.lower_entry(e, scope, prefix),
+            Item::Env(b) => {
+                if let Some(outer) = &scope.env {
+                    self.sink.push(
+                        Diagnostic::error(
+                            Code::NestedBlock,
+                            "an `env` block cannot be nested in another `env` block",
+                        )
+                        .primary(scope.file, b.name.span, format!("inside `env {outer}`"))
+                        .help("move it to the top level; use `extends` for inheritance"),
+                    );
+                    return;
+                }
+                self.declare_env(b, scope.file);
+                let env: Arc<str> = b.name.name.as_str().into();
+                let provider = match &b.provider {
+                    Some(p) => {
+                        self.declare_provider(&p.name, scope.file, p.span);
+                        Some(Arc::from(p.name.as_str()))
+                    }
+                    None => scope.provider.clone(),
+                };
+                let layer = match &provider {
+                    Some(p) => LayerId::EnvProvider(env.clone(), p.clone()),
+                    None => LayerId::Env(env.clone()),
+                };
+                let inner = Scope {
+                    file: scope.file,
+                    layer: layer.into(),
+                    env: Some(env),
+                    provider,
+                };
+                self.lower_items(&mut b.items, &inner);
+            }
+            Item::Provider(b) => {
+                if let Some(outer) = &scope.provider {
+                    self.sink.push(
+                        Diagnostic::error(
+                            Code::NestedBlock,
+                            "a `provider` block cannot be nested in another `provider` block",
+                        )
+                        .primary(
+                            scope.file,
+                            b.name.span,
+                            format!("inside `provider {outer}`"),
+                        )
+                        .help("move it to the top level"),
+                    );
+                    return;
+                }
+                self.declare_provider(&b.name.name, scope.file, b.name.span);
+                let provider: Arc<str> = b.name.name.as_str().into();
+                let layer = match &scope.env {
+                    Some(e) => LayerId::EnvProvider(e.clone(), provider.clone()),
+                    None => LayerId::Provider(provider.clone()),
+                };
+                let inner = Scope {
+                    file: scope.file,
+                    layer: layer.into(),
+                    env: scope.env.clone(),
+                    provider: Some(provider),
+                };
+                self.lower_items(&mut b.items, &inner);
+            }
+            Item::Use(u) => self.lower_use(u, scope.file),
         }
     }
 
@@ -313,7 +332,7 @@ impl<'a> Lowerer<'a> {
             return; // already lowered (diamond): its definitions are in place once.
         }
         self.done.insert(target);
-        let ast = parse(&self.sources.get(target).text, target, self.sink);
+        let mut ast = parse(&self.sources.get(target).text, target, self.sink);
         let scope = Scope {
             file: target,
             layer: LayerRef::BASE,
@@ -321,7 +340,7 @@ impl<'a> Lowerer<'a> {
             provider: None,
         };
         self.stack.push((target, u.path_span));
-        self.lower_items(&ast.items, &scope);
+        self.lower_items(&mut ast.items, &scope);
         self.stack.pop();
         self.keep(ast);
     }
@@ -438,9 +457,9 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_entry(&mut self, e: &Entry, scope: &Scope, prefix: &[Ident]) {
+    fn lower_entry(&mut self, e: &mut Entry, scope: &Scope, prefix: &[Ident]) {
         match &e.target {
-            EntryTarget::Variable(v) => self.define_var(v, &e.value, scope, prefix),
+            EntryTarget::Variable(v) => self.define_var(v, &mut e.value, scope, prefix),
             EntryTarget::Key(k) => {
                 // Borrowed, not copied: a definition's path is looked at, and only its last key is kept.
                 let path: Vec<&Ident> = prefix.iter().chain(&k.segments).collect();
@@ -448,11 +467,45 @@ impl<'a> Lowerer<'a> {
                     return;
                 }
                 let names: Vec<&str> = path.iter().map(|s| s.name.as_str()).collect();
-                let node = self.lower_value(&e.value, scope, &names, k.span);
+                let node = self.lower_value(&mut e.value, scope, &names, k.span);
                 let layer = layer_of(&mut self.program, scope);
                 insert(&mut layer.root, &path, node, scope.file, self.sink);
             }
         }
+    }
+
+    /// A definition's expression for the program: moved out of the syntax tree when the tree is dropped once lowered
+    /// (nothing reads it again), copied when the tree is kept.
+    fn take_expr(&self, value: &mut Expr) -> Expr {
+        if self.keep_syntax {
+            return value.clone();
+        }
+        let stand_in = Expr {
+            kind: ExprKind::Null,
+            span: value.span,
+        };
+        std::mem::replace(value, stand_in)
+    }
+
+    /// A `schema`/`type` declaration for the table: moved or copied as [`Lowerer::take_expr`] says.
+    fn take_decl(&self, decl: &mut SchemaDecl) -> SchemaDecl {
+        if self.keep_syntax {
+            return decl.clone();
+        }
+        let stand_in = SchemaDecl {
+            name: Ident {
+                name: String::new(),
+                span: decl.name.span,
+            },
+            doc: None,
+            ty: TypeExpr {
+                kind: TypeKind::Error,
+                span: decl.ty.span,
+            },
+            alias: decl.alias,
+            span: decl.span,
+        };
+        std::mem::replace(decl, stand_in)
     }
 
     fn keep(&mut self, ast: Ast) {
@@ -501,12 +554,14 @@ impl<'a> Lowerer<'a> {
         false
     }
 
-    fn define_var(&mut self, v: &Ident, value: &Expr, scope: &Scope, prefix: &[Ident]) {
+    fn define_var(&mut self, v: &Ident, value: &mut Expr, scope: &Scope, prefix: &[Ident]) {
+        let span = value.span;
+        let expr = self.take_expr(value);
         let leaf = self.new_leaf(|id| LeafData {
-            expr: value.clone(),
+            expr,
             origin: Origin {
                 file: scope.file,
-                span: value.span,
+                span,
                 layer: scope.layer,
             },
             key_span: v.span,
@@ -531,7 +586,13 @@ impl<'a> Lowerer<'a> {
     /// The value of the key at `path` as a layer node: object literals become object nodes (so they deep-merge),
     /// `@delete` / `@replace` become merge instructions, everything else a leaf whose references resolve from the
     /// key's parent outwards.
-    fn lower_value(&mut self, value: &Expr, scope: &Scope, path: &[&str], key_span: Span) -> Node {
+    fn lower_value(
+        &mut self,
+        value: &mut Expr,
+        scope: &Scope,
+        path: &[&str],
+        key_span: Span,
+    ) -> Node {
         let origin = Origin {
             file: scope.file,
             span: value.span,
@@ -568,12 +629,15 @@ impl<'a> Lowerer<'a> {
                 Err(stand_in) => stand_in,
             };
         }
-        match &value.kind {
+        let span = value.span;
+        match &mut value.kind {
             ExprKind::Object { entries, .. } => {
                 let mut obj = ObjectNode::new(Origin {
                     span: key_span,
                     ..origin
                 });
+                // Usually one key per entry: room for them at once rather than rehashing as the object grows.
+                obj.fields.reserve(entries.len());
                 for e in entries {
                     match &e.target {
                         EntryTarget::Variable(v) => {
@@ -584,15 +648,17 @@ impl<'a> Lowerer<'a> {
                                     span: v.span,
                                 })
                                 .collect();
-                            self.define_var(v, &e.value, scope, &at)
+                            self.define_var(v, &mut e.value, scope, &at)
                         }
                         EntryTarget::Key(k) => {
-                            let mut child = path.to_vec();
+                            // Sized once: `to_vec` then `extend` allocates twice.
+                            let mut child = Vec::with_capacity(path.len() + k.segments.len());
+                            child.extend_from_slice(path);
                             child.extend(k.segments.iter().map(|s| s.name.as_str()));
                             if !self.depth_ok(child.len(), scope.file, k.span) {
                                 continue;
                             }
-                            let node = self.lower_value(&e.value, scope, &child, k.span);
+                            let node = self.lower_value(&mut e.value, scope, &child, k.span);
                             insert(&mut obj, &k.segments, node, scope.file, self.sink);
                         }
                     }
@@ -600,7 +666,7 @@ impl<'a> Lowerer<'a> {
                 Node::Object(Box::new(obj))
             }
             ExprKind::Directive { name, args, .. } if name.name == "vary" => {
-                match args.as_slice() {
+                match args.as_mut_slice() {
                     [arg] => {
                         self.program.vary.push(VaryMark {
                             path: path.iter().map(|s| s.to_string()).collect(),
@@ -616,7 +682,7 @@ impl<'a> Lowerer<'a> {
                                 Code::DirectiveArguments,
                                 "`@vary` takes exactly one argument: the value",
                             )
-                            .primary(scope.file, value.span, "write `key: @vary(value)`")
+                            .primary(scope.file, span, "write `key: @vary(value)`")
                             .help("or declare it at the top level: `vary key.path`"),
                         );
                         Node::Delete(origin)
@@ -629,8 +695,9 @@ impl<'a> Lowerer<'a> {
                     self.lint_plaintext_secret(value, path, scope.file);
                 }
                 let scope = self.scope_of(&path[..path.len().saturating_sub(1)]);
+                let expr = self.take_expr(value);
                 Node::Leaf(self.new_leaf(|id| LeafData {
-                    expr: value.clone(),
+                    expr,
                     origin,
                     key_span,
                     scope,
@@ -808,17 +875,18 @@ fn lower_delete(value: &Expr, origin: Origin, sink: &mut Sink) -> Option<Node> {
 /// one argument is TSK0305, and the key gets a stand-in `@delete` (the program has an error, so nothing is built).
 /// `None` when `value` is not `@replace`.
 fn lower_replace<'e>(
-    value: &'e Expr,
+    value: &'e mut Expr,
     origin: Origin,
     sink: &mut Sink,
-) -> Option<Result<&'e Expr, Node>> {
-    let ExprKind::Directive { name, args, .. } = &value.kind else {
+) -> Option<Result<&'e mut Expr, Node>> {
+    let span = value.span;
+    let ExprKind::Directive { name, args, .. } = &mut value.kind else {
         return None;
     };
     if name.name != "replace" {
         return None;
     }
-    Some(match args.as_slice() {
+    Some(match args.as_mut_slice() {
         [arg] => Ok(arg),
         _ => {
             sink.push(
@@ -826,7 +894,7 @@ fn lower_replace<'e>(
                     Code::DirectiveArguments,
                     "`@replace` takes exactly one argument",
                 )
-                .primary(origin.file, value.span, "write `key: @replace({ ... })`"),
+                .primary(origin.file, span, "write `key: @replace({ ... })`"),
             );
             Err(Node::Delete(origin))
         }
@@ -859,7 +927,7 @@ pub fn override_layer(
             env: None,
             provider: None,
         };
-        let entry = Entry {
+        let mut entry = Entry {
             target: EntryTarget::Key(KeyPath {
                 segments,
                 span: Span::default(),
@@ -868,7 +936,7 @@ pub fn override_layer(
             span: value.span,
             value,
         };
-        l.lower_entry(&entry, &scope, &[]);
+        l.lower_entry(&mut entry, &scope, &[]);
     }
     let defs = std::mem::take(&mut l.program.defs);
     let mut layer = l
@@ -1073,7 +1141,8 @@ fn overlay_walk(
     sink: &mut Sink,
 ) {
     for (key, node) in &obj.fields {
-        path.push(key.to_string());
+        // Copied as text, not through `Display` (`to_string` runs the formatter for every key of every overlay).
+        path.push(String::from(&**key));
         match node {
             Node::Delete(at) => {
                 if let Some(d) = removes_nothing(path, at, layer, lowers, None) {
@@ -1249,5 +1318,47 @@ fn leaf_paths(obj: &ObjectNode, prefix: &mut String, out: &mut Vec<KeyPlace>) {
             Node::Delete(o) => out.push((prefix.clone(), o.file, o.span)),
         }
         prefix.truncate(len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileKind;
+
+    /// Lowering moves definitions out of a syntax tree it drops and copies them out of one it keeps: the program is
+    /// the same either way, and a kept tree (the language server's) is whole.
+    #[test]
+    fn a_kept_tree_is_whole_and_the_program_is_the_same_without_it() {
+        let text = "schema S {\n  ## the port\n  port: int(1..10) = 2\n  tags?: [string]\n}\n\
+                    $v: \"a ${1 + 2}\"\n[app: S]\nport: 3\nname: @vary(\"x\")\n\
+                    obj { a: [1, 2], b { c: $v } }\n\
+                    env production {\n  obj: @replace({ a: @delete, d: true })\n}\n";
+        let lowered = |keep: bool| {
+            let mut sources = SourceMap::new();
+            let file = sources.add(
+                FileKind::Stdlib("t.tsk".into()),
+                "t.tsk".into(),
+                text.into(),
+            );
+            let mut sink = Sink::new();
+            let program = lower_program(file, &mut sources, &mut NoModules, &mut sink, keep);
+            (program, file, sink)
+        };
+        let (kept, file, sink) = lowered(true);
+        let (dropped, _, dropped_sink) = lowered(false);
+        assert_eq!(sink.error_count(), 0);
+        assert_eq!(format!("{sink:?}"), format!("{dropped_sink:?}"));
+        assert!(dropped.asts.is_empty());
+        let fresh = parse(text, file, &mut Sink::new());
+        assert_eq!(kept.asts.last(), Some(&fresh));
+        let exprs = |p: &Program| -> Vec<String> {
+            p.defs.iter().map(|d| format!("{:?}", d.expr)).collect()
+        };
+        assert_eq!(exprs(&kept), exprs(&dropped));
+        assert!(exprs(&kept).iter().any(|e| e.contains("Interp")));
+        let schemas = |p: &Program| -> String { format!("{:?}", p.schemas.defs) };
+        assert_eq!(schemas(&kept), schemas(&dropped));
+        assert!(schemas(&dropped).contains("the port"));
     }
 }

@@ -198,7 +198,12 @@ pub struct Lexed {
 
 /// Lex `text`, whose first byte sits at `base` in the file (non-zero for interpolations).
 pub fn lex(text: &str, base: usize, file: FileId, sink: &mut Sink) -> Lexed {
-    let mut out = Lexed::default();
+    // A significant token per two bytes or fewer is usual (a name or number and a space or newline): room for that
+    // up front instead of growing (and copying) the vector a dozen times on a large file.
+    let mut out = Lexed {
+        tokens: Vec::with_capacity(text.len() / 2 + 1),
+        comments: Vec::new(),
+    };
     let mut line_start = true;
     let mut line_begin = 0usize;
     let mut lexer = TokenKind::lexer(text);

@@ -365,6 +365,10 @@ impl<'a, 's> Parser<'a, 's> {
     /// agreed width). Blank and comment-only lines are not looked at. Reported once per file, at the first such line,
     /// with the count of the others; parsing goes on counting a tab as one column.
     fn check_tabs(&mut self) {
+        // Most files hold no tab at all: one pass over the bytes instead of a look at every line's indentation.
+        if memchr::memchr(b'\t', self.text.as_bytes()).is_none() {
+            return;
+        }
         let mut tabbed = self
             .tokens
             .iter()
@@ -1423,7 +1427,8 @@ impl<'a, 's> Parser<'a, 's> {
         let content_end = (t.span.end as usize)
             .saturating_sub(close_len)
             .max(content_start);
-        let mut parts = Vec::new();
+        // Most strings are one literal part: room for exactly one (a `Vec`'s first growth makes room for four).
+        let mut parts = Vec::with_capacity(1);
         if style == StringStyle::Triple {
             for (start, end) in triple_lines(self.text, content_start, content_end) {
                 self.string_segment(start, end, &mut parts);

@@ -130,7 +130,10 @@ impl<'a, 's> Parser<'a, 's> {
             .map_or(0, |i| i + 1) as u32;
         let mut lines = Vec::new();
         let mut expect_end = line_start;
-        for c in self.comments.iter().rev().filter(|c| c.end <= line_start) {
+        // Comments are in source order: the ones ending before the line are a prefix, found by bisection rather than
+        // by walking back over every comment after it (quadratic in a file of many documented fields).
+        let before = self.comments.partition_point(|c| c.end <= line_start);
+        for c in self.comments[..before].iter().rev() {
             // The comment must sit alone on the line that ends right where the next doc line (or `t`'s line) starts.
             let between = self
                 .text
