@@ -25,6 +25,7 @@ use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 pub(crate) type Errors = Vec<Diagnostic>;
@@ -73,6 +74,13 @@ pub struct Checker<'a> {
     /// Trying union members: a mismatch only needs to be known, not explained, so its diagnostic is not built
     /// ([`Checker::check_union`] checks the member it blames again, explaining).
     probing: bool,
+    /// Buffers for the paths of checked values (a field's, an item's), reused: a check takes its value's path
+    /// as text, and building it fresh cost an allocation per value. Diagnostics copy what they show.
+    paths: Vec<String>,
+    /// Each union of literals met so far, its members' values (`None`: not all members are constant literals),
+    /// by where it is written (a file and span spell one text, so one set of values).
+    literal_unions:
+        HashMap<(FileId, Span, usize), Option<Rc<[Value]>>, foldhash::fast::RandomState>,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -93,6 +101,8 @@ impl<'a> Checker<'a> {
             warnings: Vec::new(),
             merged: None,
             probing: false,
+            paths: Vec::new(),
+            literal_unions: HashMap::default(),
         }
     }
 
@@ -427,13 +437,16 @@ impl<'a> Checker<'a> {
                 };
                 let mut errs = Vec::new();
                 for (i, it) in items.iter_mut().enumerate() {
-                    let sub = index_path(path, i);
                     let item_decl = Decl {
                         file,
                         ty: item,
                         field: None,
                     };
-                    if let Err(e) = self.check_in(it, item_decl, item, file, &sub) {
+                    let r = self.with_path(
+                        |b| push_index(b, path, i),
+                        |me, sub| me.check_in(it, item_decl, item, file, sub),
+                    );
+                    if let Err(e) = r {
                         errs.extend(e);
                     }
                 }
@@ -454,7 +467,7 @@ impl<'a> Checker<'a> {
                     key,
                     value,
                     file,
-                    path: path.to_string(),
+                    path: Rc::from(path),
                     depth: self.depth,
                     docs: Docs::default(),
                 };
@@ -667,6 +680,15 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Errors> {
+        // A plain value (no secret to hide, no `@env` text to convert) against a union of literals: compared with
+        // their values, which changes nothing, as trying each member would (a mismatch is explained below).
+        if !v.is_secret() && v.env_var().is_none() {
+            if let Some(lits) = self.literal_union(members, file) {
+                if lits.iter().any(|l| v.same(l)) {
+                    return Ok(());
+                }
+            }
+        }
         // Members are tried without explaining their mismatches; if none fits, the one blamed is checked again.
         let probing = std::mem::replace(&mut self.probing, true);
         for m in members {
@@ -738,6 +760,25 @@ impl<'a> Checker<'a> {
         Err(vec![self.mismatch(v, decl, path)])
     }
 
+    /// The values of a union's members (declared in `file`) when all are constant literals, computed once per
+    /// union written.
+    fn literal_union(&mut self, members: &[TypeExpr], file: FileId) -> Option<Rc<[Value]>> {
+        let (first, last) = (members.first()?, members.last()?);
+        let at = (file, first.span.to(last.span), members.len());
+        self.literal_unions
+            .entry(at)
+            .or_insert_with(|| {
+                members
+                    .iter()
+                    .map(|m| match &m.kind {
+                        TypeKind::Literal(e) => const_value(e, file),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .clone()
+    }
+
     /// Is `v` the right sort of value for `ty`, ignoring details (for choosing which union member to blame)?
     fn kind_fits(&self, v: &Value, ty: &TypeExpr, depth: u32) -> bool {
         match (&ty.kind, &v.kind) {
@@ -786,7 +827,7 @@ impl<'a> Checker<'a> {
             index: field_index(obj),
             decl,
             file,
-            path: path.to_string(),
+            path: Rc::from(path),
             depth: self.depth,
             docs: Docs::default(),
         };
@@ -836,10 +877,11 @@ impl<'a> Checker<'a> {
     }
 
     /// TSK0508: a set field is marked `deprecated`.
-    fn deprecated(&mut self, f: &Field, at: &Origin, file: FileId, sub: &str) {
+    fn deprecated(&mut self, f: &Field, at: &Origin, file: FileId, path: &str, key: &str) {
         let Some((msg, _)) = &f.deprecated else {
             return;
         };
+        let sub = join(path, key);
         let d = Diagnostic::warning(
             Code::DeprecatedField,
             format!(
@@ -1306,7 +1348,10 @@ pub(crate) struct Duty<'a> {
     ty: &'a TypeExpr,
     file: FileId,
     field: Option<&'a Field>,
-    path: String,
+    /// The checked value's path as messages show it: the path of the object holding it joined with `key` (built
+    /// when the check runs, into a reused buffer), or all of it when `key` is `None`.
+    at: Rc<str>,
+    key: Option<Key>,
     depth: u32,
     docs: Docs<'a>,
 }
@@ -1319,11 +1364,12 @@ impl<'a> Duty<'a> {
             ty: &b.ty,
             file: b.file,
             field: None,
-            path: if b.path.is_empty() {
-                "the configuration".to_string()
+            at: if b.path.is_empty() {
+                Rc::from("the configuration")
             } else {
-                show_path(b.path.iter().map(String::as_str))
+                Rc::from(show_path(b.path.iter().map(String::as_str)))
             },
+            key: None,
             depth: 0,
             docs: Docs::default(),
         }
@@ -1359,7 +1405,7 @@ pub(crate) enum Shape<'a> {
         index: FieldIndex<'a>,
         decl: Decl<'a>,
         file: FileId,
-        path: String,
+        path: Rc<str>,
         depth: u32,
         docs: Docs<'a>,
     },
@@ -1367,7 +1413,7 @@ pub(crate) enum Shape<'a> {
         key: &'a TypeExpr,
         value: &'a TypeExpr,
         file: FileId,
-        path: String,
+        path: Rc<str>,
         depth: u32,
         docs: Docs<'a>,
     },
@@ -1381,7 +1427,11 @@ impl<'a> Checker<'a> {
             ty: d.ty,
             field: d.field,
         };
-        self.shape_in(decl, d.ty, d.file, &d.path, d.depth, &d.docs)
+        let path = match &d.key {
+            Some(k) => join(&d.at, k),
+            None => d.at.to_string(),
+        };
+        self.shape_in(decl, d.ty, d.file, &path, d.depth, &d.docs)
     }
 
     fn shape_in(
@@ -1429,7 +1479,7 @@ impl<'a> Checker<'a> {
                 index: field_index(obj),
                 decl,
                 file,
-                path: path.to_string(),
+                path: Rc::from(path),
                 depth,
                 docs: docs.clone(),
             },
@@ -1441,7 +1491,7 @@ impl<'a> Checker<'a> {
                 key,
                 value,
                 file,
-                path: path.to_string(),
+                path: Rc::from(path),
                 depth,
                 docs: docs.clone(),
             },
@@ -1457,7 +1507,7 @@ impl<'a> Checker<'a> {
         &mut self,
         shape: &Shape<'t>,
         order: usize,
-        key: &str,
+        key: &Key,
         at: &Origin,
         errs: &mut Errors,
         out: &mut Vec<Duty<'t>>,
@@ -1476,23 +1526,23 @@ impl<'a> Checker<'a> {
                 let before = out.len();
                 let indexed = index
                     .as_ref()
-                    .map(|ix| ix.get(key).and_then(|&i| obj.fields.get(i)));
+                    .map(|ix| ix.get(&**key).and_then(|&i| obj.fields.get(i)));
                 let scanned = indexed
                     .is_none()
-                    .then(|| obj.fields.iter().filter(|f| f.name.name == key));
+                    .then(|| obj.fields.iter().filter(|f| f.name.name == **key));
                 for f in indexed
                     .flatten()
                     .into_iter()
                     .chain(scanned.into_iter().flatten())
                 {
-                    let sub = join(path, key);
-                    self.deprecated(f, at, *file, &sub);
+                    self.deprecated(f, at, *file, path, key);
                     out.push(Duty {
                         order,
                         ty: &f.ty,
                         file: *file,
                         field: Some(f),
-                        path: sub,
+                        at: path.clone(),
+                        key: Some(key.clone()),
                         depth: *depth,
                         docs: docs.clone(),
                     });
@@ -1507,7 +1557,8 @@ impl<'a> Checker<'a> {
                         ty: t,
                         file: *file,
                         field: None,
-                        path: join(path, key),
+                        at: path.clone(),
+                        key: Some(key.clone()),
                         depth: *depth,
                         docs: docs.clone(),
                     }),
@@ -1549,7 +1600,8 @@ impl<'a> Checker<'a> {
                     ty: value,
                     file: *file,
                     field: None,
-                    path: sub,
+                    at: path.clone(),
+                    key: Some(key.clone()),
                     depth: *depth,
                     docs: docs.clone(),
                 });
@@ -1621,10 +1673,33 @@ impl<'a> Checker<'a> {
     pub(crate) fn run(&mut self, v: &mut Value, d: &Duty, errs: &mut Errors) {
         let outer = self.depth;
         self.depth = d.depth;
-        if let Err(e) = self.check(v, d.ty, d.file, &d.path, d.field) {
+        let r = self.with_path(
+            |b| match &d.key {
+                Some(k) => push_join(b, &d.at, k),
+                None => b.push_str(&d.at),
+            },
+            |me, path| me.check(v, d.ty, d.file, path, d.field),
+        );
+        if let Err(e) = r {
             errs.extend(e.into_iter().map(|x| noted(x, &d.docs)));
         }
         self.depth = outer;
+    }
+}
+
+impl Checker<'_> {
+    /// `check` given the path `build` writes, in a buffer reused from an earlier check.
+    fn with_path<R>(
+        &mut self,
+        build: impl FnOnce(&mut String),
+        check: impl FnOnce(&mut Self, &str) -> R,
+    ) -> R {
+        let mut buf = self.paths.pop().unwrap_or_default();
+        buf.clear();
+        build(&mut buf);
+        let r = check(self, &buf);
+        self.paths.push(buf);
+        r
     }
 }
 
@@ -1747,27 +1822,35 @@ fn shown_keys(obj: &MObject, shown: &str, keys: &mut Vec<String>) -> Option<()> 
     None
 }
 
-/// `path[i]`, built by hand (per array item checked).
-fn index_path(path: &str, i: usize) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
+/// `path[i]` appended to `out`, built by hand (per array item checked).
+fn push_index(out: &mut String, path: &str, i: usize) {
     out.push_str(path);
     out.push('[');
     // `usize` fits `u64` on every platform Rust supports.
-    crate::emit::push_uint(u64::try_from(i).unwrap_or(u64::MAX), &mut out);
+    crate::emit::push_uint(u64::try_from(i).unwrap_or(u64::MAX), out);
     out.push(']');
+}
+
+/// The path of `key` in the object at `path` appended to `out`, built by hand: it runs for every checked field,
+/// and `format!` cost several times the copying.
+fn push_join(out: &mut String, path: &str, key: &str) {
+    if !(path.is_empty() || path == "the configuration") {
+        out.push_str(path);
+        out.push('.');
+    }
+    out.push_str(&show_key(key));
+}
+
+#[cfg(test)]
+fn index_path(path: &str, i: usize) -> String {
+    let mut out = String::new();
+    push_index(&mut out, path, i);
     out
 }
 
 fn join(path: &str, key: &str) -> String {
-    let key = show_key(key);
-    if path.is_empty() || path == "the configuration" {
-        return key.into_owned();
-    }
-    // Built by hand: it runs for every checked field, and `format!` cost several times the copying.
     let mut out = String::with_capacity(path.len() + 1 + key.len());
-    out.push_str(path);
-    out.push('.');
-    out.push_str(&key);
+    push_join(&mut out, path, key);
     out
 }
 
