@@ -367,6 +367,8 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
         // One buffer for every field's duties: most fields have one, and allocating it per field costs more than
         // checking it.
         let mut duties = Vec::new();
+        // Per shape, how many keys name a field it declares (for `finish_object`).
+        let mut seen = vec![0; shapes.len()];
         for (k, node) in &o.fields {
             let kid = trie.and_then(|t| t.kids.get(&**k));
             // A definition's value is built first: its origin is what errors about the field point at. A plain
@@ -387,9 +389,13 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                 MNode::Object(c) => (None, c.origin, None),
             };
             duties.clear();
-            for (order, shape) in &shapes {
-                self.checker
-                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
+            for ((order, shape), seen) in shapes.iter().zip(&mut seen) {
+                if self
+                    .checker
+                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties)
+                {
+                    *seen += 1;
+                }
             }
             if let Some(t) = kid {
                 duties.extend(t.here());
@@ -432,12 +438,16 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
         // Fields the object's schemas default, after the ones it sets. A default one check adds is a field like
         // any other to the checks after it (as it is when they check the built object in turn).
         let mut defaults: Vec<(Key, Value)> = Vec::new();
-        for (order, shape) in &shapes {
+        for ((order, shape), mut seen) in shapes.iter().zip(seen) {
             for (k, dv) in defaults.iter_mut() {
                 let at = dv.origin;
                 let mut duties = Vec::new();
-                self.checker
-                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
+                if self
+                    .checker
+                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties)
+                {
+                    seen += 1;
+                }
                 for d in &duties {
                     self.checker.run(dv, d, &mut self.errs);
                 }
@@ -445,6 +455,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
             self.checker.finish_object(
                 shape,
                 |name| o.fields.contains_key(name),
+                seen,
                 &o.origin,
                 &mut defaults,
                 &mut self.errs,
@@ -569,6 +580,47 @@ mod tests {
         let (whole, streamed) = both(text);
         let messages = |ds: &[Diagnostic]| ds.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
         assert_eq!(whole.len(), 5, "{:?}", messages(&whole));
+        assert_eq!(messages(&whole), messages(&streamed));
+        assert_eq!(whole, streamed);
+    }
+
+    /// A schema large enough for its fields to be indexed: a missing field is found though as many keys as it
+    /// declares are set (one unknown), and a field all of whose keys are set has nothing missing; a union of
+    /// literals accepts its members and rejects anything else, alike whole and streamed.
+    #[test]
+    fn indexed_schemas_and_literal_unions_check_alike() {
+        let fields: String = (0..17).map(|i| format!("  f{i}: int\n")).collect();
+        let set: String = (0..16).map(|i| format!("f{i}: {i}\n")).collect();
+        let text = format!(
+            "type L = \"a\" | \"b\" | 3\nschema S {{\n{fields}  l?: L\n  ls?: [L]\n}}\n\n\
+             [x: S]\n{set}zz: 1\nl: \"c\"\nls: [\"a\", 3, \"b\", \"d\"]\n\n\
+             [y: S]\n{set}f16: 16\nl: \"b\"\n"
+        );
+        let (whole, streamed) = both(&text);
+        let messages = |ds: &[Diagnostic]| ds.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        let shown = messages(&whole);
+        assert_eq!(whole.len(), 4, "{shown:?}");
+        assert!(
+            shown
+                .iter()
+                .any(|m| m.contains("`x` is missing required field `f16`")),
+            "{shown:?}"
+        );
+        assert!(
+            shown.iter().any(|m| m.contains("unknown field `zz`")),
+            "{shown:?}"
+        );
+        assert!(
+            shown.iter().any(|m| m.starts_with("`x.l` must be one of")),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|m| m.starts_with("`x.ls[3]` must be one of")),
+            "{shown:?}"
+        );
+        assert!(!shown.iter().any(|m| m.contains("`y")), "{shown:?}");
         assert_eq!(messages(&whole), messages(&streamed));
         assert_eq!(whole, streamed);
     }

@@ -24,6 +24,7 @@ use crate::schema::types::declared;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -81,6 +82,13 @@ pub struct Checker<'a> {
     /// by where it is written (a file and span spell one text, so one set of values).
     literal_unions:
         HashMap<(FileId, Span, usize), Option<Rc<[Value]>>, foldhash::fast::RandomState>,
+    /// Each object schema's field index ([`FieldIndex`]), built the first time the schema splits a check; the
+    /// schemas outlive the checker, so an address names one schema for all its life.
+    indexes: RefCell<HashMap<*const ObjectType, Rc<FieldIndex<'a>>, foldhash::fast::RandomState>>,
+    /// Each pattern constraint's compiled regex (`Schemas::regex`), by where the constraint is written (a file and
+    /// span spell one pattern): found by its text once per checker, not once per value.
+    regexes:
+        RefCell<HashMap<(FileId, Span), Option<&'a regex::Regex>, foldhash::fast::RandomState>>,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -103,6 +111,8 @@ impl<'a> Checker<'a> {
             probing: false,
             paths: Vec::new(),
             literal_unions: HashMap::default(),
+            indexes: RefCell::default(),
+            regexes: RefCell::default(),
         }
     }
 
@@ -824,7 +834,7 @@ impl<'a> Checker<'a> {
         }
         let shape = Shape::Object {
             obj,
-            index: field_index(obj),
+            index: Rc::new(field_index(obj)),
             decl,
             file,
             path: Rc::from(path),
@@ -856,9 +866,12 @@ impl<'a> Checker<'a> {
             return;
         };
         let mut duties = Vec::new();
+        let mut seen = 0;
         for (k, val) in map.iter_mut() {
             duties.clear();
-            self.field_duties(shape, 0, k, &val.origin, errs, &mut duties);
+            if self.field_duties(shape, 0, k, &val.origin, errs, &mut duties) {
+                seen += 1;
+            }
             for d in &duties {
                 self.run(val, d, errs);
             }
@@ -867,6 +880,7 @@ impl<'a> Checker<'a> {
         self.finish_object(
             shape,
             |name| map.contains_key(name),
+            seen,
             &at,
             &mut defaults,
             errs,
@@ -1198,7 +1212,13 @@ impl<'a> Checker<'a> {
                     (!within(n as f64, b)).then(|| format!("has {n} {unit}, expected `{ctext}`"))
                 }
                 (ConstraintKind::Pattern { regex, negated }, ValueKind::String(s)) => {
-                    let hit = self.schemas.regex(regex).map(|r| r.is_match(s));
+                    let schemas = self.schemas;
+                    let compiled = *self
+                        .regexes
+                        .borrow_mut()
+                        .entry((file, c.span))
+                        .or_insert_with(|| schemas.regex(regex));
+                    let hit = compiled.map(|r| r.is_match(s));
                     match (hit, negated) {
                         (Some(false), false) => {
                             Some(format!("{} does not match `{ctext}`", v.describe()))
@@ -1402,7 +1422,7 @@ pub(crate) enum Shape<'a> {
     Whole,
     Object {
         obj: &'a ObjectType,
-        index: FieldIndex<'a>,
+        index: Rc<FieldIndex<'a>>,
         decl: Decl<'a>,
         file: FileId,
         path: Rc<str>,
@@ -1476,7 +1496,7 @@ impl<'a> Checker<'a> {
             },
             TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
                 obj,
-                index: field_index(obj),
+                index: self.field_index_of(obj),
                 decl,
                 file,
                 path: Rc::from(path),
@@ -1499,10 +1519,19 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `obj`'s field index, built once per checker.
+    fn field_index_of(&self, obj: &'a ObjectType) -> Rc<FieldIndex<'a>> {
+        let mut indexes = self.indexes.borrow_mut();
+        let ix = indexes
+            .entry(obj as *const ObjectType)
+            .or_insert_with(|| Rc::new(field_index(obj)));
+        Rc::clone(ix)
+    }
+
     /// The duties a split check puts on the field `key` of its object (whose value was set at `at`), appended to
     /// `out`: one, or none, or, when a broken schema declares the field twice, one per declaration in schema
     /// order (as `check_object` checks it once per declaration). Errors about the field's presence or its key go
-    /// to `errs`.
+    /// to `errs`. Whether `key` names a field the object schema declares (for [`Self::finish_object`]).
     pub(crate) fn field_duties<'t>(
         &mut self,
         shape: &Shape<'t>,
@@ -1511,9 +1540,9 @@ impl<'a> Checker<'a> {
         at: &Origin,
         errs: &mut Errors,
         out: &mut Vec<Duty<'t>>,
-    ) {
+    ) -> bool {
         match shape {
-            Shape::Free | Shape::Whole => {}
+            Shape::Free | Shape::Whole => false,
             Shape::Object {
                 obj,
                 index,
@@ -1524,7 +1553,7 @@ impl<'a> Checker<'a> {
                 docs,
             } => {
                 let before = out.len();
-                let indexed = index
+                let indexed = (**index)
                     .as_ref()
                     .map(|ix| ix.get(&**key).and_then(|&i| obj.fields.get(i)));
                 let scanned = indexed
@@ -1548,7 +1577,7 @@ impl<'a> Checker<'a> {
                     });
                 }
                 if out.len() > before {
-                    return;
+                    return true;
                 }
                 let extra = match &obj.extra {
                     Some(None) => None,
@@ -1571,6 +1600,7 @@ impl<'a> Checker<'a> {
                     }
                 };
                 out.extend(extra);
+                false
             }
             Shape::Map {
                 key: key_ty,
@@ -1605,22 +1635,27 @@ impl<'a> Checker<'a> {
                     depth: *depth,
                     docs: docs.clone(),
                 });
+                false
             }
         }
     }
 
     /// The end of a split object check: required fields missing from the object (set at `at`; `has` tells which
     /// keys it has) are errors, missing fields with defaults get them (appended to `defaults`, in schema order).
+    /// `seen`: how many of its keys (and of `defaults`) [`Self::field_duties`] found declared; when the schema's
+    /// names are indexed (so distinct) and all were seen, none is missing, and no key is looked up.
     pub(crate) fn finish_object<'t>(
         &mut self,
         shape: &Shape<'t>,
         has: impl Fn(&str) -> bool,
+        seen: usize,
         at: &Origin,
         defaults: &mut Vec<(Key, Value)>,
         errs: &mut Errors,
     ) {
         let Shape::Object {
             obj,
+            index,
             file,
             path,
             depth,
@@ -1630,6 +1665,9 @@ impl<'a> Checker<'a> {
         else {
             return;
         };
+        if index.is_some() && seen == obj.fields.len() {
+            return;
+        }
         let mut added = Vec::new();
         for f in &obj.fields {
             let name = f.name.name.as_str();
