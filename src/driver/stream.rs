@@ -367,8 +367,16 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
         // One buffer for every field's duties: most fields have one, and allocating it per field costs more than
         // checking it.
         let mut duties = Vec::new();
-        // Per shape, how many keys name a field it declares (for `finish_object`).
-        let mut seen = vec![0; shapes.len()];
+        // Per shape, how many keys name a field it declares (for `finish_object`): on the stack for a few shapes
+        // (most objects have one), as a buffer allocated per object cost more than it saves.
+        let (mut few, mut many) = ([0usize; 4], Vec::new());
+        let seen: &mut [usize] = match few.get_mut(..shapes.len()) {
+            Some(few) => few,
+            None => {
+                many.resize(shapes.len(), 0);
+                &mut many
+            }
+        };
         for (k, node) in &o.fields {
             let kid = trie.and_then(|t| t.kids.get(&**k));
             // A definition's value is built first: its origin is what errors about the field point at. A plain
@@ -389,7 +397,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                 MNode::Object(c) => (None, c.origin, None),
             };
             duties.clear();
-            for ((order, shape), seen) in shapes.iter().zip(&mut seen) {
+            for ((order, shape), seen) in shapes.iter().zip(seen.iter_mut()) {
                 if self
                     .checker
                     .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties)
@@ -438,7 +446,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
         // Fields the object's schemas default, after the ones it sets. A default one check adds is a field like
         // any other to the checks after it (as it is when they check the built object in turn).
         let mut defaults: Vec<(Key, Value)> = Vec::new();
-        for ((order, shape), mut seen) in shapes.iter().zip(seen) {
+        for ((order, shape), mut seen) in shapes.iter().zip(seen.iter().copied()) {
             for (k, dv) in defaults.iter_mut() {
                 let at = dv.origin;
                 let mut duties = Vec::new();

@@ -84,7 +84,7 @@ pub struct Checker<'a> {
         HashMap<(FileId, Span, usize), Option<Rc<[Value]>>, foldhash::fast::RandomState>,
     /// Each object schema's field index ([`FieldIndex`]), built the first time the schema splits a check; the
     /// schemas outlive the checker, so an address names one schema for all its life.
-    indexes: RefCell<HashMap<*const ObjectType, Rc<FieldIndex<'a>>, foldhash::fast::RandomState>>,
+    indexes: RefCell<HashMap<*const ObjectType, FieldIndex<'a>, foldhash::fast::RandomState>>,
     /// Each pattern constraint's compiled regex (`Schemas::regex`), by where the constraint is written (a file and
     /// span spell one pattern): found by its text once per checker, not once per value.
     regexes:
@@ -834,7 +834,7 @@ impl<'a> Checker<'a> {
         }
         let shape = Shape::Object {
             obj,
-            index: Rc::new(field_index(obj)),
+            index: field_index(obj),
             decl,
             file,
             path: Rc::from(path),
@@ -1399,10 +1399,13 @@ impl<'a> Duty<'a> {
 /// Where a large object schema declares each field, so a field is found by its name without a scan of the schema
 /// per key; `None` for a small schema (the scan costs less than building this), or a broken one that declares a
 /// field twice (scanned, to find every declaration).
-type FieldIndex<'a> = Option<HashMap<&'a str, usize, foldhash::fast::RandomState>>;
+type FieldIndex<'a> = Option<Rc<HashMap<&'a str, usize, foldhash::fast::RandomState>>>;
+
+/// Fewer fields than this are scanned ([`FieldIndex`]).
+const SCANNED: usize = 16;
 
 fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
-    if obj.fields.len() < 16 {
+    if obj.fields.len() < SCANNED {
         return None;
     }
     let mut ix = HashMap::with_capacity_and_hasher(obj.fields.len(), Default::default());
@@ -1411,7 +1414,7 @@ fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
             return None;
         }
     }
-    Some(ix)
+    Some(Rc::new(ix))
 }
 
 /// How a duty on an object node splits over its fields.
@@ -1422,7 +1425,7 @@ pub(crate) enum Shape<'a> {
     Whole,
     Object {
         obj: &'a ObjectType,
-        index: Rc<FieldIndex<'a>>,
+        index: FieldIndex<'a>,
         decl: Decl<'a>,
         file: FileId,
         path: Rc<str>,
@@ -1520,12 +1523,15 @@ impl<'a> Checker<'a> {
     }
 
     /// `obj`'s field index, built once per checker.
-    fn field_index_of(&self, obj: &'a ObjectType) -> Rc<FieldIndex<'a>> {
+    fn field_index_of(&self, obj: &'a ObjectType) -> FieldIndex<'a> {
+        if obj.fields.len() < SCANNED {
+            return None; // scanned (`field_index`), without a look in the cache
+        }
         let mut indexes = self.indexes.borrow_mut();
         let ix = indexes
             .entry(obj as *const ObjectType)
-            .or_insert_with(|| Rc::new(field_index(obj)));
-        Rc::clone(ix)
+            .or_insert_with(|| field_index(obj));
+        ix.clone()
     }
 
     /// The duties a split check puts on the field `key` of its object (whose value was set at `at`), appended to
@@ -1553,7 +1559,7 @@ impl<'a> Checker<'a> {
                 docs,
             } => {
                 let before = out.len();
-                let indexed = (**index)
+                let indexed = index
                     .as_ref()
                     .map(|ix| ix.get(&**key).and_then(|&i| obj.fields.get(i)));
                 let scanned = indexed
