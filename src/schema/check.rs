@@ -31,6 +31,12 @@ use std::sync::Arc;
 
 pub(crate) type Errors = Vec<Diagnostic>;
 
+/// The hasher of the checker's caches (small keys, made by the compiler).
+type Hasher = foldhash::fast::RandomState;
+
+/// A union's members' values, when all are constant literals.
+type Literals = Option<Rc<[Value]>>;
+
 pub(crate) fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
     let mut cur = v;
     for seg in path {
@@ -80,15 +86,13 @@ pub struct Checker<'a> {
     paths: Vec<String>,
     /// Each union of literals met so far, its members' values (`None`: not all members are constant literals),
     /// by where it is written (a file and span spell one text, so one set of values).
-    literal_unions:
-        HashMap<(FileId, Span, usize), Option<Rc<[Value]>>, foldhash::fast::RandomState>,
+    literal_unions: HashMap<(FileId, Span, usize), Literals, Hasher>,
     /// Each object schema's field index ([`FieldIndex`]), built the first time the schema splits a check; the
     /// schemas outlive the checker, so an address names one schema for all its life.
-    indexes: RefCell<HashMap<*const ObjectType, FieldIndex<'a>, foldhash::fast::RandomState>>,
+    indexes: RefCell<HashMap<*const ObjectType, FieldIndex<'a>, Hasher>>,
     /// Each pattern constraint's compiled regex (`Schemas::regex`), by where the constraint is written (a file and
     /// span spell one pattern): found by its text once per checker, not once per value.
-    regexes:
-        RefCell<HashMap<(FileId, Span), Option<&'a regex::Regex>, foldhash::fast::RandomState>>,
+    regexes: RefCell<HashMap<(FileId, Span), Option<&'a regex::Regex>, Hasher>>,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -772,7 +776,7 @@ impl<'a> Checker<'a> {
 
     /// The values of a union's members (declared in `file`) when all are constant literals, computed once per
     /// union written.
-    fn literal_union(&mut self, members: &[TypeExpr], file: FileId) -> Option<Rc<[Value]>> {
+    fn literal_union(&mut self, members: &[TypeExpr], file: FileId) -> Literals {
         let (first, last) = (members.first()?, members.last()?);
         let at = (file, first.span.to(last.span), members.len());
         self.literal_unions
