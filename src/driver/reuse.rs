@@ -32,8 +32,9 @@ pub(crate) struct Reuse {
     objects: HashMap<usize, (Arc<MObject>, bool), foldhash::fast::RandomState>,
     /// Each set of checks on an object seen so far ([`Shape::fingerprint`]), numbered.
     checks: HashMap<Box<[usize]>, u32, foldhash::fast::RandomState>,
-    /// By field and the checks on its object: the key and value its walk wrote.
-    texts: HashMap<Place, Box<str>, foldhash::fast::RandomState>,
+    /// By field and the checks on its object: the key and value its walk wrote, and which of the object's shapes
+    /// declare the key (bit `i` for shape `i`: what `Checker::field_duties` told the walk).
+    texts: HashMap<Place, (Box<str>, u64), foldhash::fast::RandomState>,
     /// A fingerprint being taken (a buffer reused from object to object).
     print: Vec<usize>,
 }
@@ -94,14 +95,16 @@ impl Reuse {
         }
     }
 
-    /// The key and value remembered for a field.
-    pub(crate) fn get(&self, at: Place) -> Option<&str> {
-        self.texts.get(&at).map(|t| &**t)
+    /// The key and value remembered for a field, with the shapes that declare it.
+    pub(crate) fn get(&self, at: Place) -> Option<(&str, u64)> {
+        self.texts.get(&at).map(|(t, declared)| (&**t, *declared))
     }
 
-    /// Remember a field's key and value.
-    pub(crate) fn remember(&mut self, at: Place, text: &str) {
-        self.texts.entry(at).or_insert_with(|| text.into());
+    /// Remember a field's key and value, with the shapes that declare it.
+    pub(crate) fn remember(&mut self, at: Place, text: &str, declared: u64) {
+        self.texts
+            .entry(at)
+            .or_insert_with(|| (text.into(), declared));
     }
 }
 

@@ -461,15 +461,28 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
         let mut duties = Vec::new();
         // The checks on this object, as `Reuse` tells them apart, when its fields' walks can be reused.
         let checks = self.checks(&shapes);
+        // Per shape, how many keys name a field it declares (for `finish_object`): on the stack for a few shapes
+        // (most objects have one), as a buffer allocated per object cost more than it saves.
+        let (mut few, mut many) = ([0usize; 4], Vec::new());
+        let seen: &mut [usize] = match few.get_mut(..shapes.len()) {
+            Some(few) => few,
+            None => {
+                many.resize(shapes.len(), 0);
+                &mut many
+            }
+        };
         for (k, node) in &o.fields {
             let kid = trie.and_then(|t| t.kids.get(&**k));
             // A field an earlier target walked under the same checks, reporting nothing: its key and value again.
             let reusable = self.reusable(node, kid.is_some(), checks);
             if let (Some(at), Some(r)) = (reusable, &self.reuse) {
-                if let Some(text) = r.get(at) {
+                if let Some((text, declared)) = r.get(at) {
                     self.sink.separator(empty);
                     self.sink.replay(text);
                     empty = false;
+                    for (i, seen) in seen.iter_mut().enumerate() {
+                        *seen += usize::from(i < 64 && declared & (1 << i) != 0);
+                    }
                     continue;
                 }
             }
@@ -492,9 +505,18 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                 MNode::Object(c) => (None, c.origin, None),
             };
             duties.clear();
-            for (order, shape) in &shapes {
-                self.checker
-                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
+            // Which shapes declare the key, as bits (remembered with the field's text).
+            let mut declared = 0u64;
+            for (i, ((order, shape), seen)) in shapes.iter().zip(seen.iter_mut()).enumerate() {
+                if self
+                    .checker
+                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties)
+                {
+                    *seen += 1;
+                    if i < 64 {
+                        declared |= 1 << i;
+                    }
+                }
             }
             if let Some(t) = kid {
                 duties.extend(t.here());
@@ -539,18 +561,22 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                 }),
             }
             if let (Some(at), Some(m)) = (reusable, before) {
-                self.remember(at, m);
+                self.remember(at, m, declared);
             }
         }
         // Fields the object's schemas default, after the ones it sets. A default one check adds is a field like
         // any other to the checks after it (as it is when they check the built object in turn).
         let mut defaults: Vec<(Key, Value)> = Vec::new();
-        for (order, shape) in &shapes {
+        for ((order, shape), mut seen) in shapes.iter().zip(seen.iter().copied()) {
             for (k, dv) in defaults.iter_mut() {
                 let at = dv.origin;
                 let mut duties = Vec::new();
-                self.checker
-                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties);
+                if self
+                    .checker
+                    .field_duties(shape, *order, k, &at, &mut self.errs, &mut duties)
+                {
+                    seen += 1;
+                }
                 for d in &duties {
                     self.checker.run(dv, d, &mut self.errs);
                 }
@@ -558,6 +584,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
             self.checker.finish_object(
                 shape,
                 |name| o.fields.contains_key(name),
+                seen,
                 &o.origin,
                 &mut defaults,
                 &mut self.errs,
@@ -574,10 +601,11 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
     }
 
     /// The checks on an object whose fields' walks can be reused, as [`Reuse`] numbers them: `None` when
-    /// nothing checks the object (its literals are written straight from their expressions, for less) or the
-    /// sink takes no reused text.
+    /// nothing checks the object (its literals are written straight from their expressions, for less), the sink
+    /// takes no reused text, or too many checks split over it.
     fn checks(&mut self, shapes: &[(usize, Shape<'a>)]) -> Option<u32> {
-        if shapes.is_empty() {
+        // More than 64 shapes on one object (bindings on one path) would not fit `declared`'s bits.
+        if shapes.is_empty() || shapes.len() > 64 {
             return None;
         }
         Some(self.reuse.as_deref_mut()?.checks(shapes))
@@ -607,7 +635,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
     }
 
     /// After walking a field from `m`: remember its text if walking it reported nothing and read no target.
-    fn remember(&mut self, at: Place, m: Mark) {
+    fn remember(&mut self, at: Place, m: Mark, declared: u64) {
         let read = self.checker.take_read_target();
         self.checker.add_read_target(read || m.read_target);
         let quiet = !read
@@ -616,7 +644,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
             && self.checker.warnings.len() == m.warnings
             && self.ev.sink.len() == m.reported;
         if let (true, Some(r)) = (quiet, self.reuse.as_deref_mut()) {
-            r.remember(at, self.sink.since(m.text));
+            r.remember(at, self.sink.since(m.text), declared);
         }
     }
 
@@ -729,6 +757,47 @@ mod tests {
         let (whole, streamed) = both(text);
         let messages = |ds: &[Diagnostic]| ds.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
         assert_eq!(whole.len(), 5, "{:?}", messages(&whole));
+        assert_eq!(messages(&whole), messages(&streamed));
+        assert_eq!(whole, streamed);
+    }
+
+    /// A schema large enough for its fields to be indexed: a missing field is found though as many keys as it
+    /// declares are set (one unknown), and a field all of whose keys are set has nothing missing; a union of
+    /// literals accepts its members and rejects anything else, alike whole and streamed.
+    #[test]
+    fn indexed_schemas_and_literal_unions_check_alike() {
+        let fields: String = (0..17).map(|i| format!("  f{i}: int\n")).collect();
+        let set: String = (0..16).map(|i| format!("f{i}: {i}\n")).collect();
+        let text = format!(
+            "type L = \"a\" | \"b\" | 3\nschema S {{\n{fields}  l?: L\n  ls?: [L]\n}}\n\n\
+             [x: S]\n{set}zz: 1\nl: \"c\"\nls: [\"a\", 3, \"b\", \"d\"]\n\n\
+             [y: S]\n{set}f16: 16\nl: \"b\"\n"
+        );
+        let (whole, streamed) = both(&text);
+        let messages = |ds: &[Diagnostic]| ds.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        let shown = messages(&whole);
+        assert_eq!(whole.len(), 4, "{shown:?}");
+        assert!(
+            shown
+                .iter()
+                .any(|m| m.contains("`x` is missing required field `f16`")),
+            "{shown:?}"
+        );
+        assert!(
+            shown.iter().any(|m| m.contains("unknown field `zz`")),
+            "{shown:?}"
+        );
+        assert!(
+            shown.iter().any(|m| m.starts_with("`x.l` must be one of")),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|m| m.starts_with("`x.ls[3]` must be one of")),
+            "{shown:?}"
+        );
+        assert!(!shown.iter().any(|m| m.contains("`y")), "{shown:?}");
         assert_eq!(messages(&whole), messages(&streamed));
         assert_eq!(whole, streamed);
     }

@@ -24,10 +24,18 @@ use crate::schema::types::declared;
 use crate::source::{FileId, FileKind, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::value::{parse_env_text, Key, Origin, Value, ValueKind};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 pub(crate) type Errors = Vec<Diagnostic>;
+
+/// The hasher of the checker's caches (small keys, made by the compiler).
+type Hasher = foldhash::fast::RandomState;
+
+/// A union's members' values, when all are constant literals.
+type Literals = Option<Rc<[Value]>>;
 
 pub(crate) fn get_path_mut<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
     let mut cur = v;
@@ -76,6 +84,18 @@ pub struct Checker<'a> {
     /// A check read the target (an `assert` on `@environment` or `@provider`): its result may differ in another
     /// target, so the walk does not reuse it there (`driver/reuse.rs`).
     read_target: std::cell::Cell<bool>,
+    /// Buffers for the paths of checked values (a field's, an item's), reused: a check takes its value's path
+    /// as text, and building it fresh cost an allocation per value. Diagnostics copy what they show.
+    paths: Vec<String>,
+    /// Each union of literals met so far, its members' values (`None`: not all members are constant literals),
+    /// by where it is written (a file and span spell one text, so one set of values).
+    literal_unions: HashMap<(FileId, Span, usize), Literals, Hasher>,
+    /// Each object schema's field index ([`FieldIndex`]), built the first time the schema splits a check; the
+    /// schemas outlive the checker, so an address names one schema for all its life.
+    indexes: RefCell<HashMap<*const ObjectType, FieldIndex<'a>, Hasher>>,
+    /// Each pattern constraint's compiled regex (`Schemas::regex`), by where the constraint is written (a file and
+    /// span spell one pattern): found by its text once per checker, not once per value.
+    regexes: RefCell<HashMap<(FileId, Span), Option<&'a regex::Regex>, Hasher>>,
 }
 
 /// Where a type was declared: for the "declared here" label.
@@ -97,6 +117,10 @@ impl<'a> Checker<'a> {
             merged: None,
             probing: false,
             read_target: std::cell::Cell::new(false),
+            paths: Vec::new(),
+            literal_unions: HashMap::default(),
+            indexes: RefCell::default(),
+            regexes: RefCell::default(),
         }
     }
 
@@ -443,13 +467,16 @@ impl<'a> Checker<'a> {
                 };
                 let mut errs = Vec::new();
                 for (i, it) in items.iter_mut().enumerate() {
-                    let sub = index_path(path, i);
                     let item_decl = Decl {
                         file,
                         ty: item,
                         field: None,
                     };
-                    if let Err(e) = self.check_in(it, item_decl, item, file, &sub) {
+                    let r = self.with_path(
+                        |b| push_index(b, path, i),
+                        |me, sub| me.check_in(it, item_decl, item, file, sub),
+                    );
+                    if let Err(e) = r {
                         errs.extend(e);
                     }
                 }
@@ -470,7 +497,7 @@ impl<'a> Checker<'a> {
                     key,
                     value,
                     file,
-                    path: path.to_string(),
+                    path: Rc::from(path),
                     depth: self.depth,
                     docs: Docs::default(),
                 };
@@ -683,6 +710,15 @@ impl<'a> Checker<'a> {
         file: FileId,
         path: &str,
     ) -> Result<(), Errors> {
+        // A plain value (no secret to hide, no `@env` text to convert) against a union of literals: compared with
+        // their values, which changes nothing, as trying each member would (a mismatch is explained below).
+        if !v.is_secret() && v.env_var().is_none() {
+            if let Some(lits) = self.literal_union(members, file) {
+                if lits.iter().any(|l| v.same(l)) {
+                    return Ok(());
+                }
+            }
+        }
         // Members are tried without explaining their mismatches; if none fits, the one blamed is checked again.
         let probing = std::mem::replace(&mut self.probing, true);
         for m in members {
@@ -754,6 +790,25 @@ impl<'a> Checker<'a> {
         Err(vec![self.mismatch(v, decl, path)])
     }
 
+    /// The values of a union's members (declared in `file`) when all are constant literals, computed once per
+    /// union written.
+    fn literal_union(&mut self, members: &[TypeExpr], file: FileId) -> Literals {
+        let (first, last) = (members.first()?, members.last()?);
+        let at = (file, first.span.to(last.span), members.len());
+        self.literal_unions
+            .entry(at)
+            .or_insert_with(|| {
+                members
+                    .iter()
+                    .map(|m| match &m.kind {
+                        TypeKind::Literal(e) => const_value(e, file),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .clone()
+    }
+
     /// Is `v` the right sort of value for `ty`, ignoring details (for choosing which union member to blame)?
     fn kind_fits(&self, v: &Value, ty: &TypeExpr, depth: u32) -> bool {
         match (&ty.kind, &v.kind) {
@@ -802,7 +857,7 @@ impl<'a> Checker<'a> {
             index: field_index(obj),
             decl,
             file,
-            path: path.to_string(),
+            path: Rc::from(path),
             depth: self.depth,
             docs: Docs::default(),
         };
@@ -831,9 +886,12 @@ impl<'a> Checker<'a> {
             return;
         };
         let mut duties = Vec::new();
+        let mut seen = 0;
         for (k, val) in map.iter_mut() {
             duties.clear();
-            self.field_duties(shape, 0, k, &val.origin, errs, &mut duties);
+            if self.field_duties(shape, 0, k, &val.origin, errs, &mut duties) {
+                seen += 1;
+            }
             for d in &duties {
                 self.run(val, d, errs);
             }
@@ -842,6 +900,7 @@ impl<'a> Checker<'a> {
         self.finish_object(
             shape,
             |name| map.contains_key(name),
+            seen,
             &at,
             &mut defaults,
             errs,
@@ -852,10 +911,11 @@ impl<'a> Checker<'a> {
     }
 
     /// TSK0508: a set field is marked `deprecated`.
-    fn deprecated(&mut self, f: &Field, at: &Origin, file: FileId, sub: &str) {
+    fn deprecated(&mut self, f: &Field, at: &Origin, file: FileId, path: &str, key: &str) {
         let Some((msg, _)) = &f.deprecated else {
             return;
         };
+        let sub = join(path, key);
         let d = Diagnostic::warning(
             Code::DeprecatedField,
             format!(
@@ -1173,7 +1233,13 @@ impl<'a> Checker<'a> {
                     (!within(n as f64, b)).then(|| format!("has {n} {unit}, expected `{ctext}`"))
                 }
                 (ConstraintKind::Pattern { regex, negated }, ValueKind::String(s)) => {
-                    let hit = self.schemas.regex(regex).map(|r| r.is_match(s));
+                    let schemas = self.schemas;
+                    let compiled = *self
+                        .regexes
+                        .borrow_mut()
+                        .entry((file, c.span))
+                        .or_insert_with(|| schemas.regex(regex));
+                    let hit = compiled.map(|r| r.is_match(s));
                     match (hit, negated) {
                         (Some(false), false) => {
                             Some(format!("{} does not match `{ctext}`", v.describe()))
@@ -1323,7 +1389,10 @@ pub(crate) struct Duty<'a> {
     ty: &'a TypeExpr,
     file: FileId,
     field: Option<&'a Field>,
-    path: String,
+    /// The checked value's path as messages show it: the path of the object holding it joined with `key` (built
+    /// when the check runs, into a reused buffer), or all of it when `key` is `None`.
+    at: Rc<str>,
+    key: Option<Key>,
     depth: u32,
     docs: Docs<'a>,
 }
@@ -1336,11 +1405,12 @@ impl<'a> Duty<'a> {
             ty: &b.ty,
             file: b.file,
             field: None,
-            path: if b.path.is_empty() {
-                "the configuration".to_string()
+            at: if b.path.is_empty() {
+                Rc::from("the configuration")
             } else {
-                show_path(b.path.iter().map(String::as_str))
+                Rc::from(show_path(b.path.iter().map(String::as_str)))
             },
+            key: None,
             depth: 0,
             docs: Docs::default(),
         }
@@ -1350,10 +1420,13 @@ impl<'a> Duty<'a> {
 /// Where a large object schema declares each field, so a field is found by its name without a scan of the schema
 /// per key; `None` for a small schema (the scan costs less than building this), or a broken one that declares a
 /// field twice (scanned, to find every declaration).
-type FieldIndex<'a> = Option<HashMap<&'a str, usize, foldhash::fast::RandomState>>;
+type FieldIndex<'a> = Option<Rc<HashMap<&'a str, usize, foldhash::fast::RandomState>>>;
+
+/// Fewer fields than this are scanned ([`FieldIndex`]).
+const SCANNED: usize = 16;
 
 fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
-    if obj.fields.len() < 16 {
+    if obj.fields.len() < SCANNED {
         return None;
     }
     let mut ix = HashMap::with_capacity_and_hasher(obj.fields.len(), Default::default());
@@ -1362,7 +1435,7 @@ fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
             return None;
         }
     }
-    Some(ix)
+    Some(Rc::new(ix))
 }
 
 /// How a duty on an object node splits over its fields.
@@ -1376,7 +1449,7 @@ pub(crate) enum Shape<'a> {
         index: FieldIndex<'a>,
         decl: Decl<'a>,
         file: FileId,
-        path: String,
+        path: Rc<str>,
         depth: u32,
         docs: Docs<'a>,
     },
@@ -1384,7 +1457,7 @@ pub(crate) enum Shape<'a> {
         key: &'a TypeExpr,
         value: &'a TypeExpr,
         file: FileId,
-        path: String,
+        path: Rc<str>,
         depth: u32,
         docs: Docs<'a>,
     },
@@ -1433,7 +1506,11 @@ impl<'a> Checker<'a> {
             ty: d.ty,
             field: d.field,
         };
-        self.shape_in(decl, d.ty, d.file, &d.path, d.depth, &d.docs)
+        let path = match &d.key {
+            Some(k) => join(&d.at, k),
+            None => d.at.to_string(),
+        };
+        self.shape_in(decl, d.ty, d.file, &path, d.depth, &d.docs)
     }
 
     fn shape_in(
@@ -1478,10 +1555,10 @@ impl<'a> Checker<'a> {
             },
             TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
                 obj,
-                index: field_index(obj),
+                index: self.field_index_of(obj),
                 decl,
                 file,
-                path: path.to_string(),
+                path: Rc::from(path),
                 depth,
                 docs: docs.clone(),
             },
@@ -1493,7 +1570,7 @@ impl<'a> Checker<'a> {
                 key,
                 value,
                 file,
-                path: path.to_string(),
+                path: Rc::from(path),
                 depth,
                 docs: docs.clone(),
             },
@@ -1501,21 +1578,33 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `obj`'s field index, built once per checker.
+    fn field_index_of(&self, obj: &'a ObjectType) -> FieldIndex<'a> {
+        if obj.fields.len() < SCANNED {
+            return None; // scanned (`field_index`), without a look in the cache
+        }
+        let mut indexes = self.indexes.borrow_mut();
+        let ix = indexes
+            .entry(obj as *const ObjectType)
+            .or_insert_with(|| field_index(obj));
+        ix.clone()
+    }
+
     /// The duties a split check puts on the field `key` of its object (whose value was set at `at`), appended to
     /// `out`: one, or none, or, when a broken schema declares the field twice, one per declaration in schema
     /// order (as `check_object` checks it once per declaration). Errors about the field's presence or its key go
-    /// to `errs`.
+    /// to `errs`. Whether `key` names a field the object schema declares (for [`Self::finish_object`]).
     pub(crate) fn field_duties<'t>(
         &mut self,
         shape: &Shape<'t>,
         order: usize,
-        key: &str,
+        key: &Key,
         at: &Origin,
         errs: &mut Errors,
         out: &mut Vec<Duty<'t>>,
-    ) {
+    ) -> bool {
         match shape {
-            Shape::Free | Shape::Whole => {}
+            Shape::Free | Shape::Whole => false,
             Shape::Object {
                 obj,
                 index,
@@ -1528,29 +1617,29 @@ impl<'a> Checker<'a> {
                 let before = out.len();
                 let indexed = index
                     .as_ref()
-                    .map(|ix| ix.get(key).and_then(|&i| obj.fields.get(i)));
+                    .map(|ix| ix.get(&**key).and_then(|&i| obj.fields.get(i)));
                 let scanned = indexed
                     .is_none()
-                    .then(|| obj.fields.iter().filter(|f| f.name.name == key));
+                    .then(|| obj.fields.iter().filter(|f| f.name.name == **key));
                 for f in indexed
                     .flatten()
                     .into_iter()
                     .chain(scanned.into_iter().flatten())
                 {
-                    let sub = join(path, key);
-                    self.deprecated(f, at, *file, &sub);
+                    self.deprecated(f, at, *file, path, key);
                     out.push(Duty {
                         order,
                         ty: &f.ty,
                         file: *file,
                         field: Some(f),
-                        path: sub,
+                        at: path.clone(),
+                        key: Some(key.clone()),
                         depth: *depth,
                         docs: docs.clone(),
                     });
                 }
                 if out.len() > before {
-                    return;
+                    return true;
                 }
                 let extra = match &obj.extra {
                     Some(None) => None,
@@ -1559,7 +1648,8 @@ impl<'a> Checker<'a> {
                         ty: t,
                         file: *file,
                         field: None,
-                        path: join(path, key),
+                        at: path.clone(),
+                        key: Some(key.clone()),
                         depth: *depth,
                         docs: docs.clone(),
                     }),
@@ -1572,6 +1662,7 @@ impl<'a> Checker<'a> {
                     }
                 };
                 out.extend(extra);
+                false
             }
             Shape::Map {
                 key: key_ty,
@@ -1601,26 +1692,32 @@ impl<'a> Checker<'a> {
                     ty: value,
                     file: *file,
                     field: None,
-                    path: sub,
+                    at: path.clone(),
+                    key: Some(key.clone()),
                     depth: *depth,
                     docs: docs.clone(),
                 });
+                false
             }
         }
     }
 
     /// The end of a split object check: required fields missing from the object (set at `at`; `has` tells which
     /// keys it has) are errors, missing fields with defaults get them (appended to `defaults`, in schema order).
+    /// `seen`: how many of its keys (and of `defaults`) [`Self::field_duties`] found declared; when the schema's
+    /// names are indexed (so distinct) and all were seen, none is missing, and no key is looked up.
     pub(crate) fn finish_object<'t>(
         &mut self,
         shape: &Shape<'t>,
         has: impl Fn(&str) -> bool,
+        seen: usize,
         at: &Origin,
         defaults: &mut Vec<(Key, Value)>,
         errs: &mut Errors,
     ) {
         let Shape::Object {
             obj,
+            index,
             file,
             path,
             depth,
@@ -1630,6 +1727,9 @@ impl<'a> Checker<'a> {
         else {
             return;
         };
+        if index.is_some() && seen == obj.fields.len() {
+            return;
+        }
         let mut added = Vec::new();
         for f in &obj.fields {
             let name = f.name.name.as_str();
@@ -1673,10 +1773,33 @@ impl<'a> Checker<'a> {
     pub(crate) fn run(&mut self, v: &mut Value, d: &Duty, errs: &mut Errors) {
         let outer = self.depth;
         self.depth = d.depth;
-        if let Err(e) = self.check(v, d.ty, d.file, &d.path, d.field) {
+        let r = self.with_path(
+            |b| match &d.key {
+                Some(k) => push_join(b, &d.at, k),
+                None => b.push_str(&d.at),
+            },
+            |me, path| me.check(v, d.ty, d.file, path, d.field),
+        );
+        if let Err(e) = r {
             errs.extend(e.into_iter().map(|x| noted(x, &d.docs)));
         }
         self.depth = outer;
+    }
+}
+
+impl Checker<'_> {
+    /// `check` given the path `build` writes, in a buffer reused from an earlier check.
+    fn with_path<R>(
+        &mut self,
+        build: impl FnOnce(&mut String),
+        check: impl FnOnce(&mut Self, &str) -> R,
+    ) -> R {
+        let mut buf = self.paths.pop().unwrap_or_default();
+        buf.clear();
+        build(&mut buf);
+        let r = check(self, &buf);
+        self.paths.push(buf);
+        r
     }
 }
 
@@ -1799,27 +1922,35 @@ fn shown_keys(obj: &MObject, shown: &str, keys: &mut Vec<String>) -> Option<()> 
     None
 }
 
-/// `path[i]`, built by hand (per array item checked).
-fn index_path(path: &str, i: usize) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
+/// `path[i]` appended to `out`, built by hand (per array item checked).
+fn push_index(out: &mut String, path: &str, i: usize) {
     out.push_str(path);
     out.push('[');
     // `usize` fits `u64` on every platform Rust supports.
-    crate::emit::push_uint(u64::try_from(i).unwrap_or(u64::MAX), &mut out);
+    crate::emit::push_uint(u64::try_from(i).unwrap_or(u64::MAX), out);
     out.push(']');
+}
+
+/// The path of `key` in the object at `path` appended to `out`, built by hand: it runs for every checked field,
+/// and `format!` cost several times the copying.
+fn push_join(out: &mut String, path: &str, key: &str) {
+    if !(path.is_empty() || path == "the configuration") {
+        out.push_str(path);
+        out.push('.');
+    }
+    out.push_str(&show_key(key));
+}
+
+#[cfg(test)]
+fn index_path(path: &str, i: usize) -> String {
+    let mut out = String::new();
+    push_index(&mut out, path, i);
     out
 }
 
 fn join(path: &str, key: &str) -> String {
-    let key = show_key(key);
-    if path.is_empty() || path == "the configuration" {
-        return key.into_owned();
-    }
-    // Built by hand: it runs for every checked field, and `format!` cost several times the copying.
     let mut out = String::with_capacity(path.len() + 1 + key.len());
-    out.push_str(path);
-    out.push('.');
-    out.push_str(&key);
+    push_join(&mut out, path, key);
     out
 }
 
