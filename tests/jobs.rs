@@ -139,3 +139,45 @@ fn jobs_must_be_a_positive_number() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--jobs"));
 }
+
+/// Building every target at once (later targets reuse the text of fields earlier ones wrote: `driver/reuse.rs`)
+/// gives each target the text and the diagnostics it gets built on its own, and checking them at once (nothing
+/// written, reused the same way) the diagnostics of building each whole tree: for every case project and the
+/// example, on one thread and on several.
+#[test]
+fn targets_built_together_are_what_each_is_alone() {
+    use common::{transcript, Way};
+    for project in projects() {
+        let file = if project.is_dir() {
+            project.join("shop.tsk")
+        } else {
+            project.clone()
+        };
+        let (alone, alone_diags) = transcript(&file, Way::Streamed);
+        let (whole, whole_diags) = transcript(&file, Way::Whole);
+        assert_eq!(
+            (&alone, &alone_diags),
+            (&whole, &whole_diags),
+            "{}",
+            file.display()
+        );
+        for jobs in [1, 3] {
+            let together = transcript(&file, Way::All(jobs));
+            assert_eq!(
+                (&alone, &alone_diags),
+                (&together.0, &together.1),
+                "{} -j {jobs}",
+                file.display()
+            );
+            let (marks, checked) = transcript(&file, Way::Checked(jobs));
+            assert_eq!(alone_diags, checked, "{} check -j {jobs}", file.display());
+            let failed = |t: &str| t.matches("(failed)\n").count();
+            assert_eq!(
+                failed(&alone),
+                failed(&marks),
+                "{} check -j {jobs}",
+                file.display()
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+mod common;
 #[path = "schema_gen/mod.rs"]
 mod schema_gen;
 use tuskc::diagnostic::Sink;
@@ -213,28 +214,20 @@ fn literal_source() -> impl Strategy<Value = String> {
     })
 }
 
-/// One transcript of a build: every target's JSON (or "(failed)") and the rendered diagnostics, by building the
-/// whole value tree and emitting it, or streamed (`Session::build_text`).
-fn transcript(f: &std::path::Path, streamed: bool) -> String {
-    let mut session = tuskc::driver::Session::open(f).unwrap();
-    let inputs = session.env_inputs(&[], &[], false);
-    let mut out = String::new();
-    if let Some(program) = session.load(f) {
-        for t in session.all_targets(&program) {
-            let text = if streamed {
-                session.build_text(&program, &t, None, &inputs, tuskc::emit::Format::Json, 0)
-            } else {
-                let errors = session.sink.error_count();
-                session
-                    .build(&program, &t, None, &inputs)
-                    .filter(|_| !program.has_errors && session.sink.error_count() == errors)
-                    .map(|(_, v)| tuskc::emit::emit(&v, tuskc::emit::Format::Json).unwrap())
-            };
-            out.push_str(text.as_deref().unwrap_or("(failed)\n"));
-        }
+/// The same transcript whichever way the targets are built: whole trees (the oracle), streamed one by one, all at
+/// once on one and on two threads (later targets reusing earlier ones' text), and checked at once (the
+/// diagnostics, and which targets fail).
+fn same_every_way(f: &std::path::Path, src: &str) -> Result<String, TestCaseError> {
+    use common::Way;
+    let whole = common::transcript(f, Way::Whole);
+    for way in [Way::Streamed, Way::All(1), Way::All(2)] {
+        prop_assert_eq!(&whole, &common::transcript(f, way), "{:?}\n{}", way, src);
     }
-    let diags = session.take_diagnostics();
-    out + &tuskc::diagnostic::render::human(&diags, &session.sources, false)
+    let (marks, diags) = common::transcript(f, Way::Checked(2));
+    prop_assert_eq!(&whole.1, &diags, "checked\n{}", src);
+    let failed = |t: &str| t.matches("(failed)\n").count();
+    prop_assert_eq!(failed(&whole.0), failed(&marks), "checked\n{}", src);
+    Ok(whole.0 + &whole.1)
 }
 
 proptest! {
@@ -263,11 +256,10 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("l.tsk");
         std::fs::write(&f, &src).unwrap();
-        let whole = transcript(&f, false);
+        let whole = same_every_way(&f, &src)?;
         // Unchecked, every generated literal is valid: the target must build (so the text is compared, not just
         // two failures).
         prop_assert!(bound || !whole.contains("(failed)"), "{}\n{}", src, whole);
-        prop_assert_eq!(whole, transcript(&f, true), "{}", src);
     }
 }
 
@@ -281,10 +273,9 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("typed.tsk");
         std::fs::write(&f, &p.text).unwrap();
-        let whole = transcript(&f, false);
+        let whole = same_every_way(&f, &p.text)?;
         prop_assert!(!p.valid || !whole.contains("(failed)"), "{}\n{}", p.text, whole);
         prop_assert!(p.valid || whole.contains("(failed)"), "{}\n{}", p.text, whole);
-        prop_assert_eq!(whole, transcript(&f, true), "{}", p.text);
     }
 }
 

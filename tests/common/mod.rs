@@ -213,3 +213,82 @@ pub fn python_complaint(python: &str, script: &str, args: &[&str], input: &str) 
         )
     })
 }
+
+/// How [`transcript`] builds a project's targets.
+#[derive(Clone, Copy, Debug)]
+pub enum Way {
+    /// Each target's whole value tree, emitted (`Session::build`).
+    Whole,
+    /// Each target streamed on its own (`Session::build_text`): nothing reused from other targets.
+    Streamed,
+    /// All targets at once on this many threads (`Session::build_texts`, what `build --all` does): later targets
+    /// reuse what earlier ones wrote.
+    All(usize),
+    /// All targets checked at once on this many threads (`Session::check_targets`, what `check` does): no text,
+    /// only whether each failed.
+    Checked(usize),
+}
+
+/// One transcript of building every target of `file` in one session: each target's JSON ("(failed)" when it has
+/// none; for [`Way::Checked`], "(checked)" or "(failed)"), and the rendered diagnostics. Every way must give the
+/// same diagnostics, and every way but `Checked` the same texts.
+pub fn transcript(file: &std::path::Path, way: Way) -> (String, String) {
+    use tuskc::emit::Format;
+    let mut session = Session::open(file).unwrap();
+    let inputs = session.env_inputs(&[], &[], false);
+    let mut out = String::new();
+    if let Some(program) = session.load(file) {
+        let targets = session.all_targets(&program);
+        let failed = "(failed)\n";
+        match way {
+            Way::Whole | Way::Streamed => {
+                for t in &targets {
+                    let text = if matches!(way, Way::Streamed) {
+                        session.build_text(&program, t, None, &inputs, Format::Json, 0)
+                    } else {
+                        let errors = session.sink.error_count();
+                        session
+                            .build(&program, t, None, &inputs)
+                            .filter(|_| !program.has_errors && session.sink.error_count() == errors)
+                            .map(|(_, v)| tuskc::emit::emit(&v, Format::Json).unwrap())
+                    };
+                    out.push_str(text.as_deref().unwrap_or(failed));
+                }
+            }
+            Way::All(jobs) => {
+                session.build_texts(
+                    &program,
+                    &targets,
+                    None,
+                    &inputs,
+                    Format::Json,
+                    jobs,
+                    |_, _, text| {
+                        out.push_str(text.as_deref().unwrap_or(failed));
+                    },
+                );
+            }
+            Way::Checked(jobs) => {
+                // A target of a program with errors fails (as `build` has no text for it); `check` reports those
+                // errors once, before the targets.
+                let broken = program.has_errors;
+                session.check_targets(
+                    &program,
+                    &targets,
+                    None,
+                    &inputs,
+                    jobs,
+                    None,
+                    |_, _, bad| {
+                        out.push_str(if bad || broken { failed } else { "(checked)\n" });
+                    },
+                );
+            }
+        }
+    }
+    let diags = session.take_diagnostics();
+    (
+        out,
+        tuskc::diagnostic::render::human(&diags, &session.sources, false),
+    )
+}
