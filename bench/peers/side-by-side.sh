@@ -4,7 +4,8 @@
 #   bench/peers/side-by-side.sh [-r RUNS] [-w WARMUP] [SIZES...]     (sizes: services × 100 fields; default 10 100 1000)
 #
 # Generates the workloads into a temporary directory, builds tuskc release, and per job runs ONE `hyperfine -N` with
-# every tool (100 × 100: one target, all 9 targets, `check`; other sizes: all 9 targets). tuskc's outputs must equal
+# every tool (100 × 100: one target, all 9 targets, the same with tuskc on one thread, `check`; other sizes: all 9
+# targets). tuskc's outputs must equal
 # gen.py's expected JSON (and so must jrsonnet's); peak RSS is measured apart with `/usr/bin/time -f %M`. Prints a
 # Markdown table. Jsonnet has no separate check: its `check` row evaluates all.jsonnet (every assert runs, the output
 # is discarded). Environment: JRSONNET= (default: jrsonnet on PATH), PKL= (optional), RUNS=/WARMUP= (default 5/1).
@@ -81,7 +82,7 @@ for s in "${sizes[@]}"; do
   echo "generating ${s} × 100..." >&2
   python3 "$repo/bench/peers/gen.py" "$w" -S "$s" -P 100
   jobs=(all)
-  [ "$s" != 100 ] || jobs=(one all check)
+  [ "$s" != 100 ] || jobs=(one all all1 check)
   for job in "${jobs[@]}"; do
     case $job in
       one)
@@ -94,6 +95,12 @@ for s in "${sizes[@]}"; do
         j=("$jr" "$w/jsonnet/all.jsonnet")
         p=("$pkl" eval "$w/pkl/all.pkl")
         name="${s} × 100, all 9 targets" ;;
+      all1)
+        # tuskc builds targets on every core; jrsonnet uses one. The same job on one thread, for the record.
+        t=("$tuskc" build "$w/tuskc/config.tsk" --all --out-dir "$tmp/out$s" -j 1)
+        j=("$jr" "$w/jsonnet/all.jsonnet")
+        p=("$pkl" eval "$w/pkl/all.pkl")
+        name="${s} × 100, all 9 targets, tuskc on one thread (\`-j 1\`)" ;;
       check)
         t=("$tuskc" check "$w/tuskc/config.tsk")
         j=("$jr" "$w/jsonnet/all.jsonnet")
@@ -106,7 +113,7 @@ for s in "${sizes[@]}"; do
     case $job in
       one) same_json "$tmp/one.json" "$w/expected-one.json" || die "tuskc's one target differs from expected-one.json"
            same_json "$tmp/jr.json" "$w/expected-one.json" || die "jrsonnet's output differs from expected-one.json" ;;
-      all) check_all "$tmp/out$s" "$w/expected-all.json"
+      all|all1) check_all "$tmp/out$s" "$w/expected-all.json"
            same_json "$tmp/jr.json" "$w/expected-all.json" || die "jrsonnet's output differs from expected-all.json" ;;
     esac
     cmds=(-n tuskc "${t[*]}" -n jrsonnet "${j[*]}")
