@@ -226,6 +226,8 @@ fn typed_workload(c: &mut Criterion) {
         assert!(session.take_diagnostics().is_empty());
         assert_eq!(session.all_targets(&program).len(), 9);
 
+        // As `build --all` and `check` run them (`Session::build_texts`, `check_targets`), on one thread: the work
+        // of one core (the CLI uses one thread per core).
         g.throughput(Throughput::Elements((services * 100 * 9) as u64));
         g.bench_function(
             BenchmarkId::new("all 9 targets (load + build and write)", &size),
@@ -234,15 +236,19 @@ fn typed_workload(c: &mut Criterion) {
                     let mut session = Session::open(&file).unwrap();
                     session.keep_syntax = false;
                     let program = session.load(&file).unwrap();
-                    let mut last = 0;
+                    let targets = session.all_targets(&program);
                     let mut written = 0;
-                    for t in session.all_targets(&program) {
-                        let text = session
-                            .build_text(&program, &t, None, &inputs, Format::Json, last)
-                            .unwrap();
-                        last = text.len();
-                        written += last;
-                    }
+                    session.build_texts(
+                        &program,
+                        &targets,
+                        None,
+                        &inputs,
+                        Format::Json,
+                        1,
+                        |_, _, text| {
+                            written += text.unwrap().len();
+                        },
+                    );
                     written
                 })
             },
@@ -250,10 +256,20 @@ fn typed_workload(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("check, whole project", &size), |b| {
             b.iter(|| {
                 let mut session = Session::open(&file).unwrap();
+                session.keep_syntax = false;
                 let program = session.load(&file).unwrap();
-                for t in session.all_targets(&program) {
-                    session.build(&program, &t, None, &inputs).unwrap();
-                }
+                let targets = session.all_targets(&program);
+                session.check_targets(
+                    &program,
+                    &targets,
+                    None,
+                    &inputs,
+                    1,
+                    None,
+                    |_, _, failed| {
+                        assert!(!failed);
+                    },
+                );
                 session.take_diagnostics().len()
             })
         });
