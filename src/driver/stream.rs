@@ -38,11 +38,11 @@
 
 use std::collections::HashMap;
 
+use crate::driver::reuse::{Place, Reuse};
 use crate::emit::{json_string, plain_literal, push_line, write_json, write_literal};
 use crate::eval::Evaluator;
 use crate::ir::schema::Binding;
 use crate::ir::{MNode, MObject, Merged};
-use crate::driver::reuse::{Place, Reuse};
 use crate::schema::check::{Checker, Duty, Errors, Shape};
 use crate::secrets::redact;
 use crate::syntax::ast::Expr;
@@ -531,7 +531,7 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                 empty = false;
             }
             match node {
-                MNode::Leaf(_) => match literal {
+                MNode::Leaf(l) => match literal {
                     Some(e) if duties.is_empty() && kid.is_none() => {
                         if self.writing() && !self.sink.literal(e, indent + 1) {
                             let v = self.ev.take_node(node);
@@ -540,7 +540,11 @@ impl<'a, S: Sink> Stream<'a, '_, S> {
                     }
                     // Evaluating a literal reports nothing and reads nothing: doing it now is the same as before.
                     _ => {
-                        let mut v = value.unwrap_or_else(|| self.ev.take_node(node));
+                        // A plain literal's value, built without evaluating it as a reference would be.
+                        let mut v = match value {
+                            Some(v) => v,
+                            None => self.ev.take_literal(l),
+                        };
                         match kid {
                             Some(_) => self.unit(v, &duties, kid, level + 1, indent + 1),
                             // Most fields: their own duties, nothing bound beneath them (`unit` without its

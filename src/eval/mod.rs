@@ -266,6 +266,25 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// A definition written as a plain literal (`emit::plain_literal`: no reference, variable or directive in it),
+    /// its value for the tree as [`Self::take_node`] gives it, built without the frame evaluating a reference needs:
+    /// a literal reads nothing, so it can neither form a cycle nor nest. Anything but a fresh slot at the top of
+    /// the walk goes the usual way.
+    pub(crate) fn take_literal(&mut self, l: &MergedLeaf) -> Value {
+        if self.memo[l.id] != Slot::Todo || !self.stack.is_empty() {
+            return self.take_leaf(l);
+        }
+        let data = self.merged.data(l);
+        match self.eval(&data.expr, &Ctx { leaf: data }) {
+            Some(v) => v,
+            None => {
+                self.memo[l.id] = Slot::Failed;
+                self.failed = true;
+                Value::new(ValueKind::Error, data.origin)
+            }
+        }
+    }
+
     /// An object of the tree being built: every definition's value moved in, a failed one as a
     /// [`ValueKind::Error`].
     fn tree_object(&mut self, obj: &MObject) -> Value {

@@ -84,9 +84,6 @@ pub struct Checker<'a> {
     /// A check read the target (an `assert` on `@environment` or `@provider`): its result may differ in another
     /// target, so the walk does not reuse it there (`driver/reuse.rs`).
     read_target: std::cell::Cell<bool>,
-    /// Buffers for the paths of checked values (a field's, an item's), reused: a check takes its value's path
-    /// as text, and building it fresh cost an allocation per value. Diagnostics copy what they show.
-    paths: Vec<String>,
     /// Each union of literals met so far, its members' values (`None`: not all members are constant literals),
     /// by where it is written (a file and span spell one text, so one set of values).
     literal_unions: HashMap<(FileId, Span, usize), Literals, Hasher>,
@@ -117,7 +114,6 @@ impl<'a> Checker<'a> {
             merged: None,
             probing: false,
             read_target: std::cell::Cell::new(false),
-            paths: Vec::new(),
             literal_unions: HashMap::default(),
             indexes: RefCell::default(),
             regexes: RefCell::default(),
@@ -221,7 +217,7 @@ impl<'a> Checker<'a> {
         d.primary(o.file, o.span, format!("{what} ({at})"))
     }
 
-    fn decl_label(&self, d: Diagnostic, decl: Decl, path: &str) -> Diagnostic {
+    fn decl_label(&self, d: Diagnostic, decl: Decl, path: ValuePath) -> Diagnostic {
         match decl.field {
             Some(f) => d.secondary(
                 decl.file,
@@ -239,7 +235,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn mismatch(&self, v: &Value, decl: Decl, path: &str) -> Diagnostic {
+    fn mismatch(&self, v: &Value, decl: Decl, path: ValuePath) -> Diagnostic {
         if self.probing {
             return Diagnostic::error(Code::SchemaMismatch, String::new());
         }
@@ -414,6 +410,18 @@ impl<'a> Checker<'a> {
         path: &str,
         field: Option<&Field>,
     ) -> Result<(), Errors> {
+        self.check_at(v, ty, file, ValuePath::Text(path), field)
+    }
+
+    /// [`Self::check`] at a path whose text is built only if a diagnostic shows it.
+    fn check_at(
+        &mut self,
+        v: &mut Value,
+        ty: &TypeExpr,
+        file: FileId,
+        path: ValuePath,
+        field: Option<&Field>,
+    ) -> Result<(), Errors> {
         let decl = Decl { file, ty, field };
         self.check_in(v, decl, ty, file, path)
     }
@@ -426,7 +434,7 @@ impl<'a> Checker<'a> {
         decl: Decl,
         ty: &TypeExpr,
         file: FileId,
-        path: &str,
+        path: ValuePath,
     ) -> Result<(), Errors> {
         if v.failed() {
             return Ok(()); // its evaluation error is reported; a check would only repeat it
@@ -472,10 +480,7 @@ impl<'a> Checker<'a> {
                         ty: item,
                         field: None,
                     };
-                    let r = self.with_path(
-                        |b| push_index(b, path, i),
-                        |me, sub| me.check_in(it, item_decl, item, file, sub),
-                    );
+                    let r = self.check_in(it, item_decl, item, file, ValuePath::Index(&path, i));
                     if let Err(e) = r {
                         errs.extend(e);
                     }
@@ -497,7 +502,7 @@ impl<'a> Checker<'a> {
                     key,
                     value,
                     file,
-                    path: Rc::from(path),
+                    path: Rc::from(&*path.text()),
                     depth: self.depth,
                     docs: Docs::default(),
                 };
@@ -518,7 +523,7 @@ impl<'a> Checker<'a> {
         v: &mut Value,
         decl: Decl,
         name: &str,
-        path: &str,
+        path: ValuePath,
     ) -> Result<(), Errors> {
         let ok = match name {
             "any" => true,
@@ -617,7 +622,7 @@ impl<'a> Checker<'a> {
         want: &ValueKind,
         ty: &str,
         decl: Decl,
-        path: &str,
+        path: ValuePath,
     ) -> Option<Diagnostic> {
         let (ValueKind::String(s), Some(var)) = (&v.kind, v.env_var()) else {
             return None;
@@ -650,7 +655,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn mismatch_literal(&self, v: &Value, options: &[Value], decl: Decl, path: &str) -> Diagnostic {
+    fn mismatch_literal(
+        &self,
+        v: &Value,
+        options: &[Value],
+        decl: Decl,
+        path: ValuePath,
+    ) -> Diagnostic {
         if self.probing {
             return Diagnostic::error(Code::SchemaMismatch, String::new());
         }
@@ -708,7 +719,7 @@ impl<'a> Checker<'a> {
         members: &[TypeExpr],
         decl: Decl,
         file: FileId,
-        path: &str,
+        path: ValuePath,
     ) -> Result<(), Errors> {
         // A plain value (no secret to hide, no `@env` text to convert) against a union of literals: compared with
         // their values, which changes nothing, as trying each member would (a mismatch is explained below).
@@ -847,7 +858,7 @@ impl<'a> Checker<'a> {
         obj: &ObjectType,
         decl: Decl,
         file: FileId,
-        path: &str,
+        path: ValuePath,
     ) -> Result<(), Errors> {
         if !matches!(v.kind, ValueKind::Object(_)) {
             return Err(vec![self.mismatch(v, decl, path)]);
@@ -857,7 +868,7 @@ impl<'a> Checker<'a> {
             index: field_index(obj),
             decl,
             file,
-            path: Rc::from(path),
+            path: Rc::from(&*path.text()),
             depth: self.depth,
             docs: Docs::default(),
         };
@@ -866,8 +877,13 @@ impl<'a> Checker<'a> {
         if !errs.is_empty() {
             return Err(errs);
         }
+        let shown = if obj.asserts.is_empty() {
+            std::borrow::Cow::Borrowed("")
+        } else {
+            path.text()
+        };
         for a in &obj.asserts {
-            if let Err(d) = self.check_assert(v, a, file, path) {
+            if let Err(d) = self.check_assert(v, a, file, &shown) {
                 errs.push(d);
             }
         }
@@ -1207,7 +1223,7 @@ impl<'a> Checker<'a> {
         cs: &[Constraint],
         file: FileId,
         decl: Decl,
-        path: &str,
+        path: ValuePath,
     ) -> Result<(), Errors> {
         // A secret's value is not known at compile time (and must not be shown): constraints cannot apply.
         if v.is_secret() {
@@ -1506,9 +1522,10 @@ impl<'a> Checker<'a> {
             ty: d.ty,
             field: d.field,
         };
+        // Shared with the duty when it is the whole path: no copy.
         let path = match &d.key {
-            Some(k) => join(&d.at, k),
-            None => d.at.to_string(),
+            Some(k) => Rc::from(join(&d.at, k)),
+            None => d.at.clone(),
         };
         self.shape_in(decl, d.ty, d.file, &path, d.depth, &d.docs)
     }
@@ -1518,7 +1535,7 @@ impl<'a> Checker<'a> {
         decl: Decl<'a>,
         ty: &'a TypeExpr,
         file: FileId,
-        path: &str,
+        path: &Rc<str>,
         depth: u32,
         docs: &Docs<'a>,
     ) -> Shape<'a> {
@@ -1558,7 +1575,7 @@ impl<'a> Checker<'a> {
                 index: self.field_index_of(obj),
                 decl,
                 file,
-                path: Rc::from(path),
+                path: path.clone(),
                 depth,
                 docs: docs.clone(),
             },
@@ -1570,7 +1587,7 @@ impl<'a> Checker<'a> {
                 key,
                 value,
                 file,
-                path: Rc::from(path),
+                path: path.clone(),
                 depth,
                 docs: docs.clone(),
             },
@@ -1672,7 +1689,6 @@ impl<'a> Checker<'a> {
                 depth,
                 docs,
             } => {
-                let sub = join(path, key);
                 let mut kv = Value::new(ValueKind::String(key.to_string()), *at);
                 let key_decl = Decl {
                     file: *file,
@@ -1681,9 +1697,8 @@ impl<'a> Checker<'a> {
                 };
                 let outer = self.depth;
                 self.depth = *depth;
-                if let Err(e) =
-                    self.check_in(&mut kv, key_decl, key_ty, *file, &format!("{sub} (key)"))
-                {
+                let key_path = ValuePath::MapKey(path, key);
+                if let Err(e) = self.check_in(&mut kv, key_decl, key_ty, *file, key_path) {
                     errs.extend(e.into_iter().map(|d| noted(d, docs)));
                 }
                 self.depth = outer;
@@ -1773,33 +1788,15 @@ impl<'a> Checker<'a> {
     pub(crate) fn run(&mut self, v: &mut Value, d: &Duty, errs: &mut Errors) {
         let outer = self.depth;
         self.depth = d.depth;
-        let r = self.with_path(
-            |b| match &d.key {
-                Some(k) => push_join(b, &d.at, k),
-                None => b.push_str(&d.at),
-            },
-            |me, path| me.check(v, d.ty, d.file, path, d.field),
-        );
+        let path = match &d.key {
+            Some(k) => ValuePath::Key(&d.at, k),
+            None => ValuePath::Text(&d.at),
+        };
+        let r = self.check_at(v, d.ty, d.file, path, d.field);
         if let Err(e) = r {
             errs.extend(e.into_iter().map(|x| noted(x, &d.docs)));
         }
         self.depth = outer;
-    }
-}
-
-impl Checker<'_> {
-    /// `check` given the path `build` writes, in a buffer reused from an earlier check.
-    fn with_path<R>(
-        &mut self,
-        build: impl FnOnce(&mut String),
-        check: impl FnOnce(&mut Self, &str) -> R,
-    ) -> R {
-        let mut buf = self.paths.pop().unwrap_or_default();
-        buf.clear();
-        build(&mut buf);
-        let r = check(self, &buf);
-        self.paths.push(buf);
-        r
     }
 }
 
@@ -1922,13 +1919,39 @@ fn shown_keys(obj: &MObject, shown: &str, keys: &mut Vec<String>) -> Option<()> 
     None
 }
 
-/// `path[i]` appended to `out`, built by hand (per array item checked).
-fn push_index(out: &mut String, path: &str, i: usize) {
-    out.push_str(path);
-    out.push('[');
-    // `usize` fits `u64` on every platform Rust supports.
-    crate::emit::push_uint(u64::try_from(i).unwrap_or(u64::MAX), out);
-    out.push(']');
+/// A checked value's path as messages show it, kept as its parts: the text is written only when a diagnostic shows
+/// it (most values check clean, and writing each one's path cost more than checking it).
+#[derive(Clone, Copy)]
+enum ValuePath<'p> {
+    /// All of it.
+    Text(&'p str),
+    /// The key in the object at the path ([`join`]).
+    Key(&'p str, &'p str),
+    /// Item `i` of the array at the path.
+    Index(&'p ValuePath<'p>, usize),
+    /// The key itself of an entry in the map at the path: `a.k (key)`.
+    MapKey(&'p str, &'p str),
+}
+
+impl ValuePath<'_> {
+    /// The path's text: borrowed when it is all text already.
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ValuePath::Text(s) => std::borrow::Cow::Borrowed(*s),
+            _ => std::borrow::Cow::Owned(self.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ValuePath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValuePath::Text(s) => f.write_str(s),
+            ValuePath::Key(path, key) => f.write_str(&join(path, key)),
+            ValuePath::Index(path, i) => write!(f, "{path}[{i}]"),
+            ValuePath::MapKey(path, key) => write!(f, "{} (key)", join(path, key)),
+        }
+    }
 }
 
 /// The path of `key` in the object at `path` appended to `out`, built by hand: it runs for every checked field,
@@ -1939,13 +1962,6 @@ fn push_join(out: &mut String, path: &str, key: &str) {
         out.push('.');
     }
     out.push_str(&show_key(key));
-}
-
-#[cfg(test)]
-fn index_path(path: &str, i: usize) -> String {
-    let mut out = String::new();
-    push_index(&mut out, path, i);
-    out
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -1986,11 +2002,29 @@ mod tests {
     #[test]
     fn paths_are_what_format_would_write() {
         for i in [0, 7, 9, 10, 99, 100, 12_345, usize::MAX] {
-            assert_eq!(index_path("a.b", i), format!("a.b[{i}]"));
+            let at = ValuePath::Key("a", "b");
+            assert_eq!(ValuePath::Index(&at, i).to_string(), format!("a.b[{i}]"));
         }
         assert_eq!(join("a", "b"), "a.b");
         assert_eq!(join("", "b"), "b");
         assert_eq!(join("the configuration", "b"), "b");
         assert_eq!(join("a", "b\nc"), format!("a.{}", show_key("b\nc")));
+    }
+
+    #[test]
+    fn a_value_path_writes_what_joining_its_parts_would() {
+        let root = ValuePath::Key("the configuration", "b");
+        assert_eq!(root.to_string(), "b");
+        assert_eq!(root.text(), "b");
+        let text = ValuePath::Text("a.b");
+        assert!(matches!(text.text(), std::borrow::Cow::Borrowed("a.b")));
+        let item = ValuePath::Index(&root, 3);
+        let nested = ValuePath::Index(&item, 10);
+        assert_eq!(nested.to_string(), "b[3][10]");
+        assert_eq!(
+            ValuePath::MapKey("a", "k\n").to_string(),
+            format!("a.{} (key)", show_key("k\n"))
+        );
+        assert_eq!(ValuePath::MapKey("", "k").text(), "k (key)");
     }
 }
