@@ -181,3 +181,53 @@ fn targets_built_together_are_what_each_is_alone() {
         }
     }
 }
+
+/// A value that cannot be written in the format asked for is a problem of the targets it is in, named as any other
+/// (the JSON `targets`, the human "in ..." note).
+#[test]
+fn an_unwritable_value_names_its_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.tsk"),
+        "env dev {}\nenv prod {}\nprovider aws {}\nx_y { z: 1 }\nenv prod { x { y_z: 2 } }\n",
+    )
+    .unwrap();
+    let o = common::tuskc_in(
+        dir.path(),
+        &[
+            "build",
+            "p.tsk",
+            "--all",
+            "--out-dir",
+            "out",
+            "-f",
+            "dotenv",
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let text =
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    let line = text.lines().find(|l| l.contains("TSK0402")).expect(&text);
+    let d: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(d["targets"], serde_json::json!(["prod/aws"]), "{line}");
+    assert!(dir.path().join("out/dev/aws/p.env").exists());
+}
+
+/// With several entries, `check` names a failing target with its entry, as `build --all` does.
+#[test]
+fn check_names_the_entry_of_a_failing_target() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tuskc.toml"),
+        "[project]\nentries = [\"a.tsk\", \"b.tsk\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.tsk"), "env prod {}\nx: 1\n").unwrap();
+    std::fs::write(dir.path().join("b.tsk"), "env prod { y: $nope }\nx: 1\n").unwrap();
+    let o = common::tuskc_in(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("failing targets: prod/- (b.tsk)"), "{err}");
+}

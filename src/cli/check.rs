@@ -48,6 +48,7 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     let validate = validate
         .as_ref()
         .map(|v| v as &crate::driver::Validate<'_>);
+    let many = session.project.entries.len() > 1;
     for entry in session.project.entries.clone() {
         let Some(program) = session.load(&entry) else {
             continue;
@@ -67,7 +68,12 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             validate,
             |_, target, target_failed| {
                 if target_failed {
-                    failed.push(target.describe());
+                    // With several entries, a target is named with its entry (as `build --all` names it).
+                    failed.push(if many {
+                        format!("{} ({})", target, entry.display())
+                    } else {
+                        target.describe()
+                    });
                 }
             },
         );

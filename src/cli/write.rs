@@ -112,6 +112,15 @@ pub fn write_output(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
     }
 }
 
+/// An error's text without the temporary file's path that `tempfile` adds to it.
+fn without_temporary_name(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at path \"") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 /// Create `path` atomically with `bytes`, failing if it exists (also if another process creates it meanwhile).
 pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = write_temporary(path, bytes, false)?;
@@ -179,7 +188,11 @@ pub(crate) fn write_temporary(
     };
     #[cfg(not(unix))]
     let _ = private;
-    let mut tmp = builder.tempfile_in(dir)?;
+    // tempfile names its random file in the error ("... at path \"/abs/.tuskc-Xyz.tmp\""): a name that differs on
+    // every run and was never the user's. The error is the output's (the caller names it).
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), without_temporary_name(&e)))?;
     #[cfg(unix)]
     if mode.exact {
         use std::os::unix::fs::PermissionsExt;
@@ -188,4 +201,26 @@ pub(crate) fn write_temporary(
     }
     tmp.write_all(bytes)?;
     Ok(tmp)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_write_error_does_not_name_the_temporary_file() {
+        // What tempfile reports when the directory refuses a new file.
+        let dir = tempfile::tempdir().unwrap();
+        let e = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "Operation not permitted (os error 1) at path \"{}/.tuskc-4sQv4z.tmp\"",
+                dir.path().display()
+            ),
+        );
+        assert_eq!(
+            super::without_temporary_name(&e),
+            "Operation not permitted (os error 1)"
+        );
+        let plain = std::io::Error::other("disk full");
+        assert_eq!(super::without_temporary_name(&plain), "disk full");
+    }
 }

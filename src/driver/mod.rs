@@ -1016,7 +1016,10 @@ impl Worker<'_> {
         match emit_sized(&value, format, size_hint) {
             Ok(text) => Some(text),
             Err(ds) => {
+                // The target's value cannot be written in `format`: its problem, tagged like its others.
+                let mark = self.sink.len();
                 self.sink.extend(ds);
+                self.sink.tag_targets(mark, &target.to_string());
                 None
             }
         }
