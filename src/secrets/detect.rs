@@ -5,7 +5,26 @@
 /// (anywhere, in any case: a whole `age-keygen` file pasted into a CI variable starts with `# created: ...`), or
 /// more than one line. Such text is used as a key where a key is wanted, and never echoed.
 pub fn looks_like_key_material(text: &str) -> bool {
-    text.to_ascii_uppercase().contains("AGE-SECRET-KEY-") || text.contains('\n')
+    contains_ignore_ascii_case(text, "AGE-SECRET-KEY-") || text.contains('\n')
+}
+
+/// Whether `text` contains `upper` (ASCII, in upper case) in any ASCII case: what
+/// `text.to_ascii_uppercase().contains(upper)` answers, without the copy.
+pub(crate) fn contains_ignore_ascii_case(text: &str, upper: &str) -> bool {
+    let (hay, needle) = (text.as_bytes(), upper.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(at) = memchr::memchr2(first, first.to_ascii_lowercase(), &hay[from..]) {
+        let start = from + at + 1;
+        match hay.get(start..start + rest.len()) {
+            Some(tail) if tail.eq_ignore_ascii_case(rest) => return true,
+            Some(_) => from = start,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// User-supplied text as messages may show it: itself, or a placeholder when it may be key material.

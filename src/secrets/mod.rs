@@ -12,10 +12,10 @@ pub mod detect;
 pub mod seal;
 pub mod store;
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use age::x25519;
 use zeroize::Zeroizing;
@@ -756,51 +756,45 @@ pub fn looks_like_secret(key: &str, value: &str) -> Option<&'static str> {
     if v.starts_with(AGE_BASE64) || v.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
         return None;
     }
-    let upper_alnum = |s: &str| {
+    fn upper_alnum(s: &str) -> bool {
         s.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    };
-    let token_chars = |s: &str| {
+    }
+    fn token_chars(s: &str) -> bool {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    };
-    let shapes: [(bool, &'static str); 8] = [
-        (
-            v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v),
-            "it has the shape of an AWS access key ID",
-        ),
-        (
-            ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
-                .iter()
-                .any(|p| v.starts_with(p) && v.len() >= 36 && token_chars(v)),
-            "it has the shape of a GitHub token",
-        ),
-        (
-            ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
-                .iter()
-                .any(|p| v.starts_with(p) && v.len() >= 20),
-            "it has the shape of a Slack token",
-        ),
-        (
-            (v.starts_with("sk_live_") || v.starts_with("rk_live_")) && v.len() >= 20,
-            "it has the shape of a Stripe live key",
-        ),
-        (
-            v.starts_with("AIza") && v.len() == 39 && token_chars(v),
-            "it has the shape of a Google API key",
-        ),
-        (
-            v.contains("-----BEGIN") && v.contains("PRIVATE KEY"),
-            "it holds a private key block",
-        ),
-        (
-            v.to_ascii_uppercase().contains("AGE-SECRET-KEY-1"),
-            "it holds an age private key",
-        ),
-        (url_with_password(v), "it is a URL with a password in it"),
-    ];
-    if let Some((_, why)) = shapes.iter().find(|(hit, _)| *hit) {
-        return Some(why);
+    }
+    // Every string value of a file goes through here while it loads: the shapes are tried in order, each only
+    // when the ones before it missed, and nothing is allocated.
+    if v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v) {
+        return Some("it has the shape of an AWS access key ID");
+    }
+    if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+        .iter()
+        .any(|p| v.starts_with(p) && v.len() >= 36 && token_chars(v))
+    {
+        return Some("it has the shape of a GitHub token");
+    }
+    if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| v.starts_with(p) && v.len() >= 20)
+    {
+        return Some("it has the shape of a Slack token");
+    }
+    if (v.starts_with("sk_live_") || v.starts_with("rk_live_")) && v.len() >= 20 {
+        return Some("it has the shape of a Stripe live key");
+    }
+    if v.starts_with("AIza") && v.len() == 39 && token_chars(v) {
+        return Some("it has the shape of a Google API key");
+    }
+    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
+        return Some("it holds a private key block");
+    }
+    if detect::contains_ignore_ascii_case(v, "AGE-SECRET-KEY-1") {
+        return Some("it holds an age private key");
+    }
+    if url_with_password(v) {
+        return Some("it is a URL with a password in it");
     }
     if credential_name(key)
         && v.chars().count() >= 10
@@ -818,6 +812,10 @@ const AGE_BASE64: &str = "YWdlLWVuY3J5cHRpb24ub3JnL3Yx";
 
 /// Whether `text` holds a URL with a password in its userinfo: `scheme://user:password@host`.
 pub(crate) fn url_with_password(text: &str) -> bool {
+    // Most text has no `@` at all: then it has no userinfo either, and the `://` need not be looked for.
+    if memchr::memchr(b'@', text.as_bytes()).is_none() {
+        return false;
+    }
     text.match_indices("://").any(|(at, _)| {
         let scheme = text[..at]
             .chars()
@@ -836,53 +834,118 @@ pub(crate) fn url_with_password(text: &str) -> bool {
 }
 
 /// Key names like `password`, `db_password`, `apiKey`, `auth-token`, `signing_key` (not a bare `key`).
+///
+/// The key is cut into words at `_`, `-`, `.` and at an upper-case letter after a word not all in upper case, each
+/// word lower-cased; it is a credential name when a word is a strong one or, with more than one word, the last is
+/// `key`. Words are read into a small buffer on the stack: none of the words looked for is longer.
 fn credential_name(key: &str) -> bool {
-    let mut words: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for c in key.chars() {
-        if c == '_' || c == '-' || c == '.' {
-            words.push(std::mem::take(&mut cur));
-        } else if c.is_uppercase() && !cur.is_empty() && !cur.chars().all(char::is_uppercase) {
-            words.push(std::mem::take(&mut cur));
-            cur.extend(c.to_lowercase());
-        } else {
-            cur.extend(c.to_lowercase());
+    const STRONG: [&[u8]; 10] = [
+        b"password",
+        b"passwd",
+        b"pwd",
+        b"passphrase",
+        b"secret",
+        b"token",
+        b"apikey",
+        b"credential",
+        b"credentials",
+        b"privatekey",
+    ];
+    /// The word being read: its lower-cased text while it is ASCII and short enough to be one looked for.
+    struct Word {
+        text: [u8; 11],
+        len: usize,
+        chars: usize,
+        /// Whether every (lower-cased) char of it is upper case, as `char::is_uppercase` says.
+        all_upper: bool,
+        /// Too long, or not ASCII: not a word looked for.
+        other: bool,
+    }
+    impl Word {
+        fn new() -> Word {
+            Word {
+                text: [0; 11],
+                len: 0,
+                chars: 0,
+                all_upper: true,
+                other: false,
+            }
+        }
+        #[inline]
+        fn push_lower(&mut self, c: char) {
+            if c.is_ascii() {
+                // `to_lowercase` of an ASCII char, without the Unicode tables: one char, not upper case.
+                self.chars += 1;
+                self.all_upper = false;
+                match self.text.get_mut(self.len) {
+                    Some(slot) => {
+                        *slot = c.to_ascii_lowercase() as u8;
+                        self.len += 1;
+                    }
+                    None => self.other = true,
+                }
+                return;
+            }
+            for l in c.to_lowercase() {
+                self.chars += 1;
+                self.all_upper &= l.is_uppercase();
+                match self.text.get_mut(self.len) {
+                    Some(slot) if l.is_ascii() => {
+                        *slot = l as u8;
+                        self.len += 1;
+                    }
+                    _ => self.other = true,
+                }
+            }
+        }
+        fn text(&self) -> Option<&[u8]> {
+            (!self.other).then_some(&self.text[..self.len])
         }
     }
-    words.push(cur);
-    words.retain(|w| !w.is_empty());
-    let strong = [
-        "password",
-        "passwd",
-        "pwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "credential",
-        "credentials",
-        "privatekey",
-    ];
-    words.iter().any(|w| strong.contains(&w.as_str()))
-        || (words.len() >= 2 && words.last().is_some_and(|w| w == "key"))
+    let (mut words, mut strong, mut last_is_key) = (0usize, false, false);
+    let mut end = |w: &mut Word| {
+        if w.chars > 0 {
+            words += 1;
+            let text = w.text();
+            strong |= text.is_some_and(|t| STRONG.contains(&t));
+            last_is_key = text == Some(b"key".as_slice());
+        }
+        *w = Word::new();
+    };
+    let mut cur = Word::new();
+    for c in key.chars() {
+        if c == '_' || c == '-' || c == '.' {
+            end(&mut cur);
+        } else if c.is_uppercase() && cur.chars > 0 && !cur.all_upper {
+            end(&mut cur);
+            cur.push_lower(c);
+        } else {
+            cur.push_lower(c);
+        }
+    }
+    end(&mut cur);
+    strong || (words >= 2 && last_is_key)
 }
 
-/// Shannon entropy in bits per character.
+/// Shannon entropy in bits per character (ASCII text counted in an array, other text in a map).
 fn entropy(s: &str) -> f64 {
+    let n = s.chars().count() as f64;
+    let bits = |c: usize| {
+        let p = c as f64 / n;
+        -p * p.log2()
+    };
+    if s.is_ascii() {
+        let mut counts = [0usize; 128];
+        for b in s.bytes() {
+            counts[usize::from(b)] += 1;
+        }
+        return counts.iter().filter(|&&c| c > 0).map(|&c| bits(c)).sum();
+    }
     let mut counts: HashMap<char, usize> = HashMap::new();
-    let mut n = 0usize;
     for c in s.chars() {
         *counts.entry(c).or_default() += 1;
-        n += 1;
     }
-    let n = n as f64;
-    counts
-        .values()
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
+    counts.values().map(|&c| bits(c)).sum()
 }
 
 /// A lock on one of the resolver's caches. A thread that panicked while holding it cannot have left a cache half
@@ -915,6 +978,268 @@ mod tests {
         ] {
             assert!(!url_with_password(no), "{no}");
         }
+    }
+
+    /// The heuristic as it was written before it was made allocation-free: what `looks_like_secret` must still
+    /// answer.
+    fn looks_like_secret_as_before(key: &str, value: &str) -> Option<&'static str> {
+        fn credential_name(key: &str) -> bool {
+            let mut words: Vec<String> = Vec::new();
+            let mut cur = String::new();
+            for c in key.chars() {
+                if c == '_' || c == '-' || c == '.' {
+                    words.push(std::mem::take(&mut cur));
+                } else if c.is_uppercase()
+                    && !cur.is_empty()
+                    && !cur.chars().all(char::is_uppercase)
+                {
+                    words.push(std::mem::take(&mut cur));
+                    cur.extend(c.to_lowercase());
+                } else {
+                    cur.extend(c.to_lowercase());
+                }
+            }
+            words.push(cur);
+            words.retain(|w| !w.is_empty());
+            let strong = [
+                "password",
+                "passwd",
+                "pwd",
+                "passphrase",
+                "secret",
+                "token",
+                "apikey",
+                "credential",
+                "credentials",
+                "privatekey",
+            ];
+            words.iter().any(|w| strong.contains(&w.as_str()))
+                || (words.len() >= 2 && words.last().is_some_and(|w| w == "key"))
+        }
+        fn entropy(s: &str) -> f64 {
+            let mut counts: HashMap<char, usize> = HashMap::new();
+            let mut n = 0usize;
+            for c in s.chars() {
+                *counts.entry(c).or_default() += 1;
+                n += 1;
+            }
+            let n = n as f64;
+            counts
+                .values()
+                .map(|&c| -(c as f64 / n) * (c as f64 / n).log2())
+                .sum()
+        }
+        fn url_with_password(text: &str) -> bool {
+            text.match_indices("://").any(|(at, _)| {
+                let scheme = text[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_ascii_alphanumeric());
+                let authority = text[at + 3..]
+                    .split(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
+                    .next()
+                    .unwrap_or_default();
+                scheme
+                    && authority
+                        .rsplit_once('@')
+                        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                        .is_some_and(|(_, password)| !password.is_empty())
+            })
+        }
+        let v = value.trim();
+        if v.starts_with(AGE_BASE64) || v.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
+            return None;
+        }
+        let upper_alnum = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        };
+        let token_chars = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        let shapes: [(bool, &'static str); 8] = [
+            (
+                v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v),
+                "it has the shape of an AWS access key ID",
+            ),
+            (
+                ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+                    .iter()
+                    .any(|p| v.starts_with(p) && v.len() >= 36 && token_chars(v)),
+                "it has the shape of a GitHub token",
+            ),
+            (
+                ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
+                    .iter()
+                    .any(|p| v.starts_with(p) && v.len() >= 20),
+                "it has the shape of a Slack token",
+            ),
+            (
+                (v.starts_with("sk_live_") || v.starts_with("rk_live_")) && v.len() >= 20,
+                "it has the shape of a Stripe live key",
+            ),
+            (
+                v.starts_with("AIza") && v.len() == 39 && token_chars(v),
+                "it has the shape of a Google API key",
+            ),
+            (
+                v.contains("-----BEGIN") && v.contains("PRIVATE KEY"),
+                "it holds a private key block",
+            ),
+            (
+                v.to_ascii_uppercase().contains("AGE-SECRET-KEY-1"),
+                "it holds an age private key",
+            ),
+            (url_with_password(v), "it is a URL with a password in it"),
+        ];
+        if let Some((_, why)) = shapes.iter().find(|(hit, _)| *hit) {
+            return Some(why);
+        }
+        if credential_name(key)
+            && v.chars().count() >= 10
+            && !v.contains(char::is_whitespace)
+            && !v.contains("://")
+            && entropy(v) >= 3.0
+        {
+            return Some("the key is named like a credential and the text looks random");
+        }
+        None
+    }
+
+    /// Many keys and values, built from the pieces every rule looks at (cases, separators, non-ASCII letters whose
+    /// lower case is ASCII or longer, credential words, token prefixes, URL parts) by a fixed pseudo-random walk.
+    fn keys_and_values() -> Vec<(String, String)> {
+        let key_parts = [
+            "password",
+            "Password",
+            "PASSWORD",
+            "pass",
+            "Word",
+            "db",
+            "DB",
+            "api",
+            "Key",
+            "key",
+            "KEY",
+            "_",
+            "-",
+            ".",
+            "token",
+            "Token",
+            "secret",
+            "SECRET",
+            "signing",
+            "private",
+            "Credentials",
+            "credential",
+            "pwd",
+            "passwd",
+            "Passphrase",
+            "apiKey",
+            "URL",
+            "x",
+            "\u{212A}ey",
+            "\u{130}",
+            "\u{3D2}",
+            "\u{1C5}",
+            "\u{C9}",
+            "\u{E9}t\u{E9}",
+            "privateKEY",
+            "2",
+            "",
+        ];
+        let value_parts = [
+            "AKIA",
+            "ASIA",
+            "IOSFODNN7EXAMPLE",
+            "ghp_",
+            "github_pat_",
+            "xoxb-",
+            "sk_live_",
+            "rk_live_",
+            "AIza",
+            "-----BEGIN",
+            " RSA ",
+            "PRIVATE KEY",
+            "-----",
+            "AGE-SECRET-KEY-1",
+            "age-secret-key-1",
+            "Age-Secret-Key-",
+            "AGE-SECRET-KEY",
+            "-1",
+            "postgres",
+            "://",
+            "app",
+            ":",
+            "hunter2",
+            "@",
+            "db",
+            "/",
+            "?",
+            "#",
+            " ",
+            "\n",
+            "b3f1c9a07d2e",
+            "x9$Kq2!vLp0Z",
+            "aaaa",
+            "Tr0ub4dor&3",
+            "\u{212A}",
+            "\u{E9}\u{17F}",
+            "\u{1F511}",
+            "_",
+            "-",
+            AGE_BASE64,
+            "Q",
+            "0123456789",
+            "",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut out = Vec::new();
+        for _ in 0..40_000 {
+            let key: String = (0..1 + next(4))
+                .map(|_| key_parts[next(key_parts.len())])
+                .collect();
+            let value: String = (0..1 + next(6))
+                .map(|_| value_parts[next(value_parts.len())])
+                .collect();
+            out.push((key, value));
+        }
+        out
+    }
+
+    #[test]
+    fn plaintext_secret_heuristic_answers_as_before() {
+        let (mut flagged, mut by_name) = (0, 0);
+        for (key, value) in keys_and_values() {
+            let (now, before) = (
+                looks_like_secret(&key, &value),
+                looks_like_secret_as_before(&key, &value),
+            );
+            assert_eq!(now, before, "key {key:?}, value {value:?}");
+            flagged += usize::from(now.is_some());
+            by_name += usize::from(
+                now == Some("the key is named like a credential and the text looks random"),
+            );
+            for needle in ["AGE-SECRET-KEY-", "AGE-SECRET-KEY-1"] {
+                assert_eq!(
+                    detect::contains_ignore_ascii_case(&value, needle),
+                    value.to_ascii_uppercase().contains(needle),
+                    "{value:?}"
+                );
+            }
+        }
+        // The walk reaches every kind of answer, not only the common one.
+        assert!(
+            flagged > 1000 && by_name > 100,
+            "{flagged} flagged, {by_name} by name"
+        );
     }
 
     #[test]
