@@ -1,4 +1,4 @@
-//! An independent oracle for the build: `tests/fixtures/oracle/gen.py` (a copy of `../shared/bench/gen.py`, the peers'
+//! An independent oracle for the build: `bench/peers/gen.py` (a copy of `../shared/bench/gen.py`, the peers'
 //! benchmark workload) writes a project in tuskc's language and, computed in Python from the same model, every
 //! target's expected JSON. The real binary must produce exactly those values (`build --all`, the streamed one-target
 //! `build`, and `-f yaml` / `-f toml` read back), with keys in the order the `.tsk` source declares them, and must
@@ -12,44 +12,11 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Map, Value};
 
-/// The repository's copy of the generator.
-const GEN: &str = "tests/fixtures/oracle/gen.py";
-/// The line that ends the copy's own header: everything after it is the shared file, byte for byte.
-const MARKER: &str = "# ---- verbatim copy of ../shared/bench/gen.py below ----\n";
-
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Whether python3 runs; if not, a skip that says why (a failure under `CI=true`).
-fn have_python() -> bool {
-    let found = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    common::tool_available(
-        found,
-        "needs python3 on PATH to run the oracle tests/fixtures/oracle/gen.py (standard library only)",
-    )
-}
-
-/// Run gen.py into `dir/name` for S services × P parameters (optionally with a planted error); the workload's folder.
-fn generate(dir: &Path, name: &str, s: usize, p: usize, bad: Option<&str>) -> PathBuf {
-    let out = dir.join(name);
-    let mut cmd = Command::new("python3");
-    cmd.arg(repo().join(GEN))
-        .arg(&out)
-        .args(["-S", &s.to_string(), "-P", &p.to_string()]);
-    if let Some(bad) = bad {
-        cmd.args(["--bad", bad]);
-    }
-    let o = cmd.output().unwrap();
-    assert!(o.status.success(), "gen.py failed: {}", common::stderr(&o));
-    out
 }
 
 fn read_json(path: &Path) -> Value {
@@ -191,11 +158,11 @@ fn yaml_to_json(y: &yaml_rust2::Yaml) -> Value {
 
 /// One size: every target through `build --all`, production/aws streamed, and as YAML and TOML.
 fn matches_oracle(s: usize, p: usize) {
-    if !have_python() {
+    if !common::have_python() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let w = generate(tmp.path(), "w", s, p, None);
+    let w = common::gen_py(tmp.path(), "w", s, p, None);
     let tsk = std::fs::read_to_string(w.join("tuskc/config.tsk")).unwrap();
     let order = source_order(&tsk);
     assert_eq!(order.sections.len(), s);
@@ -262,12 +229,12 @@ fn every_target_matches_the_oracle_20x100() {
 /// A planted error (gen.py `--bad KIND` at 6×20) is rejected by `check` and `build` with `code`, at the planted line
 /// and key of production/svc0000; the other environments still build to the oracle's values.
 fn rejects(kind: &str, code: &str) {
-    if !have_python() {
+    if !common::have_python() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let good = generate(tmp.path(), "good", 6, 20, None);
-    let bad = generate(tmp.path(), &format!("bad-{kind}"), 6, 20, Some(kind));
+    let good = common::gen_py(tmp.path(), "good", 6, 20, None);
+    let bad = common::gen_py(tmp.path(), &format!("bad-{kind}"), 6, 20, Some(kind));
     // Where the error was planted: the first line that differs from the same workload without it.
     let good_tsk = std::fs::read_to_string(good.join("tuskc/config.tsk")).unwrap();
     let bad_tsk = std::fs::read_to_string(bad.join("tuskc/config.tsk")).unwrap();
@@ -388,7 +355,7 @@ fn bad_regex_is_rejected() {
     rejects("regex", "TSK0504");
 }
 
-/// The copy stays the shared generator: byte-identical below its header (skipped where ../shared is not there).
+/// The vendored generator stays the shared one, byte for byte (skipped where ../shared is not there).
 #[test]
 fn generator_copy_matches_the_shared_one() {
     let shared = repo().join("../shared/bench/gen.py");
@@ -399,14 +366,9 @@ fn generator_copy_matches_the_shared_one() {
         }
         return;
     };
-    let copy = std::fs::read_to_string(repo().join(GEN)).unwrap();
-    let (header, body) = copy.split_once(MARKER).expect("the copy's header marker");
+    let copy = std::fs::read_to_string(repo().join(common::GEN_PY)).unwrap();
     assert!(
-        header.lines().all(|l| l.starts_with("# ")),
-        "header: comments only"
-    );
-    assert!(
-        body == shared,
-        "{GEN} differs from ../shared/bench/gen.py below its header: copy the shared file again"
+        copy == shared,
+        "bench/peers/gen.py differs from ../shared/bench/gen.py: copy the shared file again"
     );
 }

@@ -12,48 +12,19 @@ mod common;
 #[path = "../benches/support/typed.rs"]
 mod typed;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::{Map, Value};
 
-const GEN: &str = "bench/peers/gen.py";
-
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn have_python() -> bool {
-    let found = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    common::tool_available(
-        found,
-        "needs python3 on PATH to run bench/peers/gen.py (standard library only)",
-    )
-}
-
-/// gen.py's workload for S × P (optionally with a planted error) in `dir/name`.
-fn generate(dir: &Path, name: &str, s: usize, p: usize, bad: Option<&str>) -> PathBuf {
-    let out = dir.join(name);
-    let mut cmd = Command::new("python3");
-    cmd.arg(repo().join(GEN))
-        .arg(&out)
-        .args(["-S", &s.to_string(), "-P", &p.to_string()]);
-    if let Some(bad) = bad {
-        cmd.args(["--bad", bad]);
-    }
-    let o = cmd.output().unwrap();
-    assert!(o.status.success(), "gen.py failed: {}", common::stderr(&o));
-    out
 }
 
 /// The Rust generator writes gen.py's `tuskc/config.tsk` byte for byte: small and odd sizes (the `sample` of few
 /// keys from a small pool and from a large one), the benchmark's 10 × 100, and every `--bad` variant.
 #[test]
 fn rust_generator_writes_gen_py_text() {
-    if !have_python() {
+    if !common::have_python() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +39,7 @@ fn rust_generator_writes_gen_py_text() {
         (3, 20, Some("regex")),
     ];
     for (i, &(s, p, bad)) in cases.iter().enumerate() {
-        let out = generate(dir.path(), &format!("w{i}"), s, p, bad);
+        let out = common::gen_py(dir.path(), &format!("w{i}"), s, p, bad);
         let py = std::fs::read_to_string(out.join("tuskc/config.tsk")).unwrap();
         let rs = typed::config(s, p, bad.and_then(typed::Bad::parse)).unwrap();
         if py != rs {
@@ -98,11 +69,11 @@ fn bad_without_a_field_of_its_kind_is_an_error() {
 /// `tuskc build --all` on the Rust generator's file gives gen.py's `expected-all.json` (as JSON values).
 #[test]
 fn build_all_equals_expected_all() {
-    if !have_python() {
+    if !common::have_python() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = generate(dir.path(), "w", 10, 100, None);
+    let out = common::gen_py(dir.path(), "w", 10, 100, None);
     let project = dir.path().join("rs");
     typed::write(&project, 10, 100, None).unwrap();
     let o = common::tuskc_in(
@@ -126,22 +97,6 @@ fn build_all_equals_expected_all() {
     assert!(
         Value::Object(all) == expected,
         "build --all differs from expected-all.json"
-    );
-}
-
-/// The repository holds gen.py twice (bench/peers/ for the benchmarks, tests/fixtures/oracle/ for the oracle tests,
-/// below a header): they stay the same file.
-#[test]
-fn vendored_generator_matches_the_oracle_copy() {
-    let ours = std::fs::read_to_string(repo().join(GEN)).unwrap();
-    let oracle = std::fs::read_to_string(repo().join("tests/fixtures/oracle/gen.py")).unwrap();
-    let marker = "# ---- verbatim copy of ../shared/bench/gen.py below ----\n";
-    let body = oracle
-        .split_once(marker)
-        .map_or(oracle.as_str(), |(_, b)| b);
-    assert!(
-        ours == body,
-        "{GEN} differs from tests/fixtures/oracle/gen.py below its header"
     );
 }
 

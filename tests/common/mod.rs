@@ -292,3 +292,41 @@ pub fn transcript(file: &std::path::Path, way: Way) -> (String, String) {
         tuskc::diagnostic::render::human(&diags, &session.sources, false),
     )
 }
+
+/// The peers' workload generator, vendored (bench/peers/gen.py): the typed workload and its expected JSON, computed
+/// in Python (tests/oracle.rs, tests/typed_workload.rs).
+pub const GEN_PY: &str = "bench/peers/gen.py";
+
+/// Whether python3 runs (to run [`GEN_PY`]); if not, a skip that says why (a failure under `CI=true`).
+pub fn have_python() -> bool {
+    let found = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    tool_available(
+        found,
+        "needs python3 on PATH to run bench/peers/gen.py (standard library only)",
+    )
+}
+
+/// [`GEN_PY`]'s workload for S services × P parameters (optionally with a planted error, `--bad KIND`) in
+/// `dir/name`; the workload's folder.
+pub fn gen_py(
+    dir: &std::path::Path,
+    name: &str,
+    s: usize,
+    p: usize,
+    bad: Option<&str>,
+) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GEN_PY))
+        .arg(&out)
+        .args(["-S", &s.to_string(), "-P", &p.to_string()]);
+    if let Some(bad) = bad {
+        cmd.args(["--bad", bad]);
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "gen.py failed: {}", stderr(&o));
+    out
+}
