@@ -31,30 +31,6 @@ fn projects() -> Vec<PathBuf> {
     out
 }
 
-/// Every file under `dir`, with its bytes, in a stable order.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    if !dir.exists() {
-        return out;
-    }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// What a run shows: exit code, stdout, stderr, and (for `build`) the files it wrote under `out`.
 type Shown = (Option<i32>, String, String, Vec<(PathBuf, Vec<u8>)>);
 
@@ -67,7 +43,7 @@ fn run(project: &Path, args: &[&str]) -> Shown {
         o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
-        files(&dir.path().join("out")),
+        common::files_under(&dir.path().join("out")),
     )
 }
 

@@ -279,27 +279,6 @@ proptest! {
     }
 }
 
-/// Every file under `dir`, by relative path, with its bytes.
-fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -316,7 +295,7 @@ proptest! {
                 .output()
                 .unwrap();
             let written = dir.path().join(out);
-            let files = if written.exists() { files(&written) } else { Vec::new() };
+            let files = common::files_under(&written);
             (o.status.code(), o.stdout, o.stderr, files)
         };
         let first = run("one");

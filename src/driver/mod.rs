@@ -633,9 +633,7 @@ impl Session {
     }
 
     fn built_target(&mut self, target: &Target) {
-        if !self.built.contains(target) {
-            self.built.push(target.clone());
-        }
+        note_built(&mut self.built, target);
     }
 
     /// Build one target and write it in `format`: [`Self::build`] then [`emit_sized`] (`size_hint`: the expected
@@ -773,9 +771,7 @@ impl Session {
                 while let Some((r, sink)) = waiting.remove(&turn) {
                     self.sink.extend(sink.into_vec());
                     if let Some(target) = targets.get(turn) {
-                        if !self.built.contains(target) {
-                            self.built.push(target.clone());
-                        }
+                        note_built(&mut self.built, target);
                         done(&mut self.sink, target, r);
                     }
                     turn += 1;
@@ -892,6 +888,13 @@ fn bad_set_path(set: &str) -> Diagnostic {
         ))
     } else {
         d.help("for example: --set app.database.port=5432, or --set 'app.\"my key\"=1'")
+    }
+}
+
+/// Record `target` among the targets built ([`Session::built`]), once.
+fn note_built(built: &mut Vec<Target>, target: &Target) {
+    if !built.contains(target) {
+        built.push(target.clone());
     }
 }
 

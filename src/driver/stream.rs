@@ -158,12 +158,16 @@ trait Sink {
     /// Whether what the sink is given for a field can be taken from an earlier target ([`Reuse`]): text can, a
     /// tree's values are its own.
     const REUSES: bool;
-    /// Where the sink's text is now (for [`Self::since`]).
-    fn mark(&self) -> usize;
+    /// Where the sink's text is now (for [`Self::since`]); a sink without text has none.
+    fn mark(&self) -> usize {
+        0
+    }
     /// The text given to the sink since `mark`.
-    fn since(&self, mark: usize) -> &str;
+    fn since(&self, _mark: usize) -> &str {
+        ""
+    }
     /// Text an earlier target's walk gave [`Self::since`] (a field's key and value), given again.
-    fn replay(&mut self, text: &str);
+    fn replay(&mut self, _text: &str) {}
     /// A literal nothing checks, written straight from its expression; `false` if the sink needs its value built.
     fn literal(&mut self, e: &Expr, indent: usize) -> bool;
     fn open_object(&mut self, o: &MObject);
@@ -252,14 +256,6 @@ impl Sink for Nothing {
     const SPLITS_UNBOUND: bool = true;
     const REUSES: bool = true;
 
-    fn mark(&self) -> usize {
-        0
-    }
-    fn since(&self, _: usize) -> &str {
-        ""
-    }
-    fn replay(&mut self, _: &str) {}
-
     fn literal(&mut self, _: &Expr, _: usize) -> bool {
         true
     }
@@ -297,14 +293,6 @@ impl Sink for Tree {
     const AROUND_FAILURES: bool = true;
     const SPLITS_UNBOUND: bool = false;
     const REUSES: bool = false;
-
-    fn mark(&self) -> usize {
-        0
-    }
-    fn since(&self, _: usize) -> &str {
-        ""
-    }
-    fn replay(&mut self, _: &str) {}
 
     fn literal(&mut self, _: &Expr, _: usize) -> bool {
         false
