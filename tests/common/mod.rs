@@ -293,6 +293,21 @@ pub fn transcript(file: &std::path::Path, way: Way) -> (String, String) {
     )
 }
 
+/// Whether the real `age` and `age-keygen` run (the secrets tests' interop partner); if not, a skip that says why (a
+/// failure under `CI=true`).
+pub fn have_age() -> bool {
+    let runs = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    tool_available(
+        runs("age") && runs("age-keygen"),
+        "needs `age` and `age-keygen` on PATH (Debian package `age`; .ci/test installs it)",
+    )
+}
+
 /// The peers' workload generator, vendored (bench/peers/gen.py): the typed workload and its expected JSON, computed
 /// in Python (tests/oracle.rs, tests/typed_workload.rs).
 pub const GEN_PY: &str = "bench/peers/gen.py";
