@@ -552,15 +552,11 @@ impl<'a> Evaluator<'a> {
                 })
             }
             ExprKind::Paren(inner) => self.eval(inner, ctx),
-            ExprKind::Variable { name, path } => self.eval_variable(name, path, ctx),
+            ExprKind::Variable(v) => self.eval_variable(&v.name, &v.path, ctx),
             ExprKind::Reference(path) => self.eval_reference(path, ctx),
-            ExprKind::Directive {
-                name,
-                args,
-                parens,
-                implied_default,
-                ..
-            } => self.eval_directive(name, args, *parens, *implied_default, e.span, ctx),
+            ExprKind::Directive(d) => {
+                self.eval_directive(&d.name, &d.args, d.parens, d.implied_default, e.span, ctx)
+            }
             ExprKind::Unary(op, inner) => {
                 let v = self.eval(inner, ctx)?;
                 let kind = match unary_kind(*op, &v) {

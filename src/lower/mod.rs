@@ -665,13 +665,14 @@ impl<'a> Lowerer<'a> {
                 }
                 Node::Object(Box::new(obj))
             }
-            ExprKind::Directive { name, args, .. } if name.name == "vary" => {
-                match args.as_mut_slice() {
+            ExprKind::Directive(d) if d.name.name == "vary" => {
+                let at = d.name.span;
+                match d.args.as_mut_slice() {
                     [arg] => {
                         self.program.vary.push(VaryMark {
                             path: path.iter().map(|s| s.to_string()).collect(),
                             file: scope.file,
-                            span: name.span,
+                            span: at,
                             declared: false,
                         });
                         self.lower_value(arg, scope, path, key_span)
@@ -850,12 +851,12 @@ fn node_key_place(n: &Node) -> (FileId, Span) {
 
 /// `key: @delete` (in an overlay or a `--set`): the merge instruction that removes the inherited key.
 fn lower_delete(value: &Expr, origin: Origin, sink: &mut Sink) -> Option<Node> {
-    let ExprKind::Directive {
-        name, args, parens, ..
-    } = &value.kind
-    else {
+    let ExprKind::Directive(d) = &value.kind else {
         return None;
     };
+    let Directive {
+        name, args, parens, ..
+    } = &**d;
     if name.name != "delete" {
         return None;
     }
@@ -880,9 +881,10 @@ fn lower_replace<'e>(
     sink: &mut Sink,
 ) -> Option<Result<&'e mut Expr, Node>> {
     let span = value.span;
-    let ExprKind::Directive { name, args, .. } = &mut value.kind else {
+    let ExprKind::Directive(d) = &mut value.kind else {
         return None;
     };
+    let Directive { name, args, .. } = &mut **d;
     if name.name != "replace" {
         return None;
     }

@@ -207,11 +207,12 @@ fn expr(e: &Expr, path: &[String], off: u32) -> Option<Hit> {
             scope: path[..path.len().saturating_sub(1)].to_vec(),
             span: k.span,
         }),
-        ExprKind::Variable { name, .. } => Some(Hit::Variable {
-            name: name.name.clone(),
-            span: name.span,
+        ExprKind::Variable(v) => Some(Hit::Variable {
+            name: v.name.name.clone(),
+            span: v.name.span,
         }),
-        ExprKind::Directive { name, args, .. } => {
+        ExprKind::Directive(d) => {
+            let Directive { name, args, .. } = &**d;
             if inside(name.span, off) {
                 return Some(Hit::Directive {
                     name: name.name.clone(),

@@ -325,9 +325,9 @@ fn section_header(text: &str, key: crate::source::Span) -> Option<&str> {
 
 /// The `$variables` an expression names, each once, in source order.
 fn expr_variables(e: &crate::syntax::ast::Expr, out: &mut Vec<String>) {
-    if let crate::syntax::ast::ExprKind::Variable { name, .. } = &e.kind {
-        if !out.contains(&name.name) {
-            out.push(name.name.clone());
+    if let crate::syntax::ast::ExprKind::Variable(v) = &e.kind {
+        if !out.contains(&v.name.name) {
+            out.push(v.name.name.clone());
         }
     }
     e.for_each_child(&mut |x| expr_variables(x, out));

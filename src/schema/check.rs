@@ -928,7 +928,7 @@ impl<'a> Checker<'a> {
 
     /// TSK0508: a set field is marked `deprecated`.
     fn deprecated(&mut self, f: &Field, at: &Origin, file: FileId, path: &str, key: &str) {
-        let Some((msg, _)) = &f.deprecated else {
+        let Some((msg, _)) = f.deprecated.as_deref() else {
             return;
         };
         let sub = join(path, key);
@@ -1124,11 +1124,11 @@ impl<'a> Checker<'a> {
                     .cloned()
                     .unwrap_or_else(|| Value::new(ValueKind::Null, origin)))
             }
-            ExprKind::Directive { name, args, .. }
-                if args.is_empty() && matches!(name.name.as_str(), "environment" | "provider") =>
+            ExprKind::Directive(d)
+                if d.args.is_empty() && matches!(d.name.name.as_str(), "environment" | "provider") =>
             {
                 self.read_target.set(true);
-                let which = if name.name == "environment" {
+                let which = if d.name.name == "environment" {
                     &self.target.env
                 } else {
                     &self.target.provider
@@ -1974,16 +1974,14 @@ fn join(path: &str, key: &str) -> String {
 /// `@environment` / `@provider`.
 pub(crate) fn unreadable_in_assert(e: &Expr) -> Option<(Span, String)> {
     match &e.kind {
-        ExprKind::Variable { name, .. } => Some((
+        ExprKind::Variable(v) => Some((
             e.span,
-            format!("`${}` is a variable; assertions read fields", name.name),
+            format!("`${}` is a variable; assertions read fields", v.name.name),
         )),
-        ExprKind::Directive { name, .. }
-            if !matches!(name.name.as_str(), "environment" | "provider") =>
-        {
+        ExprKind::Directive(d) if !matches!(d.name.name.as_str(), "environment" | "provider") => {
             Some((
                 e.span,
-                format!("`@{}` cannot be used in an assertion", name.name),
+                format!("`@{}` cannot be used in an assertion", d.name.name),
             ))
         }
         ExprKind::Unary(_, x) | ExprKind::Paren(x) => unreadable_in_assert(x),

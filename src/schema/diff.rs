@@ -198,7 +198,7 @@ fn canon(src: &SourceMap, file: FileId, t: &TypeExpr, renames: &[(String, String
                     if let Some(d) = &f.default {
                         s.push_str(&format!(" = {}", value(d)));
                     }
-                    if let Some((m, _)) = &f.deprecated {
+                    if let Some((m, _)) = f.deprecated.as_deref() {
                         s.push_str(&format!(" deprecated {m:?}"));
                     }
                     s

@@ -272,7 +272,7 @@ impl Exporter<'_> {
                     } else if !f.optional {
                         required.push(json!(f.name.name));
                     }
-                    if let Some((msg, _)) = &f.deprecated {
+                    if let Some((msg, _)) = f.deprecated.as_deref() {
                         p.insert("deprecated".into(), json!(true));
                         if !msg.is_empty() {
                             p.insert("x-tuskc-deprecated".into(), json!(msg));

@@ -120,9 +120,11 @@ pub struct Field {
     pub doc: Option<String>,
     pub optional: bool,
     pub ty: TypeExpr,
-    pub default: Option<Expr>,
+    /// Boxed, as `deprecated`: few fields have one, and a schema's fields are kept for the whole run (a 100-field
+    /// schema per service is thousands of them).
+    pub default: Option<Box<Expr>>,
     /// `deprecated "use x instead"`.
-    pub deprecated: Option<(String, Span)>,
+    pub deprecated: Option<Box<(String, Span)>>,
     /// `@vary`: the field's value is expected to differ between targets (drift reports it as declared).
     pub vary: Option<Span>,
     pub span: Span,
@@ -281,8 +283,8 @@ pub enum StringStyle {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StrPart {
     Lit(String),
-    /// `${expr}`.
-    Interp(Expr),
+    /// `${expr}`. Boxed: a part is then the size of a `String`, and most strings are one literal part.
+    Interp(Box<Expr>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -348,25 +350,13 @@ pub enum ExprKind {
         entries: Vec<Entry>,
         style: ObjectStyle,
     },
-    /// `$name` optionally followed by `.field` steps.
-    Variable {
-        name: Ident,
-        path: Vec<Ident>,
-    },
+    /// `$name` optionally followed by `.field` steps. Boxed, as [`ExprKind::Directive`].
+    Variable(Box<Variable>),
     /// A bare dotted name: a reference to another key of the resolved target (late-bound).
     Reference(KeyPath),
-    /// `@name` or `@name(args)`. `quoted` marks the TuskLang form `"@env('X')"`, whose string arguments are held
-    /// as their canonical double-quoted form: the node is the one `@env("X")` parses to, so `tuskc fmt` may write
-    /// that form (how it was written, like a span, is not what it means).
-    Directive {
-        name: Ident,
-        args: Vec<Expr>,
-        parens: bool,
-        quoted: bool,
-        /// The quoted `"@env('X')"` without a default: `args` holds the `""` TuskLang builds when `X` is unset
-        /// (the node `@env("X", "")` parses to), and evaluating that default warns (TSK0318).
-        implied_default: bool,
-    },
+    /// `@name` or `@name(args)`. Boxed: the largest kind and a rare one among a configuration's values, so every
+    /// expression is 48 bytes instead of 72.
+    Directive(Box<Directive>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
@@ -374,6 +364,27 @@ pub enum ExprKind {
     Paren(Box<Expr>),
     /// Something that could not be parsed; a diagnostic was reported.
     Error,
+}
+
+/// `$name` optionally followed by `.field` steps ([`ExprKind::Variable`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variable {
+    pub name: Ident,
+    pub path: Vec<Ident>,
+}
+
+/// `@name` or `@name(args)` ([`ExprKind::Directive`]). `quoted` marks the TuskLang form `"@env('X')"`, whose string
+/// arguments are held as their canonical double-quoted form: the node is the one `@env("X")` parses to, so `tuskc
+/// fmt` may write that form (how it was written, like a span, is not what it means).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Directive {
+    pub name: Ident,
+    pub args: Vec<Expr>,
+    pub parens: bool,
+    pub quoted: bool,
+    /// The quoted `"@env('X')"` without a default: `args` holds the `""` TuskLang builds when `X` is unset (the node
+    /// `@env("X", "")` parses to), and evaluating that default warns (TSK0318).
+    pub implied_default: bool,
 }
 
 impl Expr {
@@ -399,7 +410,7 @@ impl Expr {
                     f(&en.value)
                 }
             }),
-            ExprKind::Directive { args, .. } => args.iter().for_each(f),
+            ExprKind::Directive(d) => d.args.iter().for_each(f),
             ExprKind::Unary(_, x) | ExprKind::Paren(x) => f(x),
             ExprKind::Binary(_, a, b) => {
                 f(a);
@@ -414,9 +425,18 @@ impl Expr {
             | ExprKind::Bool(_)
             | ExprKind::Int(_)
             | ExprKind::Float(_)
-            | ExprKind::Variable { .. }
+            | ExprKind::Variable(_)
             | ExprKind::Reference(_)
             | ExprKind::Error => {}
         }
     }
 }
+
+// The sizes the memory figures in docs/performance.md rest on (on 64-bit targets): a program holds an expression
+// per definition and a schema's fields for the whole run, so growing either is a decision, not an accident.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(std::mem::size_of::<Expr>() == 48);
+    assert!(std::mem::size_of::<StrPart>() == 24);
+    assert!(std::mem::size_of::<Field>() == 184);
+};

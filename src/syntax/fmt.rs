@@ -571,14 +571,9 @@ impl<'a> Printer<'a> {
                 self.w(self.src(e.span))
             }
             // TuskLang's `"@env('X')"` in the canonical form it stands for, `@env("X", "")` (TSK0120).
-            ExprKind::Directive {
-                name,
-                args,
-                quoted: true,
-                ..
-            } => self.w(&crate::syntax::parser::directive_text(
-                self.text, &name.name, args,
-            )),
+            ExprKind::Directive(d) if d.quoted => self.w(
+                &crate::syntax::parser::directive_text(self.text, &d.name.name, &d.args),
+            ),
             ExprKind::Int(_) | ExprKind::Float(_) => {
                 let lit: String = self
                     .src(e.span)
@@ -589,7 +584,8 @@ impl<'a> Printer<'a> {
             }
             ExprKind::Array { items, .. } => self.bracket_array(items, e.span, col),
             ExprKind::Object { entries, .. } => self.brace_object(entries, e.span, col),
-            ExprKind::Variable { name, path } => {
+            ExprKind::Variable(v) => {
+                let Variable { name, path } = &**v;
                 self.w("$");
                 self.w(&name.name);
                 for seg in path {
@@ -598,9 +594,10 @@ impl<'a> Printer<'a> {
                 }
             }
             ExprKind::Reference(k) => self.key_path(k),
-            ExprKind::Directive {
-                name, args, parens, ..
-            } => {
+            ExprKind::Directive(d) => {
+                let Directive {
+                    name, args, parens, ..
+                } = &**d;
                 self.w("@");
                 self.w(&name.name);
                 if *parens {
@@ -796,7 +793,7 @@ impl<'a> Printer<'a> {
                     self.w(" = ");
                     self.expr(d, col);
                 }
-                if let Some((_, span)) = &f.deprecated {
+                if let Some((_, span)) = f.deprecated.as_deref() {
                     self.w(" ");
                     let text = self
                         .src(*span)

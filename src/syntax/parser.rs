@@ -1270,7 +1270,7 @@ impl<'a, 's> Parser<'a, 's> {
                     }
                 }
                 Expr {
-                    kind: ExprKind::Variable { name, path },
+                    kind: ExprKind::Variable(Box::new(Variable { name, path })),
                     span,
                 }
             }
@@ -1307,13 +1307,13 @@ impl<'a, 's> Parser<'a, 's> {
                     span = span.to(self.prev_span());
                 }
                 Expr {
-                    kind: ExprKind::Directive {
+                    kind: ExprKind::Directive(Box::new(Directive {
                         name,
                         args,
                         parens,
                         quoted: false,
                         implied_default: false,
-                    },
+                    })),
                     span,
                 }
             }
@@ -1474,12 +1474,15 @@ impl<'a, 's> Parser<'a, 's> {
         if !complete || scratch.has_errors() {
             return None;
         }
-        let ExprKind::Directive {
+        let ExprKind::Directive(d) = e.kind else {
+            return None;
+        };
+        let Directive {
             name,
             mut args,
             parens: true,
             ..
-        } = e.kind
+        } = *d
         else {
             return None;
         };
@@ -1516,13 +1519,13 @@ impl<'a, 's> Parser<'a, 's> {
                 .note("a string that is exactly one directive call is evaluated, as TuskLang does; any other string is literal"),
         );
         Some(Expr {
-            kind: ExprKind::Directive {
+            kind: ExprKind::Directive(Box::new(Directive {
                 name,
                 args,
                 parens: true,
                 quoted: true,
                 implied_default,
-            },
+            })),
             span,
         })
     }
@@ -1600,11 +1603,11 @@ impl<'a, 's> Parser<'a, 's> {
                         if !lit.is_empty() {
                             parts.push(StrPart::Lit(std::mem::take(&mut lit)));
                         }
-                        parts.push(StrPart::Interp(self.sub_expression(
+                        parts.push(StrPart::Interp(Box::new(self.sub_expression(
                             inner_start,
                             close,
                             Span::new(i, close + 1),
-                        )));
+                        ))));
                         i = close + 1;
                     }
                     None => {
