@@ -45,9 +45,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         let mut staged = Staged::default();
         // Building needs the lowered layers, not the syntax trees they were lowered from.
         session.keep_syntax = false;
-        // The last entry's program is never dropped: the process ends right after, and freeing a large program
-        // node by node costs more than anything else the run does after its last target (5% of a 1000-service
-        // build). Earlier entries' programs are dropped as the next one loads.
+        // Earlier entries' programs are dropped as the next one loads; the last is left to the process's exit.
         let mut last: Option<Program> = None;
         let mut unwritable = false;
         for entry in session.project.entries.clone() {
@@ -93,7 +91,9 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             last = Some(program);
         }
         session.usage_error |= unwritable;
-        std::mem::forget(last);
+        if let Some(last) = last {
+            super::output::leave_to_exit(last);
+        }
         for (path, e) in staged.commit() {
             session.usage_error = true;
             session.sink.push(write_failed(&path, &e));
@@ -131,6 +131,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             a.output.as_deref(),
         );
     }
+    super::output::leave_to_exit(program);
     out.finish(session)
 }
 

@@ -49,7 +49,10 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
         .as_ref()
         .map(|v| v as &crate::driver::Validate<'_>);
     let many = session.project.entries.len() > 1;
+    // Earlier entries' programs are dropped as the next one loads; the last is left to the process's exit.
+    let mut last = None;
     for entry in session.project.entries.clone() {
+        drop(last.take());
         let Some(program) = session.load(&entry) else {
             continue;
         };
@@ -77,6 +80,10 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
                 }
             },
         );
+        last = Some(program);
+    }
+    if let Some(last) = last {
+        super::output::leave_to_exit(last);
     }
     // The verdict ends the output, after the diagnostics it sums up.
     let last = if failed.is_empty() && !session.sink.has_errors() {
