@@ -245,6 +245,7 @@ fn typed_workload(c: &mut Criterion) {
                         &inputs,
                         Format::Json,
                         1,
+                        |_, text| text,
                         |_, _, text| {
                             written += text.unwrap().len();
                         },

@@ -2,7 +2,8 @@
 //!
 //! Owns the build's staging: output names per entry ([`output_name`], refusing two entries that would share one),
 //! and [`Staged`], which writes the files of `--all` beside their outputs and moves them into place together (the
-//! targets are built on several threads by `Session::build_texts`, and staged in order). Invariant: nothing is
+//! targets are built on several threads by `Session::build_texts`, each written to its temporary file by the thread
+//! that built it, and staged in order). Invariant: nothing is
 //! written for a target that fails, and every output file appears atomically.
 
 use std::io::Write;
@@ -67,21 +68,28 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                 &inputs,
                 a.format,
                 jobs(a.jobs),
-                |sink, target, text| {
+                // On the thread that built the target: its text goes to disk at once instead of waiting in memory
+                // for the targets before it.
+                |target, text| {
                     let file = dir
                         .join(target.env.as_deref().unwrap_or("default"))
                         .join(target.provider.as_deref().unwrap_or("default"))
                         .join(&name);
-                    let staged_ok = match text {
+                    let pending = text.map(|text| Staged::prepare(&file, text.as_bytes(), private));
+                    (file, pending)
+                },
+                |sink, target, (file, pending)| {
+                    let staged_ok = match pending {
                         None => false,
-                        Some(text) => match staged.add(&file, text.as_bytes(), private) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                unwritable = true;
-                                sink.push(write_failed(&file, &e));
-                                false
-                            }
-                        },
+                        Some(Ok(pending)) => {
+                            staged.add(file, pending);
+                            true
+                        }
+                        Some(Err(e)) => {
+                            unwritable = true;
+                            sink.push(write_failed(&file, &e));
+                            false
+                        }
                     };
                     if !staged_ok {
                         failed.push(format!("{} ({})", target, entry.display()));
@@ -232,15 +240,20 @@ enum Pending {
 }
 
 impl Staged {
-    fn add(&mut self, path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
-        let pending = match output_place(path)? {
+    /// `bytes` for the output `path`, in a temporary file beside it (or kept, for a FIFO or a device). Safe on any
+    /// thread: nothing is in place until [`Staged::commit`].
+    fn prepare(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<Pending> {
+        Ok(match output_place(path)? {
             OutputPlace::Replace(file) => {
                 Pending::Replace(write_temporary(&file, bytes, private)?, file)
             }
             OutputPlace::Through(file) => Pending::Through(bytes.to_vec(), file),
-        };
-        self.files.push((path.to_path_buf(), pending));
-        Ok(())
+        })
+    }
+
+    /// The output `path` (as the user named it), prepared: to be committed with the others, in the order added.
+    fn add(&mut self, path: PathBuf, pending: Pending) {
+        self.files.push((path, pending));
     }
 
     /// Flush every staged file, then move each into place. The files that could not be written, with the error.

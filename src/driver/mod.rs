@@ -656,11 +656,13 @@ impl Session {
         text
     }
 
-    /// [`Self::build_text`] for each of `targets`, on up to `jobs` threads, handing each target's text to `done` in
-    /// the order of `targets` with the session's sink (`done` may write the text, and report there what failed).
-    /// See [`Self::each_target`].
+    /// [`Self::build_text`] for each of `targets`, on up to `jobs` threads. Each target's text goes to `keep` on the
+    /// thread that built it, as soon as it is built (to write it somewhere, say), and what `keep` makes of it goes
+    /// to `done` in the order of `targets`, with the session's sink (to report there what failed). A text is never
+    /// held while the targets before it are still being built: at 1000 × 100, the texts of the targets that finish
+    /// before the first one would otherwise be a third of the run's memory. See [`Self::each_target`].
     #[allow(clippy::too_many_arguments)]
-    pub fn build_texts(
+    pub fn build_texts<T: Send>(
         &mut self,
         program: &Program,
         targets: &[Target],
@@ -668,13 +670,14 @@ impl Session {
         inputs: &EnvInputs,
         format: Format,
         jobs: usize,
-        done: impl FnMut(&mut Sink, &Target, Option<String>),
+        keep: impl Fn(&Target, Option<String>) -> T + Sync,
+        done: impl FnMut(&mut Sink, &Target, T),
     ) {
         self.each_target(
             targets,
             inputs,
             jobs,
-            |w, target, inputs| w.text(program, target, overrides, inputs, format),
+            |w, target, inputs| keep(target, w.text(program, target, overrides, inputs, format)),
             done,
         );
     }

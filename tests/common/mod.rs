@@ -263,6 +263,7 @@ pub fn transcript(file: &std::path::Path, way: Way) -> (String, String) {
                     &inputs,
                     Format::Json,
                     jobs,
+                    |_, text| text,
                     |_, _, text| {
                         out.push_str(text.as_deref().unwrap_or(failed));
                     },
