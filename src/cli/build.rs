@@ -3,8 +3,8 @@
 //! Owns the build's staging: output names per entry ([`output_name`], refusing two entries that would share one),
 //! and [`Staged`], which writes the files of `--all` beside their outputs and moves them into place together (the
 //! targets are built on several threads by `Session::build_texts`, each written to its temporary file by the thread
-//! that built it, and staged in order). Invariant: nothing is
-//! written for a target that fails, and every output file appears atomically.
+//! that built it, and staged in order). Invariant: nothing is written for a target that fails, and every output file
+//! appears atomically.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -99,9 +99,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             last = Some(program);
         }
         session.usage_error |= unwritable;
-        if let Some(last) = last {
-            super::output::leave_to_exit(last);
-        }
+        super::output::leave_to_exit(last);
         for (path, e) in staged.commit() {
             session.usage_error = true;
             session.sink.push(write_failed(&path, &e));
@@ -139,7 +137,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
             a.output.as_deref(),
         );
     }
-    super::output::leave_to_exit(program);
+    super::output::leave_to_exit(Some(program));
     out.finish(session)
 }
 

@@ -82,9 +82,7 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
         );
         last = Some(program);
     }
-    if let Some(last) = last {
-        super::output::leave_to_exit(last);
-    }
+    super::output::leave_to_exit(last);
     // The verdict ends the output, after the diagnostics it sums up.
     let last = if failed.is_empty() && !session.sink.has_errors() {
         Some(format!(

@@ -658,9 +658,8 @@ impl Session {
 
     /// [`Self::build_text`] for each of `targets`, on up to `jobs` threads. Each target's text goes to `keep` on the
     /// thread that built it, as soon as it is built (to write it somewhere, say), and what `keep` makes of it goes
-    /// to `done` in the order of `targets`, with the session's sink (to report there what failed). A text is never
-    /// held while the targets before it are still being built: at 1000 × 100, the texts of the targets that finish
-    /// before the first one would otherwise be a third of the run's memory. See [`Self::each_target`].
+    /// to `done` in the order of `targets`, with the session's sink (to report there what failed). So a text never
+    /// waits in memory for the targets before it, however the threads are scheduled. See [`Self::each_target`].
     #[allow(clippy::too_many_arguments)]
     pub fn build_texts<T: Send>(
         &mut self,
