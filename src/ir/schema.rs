@@ -28,6 +28,58 @@ pub const BUILTINS: &[&str] = &[
 pub struct SchemaDef {
     pub decl: SchemaDecl,
     pub file: FileId,
+    /// The field table of an object type (`schema S { ... }`), built once when it is declared and shared by every
+    /// check of every target.
+    pub(crate) fields: Option<FieldTable>,
+}
+
+/// Object types with fewer fields than this have no [`FieldTable`]: scanning their fields costs less.
+pub(crate) const SCANNED: usize = 16;
+
+/// Where a large object type declares each field, so a key finds its field without a scan of the type's fields.
+/// Holds field numbers only, hashed by the names in the type itself.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldTable {
+    table: hashbrown::HashTable<u32>,
+}
+
+impl FieldTable {
+    /// The table of `fields`; `None` for fewer than [`SCANNED`], or when a name is declared twice (a broken schema:
+    /// scanned, to find every declaration).
+    pub(crate) fn new(fields: &[Field]) -> Option<FieldTable> {
+        if fields.len() < SCANNED || fields.len() > u32::MAX as usize {
+            return None;
+        }
+        let mut table = hashbrown::HashTable::with_capacity(fields.len());
+        for (i, f) in fields.iter().enumerate() {
+            let name = f.name.name.as_str();
+            match table.entry(
+                name_hash(name),
+                |&j: &u32| fields[j as usize].name.name == name,
+                |&j: &u32| name_hash(&fields[j as usize].name.name),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => return None,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+            }
+        }
+        Some(FieldTable { table })
+    }
+
+    /// The number of the field of `fields` (the ones the table was built from) named `name`.
+    pub(crate) fn get(&self, fields: &[Field], name: &str) -> Option<usize> {
+        self.table
+            .find(name_hash(name), |&j| {
+                fields.get(j as usize).is_some_and(|f| f.name.name == name)
+            })
+            .map(|&j| j as usize)
+    }
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0).hash_one(name)
 }
 
 /// `bind a.b: Type`, `bind Type` or `[a.b: Type]`: the value at `path` must have type `ty`.
@@ -84,8 +136,14 @@ impl Schemas {
             );
             return;
         }
-        self.defs
-            .insert(decl.name.name.clone(), SchemaDef { decl, file });
+        let fields = match &decl.ty.kind {
+            TypeKind::Object(obj) => FieldTable::new(&obj.fields),
+            _ => None,
+        };
+        self.defs.insert(
+            decl.name.name.clone(),
+            SchemaDef { decl, file, fields },
+        );
     }
 
     pub fn get(&self, name: &str) -> Option<&SchemaDef> {

@@ -17,7 +17,7 @@ use crate::ir::fold::{
     binary_kind, condition, literal, secret_content, short_circuit, unary_kind, unary_use,
     BinaryError, ConditionError, ContentUse, UnaryError,
 };
-use crate::ir::schema::{const_value, Binding, Schemas};
+use crate::ir::schema::{const_value, Binding, FieldTable, Schemas, SCANNED};
 use crate::ir::{MNode, MObject, Merged, Removal, Target};
 use crate::schema::formats::has_format;
 use crate::schema::types::declared;
@@ -87,8 +87,9 @@ pub struct Checker<'a> {
     /// Each union of literals met so far, its members' values (`None`: not all members are constant literals),
     /// by where it is written (a file and span spell one text, so one set of values).
     literal_unions: HashMap<(FileId, Span, usize), Literals, Hasher>,
-    /// Each object schema's field index ([`FieldIndex`]), built the first time the schema splits a check; the
-    /// schemas outlive the checker, so an address names one schema for all its life.
+    /// The field index ([`FieldIndex`]) of each large object type written in place (a declared schema has its own,
+    /// shared), built the first time it splits a check; the schemas outlive the checker, so an address names one
+    /// type for all its life.
     indexes: RefCell<HashMap<*const ObjectType, FieldIndex<'a>, Hasher>>,
     /// Each pattern constraint's compiled regex (`Schemas::regex`), by where the constraint is written (a file and
     /// span spell one pattern): found by its text once per checker, not once per value.
@@ -1433,25 +1434,27 @@ impl<'a> Duty<'a> {
     }
 }
 
-/// Where a large object schema declares each field, so a field is found by its name without a scan of the schema
-/// per key; `None` for a small schema (the scan costs less than building this), or a broken one that declares a
-/// field twice (scanned, to find every declaration).
-type FieldIndex<'a> = Option<Rc<HashMap<&'a str, usize, foldhash::fast::RandomState>>>;
+/// A large object type's [`FieldTable`]: a declared schema's own (shared by every checker), or one built for an
+/// object type written in place (once per checker); `None` when its fields are scanned.
+type FieldIndex<'a> = Option<Index<'a>>;
 
-/// Fewer fields than this are scanned ([`FieldIndex`]).
-const SCANNED: usize = 16;
+#[derive(Clone)]
+pub(crate) enum Index<'a> {
+    Shared(&'a FieldTable),
+    Own(Rc<FieldTable>),
+}
 
-fn field_index(obj: &ObjectType) -> FieldIndex<'_> {
-    if obj.fields.len() < SCANNED {
-        return None;
-    }
-    let mut ix = HashMap::with_capacity_and_hasher(obj.fields.len(), Default::default());
-    for (i, f) in obj.fields.iter().enumerate() {
-        if ix.insert(f.name.name.as_str(), i).is_some() {
-            return None;
+impl Index<'_> {
+    fn get(&self, fields: &[Field], name: &str) -> Option<usize> {
+        match self {
+            Index::Shared(t) => t.get(fields, name),
+            Index::Own(t) => t.get(fields, name),
         }
     }
-    Some(Rc::new(ix))
+}
+
+fn field_index<'a>(obj: &ObjectType) -> FieldIndex<'a> {
+    FieldTable::new(&obj.fields).map(|t| Index::Own(Rc::new(t)))
 }
 
 /// How a duty on an object node splits over its fields.
@@ -1527,13 +1530,16 @@ impl<'a> Checker<'a> {
             Some(k) => Rc::from(join(&d.at, k)),
             None => d.at.clone(),
         };
-        self.shape_in(decl, d.ty, d.file, &path, d.depth, &d.docs)
+        self.shape_in(decl, d.ty, None, d.file, &path, d.depth, &d.docs)
     }
 
+    /// `table`: `ty`'s field table when `ty` is a declared object type's (`SchemaDef::fields`).
+    #[allow(clippy::too_many_arguments)]
     fn shape_in(
         &self,
         decl: Decl<'a>,
         ty: &'a TypeExpr,
+        table: Option<&'a FieldTable>,
         file: FileId,
         path: &Rc<str>,
         depth: u32,
@@ -1567,12 +1573,16 @@ impl<'a> Checker<'a> {
                         }
                         None => docs.clone(),
                     };
-                    self.shape_in(inner, def_ty, def.file, path, depth + 1, &docs)
+                    let table = def.fields.as_ref();
+                    self.shape_in(inner, def_ty, table, def.file, path, depth + 1, &docs)
                 }
             },
             TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
                 obj,
-                index: self.field_index_of(obj),
+                index: match table {
+                    Some(t) => Some(Index::Shared(t)),
+                    None => self.field_index_of(obj),
+                },
                 decl,
                 file,
                 path: path.clone(),
@@ -1595,7 +1605,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// `obj`'s field index, built once per checker.
+    /// The field index of `obj`, an object type written in place, built once per checker.
     fn field_index_of(&self, obj: &'a ObjectType) -> FieldIndex<'a> {
         if obj.fields.len() < SCANNED {
             return None; // scanned (`field_index`), without a look in the cache
@@ -1634,7 +1644,7 @@ impl<'a> Checker<'a> {
                 let before = out.len();
                 let indexed = index
                     .as_ref()
-                    .map(|ix| ix.get(&**key).and_then(|&i| obj.fields.get(i)));
+                    .map(|ix| ix.get(&obj.fields, key).and_then(|i| obj.fields.get(i)));
                 let scanned = indexed
                     .is_none()
                     .then(|| obj.fields.iter().filter(|f| f.name.name == **key));
