@@ -272,3 +272,49 @@ impl Base {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema `S` declared by `text`, as lowering declares it.
+    fn declared(text: &str) -> SchemaDef {
+        let mut sink = Sink::new();
+        let ast = crate::syntax::parse(text, FileId(0), &mut sink);
+        let mut schemas = Schemas::default();
+        for item in ast.items {
+            if let Item::Schema(d) = item {
+                schemas.declare_owned(*d, FileId(0), &mut sink);
+            }
+        }
+        schemas.get("S").cloned().expect("S declared")
+    }
+
+    fn schema(names: &[String]) -> String {
+        let fields: String = names.iter().map(|n| format!("  {n}: int\n")).collect();
+        format!("schema S {{\n{fields}}}\n")
+    }
+
+    /// A declared object schema of `SCANNED` fields or more has a table that finds each field by its name and
+    /// nothing else; a smaller one, or one declaring a name twice, has none (its fields are scanned).
+    #[test]
+    fn field_table_finds_every_field_of_a_large_schema() {
+        let names: Vec<String> = (0..40).map(|i| format!("f{i:02}")).collect();
+        let def = declared(&schema(&names));
+        let TypeKind::Object(obj) = &def.decl.ty.kind else {
+            panic!("an object type")
+        };
+        let table = def.fields.as_ref().expect("a table for 40 fields");
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(table.get(&obj.fields, n), Some(i), "{n}");
+        }
+        for missing in ["f40", "f0", "", "F01", "f01 "] {
+            assert_eq!(table.get(&obj.fields, missing), None, "{missing:?}");
+        }
+        assert!(declared(&schema(&names[..SCANNED - 1])).fields.is_none());
+        assert!(declared(&schema(&names[..SCANNED])).fields.is_some());
+        let mut twice = names.clone();
+        twice.push("f07".into());
+        assert!(declared(&schema(&twice)).fields.is_none());
+    }
+}
