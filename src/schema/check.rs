@@ -1409,7 +1409,8 @@ pub(crate) struct Duty<'a> {
     /// The checked value's path as messages show it: the path of the object holding it joined with `key` (built
     /// when the check runs, into a reused buffer), or all of it when `key` is `None`.
     at: Rc<str>,
-    key: Option<Key>,
+    /// Borrowed from the object being walked: a clone would be an atomic count on a key every thread shares.
+    key: Option<&'a Key>,
     depth: u32,
     docs: Docs<'a>,
 }
@@ -1625,7 +1626,7 @@ impl<'a> Checker<'a> {
         &mut self,
         shape: &Shape<'t>,
         order: usize,
-        key: &Key,
+        key: &'t Key,
         at: &Origin,
         errs: &mut Errors,
         out: &mut Vec<Duty<'t>>,
@@ -1660,7 +1661,7 @@ impl<'a> Checker<'a> {
                         file: *file,
                         field: Some(f),
                         at: path.clone(),
-                        key: Some(key.clone()),
+                        key: Some(key),
                         depth: *depth,
                         docs: docs.clone(),
                     });
@@ -1676,7 +1677,7 @@ impl<'a> Checker<'a> {
                         file: *file,
                         field: None,
                         at: path.clone(),
-                        key: Some(key.clone()),
+                        key: Some(key),
                         depth: *depth,
                         docs: docs.clone(),
                     }),
@@ -1718,7 +1719,7 @@ impl<'a> Checker<'a> {
                     file: *file,
                     field: None,
                     at: path.clone(),
-                    key: Some(key.clone()),
+                    key: Some(key),
                     depth: *depth,
                     docs: docs.clone(),
                 });
