@@ -30,7 +30,7 @@ pub struct SchemaDef {
     pub file: FileId,
     /// The field table of an object type (`schema S { ... }`), built once when it is declared and shared by every
     /// check of every target.
-    pub(crate) fields: Option<FieldTable>,
+    pub(crate) field_table: Option<FieldTable>,
 }
 
 /// Object types with fewer fields than this have no [`FieldTable`]: scanning their fields costs less.
@@ -136,13 +136,17 @@ impl Schemas {
             );
             return;
         }
-        let fields = match &decl.ty.kind {
+        let field_table = match &decl.ty.kind {
             TypeKind::Object(obj) => FieldTable::new(&obj.fields),
             _ => None,
         };
         self.defs.insert(
             decl.name.name.clone(),
-            SchemaDef { decl, file, fields },
+            SchemaDef {
+                decl,
+                file,
+                field_table,
+            },
         );
     }
 
@@ -304,17 +308,17 @@ mod tests {
         let TypeKind::Object(obj) = &def.decl.ty.kind else {
             panic!("an object type")
         };
-        let table = def.fields.as_ref().expect("a table for 40 fields");
+        let table = def.field_table.as_ref().expect("a table for 40 fields");
         for (i, n) in names.iter().enumerate() {
             assert_eq!(table.get(&obj.fields, n), Some(i), "{n}");
         }
         for missing in ["f40", "f0", "", "F01", "f01 "] {
             assert_eq!(table.get(&obj.fields, missing), None, "{missing:?}");
         }
-        assert!(declared(&schema(&names[..SCANNED - 1])).fields.is_none());
-        assert!(declared(&schema(&names[..SCANNED])).fields.is_some());
+        assert!(declared(&schema(&names[..SCANNED - 1])).field_table.is_none());
+        assert!(declared(&schema(&names[..SCANNED])).field_table.is_some());
         let mut twice = names.clone();
         twice.push("f07".into());
-        assert!(declared(&schema(&twice)).fields.is_none());
+        assert!(declared(&schema(&twice)).field_table.is_none());
     }
 }

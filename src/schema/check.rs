@@ -17,7 +17,7 @@ use crate::ir::fold::{
     binary_kind, condition, literal, secret_content, short_circuit, unary_kind, unary_use,
     BinaryError, ConditionError, ContentUse, UnaryError,
 };
-use crate::ir::schema::{const_value, Binding, FieldTable, Schemas, SCANNED};
+use crate::ir::schema::{const_value, Binding, FieldTable, SchemaDef, Schemas, SCANNED};
 use crate::ir::{MNode, MObject, Merged, Removal, Target};
 use crate::schema::formats::has_format;
 use crate::schema::types::declared;
@@ -87,9 +87,9 @@ pub struct Checker<'a> {
     /// Each union of literals met so far, its members' values (`None`: not all members are constant literals),
     /// by where it is written (a file and span spell one text, so one set of values).
     literal_unions: HashMap<(FileId, Span, usize), Literals, Hasher>,
-    /// The field index ([`FieldIndex`]) of each large object type written in place (a declared schema has its own,
-    /// shared), built the first time it splits a check; the schemas outlive the checker, so an address names one
-    /// type for all its life.
+    /// The field index ([`FieldIndex`]) of each large object type met so far: a declared schema's shared table, or
+    /// one built the first time a type written in place splits a check. The schemas outlive the checker, so an
+    /// address names one type for all its life.
     indexes: RefCell<HashMap<*const ObjectType, FieldIndex<'a>, Hasher>>,
     /// Each pattern constraint's compiled regex (`Schemas::regex`), by where the constraint is written (a file and
     /// span spell one pattern): found by its text once per checker, not once per value.
@@ -572,7 +572,7 @@ impl<'a> Checker<'a> {
                 }
             }
             _ => {
-                let Some(def) = declared(self.schemas, name, self.depth) else {
+                let Some(def) = self.declared(name, self.depth) else {
                     return Ok(()); // unknown names are reported by validation; or too deep
                 };
                 let def_ty = &def.decl.ty;
@@ -866,7 +866,14 @@ impl<'a> Checker<'a> {
         }
         let shape = Shape::Object {
             obj,
-            index: field_index(obj),
+            // The type may not outlive the checker (`field_index_of`): a declared schema's table is looked up,
+            // any other is built for this check.
+            index: self
+                .indexes
+                .borrow()
+                .get(&(obj as *const ObjectType))
+                .cloned()
+                .unwrap_or_else(|| field_index(obj)),
             decl,
             file,
             path: Rc::from(&*path.text()),
@@ -1531,16 +1538,13 @@ impl<'a> Checker<'a> {
             Some(k) => Rc::from(join(&d.at, k)),
             None => d.at.clone(),
         };
-        self.shape_in(decl, d.ty, None, d.file, &path, d.depth, &d.docs)
+        self.shape_in(decl, d.ty, d.file, &path, d.depth, &d.docs)
     }
 
-    /// `table`: `ty`'s field table when `ty` is a declared object type's (`SchemaDef::fields`).
-    #[allow(clippy::too_many_arguments)]
     fn shape_in(
         &self,
         decl: Decl<'a>,
         ty: &'a TypeExpr,
-        table: Option<&'a FieldTable>,
         file: FileId,
         path: &Rc<str>,
         depth: u32,
@@ -1553,7 +1557,7 @@ impl<'a> Checker<'a> {
                 "any" => Shape::Free,
                 "null" | "string" | "secret" | "int" | "float" | "number" | "bool" => Shape::Whole,
                 other => {
-                    let Some(def) = declared(self.schemas, other, depth) else {
+                    let Some(def) = self.declared(other, depth) else {
                         return Shape::Free;
                     };
                     let def_ty = &def.decl.ty;
@@ -1574,16 +1578,12 @@ impl<'a> Checker<'a> {
                         }
                         None => docs.clone(),
                     };
-                    let table = def.fields.as_ref();
-                    self.shape_in(inner, def_ty, table, def.file, path, depth + 1, &docs)
+                    self.shape_in(inner, def_ty, def.file, path, depth + 1, &docs)
                 }
             },
             TypeKind::Object(obj) if obj.asserts.is_empty() => Shape::Object {
                 obj,
-                index: match table {
-                    Some(t) => Some(Index::Shared(t)),
-                    None => self.field_index_of(obj),
-                },
+                index: self.field_index_of(obj),
                 decl,
                 file,
                 path: path.clone(),
@@ -1606,7 +1606,21 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The field index of `obj`, an object type written in place, built once per checker.
+    /// The named type `name` (`schema::types::declared`). A declared object schema's field table
+    /// (`SchemaDef::field_table`) becomes known to [`Self::field_index_of`] under its type's address.
+    fn declared(&self, name: &str, depth: u32) -> Option<&'a SchemaDef> {
+        let def = declared(self.schemas, name, depth)?;
+        if let (TypeKind::Object(obj), Some(t)) = (&def.decl.ty.kind, &def.field_table) {
+            self.indexes
+                .borrow_mut()
+                .entry(obj as *const ObjectType)
+                .or_insert(Some(Index::Shared(t)));
+        }
+        Some(def)
+    }
+
+    /// The field index of `obj`: a declared schema's own table (made known by [`Self::declared`]), else one built
+    /// once per checker for an object type written in place.
     fn field_index_of(&self, obj: &'a ObjectType) -> FieldIndex<'a> {
         if obj.fields.len() < SCANNED {
             return None; // scanned (`field_index`), without a look in the cache
