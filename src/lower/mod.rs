@@ -9,10 +9,12 @@
 
 pub mod project;
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use smallvec::SmallVec;
 
 use crate::diagnostic::{did_you_mean, show_key, show_path, Code, Diagnostic, Sink};
 use crate::ir::schema::Binding;
@@ -462,11 +464,11 @@ impl<'a> Lowerer<'a> {
             EntryTarget::Variable(v) => self.define_var(v, &mut e.value, scope, prefix),
             EntryTarget::Key(k) => {
                 // Borrowed, not copied: a definition's path is looked at, and only its last key is kept.
-                let path: Vec<&Ident> = prefix.iter().chain(&k.segments).collect();
+                let path: Path<&Ident> = prefix.iter().chain(&k.segments).collect();
                 if !self.depth_ok(path.len(), scope.file, k.span) {
                     return;
                 }
-                let names: Vec<&str> = path.iter().map(|s| s.name.as_str()).collect();
+                let names: Path<&str> = path.iter().map(|s| s.name.as_str()).collect();
                 let node = self.lower_value(&mut e.value, scope, &names, k.span);
                 let layer = layer_of(&mut self.program, scope);
                 insert(&mut layer.root, &path, node, scope.file, self.sink);
@@ -651,9 +653,7 @@ impl<'a> Lowerer<'a> {
                             self.define_var(v, &mut e.value, scope, &at)
                         }
                         EntryTarget::Key(k) => {
-                            // Sized once: `to_vec` then `extend` allocates twice.
-                            let mut child = Vec::with_capacity(path.len() + k.segments.len());
-                            child.extend_from_slice(path);
+                            let mut child: Path<&str> = SmallVec::from_slice(path);
                             child.extend(k.segments.iter().map(|s| s.name.as_str()));
                             if !self.depth_ok(child.len(), scope.file, k.span) {
                                 continue;
@@ -1088,11 +1088,11 @@ fn check_vary(program: &Program, sink: &mut Sink) {
 
 /// Whether `obj` defines `path`, or (`inside_values`) a value it lies inside, which an expression may build. An
 /// `@delete` reaches only keys (the merge deletes nothing inside a value); a `vary` mark may name a key inside one.
-fn defines(obj: &ObjectNode, path: &[String], inside_values: bool) -> bool {
+fn defines<S: Borrow<str>>(obj: &ObjectNode, path: &[S], inside_values: bool) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return true;
     };
-    match obj.fields.get(first.as_str()) {
+    match obj.fields.get(first.borrow()) {
         Some(Node::Object(o)) => defines(o, rest, inside_values),
         Some(Node::Leaf(_)) => inside_values || rest.is_empty(),
         Some(Node::Delete(_)) => rest.is_empty(),
@@ -1135,16 +1135,16 @@ fn lies_below(program: &Program, lower: &LayerId, upper: &LayerId) -> bool {
     }
 }
 
-fn overlay_walk(
-    obj: &ObjectNode,
-    path: &mut Vec<String>,
+fn overlay_walk<'a>(
+    obj: &'a ObjectNode,
+    path: &mut Vec<&'a str>,
     layer: &Layer,
     lowers: &[&Layer],
     sink: &mut Sink,
 ) {
     for (key, node) in &obj.fields {
-        // Copied as text, not through `Display` (`to_string` runs the formatter for every key of every overlay).
-        path.push(String::from(&**key));
+        // Borrowed: the walk visits every key of every layer, and copying each one was most of its cost.
+        path.push(key);
         match node {
             Node::Delete(at) => {
                 if let Some(d) = removes_nothing(path, at, layer, lowers, None) {
@@ -1202,8 +1202,8 @@ fn overlay_walk(
 /// TSK0230 for an `@delete` at `path` in `layer` that no layer of `lowers` gives anything to remove: the one rule for
 /// an overlay's `key: @delete` and for `--set key=@delete`. An `argument` (the `--set` as typed) is named instead of
 /// a place in a file: the command line has no line to point at.
-fn removes_nothing(
-    path: &[String],
+fn removes_nothing<S: Borrow<str>>(
+    path: &[S],
     at: &Origin,
     layer: &Layer,
     lowers: &[&Layer],
@@ -1243,8 +1243,11 @@ fn removes_nothing(
         .filter_map(|l| object_node_at(&l.root, parent))
         .flat_map(|o| o.fields.keys().map(|k| &**k))
         .collect();
-    let suggestion =
-        did_you_mean(key, siblings).map(|s| [parent, &[s.to_string()]].concat().join("."));
+    let suggestion = did_you_mean(key.borrow(), siblings).map(|s| {
+        let mut at: Vec<&str> = parent.iter().map(|p| p.borrow()).collect();
+        at.push(s);
+        at.join(".")
+    });
     Some(match (suggestion, argument) {
         (Some(s), Some(_)) => d.help(format!("did you mean `--set {s}=@delete`?")),
         (Some(s), None) => d.help(format!("did you mean `{s}`? If not, remove this line")),
@@ -1287,21 +1290,24 @@ pub fn check_set_deletes(program: &Program, set: &Layer, sources: &SourceMap, si
     walk(&set.root, &mut Vec::new(), (set, &lowers, sources), sink);
 }
 
-fn node_at<'a>(obj: &'a ObjectNode, path: &[String]) -> Option<&'a Node> {
+fn node_at<'a, S: Borrow<str>>(obj: &'a ObjectNode, path: &[S]) -> Option<&'a Node> {
     let (last, parent) = path.split_last()?;
-    object_node_at(obj, parent)?.fields.get(last.as_str())
+    object_node_at(obj, parent)?.fields.get(last.borrow())
 }
 
-fn object_node_at<'a>(obj: &'a ObjectNode, path: &[String]) -> Option<&'a ObjectNode> {
+fn object_node_at<'a, S: Borrow<str>>(obj: &'a ObjectNode, path: &[S]) -> Option<&'a ObjectNode> {
     let mut cur = obj;
     for seg in path {
-        match cur.fields.get(seg.as_str())? {
+        match cur.fields.get(seg.borrow())? {
             Node::Object(o) => cur = o,
             _ => return None,
         }
     }
     Some(cur)
 }
+
+/// A key path being lowered: on the stack up to 8 keys deep (nearly every path), so a definition allocates no path.
+type Path<T> = SmallVec<[T; 8]>;
 
 /// A dotted key path and where its key is written.
 type KeyPlace = (String, FileId, Span);
