@@ -88,7 +88,7 @@ pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
         levels: Vec::new(),
     };
     p.check_tabs();
-    let items = p.parse_items(Ctx::Top, End::Eof);
+    let items = p.top_items();
     Ast {
         file,
         items,
@@ -195,6 +195,27 @@ fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
         Percent => (BinaryOp::Rem, 6),
         _ => return None,
     })
+}
+
+/// What [`Parser::parse_items`] collects into: every item of a file or `env`/`provider` block, or, inside a key's
+/// block (where only entries can stand; anything else is reported and dropped where it is parsed), the entries
+/// themselves, so an object's entries are not collected twice.
+trait Items: Default {
+    fn add(&mut self, item: Item);
+}
+
+impl Items for Vec<Item> {
+    fn add(&mut self, item: Item) {
+        self.push(item);
+    }
+}
+
+impl Items for Vec<Entry> {
+    fn add(&mut self, item: Item) {
+        if let Item::Entry(e) = item {
+            self.push(e);
+        }
+    }
 }
 
 impl<'a, 's> Parser<'a, 's> {
@@ -496,8 +517,12 @@ impl<'a, 's> Parser<'a, 's> {
         }
     }
 
-    fn parse_items(&mut self, ctx: Ctx, end: End) -> Vec<Item> {
-        let mut items = Vec::new();
+    fn parse_items<I: Items>(&mut self, ctx: Ctx, end: End) -> I {
+        self.parse_items_into(ctx, end, I::default())
+    }
+
+    /// [`Parser::parse_items`], adding to `items`.
+    fn parse_items_into<I: Items>(&mut self, ctx: Ctx, end: End, mut items: I) -> I {
         if !self.enter() {
             return items;
         }
@@ -518,22 +543,22 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 TokenKind::LBracket => {
                     if let Some(s) = self.parse_section(ctx) {
-                        items.push(Item::Section(s));
+                        items.add(Item::Section(s));
                     }
                 }
                 TokenKind::Ident if ctx != Ctx::Object && self.schema_item_ahead() => {
                     if let Some(item) = self.parse_schema_item(ctx) {
-                        items.push(item);
+                        items.add(item);
                     }
                 }
                 TokenKind::Ident if ctx != Ctx::Object && self.keyword_block_ahead() => {
                     let word = self.slice(t.span);
                     if word == "env" {
                         if let Some(b) = self.parse_env(ctx) {
-                            items.push(b);
+                            items.add(b);
                         }
                     } else if let Some(b) = self.parse_provider(ctx) {
-                        items.push(b);
+                        items.add(b);
                     }
                 }
                 TokenKind::Ident
@@ -547,7 +572,7 @@ impl<'a, 's> Parser<'a, 's> {
                     self.bump();
                     let pt = self.bump();
                     let path = self.plain_string(pt).unwrap_or_default();
-                    items.push(Item::Use(Use {
+                    items.add(Item::Use(Use {
                         path,
                         path_span: pt.span,
                         span: t.span.to(pt.span),
@@ -556,7 +581,7 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable => {
                     if let Some(e) = self.parse_entry() {
-                        items.push(Item::Entry(e));
+                        items.add(Item::Entry(e));
                     }
                 }
                 TokenKind::RBrace => {
@@ -718,6 +743,17 @@ impl<'a, 's> Parser<'a, 's> {
         }))
     }
 
+    /// A file's items. The vector is sized up front for the lines that start at column 0 (nearly every one is an
+    /// item): a large file has thousands, and growing the vector one doubling at a time copies them all again.
+    fn top_items(&mut self) -> Vec<Item> {
+        let lines = self
+            .tokens
+            .iter()
+            .filter(|t| t.line_start && t.col == 0 && t.kind != TokenKind::RBrace)
+            .count();
+        self.parse_items_into(Ctx::Top, End::Eof, Vec::with_capacity(lines))
+    }
+
     fn parse_block_body(&mut self, ctx: Ctx, what: &str) -> Option<Vec<Item>> {
         let t = self.peek();
         if t.kind != TokenKind::LBrace {
@@ -831,10 +867,10 @@ impl<'a, 's> Parser<'a, 's> {
             }
             TokenKind::Gt => {
                 self.bump();
-                let items = self.parse_items(Ctx::Object, End::Angle(t.span));
+                let entries = self.parse_items(Ctx::Object, End::Angle(t.span));
                 (
                     Separator::Block,
-                    self.object(items, ObjectStyle::Angle, t.span),
+                    self.object(entries, ObjectStyle::Angle, t.span),
                 )
             }
             _ => {
@@ -876,20 +912,13 @@ impl<'a, 's> Parser<'a, 's> {
     /// line-based again even when the object sits in `(...)` or `[...]`.
     fn brace_object(&mut self, open: Span, what: &str) -> Expr {
         let saved = std::mem::replace(&mut self.nesting, 0);
-        let items = self.parse_items(Ctx::Object, End::Brace(open));
+        let entries = self.parse_items(Ctx::Object, End::Brace(open));
         self.nesting = saved;
         self.expect_close(TokenKind::RBrace, open, what);
-        self.object(items, ObjectStyle::Braces, open)
+        self.object(entries, ObjectStyle::Braces, open)
     }
 
-    fn object(&self, items: Vec<Item>, style: ObjectStyle, open: Span) -> Expr {
-        let entries: Vec<Entry> = items
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Entry(e) => Some(e),
-                _ => None,
-            })
-            .collect();
+    fn object(&self, entries: Vec<Entry>, style: ObjectStyle, open: Span) -> Expr {
         Expr {
             kind: ExprKind::Object { entries, style },
             span: open.to(self.prev_span()),
@@ -953,8 +982,8 @@ impl<'a, 's> Parser<'a, 's> {
                     parent: key_col,
                     start: t.span,
                 };
-                let items = self.parse_items(Ctx::Object, end);
-                return self.object(items, ObjectStyle::Indented, t.span);
+                let entries = self.parse_items(Ctx::Object, end);
+                return self.object(entries, ObjectStyle::Indented, t.span);
             }
             return self.parse_expr();
         }
@@ -1007,14 +1036,13 @@ impl<'a, 's> Parser<'a, 's> {
                 } else if self.entry_ahead(0) {
                     // `- name: x` followed by aligned `port: 1` lines: an object item (YAML style).
                     let first = self.parse_entry();
-                    let mut items: Vec<Item> = first.into_iter().map(Item::Entry).collect();
                     let end = End::Indent {
                         col: next.col,
                         parent: t.col,
                         start: next.span,
                     };
-                    items.extend(self.parse_items(Ctx::Object, end));
-                    self.object(items, ObjectStyle::Indented, next.span)
+                    let entries = self.parse_items_into(Ctx::Object, end, first.into_iter().collect());
+                    self.object(entries, ObjectStyle::Indented, next.span)
                 } else {
                     let e = self.parse_expr();
                     self.expect_line_end();
