@@ -128,7 +128,10 @@ impl Schemas {
                 self.validate_constraints(constraints, Base::Map, file, patterns, sink);
             }
             TypeKind::Object(obj) => {
-                let mut seen: HashMap<&str, Span> = HashMap::new();
+                // Sized once and hashed with foldhash (short keys): a 100-field schema grew and rehashed this map
+                // seven times, through SipHash.
+                let mut seen: HashMap<&str, Span, foldhash::fast::RandomState> =
+                    HashMap::with_capacity_and_hasher(obj.fields.len(), Default::default());
                 for f in &obj.fields {
                     if let Some(first) = seen.insert(&f.name.name, f.name.span) {
                         sink.push(
