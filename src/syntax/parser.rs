@@ -86,6 +86,8 @@ pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
         aborted: false,
         nesting: 0,
         levels: Vec::new(),
+        entry_stack: Vec::new(),
+        field_stack: Vec::new(),
     };
     p.check_tabs();
     let items = p.top_items();
@@ -127,6 +129,8 @@ fn parse_whole<T>(
         aborted: false,
         nesting: 1,
         levels: Vec::new(),
+        entry_stack: Vec::new(),
+        field_stack: Vec::new(),
     };
     let parsed = rule(&mut p);
     let at_end = p.peek().kind == TokenKind::Eof;
@@ -175,6 +179,11 @@ struct Parser<'a, 's> {
     /// The indented blocks around the current position, innermost last, as (block column, owner's column): the
     /// levels a line may be indented to. A `{...}` or `>...<` block starts afresh (its entries may sit anywhere).
     levels: Vec<(u32, u32)>,
+    /// The entries of the key blocks being parsed, innermost last, and likewise the fields of the object types: each
+    /// block's are moved into a vector of exactly their number when it closes, instead of growing a vector of its own
+    /// (copying the entries at every doubling, and keeping a quarter of room unused on average for the whole run).
+    pub(super) entry_stack: Vec<Entry>,
+    pub(super) field_stack: Vec<Field>,
 }
 
 fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
@@ -200,20 +209,32 @@ fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
 /// What [`Parser::parse_items`] collects into: every item of a file or `env`/`provider` block, or, inside a key's
 /// block (where only entries can stand; anything else is reported and dropped where it is parsed), the entries
 /// themselves, so an object's entries are not collected twice.
-trait Items: Default {
-    fn add(&mut self, item: Item);
+trait Items: Sized {
+    fn start(p: &Parser) -> Self;
+    fn add(&mut self, p: &mut Parser, item: Item);
 }
 
 impl Items for Vec<Item> {
-    fn add(&mut self, item: Item) {
+    fn start(_: &Parser) -> Self {
+        Vec::new()
+    }
+
+    fn add(&mut self, _: &mut Parser, item: Item) {
         self.push(item);
     }
 }
 
-impl Items for Vec<Entry> {
-    fn add(&mut self, item: Item) {
+/// A key's block: its entries go on [`Parser::entry_stack`] above this position.
+struct Entries(usize);
+
+impl Items for Entries {
+    fn start(p: &Parser) -> Self {
+        Entries(p.entry_stack.len())
+    }
+
+    fn add(&mut self, p: &mut Parser, item: Item) {
         if let Item::Entry(e) = item {
-            self.push(e);
+            p.entry_stack.push(e);
         }
     }
 }
@@ -518,7 +539,8 @@ impl<'a, 's> Parser<'a, 's> {
     }
 
     fn parse_items<I: Items>(&mut self, ctx: Ctx, end: End) -> I {
-        self.parse_items_into(ctx, end, I::default())
+        let items = I::start(self);
+        self.parse_items_into(ctx, end, items)
     }
 
     /// [`Parser::parse_items`], adding to `items`.
@@ -543,22 +565,22 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 TokenKind::LBracket => {
                     if let Some(s) = self.parse_section(ctx) {
-                        items.add(Item::Section(s));
+                        items.add(self, Item::Section(s));
                     }
                 }
                 TokenKind::Ident if ctx != Ctx::Object && self.schema_item_ahead() => {
                     if let Some(item) = self.parse_schema_item(ctx) {
-                        items.add(item);
+                        items.add(self, item);
                     }
                 }
                 TokenKind::Ident if ctx != Ctx::Object && self.keyword_block_ahead() => {
                     let word = self.slice(t.span);
                     if word == "env" {
                         if let Some(b) = self.parse_env(ctx) {
-                            items.add(b);
+                            items.add(self, b);
                         }
                     } else if let Some(b) = self.parse_provider(ctx) {
-                        items.add(b);
+                        items.add(self, b);
                     }
                 }
                 TokenKind::Ident
@@ -572,7 +594,7 @@ impl<'a, 's> Parser<'a, 's> {
                     self.bump();
                     let pt = self.bump();
                     let path = self.plain_string(pt).unwrap_or_default();
-                    items.add(Item::Use(Use {
+                    items.add(self, Item::Use(Use {
                         path,
                         path_span: pt.span,
                         span: t.span.to(pt.span),
@@ -581,7 +603,7 @@ impl<'a, 's> Parser<'a, 's> {
                 }
                 TokenKind::Ident | TokenKind::Str | TokenKind::Int | TokenKind::Variable => {
                     if let Some(e) = self.parse_entry() {
-                        items.add(Item::Entry(e));
+                        items.add(self, Item::Entry(e));
                     }
                 }
                 TokenKind::RBrace => {
@@ -867,7 +889,7 @@ impl<'a, 's> Parser<'a, 's> {
             }
             TokenKind::Gt => {
                 self.bump();
-                let entries = self.parse_items(Ctx::Object, End::Angle(t.span));
+                let entries = self.block_entries(End::Angle(t.span), None);
                 (
                     Separator::Block,
                     self.object(entries, ObjectStyle::Angle, t.span),
@@ -912,10 +934,18 @@ impl<'a, 's> Parser<'a, 's> {
     /// line-based again even when the object sits in `(...)` or `[...]`.
     fn brace_object(&mut self, open: Span, what: &str) -> Expr {
         let saved = std::mem::replace(&mut self.nesting, 0);
-        let entries = self.parse_items(Ctx::Object, End::Brace(open));
+        let entries = self.block_entries(End::Brace(open), None);
         self.nesting = saved;
         self.expect_close(TokenKind::RBrace, open, what);
         self.object(entries, ObjectStyle::Braces, open)
+    }
+
+    /// The entries of a key's block up to `end`, after `first` if the caller parsed that one already.
+    fn block_entries(&mut self, end: End, first: Option<Entry>) -> Vec<Entry> {
+        let mark = Entries::start(self);
+        self.entry_stack.extend(first);
+        let Entries(from) = self.parse_items_into(Ctx::Object, end, mark);
+        self.entry_stack.drain(from..).collect()
     }
 
     fn object(&self, entries: Vec<Entry>, style: ObjectStyle, open: Span) -> Expr {
@@ -982,7 +1012,7 @@ impl<'a, 's> Parser<'a, 's> {
                     parent: key_col,
                     start: t.span,
                 };
-                let entries = self.parse_items(Ctx::Object, end);
+                let entries = self.block_entries(end, None);
                 return self.object(entries, ObjectStyle::Indented, t.span);
             }
             return self.parse_expr();
@@ -1041,7 +1071,7 @@ impl<'a, 's> Parser<'a, 's> {
                         parent: t.col,
                         start: next.span,
                     };
-                    let entries = self.parse_items_into(Ctx::Object, end, first.into_iter().collect());
+                    let entries = self.block_entries(end, first);
                     self.object(entries, ObjectStyle::Indented, next.span)
                 } else {
                     let e = self.parse_expr();
@@ -1496,6 +1526,8 @@ impl<'a, 's> Parser<'a, 's> {
             aborted: false,
             nesting: 1,
             levels: Vec::new(),
+            entry_stack: Vec::new(),
+            field_stack: Vec::new(),
         };
         let e = sub.parse_primary();
         let complete = sub.at(TokenKind::Eof);
@@ -1678,6 +1710,8 @@ impl<'a, 's> Parser<'a, 's> {
             aborted: false,
             nesting: 1,
             levels: Vec::new(),
+            entry_stack: Vec::new(),
+            field_stack: Vec::new(),
         };
         if sub.at(TokenKind::Eof) {
             sub.report(
