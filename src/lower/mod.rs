@@ -178,21 +178,30 @@ impl<'a> Lowerer<'a> {
 
     fn lower_items(&mut self, items: &mut Vec<Item>, scope: &Scope) {
         let mut prefix: Vec<Ident> = Vec::new();
+        // How many entries follow the last `[section]` header: its object is made with room for them all.
+        let mut size = 0;
         if self.keep_syntax {
-            for item in items.iter_mut() {
-                self.lower_item(item, scope, &mut prefix);
+            for i in 0..items.len() {
+                if let Item::Section(_) = items[i] {
+                    size = entries_ahead(&items[i + 1..]);
+                }
+                self.lower_item(&mut items[i], scope, &mut prefix, size);
             }
         } else {
             // Each item dropped once lowered: the file's whole tree and its whole program are never both in memory.
-            for mut item in std::mem::take(items) {
-                self.lower_item(&mut item, scope, &mut prefix);
+            let mut items = std::mem::take(items).into_iter();
+            while let Some(mut item) = items.next() {
+                if let Item::Section(_) = item {
+                    size = entries_ahead(items.as_slice());
+                }
+                self.lower_item(&mut item, scope, &mut prefix, size);
             }
         }
     }
 
     /// One item of a file or block; `prefix` is the key path of the `[section]` the items since the last header sit
-    /// in.
-    fn lower_item(&mut self, item: &mut Item, scope: &Scope, prefix: &mut Vec<Ident>) {
+    /// in, and `size` how many entries follow that header.
+    fn lower_item(&mut self, item: &mut Item, scope: &Scope, prefix: &mut Vec<Ident>, size: usize) {
         match item {
             Item::Section(s) => {
                 *prefix = s.path.segments.clone();
@@ -218,7 +227,7 @@ impl<'a> Lowerer<'a> {
                     });
                 }
             }
-            Item::Entry(e) => self.lower_entry(e, scope, prefix),
+            Item::Entry(e) => self.lower_entry(e, scope, prefix, size),
             Item::Env(b) => {
                 if let Some(outer) = &scope.env {
                     self.sink.push(
@@ -459,7 +468,8 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_entry(&mut self, e: &mut Entry, scope: &Scope, prefix: &[Ident]) {
+    /// `size`: how many entries the `[section]` at `prefix` has (room for them when its object is made).
+    fn lower_entry(&mut self, e: &mut Entry, scope: &Scope, prefix: &[Ident], size: usize) {
         match &e.target {
             EntryTarget::Variable(v) => self.define_var(v, &mut e.value, scope, prefix),
             EntryTarget::Key(k) => {
@@ -471,7 +481,11 @@ impl<'a> Lowerer<'a> {
                 let names: Path<&str> = path.iter().map(|s| s.name.as_str()).collect();
                 let node = self.lower_value(&mut e.value, scope, &names, k.span);
                 let layer = layer_of(&mut self.program, scope);
-                insert(&mut layer.root, &path, node, scope.file, self.sink);
+                let room = Room {
+                    depth: prefix.len().wrapping_sub(1),
+                    size,
+                };
+                insert(&mut layer.root, &path, node, scope.file, self.sink, room);
             }
         }
     }
@@ -659,7 +673,7 @@ impl<'a> Lowerer<'a> {
                                 continue;
                             }
                             let node = self.lower_value(&mut e.value, scope, &child, k.span);
-                            insert(&mut obj, &k.segments, node, scope.file, self.sink);
+                            insert(&mut obj, &k.segments, node, scope.file, self.sink, Room::NONE);
                         }
                     }
                 }
@@ -728,12 +742,36 @@ impl<'a> Lowerer<'a> {
 }
 
 /// Insert `node` at `path` under `root`, merging objects; one layer may not define a key twice.
+/// How many entries an object [`insert`] makes on its way may need: the object at `depth` along the path (a
+/// `[section]`'s) gets room for `size` keys.
+#[derive(Clone, Copy)]
+struct Room {
+    depth: usize,
+    size: usize,
+}
+
+impl Room {
+    const NONE: Room = Room {
+        depth: usize::MAX,
+        size: 0,
+    };
+}
+
+/// How many entries come before the next item of another kind (the entries of a `[section]`, after its header).
+fn entries_ahead(items: &[Item]) -> usize {
+    items
+        .iter()
+        .take_while(|i| matches!(i, Item::Entry(_)))
+        .count()
+}
+
 fn insert<I: std::borrow::Borrow<Ident>>(
     root: &mut ObjectNode,
     path: &[I],
     node: Node,
     file: FileId,
     sink: &mut Sink,
+    room: Room,
 ) {
     let Some((last, parents)) = path.split_last() else {
         return;
@@ -746,11 +784,15 @@ fn insert<I: std::borrow::Borrow<Ident>>(
         let at = match cur.fields.get_index_of(seg.name.as_str()) {
             Some(at) => at,
             None => {
-                let fresh = Node::Object(Box::new(ObjectNode::new(Origin {
+                let mut fresh = ObjectNode::new(Origin {
                     file,
                     span: seg.span,
                     layer: cur.origin.layer,
-                })));
+                });
+                if i == room.depth {
+                    fresh.fields.reserve(room.size);
+                }
+                let fresh = Node::Object(Box::new(fresh));
                 cur.fields
                     .insert_full(Arc::from(seg.name.as_str()), fresh)
                     .0
@@ -807,7 +849,7 @@ fn insert<I: std::borrow::Borrow<Ident>>(
                     name: k.to_string(),
                     span: node_key_span(&v),
                 };
-                insert(existing, std::slice::from_ref(&seg), v, file, sink);
+                insert(existing, std::slice::from_ref(&seg), v, file, sink, Room::NONE);
             }
         }
         Some(existing) => {
@@ -938,7 +980,7 @@ pub fn override_layer(
             span: value.span,
             value,
         };
-        l.lower_entry(&mut entry, &scope, &[]);
+        l.lower_entry(&mut entry, &scope, &[], 0);
     }
     let defs = std::mem::take(&mut l.program.defs);
     let mut layer = l
