@@ -228,18 +228,20 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                 dst.deleted.push((key.clone(), Removal::Deleted(*origin)));
             }
             Node::Leaf(leaf) => {
-                let overrode = dst
-                    .fields
-                    .get(key)
-                    .map(|n| node_history(n, defs))
-                    .unwrap_or_default();
-                dst.fields.insert(
-                    key.clone(),
-                    MNode::Leaf(MergedLeaf {
-                        overrode,
-                        id: offset + leaf.id,
-                    }),
-                );
+                let id = offset + leaf.id;
+                // One lookup for both cases: most keys are new to the object.
+                match dst.fields.entry(key.clone()) {
+                    indexmap::map::Entry::Occupied(mut at) => {
+                        let overrode = node_history(at.get(), defs);
+                        at.insert(MNode::Leaf(MergedLeaf { overrode, id }));
+                    }
+                    indexmap::map::Entry::Vacant(at) => {
+                        at.insert(MNode::Leaf(MergedLeaf {
+                            overrode: Vec::new(),
+                            id,
+                        }));
+                    }
+                }
             }
             Node::Object(obj) => match dst.fields.get_mut(key) {
                 Some(MNode::Object(existing)) if !obj.replace => {
@@ -254,7 +256,8 @@ fn merge_object(dst: &mut MObject, src: &ObjectNode, offset: usize, defs: &Defs)
                         .map(|e| node_history(e, defs))
                         .unwrap_or_default();
                     let mut fresh = MObject {
-                        fields: Map::default(),
+                        // Room for the keys about to be merged in, rather than rehashing as they come.
+                        fields: crate::value::map_with_capacity(obj.fields.len()),
                         origin: obj.origin,
                         overrode,
                         deleted: vec![],
