@@ -63,6 +63,12 @@ impl LayerRef {
     pub const OVERRIDE: LayerRef = LayerRef(&LayerId::Override);
     pub const SCHEMA_DEFAULT: LayerRef = LayerRef(&LayerId::SchemaDefault);
 
+    /// The same handle (one pointer compared, not the names): `true` means the same layer; `false` may still be an
+    /// equal one (a constant's handle need not have a unique address), so it suits a cache, not a comparison.
+    pub fn same(self, other: LayerRef) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+
     /// The handle of `id`.
     pub fn of(id: &LayerId) -> LayerRef {
         use std::collections::HashSet;

@@ -65,6 +65,7 @@ pub fn lower_program(
         done: HashSet::new(),
         keep_syntax,
         last_scope: None,
+        last_layer: None,
     };
     l.program.entry = Some(entry);
     l.program
@@ -90,9 +91,19 @@ pub fn lint(program: &mut Program, errors_before: usize, sink: &mut Sink) {
     program.has_errors = sink.error_count() > errors_before;
 }
 
-/// The layer `scope`'s definitions go into, created on first use. Looked up before the `LayerId` is copied: this
-/// runs once per definition.
-fn layer_of<'p>(program: &'p mut Program, scope: &Scope) -> &'p mut Layer {
+/// The layer `scope`'s definitions go into, created on first use. This runs once per definition: `last` remembers
+/// the layer found last (consecutive definitions are nearly always in the same block), and otherwise the layer is
+/// looked up before its `LayerId` is copied.
+fn layer_of<'p>(
+    program: &'p mut Program,
+    last: &mut Option<(LayerRef, usize)>,
+    scope: &Scope,
+) -> &'p mut Layer {
+    if let Some((layer, at)) = *last {
+        if layer.same(scope.layer) {
+            return &mut program.layers[at];
+        }
+    }
     let at = match program.layers.get_index_of(&*scope.layer) {
         Some(at) => at,
         None => {
@@ -103,6 +114,7 @@ fn layer_of<'p>(program: &'p mut Program, scope: &Scope) -> &'p mut Layer {
                 .0
         }
     };
+    *last = Some((scope.layer, at));
     &mut program.layers[at]
 }
 
@@ -133,6 +145,8 @@ struct Lowerer<'a> {
     keep_syntax: bool,
     /// The scope of the last definition lowered (see [`Lowerer::scope_of`]).
     last_scope: Option<Arc<[String]>>,
+    /// The layer of the last definition lowered and its index in [`Program::layers`] (see [`layer_of`]).
+    last_layer: Option<(LayerRef, usize)>,
 }
 
 /// Which block the items being lowered sit in.
@@ -296,7 +310,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn bind(&mut self, scope: &Scope, path: &[Ident], ty: &TypeExpr, span: Span) {
-        let layer = layer_of(&mut self.program, scope);
+        let layer = layer_of(&mut self.program, &mut self.last_layer, scope);
         layer.bindings.push(Binding {
             path: path.iter().map(|s| s.name.clone()).collect(),
             ty: ty.clone(),
@@ -480,7 +494,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let names: Path<&str> = path.iter().map(|s| s.name.as_str()).collect();
                 let node = self.lower_value(&mut e.value, scope, &names, k.span);
-                let layer = layer_of(&mut self.program, scope);
+                let layer = layer_of(&mut self.program, &mut self.last_layer, scope);
                 let room = Room {
                     depth: prefix.len().wrapping_sub(1),
                     size,
@@ -584,7 +598,7 @@ impl<'a> Lowerer<'a> {
             scope: prefix.iter().map(|s| s.name.clone()).collect(),
             id,
         });
-        let layer = layer_of(&mut self.program, scope);
+        let layer = layer_of(&mut self.program, &mut self.last_layer, scope);
         if let Some(first) = layer.vars.get(&v.name) {
             let (ff, fs) = (first.origin.file, first.key_span);
             let layer_name = scope.layer.to_string();
@@ -963,6 +977,7 @@ pub fn override_layer(
         done: HashSet::new(),
         keep_syntax: false,
         last_scope: None,
+        last_layer: None,
     };
     for (segments, value, file) in sets {
         let scope = Scope {
