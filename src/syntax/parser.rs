@@ -1593,6 +1593,20 @@ impl<'a, 's> Parser<'a, 's> {
     /// Process escapes and `${...}` in `text[start..end]`, appending to `parts`.
     fn string_segment(&mut self, start: usize, end: usize, parts: &mut Vec<StrPart>) {
         let text = self.text;
+        // Nearly every string has no escape and no `$`: its text is the literal, copied once at its exact size.
+        if let Some(plain) = text.get(start..end) {
+            if memchr::memchr2(b'\\', b'$', plain.as_bytes()).is_none() {
+                if !plain.is_empty() {
+                    // Adjacent literal runs (triple-string lines) join into one part.
+                    if let Some(StrPart::Lit(prev)) = parts.last_mut() {
+                        prev.push_str(plain);
+                    } else {
+                        parts.push(StrPart::Lit(plain.to_owned()));
+                    }
+                }
+                return;
+            }
+        }
         let mut lit = String::new();
         let mut i = start;
         let bytes = text.as_bytes();
