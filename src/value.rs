@@ -369,3 +369,18 @@ pub fn parse_env_text(text: &str, want: &ValueKind) -> Option<ValueKind> {
 pub fn format_float(x: f64) -> String {
     format!("{x:?}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layer_handle_is_the_same_as_itself_and_never_as_another_layer() {
+        let prod = LayerRef::of(&LayerId::Env("production".into()));
+        assert!(prod.same(LayerRef::of(&LayerId::Env("production".into()))));
+        assert!(prod.same(prod));
+        assert!(!prod.same(LayerRef::of(&LayerId::Env("staging".into()))));
+        assert!(!prod.same(LayerRef::of(&LayerId::Provider("production".into()))));
+        assert!(!prod.same(LayerRef::BASE));
+    }
+}
