@@ -755,7 +755,6 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// Insert `node` at `path` under `root`, merging objects; one layer may not define a key twice.
 /// How many entries an object [`insert`] makes on its way may need: the object at `depth` along the path (a
 /// `[section]`'s) gets room for `size` keys.
 #[derive(Clone, Copy)]
@@ -779,6 +778,7 @@ fn entries_ahead(items: &[Item]) -> usize {
         .count()
 }
 
+/// Insert `node` at `path` under `root`, merging objects; one layer may not define a key twice.
 fn insert<I: std::borrow::Borrow<Ident>>(
     root: &mut ObjectNode,
     path: &[I],

@@ -766,14 +766,22 @@ impl<'a, 's> Parser<'a, 's> {
     }
 
     /// A file's items. The vector is sized up front for the lines that start at column 0 (nearly every one is an
-    /// item): a large file has thousands, and growing the vector one doubling at a time copies them all again.
+    /// item): a large file has thousands, and growing the vector one doubling at a time copies them all again. Lines
+    /// inside a `{ ... }` that are not indented count too; where they made the room far larger than the items, it is
+    /// given back (the language server keeps the tree).
     fn top_items(&mut self) -> Vec<Item> {
         let lines = self
             .tokens
             .iter()
-            .filter(|t| t.line_start && t.col == 0 && t.kind != TokenKind::RBrace)
+            .filter(|t| {
+                t.line_start && t.col == 0 && !matches!(t.kind, TokenKind::RBrace | TokenKind::Eof)
+            })
             .count();
-        self.parse_items_into(Ctx::Top, End::Eof, Vec::with_capacity(lines))
+        let mut items = self.parse_items_into(Ctx::Top, End::Eof, Vec::with_capacity(lines));
+        if items.capacity() / 2 > items.len() {
+            items.shrink_to_fit();
+        }
+        items
     }
 
     fn parse_block_body(&mut self, ctx: Ctx, what: &str) -> Option<Vec<Item>> {
@@ -1835,4 +1843,32 @@ fn triple_lines(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
             (s + ws.min(indent).min(e - s), e)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_keeps_room_for_its_items_not_for_lines_inside_its_blocks() {
+        let mut src = String::from("[a]\nx: 1\nblock {\n");
+        for i in 0..200 {
+            src.push_str(&format!("k{i}: {i}\n"));
+        }
+        src.push_str("}\ny: 2\n");
+        let mut sink = Sink::new();
+        let ast = parse(&src, FileId(0), &mut sink);
+        assert!(!sink.has_errors());
+        // `[a]`, `x`, `block` and `y`: room for those, not for the 200 unindented lines inside `block { ... }`.
+        assert_eq!(ast.items.len(), 4);
+        assert_eq!(ast.items.capacity(), 4);
+        let Item::Entry(block) = &ast.items[2] else {
+            panic!("expected the block entry");
+        };
+        let ExprKind::Object { entries, .. } = &block.value.kind else {
+            panic!("expected an object");
+        };
+        // A block's entries are in a vector of exactly their number.
+        assert_eq!((entries.len(), entries.capacity()), (200, 200));
+    }
 }
