@@ -1,10 +1,10 @@
 //! Lexer: source text to tokens.
 //!
 //! Owns: the token vocabulary. Invariant: lexing never fails and covers every byte: unknown characters become
-//! [`TokenKind::Error`] tokens (reported once here, then skipped silently by the parser), and comments, whitespace
-//! and newlines are kept as trivia so the formatter and language server can see them. [`lex`] then drops trivia and
-//! records, for each significant token, whether it starts its line and at which column, which is all the layout
-//! information the indentation-sensitive forms (indented maps, dash lists) need.
+//! [`TokenKind::Error`] tokens (reported once here, then skipped silently by the parser), spaces between tokens are
+//! skipped, and comments are kept as trivia so the formatter and language server can see them. [`lex`] then drops
+//! newlines and records, for each significant token, whether it starts its line and at which column, which is all the
+//! layout information the indentation-sensitive forms (indented maps, dash lists) need.
 
 use logos::Logos;
 
@@ -30,10 +30,11 @@ fn triple_string(lex: &mut logos::Lexer<TokenKind>) -> bool {
     }
 }
 
+/// Spaces between tokens are skipped inside the lexer (nothing reads them: a token's column comes from its offset
+/// and the start of its line), so the loop in [`lex`] sees only tokens, newlines and comments.
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
+#[logos(skip r"[ \t\x0C\u{FEFF}]+")]
 pub enum TokenKind {
-    #[regex(r"[ \t\x0C\u{FEFF}]+")]
-    Whitespace,
     #[regex(r"\r?\n")]
     Newline,
     #[regex(r"#[^\n]*", allow_greedy = true)]
@@ -134,7 +135,6 @@ impl TokenKind {
     pub fn describe(self) -> &'static str {
         use TokenKind::*;
         match self {
-            Whitespace => "whitespace",
             Newline => "end of line",
             Comment => "a comment",
             Ident => "a name",
@@ -230,7 +230,6 @@ pub fn lex(text: &str, base: usize, file: FileId, sink: &mut Sink) -> Lexed {
                 line_start = true;
                 line_begin = range.end;
             }
-            TokenKind::Whitespace => {}
             TokenKind::Comment => out.comments.push(span),
             _ => {
                 if kind == TokenKind::UnterminatedStr || kind == TokenKind::TripleStr(false) {
