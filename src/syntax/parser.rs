@@ -206,19 +206,14 @@ fn binary_op(kind: TokenKind) -> Option<(BinaryOp, u8)> {
     })
 }
 
-/// What [`Parser::parse_items`] collects into: every item of a file or `env`/`provider` block, or, inside a key's
-/// block (where only entries can stand; anything else is reported and dropped where it is parsed), the entries
+/// What [`Parser::parse_items_into`] collects into: every item of a file or `env`/`provider` block, or, inside a
+/// key's block (where only entries can stand; anything else is reported and dropped where it is parsed), the entries
 /// themselves, so an object's entries are not collected twice.
-trait Items: Sized {
-    fn start(p: &Parser) -> Self;
+trait Items {
     fn add(&mut self, p: &mut Parser, item: Item);
 }
 
 impl Items for Vec<Item> {
-    fn start(_: &Parser) -> Self {
-        Vec::new()
-    }
-
     fn add(&mut self, _: &mut Parser, item: Item) {
         self.push(item);
     }
@@ -228,10 +223,6 @@ impl Items for Vec<Item> {
 struct Entries(usize);
 
 impl Items for Entries {
-    fn start(p: &Parser) -> Self {
-        Entries(p.entry_stack.len())
-    }
-
     fn add(&mut self, p: &mut Parser, item: Item) {
         if let Item::Entry(e) = item {
             p.entry_stack.push(e);
@@ -538,12 +529,7 @@ impl<'a, 's> Parser<'a, 's> {
         }
     }
 
-    fn parse_items<I: Items>(&mut self, ctx: Ctx, end: End) -> I {
-        let items = I::start(self);
-        self.parse_items_into(ctx, end, items)
-    }
-
-    /// [`Parser::parse_items`], adding to `items`.
+    /// The items of a file or block up to `end`, added to `items`.
     fn parse_items_into<I: Items>(&mut self, ctx: Ctx, end: End, mut items: I) -> I {
         if !self.enter() {
             return items;
@@ -792,7 +778,7 @@ impl<'a, 's> Parser<'a, 's> {
             return None;
         }
         self.bump();
-        let items = self.parse_items(ctx, End::Brace(t.span));
+        let items = self.parse_items_into(ctx, End::Brace(t.span), Vec::new());
         self.expect_close(TokenKind::RBrace, t.span, what);
         Some(items)
     }
@@ -950,7 +936,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     /// The entries of a key's block up to `end`, after `first` if the caller parsed that one already.
     fn block_entries(&mut self, end: End, first: Option<Entry>) -> Vec<Entry> {
-        let mark = Entries::start(self);
+        let mark = Entries(self.entry_stack.len());
         self.entry_stack.extend(first);
         let Entries(from) = self.parse_items_into(Ctx::Object, end, mark);
         self.entry_stack.drain(from..).collect()
