@@ -26,6 +26,11 @@ pub(crate) fn output_place(path: &Path) -> std::io::Result<OutputPlace> {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return match std::fs::symlink_metadata(path) {
+                // Something created the file between the two looks (another build writing the same output): it is
+                // replaced like any file that was there.
+                Ok(meta) if !meta.file_type().is_symlink() => {
+                    Ok(OutputPlace::Replace(path.to_path_buf()))
+                }
                 Ok(_) => Err(refused(
                     "it is a symlink to a file that does not exist (create the file it names, or remove the link)",
                 )),
