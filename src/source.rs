@@ -71,7 +71,8 @@ pub struct SourceFile {
     pub kind: FileKind,
     /// The name shown to users (relative to the working directory where possible).
     pub name: String,
-    pub text: String,
+    /// Shared, so a file can be parsed on another thread while the map takes more files (`lower::lower_file`).
+    pub text: std::sync::Arc<str>,
     line_starts: Vec<u32>,
     /// Every [`CHAR_SAMPLE`] bytes (floored to a character boundary): the byte offset and the number of characters
     /// before it. A column is then counted over at most one sample's bytes, so thousands of diagnostics on one long
@@ -97,7 +98,7 @@ impl SourceFile {
         SourceFile {
             kind,
             name,
-            text,
+            text: text.into(),
             line_starts,
             char_samples: std::sync::OnceLock::new(),
         }

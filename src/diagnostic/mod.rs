@@ -149,7 +149,6 @@ impl Sink {
     pub fn len(&self) -> usize {
         self.diagnostics.len()
     }
-    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.diagnostics.is_empty()
     }

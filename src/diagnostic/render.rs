@@ -71,7 +71,7 @@ impl<'s> FileCache<'s> {
                 return Err(format!("no file named {name}"));
             };
             self.files
-                .insert(name.to_owned(), ariadne::Source::from(file.text.as_str()));
+                .insert(name.to_owned(), ariadne::Source::from(&*file.text));
         }
         self.files
             .get(name)

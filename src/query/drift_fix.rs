@@ -66,7 +66,7 @@ pub fn plan_fixes(sources: &SourceMap, findings: &[Finding]) -> Result<Vec<FileF
             inserts.push((at, 2, format!("{indent}vary {}\n", paths.join(", "))));
         }
         inserts.sort_by_key(|&(at, order, _)| std::cmp::Reverse((at, order)));
-        let mut after = src.text.clone();
+        let mut after = src.text.to_string();
         for (at, _, text) in inserts {
             if at > after.len() || !after.is_char_boundary(at) {
                 return Err(fix_refused(&src.name, "an edit falls outside the file"));
@@ -76,7 +76,7 @@ pub fn plan_fixes(sources: &SourceMap, findings: &[Finding]) -> Result<Vec<FileF
         fixes.push(FileFix {
             path: path.clone(),
             shown: src.name.clone(),
-            before: src.text.clone(),
+            before: src.text.to_string(),
             after,
         });
     }

@@ -156,7 +156,7 @@ pub fn explain_text(
         let f = sources.get(o.file);
         if o.layer == crate::value::LayerId::Override && o.span.is_empty() {
             // A `--set` object: its file is the value as typed.
-            return (!f.text.contains('\n')).then_some(f.text.as_str());
+            return (!f.text.contains('\n')).then_some(&*f.text);
         }
         // Not for a value with a secret inside: its text may hold the secret's plaintext.
         if let Some(v) = value_after_key(&f.text, o.span.end as usize).filter(|_| !value.secret) {

@@ -172,7 +172,7 @@ impl<'a> Checker<'a> {
         if spells_key(self.text(at.file, at.span), key) {
             return at.span;
         }
-        let text = self.sources.get(at.file).text.as_str();
+        let text = self.sources.get(at.file).text.as_ref();
         let Some(before) = text.get(..at.span.start as usize) else {
             return at.span;
         };
