@@ -207,3 +207,64 @@ fn check_names_the_entry_of_a_failing_target() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("failing targets: prod/- (b.tsk)"), "{err}");
 }
+
+/// A long file (cut into parts and parsed on several threads with more than one job): the same files, messages and
+/// exit code as on one thread, clean and with mistakes of every kind around the places it may be cut (an unclosed
+/// list, a `"""` string over lines that could start an item, a bad character, a mistake in the last part).
+#[test]
+fn a_long_file_builds_the_same_on_any_number_of_threads() {
+    let mut clean =
+        String::from("schema Svc {\n  port: int(1..65535)\n  host: string\n  tags: [string]\n}\n");
+    for i in 0..4000 {
+        clean.push_str(&format!(
+            "## service {i}\n[svc{i}: Svc]\nport: {}\nhost: \"h{i}.example\"\ntags: [\"a\", \"b{i}\"]\n\n",
+            1000 + i
+        ));
+    }
+    clean
+        .push_str("env production {\n  svc7.port: 8\n}\nprovider aws {\n  svc8.host: \"aws\"\n}\n");
+    assert!(clean.len() > 3 * 64 * 1024, "long enough to be cut");
+    let lines: Vec<&str> = clean.lines().collect();
+    let n = lines.len();
+    let mut broken: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    broken[n / 5] = "tags: [\"unclosed\"".into();
+    // A string over more than a part's length: some cut falls inside it.
+    broken[2 * n / 5] = "note: \"\"\"".into();
+    broken[2 * n / 5 + 6000] = "\"\"\"".into();
+    broken[3 * n / 5] = "port: 5 ~".into();
+    broken[n - 3] = "  svc8.host: ]".into();
+    let broken = broken.join("\n");
+    for (name, text) in [("clean", clean), ("broken", broken)] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("long.tsk");
+        std::fs::write(&file, text).unwrap();
+        for command in [
+            &["build", "--all", "--out-dir", "out"][..],
+            &["check"],
+            &[
+                "build",
+                "-e",
+                "production",
+                "-p",
+                "aws",
+                "-o",
+                "out/one.json",
+            ],
+        ] {
+            let args = |jobs: &'static str| {
+                let mut a = command.to_vec();
+                a.extend(["-j", jobs, "--color", "never"]);
+                a
+            };
+            let one = run(&file, &args("1"));
+            let many = run(&file, &args("3"));
+            assert_eq!(one, many, "{name}: {command:?}");
+            assert_eq!(
+                one.0 == Some(0),
+                name == "clean",
+                "{name}: {command:?}: {}",
+                one.2
+            );
+        }
+    }
+}

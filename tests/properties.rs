@@ -77,8 +77,85 @@ fn fragment() -> impl Strategy<Value = String> {
     .prop_map(|v| v.join(" "))
 }
 
+/// Whole lines, at column 0 and indented, of every construct a file can be cut around (`parse_in_parts`): items,
+/// blocks, brackets and strings over several lines, doc comments, keywords with their name on the next line,
+/// mistakes.
+fn lines() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "a: 1",
+            "b: \"x\"",
+            "[s]",
+            "[svc: S]",
+            "schema S {",
+            "  f: int",
+            "  ## f's doc",
+            "## doc",
+            "}",
+            "type T = \"a\" | \"b\"",
+            "env production {",
+            "env staging extends production {",
+            "provider aws {",
+            "  a: 2",
+            "  b:",
+            "    c: 3",
+            "c: [",
+            "1,",
+            "]",
+            "d: {",
+            "e >",
+            "<",
+            "x: \"\"\"",
+            "\"\"\"",
+            "# c",
+            "k:",
+            "  - 1",
+            "- 2",
+            "schema",
+            "S {",
+            "env",
+            "production {",
+            "a: : 1",
+            "use \"std/types\"",
+            "vary a",
+            "bind a: S",
+            "parity provider",
+            "",
+            "  ",
+            "f: $v + 1",
+            "+ 2",
+            "é: 1",
+            "g: \"${a}\"",
+            "h: @env(\"X\")",
+            "q: true ?",
+            "  1 : 2",
+            "$v = 1",
+            "a.b.c: 4",
+            "[a.b]",
+            "x: (1 +",
+            "2)",
+            "\t t: 1",
+        ]),
+        0..40,
+    )
+    .prop_map(|v| v.join("\n"))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// A file parsed in parts on several threads (a long file in `build` and `check`) is exactly the file parsed
+    /// whole: the same items, comments and diagnostics, wherever it is cut and on any number of threads.
+    #[test]
+    fn parsing_in_parts_is_parsing_whole(src in lines(), len in 1usize..40, threads in 1usize..4) {
+        let mut sink = Sink::new();
+        let whole = tuskc::syntax::parse(&src, FileId(0), &mut sink);
+        let reports = format!("{:?}", sink.into_vec());
+        let mut sink = Sink::new();
+        let parts = tuskc::syntax::parser::parts::parse_in_parts_of(&src, FileId(0), &mut sink, len, threads);
+        prop_assert_eq!(parts, whole);
+        prop_assert_eq!(format!("{:?}", sink.into_vec()), reports);
+    }
 
     /// No input makes the parser panic, and every span it reports lies inside the text on char boundaries.
     #[test]

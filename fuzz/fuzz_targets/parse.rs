@@ -1,4 +1,5 @@
-//! Lexer and parser on arbitrary text: never a panic, and every diagnostic's span lies inside the text.
+//! Lexer and parser on arbitrary text: never a panic, every diagnostic's span lies inside the text, and the text
+//! parsed in parts (cut at every line where it may be, as a long file is in `build`) is the text parsed whole.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,8 +15,14 @@ fuzz_target!(|data: &[u8]| {
     for t in &lexed.tokens {
         assert!(t.span.end as usize <= text.len());
     }
-    let ast = tuskc::syntax::parser::parse(text, FileId(0), &mut sink);
-    std::hint::black_box(ast);
+    let mut whole_sink = Sink::new();
+    let ast = tuskc::syntax::parser::parse(text, FileId(0), &mut whole_sink);
+    let mut parts_sink = Sink::new();
+    let parts = tuskc::syntax::parser::parts::parse_in_parts_of(text, FileId(0), &mut parts_sink, 1, 2);
+    assert_eq!(parts, ast);
+    let reports = whole_sink.into_vec();
+    assert_eq!(format!("{:?}", parts_sink.into_vec()), format!("{reports:?}"));
+    sink.extend(reports);
     for d in sink.into_sorted() {
         for l in &d.labels {
             assert!(l.span.start <= l.span.end && l.span.end as usize <= text.len(), "{d:?}");

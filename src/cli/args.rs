@@ -193,7 +193,8 @@ pub struct BuildArgs {
     /// Output directory for --all.
     #[arg(long, value_name = "DIR", requires = "all")]
     pub out_dir: Option<PathBuf>,
-    /// Build this many targets at once (default: one per CPU core). The output is the same for any number.
+    /// Use up to this many threads (default: one per CPU core): targets built at once, and a long file parsed while
+    /// it is lowered. The output is the same for any number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }
@@ -208,7 +209,8 @@ pub struct CheckArgs {
     /// Also validate each target's resolved output against this JSON Schema (the one the application publishes).
     #[arg(long, value_name = "FILE")]
     pub json_schema: Option<PathBuf>,
-    /// Build this many targets at once (default: one per CPU core). The output is the same for any number.
+    /// Use up to this many threads (default: one per CPU core): targets built at once, and a long file parsed while
+    /// it is lowered. The output is the same for any number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }

@@ -46,6 +46,8 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
         let mut staged = Staged::default();
         // Building needs the lowered layers, not the syntax trees they were lowered from.
         session.keep_syntax = false;
+        let jobs = jobs(a.jobs);
+        session.threads = jobs;
         // Earlier entries' programs are dropped as the next one loads; the last is left to the process's exit.
         let mut last: Option<Program> = None;
         let mut unwritable = false;
@@ -67,7 +69,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
                 overrides.as_ref(),
                 &inputs,
                 a.format,
-                jobs(a.jobs),
+                jobs,
                 // On the thread that built the target: its text goes to disk at once instead of waiting in memory
                 // for the targets before it.
                 |target, text| {
@@ -118,6 +120,7 @@ pub(super) fn build(a: &BuildArgs, out: &mut Output) -> u8 {
     // Building needs the lowered layers, not the syntax trees they were lowered from (a tree is about 25 times its
     // source: docs/performance.md, "Memory").
     session.keep_syntax = false;
+    session.threads = jobs(a.jobs);
     let Some(program) = session.load(&entry) else {
         return out.finish(session);
     };

@@ -40,6 +40,8 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
     let mut failed = Vec::new();
     // Checking needs the lowered layers, not the syntax trees (as `build`).
     session.keep_syntax = false;
+    let jobs = jobs(a.jobs);
+    session.threads = jobs;
     let validate = validator.as_ref().map(|(validator, name)| {
         move |value: &crate::value::Value, sources: &crate::source::SourceMap| {
             crate::schema::json_schema::validate(validator, value, name, sources)
@@ -67,7 +69,7 @@ pub(super) fn check(a: &CheckArgs, out: &mut Output) -> u8 {
             &targets,
             overrides.as_ref(),
             &inputs,
-            jobs(a.jobs),
+            jobs,
             validate,
             |_, target, target_failed| {
                 if target_failed {

@@ -43,6 +43,9 @@ pub struct Session {
     /// drift's key spans and `fmt` read them). `build --all` turns it off: building needs only the lowered layers, and
     /// dropping each tree once lowered keeps peak memory down.
     pub keep_syntax: bool,
+    /// How many threads loading may use: with more than one (and no syntax trees kept), a long file is parsed on a
+    /// second thread while the items parsed so far are lowered. The command line gives its `--jobs`; 1 by default.
+    pub threads: usize,
 }
 
 impl Session {
@@ -68,6 +71,7 @@ impl Session {
             built: Vec::new(),
             secrets,
             keep_syntax: true,
+            threads: 1,
         }
     }
 
@@ -118,6 +122,7 @@ impl Session {
                     &mut self.loader,
                     &mut self.sink,
                     self.keep_syntax,
+                    self.threads,
                 );
                 let mut schemas = std::mem::take(&mut program.schemas);
                 let bindings: Vec<&Binding> = program

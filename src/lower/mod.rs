@@ -23,6 +23,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::ast::*;
 use crate::syntax::parse;
 use crate::syntax::parser::MAX_DEPTH;
+use crate::syntax::parser::parts::parse_in_parts;
 use crate::value::{LayerId, LayerRef, Origin};
 
 /// Where `use` and `@file` find files. The CLI reads the disk (confined to the project); the language server will
@@ -47,13 +48,15 @@ pub trait ModuleLoader {
 }
 
 /// Lower the entry file and everything it uses. `keep_syntax`: keep each file's syntax tree in `Program::asts`
-/// (otherwise each is dropped as soon as it is lowered).
+/// (otherwise each is dropped as soon as it is lowered). `threads`: how many threads it may use (one more than one
+/// only when the trees are not kept: a long file is then parsed on a second thread while it is lowered).
 pub fn lower_program(
     entry: FileId,
     sources: &mut SourceMap,
     loader: &mut dyn ModuleLoader,
     sink: &mut Sink,
     keep_syntax: bool,
+    threads: usize,
 ) -> Program {
     let errors_before = sink.error_count();
     let mut l = Lowerer {
@@ -64,6 +67,7 @@ pub fn lower_program(
         stack: Vec::new(),
         done: HashSet::new(),
         keep_syntax,
+        threads,
         last_scope: None,
         last_layer: None,
     };
@@ -143,10 +147,20 @@ struct Lowerer<'a> {
     done: HashSet<FileId>,
     /// Keep the syntax trees in `Program::asts`; otherwise each is dropped once lowered.
     keep_syntax: bool,
+    /// How many threads lowering may use (see [`Lowerer::parse_and_lower`]).
+    threads: usize,
     /// The scope of the last definition lowered (see [`Lowerer::scope_of`]).
     last_scope: Option<Arc<[String]>>,
     /// The layer of the last definition lowered and its index in [`Program::layers`] (see [`layer_of`]).
     last_layer: Option<(LayerRef, usize)>,
+}
+
+/// The `[section]` the items being lowered sit in: its key path, and how many entries follow its header (its object
+/// is made with room for them all; in a file parsed in parts, those in the header's part).
+#[derive(Default)]
+struct SectionState {
+    prefix: Vec<Ident>,
+    size: usize,
 }
 
 /// Which block the items being lowered sit in.
@@ -177,24 +191,44 @@ impl<'a> Lowerer<'a> {
 
     fn lower_file(&mut self, file: FileId) {
         self.done.insert(file);
-        let mut ast = parse(&self.sources.get(file).text, file, self.sink);
+        self.stack.push((file, Span::default()));
+        self.parse_and_lower(file);
+        self.stack.pop();
+    }
+
+    /// Parse `file` and lower its items into the base layer. A long file, when the syntax trees are not kept and
+    /// there are threads to spare, is parsed in parts on several threads while this one lowers the parts parsed so
+    /// far ([`parse_in_parts`]): the items, their order and the diagnostics are the same either way (the parser's
+    /// diagnostics come first, as when the whole file is parsed before it is lowered).
+    fn parse_and_lower(&mut self, file: FileId) {
         let scope = Scope {
             file,
             layer: LayerRef::BASE,
             env: None,
             provider: None,
         };
-        self.stack.push((file, Span::default()));
-        self.lower_items(&mut ast.items, &scope);
-        self.stack.pop();
-        self.keep(ast);
+        let text = self.sources.get(file).text.clone();
+        if self.keep_syntax || self.threads < 2 {
+            let mut ast = parse(&text, file, self.sink);
+            self.lower_items(&mut ast.items, &scope);
+            self.keep(ast);
+            return;
+        }
+        let earlier = std::mem::take(self.sink);
+        let mut parsed = Sink::new();
+        let mut section = SectionState::default();
+        parse_in_parts(&text, file, &mut parsed, self.threads, &mut |items| {
+            self.lower_batch(items, &scope, &mut section)
+        });
+        let lowered = std::mem::replace(self.sink, earlier);
+        self.sink.extend(parsed.into_vec());
+        self.sink.extend(lowered.into_vec());
     }
 
     fn lower_items(&mut self, items: &mut Vec<Item>, scope: &Scope) {
-        let mut prefix: Vec<Ident> = Vec::new();
-        // How many entries follow the last `[section]` header: its object is made with room for them all.
-        let mut size = 0;
         if self.keep_syntax {
+            let mut prefix: Vec<Ident> = Vec::new();
+            let mut size = 0;
             for i in 0..items.len() {
                 if let Item::Section(_) = items[i] {
                     size = entries_ahead(&items[i + 1..]);
@@ -202,14 +236,20 @@ impl<'a> Lowerer<'a> {
                 self.lower_item(&mut items[i], scope, &mut prefix, size);
             }
         } else {
-            // Each item dropped once lowered: the file's whole tree and its whole program are never both in memory.
-            let mut items = std::mem::take(items).into_iter();
-            while let Some(mut item) = items.next() {
-                if let Item::Section(_) = item {
-                    size = entries_ahead(items.as_slice());
-                }
-                self.lower_item(&mut item, scope, &mut prefix, size);
+            let items = std::mem::take(items);
+            self.lower_batch(items, scope, &mut SectionState::default());
+        }
+    }
+
+    /// Lower the next items of a file or block (all of them, or the next part of a file), dropping each once
+    /// lowered: the file's whole tree and its whole program are never both in memory.
+    fn lower_batch(&mut self, items: Vec<Item>, scope: &Scope, section: &mut SectionState) {
+        let mut items = items.into_iter();
+        while let Some(mut item) = items.next() {
+            if let Item::Section(_) = item {
+                section.size = entries_ahead(items.as_slice());
             }
+            self.lower_item(&mut item, scope, &mut section.prefix, section.size);
         }
     }
 
@@ -357,17 +397,9 @@ impl<'a> Lowerer<'a> {
             return; // already lowered (diamond): its definitions are in place once.
         }
         self.done.insert(target);
-        let mut ast = parse(&self.sources.get(target).text, target, self.sink);
-        let scope = Scope {
-            file: target,
-            layer: LayerRef::BASE,
-            env: None,
-            provider: None,
-        };
         self.stack.push((target, u.path_span));
-        self.lower_items(&mut ast.items, &scope);
+        self.parse_and_lower(target);
         self.stack.pop();
-        self.keep(ast);
     }
 
     /// The file holding the `use` that led into `f` (the previous stack entry).
@@ -976,6 +1008,7 @@ pub fn override_layer(
         stack: Vec::new(),
         done: HashSet::new(),
         keep_syntax: false,
+        threads: 1,
         last_scope: None,
         last_layer: None,
     };
@@ -1407,7 +1440,7 @@ mod tests {
                 text.into(),
             );
             let mut sink = Sink::new();
-            let program = lower_program(file, &mut sources, &mut NoModules, &mut sink, keep);
+            let program = lower_program(file, &mut sources, &mut NoModules, &mut sink, keep, 1);
             (program, file, sink)
         };
         let (kept, file, sink) = lowered(true);

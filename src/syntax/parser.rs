@@ -14,6 +14,7 @@
 //! - columns count spaces: a tab in a line's indentation is TSK0113 (once per file); blank and comment lines never count;
 //! - `key >` ... `<` is a block closed by a `<` that starts a line.
 
+pub mod parts;
 mod types;
 
 use super::ast::*;
@@ -74,21 +75,7 @@ pub fn directive_text(text: &str, name: &str, args: &[Expr]) -> String {
 /// Parse one file.
 pub fn parse(text: &str, file: FileId, sink: &mut Sink) -> Ast {
     let lexed = lex(text, 0, file, sink);
-    let mut p = Parser {
-        text,
-        file,
-        comments: &lexed.comments,
-        tokens: lexed.tokens,
-        pos: 0,
-        sink,
-        depth: 0,
-        last_error: None,
-        aborted: false,
-        nesting: 0,
-        levels: Vec::new(),
-        entry_stack: Vec::new(),
-        field_stack: Vec::new(),
-    };
+    let mut p = Parser::new(text, file, &lexed.comments, lexed.tokens, sink, 0, 0);
     p.check_tabs();
     let items = p.top_items();
     Ast {
@@ -117,21 +104,7 @@ fn parse_whole<T>(
 ) -> Option<T> {
     let mut sink = Sink::new();
     let lexed = lex(text, 0, file, &mut sink);
-    let mut p = Parser {
-        text,
-        file,
-        comments: &[],
-        tokens: lexed.tokens,
-        pos: 0,
-        sink: &mut sink,
-        depth: 0,
-        last_error: None,
-        aborted: false,
-        nesting: 1,
-        levels: Vec::new(),
-        entry_stack: Vec::new(),
-        field_stack: Vec::new(),
-    };
+    let mut p = Parser::new(text, file, &[], lexed.tokens, &mut sink, 0, 1);
     let parsed = rule(&mut p);
     let at_end = p.peek().kind == TokenKind::Eof;
     parsed.filter(|_| at_end && !sink.has_errors())
@@ -231,6 +204,34 @@ impl Items for Entries {
 }
 
 impl<'a, 's> Parser<'a, 's> {
+    /// A parser over `tokens` (lexed from `text`, the whole file, whose offsets their spans are), reporting into
+    /// `sink`, starting `depth` levels deep and inside `nesting` brackets (1 for a fragment: newlines do not end it).
+    fn new(
+        text: &'a str,
+        file: FileId,
+        comments: &'a [Span],
+        tokens: Vec<Token>,
+        sink: &'s mut Sink,
+        depth: u32,
+        nesting: u32,
+    ) -> Self {
+        Parser {
+            text,
+            file,
+            comments,
+            tokens,
+            pos: 0,
+            sink,
+            depth,
+            last_error: None,
+            aborted: false,
+            nesting,
+            levels: Vec::new(),
+            entry_stack: Vec::new(),
+            field_stack: Vec::new(),
+        }
+    }
+
     fn report(&mut self, d: Diagnostic) {
         if self.aborted {
             return;
@@ -1508,21 +1509,7 @@ impl<'a, 's> Parser<'a, 's> {
         }
         let mut scratch = Sink::new();
         let lexed = lex(content, start, self.file, &mut scratch);
-        let mut sub = Parser {
-            text: self.text,
-            file: self.file,
-            comments: &[],
-            tokens: lexed.tokens,
-            pos: 0,
-            sink: &mut scratch,
-            depth: self.depth,
-            last_error: None,
-            aborted: false,
-            nesting: 1,
-            levels: Vec::new(),
-            entry_stack: Vec::new(),
-            field_stack: Vec::new(),
-        };
+        let mut sub = Parser::new(self.text, self.file, &[], lexed.tokens, &mut scratch, self.depth, 1);
         let e = sub.parse_primary();
         let complete = sub.at(TokenKind::Eof);
         if !complete || scratch.has_errors() {
@@ -1706,21 +1693,7 @@ impl<'a, 's> Parser<'a, 's> {
 
     fn sub_expression(&mut self, start: usize, end: usize, whole: Span) -> Expr {
         let lexed = lex(&self.text[start..end], start, self.file, self.sink);
-        let mut sub = Parser {
-            text: self.text,
-            file: self.file,
-            comments: &[],
-            tokens: lexed.tokens,
-            pos: 0,
-            sink: &mut *self.sink,
-            depth: self.depth,
-            last_error: None,
-            aborted: false,
-            nesting: 1,
-            levels: Vec::new(),
-            entry_stack: Vec::new(),
-            field_stack: Vec::new(),
-        };
+        let mut sub = Parser::new(self.text, self.file, &[], lexed.tokens, &mut *self.sink, self.depth, 1);
         if sub.at(TokenKind::Eof) {
             sub.report(
                 Diagnostic::error(Code::UnexpectedToken, "empty interpolation")
