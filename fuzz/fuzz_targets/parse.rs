@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let mut whole_sink = Sink::new();
     let ast = tuskc::syntax::parser::parse(text, FileId(0), &mut whole_sink);
     let mut parts_sink = Sink::new();
-    let parts = tuskc::syntax::parser::parts::parse_in_parts_of(text, FileId(0), &mut parts_sink, 1, 2);
+    // One thread: which thread parses a part changes nothing (tests/properties.rs runs up to three), and a thread
+    // that exits leaves glibc's 32-byte thread-exit record, which LeakSanitizer reports as a leak.
+    let parts = tuskc::syntax::parser::parts::parse_in_parts_of(text, FileId(0), &mut parts_sink, 1, 1);
     assert_eq!(parts, ast);
     let reports = whole_sink.into_vec();
     assert_eq!(format!("{:?}", parts_sink.into_vec()), format!("{reports:?}"));

@@ -247,5 +247,7 @@ mod tests {
         assert!(same_as_whole("a: 1\nb: : 2\nc: 3\nd: 4\n") > 3);
         assert!(same_as_whole("a: 1\nb: 2\nc: ]\n") > 2);
         assert_eq!(same_as_whole("a: 1\n\tb: 2\nc: 3\n"), 1);
+        // A lexer error in a later part than a parse error: the rest, parsed in one piece, reports it first.
+        assert_eq!(same_as_whole("*\nf\x07"), 2);
     }
 }
