@@ -738,52 +738,76 @@ impl Session {
             return;
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
+        let (sources, secrets) = (&self.sources, &self.secrets);
+        // Claim the next target no builder has taken, and build it with this builder's loader, inputs, length hint
+        // and reuse (each builder has its own), into a sink of its own.
+        let build_next = |own: &mut Builder| {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let target = targets.get(i)?;
+            let mut sink = Sink::new();
+            let mut w = Worker {
+                sources,
+                secrets,
+                loader: &mut own.loader,
+                sink: &mut sink,
+                hint: own.hint,
+                reuse: Some(&mut own.reuse),
+            };
+            let r = work(&mut w, target, &own.inputs);
+            own.hint = w.hint;
+            Some((i, r, sink))
+        };
+        // Each builder has its own copy of the inputs: `EnvInputs::read` records lookups in order.
+        let builder = || Builder {
+            loader: self.loader.clone(),
+            inputs: inputs.fork(),
+            hint: 0,
+            reuse: reuse::Reuse::default(),
+        };
         let (send, receive) = std::sync::mpsc::channel::<(usize, R, Sink)>();
+        let (session_sink, built) = (&mut self.sink, &mut self.built);
+        // Each target's result in order: those that finish early wait for the ones before them.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut turn = 0;
+        let mut deliver = |waiting: &mut std::collections::BTreeMap<usize, (R, Sink)>| {
+            while let Some((r, sink)) = waiting.remove(&turn) {
+                session_sink.extend(sink.into_vec());
+                if let Some(target) = targets.get(turn) {
+                    note_built(built, target);
+                    done(session_sink, target, r);
+                }
+                turn += 1;
+            }
+        };
         std::thread::scope(|scope| {
-            for _ in 0..jobs {
-                let (send, next, work) = (send.clone(), &next, &work);
-                let mut loader = self.loader.clone();
-                let (sources, secrets) = (&self.sources, &self.secrets);
-                // Each thread has its own copy of the inputs: `EnvInputs::read` records lookups in order.
-                let inputs = inputs.fork();
+            // The calling thread is one of the builders (its heap is warm from loading): `jobs - 1` more threads.
+            for _ in 1..jobs {
+                let (send, build_next, mut own) = (send.clone(), &build_next, builder());
                 scope.spawn(move || {
-                    let mut hint = 0;
-                    let mut reuse = reuse::Reuse::default();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(target) = targets.get(i) else { break };
-                        let mut sink = Sink::new();
-                        let mut w = Worker {
-                            sources,
-                            secrets,
-                            loader: &mut loader,
-                            sink: &mut sink,
-                            hint,
-                            reuse: Some(&mut reuse),
-                        };
-                        let r = work(&mut w, target, &inputs);
-                        hint = w.hint;
-                        if send.send((i, r, sink)).is_err() {
+                    while let Some(result) = build_next(&mut own) {
+                        if send.send(result).is_err() {
                             break;
                         }
                     }
                 });
             }
             drop(send);
-            // Each target's result in order: those that finish early wait for the ones before them.
-            let mut waiting = std::collections::BTreeMap::new();
-            let mut turn = 0;
+            let mut own = builder();
+            loop {
+                while let Ok((i, r, sink)) = receive.try_recv() {
+                    waiting.insert(i, (r, sink));
+                }
+                deliver(&mut waiting);
+                let Some((i, r, sink)) = build_next(&mut own) else {
+                    break;
+                };
+                waiting.insert(i, (r, sink));
+            }
             for (i, r, sink) in receive {
                 waiting.insert(i, (r, sink));
-                while let Some((r, sink)) = waiting.remove(&turn) {
-                    self.sink.extend(sink.into_vec());
-                    if let Some(target) = targets.get(turn) {
-                        note_built(&mut self.built, target);
-                        done(&mut self.sink, target, r);
-                    }
-                    turn += 1;
-                }
+                deliver(&mut waiting);
             }
+            deliver(&mut waiting);
         });
     }
 
@@ -911,6 +935,14 @@ pub type Validate<'v> = dyn Fn(&Value, &SourceMap) -> Vec<Diagnostic> + Sync + '
 /// What building one target uses besides the program: the sources and the secrets resolver, shared read-only by
 /// every thread building a target, and a loader and a sink of the builder's own (the session's, or a thread's in
 /// [`Session::build_texts`]).
+/// What one builder of [`Session::each_target`] keeps from target to target.
+struct Builder {
+    loader: DiskLoader,
+    inputs: EnvInputs,
+    hint: usize,
+    reuse: reuse::Reuse,
+}
+
 struct Worker<'s> {
     sources: &'s SourceMap,
     secrets: &'s SecretResolver,
