@@ -10,8 +10,8 @@ use tuskc::diagnostic::Sink;
 use tuskc::source::FileId;
 
 fn fragment() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop::sample::select(vec![
+    joined(
+        vec![
             "[app]",
             "[app: S]",
             "schema S {",
@@ -71,18 +71,27 @@ fn fragment() -> impl Strategy<Value = String> {
             "[S | T]",
             "{string: S}",
             "env production provider aws",
-        ]),
-        0..60,
+        ],
+        60,
+        " ",
     )
-    .prop_map(|v| v.join(" "))
+}
+
+/// Up to `most` of `words`, joined by `separator`.
+fn joined(
+    words: Vec<&'static str>,
+    most: usize,
+    separator: &'static str,
+) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(words), 0..most).prop_map(move |v| v.join(separator))
 }
 
 /// Whole lines, at column 0 and indented, of every construct a file can be cut around (`parse_in_parts`): items,
 /// blocks, brackets and strings over several lines, doc comments, keywords with their name on the next line,
 /// mistakes.
 fn lines() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop::sample::select(vec![
+    joined(
+        vec![
             "a: 1",
             "b: \"x\"",
             "[s]",
@@ -135,10 +144,10 @@ fn lines() -> impl Strategy<Value = String> {
             "x: (1 +",
             "2)",
             "\t t: 1",
-        ]),
-        0..40,
+        ],
+        40,
+        "\n",
     )
-    .prop_map(|v| v.join("\n"))
 }
 
 proptest! {
