@@ -518,3 +518,63 @@ fn deployed_yaml_alias_bombs_are_refused() {
     assert!(stdout(&o).is_empty());
     assert!(start.elapsed() < std::time::Duration::from_secs(10));
 }
+
+/// A system that refuses new threads (a process limit) costs speed, not the build: a long file is parsed in parts
+/// and its targets are built on the calling thread alone, with the same output as on one thread.
+#[test]
+fn threads_the_system_refuses_are_done_without() {
+    // Root ignores the process limit: the build runs as `nobody` (setpriv), allowed the process and one thread.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let setpriv = ["setpriv", "prlimit"].iter().all(|tool| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !common::tool_available(
+        root && setpriv,
+        "needs root, setpriv and prlimit (Debian: util-linux) to run tuskc as `nobody` under a process limit",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut text: String = (0..30_000).map(|i| format!("a{i}: {i}\n")).collect();
+    text.push_str("env staging {\n  a1: 0\n}\nenv production {\n  a2: 0\n}\n");
+    std::fs::write(dir.path().join("long.tsk"), text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = |jobs: &str, limited: bool| {
+        let limit: &[&str] = if limited {
+            &["prlimit", "--nproc=3", "--"]
+        } else {
+            &[]
+        };
+        let nobody = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ];
+        let mut command = limit.iter().chain(&nobody);
+        std::process::Command::new(command.next().unwrap())
+            .args(command)
+            .arg(env!("CARGO_BIN_EXE_tuskc"))
+            .args(["build", "long.tsk", "--all", "--out-dir", "out", "-j", jobs])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let one = run("1", false);
+    assert!(one.status.success(), "{}", stderr(&one));
+    let first = std::fs::read(dir.path().join("out/staging/default/long.json")).unwrap();
+    let limited = run("4", true);
+    assert!(limited.status.success(), "{}", stderr(&limited));
+    assert_eq!(stderr(&limited), stderr(&one));
+    assert_eq!(
+        std::fs::read(dir.path().join("out/staging/default/long.json")).unwrap(),
+        first
+    );
+}

@@ -43,8 +43,9 @@ pub struct Session {
     /// drift's key spans and `fmt` read them). `build --all` turns it off: building needs only the lowered layers, and
     /// dropping each tree once lowered keeps peak memory down.
     pub keep_syntax: bool,
-    /// How many threads loading may use: with more than one (and no syntax trees kept), a long file is parsed on a
-    /// second thread while the items parsed so far are lowered. The command line gives its `--jobs`; 1 by default.
+    /// How many threads loading may use: with more than one (and no syntax trees kept), a long file is parsed in
+    /// parts on up to this many threads while the parts parsed so far are lowered. The command line gives its
+    /// `--jobs`; 1 by default.
     pub threads: usize,
 }
 
@@ -783,7 +784,9 @@ impl Session {
             // The calling thread is one of the builders (its heap is warm from loading): `jobs - 1` more threads.
             for _ in 1..jobs {
                 let (send, build_next, mut own) = (send.clone(), &build_next, builder());
-                scope.spawn(move || {
+                // A thread the system refuses (a process limit) is one builder fewer: the calling thread builds
+                // whatever no other thread claims.
+                let _ = std::thread::Builder::new().spawn_scoped(scope, move || {
                     while let Some(result) = build_next(&mut own) {
                         if send.send(result).is_err() {
                             break;
@@ -932,9 +935,6 @@ fn note_built(built: &mut Vec<Target>, target: &Target) {
 /// A check of a target's value besides its schemas (`check --json-schema`), run on any thread.
 pub type Validate<'v> = dyn Fn(&Value, &SourceMap) -> Vec<Diagnostic> + Sync + 'v;
 
-/// What building one target uses besides the program: the sources and the secrets resolver, shared read-only by
-/// every thread building a target, and a loader and a sink of the builder's own (the session's, or a thread's in
-/// [`Session::build_texts`]).
 /// What one builder of [`Session::each_target`] keeps from target to target.
 struct Builder {
     loader: DiskLoader,
@@ -943,6 +943,9 @@ struct Builder {
     reuse: reuse::Reuse,
 }
 
+/// What building one target uses besides the program: the sources and the secrets resolver, shared read-only by
+/// every thread building a target, and a loader and a sink of the builder's own (the session's, or a thread's in
+/// [`Session::build_texts`]).
 struct Worker<'s> {
     sources: &'s SourceMap,
     secrets: &'s SecretResolver,

@@ -48,8 +48,8 @@ pub trait ModuleLoader {
 }
 
 /// Lower the entry file and everything it uses. `keep_syntax`: keep each file's syntax tree in `Program::asts`
-/// (otherwise each is dropped as soon as it is lowered). `threads`: how many threads it may use (one more than one
-/// only when the trees are not kept: a long file is then parsed on a second thread while it is lowered).
+/// (otherwise each is dropped as soon as it is lowered). `threads`: how many threads it may use (more than one only
+/// when the trees are not kept: a long file is then parsed in parts on up to that many threads while it is lowered).
 pub fn lower_program(
     entry: FileId,
     sources: &mut SourceMap,
@@ -68,6 +68,7 @@ pub fn lower_program(
         done: HashSet::new(),
         keep_syntax,
         threads,
+        in_parts: false,
         last_scope: None,
         last_layer: None,
     };
@@ -149,6 +150,8 @@ struct Lowerer<'a> {
     keep_syntax: bool,
     /// How many threads lowering may use (see [`Lowerer::parse_and_lower`]).
     threads: usize,
+    /// A file is being parsed in parts (its `use`d modules are parsed whole).
+    in_parts: bool,
     /// The scope of the last definition lowered (see [`Lowerer::scope_of`]).
     last_scope: Option<Arc<[String]>>,
     /// The layer of the last definition lowered and its index in [`Program::layers`] (see [`layer_of`]).
@@ -208,7 +211,9 @@ impl<'a> Lowerer<'a> {
             provider: None,
         };
         let text = self.sources.get(file).text.clone();
-        if self.keep_syntax || self.threads < 2 {
+        // A module `use`d from a file being parsed in parts is parsed whole: the parts' threads are still at work,
+        // and `threads` bounds them all.
+        if self.keep_syntax || self.threads < 2 || self.in_parts {
             let mut ast = parse(&text, file, self.sink);
             self.lower_items(&mut ast.items, &scope);
             self.keep(ast);
@@ -217,9 +222,11 @@ impl<'a> Lowerer<'a> {
         let earlier = std::mem::take(self.sink);
         let mut parsed = Sink::new();
         let mut section = SectionState::default();
+        self.in_parts = true;
         parse_in_parts(&text, file, &mut parsed, self.threads, &mut |items| {
             self.lower_batch(items, &scope, &mut section)
         });
+        self.in_parts = false;
         let lowered = std::mem::replace(self.sink, earlier);
         self.sink.extend(parsed.into_vec());
         self.sink.extend(lowered.into_vec());
@@ -1009,6 +1016,7 @@ pub fn override_layer(
         done: HashSet::new(),
         keep_syntax: false,
         threads: 1,
+        in_parts: false,
         last_scope: None,
         last_layer: None,
     };

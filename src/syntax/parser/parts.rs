@@ -41,10 +41,10 @@ pub fn parse_in_parts(
 }
 
 /// The offsets the parts of `text` start at: 0, then the first place to cut (see the module's comment) at or after
-/// each multiple of `len` (none in a file with a tab).
+/// each multiple of `len` (none in a file shorter than two parts or with a tab).
 fn cuts(text: &str, len: usize) -> Vec<usize> {
     let mut starts = vec![0];
-    if len == 0 || memchr::memchr(b'\t', text.as_bytes()).is_some() {
+    if len == 0 || text.len() < 2 * len || memchr::memchr(b'\t', text.as_bytes()).is_some() {
         return starts;
     }
     let bytes = text.as_bytes();
@@ -123,7 +123,9 @@ fn parse_cut(
         for _ in 1..threads.min(n) {
             let send = send.clone();
             let (next, range) = (&next, &range);
-            scope.spawn(move || loop {
+            // A thread the system refuses (a process limit) is one fewer: the calling thread parses whatever no
+            // other thread claims.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     break;
