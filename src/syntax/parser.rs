@@ -1577,14 +1577,7 @@ impl<'a, 's> Parser<'a, 's> {
         // Nearly every string has no escape and no `$`: its text is the literal, copied once at its exact size.
         if let Some(plain) = text.get(start..end) {
             if memchr::memchr2(b'\\', b'$', plain.as_bytes()).is_none() {
-                if !plain.is_empty() {
-                    // Adjacent literal runs (triple-string lines) join into one part.
-                    if let Some(StrPart::Lit(prev)) = parts.last_mut() {
-                        prev.push_str(plain);
-                    } else {
-                        parts.push(StrPart::Lit(plain.to_owned()));
-                    }
-                }
+                push_literal(parts, std::borrow::Cow::Borrowed(plain));
                 return;
             }
         }
@@ -1681,14 +1674,7 @@ impl<'a, 's> Parser<'a, 's> {
             lit.push(c);
             i += 1;
         }
-        if !lit.is_empty() {
-            // Adjacent literal runs (triple-string lines) join into one part.
-            if let Some(StrPart::Lit(prev)) = parts.last_mut() {
-                prev.push_str(&lit);
-            } else {
-                parts.push(StrPart::Lit(lit));
-            }
-        }
+        push_literal(parts, std::borrow::Cow::Owned(lit));
     }
 
     fn sub_expression(&mut self, start: usize, end: usize, whole: Span) -> Expr {
@@ -1741,6 +1727,19 @@ fn matching_brace(text: &str, from: usize, end: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// Append the literal `lit` to `parts` (nothing if it is empty): adjacent literal runs (triple-string lines) join
+/// into one part.
+fn push_literal(parts: &mut Vec<StrPart>, lit: std::borrow::Cow<'_, str>) {
+    if lit.is_empty() {
+        return;
+    }
+    if let Some(StrPart::Lit(prev)) = parts.last_mut() {
+        prev.push_str(&lit);
+    } else {
+        parts.push(StrPart::Lit(lit.into_owned()));
+    }
 }
 
 /// The byte ranges of a `"""` string's content after layout: a newline right after the opening quotes is dropped,
