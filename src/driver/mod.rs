@@ -810,7 +810,6 @@ impl Session {
                 waiting.insert(i, (r, sink));
                 deliver(&mut waiting);
             }
-            deliver(&mut waiting);
         });
     }
 

@@ -68,7 +68,6 @@ pub fn lower_program(
         done: HashSet::new(),
         keep_syntax,
         threads,
-        in_parts: false,
         last_scope: None,
         last_layer: None,
     };
@@ -150,8 +149,6 @@ struct Lowerer<'a> {
     keep_syntax: bool,
     /// How many threads lowering may use (see [`Lowerer::parse_and_lower`]).
     threads: usize,
-    /// A file is being parsed in parts (its `use`d modules are parsed whole).
-    in_parts: bool,
     /// The scope of the last definition lowered (see [`Lowerer::scope_of`]).
     last_scope: Option<Arc<[String]>>,
     /// The layer of the last definition lowered and its index in [`Program::layers`] (see [`layer_of`]).
@@ -211,9 +208,7 @@ impl<'a> Lowerer<'a> {
             provider: None,
         };
         let text = self.sources.get(file).text.clone();
-        // A module `use`d from a file being parsed in parts is parsed whole: the parts' threads are still at work,
-        // and `threads` bounds them all.
-        if self.keep_syntax || self.threads < 2 || self.in_parts {
+        if self.keep_syntax {
             let mut ast = parse(&text, file, self.sink);
             self.lower_items(&mut ast.items, &scope);
             self.keep(ast);
@@ -222,11 +217,13 @@ impl<'a> Lowerer<'a> {
         let earlier = std::mem::take(self.sink);
         let mut parsed = Sink::new();
         let mut section = SectionState::default();
-        self.in_parts = true;
-        parse_in_parts(&text, file, &mut parsed, self.threads, &mut |items| {
+        // A module `use`d from this file is parsed whole, on this thread: the parts' threads are still at work, and
+        // `threads` bounds them all.
+        let threads = std::mem::replace(&mut self.threads, 1);
+        parse_in_parts(&text, file, &mut parsed, threads, &mut |items| {
             self.lower_batch(items, &scope, &mut section)
         });
-        self.in_parts = false;
+        self.threads = threads;
         let lowered = std::mem::replace(self.sink, earlier);
         self.sink.extend(parsed.into_vec());
         self.sink.extend(lowered.into_vec());
@@ -234,13 +231,11 @@ impl<'a> Lowerer<'a> {
 
     fn lower_items(&mut self, items: &mut Vec<Item>, scope: &Scope) {
         if self.keep_syntax {
-            let mut prefix: Vec<Ident> = Vec::new();
-            let mut size = 0;
-            for i in 0..items.len() {
-                if let Item::Section(_) = items[i] {
-                    size = entries_ahead(&items[i + 1..]);
-                }
-                self.lower_item(&mut items[i], scope, &mut prefix, size);
+            let mut section = SectionState::default();
+            let mut rest = &mut items[..];
+            while let Some((item, after)) = rest.split_first_mut() {
+                self.lower_next(item, after, scope, &mut section);
+                rest = after;
             }
         } else {
             let items = std::mem::take(items);
@@ -253,11 +248,16 @@ impl<'a> Lowerer<'a> {
     fn lower_batch(&mut self, items: Vec<Item>, scope: &Scope, section: &mut SectionState) {
         let mut items = items.into_iter();
         while let Some(mut item) = items.next() {
-            if let Item::Section(_) = item {
-                section.size = entries_ahead(items.as_slice());
-            }
-            self.lower_item(&mut item, scope, &mut section.prefix, section.size);
+            self.lower_next(&mut item, items.as_slice(), scope, section);
         }
+    }
+
+    /// Lower `item`, followed by the items `after` it in its file or block.
+    fn lower_next(&mut self, item: &mut Item, after: &[Item], scope: &Scope, section: &mut SectionState) {
+        if let Item::Section(_) = item {
+            section.size = entries_ahead(after);
+        }
+        self.lower_item(item, scope, &mut section.prefix, section.size);
     }
 
     /// One item of a file or block; `prefix` is the key path of the `[section]` the items since the last header sit
@@ -1016,7 +1016,6 @@ pub fn override_layer(
         done: HashSet::new(),
         keep_syntax: false,
         threads: 1,
-        in_parts: false,
         last_scope: None,
         last_layer: None,
     };
