@@ -1497,3 +1497,117 @@ fn toml_writes_long_floats_with_an_exponent_and_lays_out_nested_arrays() {
     assert_eq!(a["m"], m);
     assert_eq!(a["flat"], toml::Value::Array(vec![1.into(), 2.into()]));
 }
+
+/// How `build --all` puts its outputs on disk, seen by the real `strace`: each output's temporary file starts its way
+/// to disk as soon as it is written (`start_writeback`: the flush at the end then waits for almost nothing), and every
+/// one is flushed (`fsync`) before the first is renamed into place, so no output appears whose text is not on disk
+/// and none appears while another could still fail to be written.
+#[cfg(target_os = "linux")]
+#[test]
+fn build_all_has_every_output_on_disk_before_renaming_any() {
+    let found = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::tool_available(found, "needs strace (Debian package strace)") {
+        return;
+    }
+    let dir = tempdir();
+    let trace = dir.path().join("trace");
+    let out = dir.path().join("out");
+    let o = std::process::Command::new("strace")
+        .args(["-ff", "-ttt", "-qq", "-e", "signal=none"])
+        .args([
+            "-e",
+            "trace=openat,fadvise64,fsync,fdatasync,rename,renameat,renameat2",
+        ])
+        .arg("-o")
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_tuskc"))
+        .args(["build", "examples/shop", "--all", "--out-dir"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("TUSKC_IDENTITY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Every thread's calls (one file each: `-ff`), in time order.
+    let mut calls: Vec<(f64, String)> = Vec::new();
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let file = file.unwrap().path();
+        if !file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("trace.")
+        {
+            continue;
+        }
+        for line in std::fs::read_to_string(&file).unwrap().lines() {
+            let (time, call) = line.split_once(' ').unwrap();
+            calls.push((time.parse().unwrap(), call.to_string()));
+        }
+    }
+    calls.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let quoted = |call: &str, n: usize| call.split('"').nth(2 * n + 1).map(str::to_string);
+    let result = |call: &str| call.rsplit("= ").next().unwrap().trim().to_string();
+    let fd_arg = |call: &str| {
+        let args = &call[call.find('(').unwrap() + 1..];
+        args.split([',', ')']).next().unwrap().trim().to_string()
+    };
+    // Each temporary file: its descriptor, and what was done to it, in order.
+    let mut temporaries: Vec<(String, String, Vec<&'static str>)> = Vec::new();
+    let mut renamed: Vec<String> = Vec::new();
+    let mut first_rename = None;
+    for (i, (_, call)) in calls.iter().enumerate() {
+        let name = &call[..call.find('(').unwrap()];
+        match name {
+            "openat" => {
+                let path = quoted(call, 0).unwrap();
+                if path.contains("/.tuskc-") && path.ends_with(".tmp") {
+                    temporaries.push((path, result(call), Vec::new()));
+                }
+            }
+            "fadvise64" | "fsync" | "fdatasync" => {
+                let fd = fd_arg(call);
+                let what = if name == "fadvise64" {
+                    assert!(call.contains("POSIX_FADV_DONTNEED"), "{call}");
+                    "writeback started"
+                } else {
+                    "flushed"
+                };
+                if let Some(t) = temporaries.iter_mut().rev().find(|t| t.1 == fd) {
+                    t.2.push(what);
+                }
+            }
+            _ => {
+                // rename(from, to), renameat(dirfd, from, dirfd, to), renameat2(...): the two quoted paths.
+                let from = quoted(call, 0).unwrap();
+                if from.contains("/.tuskc-") {
+                    assert_eq!(result(call), "0", "{call}");
+                    first_rename.get_or_insert(i);
+                    renamed.push(from);
+                }
+            }
+        }
+    }
+    let outputs = common::files_below(&out);
+    assert!(outputs.len() >= 4, "{outputs:?}");
+    assert_eq!(temporaries.len(), outputs.len(), "{temporaries:?}");
+    assert_eq!(renamed.len(), outputs.len(), "{renamed:?}");
+    for (path, _, done) in &temporaries {
+        assert_eq!(done, &["writeback started", "flushed"], "{path}");
+        assert!(renamed.contains(path), "{path} never renamed into place");
+    }
+    // No temporary file is flushed after the first rename.
+    let first_rename = first_rename.unwrap();
+    let last_flush = calls
+        .iter()
+        .rposition(|(_, c)| c.starts_with("fsync(") || c.starts_with("fdatasync("))
+        .unwrap();
+    assert!(
+        last_flush < first_rename,
+        "a file was flushed after one was renamed"
+    );
+}

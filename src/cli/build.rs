@@ -13,7 +13,8 @@ use crate::cli::args::{jobs, BuildArgs, MessageFormat};
 use crate::cli::entries::{has_entries, single_entry, start};
 use crate::cli::output::Output;
 use crate::cli::write::{
-    output_place, replace_with, write_output, write_temporary, write_through, OutputPlace,
+    output_place, replace_with, start_writeback, write_output, write_temporary, write_through,
+    OutputPlace,
 };
 use crate::diagnostic::{Code, Diagnostic};
 use crate::driver::Session;
@@ -224,10 +225,11 @@ fn write_failed(path: &Path, e: &std::io::Error) -> Diagnostic {
 }
 
 /// The output files of `build --all`: each target's text goes to a temporary file beside its output as the target is
-/// built, and [`Staged::commit`] flushes them all to disk, then renames each over its output. Every file still appears
-/// atomically (readers see the old file or the new one), a target that fails is never staged (its previous output
-/// stays), and the disk is flushed once for all the targets rather than once per file. An output that is a FIFO or a
-/// device (see [`OutputPlace`]) keeps its text in memory and is written at the commit, in the same order.
+/// built, starting its way to disk at once ([`start_writeback`]), and [`Staged::commit`] flushes them all to disk, then
+/// renames each over its output. Every file still appears atomically (readers see the old file or the new one, and
+/// none is renamed before every file is on disk), and a target that fails is never staged (its previous output
+/// stays). An output that is a FIFO or a device (see [`OutputPlace`]) keeps its text in memory and is written at the
+/// commit, in the same order.
 #[derive(Default)]
 struct Staged {
     /// Each output as the user named it, and what will be written where.
@@ -246,7 +248,10 @@ impl Staged {
     fn prepare(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<Pending> {
         Ok(match output_place(path)? {
             OutputPlace::Replace(file) => {
-                Pending::Replace(write_temporary(&file, bytes, private)?, file)
+                let tmp = write_temporary(&file, bytes, private)?;
+                // Its flush at the commit, after the last target, then waits for (almost) nothing.
+                start_writeback(tmp.as_file());
+                Pending::Replace(tmp, file)
             }
             OutputPlace::Through(file) => Pending::Through(bytes.to_vec(), file),
         })
